@@ -1,0 +1,43 @@
+// The admin listener (default 127.0.0.1:9080) on the control thread:
+// /metrics (Prometheus), /status (readiness), /status/live (liveness). The
+// admin REST API mounts under /api/v1 here as it lands.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/result.hpp"
+#include "net/asio.hpp"
+
+namespace gatehouse::server {
+class Server;
+}
+
+namespace gatehouse::admin {
+
+struct AdminResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+class AdminServer {
+ public:
+  AdminServer(asio::io_context& ioc, server::Server& server);
+  ~AdminServer();
+  Result<tcp::endpoint> listen(const tcp::endpoint& ep);
+  void stop_accepting();
+
+  // Routes one request (exposed for tests).
+  AdminResponse dispatch(std::string_view method, std::string_view path);
+
+ private:
+  awaitable<void> accept_loop();
+  awaitable<void> serve(tcp::socket sock);
+
+  asio::io_context& ioc_;
+  server::Server& server_;
+  std::unique_ptr<tcp::acceptor> acceptor_;
+};
+
+}  // namespace gatehouse::admin

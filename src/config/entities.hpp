@@ -1,0 +1,203 @@
+// Config entities: plain data parsed from YAML (and later the store). The
+// snapshot builder compiles them into the structures the data plane reads.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gatehouse::config {
+
+// Where an entity or field came from, for file:line:column errors.
+struct SourcePos {
+  std::string file;
+  int line = 0;    // 1-based, 0 when unknown
+  int column = 0;  // 1-based
+};
+
+struct TargetConfig {
+  std::string address;  // "host:port" or "[v6]:port"; host may be a DNS name
+  std::string host;     // split out of address
+  uint16_t port = 0;
+  uint32_t weight = 1;  // 0 = drained (kept, never picked)
+};
+
+enum class BalancerKind { kRoundRobin, kLeastRequest, kConsistentHash, kEwma };
+enum class HashOn { kClientIp, kHeader, kCookie, kConsumer, kPath };
+
+struct BalancerConfig {
+  BalancerKind kind = BalancerKind::kRoundRobin;
+  HashOn hash_on = HashOn::kClientIp;  // consistent-hash only
+  std::string hash_key;                // header or cookie name for kHeader/kCookie
+};
+
+struct TimeoutsConfig {
+  int64_t connect_ms = 5'000;
+  int64_t request_ms = 60'000;  // whole exchange incl. retries, 0 = none
+  int64_t idle_ms = 60'000;     // no bytes either way for this long
+};
+
+struct RetryConfig {
+  int attempts = 1;               // extra tries after the first; 0 disables
+  int64_t per_try_timeout_ms = 0; // 0 = bounded only by request_ms
+  int64_t backoff_base_ms = 25;
+  int64_t backoff_max_ms = 250;
+  std::vector<int> on_statuses = {502, 503, 504};  // retried when the method is idempotent
+  double budget_percent = 20.0;   // retries allowed as % of active requests
+  int min_retry_concurrency = 3;  // retries always allowed up to this many at once
+};
+
+struct ActiveHealthConfig {
+  bool enabled = false;
+  std::string path = "/";
+  std::string host;  // Host header for probes, default target address
+  int64_t interval_ms = 5'000;
+  int64_t timeout_ms = 1'000;
+  int healthy_threshold = 2;
+  int unhealthy_threshold = 3;
+  std::vector<int> healthy_statuses = {200, 201, 202, 204, 301, 302, 304};
+};
+
+struct PassiveHealthConfig {
+  bool enabled = true;
+  int consecutive_5xx = 5;
+  int consecutive_connect_failures = 3;
+  int64_t base_ejection_ms = 30'000;  // doubles for each repeat ejection
+  int64_t max_ejection_ms = 300'000;
+  double max_ejection_percent = 50.0;
+};
+
+struct PoolConfig {
+  int max_idle_per_target = 64;        // per worker
+  int64_t idle_timeout_ms = 60'000;
+  int max_requests_per_connection = 0; // 0 = unlimited
+};
+
+struct BreakerConfig {
+  int max_connections = 10'000;  // per upstream, node-wide
+  int max_pending = 1'000;       // requests waiting for a connection
+  int max_requests = 10'000;     // requests in flight
+};
+
+struct UpstreamConfig {
+  std::string name;
+  std::vector<TargetConfig> targets;
+  BalancerConfig balancer;
+  TimeoutsConfig timeouts;
+  RetryConfig retries;
+  ActiveHealthConfig health_active;
+  PassiveHealthConfig health_passive;
+  PoolConfig pool;
+  BreakerConfig breaker;
+  int64_t dns_refresh_ms = 30'000;
+  std::vector<std::string> tags;
+  SourcePos pos;
+};
+
+// One path pattern of a route. Syntax in YAML:
+//   "=/exact"          exact match
+//   "/users/{id}"      template; {name} matches one non-empty segment
+//   "~^/v[0-9]+/.*$"   RE2 regex, must match the whole path
+//   "/prefix"          prefix on a segment boundary: /prefix, /prefix/, /prefix/x
+//                      (but not /prefixx); "/" matches everything
+enum class PathKind { kExact, kTemplate, kRegex, kPrefix };
+
+struct PathPattern {
+  PathKind kind = PathKind::kPrefix;
+  std::string value;  // the pattern without its "=" or "~" marker
+};
+
+// A predicate on a header, query parameter or cookie.
+//   value "x"       equals x (headers: case-sensitive value, case-insensitive name)
+//   value "~re"     RE2 full match
+//   value "*"       present with any value
+struct ValueMatch {
+  std::string name;
+  std::string value;
+};
+
+struct RouteMatchConfig {
+  std::vector<std::string> hosts;   // "api.example.com", "*.example.com"; empty = any
+  std::vector<PathPattern> paths;   // empty = any path ("/")
+  std::vector<std::string> methods; // upper-case; empty = any
+  std::vector<ValueMatch> headers;
+  std::vector<ValueMatch> query;
+  std::vector<ValueMatch> cookies;
+};
+
+struct RewriteConfig {
+  bool strip_prefix = false;     // remove the matched prefix (prefix paths only)
+  std::string regex;             // RE2 on the canonical path
+  std::string replacement;       // \1 .. \9 for groups
+  std::string path_prefix;       // prepended after strip/regex (e.g. "/internal")
+  std::string host;              // Host sent upstream; empty = per preserve_host
+  bool preserve_host = false;    // send the client's Host instead of the target's
+};
+
+// A policy attachment kept as raw YAML text until policy modules compile it.
+struct PolicyRef {
+  std::string name;
+  std::string config_yaml;  // the "config" node re-emitted as YAML, may be empty
+  SourcePos pos;
+};
+
+struct RouteConfig {
+  std::string name;
+  RouteMatchConfig match;
+  int priority = 0;  // higher wins among otherwise equal candidates
+  std::string upstream;
+  RewriteConfig rewrite;
+  std::optional<TimeoutsConfig> timeouts;  // overrides the upstream's
+  std::vector<PolicyRef> policies;
+  std::vector<std::string> tags;
+  size_t order = 0;  // position in the file; the last tie-breaker
+  SourcePos pos;
+};
+
+struct ConsumerConfig {
+  std::string name;
+  std::vector<std::string> groups;
+  std::vector<std::map<std::string, std::string>> credentials;  // raw fields
+  std::vector<std::string> tags;
+  SourcePos pos;
+};
+
+struct ListenersConfig {
+  std::string proxy = "0.0.0.0:8080";
+  std::string admin = "127.0.0.1:9080";
+};
+
+struct HttpLimitsConfig {
+  uint64_t max_request_line = 8 * 1024;
+  uint64_t max_header_bytes = 64 * 1024;
+  uint64_t max_headers = 100;
+  int64_t client_header_timeout_ms = 30'000;  // slowloris bound for one head
+  int64_t client_idle_timeout_ms = 60'000;    // keep-alive idle between requests
+  uint64_t max_pipelined = 16;                // queued requests per connection
+};
+
+struct AccessLogConfig {
+  bool enabled = true;
+  std::string path = "-";  // "-" = stdout
+};
+
+struct ServerConfig {
+  ListenersConfig listeners;
+  HttpLimitsConfig http;
+  AccessLogConfig access_log;
+  int64_t drain_timeout_ms = 15'000;
+  bool trust_forwarded = false;  // keep incoming X-Forwarded-* (behind a trusted LB)
+};
+
+// The whole declarative document.
+struct Config {
+  ServerConfig server;
+  std::vector<UpstreamConfig> upstreams;
+  std::vector<RouteConfig> routes;
+  std::vector<ConsumerConfig> consumers;
+  std::vector<PolicyRef> policies;  // global
+};
+
+}  // namespace gatehouse::config

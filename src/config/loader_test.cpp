@@ -1,0 +1,918 @@
+#include "config/loader.hpp"
+
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace gatehouse::config {
+namespace {
+
+constexpr const char* kFile = "gatehouse.yaml";
+
+// The full example from docs/configuration.md, every key written.
+constexpr const char* kFullExample = R"yaml(listeners: {proxy: "0.0.0.0:8080", admin: "127.0.0.1:9080"}
+http: {max_request_line: 8k, max_header_bytes: 64k, max_headers: 100, client_header_timeout: 30s, client_idle_timeout: 60s, max_pipelined: 16}
+access_log: {enabled: true, path: "-"}
+drain_timeout: 15s
+trust_forwarded: false
+upstreams:
+  - name: users
+    targets: [{address: "127.0.0.1:9001", weight: 1}]
+    balancer: round-robin
+    timeouts: {connect: 5s, request: 60s, idle: 60s}
+    retries: {attempts: 1, per_try_timeout: 0, backoff_base: 25ms, backoff_max: 250ms, on_statuses: [502,503,504], budget_percent: 20, min_retry_concurrency: 3}
+    health_checks:
+      active: {path: /healthz, host: "", interval: 5s, timeout: 1s, healthy_threshold: 2, unhealthy_threshold: 3, healthy_statuses: [200]}
+      passive: {enabled: true, consecutive_5xx: 5, consecutive_connect_failures: 3, base_ejection: 30s, max_ejection: 300s, max_ejection_percent: 50}
+    pool: {max_idle_per_target: 64, idle_timeout: 60s, max_requests_per_connection: 0}
+    circuit_breaker: {max_connections: 10000, max_pending: 1000, max_requests: 10000}
+    dns_refresh: 30s
+    tags: [team-a]
+routes:
+  - name: user-info
+    match: {paths: ["/v2/user/info"], methods: [GET], hosts: ["api.example.com", "*.example.com"], headers: {x-canary: "1"}, query: {debug: "*"}, cookies: {session: "~[a-z]+"}}
+    priority: 0
+    upstream: users
+    rewrite: {strip_prefix: false, regex: "^/v2/(.*)$", replacement: "/\\1", path_prefix: "", host: "", preserve_host: false}
+    timeouts: {connect: 1s, request: 10s, idle: 30s}
+    policies: [{name: key-auth}, {name: rate-limit, config: {requests: 5, window: 1s}}]
+    tags: []
+consumers:
+  - {name: alice, groups: [gold], credentials: [{type: key-auth, key: "alice-key"}], tags: []}
+policies: [{name: cors, config: {origins: ["https://app.example.com"]}}]
+)yaml";
+
+constexpr const char* kMinimal = R"yaml(upstreams:
+  - name: users
+    targets: [{address: "127.0.0.1:9001", weight: 1}]
+routes:
+  - name: user-info
+    match: {paths: ["/v2/user/info"], methods: [GET]}
+    upstream: users
+)yaml";
+
+LoadResult load(const std::string& yaml) { return load_config_text(yaml, kFile); }
+
+std::string dump(const LoadResult& r) {
+  std::string out;
+  for (const auto& e : r.errors) out += "  [" + e.code + "] " + e.to_string() + "\n";
+  return out;
+}
+
+// Exactly one error, with this code, field and 1-based position.
+void expect_only_error(const LoadResult& r, const std::string& code, const std::string& field,
+                       int line, int column) {
+  ASSERT_EQ(r.errors.size(), 1u) << dump(r);
+  const auto& e = r.errors[0];
+  EXPECT_EQ(e.code, code) << dump(r);
+  EXPECT_EQ(e.field, field) << dump(r);
+  EXPECT_EQ(e.pos.file, kFile);
+  EXPECT_EQ(e.pos.line, line) << dump(r);
+  EXPECT_EQ(e.pos.column, column) << dump(r);
+}
+
+const ConfigError* find_error(const LoadResult& r, const std::string& field) {
+  for (const auto& e : r.errors)
+    if (e.field == field) return &e;
+  return nullptr;
+}
+
+// Wraps a route body in a valid document so a test can focus on one field.
+// The route's first line ("  - name: r") is line 5.
+std::string with_route(const std::string& route_lines) {
+  return "upstreams:\n"
+         "  - name: users\n"
+         "    targets: [\"127.0.0.1:9001\"]\n"
+         "routes:\n"
+         "  - name: r\n"
+         "    upstream: users\n" +
+         route_lines;
+}
+
+// Wraps upstream lines; the upstream's first line ("  - name: u") is line 2.
+std::string with_upstream(const std::string& upstream_lines) {
+  return "upstreams:\n"
+         "  - name: u\n" +
+         upstream_lines;
+}
+
+class EnvGuard {
+ public:
+  EnvGuard(const char* name, const char* value) : name_(name) {
+    if (value != nullptr) setenv(name, value, 1);
+    else unsetenv(name);
+  }
+  ~EnvGuard() { unsetenv(name_); }
+
+ private:
+  const char* name_;
+};
+
+// ---------------------------------------------------------------- valid input
+
+TEST(ConfigLoader, FullExampleLoadsEveryField) {
+  auto r = load(kFullExample);
+  ASSERT_TRUE(r.ok()) << dump(r);
+  const Config& c = r.config;
+
+  EXPECT_EQ(c.server.listeners.proxy, "0.0.0.0:8080");
+  EXPECT_EQ(c.server.listeners.admin, "127.0.0.1:9080");
+  EXPECT_EQ(c.server.http.max_request_line, 8u * 1024);
+  EXPECT_EQ(c.server.http.max_header_bytes, 64u * 1024);
+  EXPECT_EQ(c.server.http.max_headers, 100u);
+  EXPECT_EQ(c.server.http.client_header_timeout_ms, 30'000);
+  EXPECT_EQ(c.server.http.client_idle_timeout_ms, 60'000);
+  EXPECT_EQ(c.server.http.max_pipelined, 16u);
+  EXPECT_TRUE(c.server.access_log.enabled);
+  EXPECT_EQ(c.server.access_log.path, "-");
+  EXPECT_EQ(c.server.drain_timeout_ms, 15'000);
+  EXPECT_FALSE(c.server.trust_forwarded);
+
+  ASSERT_EQ(c.upstreams.size(), 1u);
+  const auto& u = c.upstreams[0];
+  EXPECT_EQ(u.name, "users");
+  EXPECT_EQ(u.pos.file, kFile);
+  EXPECT_EQ(u.pos.line, 7);
+  EXPECT_EQ(u.pos.column, 5);
+  ASSERT_EQ(u.targets.size(), 1u);
+  EXPECT_EQ(u.targets[0].address, "127.0.0.1:9001");
+  EXPECT_EQ(u.targets[0].host, "127.0.0.1");
+  EXPECT_EQ(u.targets[0].port, 9001);
+  EXPECT_EQ(u.targets[0].weight, 1u);
+  EXPECT_EQ(u.balancer.kind, BalancerKind::kRoundRobin);
+  EXPECT_EQ(u.timeouts.connect_ms, 5'000);
+  EXPECT_EQ(u.timeouts.request_ms, 60'000);
+  EXPECT_EQ(u.timeouts.idle_ms, 60'000);
+  EXPECT_EQ(u.retries.attempts, 1);
+  EXPECT_EQ(u.retries.per_try_timeout_ms, 0);
+  EXPECT_EQ(u.retries.backoff_base_ms, 25);
+  EXPECT_EQ(u.retries.backoff_max_ms, 250);
+  EXPECT_EQ(u.retries.on_statuses, (std::vector<int>{502, 503, 504}));
+  EXPECT_DOUBLE_EQ(u.retries.budget_percent, 20.0);
+  EXPECT_EQ(u.retries.min_retry_concurrency, 3);
+  EXPECT_TRUE(u.health_active.enabled);
+  EXPECT_EQ(u.health_active.path, "/healthz");
+  EXPECT_EQ(u.health_active.host, "");
+  EXPECT_EQ(u.health_active.interval_ms, 5'000);
+  EXPECT_EQ(u.health_active.timeout_ms, 1'000);
+  EXPECT_EQ(u.health_active.healthy_threshold, 2);
+  EXPECT_EQ(u.health_active.unhealthy_threshold, 3);
+  EXPECT_EQ(u.health_active.healthy_statuses, (std::vector<int>{200}));
+  EXPECT_TRUE(u.health_passive.enabled);
+  EXPECT_EQ(u.health_passive.consecutive_5xx, 5);
+  EXPECT_EQ(u.health_passive.consecutive_connect_failures, 3);
+  EXPECT_EQ(u.health_passive.base_ejection_ms, 30'000);
+  EXPECT_EQ(u.health_passive.max_ejection_ms, 300'000);
+  EXPECT_DOUBLE_EQ(u.health_passive.max_ejection_percent, 50.0);
+  EXPECT_EQ(u.pool.max_idle_per_target, 64);
+  EXPECT_EQ(u.pool.idle_timeout_ms, 60'000);
+  EXPECT_EQ(u.pool.max_requests_per_connection, 0);
+  EXPECT_EQ(u.breaker.max_connections, 10'000);
+  EXPECT_EQ(u.breaker.max_pending, 1'000);
+  EXPECT_EQ(u.breaker.max_requests, 10'000);
+  EXPECT_EQ(u.dns_refresh_ms, 30'000);
+  EXPECT_EQ(u.tags, (std::vector<std::string>{"team-a"}));
+
+  ASSERT_EQ(c.routes.size(), 1u);
+  const auto& rt = c.routes[0];
+  EXPECT_EQ(rt.name, "user-info");
+  EXPECT_EQ(rt.order, 0u);
+  EXPECT_EQ(rt.pos.line, 20);
+  EXPECT_EQ(rt.pos.column, 5);
+  ASSERT_EQ(rt.match.paths.size(), 1u);
+  EXPECT_EQ(rt.match.paths[0].kind, PathKind::kPrefix);
+  EXPECT_EQ(rt.match.paths[0].value, "/v2/user/info");
+  EXPECT_EQ(rt.match.methods, (std::vector<std::string>{"GET"}));
+  EXPECT_EQ(rt.match.hosts, (std::vector<std::string>{"api.example.com", "*.example.com"}));
+  ASSERT_EQ(rt.match.headers.size(), 1u);
+  EXPECT_EQ(rt.match.headers[0].name, "x-canary");
+  EXPECT_EQ(rt.match.headers[0].value, "1");
+  ASSERT_EQ(rt.match.query.size(), 1u);
+  EXPECT_EQ(rt.match.query[0].name, "debug");
+  EXPECT_EQ(rt.match.query[0].value, "*");
+  ASSERT_EQ(rt.match.cookies.size(), 1u);
+  EXPECT_EQ(rt.match.cookies[0].name, "session");
+  EXPECT_EQ(rt.match.cookies[0].value, "~[a-z]+");
+  EXPECT_EQ(rt.priority, 0);
+  EXPECT_EQ(rt.upstream, "users");
+  EXPECT_FALSE(rt.rewrite.strip_prefix);
+  EXPECT_EQ(rt.rewrite.regex, "^/v2/(.*)$");
+  EXPECT_EQ(rt.rewrite.replacement, "/\\1");
+  EXPECT_EQ(rt.rewrite.path_prefix, "");
+  EXPECT_EQ(rt.rewrite.host, "");
+  EXPECT_FALSE(rt.rewrite.preserve_host);
+  ASSERT_TRUE(rt.timeouts.has_value());
+  EXPECT_EQ(rt.timeouts->connect_ms, 1'000);
+  EXPECT_EQ(rt.timeouts->request_ms, 10'000);
+  EXPECT_EQ(rt.timeouts->idle_ms, 30'000);
+  ASSERT_EQ(rt.policies.size(), 2u);
+  EXPECT_EQ(rt.policies[0].name, "key-auth");
+  EXPECT_EQ(rt.policies[0].config_yaml, "");
+  EXPECT_EQ(rt.policies[0].pos.line, 26);
+  EXPECT_EQ(rt.policies[1].name, "rate-limit");
+  YAML::Node rl = YAML::Load(rt.policies[1].config_yaml);
+  EXPECT_EQ(rl["requests"].as<int>(), 5);
+  EXPECT_EQ(rl["window"].as<std::string>(), "1s");
+  EXPECT_TRUE(rt.tags.empty());
+
+  ASSERT_EQ(c.consumers.size(), 1u);
+  const auto& a = c.consumers[0];
+  EXPECT_EQ(a.name, "alice");
+  EXPECT_EQ(a.groups, (std::vector<std::string>{"gold"}));
+  ASSERT_EQ(a.credentials.size(), 1u);
+  EXPECT_EQ(a.credentials[0].at("type"), "key-auth");
+  EXPECT_EQ(a.credentials[0].at("key"), "alice-key");
+  EXPECT_TRUE(a.tags.empty());
+  EXPECT_EQ(a.pos.line, 29);
+
+  ASSERT_EQ(c.policies.size(), 1u);
+  EXPECT_EQ(c.policies[0].name, "cors");
+  YAML::Node cors = YAML::Load(c.policies[0].config_yaml);
+  ASSERT_TRUE(cors["origins"].IsSequence());
+  EXPECT_EQ(cors["origins"][0].as<std::string>(), "https://app.example.com");
+}
+
+TEST(ConfigLoader, MinimalShapeLoadsWithDefaults) {
+  auto r = load(kMinimal);
+  ASSERT_TRUE(r.ok()) << dump(r);
+  const Config& c = r.config;
+  EXPECT_EQ(c.server.listeners.proxy, "0.0.0.0:8080");
+  EXPECT_EQ(c.server.http.max_headers, 100u);
+  EXPECT_EQ(c.server.drain_timeout_ms, 15'000);
+  ASSERT_EQ(c.upstreams.size(), 1u);
+  const auto& u = c.upstreams[0];
+  EXPECT_EQ(u.balancer.kind, BalancerKind::kRoundRobin);
+  EXPECT_FALSE(u.health_active.enabled);
+  EXPECT_TRUE(u.health_passive.enabled);
+  EXPECT_EQ(u.retries.on_statuses, (std::vector<int>{502, 503, 504}));
+  ASSERT_EQ(c.routes.size(), 1u);
+  EXPECT_FALSE(c.routes[0].timeouts.has_value());
+  EXPECT_EQ(c.routes[0].match.methods, (std::vector<std::string>{"GET"}));
+  EXPECT_TRUE(c.consumers.empty());
+  EXPECT_TRUE(c.policies.empty());
+}
+
+TEST(ConfigLoader, EmptyDocumentIsAValidEmptyConfig) {
+  for (const char* text : {"", "# nothing yet\n", "---\n"}) {
+    auto r = load(text);
+    EXPECT_TRUE(r.ok()) << text << dump(r);
+    EXPECT_TRUE(r.config.upstreams.empty());
+    EXPECT_TRUE(r.config.routes.empty());
+  }
+}
+
+TEST(ConfigLoader, TargetsAcceptStringsAndIpv6AndNames) {
+  auto r = load(with_upstream(
+      "    targets:\n"
+      "      - \"10.0.0.1:80\"\n"
+      "      - {address: \"[::1]:8443\", weight: 0}\n"
+      "      - {address: \"users.internal.svc:9000\", weight: 1000}\n"));
+  ASSERT_TRUE(r.ok()) << dump(r);
+  const auto& t = r.config.upstreams[0].targets;
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_EQ(t[0].host, "10.0.0.1");
+  EXPECT_EQ(t[0].port, 80);
+  EXPECT_EQ(t[0].weight, 1u);
+  EXPECT_EQ(t[1].address, "[::1]:8443");
+  EXPECT_EQ(t[1].host, "::1");
+  EXPECT_EQ(t[1].port, 8443);
+  EXPECT_EQ(t[1].weight, 0u);
+  EXPECT_EQ(t[2].host, "users.internal.svc");
+  EXPECT_EQ(t[2].weight, 1000u);
+}
+
+TEST(ConfigLoader, ConsistentHashBalancer) {
+  auto r = load(with_upstream(
+      "    targets: [\"10.0.0.1:80\"]\n"
+      "    balancer: {kind: consistent-hash, hash_on: header, key: X-User}\n"));
+  ASSERT_TRUE(r.ok()) << dump(r);
+  const auto& b = r.config.upstreams[0].balancer;
+  EXPECT_EQ(b.kind, BalancerKind::kConsistentHash);
+  EXPECT_EQ(b.hash_on, HashOn::kHeader);
+  EXPECT_EQ(b.hash_key, "x-user");  // header names are case-insensitive
+
+  auto cookie = load(with_upstream(
+      "    targets: [\"10.0.0.1:80\"]\n"
+      "    balancer: {kind: consistent-hash, hash_on: cookie, key: Session}\n"));
+  ASSERT_TRUE(cookie.ok()) << dump(cookie);
+  EXPECT_EQ(cookie.config.upstreams[0].balancer.hash_key, "Session");
+
+  for (const char* kind : {"least-request", "ewma"}) {
+    auto k = load(with_upstream("    targets: [\"10.0.0.1:80\"]\n    balancer: " +
+                                std::string(kind) + "\n"));
+    ASSERT_TRUE(k.ok()) << dump(k);
+  }
+}
+
+TEST(ConfigLoader, PathKindsAreClassified) {
+  auto r = load(with_route(
+      "    match:\n"
+      "      paths: [\"=/exact\", \"/users/{id}/posts/{post_id}\", \"~^/v[0-9]+/.*$\", \"/\", "
+      "\"/api/\"]\n"));
+  ASSERT_TRUE(r.ok()) << dump(r);
+  const auto& p = r.config.routes[0].match.paths;
+  ASSERT_EQ(p.size(), 5u);
+  EXPECT_EQ(p[0].kind, PathKind::kExact);
+  EXPECT_EQ(p[0].value, "/exact");
+  EXPECT_EQ(p[1].kind, PathKind::kTemplate);
+  EXPECT_EQ(p[1].value, "/users/{id}/posts/{post_id}");
+  EXPECT_EQ(p[2].kind, PathKind::kRegex);
+  EXPECT_EQ(p[2].value, "^/v[0-9]+/.*$");
+  EXPECT_EQ(p[3].kind, PathKind::kPrefix);
+  EXPECT_EQ(p[4].kind, PathKind::kPrefix);
+}
+
+TEST(ConfigLoader, MethodsUpperCasedHostsAndHeaderNamesLowerCased) {
+  auto r = load(with_route(
+      "    match:\n"
+      "      methods: [get, Post, PURGE]\n"
+      "      hosts: [API.Example.COM, \"*.Example.com\", \"[::1]\", 10.0.0.1]\n"
+      "      headers: {X-Canary: \"1\"}\n"
+      "      query: {Debug: \"*\"}\n"));
+  ASSERT_TRUE(r.ok()) << dump(r);
+  const auto& m = r.config.routes[0].match;
+  EXPECT_EQ(m.methods, (std::vector<std::string>{"GET", "POST", "PURGE"}));
+  EXPECT_EQ(m.hosts,
+            (std::vector<std::string>{"api.example.com", "*.example.com", "[::1]", "10.0.0.1"}));
+  EXPECT_EQ(m.headers[0].name, "x-canary");
+  EXPECT_EQ(m.query[0].name, "Debug");  // query names are case-sensitive
+}
+
+TEST(ConfigLoader, RouteOrderIsFilePosition) {
+  auto r = load(with_route("  - {name: b, upstream: users}\n  - {name: c, upstream: users}\n"));
+  ASSERT_TRUE(r.ok()) << dump(r);
+  ASSERT_EQ(r.config.routes.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(r.config.routes[i].order, i);
+  EXPECT_EQ(r.config.routes[2].name, "c");
+  EXPECT_EQ(r.config.routes[2].pos.line, 8);
+}
+
+TEST(ConfigLoader, RouteTimeoutsInheritUnsetFieldsFromUpstream) {
+  auto r = load(
+      "upstreams:\n"
+      "  - name: users\n"
+      "    targets: [\"127.0.0.1:9001\"]\n"
+      "    timeouts: {connect: 2s, request: 20s, idle: 90s}\n"
+      "routes:\n"
+      "  - name: r\n"
+      "    upstream: users\n"
+      "    timeouts: {request: 3s}\n");
+  ASSERT_TRUE(r.ok()) << dump(r);
+  const auto& t = *r.config.routes[0].timeouts;
+  EXPECT_EQ(t.connect_ms, 2'000);
+  EXPECT_EQ(t.request_ms, 3'000);
+  EXPECT_EQ(t.idle_ms, 90'000);
+}
+
+TEST(ConfigLoader, DurationsAcceptBareMilliseconds) {
+  auto r = load(with_upstream("    targets: [\"10.0.0.1:80\"]\n"
+                              "    timeouts: {connect: 250, request: 2m, idle: 1h}\n"));
+  ASSERT_TRUE(r.ok()) << dump(r);
+  const auto& t = r.config.upstreams[0].timeouts;
+  EXPECT_EQ(t.connect_ms, 250);
+  EXPECT_EQ(t.request_ms, 120'000);
+  EXPECT_EQ(t.idle_ms, 3'600'000);
+}
+
+TEST(ConfigLoader, ActiveHealthCheckEnabledByPresence) {
+  auto r = load(with_upstream("    targets: [\"10.0.0.1:80\"]\n"
+                              "    health_checks: {active: {}}\n"));
+  ASSERT_TRUE(r.ok()) << dump(r);
+  EXPECT_TRUE(r.config.upstreams[0].health_active.enabled);
+  EXPECT_EQ(r.config.upstreams[0].health_active.path, "/");
+
+  auto off = load(with_upstream("    targets: [\"10.0.0.1:80\"]\n"
+                                "    health_checks: {active: {enabled: false, path: /hc}}\n"));
+  ASSERT_TRUE(off.ok()) << dump(off);
+  EXPECT_FALSE(off.config.upstreams[0].health_active.enabled);
+}
+
+TEST(ConfigLoader, PolicyConfigIsReEmittedFaithfully) {
+  EnvGuard secret("GH_TEST_SECRET", "s3cr3t");
+  auto r = load(with_route(
+      "    policies:\n"
+      "      - key-auth\n"
+      "      - name: jwt\n"
+      "        config:\n"
+      "          secret: ${GH_TEST_SECRET}\n"
+      "          port: \"8080\"\n"
+      "          count: 5\n"
+      "          nested: {list: [a, \"b: c\", 3], empty: {}, nothing: null}\n"));
+  ASSERT_TRUE(r.ok()) << dump(r);
+  const auto& p = r.config.routes[0].policies;
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_EQ(p[0].name, "key-auth");
+  EXPECT_EQ(p[0].config_yaml, "");
+  EXPECT_EQ(p[1].name, "jwt");
+  YAML::Node n = YAML::Load(p[1].config_yaml);
+  EXPECT_EQ(n["secret"].as<std::string>(), "s3cr3t");
+  EXPECT_EQ(n["port"].Tag(), "!");  // stayed a quoted string
+  EXPECT_EQ(n["port"].as<std::string>(), "8080");
+  EXPECT_EQ(n["count"].as<int>(), 5);
+  EXPECT_EQ(n["nested"]["list"][1].as<std::string>(), "b: c");
+  EXPECT_EQ(n["nested"]["list"][2].as<int>(), 3);
+  EXPECT_TRUE(n["nested"]["empty"].IsMap());
+  EXPECT_TRUE(n["nested"]["nothing"].IsNull());
+}
+
+TEST(ConfigLoader, MergeKeysAreApplied) {
+  auto r = load(
+      "upstreams:\n"
+      "  - &base\n"
+      "    name: a\n"
+      "    targets: [\"10.0.0.1:80\"]\n"
+      "    timeouts: {connect: 2s}\n"
+      "  - <<: *base\n"
+      "    name: b\n");
+  ASSERT_TRUE(r.ok()) << dump(r);
+  ASSERT_EQ(r.config.upstreams.size(), 2u);
+  EXPECT_EQ(r.config.upstreams[1].name, "b");
+  EXPECT_EQ(r.config.upstreams[1].timeouts.connect_ms, 2'000);
+  EXPECT_EQ(r.config.upstreams[1].targets.size(), 1u);
+}
+
+// ---------------------------------------------------------------- environment
+
+TEST(ConfigEnv, ExpandsVariablesAndDefaults) {
+  EnvGuard host("GH_TEST_HOST", "10.1.2.3");
+  EnvGuard empty("GH_TEST_EMPTY", "");
+  EnvGuard unset("GH_TEST_UNSET", nullptr);
+  auto r = load(
+      "upstreams:\n"
+      "  - name: ${GH_TEST_UNSET:-users}\n"
+      "    targets: [\"${GH_TEST_HOST}:${GH_TEST_UNSET:-9001}\"]\n"
+      "    tags: [\"${GH_TEST_EMPTY:-fallback}\", \"x${GH_TEST_EMPTY}y\", \"$${GH_TEST_HOST}\", "
+      "\"a$b$\"]\n");
+  ASSERT_TRUE(r.ok()) << dump(r);
+  const auto& u = r.config.upstreams[0];
+  EXPECT_EQ(u.name, "users");
+  EXPECT_EQ(u.targets[0].address, "10.1.2.3:9001");
+  EXPECT_EQ(u.targets[0].port, 9001);
+  EXPECT_EQ(u.tags, (std::vector<std::string>{"fallback", "xy", "${GH_TEST_HOST}", "a$b$"}));
+}
+
+TEST(ConfigEnv, ExpandsInsideNumbersAndCredentials) {
+  EnvGuard weight("GH_TEST_WEIGHT", "7");
+  EnvGuard key("GH_TEST_KEY", "k-123");
+  auto r = load(
+      "upstreams:\n"
+      "  - name: u\n"
+      "    targets: [{address: \"10.0.0.1:80\", weight: \"${GH_TEST_WEIGHT}\"}]\n"
+      "consumers:\n"
+      "  - name: c\n"
+      "    credentials: [{type: key-auth, key: \"${GH_TEST_KEY}\"}]\n");
+  ASSERT_TRUE(r.ok()) << dump(r);
+  EXPECT_EQ(r.config.upstreams[0].targets[0].weight, 7u);
+  EXPECT_EQ(r.config.consumers[0].credentials[0].at("key"), "k-123");
+}
+
+TEST(ConfigEnv, UnsetVariableIsReportedAtTheScalar) {
+  EnvGuard unset("GH_TEST_UNSET", nullptr);
+  auto r = load(with_upstream("    targets:\n"
+                              "      - address: \"${GH_TEST_UNSET}:80\"\n"));
+  // The target's address stays empty, which is not reported a second time.
+  expect_only_error(r, "unset_variable", "upstreams[0].targets[0].address", 4, 18);
+  EXPECT_NE(r.errors[0].message.find("GH_TEST_UNSET"), std::string::npos);
+}
+
+TEST(ConfigEnv, MalformedReferenceIsInvalidValue) {
+  auto r = load(with_upstream("    targets: [\"10.0.0.1:80\"]\n"
+                              "    tags: [\"${oops\", \"${1BAD}\"]\n"));
+  ASSERT_EQ(r.errors.size(), 2u) << dump(r);
+  EXPECT_EQ(r.errors[0].code, "invalid_value");
+  EXPECT_EQ(r.errors[0].field, "upstreams[0].tags[0]");
+  EXPECT_EQ(r.errors[0].pos.line, 4);
+  EXPECT_EQ(r.errors[0].pos.column, 12);
+  EXPECT_EQ(r.errors[1].field, "upstreams[0].tags[1]");
+}
+
+// ---------------------------------------------------------------- error codes
+
+TEST(ConfigErrors, YamlSyntax) {
+  auto r = load("routes:\n  - name: a\n    match: {paths: [\"/a\"\n");
+  ASSERT_EQ(r.errors.size(), 1u) << dump(r);
+  EXPECT_EQ(r.errors[0].code, "yaml_syntax");
+  EXPECT_EQ(r.errors[0].pos.line, 4);
+  EXPECT_EQ(r.errors[0].pos.column, 1);
+
+  auto tab = load("upstreams:\n\t- name: a\n");
+  ASSERT_EQ(tab.errors.size(), 1u) << dump(tab);
+  EXPECT_EQ(tab.errors[0].code, "yaml_syntax");
+  EXPECT_EQ(tab.errors[0].pos.line, 2);
+}
+
+TEST(ConfigErrors, OnlyOneDocument) {
+  auto r = load("upstreams: []\n---\nroutes: []\n");
+  ASSERT_EQ(r.errors.size(), 1u) << dump(r);
+  EXPECT_EQ(r.errors[0].code, "yaml_syntax");
+  EXPECT_EQ(r.errors[0].pos.line, 3);
+}
+
+TEST(ConfigErrors, UnknownFieldWithSuggestion) {
+  auto r = load(with_route("    match:\n      pahts: [\"/a\"]\n"));
+  expect_only_error(r, "unknown_field", "routes[0].match.pahts", 8, 7);
+  EXPECT_EQ(r.errors[0].message, "unknown field \"pahts\" (did you mean \"paths\"?)");
+
+  auto top = load("upstream:\n  - name: a\n");
+  expect_only_error(top, "unknown_field", "upstream", 1, 1);
+  EXPECT_NE(top.errors[0].message.find("did you mean \"upstreams\"?"), std::string::npos);
+
+  auto far = load("zzzzzz: 1\n");
+  expect_only_error(far, "unknown_field", "zzzzzz", 1, 1);
+  EXPECT_EQ(far.errors[0].message, "unknown field \"zzzzzz\"");
+}
+
+TEST(ConfigErrors, DuplicateKey) {
+  auto r = load(with_route("    upstream: users\n"));
+  expect_only_error(r, "duplicate_key", "routes[0].upstream", 7, 5);
+  EXPECT_NE(r.errors[0].message.find("line 6"), std::string::npos);
+}
+
+TEST(ConfigErrors, InvalidType) {
+  auto r = load("upstreams: {name: a}\n");
+  expect_only_error(r, "invalid_type", "upstreams", 1, 12);
+  EXPECT_EQ(r.errors[0].message, "expected a list, got a map");
+
+  auto root = load("- a\n- b\n");
+  expect_only_error(root, "invalid_type", "", 1, 1);
+
+  auto scalar = load(
+      "upstreams:\n"
+      "  - name: users\n"
+      "    targets: [\"127.0.0.1:9001\"]\n"
+      "routes:\n"
+      "  - name: r\n"
+      "    upstream: [users]\n");
+  expect_only_error(scalar, "invalid_type", "routes[0].upstream", 6, 15);
+}
+
+TEST(ConfigErrors, InvalidValues) {
+  auto dur = load(with_upstream("    targets: [\"10.0.0.1:80\"]\n"
+                                "    timeouts: {connect: 5x}\n"));
+  expect_only_error(dur, "invalid_value", "upstreams[0].timeouts.connect", 4, 25);
+
+  auto neg = load(with_upstream("    targets: [\"10.0.0.1:80\"]\n"
+                                "    timeouts: {connect: -5s}\n"));
+  expect_only_error(neg, "invalid_value", "upstreams[0].timeouts.connect", 4, 25);
+
+  auto zero = load(with_upstream("    targets: [\"10.0.0.1:80\"]\n"
+                                 "    timeouts: {connect: 0}\n"));
+  expect_only_error(zero, "invalid_value", "upstreams[0].timeouts.connect", 4, 25);
+
+  auto weight = load(with_upstream("    targets: [{address: \"10.0.0.1:80\", weight: 1001}]\n"));
+  expect_only_error(weight, "invalid_value", "upstreams[0].targets[0].weight", 3, 52);
+
+  auto negw = load(with_upstream("    targets: [{address: \"10.0.0.1:80\", weight: -1}]\n"));
+  expect_only_error(negw, "invalid_value", "upstreams[0].targets[0].weight", 3, 52);
+
+  auto boolean = load("trust_forwarded: yes\n");
+  expect_only_error(boolean, "invalid_value", "trust_forwarded", 1, 18);
+
+  auto size = load("http:\n  max_header_bytes: 64q\n");
+  expect_only_error(size, "invalid_value", "http.max_header_bytes", 2, 21);
+
+  auto status = load(with_upstream("    targets: [\"10.0.0.1:80\"]\n"
+                                   "    retries: {on_statuses: [502, 700]}\n"));
+  expect_only_error(status, "invalid_value", "upstreams[0].retries.on_statuses[1]", 4, 34);
+
+  auto pct = load(with_upstream("    targets: [\"10.0.0.1:80\"]\n"
+                                "    retries: {budget_percent: 101}\n"));
+  expect_only_error(pct, "invalid_value", "upstreams[0].retries.budget_percent", 4, 31);
+
+  auto backoff = load(with_upstream("    targets: [\"10.0.0.1:80\"]\n"
+                                    "    retries: {backoff_base: 1s, backoff_max: 10ms}\n"));
+  expect_only_error(backoff, "invalid_value", "upstreams[0].retries.backoff_max", 4, 46);
+
+  auto kind = load(with_upstream("    targets: [\"10.0.0.1:80\"]\n"
+                                 "    balancer: round-robbin\n"));
+  expect_only_error(kind, "invalid_value", "upstreams[0].balancer", 4, 15);
+  EXPECT_NE(kind.errors[0].message.find("did you mean \"round-robin\"?"), std::string::npos);
+
+  auto hash = load(with_upstream("    targets: [\"10.0.0.1:80\"]\n"
+                                 "    balancer: {kind: ewma, hash_on: ip}\n"));
+  expect_only_error(hash, "invalid_value", "upstreams[0].balancer.hash_on", 4, 37);
+}
+
+TEST(ConfigErrors, MissingFields) {
+  auto name = load("upstreams:\n  - targets: [\"10.0.0.1:80\"]\n");
+  expect_only_error(name, "missing_field", "upstreams[0].name", 2, 5);
+
+  auto targets = load("upstreams:\n  - name: u\n    targets: []\n");
+  expect_only_error(targets, "missing_field", "upstreams[0].targets", 3, 14);
+
+  auto no_targets = load("upstreams:\n  - name: u\n");
+  expect_only_error(no_targets, "missing_field", "upstreams[0].targets", 2, 5);
+
+  auto route = load(with_route("  - upstream: users\n"));
+  expect_only_error(route, "missing_field", "routes[1].name", 7, 5);
+
+  auto upstream = load("routes:\n  - name: r\n");
+  expect_only_error(upstream, "missing_field", "routes[0].upstream", 2, 5);
+
+  auto key = load(with_upstream("    targets: [\"10.0.0.1:80\"]\n"
+                                "    balancer: {kind: consistent-hash, hash_on: header}\n"));
+  expect_only_error(key, "missing_field", "upstreams[0].balancer.key", 4, 15);
+
+  auto cred = load("consumers:\n  - name: c\n    credentials: [{key: k}]\n");
+  expect_only_error(cred, "missing_field", "consumers[0].credentials[0].type", 3, 19);
+
+  auto policy = load("policies: [{config: {a: 1}}]\n");
+  expect_only_error(policy, "missing_field", "policies[0].name", 1, 12);
+}
+
+TEST(ConfigErrors, InvalidName) {
+  auto r = load(with_route("  - name: \"bad name\"\n    upstream: users\n"));
+  expect_only_error(r, "invalid_name", "routes[1].name", 7, 11);
+
+  auto long_name = load("upstreams:\n  - name: " + std::string(129, 'a') +
+                        "\n    targets: [\"10.0.0.1:80\"]\n");
+  expect_only_error(long_name, "invalid_name", "upstreams[0].name", 2, 11);
+}
+
+TEST(ConfigErrors, DuplicateNamePointsAtSecondAndMentionsFirst) {
+  auto r = load(
+      "upstreams:\n"
+      "  - name: users\n"
+      "    targets: [\"10.0.0.1:80\"]\n"
+      "  - name: users\n"
+      "    targets: [\"10.0.0.2:80\"]\n");
+  expect_only_error(r, "duplicate_name", "upstreams[1].name", 4, 11);
+  EXPECT_EQ(r.errors[0].message, "duplicate upstream name \"users\" (first defined at line 2)");
+
+  auto routes = load(with_route("  - name: r\n    upstream: users\n"));
+  expect_only_error(routes, "duplicate_name", "routes[1].name", 7, 11);
+
+  auto consumers = load("consumers:\n  - name: c\n  - {name: c}\n");
+  expect_only_error(consumers, "duplicate_name", "consumers[1].name", 3, 12);
+}
+
+TEST(ConfigErrors, UnknownUpstreamWithSuggestion) {
+  auto r = load(
+      "upstreams:\n"
+      "  - name: users\n"
+      "    targets: [\"10.0.0.1:80\"]\n"
+      "routes:\n"
+      "  - name: r\n"
+      "    upstream: usres\n");
+  expect_only_error(r, "unknown_upstream", "routes[0].upstream", 6, 15);
+  EXPECT_EQ(r.errors[0].message, "unknown upstream \"usres\" (did you mean \"users\"?)");
+}
+
+TEST(ConfigErrors, InvalidPath) {
+  struct Case {
+    const char* path;
+    int column;
+  };
+  // Each is a literal path that could never equal a canonical request path.
+  for (const char* bad : {"a", "/a//b", "/a/./b", "/a/../b", "/a/..", "/a b", "/a?x=1", "/a#f",
+                          "/%2Fa", "/%41", "/%zz", "/%2f", "=/a//", "=", "/a\\b"}) {
+    auto r = load(with_route("    match: {paths: [\"" + std::string(bad) + "\"]}\n"));
+    expect_only_error(r, "invalid_path", "routes[0].match.paths[0]", 7, 24);
+  }
+  auto prefix = load(with_route("    rewrite: {path_prefix: \"/internal/\"}\n"));
+  expect_only_error(prefix, "invalid_path", "routes[0].rewrite.path_prefix", 7, 33);
+}
+
+TEST(ConfigErrors, InvalidRegex) {
+  auto r = load(with_route("    match: {paths: [\"/ok\", \"~^/(a\"]}\n"));
+  expect_only_error(r, "invalid_regex", "routes[0].match.paths[1]", 7, 31);
+  EXPECT_NE(r.errors[0].message.find("missing )"), std::string::npos) << r.errors[0].message;
+
+  auto header = load(with_route("    match:\n      headers: {x-a: \"~[a-\"}\n"));
+  expect_only_error(header, "invalid_regex", "routes[0].match.headers.x-a", 8, 22);
+
+  auto rewrite = load(with_route("    rewrite: {regex: \"(\", replacement: \"/\"}\n"));
+  expect_only_error(rewrite, "invalid_regex", "routes[0].rewrite.regex", 7, 26);
+}
+
+TEST(ConfigErrors, InvalidTemplate) {
+  for (const char* bad : {"/u/{id", "/u/id}", "/u/{id}.json", "/u/x{id}", "/u/{}", "/u/{1x}",
+                          "/u/{a-b}", "/u/{id}/{id}", "/u/{{id}}"}) {
+    auto r = load(with_route("    match:\n      paths:\n        - \"" + std::string(bad) + "\"\n"));
+    expect_only_error(r, "invalid_template", "routes[0].match.paths[0]", 9, 11);
+  }
+}
+
+TEST(ConfigErrors, InvalidMethodAndHost) {
+  auto m = load(with_route("    match: {methods: [GET, \"GE T\"]}\n"));
+  expect_only_error(m, "invalid_method", "routes[0].match.methods[1]", 7, 27);
+
+  for (const char* bad : {"api.example.com:8080", "a.*.example.com", "*", "a..b", ".a", "a.",
+                          "-a.com", "a_b!.com", "*example.com", "1.2.3.999"}) {
+    auto h = load(with_route("    match: {hosts: [\"" + std::string(bad) + "\"]}\n"));
+    expect_only_error(h, "invalid_host", "routes[0].match.hosts[0]", 7, 24);
+  }
+  auto rw = load(with_route("    rewrite: {host: \"bad host\"}\n"));
+  expect_only_error(rw, "invalid_host", "routes[0].rewrite.host", 7, 25);
+}
+
+TEST(ConfigErrors, InvalidAddress) {
+  for (const char* bad : {"10.0.0.1", "10.0.0.1:0", "10.0.0.1:65536", "10.0.0.1:http", "::1:80",
+                          "[::1]", "[::zz]:80", "bad_host!:80", ":80", "a..b:80"}) {
+    auto r = load(with_upstream("    targets: [\"" + std::string(bad) + "\"]\n"));
+    expect_only_error(r, "invalid_address", "upstreams[0].targets[0].address", 3, 15);
+  }
+  auto listener = load("listeners: {proxy: \"0.0.0.0\"}\n");
+  expect_only_error(listener, "invalid_address", "listeners.proxy", 1, 20);
+
+  auto port0 = load("listeners: {proxy: \"127.0.0.1:0\", admin: \"[::1]:0\"}\n");
+  EXPECT_TRUE(port0.ok()) << dump(port0);  // port 0 = pick one, for tests
+}
+
+TEST(ConfigErrors, InvalidRewrite) {
+  auto strip = load(with_route(
+      "    match: {paths: [\"/a\", \"/u/{id}\"]}\n"
+      "    rewrite: {strip_prefix: true}\n"));
+  expect_only_error(strip, "invalid_rewrite", "routes[0].rewrite.strip_prefix", 8, 29);
+  EXPECT_NE(strip.errors[0].message.find("routes[0].match.paths[1] is a template"),
+            std::string::npos);
+
+  auto lone_regex = load(with_route("    rewrite: {regex: \"^/(.*)$\"}\n"));
+  expect_only_error(lone_regex, "invalid_rewrite", "routes[0].rewrite.regex", 7, 26);
+
+  auto lone_repl = load(with_route("    rewrite: {replacement: \"/x\"}\n"));
+  expect_only_error(lone_repl, "invalid_rewrite", "routes[0].rewrite.replacement", 7, 32);
+
+  auto bad_group = load(with_route("    rewrite: {regex: \"^/(.*)$\", replacement: \"/\\\\2\"}\n"));
+  expect_only_error(bad_group, "invalid_rewrite", "routes[0].rewrite.replacement", 7, 51);
+
+  auto host = load(with_route("    rewrite: {host: a.example.com, preserve_host: true}\n"));
+  expect_only_error(host, "invalid_rewrite", "routes[0].rewrite.preserve_host", 7, 51);
+
+  auto ok = load(with_route("    match: {paths: [\"/api\"]}\n"
+                            "    rewrite: {strip_prefix: true, path_prefix: /internal}\n"));
+  EXPECT_TRUE(ok.ok()) << dump(ok);
+}
+
+TEST(ConfigErrors, DuplicateTargetAndCredential) {
+  auto t = load(with_upstream("    targets: [\"10.0.0.1:80\", \"10.0.0.1:80\"]\n"));
+  expect_only_error(t, "duplicate_target", "upstreams[0].targets[1].address", 3, 30);
+
+  auto c = load(
+      "consumers:\n"
+      "  - name: a\n"
+      "    credentials: [{type: key-auth, key: k}]\n"
+      "  - name: b\n"
+      "    credentials: [{type: key-auth, key: k}]\n");
+  expect_only_error(c, "duplicate_credential", "consumers[1].credentials[0].key", 5, 41);
+  EXPECT_NE(c.errors[0].message.find("line 3"), std::string::npos);
+}
+
+TEST(ConfigErrors, TooDeep) {
+  std::string deep = "policies: [{name: p, config: ";
+  for (int i = 0; i < 80; ++i) deep += "[";
+  for (int i = 0; i < 80; ++i) deep += "]";
+  deep += "}]\n";
+  auto r = load(deep);
+  ASSERT_EQ(r.errors.size(), 1u) << dump(r);
+  EXPECT_EQ(r.errors[0].code, "too_deep");
+  EXPECT_EQ(r.errors[0].pos.line, 1);
+
+  // Beyond yaml-cpp's own recursion guard: an error, not a stack overflow.
+  auto huge = load(std::string(100'000, '[') + "\n");
+  ASSERT_EQ(huge.errors.size(), 1u) << dump(huge);
+  EXPECT_EQ(huge.errors[0].code, "too_deep");
+}
+
+TEST(ConfigErrors, AliasBombIsBounded) {
+  // Each level references the previous one ten times: 10^9 nodes if expanded.
+  std::string doc = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 10; ++i) {
+    std::string prev = "*a" + std::to_string(i - 1);
+    doc += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int j = 0; j < 10; ++j) doc += (j ? ", " : "") + prev;
+    doc += "]\n";
+  }
+  // Only the last line is valid config; the anchors above are unknown keys.
+  doc += "policies: [{name: p, config: *a9}]\n";
+  auto r = load(doc);
+  bool too_large = false;
+  for (const auto& e : r.errors) too_large |= e.code == "too_large";
+  EXPECT_TRUE(too_large) << dump(r);
+}
+
+TEST(ConfigErrors, FileNotFound) {
+  auto r = load_config_file("/nonexistent/gatehouse.yaml");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].code, "file_not_found");
+  EXPECT_EQ(r.errors[0].to_string(), "/nonexistent/gatehouse.yaml: no such file");
+}
+
+TEST(ConfigErrors, LoadConfigFileReportsItsPath) {
+  auto path = std::filesystem::temp_directory_path() /
+              ("gatehouse_loader_test_" + std::to_string(getpid()) + ".yaml");
+  {
+    std::ofstream out(path);
+    out << "routes:\n  - name: r\n    upstream: nope\n";
+  }
+  auto r = load_config_file(path.string());
+  std::filesystem::remove(path);
+  ASSERT_EQ(r.errors.size(), 1u) << dump(r);
+  EXPECT_EQ(r.errors[0].to_string(),
+            path.string() + ":3:15: routes[0].upstream: unknown upstream \"nope\"");
+
+  auto ok = load_config_file(path.parent_path().string());
+  ASSERT_EQ(ok.errors.size(), 1u);
+  EXPECT_EQ(ok.errors[0].code, "file_unreadable");
+}
+
+TEST(ConfigErrors, AllErrorsAreCollectedInFileOrder) {
+  auto r = load(
+      "upstreams:\n"                                   // 1
+      "  - name: users\n"                              // 2
+      "    targets: [\"10.0.0.1:99999\"]\n"            // 3
+      "    timeouts: {conect: 1s}\n"                   // 4
+      "routes:\n"                                      // 5
+      "  - name: a\n"                                  // 6
+      "    upstream: userz\n"                          // 7
+      "    match: {paths: [\"/a//b\"], hosts: [\"*\"]}\n"  // 8
+      "  - name: a\n"                                  // 9
+      "    upstream: users\n"                          // 10
+      "drain_timeout: soon\n");                        // 11
+  ASSERT_EQ(r.errors.size(), 7u) << dump(r);
+  std::vector<std::string> codes;
+  for (const auto& e : r.errors) codes.push_back(e.code);
+  EXPECT_EQ(codes, (std::vector<std::string>{"invalid_address", "unknown_field", "unknown_upstream",
+                                             "invalid_path", "invalid_host", "duplicate_name",
+                                             "invalid_value"}));
+  for (size_t i = 1; i < r.errors.size(); ++i)
+    EXPECT_LE(r.errors[i - 1].pos.line, r.errors[i].pos.line);
+  EXPECT_EQ(r.errors[0].to_string(),
+            "gatehouse.yaml:3:15: upstreams[0].targets[0].address: invalid port \"99999\" "
+            "(expected 1-65535)");
+}
+
+TEST(ConfigErrors, ToStringFormat) {
+  ConfigError e{SourcePos{"a.yaml", 3, 7}, "routes[0].name", "invalid_name", "bad"};
+  EXPECT_EQ(e.to_string(), "a.yaml:3:7: routes[0].name: bad");
+  ConfigError no_field{SourcePos{"a.yaml", 1, 2}, "", "yaml_syntax", "oops"};
+  EXPECT_EQ(no_field.to_string(), "a.yaml:1:2: oops");
+  ConfigError no_pos{SourcePos{"", 0, 0}, "listeners.proxy", "invalid_address", "x"};
+  EXPECT_EQ(no_pos.to_string(), "<config>: listeners.proxy: x");
+}
+
+// ---------------------------------------------------------------- validate() alone
+
+TEST(ConfigValidate, WorksOnConfigsThatNeverWereYaml) {
+  Config cfg;
+  UpstreamConfig u;
+  u.name = "users";
+  u.pos = SourcePos{"store", 0, 0};
+  u.targets.push_back(TargetConfig{"10.0.0.1:80", "10.0.0.1", 80, 1});
+  cfg.upstreams.push_back(u);
+  RouteConfig r;
+  r.name = "r";
+  r.upstream = "users";
+  r.pos = SourcePos{"admin", 12, 3};
+  r.match.paths.push_back(PathPattern{PathKind::kTemplate, "/u/{id"});
+  cfg.routes.push_back(r);
+  std::vector<ConfigError> errors;
+  validate(cfg, errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].code, "invalid_template");
+  EXPECT_EQ(errors[0].field, "routes[0].match.paths[0]");
+  EXPECT_EQ(errors[0].pos.file, "admin");  // falls back to the entity's position
+  EXPECT_EQ(errors[0].pos.line, 12);
+
+  cfg.routes[0].match.paths[0].value = "/u/{id}";
+  errors.clear();
+  validate(cfg, errors);
+  EXPECT_TRUE(errors.empty());
+}
+
+TEST(ConfigValidate, SplitHostPort) {
+  std::string host, why;
+  uint16_t port = 0;
+  EXPECT_TRUE(split_host_port("example.com:443", host, port, why));
+  EXPECT_EQ(host, "example.com");
+  EXPECT_EQ(port, 443);
+  EXPECT_TRUE(split_host_port("[2001:db8::1]:8080", host, port, why));
+  EXPECT_EQ(host, "2001:db8::1");
+  EXPECT_EQ(port, 8080);
+  EXPECT_TRUE(split_host_port("0.0.0.0:0", host, port, why));
+  EXPECT_EQ(port, 0);
+  EXPECT_FALSE(split_host_port("example.com", host, port, why));
+  EXPECT_EQ(why, "missing port (expected host:port)");
+  EXPECT_FALSE(split_host_port("[::1", host, port, why));
+  EXPECT_FALSE(split_host_port("host:-1", host, port, why));
+  EXPECT_FALSE(split_host_port("host:+80", host, port, why));
+  EXPECT_FALSE(split_host_port("host:080800", host, port, why));
+}
+
+TEST(ConfigValidate, DidYouMean) {
+  std::vector<std::string> keys = {"paths", "methods", "hosts", "headers", "query", "cookies"};
+  EXPECT_EQ(did_you_mean("pahts", keys), " (did you mean \"paths\"?)");
+  EXPECT_EQ(did_you_mean("Methods", keys), " (did you mean \"methods\"?)");
+  EXPECT_EQ(did_you_mean("cookie", keys), " (did you mean \"cookies\"?)");
+  EXPECT_EQ(did_you_mean("header", keys), " (did you mean \"headers\"?)");
+  EXPECT_EQ(did_you_mean("xyz", keys), "");
+  EXPECT_EQ(did_you_mean("", keys), "");
+  EXPECT_EQ(did_you_mean(std::string(500, 'a'), keys), "");
+}
+
+}  // namespace
+}  // namespace gatehouse::config

@@ -1,0 +1,745 @@
+#include "net/http1/parser.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+#include "common/strings.hpp"
+
+namespace gatehouse::http1 {
+
+namespace {
+
+// One 256-entry class table, so each byte of the head costs one load and one test.
+constexpr uint8_t kTokenBit = 1;   // tchar (RFC 9110 5.6.2)
+constexpr uint8_t kFieldBit = 2;   // field-vchar / obs-text / SP / HTAB (RFC 9110 5.5)
+constexpr uint8_t kTargetBit = 4;  // VCHAR: request-target bytes; finer checks live in path.cpp
+constexpr uint8_t kHexBit = 8;
+
+struct CharTable {
+  uint8_t bits[256] = {};
+};
+
+constexpr CharTable make_table() {
+  CharTable t;
+  for (int c = 0; c < 256; ++c) {
+    uint8_t b = 0;
+    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (alnum) b |= kTokenBit;
+    switch (c) {
+      case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+      case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+        b |= kTokenBit;
+        break;
+      default:
+        break;
+    }
+    if ((c >= 0x21 && c <= 0x7e) || c >= 0x80 || c == ' ' || c == '\t') b |= kFieldBit;
+    if (c >= 0x21 && c <= 0x7e) b |= kTargetBit;
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) b |= kHexBit;
+    t.bits[c] = b;
+  }
+  return t;
+}
+
+constexpr CharTable kTable = make_table();
+
+inline bool has(char c, uint8_t bit) { return (kTable.bits[static_cast<unsigned char>(c)] & bit) != 0; }
+inline bool is_ws(char c) { return c == ' ' || c == '\t'; }
+
+// Largest body length we accept. Far above any real body, far below uint64 overflow, so
+// arithmetic on offsets never wraps.
+constexpr uint64_t kMaxLength = uint64_t{1} << 62;
+
+// Which kind of message is being parsed: responses come from an upstream, so every
+// failure there is a 502 for our client rather than the 4xx a bad client gets.
+enum class Side { kRequest, kResponse };
+
+struct Ctx {
+  const char* d;
+  size_t n;             // bytes visible to the parser (capped at max_header_bytes)
+  size_t full_size;     // bytes the caller actually has
+  const Limits& limits;
+  Side side;
+  ParseError& err;
+
+  ParseStatus fail(int status, const char* code, std::string message) const {
+    err.status = side == Side::kResponse ? 502 : status;
+    err.code = code;
+    err.message = std::move(message);
+    return ParseStatus::kError;
+  }
+
+  // The head has not ended within what we can see: either wait for more bytes or, when it
+  // can no longer fit, reject now instead of buffering an attacker's megabytes.
+  ParseStatus incomplete() const {
+    if (full_size >= limits.max_header_bytes) {
+      return fail(431, "headers_too_large",
+                  "message head exceeds " + std::to_string(limits.max_header_bytes) + " bytes");
+    }
+    return ParseStatus::kIncomplete;
+  }
+
+  // `len` bytes of the start line are known (more may follow).
+  ParseStatus start_line_too_long() const {
+    const bool req = side == Side::kRequest;
+    return fail(414, req ? "uri_too_long" : "status_line_too_long",
+                std::string(req ? "request line" : "status line") + " exceeds " +
+                    std::to_string(limits.max_request_line) + " bytes");
+  }
+
+  ParseStatus incomplete_start_line(size_t line_start, size_t p) const {
+    if (p - line_start > limits.max_request_line) return start_line_too_long();
+    return incomplete();
+  }
+
+  // A byte at `p` stopped a scan where it does not belong. CR and LF get their own codes
+  // because they are what smuggling attempts play with.
+  ParseStatus bad_byte(size_t p, int status, const char* code, const char* what) const {
+    const char c = d[p];
+    if (c == '\n') return fail(400, "bare_lf", "line terminated by LF without CR");
+    if (c == '\r' && p + 1 < n && d[p + 1] != '\n')
+      return fail(400, "bare_cr", "CR not followed by LF");
+    char hex[8];
+    snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(c));
+    return fail(status, code, std::string("unexpected byte ") + hex + " in " + what);
+  }
+};
+
+enum class VersionMatch { kOk, kNeedMore, kBad };
+
+// Matches "HTTP/" DIGIT "." DIGIT at d[p..]; case-sensitive (RFC 9112 2.3).
+VersionMatch match_version(const Ctx& c, size_t p, int& major, int& minor) {
+  static constexpr char kPrefix[] = "HTTP/";
+  const size_t avail = c.n - p;
+  const size_t check = std::min<size_t>(avail, 8);
+  for (size_t i = 0; i < check; ++i) {
+    const char ch = c.d[p + i];
+    const bool ok = i < 5    ? ch == kPrefix[i]
+                    : i == 6 ? ch == '.'
+                             : (ch >= '0' && ch <= '9');
+    if (!ok) return VersionMatch::kBad;
+  }
+  if (avail < 8) return VersionMatch::kNeedMore;
+  major = c.d[p + 5] - '0';
+  minor = c.d[p + 7] - '0';
+  return VersionMatch::kOk;
+}
+
+// Skips the empty lines RFC 9112 2.2 lets a server ignore before the start line (left over
+// from a previous message's body on a reused connection).
+ParseStatus skip_leading_crlf(const Ctx& c, size_t& p) {
+  while (p < c.n && c.d[p] == '\r') {
+    if (p + 1 >= c.n) return c.incomplete();
+    if (c.d[p + 1] != '\n') return c.fail(400, "bare_cr", "CR not followed by LF");
+    p += 2;
+  }
+  if (p < c.n && c.d[p] == '\n') return c.fail(400, "bare_lf", "line terminated by LF without CR");
+  return ParseStatus::kComplete;
+}
+
+// Parses field lines from `p` up to and including the empty line.
+ParseStatus parse_fields(const Ctx& c, size_t& p, std::vector<Header>& headers) {
+  const char* d = c.d;
+  const size_t n = c.n;
+  for (;;) {
+    if (p >= n) return c.incomplete();
+    const char first = d[p];
+    if (first == '\r') {
+      if (p + 1 >= n) return c.incomplete();
+      if (d[p + 1] != '\n') return c.fail(400, "bare_cr", "CR not followed by LF");
+      p += 2;
+      return ParseStatus::kComplete;
+    }
+    if (first == '\n') return c.fail(400, "bare_lf", "line terminated by LF without CR");
+    if (is_ws(first)) {
+      return c.fail(400, "obs_fold",
+                    "header line starts with whitespace (obsolete line folding is not accepted)");
+    }
+    if (headers.size() >= c.limits.max_headers) {
+      return c.fail(431, "headers_too_large",
+                    "more than " + std::to_string(c.limits.max_headers) + " header fields");
+    }
+
+    const size_t name0 = p;
+    while (p < n && has(d[p], kTokenBit)) ++p;
+    if (p >= n) return c.incomplete();
+    if (d[p] != ':') {
+      if (is_ws(d[p])) {
+        return c.fail(400, "space_before_colon",
+                      "whitespace between header name '" + std::string(d + name0, p - name0) +
+                          "' and ':'");
+      }
+      if (d[p] == '\r' && p + 1 >= n) return c.incomplete();
+      if (d[p] == '\r' && d[p + 1] == '\n')
+        return c.fail(400, "bad_header_name", "header line without ':'");
+      return c.bad_byte(p, 400, "bad_header_name", "header name");
+    }
+    if (p == name0) return c.fail(400, "bad_header_name", "empty header name");
+    const size_t name_end = p++;
+
+    while (p < n && is_ws(d[p])) ++p;
+    const size_t v0 = p;
+    while (p < n && has(d[p], kFieldBit)) ++p;
+    if (p >= n) return c.incomplete();
+    if (d[p] != '\r') {
+      return c.bad_byte(p, 400, "bad_header_value",
+                        ("value of header '" + std::string(d + name0, name_end - name0) + "'")
+                            .c_str());
+    }
+    if (p + 1 >= n) return c.incomplete();
+    if (d[p + 1] != '\n') return c.fail(400, "bare_cr", "CR not followed by LF");
+    size_t v1 = p;
+    while (v1 > v0 && is_ws(d[v1 - 1])) --v1;
+    Header& h = headers.emplace_back();
+    h.name.assign(d + name0, name_end - name0);
+    h.value.assign(d + v0, v1 - v0);
+    p += 2;
+  }
+}
+
+// Calls f(element) for each comma-separated element with OWS trimmed (RFC 9110 5.6.1).
+template <class F>
+void for_each_element(std::string_view v, F&& f) {
+  for (;;) {
+    const size_t comma = v.find(',');
+    f(trim_ows(v.substr(0, comma)));
+    if (comma == std::string_view::npos) return;
+    v.remove_prefix(comma + 1);
+  }
+}
+
+// Content-Length = 1*DIGIT, possibly as a list of identical values (RFC 9110 8.6).
+// Returns false on anything else, including signs, hex, empty elements and overflow.
+bool parse_content_length(std::string_view v, bool& seen, uint64_t& value) {
+  bool ok = true;
+  for_each_element(v, [&](std::string_view e) {
+    if (!ok) return;
+    if (e.empty()) { ok = false; return; }
+    uint64_t x = 0;
+    for (char ch : e) {
+      if (ch < '0' || ch > '9') { ok = false; return; }
+      const uint64_t digit = static_cast<uint64_t>(ch - '0');
+      // Checked before multiplying: 2^64 would wrap to 0 and pass a check made after.
+      if (x > (kMaxLength - digit) / 10) { ok = false; return; }
+      x = x * 10 + digit;
+    }
+    if (seen && x != value) { ok = false; return; }
+    seen = true;
+    value = x;
+  });
+  return ok;
+}
+
+// What the framing-relevant headers said; gathered in one walk over the fields.
+struct Framing {
+  bool cl_seen = false;
+  bool cl_bad = false;
+  uint64_t cl = 0;
+  bool te_seen = false;
+  size_t te_codings = 0;
+  bool te_only_chunked = true;  // every coding so far is "chunked"
+  int hosts = 0;
+  bool conn_close = false;
+  bool conn_keep_alive = false;
+  bool conn_upgrade = false;
+  bool has_upgrade = false;
+  bool expect_seen = false;
+  bool expect_other = false;
+};
+
+Framing scan_framing(const std::vector<Header>& headers) {
+  Framing f;
+  for (const Header& h : headers) {
+    const std::string_view name = h.name;
+    switch (name.size()) {
+      case 4:
+        if (iequals(name, "host")) ++f.hosts;
+        break;
+      case 6:
+        if (iequals(name, "expect")) {
+          f.expect_seen = true;
+          if (!iequals(h.value, "100-continue")) f.expect_other = true;
+        }
+        break;
+      case 7:
+        if (iequals(name, "upgrade")) f.has_upgrade = true;
+        break;
+      case 10:
+        if (iequals(name, "connection")) {
+          for_each_element(h.value, [&](std::string_view e) {
+            if (iequals(e, "close")) f.conn_close = true;
+            else if (iequals(e, "keep-alive")) f.conn_keep_alive = true;
+            else if (iequals(e, "upgrade")) f.conn_upgrade = true;
+          });
+        }
+        break;
+      case 14:
+        if (iequals(name, "content-length") && !f.cl_bad) {
+          if (!parse_content_length(h.value, f.cl_seen, f.cl)) f.cl_bad = true;
+          f.cl_seen = true;
+        }
+        break;
+      case 17:
+        if (iequals(name, "transfer-encoding")) {
+          f.te_seen = true;
+          for_each_element(h.value, [&](std::string_view e) {
+            ++f.te_codings;
+            if (!iequals(e, "chunked")) f.te_only_chunked = false;
+          });
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  return f;
+}
+
+// Only a lone "chunked" is accepted: anything layered under it would reach the upstream
+// as a coding we never looked at, and "chunked, chunked" is forbidden (RFC 9112 7.1).
+bool te_is_plain_chunked(const Framing& f) { return f.te_codings == 1 && f.te_only_chunked; }
+
+template <class Head>
+const std::string* find_header(const Head& head, std::string_view name) {
+  for (const Header& h : head.headers)
+    if (iequals(h.name, name)) return &h.value;
+  return nullptr;
+}
+
+}  // namespace
+
+bool is_tchar(unsigned char c) { return (kTable.bits[c] & kTokenBit) != 0; }
+
+const std::string* RequestHead::find(std::string_view name) const { return find_header(*this, name); }
+const std::string* ResponseHead::find(std::string_view name) const {
+  return find_header(*this, name);
+}
+
+ParseStatus parse_request_head(std::string_view buf, const Limits& limits, RequestHead& out,
+                               ParseError& err) {
+  out.method.clear();
+  out.target.clear();
+  out.version_minor = 1;
+  out.headers.clear();
+  if (out.headers.capacity() < 16) out.headers.reserve(16);
+  out.body = BodyKind::kNone;
+  out.content_length = 0;
+  out.keep_alive = true;
+  out.expect_continue = false;
+  out.upgrade = false;
+  out.head_bytes = 0;
+
+  // Never look past max_header_bytes: a head that has not ended by then is rejected, so the
+  // work per call is bounded whatever the peer sends.
+  const Ctx c{buf.data(), std::min(buf.size(), limits.max_header_bytes), buf.size(), limits,
+              Side::kRequest, err};
+  const char* d = c.d;
+  const size_t n = c.n;
+  size_t p = 0;
+  if (ParseStatus s = skip_leading_crlf(c, p); s != ParseStatus::kComplete) return s;
+
+  // request-line = method SP request-target SP HTTP-version CRLF, single SPs only.
+  const size_t line0 = p;
+  while (p < n && has(d[p], kTokenBit)) ++p;
+  if (p >= n) return c.incomplete_start_line(line0, p);
+  if (d[p] != ' ' || p == line0) {
+    if (d[p] == '\r' && p + 1 >= n) return c.incomplete_start_line(line0, p);
+    if (d[p] == '\r' && d[p + 1] == '\n')
+      return c.fail(400, "bad_request_line", "request line has no request-target");
+    return c.bad_byte(p, 400, "bad_method", "method");
+  }
+  const size_t method_end = p++;
+
+  const size_t t0 = p;
+  while (p < n && has(d[p], kTargetBit)) ++p;
+  if (p - line0 > limits.max_request_line) return c.start_line_too_long();
+  if (p >= n) return c.incomplete_start_line(line0, p);
+  if (d[p] != ' ' || p == t0) {
+    if (p == t0 && d[p] == ' ')
+      return c.fail(400, "bad_request_line", "more than one SP after the method");
+    if (d[p] == '\r' && p + 1 >= n) return c.incomplete_start_line(line0, p);
+    if (d[p] == '\r' && d[p + 1] == '\n')
+      return c.fail(400, "bad_request_line", "request line has no HTTP version");
+    return c.bad_byte(p, 400, "bad_request_target", "request-target");
+  }
+  const size_t target_end = p++;
+
+  int major = 0;
+  int minor = 0;
+  switch (match_version(c, p, major, minor)) {
+    case VersionMatch::kNeedMore:
+      return c.incomplete_start_line(line0, n);
+    case VersionMatch::kBad:
+      return c.fail(400, "bad_version", "malformed HTTP version in request line");
+    case VersionMatch::kOk:
+      break;
+  }
+  p += 8;
+  if (p - line0 > limits.max_request_line) return c.start_line_too_long();
+  if (p >= n) return c.incomplete_start_line(line0, p);
+  if (d[p] != '\r') {
+    if (d[p] == '\n') return c.fail(400, "bare_lf", "line terminated by LF without CR");
+    return c.fail(400, "bad_request_line", "unexpected bytes after the HTTP version");
+  }
+  if (p + 1 >= n) return c.incomplete_start_line(line0, p);
+  if (d[p + 1] != '\n') return c.fail(400, "bare_cr", "CR not followed by LF");
+  p += 2;
+
+  if (major != 1 || minor > 1) {
+    return c.fail(505, "unsupported_version",
+                  "HTTP/" + std::to_string(major) + "." + std::to_string(minor) +
+                      " is not supported (HTTP/1.0 and HTTP/1.1 only)");
+  }
+
+  if (ParseStatus s = parse_fields(c, p, out.headers); s != ParseStatus::kComplete) return s;
+
+  out.method.assign(d + line0, method_end - line0);
+  out.target.assign(d + t0, target_end - t0);
+  out.version_minor = minor;
+  out.head_bytes = p;
+
+  const Framing f = scan_framing(out.headers);
+  if (f.cl_bad) {
+    return c.fail(400, "bad_content_length",
+                  "Content-Length must be digits only, and repeated values must be identical");
+  }
+  if (f.cl_seen && f.te_seen) {
+    return c.fail(400, "cl_and_te", "both Content-Length and Transfer-Encoding are present");
+  }
+  if (f.te_seen && minor == 0) {
+    return c.fail(400, "te_in_http10", "Transfer-Encoding is not allowed in an HTTP/1.0 request");
+  }
+  if (f.te_seen && !te_is_plain_chunked(f)) {
+    return c.fail(501, "unsupported_transfer_encoding",
+                  "only 'Transfer-Encoding: chunked' is supported");
+  }
+  if (f.hosts > 1) return c.fail(400, "duplicate_host", "more than one Host header");
+  if (f.hosts == 0 && minor == 1) return c.fail(400, "missing_host", "HTTP/1.1 request without Host");
+  if (f.expect_other) {
+    return c.fail(417, "expectation_failed", "only 'Expect: 100-continue' is supported");
+  }
+
+  if (f.te_seen) {
+    out.body = BodyKind::kChunked;
+  } else if (f.cl_seen) {
+    out.body = BodyKind::kContentLength;
+    out.content_length = f.cl;
+  }
+  out.keep_alive = minor == 1 ? !f.conn_close : (f.conn_keep_alive && !f.conn_close);
+  // An HTTP/1.0 client cannot know 100-continue; RFC 9110 10.1.1 says ignore it.
+  out.expect_continue = f.expect_seen && minor == 1;
+  out.upgrade = f.conn_upgrade && f.has_upgrade;
+  return ParseStatus::kComplete;
+}
+
+ParseStatus parse_response_head(std::string_view buf, const Limits& limits,
+                                std::string_view request_method, ResponseHead& out,
+                                ParseError& err) {
+  out.status = 0;
+  out.reason.clear();
+  out.version_minor = 1;
+  out.headers.clear();
+  if (out.headers.capacity() < 16) out.headers.reserve(16);
+  out.body = BodyKind::kNone;
+  out.content_length = 0;
+  out.keep_alive = true;
+  out.head_bytes = 0;
+
+  const Ctx c{buf.data(), std::min(buf.size(), limits.max_header_bytes), buf.size(), limits,
+              Side::kResponse, err};
+  const char* d = c.d;
+  const size_t n = c.n;
+  size_t p = 0;
+  if (ParseStatus s = skip_leading_crlf(c, p); s != ParseStatus::kComplete) return s;
+
+  // status-line = HTTP-version SP status-code SP [ reason-phrase ] CRLF
+  const size_t line0 = p;
+  int major = 0;
+  int minor = 0;
+  switch (match_version(c, p, major, minor)) {
+    case VersionMatch::kNeedMore:
+      return c.incomplete_start_line(line0, n);
+    case VersionMatch::kBad:
+      return c.fail(502, "bad_version", "malformed HTTP version in status line");
+    case VersionMatch::kOk:
+      break;
+  }
+  if (major != 1 || minor > 1) {
+    return c.fail(502, "unsupported_version",
+                  "upstream answered HTTP/" + std::to_string(major) + "." +
+                      std::to_string(minor));
+  }
+  p += 8;
+  // SP and three digits.
+  for (size_t i = 0; i < 4; ++i, ++p) {
+    if (p >= n) return c.incomplete_start_line(line0, p);
+    const char ch = d[p];
+    const bool ok = i == 0 ? ch == ' ' : (ch >= '0' && ch <= '9');
+    if (!ok) return c.fail(502, "bad_status", "malformed status code in status line");
+  }
+  const int status = (d[p - 3] - '0') * 100 + (d[p - 2] - '0') * 10 + (d[p - 1] - '0');
+  if (status < 100) return c.fail(502, "bad_status", "status code below 100");
+  if (p >= n) return c.incomplete_start_line(line0, p);
+  size_t r0 = p;
+  // The SP before an empty reason is often omitted by real servers; tolerate its absence
+  // since it cannot change framing.
+  if (d[p] == ' ') {
+    r0 = ++p;
+    while (p < n && has(d[p], kFieldBit)) ++p;
+  }
+  if (p - line0 > limits.max_request_line) return c.start_line_too_long();
+  if (p >= n) return c.incomplete_start_line(line0, p);
+  if (d[p] != '\r') return c.bad_byte(p, 502, "bad_status_line", "status line");
+  if (p + 1 >= n) return c.incomplete_start_line(line0, p);
+  if (d[p + 1] != '\n') return c.fail(502, "bare_cr", "CR not followed by LF");
+  const size_t r1 = p;
+  p += 2;
+
+  if (ParseStatus s = parse_fields(c, p, out.headers); s != ParseStatus::kComplete) return s;
+
+  out.status = status;
+  out.reason.assign(d + r0, r1 - r0);
+  out.version_minor = minor;
+  out.head_bytes = p;
+
+  const Framing f = scan_framing(out.headers);
+  if (f.cl_bad) return c.fail(502, "bad_content_length", "upstream sent a malformed Content-Length");
+  if (f.cl_seen && f.te_seen) {
+    return c.fail(502, "cl_and_te", "upstream sent both Content-Length and Transfer-Encoding");
+  }
+  if (f.te_seen && minor == 0) {
+    // RFC 9112 6.1: framing of an HTTP/1.0 message with Transfer-Encoding is faulty.
+    return c.fail(502, "te_in_http10", "upstream sent Transfer-Encoding in an HTTP/1.0 response");
+  }
+  if (f.te_seen && !te_is_plain_chunked(f)) {
+    return c.fail(502, "unsupported_transfer_encoding",
+                  "upstream sent a Transfer-Encoding other than 'chunked'");
+  }
+
+  out.keep_alive = minor == 1 ? !f.conn_close : (f.conn_keep_alive && !f.conn_close);
+  const bool connect_ok = request_method == "CONNECT" && status >= 200 && status < 300;
+  if (request_method == "HEAD" || status < 200 || status == 204 || status == 304 || connect_ok) {
+    // RFC 9112 6.3 rules 1-2: no body whatever the framing headers say (for HEAD and 304
+    // they describe the representation, not this message).
+    out.body = BodyKind::kNone;
+  } else if (f.te_seen) {
+    out.body = BodyKind::kChunked;
+  } else if (f.cl_seen) {
+    out.body = BodyKind::kContentLength;
+    out.content_length = f.cl;
+  } else {
+    out.body = BodyKind::kUntilClose;
+    out.keep_alive = false;
+  }
+  return ParseStatus::kComplete;
+}
+
+// ---------------------------------------------------------------------------------------
+// ChunkedDecoder
+
+namespace {
+
+enum class LineStep { kLine, kNeedMore, kTooLong, kBareLf };
+
+// Quoted-string per RFC 9110 5.6.4, starting at s[i] == '"'. Advances i past the closing quote.
+bool skip_quoted_string(std::string_view s, size_t& i) {
+  ++i;
+  while (i < s.size()) {
+    const unsigned char ch = static_cast<unsigned char>(s[i]);
+    if (ch == '"') {
+      ++i;
+      return true;
+    }
+    if (ch == '\\') {
+      if (i + 1 >= s.size()) return false;
+      const unsigned char q = static_cast<unsigned char>(s[i + 1]);
+      if (!(q == '\t' || q == ' ' || (q >= 0x21 && q != 0x7f))) return false;
+      i += 2;
+      continue;
+    }
+    if (!(ch == '\t' || ch == ' ' || ch == 0x21 || (ch >= 0x23 && ch != 0x7f))) return false;
+    ++i;
+  }
+  return false;
+}
+
+// chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+// Whitespace only where the grammar has BWS; anything else is an error, because lenient
+// extension parsing is a known smuggling vector between disagreeing parsers.
+bool valid_chunk_ext(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && is_ws(s[i])) ++i;
+    if (i >= s.size() || s[i] != ';') return false;
+    ++i;
+    while (i < s.size() && is_ws(s[i])) ++i;
+    const size_t name0 = i;
+    while (i < s.size() && has(s[i], kTokenBit)) ++i;
+    if (i == name0) return false;
+    size_t j = i;
+    while (j < s.size() && is_ws(s[j])) ++j;
+    if (j < s.size() && s[j] == '=') {
+      i = j + 1;
+      while (i < s.size() && is_ws(s[i])) ++i;
+      if (i >= s.size()) return false;
+      if (s[i] == '"') {
+        if (!skip_quoted_string(s, i)) return false;
+      } else {
+        const size_t v0 = i;
+        while (i < s.size() && has(s[i], kTokenBit)) ++i;
+        if (i == v0) return false;
+      }
+    }
+  }
+  return true;
+}
+
+// Returns nullptr when `line` (without CRLF) is a valid field line, else the error code.
+const char* check_field_line(std::string_view line) {
+  if (is_ws(line.front())) return "obs_fold";
+  size_t i = 0;
+  while (i < line.size() && has(line[i], kTokenBit)) ++i;
+  if (i >= line.size()) return "bad_header_name";
+  if (line[i] != ':') return is_ws(line[i]) ? "space_before_colon" : "bad_header_name";
+  if (i == 0) return "bad_header_name";
+  for (++i; i < line.size(); ++i)
+    if (!has(line[i], kFieldBit)) return "bad_header_value";
+  return nullptr;
+}
+
+}  // namespace
+
+ChunkedDecoder::Output ChunkedDecoder::feed(std::string_view in) {
+  Output o;
+  if (state_ == State::kDone) {
+    o.done = true;
+    return o;
+  }
+  if (state_ == State::kError) {
+    o.error = true;
+    o.error_code = error_code_;
+    return o;
+  }
+
+  size_t p = 0;
+  auto fail = [&](const char* code) {
+    state_ = State::kError;
+    error_code_ = code;
+    o.error = true;
+    o.error_code = code;
+    o.consumed = p;
+    line_.clear();
+    return o;
+  };
+
+  // Takes one line ending in LF. Complete lines wholly inside `in` are viewed in place;
+  // only lines split across feeds are copied into line_.
+  auto take_line = [&](size_t limit, std::string_view& line) {
+    const char* start = in.data() + p;
+    const size_t avail = in.size() - p;
+    const void* lf = std::memchr(start, '\n', avail);
+    if (lf == nullptr) {
+      // Content is at least (bytes so far - 1): the last byte may be the CR.
+      if (line_.size() + avail > limit + 1) return LineStep::kTooLong;
+      line_.append(start, avail);
+      p = in.size();
+      return LineStep::kNeedMore;
+    }
+    const size_t len = static_cast<size_t>(static_cast<const char*>(lf) - start);
+    if (line_.size() + len > limit + 1) return LineStep::kTooLong;
+    if (line_.empty()) {
+      line = std::string_view(start, len);
+    } else {
+      line_.append(start, len);
+      line = line_;
+    }
+    p += len + 1;
+    if (line.empty() || line.back() != '\r') return LineStep::kBareLf;
+    line.remove_suffix(1);
+    return LineStep::kLine;
+  };
+
+  while (p < in.size()) {
+    switch (state_) {
+      case State::kSize: {
+        std::string_view line;
+        const LineStep step = take_line(max_line_, line);
+        if (step == LineStep::kNeedMore) break;
+        if (step == LineStep::kTooLong) return fail("chunk_line_too_long");
+        if (line.find('\r') != std::string_view::npos) return fail("bare_cr");
+        if (step == LineStep::kBareLf) return fail("bare_lf");
+        size_t i = 0;
+        uint64_t size = 0;
+        while (i < line.size() && has(line[i], kHexBit)) {
+          const char ch = line[i];
+          const uint64_t digit = ch <= '9' ? ch - '0' : (ascii_lower(ch) - 'a' + 10);
+          // Checked before shifting: bits shifted out of 64 would silently vanish.
+          if (size > (kMaxLength - digit) >> 4) return fail("chunk_size_overflow");
+          size = (size << 4) | digit;
+          ++i;
+        }
+        if (i == 0) return fail("bad_chunk_size");
+        if (i < line.size() && line[i] != ';' && !is_ws(line[i])) return fail("bad_chunk_size");
+        if (!valid_chunk_ext(line.substr(i))) return fail("bad_chunk_ext");
+        line_.clear();
+        if (size == 0) {
+          state_ = State::kTrailer;
+          trailer_bytes_ = 0;
+        } else {
+          remaining_ = size;
+          state_ = State::kData;
+        }
+        break;
+      }
+      case State::kData: {
+        const size_t take = static_cast<size_t>(
+            std::min<uint64_t>(remaining_, static_cast<uint64_t>(in.size() - p)));
+        o.data.push_back(in.substr(p, take));
+        p += take;
+        remaining_ -= take;
+        if (remaining_ == 0) state_ = State::kDataCr;
+        break;
+      }
+      case State::kDataCr:
+        if (in[p] != '\r') return fail(in[p] == '\n' ? "bare_lf" : "bad_chunk_terminator");
+        ++p;
+        state_ = State::kDataLf;
+        break;
+      case State::kDataLf:
+        if (in[p] != '\n') return fail("bare_cr");
+        ++p;
+        state_ = State::kSize;
+        break;
+      case State::kTrailer: {
+        std::string_view line;
+        const size_t limit = std::min(max_line_, max_trailer_bytes_);
+        const LineStep step = take_line(limit, line);
+        if (step == LineStep::kNeedMore) break;
+        if (step == LineStep::kTooLong)
+          return fail(limit == max_line_ ? "chunk_line_too_long" : "trailers_too_large");
+        if (line.find('\r') != std::string_view::npos) return fail("bare_cr");
+        if (step == LineStep::kBareLf) return fail("bare_lf");
+        trailer_bytes_ += line.size() + 2;
+        if (trailer_bytes_ > max_trailer_bytes_) return fail("trailers_too_large");
+        if (line.empty()) {
+          line_.clear();
+          state_ = State::kDone;
+          o.done = true;
+          o.consumed = p;
+          return o;
+        }
+        if (const char* code = check_field_line(line)) return fail(code);
+        line_.clear();
+        break;
+      }
+      case State::kDone:
+      case State::kError:
+        break;  // unreachable: handled before the loop
+    }
+  }
+  o.consumed = p;
+  return o;
+}
+
+}  // namespace gatehouse::http1

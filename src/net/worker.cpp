@@ -1,0 +1,176 @@
+#include "net/worker.hpp"
+
+#include <sys/socket.h>
+
+#include <cstdio>
+
+#include "common/clock.hpp"
+#include "common/log.hpp"
+#include "proxy/session.hpp"
+
+namespace gatehouse::net {
+
+namespace {
+// The session is owned by this coroutine's frame (a parameter, so it is
+// moved into the frame and lives exactly as long as the connection).
+awaitable<void> run_session(std::unique_ptr<proxy::Session> s) { co_await s->run(); }
+}  // namespace
+
+Worker::Worker(size_t index, metrics::Registry& registry, int access_log_fd)
+    : index_(index),
+      registry_(registry),
+      stats_(&registry.worker(index)),
+      access_log_(access_log_fd),
+      rng_(std::random_device{}() ^ (index * 0x9e3779b97f4a7c15ULL)) {
+  id_prefix_ = rng_();
+}
+
+Worker::~Worker() {
+  if (thread_.joinable()) {
+    ioc_.stop();
+    thread_.join();
+  }
+}
+
+Result<tcp::endpoint> Worker::listen(const tcp::endpoint& ep, int backlog) {
+  auto acc = std::make_unique<tcp::acceptor>(ioc_);
+  boost::system::error_code ec;
+  acc->open(ep.protocol(), ec);
+  if (!ec) acc->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) {
+    int one = 1;
+    // SO_REUSEPORT: one accept queue per worker, balanced by the kernel.
+    if (::setsockopt(acc->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+      ec = boost::system::error_code(errno, boost::system::system_category());
+  }
+  if (!ec) acc->bind(ep, ec);
+  if (!ec) acc->listen(backlog, ec);
+  if (ec) {
+    return make_error("listen_failed",
+                      "cannot listen on " + ep.address().to_string() + ":" +
+                          std::to_string(ep.port()) + ": " + ec.message(),
+                      "listeners.proxy", 0, ErrorSide::kInternal);
+  }
+  auto bound = acc->local_endpoint(ec);
+  acceptor_ = std::move(acc);
+  return bound;
+}
+
+void Worker::start() {
+  asio::co_spawn(ioc_, tick_loop(), asio::detached);
+  if (acceptor_) asio::co_spawn(ioc_, accept_loop(), asio::detached);
+  thread_ = std::thread([this] {
+    ioc_.run();
+    access_log_.flush();
+    finished_.store(true);
+  });
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::set_snapshot(std::shared_ptr<const proxy::Snapshot> snap) {
+  snapshot_ = std::move(snap);
+  // Drop per-worker upstream state the new snapshot no longer uses. In-flight
+  // requests keep theirs alive through their own shared_ptr.
+  std::unordered_map<const proxy::UpstreamShared*, std::shared_ptr<WorkerUpstream>> kept;
+  for (const auto& up : snapshot_->upstreams) {
+    auto it = upstreams_.find(up.get());
+    if (it != upstreams_.end()) kept.emplace(up.get(), it->second);
+  }
+  upstreams_ = std::move(kept);
+}
+
+std::shared_ptr<WorkerUpstream> Worker::upstream_for(
+    const std::shared_ptr<proxy::UpstreamShared>& up) {
+  auto it = upstreams_.find(up.get());
+  if (it != upstreams_.end()) return it->second;
+  auto wu = std::make_shared<WorkerUpstream>();
+  wu->shared = up;
+  wu->stats = &up->stats->shard(index_);
+  wu->balancer = proxy::make_balancer(up->cfg.balancer, up->cfg.targets, up->states, rng_());
+  wu->pools.reserve(up->cfg.targets.size());
+  for (size_t i = 0; i < up->cfg.targets.size(); ++i) wu->pools.emplace_back(&wu->stats->pool_idle);
+  upstreams_.emplace(up.get(), wu);
+  return wu;
+}
+
+void Worker::begin_drain() {
+  draining_ = true;
+  boost::system::error_code ec;
+  if (acceptor_) acceptor_->close(ec);
+  for (auto* s : sessions_) {
+    if (s->idle()) s->socket().close(ec);
+  }
+}
+
+std::string Worker::next_request_id() {
+  // 32 hex digits: a per-worker random prefix and a sequence number. Unique
+  // without a syscall or a shared counter.
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%016llx%04zx%012llx", static_cast<unsigned long long>(id_prefix_),
+                index_ & 0xffff, static_cast<unsigned long long>(++request_seq_ & 0xffffffffffffULL));
+  return std::string(buf, 32);
+}
+
+std::unique_ptr<char[]> Worker::get_buffer() {
+  if (!free_buffers_.empty()) {
+    auto b = std::move(free_buffers_.back());
+    free_buffers_.pop_back();
+    return b;
+  }
+  return std::make_unique<char[]>(kIoBufferSize);
+}
+
+void Worker::put_buffer(std::unique_ptr<char[]> b) {
+  // Keep a small cache; idle memory goes back to the allocator.
+  if (free_buffers_.size() < 64) free_buffers_.push_back(std::move(b));
+}
+
+awaitable<void> Worker::accept_loop() {
+  for (;;) {
+    auto [ec, sock] = co_await acceptor_->async_accept(use_nothrow);
+    if (ec) {
+      if (draining_ || ec == asio::error::operation_aborted || !acceptor_->is_open()) co_return;
+      if (ec == asio::error::no_descriptors) {
+        // Out of fds: back off briefly instead of spinning.
+        log::error("accept failed", {log::f("error", ec.message())});
+        asio::steady_timer t(ioc_, std::chrono::milliseconds(100));
+        co_await t.async_wait(use_nothrow);
+      }
+      continue;
+    }
+    stats_->accepted.inc();
+    if (!snapshot_) continue;
+    auto session = std::make_unique<proxy::Session>(*this, std::move(sock));
+    asio::co_spawn(ioc_, run_session(std::move(session)), asio::detached);
+  }
+}
+
+awaitable<void> Worker::tick_loop() {
+  asio::steady_timer timer(ioc_);
+  int64_t last_pool_sweep = 0;
+  for (;;) {
+    timer.expires_after(std::chrono::milliseconds(100));
+    auto [ec] = co_await timer.async_wait(use_nothrow);
+    if (ec) co_return;
+    int64_t now = steady_ms();
+    deadlines_.expire(now);
+    access_log_.flush();
+    if (now - last_pool_sweep >= 1000) {
+      last_pool_sweep = now;
+      for (auto& [key, wu] : upstreams_) {
+        for (auto& pool : wu->pools) pool.expire(now, wu->shared->cfg.pool.idle_timeout_ms);
+      }
+    }
+    if (draining_ && sessions_.empty()) {
+      boost::system::error_code ignored;
+      for (auto& [key, wu] : upstreams_)
+        for (auto& pool : wu->pools) pool.clear();
+      co_return;
+    }
+  }
+}
+
+}  // namespace gatehouse::net

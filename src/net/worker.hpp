@@ -1,0 +1,103 @@
+// A worker: one thread, one io_context, its own SO_REUSEPORT acceptor, its
+// own upstream pools and metric shards. Connections never leave their worker.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "common/metrics.hpp"
+#include "net/asio.hpp"
+#include "net/deadline.hpp"
+#include "proxy/access_log.hpp"
+#include "proxy/snapshot.hpp"
+#include "proxy/upstream/pool.hpp"
+
+namespace gatehouse::proxy {
+class Session;
+}
+
+namespace gatehouse::net {
+
+using proxy::Session;
+
+// A worker's view of one upstream: balancer and pools are thread-local.
+struct WorkerUpstream {
+  std::shared_ptr<proxy::UpstreamShared> shared;
+  std::unique_ptr<proxy::Balancer> balancer;
+  std::vector<proxy::TargetPool> pools;  // one per target
+  metrics::UpstreamShard* stats = nullptr;
+};
+
+class Worker {
+ public:
+  Worker(size_t index, metrics::Registry& registry, int access_log_fd);
+  ~Worker();
+
+  size_t index() const { return index_; }
+  asio::io_context& ioc() { return ioc_; }
+
+  // Opens this worker's acceptor on `ep` with SO_REUSEPORT. Returns the bound
+  // endpoint (the port is chosen by the kernel when ep's port is 0).
+  Result<tcp::endpoint> listen(const tcp::endpoint& ep, int backlog);
+  void start();                 // runs the io_context on a new thread
+  void join();
+  void stop() { ioc_.stop(); }
+  bool finished() const { return finished_.load(); }
+
+  // Called on this worker's thread (posted by the control thread).
+  void set_snapshot(std::shared_ptr<const proxy::Snapshot> snap);
+  const std::shared_ptr<const proxy::Snapshot>& snapshot() const { return snapshot_; }
+  std::shared_ptr<WorkerUpstream> upstream_for(const std::shared_ptr<proxy::UpstreamShared>& up);
+
+  // Graceful shutdown: stop accepting, close idle connections now and busy
+  // ones after their current response.
+  void begin_drain();
+  bool draining() const { return draining_; }
+  size_t connection_count() const { return sessions_.size(); }
+
+  DeadlineList& deadlines() { return deadlines_; }
+  metrics::Registry& registry() { return registry_; }
+  metrics::WorkerShard& stats() { return *stats_; }
+  proxy::AccessLog& access_log() { return access_log_; }
+  std::mt19937_64& rng() { return rng_; }
+  std::string next_request_id();
+
+  void add_session(Session* s) { sessions_.insert(s); }
+  void remove_session(Session* s) { sessions_.erase(s); }
+
+  // Reusable body buffers (avoid a malloc per request).
+  static constexpr size_t kIoBufferSize = 32 * 1024;
+  std::unique_ptr<char[]> get_buffer();
+  void put_buffer(std::unique_ptr<char[]> b);
+
+ private:
+  awaitable<void> accept_loop();
+  awaitable<void> tick_loop();
+
+  size_t index_;
+  asio::io_context ioc_{1};
+  std::unique_ptr<tcp::acceptor> acceptor_;
+  std::thread thread_;
+  metrics::Registry& registry_;
+  metrics::WorkerShard* stats_;
+  std::shared_ptr<const proxy::Snapshot> snapshot_;
+  std::unordered_map<const proxy::UpstreamShared*, std::shared_ptr<WorkerUpstream>> upstreams_;
+  DeadlineList deadlines_;
+  std::unordered_set<Session*> sessions_;
+  proxy::AccessLog access_log_;
+  std::mt19937_64 rng_;
+  std::vector<std::unique_ptr<char[]>> free_buffers_;
+  bool draining_ = false;
+  std::atomic<bool> finished_{false};
+  uint64_t request_seq_ = 0;
+  uint64_t id_prefix_ = 0;
+};
+
+}  // namespace gatehouse::net

@@ -1,0 +1,78 @@
+#include "proxy/access_log.hpp"
+
+#include <limits.h>
+#include <unistd.h>
+
+#include "common/log.hpp"
+
+namespace gatehouse::proxy {
+
+namespace {
+void str_field(std::string& out, const char* key, std::string_view v) {
+  out += ",\"";
+  out += key;
+  out += "\":\"";
+  log::json_escape(out, v);
+  out += '"';
+}
+void num_field(std::string& out, const char* key, long long v) {
+  out += ",\"";
+  out += key;
+  out += "\":";
+  out += std::to_string(v);
+}
+}  // namespace
+
+void AccessLog::write(const AccessRecord& r) {
+  if (fd_ < 0) return;
+  buf_ += "{\"time\":\"";
+  buf_ += log::now_rfc3339();
+  buf_ += '"';
+  str_field(buf_, "request_id", r.request_id);
+  str_field(buf_, "client", r.client);
+  str_field(buf_, "method", r.method);
+  str_field(buf_, "host", r.host);
+  str_field(buf_, "path", r.path);
+  str_field(buf_, "route", r.route);
+  str_field(buf_, "upstream", r.upstream);
+  str_field(buf_, "upstream_target", r.upstream_target);
+  num_field(buf_, "status", r.status);
+  num_field(buf_, "bytes_in", static_cast<long long>(r.bytes_in));
+  num_field(buf_, "bytes_out", static_cast<long long>(r.bytes_out));
+  num_field(buf_, "upstream_connect_us", r.connect_us);
+  num_field(buf_, "upstream_first_byte_us", r.first_byte_us);
+  num_field(buf_, "duration_us", r.total_us);
+  num_field(buf_, "retries", r.retries);
+  if (!r.error.empty()) str_field(buf_, "error", r.error);
+  buf_ += "}\n";
+  if (buf_.size() >= 32 * 1024) flush();
+}
+
+void AccessLog::flush() {
+  if (fd_ < 0 || buf_.empty()) return;
+  size_t pos = 0;
+  while (pos < buf_.size()) {
+    // Largest run of whole lines that fits in PIPE_BUF (or one long line).
+    size_t end = pos;
+    for (;;) {
+      size_t nl = buf_.find('\n', end);
+      if (nl == std::string::npos) { end = buf_.size(); break; }
+      if (nl + 1 - pos > PIPE_BUF && end > pos) break;
+      end = nl + 1;
+      if (end - pos >= PIPE_BUF) break;
+    }
+    const char* p = buf_.data() + pos;
+    size_t left = end - pos;
+    while (left > 0) {
+      ssize_t n = ::write(fd_, p, left);
+      if (n <= 0) { left = 0; break; }  // a full disk must not stall the proxy
+      p += n;
+      left -= static_cast<size_t>(n);
+    }
+    pos = end;
+  }
+  buf_.clear();
+  if (buf_.capacity() > 256 * 1024) buf_.shrink_to_fit();
+}
+
+}  // namespace gatehouse::proxy

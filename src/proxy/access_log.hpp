@@ -1,0 +1,45 @@
+// Per-worker buffered JSON access log. Lines are flushed by the worker's tick
+// or when the buffer fills, in writes of whole lines no larger than PIPE_BUF,
+// so lines from different workers never interleave, even on a pipe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace gatehouse::proxy {
+
+struct AccessRecord {
+  std::string_view request_id;
+  std::string_view method;
+  std::string_view path;       // canonical path
+  std::string_view host;
+  std::string_view route;      // empty when no route matched
+  std::string_view upstream;
+  std::string upstream_target; // "ip:port" of the last attempt
+  std::string_view client;     // client ip
+  int status = 0;
+  uint64_t bytes_in = 0;       // request body bytes
+  uint64_t bytes_out = 0;      // response body bytes
+  int64_t connect_us = -1;     // upstream connect time, -1 = pooled/none
+  int64_t first_byte_us = -1;  // request start to first response byte
+  int64_t total_us = 0;
+  int retries = 0;
+  std::string_view error;      // error code when the gateway generated the answer
+};
+
+class AccessLog {
+ public:
+  // fd -1 disables logging.
+  explicit AccessLog(int fd) : fd_(fd) {}
+  ~AccessLog() { flush(); }
+  bool enabled() const { return fd_ >= 0; }
+  void write(const AccessRecord& r);
+  void flush();
+
+ private:
+  int fd_;
+  std::string buf_;
+};
+
+}  // namespace gatehouse::proxy

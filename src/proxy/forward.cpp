@@ -1,0 +1,657 @@
+// The upstream half of a request: pick a target, get a pooled or new
+// connection, send the head and stream the body, read the response head
+// (retrying when that is safe), then stream the response back.
+#include <algorithm>
+#include <array>
+#include <cstdio>
+
+#include "common/clock.hpp"
+#include "common/log.hpp"
+#include "common/strings.hpp"
+#include "net/worker.hpp"
+#include "proxy/exchange.hpp"
+#include "proxy/http_util.hpp"
+#include "proxy/session.hpp"
+#include "proxy/snapshot.hpp"
+
+namespace gatehouse::proxy {
+
+namespace {
+
+// Decrements an atomic counter when the scope ends.
+struct CounterGuard {
+  std::atomic<int>* c = nullptr;
+  CounterGuard() = default;
+  explicit CounterGuard(std::atomic<int>& a) : c(&a) {}
+  CounterGuard(const CounterGuard&) = delete;
+  CounterGuard& operator=(const CounterGuard&) = delete;
+  ~CounterGuard() { release(); }
+  void release() {
+    if (c) c->fetch_sub(1, std::memory_order_relaxed);
+    c = nullptr;
+  }
+};
+
+// Passive outlier detection: consecutive failures eject a target for a
+// back-off that doubles with each repeat, never ejecting more than
+// max_ejection_percent of the upstream.
+void record_outcome(UpstreamShared& us, int t, bool connect_failure, bool server_error,
+                    int64_t now_ms) {
+  const auto& p = us.cfg.health_passive;
+  auto& st = *us.states[static_cast<size_t>(t)];
+  if (!connect_failure && !server_error) {
+    // Reset only when needed: an unconditional store would bounce the cache
+    // line between workers on every request.
+    if (st.consecutive_5xx.load(std::memory_order_relaxed) != 0) st.consecutive_5xx.store(0);
+    if (st.consecutive_connect_failures.load(std::memory_order_relaxed) != 0)
+      st.consecutive_connect_failures.store(0);
+    return;
+  }
+  if (!p.enabled) return;
+  bool eject = false;
+  if (connect_failure) {
+    eject = st.consecutive_connect_failures.fetch_add(1) + 1 >= p.consecutive_connect_failures;
+  } else {
+    eject = st.consecutive_5xx.fetch_add(1) + 1 >= p.consecutive_5xx;
+  }
+  if (!eject || st.ejected_until_ms.load() > now_ms) return;
+  size_t ejected = 0;
+  for (const auto& s : us.states)
+    if (s->ejected_until_ms.load(std::memory_order_relaxed) > now_ms) ++ejected;
+  double pct = 100.0 * static_cast<double>(ejected + 1) / static_cast<double>(us.states.size());
+  if (pct > p.max_ejection_percent && ejected > 0) return;
+  if (pct > p.max_ejection_percent && us.states.size() == 1 && p.max_ejection_percent < 100)
+    return;
+  int n = st.ejection_count.fetch_add(1);
+  int64_t backoff = p.base_ejection_ms << std::min(n, 16);
+  backoff = std::min(backoff, p.max_ejection_ms);
+  st.ejected_until_ms.store(now_ms + backoff);
+  st.consecutive_5xx.store(0);
+  st.consecutive_connect_failures.store(0);
+  log::warn("target ejected", {log::f("upstream", us.cfg.name),
+                               log::f("target", us.cfg.targets[static_cast<size_t>(t)].address),
+                               log::n("ejection_ms", backoff),
+                               log::f("reason", connect_failure ? "connect_failures" : "5xx")});
+}
+
+std::string hash_key_for(const config::BalancerConfig& b, const Exchange& ex,
+                         std::string_view client_ip) {
+  switch (b.hash_on) {
+    case config::HashOn::kClientIp: return std::string(client_ip);
+    case config::HashOn::kPath: return ex.target.path;
+    case config::HashOn::kHeader: {
+      const std::string* v = ex.head->find(b.hash_key);
+      return v ? *v : std::string();
+    }
+    case config::HashOn::kCookie: {
+      for (const auto& h : ex.head->headers) {
+        if (!iequals(h.name, "cookie")) continue;
+        std::string_view v = h.value;
+        while (!v.empty()) {
+          size_t semi = v.find(';');
+          std::string_view pair = trim_ows(v.substr(0, semi));
+          size_t eq = pair.find('=');
+          if (eq != std::string_view::npos && pair.substr(0, eq) == b.hash_key)
+            return std::string(pair.substr(eq + 1));
+          if (semi == std::string_view::npos) break;
+          v.remove_prefix(semi + 1);
+        }
+      }
+      return {};
+    }
+    case config::HashOn::kConsumer: {
+      // Consumers are identified by auth policies; until one has run, the
+      // credential header stands in so the same caller still sticks.
+      const std::string* v = ex.head->find("x-consumer-id");
+      return v ? *v : std::string();
+    }
+  }
+  return {};
+}
+
+// Formats a chunk-size line into `out` (no allocation).
+std::string_view chunk_line(std::array<char, 24>& out, size_t n) {
+  int len = std::snprintf(out.data(), out.size(), "%zx\r\n", n);
+  return {out.data(), static_cast<size_t>(len)};
+}
+
+}  // namespace
+
+awaitable<bool> Session::forward(Exchange& ex) {
+  const Snapshot& snap = *ex.snap;
+  const RouteRuntime& rr = *ex.route;
+  const config::RouteConfig& rc = *ex.match.route;
+  auto wu = worker_.upstream_for(snap.upstreams[static_cast<size_t>(rr.upstream)]);
+  UpstreamShared& us = *wu->shared;
+  const config::UpstreamConfig& ucfg = us.cfg;
+  metrics::UpstreamShard& ustats = *wu->stats;
+  const http1::RequestHead& head = *ex.head;
+  const config::TimeoutsConfig& to = rr.timeouts;
+  const auto& http_cfg = snap.config.server.http;
+  const bool close_after_error = head.body != http1::BodyKind::kNone;
+
+  // Circuit breaker: requests in flight for this upstream, node-wide.
+  if (us.in_flight.fetch_add(1, std::memory_order_relaxed) >= ucfg.breaker.max_requests) {
+    us.in_flight.fetch_sub(1, std::memory_order_relaxed);
+    ustats.breaker_rejections.inc();
+    co_return co_await send_error(&ex, 503, "upstream_overloaded",
+                                  "upstream '" + ucfg.name + "' has too many requests in flight",
+                                  close_after_error);
+  }
+  CounterGuard in_flight_guard(us.in_flight);
+
+  std::string path = snap.router->rewrite_path(ex.match, ex.target.path);
+  if (!ex.target.query.empty()) {
+    path += '?';
+    path += ex.target.query;
+  }
+
+  // Bodies already complete in our read buffer can be replayed on retry.
+  const bool buffered = head.body == http1::BodyKind::kNone ||
+                        (head.body == http1::BodyKind::kContentLength &&
+                         head.content_length <= buf_.size());
+  std::string_view buffered_body =
+      head.body == http1::BodyKind::kContentLength && buffered
+          ? buf_.view().substr(0, static_cast<size_t>(head.content_length))
+          : std::string_view{};
+
+  ForwardOptions fo;
+  fo.method = head.method;
+  fo.path_and_query = path;
+  fo.client_ip = client_ip_;
+  fo.original_host = ex.original_host;
+  fo.request_id = ex.request_id;
+  fo.trust_forwarded = snap.config.server.trust_forwarded;
+  fo.chunked = head.body == http1::BodyKind::kChunked;
+  fo.has_length = head.body == http1::BodyKind::kContentLength;
+  fo.content_length = head.content_length;
+
+  std::string hash_key;
+  if (ucfg.balancer.kind == config::BalancerKind::kConsistentHash)
+    hash_key = hash_key_for(ucfg.balancer, ex, client_ip_);
+
+  const int64_t start_ms = steady_ms();
+  const int64_t request_deadline = to.request_ms > 0 ? start_ms + to.request_ms : 0;
+  const int max_attempts = 1 + std::max(0, ucfg.retries.attempts);
+  std::vector<bool> tried(ucfg.targets.size(), false);
+  bool sent_continue = false;
+  bool body_streamed = false;  // non-replayable body bytes went upstream
+  int last_status = 502;
+  std::string last_code = "upstream_unavailable";
+  std::string last_detail = "no upstream attempt was made";
+
+  ReadBuffer ubuf(worker_);
+  std::unique_ptr<UpstreamConn> conn;
+  http1::ResponseHead resp;
+  int target = -1;
+  int64_t attempt_start_us = 0;
+  CounterGuard retry_guard;
+
+  for (int attempt = 0;; ++attempt) {
+    if (conn) {
+      conn->deadline.unlink();
+      conn.reset();
+      ustats.pool_active.add(-1);
+    }
+    if (attempt > 0) {
+      // Retry only when safe and within the budget.
+      bool budget_ok = true;
+      int retries_now = us.retries_in_flight.load(std::memory_order_relaxed);
+      int allowed = std::max(ucfg.retries.min_retry_concurrency,
+                             static_cast<int>(ucfg.retries.budget_percent / 100.0 *
+                                              us.in_flight.load(std::memory_order_relaxed)));
+      if (retries_now >= allowed) budget_ok = false;
+      if (attempt >= max_attempts || body_streamed || !budget_ok ||
+          (request_deadline && steady_ms() >= request_deadline)) {
+        co_return co_await send_error(&ex, last_status, last_code, last_detail, close_after_error);
+      }
+      if (!retry_guard.c) {
+        us.retries_in_flight.fetch_add(1, std::memory_order_relaxed);
+        retry_guard.c = &us.retries_in_flight;
+      }
+      ++ex.retries;
+      ustats.retries.inc();
+      int64_t backoff = std::min(ucfg.retries.backoff_max_ms,
+                                 ucfg.retries.backoff_base_ms << std::min(attempt - 1, 10));
+      if (backoff > 0) {
+        // Full jitter keeps retry storms from synchronising.
+        backoff = static_cast<int64_t>(worker_.rng()() % static_cast<uint64_t>(backoff + 1));
+        asio::steady_timer t(worker_.ioc(), std::chrono::milliseconds(backoff));
+        co_await t.async_wait(use_nothrow);
+      }
+      if (worker_.draining() && !sock_.is_open()) co_return false;
+    }
+
+    PickContext pc;
+    pc.hash_key = hash_key;
+    pc.now_ms = steady_ms();
+    pc.exclude = &tried;
+    target = wu->balancer->pick(pc);
+    if (target < 0 && attempt > 0) {
+      // Every target tried once: allow a second go at any of them.
+      std::fill(tried.begin(), tried.end(), false);
+      target = wu->balancer->pick(pc);
+    }
+    if (target < 0) {
+      co_return co_await send_error(&ex, 503, "no_healthy_upstream",
+                                    "upstream '" + ucfg.name + "' has no available target",
+                                    close_after_error);
+    }
+    tried[static_cast<size_t>(target)] = true;
+    const auto& tcfg = ucfg.targets[static_cast<size_t>(target)];
+    auto& pool = wu->pools[static_cast<size_t>(target)];
+    auto& tstate = *us.states[static_cast<size_t>(target)];
+    ustats.requests.inc();
+    attempt_start_us = steady_us();
+
+    // ---- connection: pooled or new
+    conn = pool.take();
+    if (conn) {
+      ex.connect_us = -1;
+    } else {
+      if (us.connections.load(std::memory_order_relaxed) >= ucfg.breaker.max_connections ||
+          us.pending.load(std::memory_order_relaxed) >= ucfg.breaker.max_pending) {
+        ustats.breaker_rejections.inc();
+        co_return co_await send_error(&ex, 503, "upstream_overloaded",
+                                      "upstream '" + ucfg.name + "' connection limit reached",
+                                      close_after_error);
+      }
+      us.pending.fetch_add(1, std::memory_order_relaxed);
+      CounterGuard pending_guard(us.pending);
+      auto eps = us.addresses[static_cast<size_t>(target)]->endpoints.load();
+      conn = std::make_unique<UpstreamConn>(worker_.ioc().get_executor());
+      conn->target = target;
+      int64_t connect_deadline = steady_ms() + to.connect_ms;
+      if (request_deadline) connect_deadline = std::min(connect_deadline, request_deadline);
+      boost::system::error_code cec = asio::error::host_not_found;
+      for (const auto& ep : *eps) {
+        conn->sock = tcp::socket(worker_.ioc());
+        conn->deadline.reset_fired();
+        conn->deadline.arm(worker_.deadlines(), &conn->sock, connect_deadline);
+        auto [ec] = co_await conn->sock.async_connect(ep, use_nothrow);
+        cec = ec;
+        if (!ec || conn->deadline.fired()) break;
+      }
+      conn->deadline.disarm();
+      pending_guard.release();
+      bool timed_out = conn->deadline.fired();
+      if (cec || timed_out) {
+        ustats.failures.inc();
+        if (timed_out) ustats.timeouts.inc();
+        record_outcome(us, target, true, false, steady_ms());
+        wu->balancer->on_finish(target, std::chrono::microseconds(steady_us() - attempt_start_us),
+                                false);
+        last_status = timed_out ? 504 : 502;
+        last_code = timed_out ? "upstream_connect_timeout" : "upstream_connect_failed";
+        last_detail = "connecting to " + tcfg.address + " failed: " +
+                      (timed_out ? std::string("timed out") : cec.message());
+        ex.upstream_target = tcfg.address;
+        conn.reset();
+        continue;
+      }
+      us.connections.fetch_add(1, std::memory_order_relaxed);
+      conn->live_counter = &us.connections;
+      boost::system::error_code ec;
+      conn->sock.set_option(tcp::no_delay(true), ec);
+      ex.connect_us = steady_us() - attempt_start_us;
+      ustats.connect_latency.observe_us(static_cast<uint64_t>(ex.connect_us));
+    }
+    ustats.pool_active.add(1);
+    {
+      boost::system::error_code ec;
+      auto rep = conn->sock.remote_endpoint(ec);
+      ex.upstream_target = ec ? tcfg.address
+                              : rep.address().to_string() + ":" + std::to_string(rep.port());
+    }
+    wu->balancer->on_start(target);
+    tstate.requests_in_flight.fetch_add(1, std::memory_order_relaxed);
+    struct TargetDone {
+      std::atomic<int>& c;
+      ~TargetDone() { c.fetch_sub(1, std::memory_order_relaxed); }
+    } target_done{tstate.requests_in_flight};
+
+    // ---- request head (+ replayable body)
+    std::string host_value = !rc.rewrite.host.empty()    ? rc.rewrite.host
+                             : rc.rewrite.preserve_host ? ex.original_host
+                                                        : tcfg.address;
+    fo.upstream_host = host_value;
+    std::string uhead = build_upstream_head(head, fo);
+    bool wrote = co_await write_all(conn->sock, conn->deadline, uhead, buffered_body, to.idle_ms);
+    if (!wrote) {
+      ustats.failures.inc();
+      bool stale = conn->reused && !conn->deadline.fired();
+      wu->balancer->on_finish(target, std::chrono::microseconds(0), false);
+      last_status = 502;
+      last_code = "upstream_write_failed";
+      last_detail = "sending the request to " + tcfg.address + " failed";
+      if (stale) --attempt;  // a pooled connection closed under us: not the target's fault
+      if (stale && attempt < 0) attempt = 0;
+      continue;
+    }
+
+    // ---- streamed request body
+    if (!buffered) {
+      if (head.expect_continue && !sent_continue) {
+        sent_continue = true;
+        if (!co_await write_all(sock_, deadline_, "HTTP/1.1 100 Continue\r\n\r\n", {},
+                                http_cfg.client_idle_timeout_ms)) {
+          co_return false;
+        }
+      }
+      body_streamed = true;
+      bool down_ok = true, up_ok = true, bad_body = false;
+      std::string bad_code;
+      if (head.body == http1::BodyKind::kContentLength) {
+        uint64_t remaining = head.content_length;
+        while (remaining > 0) {
+          if (buf_.empty()) {
+            deadline_.arm(worker_.deadlines(), &sock_, steady_ms() + http_cfg.client_idle_timeout_ms);
+            if (!co_await read_some()) { down_ok = false; break; }
+          }
+          size_t take = static_cast<size_t>(std::min<uint64_t>(remaining, buf_.size()));
+          if (!co_await write_all(conn->sock, conn->deadline, buf_.view().substr(0, take), {},
+                                  to.idle_ms)) {
+            up_ok = false;
+            break;
+          }
+          buf_.consume(take);
+          remaining -= take;
+          ex.bytes_in += take;
+        }
+      } else {  // chunked: decode and re-encode, so no extension or odd framing leaks upstream
+        http1::ChunkedDecoder dec;
+        for (;;) {
+          if (buf_.empty()) {
+            deadline_.arm(worker_.deadlines(), &sock_, steady_ms() + http_cfg.client_idle_timeout_ms);
+            if (!co_await read_some()) { down_ok = false; break; }
+          }
+          auto out = dec.feed(buf_.view());
+          if (out.error) {
+            bad_body = true;
+            bad_code = out.error_code.empty() ? "bad_chunked_body" : out.error_code;
+            break;
+          }
+          std::vector<asio::const_buffer> bufs;
+          std::vector<std::array<char, 24>> lines(out.data.size());
+          for (size_t i = 0; i < out.data.size(); ++i) {
+            if (out.data[i].empty()) continue;
+            bufs.push_back(asio::buffer(chunk_line(lines[i], out.data[i].size())));
+            bufs.push_back(asio::buffer(out.data[i].data(), out.data[i].size()));
+            bufs.push_back(asio::buffer("\r\n", 2));
+            ex.bytes_in += out.data[i].size();
+          }
+          if (out.done) bufs.push_back(asio::buffer("0\r\n\r\n", 5));
+          if (!bufs.empty()) {
+            conn->deadline.arm(worker_.deadlines(), &conn->sock, steady_ms() + to.idle_ms);
+            auto [wec, wn] = co_await asio::async_write(conn->sock, bufs, use_nothrow);
+            if (wec) { up_ok = false; break; }
+          }
+          buf_.consume(out.consumed);
+          if (out.done) break;
+        }
+      }
+      deadline_.disarm();
+      if (!down_ok) {
+        ex.status = 499;  // client closed request (nginx's convention)
+        ex.error = "client_aborted";
+        closing_ = true;
+        co_return false;
+      }
+      if (bad_body) {
+        co_return co_await send_error(&ex, 400, bad_code, "invalid chunked request body", true);
+      }
+      if (!up_ok) {
+        ustats.failures.inc();
+        co_return co_await send_error(&ex, 502, "upstream_write_failed",
+                                      "upstream closed while receiving the request body", true);
+      }
+    } else {
+      ex.bytes_in = buffered_body.size();
+    }
+
+    // ---- response head
+    int64_t head_deadline = 0;
+    int64_t now_ms = steady_ms();
+    if (ucfg.retries.per_try_timeout_ms > 0) head_deadline = now_ms + ucfg.retries.per_try_timeout_ms;
+    if (request_deadline && (!head_deadline || request_deadline < head_deadline))
+      head_deadline = request_deadline;
+    if (!head_deadline) head_deadline = now_ms + std::max<int64_t>(to.idle_ms, 1);
+    conn->deadline.arm(worker_.deadlines(), &conn->sock, head_deadline);
+    http1::ParseError perr;
+    bool got_head = false, timed_out = false, bad_head = false;
+    size_t received = 0;
+    for (;;) {
+      if (!ubuf.empty()) {
+        auto st = http1::parse_response_head(ubuf.view(), snap.limits, head.method, resp, perr);
+        if (st == http1::ParseStatus::kError) { bad_head = true; break; }
+        if (st == http1::ParseStatus::kComplete) {
+          if (resp.status >= 100 && resp.status < 200) {
+            // Interim responses: 100 is ours to send (already handled); 103
+            // goes to HTTP/1.1 clients; 101 is not requested (Upgrade stripped).
+            std::string_view interim = ubuf.view().substr(0, resp.head_bytes);
+            bool forward_it = resp.status == 103 && head.version_minor >= 1;
+            std::string copy = forward_it ? std::string(interim) : std::string();
+            ubuf.consume(resp.head_bytes);
+            if (forward_it && !co_await write_all(sock_, deadline_, copy, {}, to.idle_ms))
+              co_return false;
+            if (resp.status == 101) { bad_head = true; break; }
+            continue;
+          }
+          got_head = true;
+          break;
+        }
+      }
+      if (!ubuf.prepare(snap.limits.max_header_bytes + 1)) { bad_head = true; break; }
+      auto [ec, n] = co_await conn->sock.async_read_some(ubuf.writable(), use_nothrow);
+      if (ec || n == 0) {
+        timed_out = conn->deadline.fired();
+        break;
+      }
+      if (received == 0) ex.first_byte_us = steady_us() - ex.start_us;
+      received += n;
+      ubuf.commit(n);
+    }
+    if (!got_head) {
+      ustats.failures.inc();
+      wu->balancer->on_finish(target, std::chrono::microseconds(steady_us() - attempt_start_us),
+                              false);
+      while (!ubuf.empty()) ubuf.consume(ubuf.size());
+      if (timed_out) {
+        ustats.timeouts.inc();
+        record_outcome(us, target, false, true, steady_ms());
+        last_status = 504;
+        last_code = "upstream_timeout";
+        last_detail = "upstream " + tcfg.address + " did not answer in time";
+        // A timed-out non-idempotent request may have been processed.
+        if (!ex.idempotent) body_streamed = true;
+        continue;
+      }
+      if (bad_head) {
+        record_outcome(us, target, false, true, steady_ms());
+        last_status = 502;
+        last_code = "upstream_bad_response";
+        last_detail = "upstream " + tcfg.address + " sent an invalid response: " + perr.message;
+        body_streamed = true;  // do not replay a request the upstream may have acted on
+        continue;
+      }
+      // Closed or reset without a response. On a reused connection with
+      // nothing received, the upstream closed the idle connection as we sent:
+      // the request was not processed, so any method may go again once.
+      bool stale = conn->reused && received == 0;
+      last_status = 502;
+      last_code = "upstream_reset";
+      last_detail = "upstream " + tcfg.address + " closed the connection without a response";
+      if (stale && buffered) {
+        --attempt;
+        if (ex.retries > 0) --ex.retries;
+        continue;
+      }
+      record_outcome(us, target, false, true, steady_ms());
+      if (!ex.idempotent) body_streamed = true;
+      continue;
+    }
+
+    // A retryable status on a replayable, idempotent request goes again.
+    bool server_error = resp.status >= 500;
+    record_outcome(us, target, false, server_error, steady_ms());
+    wu->balancer->on_finish(target, std::chrono::microseconds(steady_us() - attempt_start_us),
+                            !server_error);
+    if (ex.idempotent && buffered && attempt + 1 < max_attempts &&
+        std::find(ucfg.retries.on_statuses.begin(), ucfg.retries.on_statuses.end(),
+                  resp.status) != ucfg.retries.on_statuses.end()) {
+      last_status = resp.status;
+      last_code = "upstream_status";
+      last_detail = "upstream answered " + std::to_string(resp.status);
+      // The connection carries an unread body: close rather than drain.
+      while (!ubuf.empty()) ubuf.consume(ubuf.size());
+      continue;
+    }
+    break;
+  }
+  retry_guard.release();
+  in_flight_guard.release();
+  ubuf.consume(resp.head_bytes);
+
+  // ---- response to the client
+  ex.status = resp.status;
+  const bool client11 = head.version_minor >= 1;
+  int framing = 0;
+  bool keep_cl = true;
+  switch (resp.body) {
+    case http1::BodyKind::kNone:
+    case http1::BodyKind::kContentLength: framing = 0; break;
+    case http1::BodyKind::kChunked:
+    case http1::BodyKind::kUntilClose:
+      framing = client11 ? 1 : 2;
+      keep_cl = false;
+      break;
+  }
+  bool close_down = !head.keep_alive || worker_.draining() || framing == 2;
+  std::string dhead =
+      build_downstream_head(resp, head.version_minor, framing, close_down, ex.request_id, keep_cl);
+
+  bool up_reusable = resp.keep_alive && !worker_.draining();
+  bool ok_down = true, ok_up = true;
+  int64_t idle = to.idle_ms > 0 ? to.idle_ms : 60'000;
+
+  if (resp.body == http1::BodyKind::kNone) {
+    ok_down = co_await write_all(sock_, deadline_, dhead, {}, idle);
+    if (!ubuf.empty()) up_reusable = false;  // bytes after a body-less response
+  } else if (resp.body == http1::BodyKind::kContentLength) {
+    uint64_t remaining = resp.content_length;
+    size_t first = static_cast<size_t>(std::min<uint64_t>(remaining, ubuf.size()));
+    ok_down = co_await write_all(sock_, deadline_, dhead, ubuf.view().substr(0, first), idle);
+    ubuf.consume(first);
+    remaining -= first;
+    ex.bytes_out += first;
+    while (ok_down && remaining > 0) {
+      ubuf.prepare(net::Worker::kIoBufferSize);
+      conn->deadline.arm(worker_.deadlines(), &conn->sock, steady_ms() + idle);
+      auto [ec, n] = co_await conn->sock.async_read_some(ubuf.writable(), use_nothrow);
+      if (ec || n == 0) { ok_up = false; break; }
+      ubuf.commit(n);
+      size_t take = static_cast<size_t>(std::min<uint64_t>(remaining, ubuf.size()));
+      ok_down = co_await write_all(sock_, deadline_, ubuf.view().substr(0, take), {}, idle);
+      ubuf.consume(take);
+      remaining -= take;
+      ex.bytes_out += take;
+    }
+    if (!ubuf.empty()) up_reusable = false;
+  } else if (resp.body == http1::BodyKind::kChunked) {
+    http1::ChunkedDecoder dec;
+    bool head_sent = false;
+    for (;;) {
+      auto out = dec.feed(ubuf.view());
+      if (out.error) { ok_up = false; break; }
+      std::vector<asio::const_buffer> bufs;
+      std::vector<std::array<char, 24>> lines(out.data.size());
+      if (!head_sent) bufs.push_back(asio::buffer(dhead));
+      for (size_t i = 0; i < out.data.size(); ++i) {
+        if (out.data[i].empty()) continue;
+        if (framing == 1) bufs.push_back(asio::buffer(chunk_line(lines[i], out.data[i].size())));
+        bufs.push_back(asio::buffer(out.data[i].data(), out.data[i].size()));
+        if (framing == 1) bufs.push_back(asio::buffer("\r\n", 2));
+        ex.bytes_out += out.data[i].size();
+      }
+      if (out.done && framing == 1) bufs.push_back(asio::buffer("0\r\n\r\n", 5));
+      if (!bufs.empty()) {
+        deadline_.arm(worker_.deadlines(), &sock_, steady_ms() + idle);
+        auto [wec, wn] = co_await asio::async_write(sock_, bufs, use_nothrow);
+        if (wec) { ok_down = false; break; }
+        head_sent = true;
+      }
+      ubuf.consume(out.consumed);
+      if (out.done) break;
+      ubuf.prepare(net::Worker::kIoBufferSize);
+      conn->deadline.arm(worker_.deadlines(), &conn->sock, steady_ms() + idle);
+      auto [ec, n] = co_await conn->sock.async_read_some(ubuf.writable(), use_nothrow);
+      if (ec || n == 0) { ok_up = false; break; }
+      ubuf.commit(n);
+    }
+    if (!ubuf.empty()) up_reusable = false;
+  } else {  // until close
+    up_reusable = false;
+    bool head_sent = false;
+    for (;;) {
+      std::array<char, 24> line;
+      std::vector<asio::const_buffer> bufs;
+      if (!head_sent) bufs.push_back(asio::buffer(dhead));
+      if (!ubuf.empty()) {
+        if (framing == 1) bufs.push_back(asio::buffer(chunk_line(line, ubuf.size())));
+        bufs.push_back(asio::buffer(ubuf.view().data(), ubuf.size()));
+        if (framing == 1) bufs.push_back(asio::buffer("\r\n", 2));
+        ex.bytes_out += ubuf.size();
+      }
+      if (!bufs.empty()) {
+        deadline_.arm(worker_.deadlines(), &sock_, steady_ms() + idle);
+        auto [wec, wn] = co_await asio::async_write(sock_, bufs, use_nothrow);
+        if (wec) { ok_down = false; break; }
+        head_sent = true;
+      }
+      ubuf.consume(ubuf.size());
+      ubuf.prepare(net::Worker::kIoBufferSize);
+      conn->deadline.arm(worker_.deadlines(), &conn->sock, steady_ms() + idle);
+      auto [ec, n] = co_await conn->sock.async_read_some(ubuf.writable(), use_nothrow);
+      if (ec || n == 0) {
+        if (conn->deadline.fired()) ok_up = false;
+        break;
+      }
+      ubuf.commit(n);
+    }
+    if (ok_down && ok_up && framing == 1) {
+      ok_down = co_await write_all(sock_, deadline_, "0\r\n\r\n", {}, idle);
+    }
+  }
+  deadline_.disarm();
+  while (!ubuf.empty()) ubuf.consume(ubuf.size());
+
+  // ---- return the upstream connection
+  conn->deadline.disarm();
+  ustats.pool_active.add(-1);
+  ++conn->requests;
+  int max_req = ucfg.pool.max_requests_per_connection;
+  if (ok_up && ok_down && up_reusable && conn->sock.is_open() &&
+      (max_req == 0 || conn->requests < static_cast<uint32_t>(max_req)) &&
+      wu->pools[static_cast<size_t>(target)].size() <
+          static_cast<size_t>(ucfg.pool.max_idle_per_target)) {
+    conn->reused = false;
+    wu->pools[static_cast<size_t>(target)].put(std::move(conn), steady_ms());
+  } else {
+    conn.reset();
+  }
+  if (!ok_up) {
+    ustats.failures.inc();
+    ex.error = "upstream_body_aborted";
+    closing_ = true;  // the client got a truncated body: framing says so only by closing
+    co_return false;
+  }
+  if (!ok_down) {
+    ex.error = "client_aborted";
+    closing_ = true;
+    co_return false;
+  }
+  if (close_down) closing_ = true;
+  co_return !close_down;
+}
+
+}  // namespace gatehouse::proxy

@@ -1,0 +1,253 @@
+#include "proxy/http_util.hpp"
+
+#include <algorithm>
+
+#include "common/log.hpp"
+#include "common/strings.hpp"
+
+namespace gatehouse::proxy {
+
+const char* reason_phrase(int status) {
+  switch (status) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 103: return "Early Hints";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 417: return "Expectation Failed";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return status < 400 ? "OK" : (status < 500 ? "Bad Request" : "Internal Server Error");
+  }
+}
+
+std::string problem_json(int status, std::string_view code, std::string_view detail,
+                         std::string_view request_id) {
+  std::string out;
+  out.reserve(160 + detail.size());
+  out += "{\"type\":\"urn:gatehouse:problem:";
+  log::json_escape(out, code);
+  out += "\",\"title\":\"";
+  out += reason_phrase(status);
+  out += "\",\"status\":";
+  out += std::to_string(status);
+  out += ",\"detail\":\"";
+  log::json_escape(out, detail);
+  out += "\",\"code\":\"";
+  log::json_escape(out, code);
+  out += "\",\"request_id\":\"";
+  log::json_escape(out, request_id);
+  out += "\"}";
+  return out;
+}
+
+bool is_idempotent(std::string_view m) {
+  return m == "GET" || m == "HEAD" || m == "OPTIONS" || m == "PUT" || m == "DELETE" ||
+         m == "TRACE";
+}
+
+bool valid_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return c > 0x20 && c < 0x7f && c != '"' && c != '\\' && c != ',';
+  });
+}
+
+bool split_host(std::string_view a, std::string& out) {
+  out.clear();
+  if (a.empty()) return true;  // HTTP/1.0 without Host: routes without hosts only
+  std::string_view host = a;
+  if (a.front() == '[') {
+    size_t close = a.find(']');
+    if (close == std::string_view::npos) return false;
+    host = a.substr(0, close + 1);
+    std::string_view rest = a.substr(close + 1);
+    if (!rest.empty() && rest.front() != ':') return false;
+    if (!rest.empty()) a = rest.substr(1);
+    else a = {};
+  } else {
+    size_t colon = a.rfind(':');
+    if (colon != std::string_view::npos) {
+      host = a.substr(0, colon);
+      a = a.substr(colon + 1);
+    } else {
+      a = {};
+    }
+  }
+  if (host.front() != '[' && !a.empty() && a.data() != host.data()) {
+    // port must be digits
+  }
+  for (char c : a)
+    if (c < '0' || c > '9') return false;
+  if (host.empty()) return false;
+  for (char c : host) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '.' || c == '_' || c == '[' || c == ']' || c == ':';
+    if (!ok) return false;
+  }
+  out = to_lower(host);
+  return true;
+}
+
+std::vector<std::string> connection_tokens(const std::vector<http1::Header>& headers) {
+  std::vector<std::string> out;
+  for (const auto& h : headers) {
+    if (!iequals(h.name, "connection")) continue;
+    std::string_view v = h.value;
+    while (!v.empty()) {
+      size_t comma = v.find(',');
+      std::string_view tok = trim_ows(v.substr(0, comma));
+      if (!tok.empty()) out.push_back(to_lower(tok));
+      if (comma == std::string_view::npos) break;
+      v.remove_prefix(comma + 1);
+    }
+  }
+  return out;
+}
+
+bool is_hop_by_hop(std::string_view name, const std::vector<std::string>& tokens) {
+  static constexpr std::string_view kFixed[] = {
+      "connection", "keep-alive", "proxy-connection", "te",  "transfer-encoding",
+      "upgrade",    "trailer",    "content-length",   "expect"};
+  for (auto f : kFixed)
+    if (iequals(name, f)) return true;
+  for (const auto& t : tokens)
+    if (iequals(name, t)) return true;
+  return false;
+}
+
+std::string build_upstream_head(const http1::RequestHead& req, const ForwardOptions& o) {
+  std::string out;
+  out.reserve(256 + req.head_bytes);
+  out += o.method;
+  out += ' ';
+  out += o.path_and_query;
+  out += " HTTP/1.1\r\nHost: ";
+  out += o.upstream_host;
+  out += "\r\n";
+  auto tokens = connection_tokens(req.headers);
+  const std::string* xff = nullptr;
+  const std::string* xfp = nullptr;
+  const std::string* xfh = nullptr;
+  const std::string* via = nullptr;
+  for (const auto& h : req.headers) {
+    std::string_view n = h.name;
+    if (is_hop_by_hop(n, tokens) || iequals(n, "host") || iequals(n, "x-request-id")) continue;
+    if (iequals(n, "x-forwarded-for")) { if (!xff) xff = &h.value; continue; }
+    if (iequals(n, "x-forwarded-proto")) { if (!xfp) xfp = &h.value; continue; }
+    if (iequals(n, "x-forwarded-host")) { if (!xfh) xfh = &h.value; continue; }
+    if (iequals(n, "via")) { if (!via) via = &h.value; continue; }
+    out += h.name;
+    out += ": ";
+    out += h.value;
+    out += "\r\n";
+  }
+  // Forwarding headers: the client's claims are kept only behind a trusted LB.
+  out += "X-Forwarded-For: ";
+  if (o.trust_forwarded && xff) {
+    out += *xff;
+    out += ", ";
+  }
+  out += o.client_ip;
+  out += "\r\nX-Forwarded-Proto: ";
+  out += (o.trust_forwarded && xfp) ? std::string_view(*xfp) : std::string_view("http");
+  if (!o.original_host.empty() || (o.trust_forwarded && xfh)) {
+    out += "\r\nX-Forwarded-Host: ";
+    out += (o.trust_forwarded && xfh) ? std::string_view(*xfh) : o.original_host;
+  }
+  out += "\r\nVia: ";
+  if (via) {
+    out += *via;
+    out += ", ";
+  }
+  out += req.version_minor == 0 ? "1.0 gatehouse" : "1.1 gatehouse";
+  out += "\r\nX-Request-Id: ";
+  out += o.request_id;
+  out += "\r\n";
+  if (o.chunked) {
+    out += "Transfer-Encoding: chunked\r\n";
+  } else if (o.has_length) {
+    out += "Content-Length: ";
+    out += std::to_string(o.content_length);
+    out += "\r\n";
+  }
+  out += "\r\n";
+  return out;
+}
+
+std::string build_downstream_head(const http1::ResponseHead& resp, int client_minor, int framing,
+                                  bool close, std::string_view request_id,
+                                  bool keep_content_length) {
+  std::string out;
+  out.reserve(256 + resp.head_bytes);
+  out += client_minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(resp.status);
+  out += ' ';
+  out += resp.reason.empty() ? std::string_view(reason_phrase(resp.status))
+                             : std::string_view(resp.reason);
+  out += "\r\n";
+  auto tokens = connection_tokens(resp.headers);
+  bool has_rid = false;
+  const std::string* via = nullptr;
+  for (const auto& h : resp.headers) {
+    std::string_view n = h.name;
+    if (iequals(n, "content-length")) {
+      if (keep_content_length) {
+        out += "Content-Length: ";
+        out += h.value;
+        out += "\r\n";
+      }
+      continue;
+    }
+    if (is_hop_by_hop(n, tokens)) continue;
+    if (iequals(n, "via")) { if (!via) via = &h.value; continue; }
+    if (iequals(n, "x-request-id")) has_rid = true;
+    out += h.name;
+    out += ": ";
+    out += h.value;
+    out += "\r\n";
+  }
+  out += "Via: ";
+  if (via) {
+    out += *via;
+    out += ", ";
+  }
+  out += resp.version_minor == 0 ? "1.0 gatehouse" : "1.1 gatehouse";
+  out += "\r\n";
+  if (!has_rid) {
+    out += "X-Request-Id: ";
+    out += request_id;
+    out += "\r\n";
+  }
+  if (framing == 1) out += "Transfer-Encoding: chunked\r\n";
+  if (close) {
+    out += "Connection: close\r\n";
+  } else if (client_minor == 0) {
+    out += "Connection: keep-alive\r\n";
+  }
+  out += "\r\n";
+  return out;
+}
+
+}  // namespace gatehouse::proxy

@@ -1,0 +1,57 @@
+// HTTP helpers for the proxy: problem+json bodies, reason phrases, header
+// classification and upstream request-head building.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "net/http1/parser.hpp"
+
+namespace gatehouse::proxy {
+
+const char* reason_phrase(int status);
+
+// RFC 9457 problem details; `code` is our stable machine-readable code.
+std::string problem_json(int status, std::string_view code, std::string_view detail,
+                         std::string_view request_id);
+
+bool is_idempotent(std::string_view method);
+
+// X-Request-Id values we propagate: 1..128 visible ASCII chars, no quotes or
+// backslashes (they land in JSON logs and headers unescaped elsewhere).
+bool valid_request_id(std::string_view id);
+
+// Splits "host[:port]" / "[v6]:port", lower-cases the host. False if malformed.
+bool split_host(std::string_view authority, std::string& host_out);
+
+// True for hop-by-hop fields (RFC 9110 7.6.1) and framing fields we always
+// regenerate; `connection_tokens` are the names listed in Connection.
+bool is_hop_by_hop(std::string_view name, const std::vector<std::string>& connection_tokens);
+
+// Lower-cased tokens of every Connection header.
+std::vector<std::string> connection_tokens(const std::vector<http1::Header>& headers);
+
+struct ForwardOptions {
+  std::string_view method;
+  std::string_view path_and_query;
+  std::string_view upstream_host;    // Host to send
+  std::string_view client_ip;
+  std::string_view original_host;
+  std::string_view request_id;
+  bool trust_forwarded = false;
+  bool chunked = false;              // request body re-framed as chunked
+  bool has_length = false;
+  uint64_t content_length = 0;
+};
+
+// Builds the request head sent upstream: always HTTP/1.1, keep-alive.
+std::string build_upstream_head(const http1::RequestHead& req, const ForwardOptions& o);
+
+// Builds the response head sent downstream. `framing`: 0 = none/as-is
+// (Content-Length copied when present), 1 = chunked, 2 = close-delimited.
+std::string build_downstream_head(const http1::ResponseHead& resp, int client_minor,
+                                  int framing, bool close, std::string_view request_id,
+                                  bool keep_content_length);
+
+}  // namespace gatehouse::proxy

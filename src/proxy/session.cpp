@@ -1,0 +1,276 @@
+#include "proxy/session.hpp"
+
+#include <charconv>
+#include <cstring>
+
+#include "common/clock.hpp"
+#include "common/log.hpp"
+#include "common/strings.hpp"
+#include "net/worker.hpp"
+#include "proxy/exchange.hpp"
+#include "proxy/http_util.hpp"
+#include "proxy/snapshot.hpp"
+
+namespace gatehouse::proxy {
+
+// ---------------------------------------------------------------- ReadBuffer
+
+bool ReadBuffer::prepare(size_t max_cap) {
+  if (!data_) {
+    owned_ = worker_.get_buffer();
+    data_ = owned_.get();
+    cap_ = net::Worker::kIoBufferSize;
+    begin_ = end_ = 0;
+  }
+  if (end_ < cap_) return true;
+  if (begin_ > 0) {  // slide unread bytes to the front
+    std::memmove(data_, data_ + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+    return true;
+  }
+  if (cap_ >= max_cap) return false;
+  size_t ncap = std::min(max_cap, cap_ * 2);
+  auto bigger = std::make_unique<char[]>(ncap);
+  std::memcpy(bigger.get(), data_, end_);
+  if (cap_ == net::Worker::kIoBufferSize) worker_.put_buffer(std::move(owned_));
+  owned_ = std::move(bigger);
+  data_ = owned_.get();
+  cap_ = ncap;
+  return true;
+}
+
+void ReadBuffer::release() {
+  if (!data_ || !empty()) return;
+  if (cap_ == net::Worker::kIoBufferSize) worker_.put_buffer(std::move(owned_));
+  owned_.reset();
+  data_ = nullptr;
+  cap_ = begin_ = end_ = 0;
+}
+
+// ------------------------------------------------------------------ Session
+
+Session::Session(net::Worker& worker, tcp::socket sock)
+    : worker_(worker), sock_(std::move(sock)), buf_(worker) {
+  boost::system::error_code ec;
+  auto ep = sock_.remote_endpoint(ec);
+  if (!ec) client_ip_ = ep.address().to_string();
+  sock_.set_option(tcp::no_delay(true), ec);
+  worker_.add_session(this);
+  worker_.stats().active_connections.add(1);
+}
+
+Session::~Session() {
+  deadline_.unlink();
+  worker_.remove_session(this);
+  worker_.stats().active_connections.add(-1);
+}
+
+awaitable<bool> Session::read_some() {
+  if (!buf_.prepare(buf_.capacity() ? buf_.capacity() : net::Worker::kIoBufferSize)) co_return false;
+  auto [ec, n] = co_await sock_.async_read_some(buf_.writable(), use_nothrow);
+  if (ec || n == 0) co_return false;
+  buf_.commit(n);
+  co_return true;
+}
+
+awaitable<bool> Session::write_all(tcp::socket& s, net::Deadline& d, std::string_view a,
+                                   std::string_view b, int64_t timeout_ms) {
+  if (timeout_ms > 0) d.arm(worker_.deadlines(), &s, steady_ms() + timeout_ms);
+  std::array<asio::const_buffer, 2> bufs{asio::buffer(a.data(), a.size()),
+                                         asio::buffer(b.data(), b.size())};
+  auto [ec, n] = co_await asio::async_write(s, bufs, use_nothrow);
+  co_return !ec;
+}
+
+awaitable<void> Session::run() {
+  const auto& limits_cfg = worker_.snapshot()->config.server.http;
+  for (;;) {
+    auto snap = worker_.snapshot();  // the snapshot this request starts with
+    const auto& http = snap->config.server.http;
+    if (buf_.empty()) {
+      // Idle between requests: no buffer held, only the deadline and socket.
+      buf_.release();
+      if (worker_.draining()) break;
+      idle_ = true;
+      deadline_.arm(worker_.deadlines(), &sock_, steady_ms() + http.client_idle_timeout_ms);
+      auto [ec] = co_await sock_.async_wait(tcp::socket::wait_read, use_nothrow);
+      idle_ = false;
+      if (ec || (worker_.draining() && !sock_.is_open())) break;
+    }
+    // Reading one head is bounded by the header timeout (slowloris defence).
+    deadline_.arm(worker_.deadlines(), &sock_, steady_ms() + http.client_header_timeout_ms);
+    http1::RequestHead head;
+    http1::ParseError perr;
+    http1::ParseStatus st = http1::ParseStatus::kIncomplete;
+    bool eof = false;
+    for (;;) {
+      if (!buf_.empty()) {
+        st = http1::parse_request_head(buf_.view(), snap->limits, head, perr);
+        if (st != http1::ParseStatus::kIncomplete) break;
+      }
+      if (!buf_.prepare(snap->limits.max_header_bytes + 1)) {
+        st = http1::ParseStatus::kError;
+        perr.status = 431;
+        perr.code = "headers_too_large";
+        perr.message = "request head exceeds " + std::to_string(snap->limits.max_header_bytes) + " bytes";
+        break;
+      }
+      if (!co_await read_some()) {
+        eof = true;
+        break;
+      }
+    }
+    if (eof) {
+      if (deadline_.fired() && !buf_.empty()) {
+        worker_.stats().parse_errors.inc();
+      }
+      break;  // client went away (or was too slow) before a full head
+    }
+    if (st == http1::ParseStatus::kError) {
+      worker_.stats().parse_errors.inc();
+      // Framing is unknown after a parse error: answer and close.
+      co_await send_error(nullptr, perr.status, perr.code, perr.message, true);
+      break;
+    }
+    buf_.consume(head.head_bytes);
+    worker_.stats().requests.inc();
+    deadline_.disarm();
+    bool keep = co_await handle(head);
+    if (!keep || closing_ || !sock_.is_open()) break;
+    (void)limits_cfg;
+  }
+  boost::system::error_code ec;
+  sock_.shutdown(tcp::socket::shutdown_send, ec);
+  sock_.close(ec);
+}
+
+// ------------------------------------------------------------------- errors
+
+awaitable<bool> Session::send_error(Exchange* ex, int status, std::string_view code,
+                                    std::string_view detail, bool close) {
+  std::string rid = ex ? ex->request_id : worker_.next_request_id();
+  std::string body = problem_json(status, code, detail, rid);
+  std::string head;
+  head.reserve(256);
+  head += "HTTP/1.1 ";
+  head += std::to_string(status);
+  head += ' ';
+  head += reason_phrase(status);
+  head += "\r\nContent-Type: application/problem+json\r\nContent-Length: ";
+  head += std::to_string(body.size());
+  head += "\r\nX-Request-Id: ";
+  head += rid;
+  head += "\r\nCache-Control: no-store\r\n";
+  if (close) head += "Connection: close\r\n";
+  head += "\r\n";
+  bool head_only = ex && ex->method_head;
+  bool ok = co_await write_all(sock_, deadline_, head, head_only ? std::string_view{} : body,
+                               30'000);
+  deadline_.disarm();
+  if (ex) {
+    ex->status = status;
+    ex->error = std::string(code);
+    ex->bytes_out = head_only ? 0 : body.size();
+  } else {
+    // Errors before a route exists still get an access-log line.
+    AccessRecord r;
+    r.request_id = rid;
+    r.client = client_ip_;
+    r.status = status;
+    r.error = code;
+    worker_.access_log().write(r);
+  }
+  if (close) closing_ = true;
+  co_return ok && !close;
+}
+
+// ----------------------------------------------------------------- handling
+
+awaitable<bool> Session::handle(http1::RequestHead& head) {
+  Exchange ex;
+  ex.start_us = steady_us();
+  ex.snap = worker_.snapshot();
+  ex.head = &head;
+  ex.method_head = head.method == "HEAD";
+  ex.idempotent = is_idempotent(head.method);
+
+  const std::string* rid = head.find("x-request-id");
+  ex.request_id = (rid && valid_request_id(*rid)) ? *rid : worker_.next_request_id();
+
+  auto norm = http1::normalize_target(head.target);
+  if (!norm) {
+    bool close = head.body != http1::BodyKind::kNone;
+    bool keep = co_await send_error(&ex, 400, norm.error().code, norm.error().message, close);
+    finish(ex);
+    co_return keep;
+  }
+  ex.target = std::move(norm.value());
+
+  // Host: absolute-form authority wins over the Host header (RFC 9112 3.2.2).
+  std::string_view host_raw = ex.target.authority;
+  const std::string* host_hdr = head.find("host");
+  if (host_raw.empty() && host_hdr) host_raw = *host_hdr;
+  ex.original_host = std::string(host_raw);
+  if (!split_host(host_raw, ex.host)) {
+    bool keep = co_await send_error(&ex, 400, "bad_host", "invalid Host header", true);
+    finish(ex);
+    co_return keep;
+  }
+
+  RequestView rv;
+  rv.method = head.method;
+  rv.host = ex.host;
+  rv.path = ex.target.path;
+  rv.query = ex.target.query;
+  rv.headers = &head.headers;
+  if (!ex.snap->router->match(rv, ex.match)) {
+    worker_.stats().no_route.inc();
+    bool close = head.body != http1::BodyKind::kNone;
+    bool keep = co_await send_error(&ex, 404, "no_route",
+                                    "no route matches " + std::string(head.method) + " " +
+                                        ex.target.path,
+                                    close);
+    finish(ex);
+    co_return keep;
+  }
+  ex.route = &ex.snap->routes[ex.match.route_index];
+  bool keep = co_await forward(ex);
+  finish(ex);
+  co_return keep && head.keep_alive && !worker_.draining();
+}
+
+void Session::finish(Exchange& ex) {
+  int64_t total = steady_us() - ex.start_us;
+  const config::RouteConfig* rc = ex.match.route;
+  if (ex.route && ex.route->stats) {
+    auto& s = ex.route->stats->shard(worker_.index());
+    int cls = ex.status >= 100 && ex.status < 600 ? ex.status / 100 : 0;
+    s.by_class[static_cast<size_t>(cls)].inc();
+    s.latency.observe_us(static_cast<uint64_t>(total));
+    s.bytes_in.inc(ex.bytes_in);
+    s.bytes_out.inc(ex.bytes_out);
+  }
+  auto& log = worker_.access_log();
+  if (!log.enabled()) return;
+  AccessRecord r;
+  r.request_id = ex.request_id;
+  r.client = client_ip_;
+  r.method = ex.head ? std::string_view(ex.head->method) : std::string_view{};
+  r.path = ex.target.path;
+  r.host = ex.host;
+  r.route = rc ? std::string_view(rc->name) : std::string_view{};
+  r.upstream = rc ? std::string_view(rc->upstream) : std::string_view{};
+  r.upstream_target = ex.upstream_target;
+  r.status = ex.status;
+  r.bytes_in = ex.bytes_in;
+  r.bytes_out = ex.bytes_out;
+  r.connect_us = ex.connect_us;
+  r.first_byte_us = ex.first_byte_us;
+  r.total_us = total;
+  r.retries = ex.retries;
+  r.error = ex.error;
+  log.write(r);
+}
+
+}  // namespace gatehouse::proxy

@@ -1,0 +1,84 @@
+// One downstream HTTP/1.1 connection, owned by its coroutine frame. Requests
+// are handled one at a time (pipelined ones wait in the read buffer), so a
+// response can never overtake an earlier one.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "net/asio.hpp"
+#include "net/deadline.hpp"
+#include "net/http1/parser.hpp"
+#include "net/http1/path.hpp"
+#include "proxy/access_log.hpp"
+
+namespace gatehouse::net {
+class Worker;
+struct WorkerUpstream;
+}  // namespace gatehouse::net
+
+namespace gatehouse::proxy {
+
+struct Snapshot;
+struct RouteMatch;
+struct UpstreamConn;
+struct Exchange;  // per-request state (exchange.hpp)
+
+// A read buffer that is released while the connection idles, so idle
+// keep-alive connections do not pin memory.
+class ReadBuffer {
+ public:
+  explicit ReadBuffer(net::Worker& w) : worker_(w) {}
+  ~ReadBuffer() { release(); }
+  std::string_view view() const { return {data_ + begin_, end_ - begin_}; }
+  size_t size() const { return end_ - begin_; }
+  bool empty() const { return begin_ == end_; }
+  void consume(size_t n) {
+    begin_ += n;
+    if (begin_ == end_) begin_ = end_ = 0;
+  }
+  // Makes room for at least one byte of reading, growing up to `max_cap`.
+  // Returns false when the buffer is full at max_cap.
+  bool prepare(size_t max_cap);
+  asio::mutable_buffer writable() { return asio::buffer(data_ + end_, cap_ - end_); }
+  void commit(size_t n) { end_ += n; }
+  void release();  // only when empty
+  size_t capacity() const { return cap_; }
+
+ private:
+  net::Worker& worker_;
+  char* data_ = nullptr;
+  std::unique_ptr<char[]> owned_;
+  size_t cap_ = 0, begin_ = 0, end_ = 0;
+};
+
+class Session {
+ public:
+  Session(net::Worker& worker, tcp::socket sock);
+  ~Session();
+  awaitable<void> run();
+
+  tcp::socket& socket() { return sock_; }
+  bool idle() const { return idle_; }
+
+ private:
+  awaitable<bool> read_some();
+  awaitable<bool> handle(http1::RequestHead& head);
+  awaitable<bool> forward(Exchange& ex);
+  awaitable<bool> send_error(Exchange* ex, int status, std::string_view code,
+                             std::string_view detail, bool close);
+  awaitable<bool> write_all(tcp::socket& s, net::Deadline& d, std::string_view a,
+                            std::string_view b = {}, int64_t timeout_ms = 0);
+  void finish(Exchange& ex);
+
+  net::Worker& worker_;
+  tcp::socket sock_;
+  net::Deadline deadline_;
+  ReadBuffer buf_;
+  std::string client_ip_;
+  bool idle_ = false;
+  bool closing_ = false;
+};
+
+}  // namespace gatehouse::proxy

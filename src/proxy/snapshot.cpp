@@ -1,0 +1,107 @@
+#include "proxy/snapshot.hpp"
+
+#include <sstream>
+
+namespace gatehouse::proxy {
+
+std::string upstream_fingerprint(const config::UpstreamConfig& u) {
+  // Every field that changes behaviour; tags and source positions do not.
+  std::ostringstream o;
+  o << u.name << '|';
+  for (const auto& t : u.targets) o << t.address << '*' << t.weight << ',';
+  o << '|' << static_cast<int>(u.balancer.kind) << static_cast<int>(u.balancer.hash_on)
+    << u.balancer.hash_key;
+  o << '|' << u.timeouts.connect_ms << ',' << u.timeouts.request_ms << ',' << u.timeouts.idle_ms;
+  o << '|' << u.retries.attempts << ',' << u.retries.per_try_timeout_ms << ','
+    << u.retries.backoff_base_ms << ',' << u.retries.backoff_max_ms << ','
+    << u.retries.budget_percent << ',' << u.retries.min_retry_concurrency << ',';
+  for (int s : u.retries.on_statuses) o << s << ';';
+  const auto& a = u.health_active;
+  o << '|' << a.enabled << a.path << ',' << a.host << ',' << a.interval_ms << ',' << a.timeout_ms
+    << ',' << a.healthy_threshold << ',' << a.unhealthy_threshold << ',';
+  for (int s : a.healthy_statuses) o << s << ';';
+  const auto& p = u.health_passive;
+  o << '|' << p.enabled << ',' << p.consecutive_5xx << ',' << p.consecutive_connect_failures << ','
+    << p.base_ejection_ms << ',' << p.max_ejection_ms << ',' << p.max_ejection_percent;
+  o << '|' << u.pool.max_idle_per_target << ',' << u.pool.idle_timeout_ms << ','
+    << u.pool.max_requests_per_connection;
+  o << '|' << u.breaker.max_connections << ',' << u.breaker.max_pending << ','
+    << u.breaker.max_requests << '|' << u.dns_refresh_ms;
+  return o.str();
+}
+
+namespace {
+
+std::shared_ptr<UpstreamShared> make_upstream(const config::UpstreamConfig& u,
+                                              metrics::Registry& registry) {
+  auto up = std::make_shared<UpstreamShared>();
+  up->cfg = u;
+  up->fingerprint = upstream_fingerprint(u);
+  up->stats = registry.upstream(u.name);
+  for (const auto& t : u.targets) {
+    up->states.push_back(std::make_shared<TargetState>());
+    auto addr = std::make_shared<TargetAddress>();
+    boost::system::error_code ec;
+    auto ip = asio::ip::make_address(t.host, ec);
+    if (!ec) {
+      addr->is_literal = true;
+      addr->endpoints.store(std::make_shared<const EndpointList>(
+          EndpointList{tcp::endpoint(ip, t.port)}));
+    } else {
+      addr->endpoints.store(std::make_shared<const EndpointList>());
+    }
+    up->addresses.push_back(std::move(addr));
+  }
+  return up;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const Snapshot>> build_snapshot(const config::Config& cfg,
+                                                       const Snapshot* previous,
+                                                       metrics::Registry& registry,
+                                                       uint64_t generation) {
+  auto snap = std::make_shared<Snapshot>();
+  snap->generation = generation;
+  snap->config = cfg;
+  snap->limits.max_request_line = cfg.server.http.max_request_line;
+  snap->limits.max_header_bytes = cfg.server.http.max_header_bytes;
+  snap->limits.max_headers = cfg.server.http.max_headers;
+
+  auto router = Router::build(cfg.routes);
+  if (!router) return router.error();
+  snap->router = std::move(router.value());
+
+  std::unordered_map<std::string, int> index;
+  for (const auto& u : cfg.upstreams) {
+    std::shared_ptr<UpstreamShared> reused;
+    if (previous) {
+      for (const auto& old : previous->upstreams) {
+        if (old->cfg.name == u.name && old->fingerprint == upstream_fingerprint(u)) {
+          reused = old;
+          break;
+        }
+      }
+    }
+    index[u.name] = static_cast<int>(snap->upstreams.size());
+    snap->upstreams.push_back(reused ? reused : make_upstream(u, registry));
+  }
+
+  for (size_t i = 0; i < cfg.routes.size(); ++i) {
+    const auto& r = cfg.routes[i];
+    RouteRuntime rt;
+    rt.stats = registry.route(r.name);
+    auto it = index.find(r.upstream);
+    if (it == index.end()) {
+      return make_error("unknown_upstream",
+                        "route '" + r.name + "' references unknown upstream '" + r.upstream + "'",
+                        "routes[" + std::to_string(i) + "].upstream", 0, ErrorSide::kConfig);
+    }
+    rt.upstream = it->second;
+    rt.timeouts = r.timeouts ? *r.timeouts : cfg.upstreams[static_cast<size_t>(it->second)].timeouts;
+    snap->routes.push_back(rt);
+  }
+  return std::shared_ptr<const Snapshot>(std::move(snap));
+}
+
+}  // namespace gatehouse::proxy

@@ -1,0 +1,71 @@
+// The immutable runtime view of the config. Built on the control thread,
+// handed to every worker by post(); a request keeps the snapshot it started
+// with, so a reload never changes anything under a request's feet.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/metrics.hpp"
+#include "common/result.hpp"
+#include "config/entities.hpp"
+#include "net/asio.hpp"
+#include "net/http1/parser.hpp"
+#include "proxy/router.hpp"
+#include "proxy/upstream/balancer.hpp"
+
+namespace gatehouse::proxy {
+
+using EndpointList = std::vector<tcp::endpoint>;
+
+// One target's resolved addresses; swapped by the DNS refresher.
+struct TargetAddress {
+  std::atomic<std::shared_ptr<const EndpointList>> endpoints;
+  std::atomic<int64_t> resolved_at_ms{0};
+  bool is_literal = false;  // IP literal: never re-resolved
+};
+
+// Node-wide state of one upstream. Reused by the next snapshot when the
+// upstream's config is unchanged, so pools, health and ejections survive.
+struct UpstreamShared {
+  config::UpstreamConfig cfg;
+  std::string fingerprint;
+  std::vector<std::shared_ptr<TargetState>> states;
+  std::vector<std::shared_ptr<TargetAddress>> addresses;
+  metrics::Family<metrics::UpstreamShard>* stats = nullptr;
+  // Circuit breaker and retry budget (node-wide).
+  std::atomic<int> connections{0};
+  std::atomic<int> pending{0};
+  std::atomic<int> in_flight{0};
+  std::atomic<int> retries_in_flight{0};
+};
+
+struct RouteRuntime {
+  metrics::Family<metrics::RouteShard>* stats = nullptr;
+  int upstream = -1;  // index into Snapshot::upstreams
+  config::TimeoutsConfig timeouts;  // effective (route override or upstream)
+};
+
+struct Snapshot {
+  uint64_t generation = 0;
+  config::Config config;
+  std::unique_ptr<Router> router;
+  std::vector<std::shared_ptr<UpstreamShared>> upstreams;
+  std::vector<RouteRuntime> routes;  // by route index
+  http1::Limits limits;
+};
+
+// Builds a snapshot; unchanged upstreams are taken over from `previous`.
+Result<std::shared_ptr<const Snapshot>> build_snapshot(const config::Config& cfg,
+                                                       const Snapshot* previous,
+                                                       metrics::Registry& registry,
+                                                       uint64_t generation);
+
+// A stable text form of an upstream's config (reload reuse decision).
+std::string upstream_fingerprint(const config::UpstreamConfig& u);
+
+}  // namespace gatehouse::proxy

@@ -1,0 +1,339 @@
+#include "server/server.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/signal_set.hpp>
+#include <functional>
+#include <thread>
+
+#include "admin/admin_server.hpp"
+#include "common/clock.hpp"
+#include "common/log.hpp"
+#include "config/loader.hpp"
+#include "net/worker.hpp"
+#include "proxy/upstream/health.hpp"
+
+namespace gatehouse::server {
+
+struct Server::Admin {
+  std::unique_ptr<admin::AdminServer> server;
+};
+
+Result<tcp::endpoint> parse_listen(const std::string& s, const std::string& field) {
+  std::string host, port;
+  if (!s.empty() && s.front() == '[') {
+    auto close = s.find(']');
+    if (close == std::string::npos || close + 1 >= s.size() || s[close + 1] != ':')
+      return make_error("invalid_listen", "expected [v6]:port, got '" + s + "'", field);
+    host = s.substr(1, close - 1);
+    port = s.substr(close + 2);
+  } else {
+    auto colon = s.rfind(':');
+    if (colon == std::string::npos)
+      return make_error("invalid_listen", "expected HOST:PORT, got '" + s + "'", field);
+    host = s.substr(0, colon);
+    port = s.substr(colon + 1);
+  }
+  if (host.empty() || host == "*") host = "0.0.0.0";
+  if (host == "localhost") host = "127.0.0.1";
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(host, ec);
+  if (ec) return make_error("invalid_listen", "'" + host + "' is not an IP address", field);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos)
+    return make_error("invalid_listen", "invalid port in '" + s + "'", field);
+  int p = std::stoi(port);
+  if (p > 65535) return make_error("invalid_listen", "port out of range in '" + s + "'", field);
+  return tcp::endpoint(addr, static_cast<uint16_t>(p));
+}
+
+Server::Server(Options opts) : opts_(std::move(opts)) {
+  if (opts_.workers == 0) opts_.workers = std::max(1u, std::thread::hardware_concurrency());
+  registry_ = std::make_unique<metrics::Registry>(opts_.workers);
+}
+
+Server::~Server() {
+  for (auto& w : workers_) w->stop();
+  for (auto& w : workers_) w->join();
+  if (access_log_fd_ > STDERR_FILENO) ::close(access_log_fd_);
+}
+
+namespace {
+
+bool stat_file(const std::string& path, int64_t& mtime_ns, int64_t& size, uint64_t& inode) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return false;
+  mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  size = st.st_size;
+  inode = st.st_ino;
+  return true;
+}
+
+}  // namespace
+
+bool Server::apply(const config::Config& cfg, int64_t started_us) {
+  auto snap = proxy::build_snapshot(cfg, snapshot_.get(), *registry_, generation_ + 1);
+  if (!snap) {
+    const auto& e = snap.error();
+    log::error("config rejected", {log::f("code", e.code), log::f("field", e.field),
+                                   log::f("message", e.message)});
+    return false;
+  }
+  ++generation_;
+  publish(snap.value());
+  registry_->config_generation.store(generation_);
+  registry_->last_reload_ms.store((steady_us() - started_us) / 1000);
+  return true;
+}
+
+void Server::publish(std::shared_ptr<const proxy::Snapshot> snap) {
+  snapshot_ = snap;
+  start_background_tasks(snap);
+  for (auto& w : workers_) {
+    asio::post(w->ioc(), [w = w.get(), snap] { w->set_snapshot(snap); });
+  }
+}
+
+void Server::start_background_tasks(const std::shared_ptr<const proxy::Snapshot>& snap) {
+  for (const auto& up : snap->upstreams) proxy::start_upstream_tasks(control_, up);
+}
+
+bool Server::load_initial() {
+  config::Config cfg;
+  if (!opts_.config_path.empty()) {
+    auto res = config::load_config_file(opts_.config_path);
+    if (!res.ok()) {
+      for (const auto& e : res.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+      log::error("config invalid", {log::f("file", opts_.config_path),
+                                    log::n("errors", static_cast<long long>(res.errors.size()))});
+      return false;
+    }
+    cfg = std::move(res.config);
+    stat_file(opts_.config_path, stamp_.mtime_ns, stamp_.size, stamp_.inode);
+  }
+  server_cfg_ = cfg.server;
+  if (!opts_.proxy_listen.empty()) server_cfg_.listeners.proxy = opts_.proxy_listen;
+  if (!opts_.admin_listen.empty()) server_cfg_.listeners.admin = opts_.admin_listen;
+  return apply(cfg, steady_us());
+}
+
+void Server::reload(const std::string& reason) {
+  if (opts_.config_path.empty() || shutting_down_) return;
+  int64_t t0 = steady_us();
+  auto res = config::load_config_file(opts_.config_path);
+  if (!res.ok()) {
+    registry_->reload_errors_total.fetch_add(1);
+    for (const auto& e : res.errors)
+      log::error("config reload rejected", {log::f("error", e.to_string()), log::f("code", e.code)});
+    return;
+  }
+  if (res.config.server.listeners.proxy != server_cfg_.listeners.proxy &&
+      opts_.proxy_listen.empty()) {
+    log::warn("listener changes need a restart; keeping the current listeners");
+  }
+  if (!apply(res.config, t0)) {
+    registry_->reload_errors_total.fetch_add(1);
+    return;
+  }
+  registry_->reloads_total.fetch_add(1);
+  log::info("config reloaded", {log::f("reason", reason), log::n("generation", static_cast<long long>(generation_)),
+                                log::n("routes", static_cast<long long>(res.config.routes.size())),
+                                log::n("build_ms", (steady_us() - t0) / 1000)});
+}
+
+awaitable<void> Server::watch_file() {
+  asio::steady_timer timer(control_);
+  for (;;) {
+    timer.expires_after(std::chrono::milliseconds(500));
+    auto [ec] = co_await timer.async_wait(use_nothrow);
+    if (ec || shutting_down_) co_return;
+    FileStamp now;
+    if (!stat_file(opts_.config_path, now.mtime_ns, now.size, now.inode)) continue;
+    if (now == stamp_) continue;
+    // Editors write in several steps: wait until the file holds still.
+    timer.expires_after(std::chrono::milliseconds(100));
+    co_await timer.async_wait(use_nothrow);
+    FileStamp again;
+    if (!stat_file(opts_.config_path, again.mtime_ns, again.size, again.inode) || !(again == now))
+      continue;
+    stamp_ = now;
+    reload("file_changed");
+  }
+}
+
+awaitable<void> Server::handle_signals() {
+  asio::signal_set signals(control_, SIGHUP, SIGTERM, SIGINT);
+  for (;;) {
+    auto [ec, sig] = co_await signals.async_wait(use_nothrow);
+    if (ec) co_return;
+    if (sig == SIGHUP) {
+      if (!opts_.config_path.empty()) {
+        int64_t m = 0, s = 0;
+        uint64_t i = 0;
+        if (stat_file(opts_.config_path, m, s, i)) stamp_ = {m, s, i};
+      }
+      reload("sighup");
+      continue;
+    }
+    begin_shutdown();
+    co_return;
+  }
+}
+
+void Server::begin_shutdown() {
+  if (shutting_down_.exchange(true)) return;
+  ready_ = false;
+  log::info("shutting down", {log::n("drain_timeout_ms", server_cfg_.drain_timeout_ms)});
+  if (admin_ && admin_->server) admin_->server->stop_accepting();
+  for (auto& w : workers_) asio::post(w->ioc(), [w = w.get()] { w->begin_drain(); });
+  // Workers exit their loops once drained; the deadline stops the rest.
+  auto deadline = std::make_shared<asio::steady_timer>(
+      control_, std::chrono::milliseconds(server_cfg_.drain_timeout_ms));
+  deadline->async_wait([this, deadline](boost::system::error_code ec) {
+    if (ec) return;
+    log::warn("drain deadline reached; closing remaining connections");
+    for (auto& w : workers_) w->stop();
+    control_.stop();
+  });
+  // Poll for drained workers (their io_context runs out of work).
+  auto poll = std::make_shared<asio::steady_timer>(control_);
+  auto check = std::make_shared<std::function<void()>>();
+  *check = [this, poll, check] {
+    bool all = std::all_of(workers_.begin(), workers_.end(),
+                           [](const auto& w) { return w->finished(); });
+    if (all) {
+      control_.stop();
+      return;
+    }
+    poll->expires_after(std::chrono::milliseconds(50));
+    poll->async_wait([check](boost::system::error_code ec) {
+      if (!ec) (*check)();
+    });
+  };
+  (*check)();
+}
+
+std::string Server::render_metrics() const {
+  std::string extra;
+  extra += "# HELP gatehouse_upstream_target_healthy 1 when the target may receive traffic.\n"
+           "# TYPE gatehouse_upstream_target_healthy gauge\n";
+  std::string ejected =
+      "# HELP gatehouse_upstream_target_ejected 1 while passive outlier detection ejects the target.\n"
+      "# TYPE gatehouse_upstream_target_ejected gauge\n";
+  std::string conns =
+      "# HELP gatehouse_upstream_connections Open upstream connections, node-wide.\n"
+      "# TYPE gatehouse_upstream_connections gauge\n";
+  if (snapshot_) {
+    int64_t now = steady_ms();
+    for (const auto& up : snapshot_->upstreams) {
+      std::string u = metrics::label_escape(up->cfg.name);
+      conns += "gatehouse_upstream_connections{upstream=\"" + u + "\"} " +
+               std::to_string(up->connections.load()) + "\n";
+      for (size_t i = 0; i < up->cfg.targets.size(); ++i) {
+        std::string labels = "upstream=\"" + u + "\",target=\"" +
+                             metrics::label_escape(up->cfg.targets[i].address) + "\"";
+        extra += "gatehouse_upstream_target_healthy{" + labels + "} " +
+                 (up->states[i]->available(now) ? "1" : "0") + "\n";
+        ejected += "gatehouse_upstream_target_ejected{" + labels + "} " +
+                   (up->states[i]->ejected_until_ms.load() > now ? "1" : "0") + "\n";
+      }
+    }
+  }
+  extra += ejected;
+  extra += conns;
+  extra += "# HELP gatehouse_ready 1 when config is loaded and listeners are up.\n"
+           "# TYPE gatehouse_ready gauge\ngatehouse_ready " +
+           std::string(ready_ ? "1" : "0") + "\n";
+  return registry_->render(extra);
+}
+
+std::string Server::status_json() const {
+  std::string out = "{\"status\":\"";
+  out += ready_ ? "ready" : (shutting_down_ ? "draining" : "starting");
+  out += "\",\"config_loaded\":";
+  out += snapshot_ ? "true" : "false";
+  out += ",\"listeners_up\":";
+  out += ready_ ? "true" : "false";
+  out += ",\"generation\":" + std::to_string(generation_);
+  out += ",\"workers\":" + std::to_string(workers_.size());
+  out += ",\"proxy_listen\":\"" + proxy_address_ + "\",\"admin_listen\":\"" + admin_address_ + "\"";
+  if (snapshot_) {
+    out += ",\"routes\":" + std::to_string(snapshot_->config.routes.size());
+    out += ",\"upstreams\":" + std::to_string(snapshot_->upstreams.size());
+  }
+  out += "}";
+  return out;
+}
+
+int Server::run() {
+  if (!load_initial()) return 1;
+
+  if (server_cfg_.access_log.enabled) {
+    if (server_cfg_.access_log.path == "-") {
+      access_log_fd_ = STDOUT_FILENO;
+    } else {
+      access_log_fd_ = ::open(server_cfg_.access_log.path.c_str(),
+                              O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      if (access_log_fd_ < 0) {
+        log::error("cannot open access log", {log::f("path", server_cfg_.access_log.path)});
+        return 1;
+      }
+    }
+  }
+
+  auto proxy_ep = parse_listen(server_cfg_.listeners.proxy, "listeners.proxy");
+  auto admin_ep = parse_listen(server_cfg_.listeners.admin, "listeners.admin");
+  for (const auto* r : {&proxy_ep, &admin_ep}) {
+    if (!*r) {
+      log::error("invalid listener", {log::f("field", r->error().field), log::f("message", r->error().message)});
+      return 1;
+    }
+  }
+
+  for (size_t i = 0; i < opts_.workers; ++i)
+    workers_.push_back(std::make_unique<net::Worker>(i, *registry_, access_log_fd_));
+  // The first worker binds (port 0 picks a port); the rest join that port.
+  tcp::endpoint bound = proxy_ep.value();
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    auto r = workers_[i]->listen(bound, 4096);
+    if (!r) {
+      log::error("listen failed", {log::f("message", r.error().message)});
+      return 1;
+    }
+    bound = r.value();
+  }
+  for (auto& w : workers_) w->set_snapshot(snapshot_);  // before threads start
+
+  admin_ = std::make_unique<Admin>();
+  admin_->server = std::make_unique<admin::AdminServer>(control_, *this);
+  auto admin_bound = admin_->server->listen(admin_ep.value());
+  if (!admin_bound) {
+    log::error("listen failed", {log::f("message", admin_bound.error().message)});
+    return 1;
+  }
+
+  auto fmt = [](const tcp::endpoint& ep) {
+    auto a = ep.address();
+    return (a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()) + ":" + std::to_string(ep.port());
+  };
+  proxy_address_ = fmt(bound);
+  admin_address_ = fmt(admin_bound.value());
+
+  for (auto& w : workers_) w->start();
+  asio::co_spawn(control_, handle_signals(), asio::detached);
+  if (!opts_.config_path.empty() && opts_.watch_config)
+    asio::co_spawn(control_, watch_file(), asio::detached);
+  ready_ = true;
+  log::info("listening", {log::f("listener", "proxy"), log::f("address", proxy_address_),
+                          log::n("workers", static_cast<long long>(workers_.size()))});
+  log::info("listening", {log::f("listener", "admin"), log::f("address", admin_address_)});
+
+  control_.run();
+  for (auto& w : workers_) w->stop();
+  for (auto& w : workers_) w->join();
+  log::info("stopped");
+  return 0;
+}
+
+}  // namespace gatehouse::server

@@ -1,0 +1,78 @@
+// The process: workers, the control thread (config load and hot reload,
+// signals, health checks, DNS refresh, admin listener) and shutdown.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/metrics.hpp"
+#include "config/entities.hpp"
+#include "net/asio.hpp"
+#include "proxy/snapshot.hpp"
+
+namespace gatehouse::net {
+class Worker;
+}
+
+namespace gatehouse::server {
+
+struct Options {
+  std::string config_path;      // empty = built-in demo-less empty config
+  std::string proxy_listen;     // flag overrides; empty = from file/default
+  std::string admin_listen;
+  size_t workers = 0;           // 0 = hardware concurrency
+  bool watch_config = true;     // reload when the file changes
+};
+
+class Server {
+ public:
+  explicit Server(Options opts);
+  ~Server();
+  // Runs until SIGTERM/SIGINT and the drain finish. Returns the exit code.
+  int run();
+
+  // Control-thread API (also used by the admin listener).
+  const std::shared_ptr<const proxy::Snapshot>& snapshot() const { return snapshot_; }
+  metrics::Registry& registry() { return *registry_; }
+  bool ready() const { return ready_.load(); }
+  std::string render_metrics() const;
+  std::string status_json() const;
+
+ private:
+  bool load_initial();
+  void reload(const std::string& reason);
+  bool apply(const config::Config& cfg, int64_t started_us);
+  void publish(std::shared_ptr<const proxy::Snapshot> snap);
+  void start_background_tasks(const std::shared_ptr<const proxy::Snapshot>& snap);
+  awaitable<void> watch_file();
+  awaitable<void> handle_signals();
+  void begin_shutdown();
+
+  Options opts_;
+  asio::io_context control_;
+  std::unique_ptr<metrics::Registry> registry_;
+  std::vector<std::unique_ptr<net::Worker>> workers_;
+  std::shared_ptr<const proxy::Snapshot> snapshot_;
+  config::ServerConfig server_cfg_;  // listener settings fixed at start
+  std::atomic<bool> ready_{false};
+  std::atomic<bool> shutting_down_{false};
+  uint64_t generation_ = 0;
+  std::string proxy_address_;
+  std::string admin_address_;
+  struct FileStamp {
+    int64_t mtime_ns = 0;
+    int64_t size = -1;
+    uint64_t inode = 0;
+    bool operator==(const FileStamp&) const = default;
+  } stamp_;
+  int access_log_fd_ = -1;
+  struct Admin;
+  std::unique_ptr<Admin> admin_;
+};
+
+// Parses "host:port" / "[v6]:port" / ":port" into an endpoint.
+Result<tcp::endpoint> parse_listen(const std::string& s, const std::string& field);
+
+}  // namespace gatehouse::server
