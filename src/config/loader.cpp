@@ -4,6 +4,7 @@
 // validate.cpp so the admin API runs the same ones on entities that never were
 // YAML.
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -55,7 +56,22 @@ std::string index_field(const std::string& parent, size_t i) {
   return parent + "[" + std::to_string(i) + "]";
 }
 
-std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
+// Control bytes are escaped so a hostile value cannot forge terminal output.
+std::string in_quotes(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
 
 const char* kind_name(const Node& n) {
   switch (n.Type()) {
@@ -146,12 +162,26 @@ std::string joined(const std::vector<std::string>& names) {
 // the value's position, and reading goes on so that all errors are collected.
 class Reader {
  public:
-  Reader(std::string file, std::vector<ConfigError>& errors, FieldPositions& positions)
-      : file_(std::move(file)), errors_(errors), positions_(positions) {}
+  Reader(std::string file, std::string_view source, std::vector<ConfigError>& errors,
+         FieldPositions& positions)
+      : file_(std::move(file)), source_(source), errors_(errors), positions_(positions) {}
 
   SourcePos pos_of(const Node& n) const {
     YAML::Mark m = n.Mark();
     return SourcePos{file_, m.line >= 0 ? m.line + 1 : 0, m.column >= 0 ? m.column + 1 : 0};
+  }
+
+  // yaml-cpp marks an empty value ("key:" at the end of a line) at the next
+  // token, often on a later line; only a written "~" or "null" has a mark
+  // worth reporting. Otherwise point at `fallback` (its key or its list).
+  SourcePos null_pos(const Node& n, const SourcePos& fallback) const {
+    YAML::Mark m = n.Mark();
+    if (m.pos < 0 || static_cast<size_t>(m.pos) >= source_.size()) return fallback;
+    std::string_view at = source_.substr(static_cast<size_t>(m.pos));
+    if (at.starts_with("~") || at.starts_with("null") || at.starts_with("Null") ||
+        at.starts_with("NULL"))
+      return pos_of(n);
+    return fallback;
   }
 
   void fail(const SourcePos& at, std::string field, std::string code, std::string message) {
@@ -197,7 +227,7 @@ class Reader {
         continue;
       }
       const std::string& k = key.Scalar();
-      SourcePos value_pos = value.IsNull() ? key_pos : pos_of(value);
+      SourcePos value_pos = value.IsNull() ? null_pos(value, key_pos) : pos_of(value);
       if (k == "<<" && key.Tag() == "?") {
         merges.push_back(Slot{value, value_pos, s.field});
         continue;
@@ -251,7 +281,7 @@ class Reader {
       if (!spend(s.pos)) break;
       Node n = *it;
       std::string f = index_field(s.field, i);
-      Slot item{n, n.IsNull() ? s.pos : pos_of(n), f};
+      Slot item{n, n.IsNull() ? null_pos(n, s.pos) : pos_of(n), f};
       positions_[f] = item.pos;
       out.push_back(std::move(item));
     }
@@ -386,6 +416,7 @@ class Reader {
 
  private:
   std::string file_;
+  std::string_view source_;
   std::vector<ConfigError>& errors_;
   FieldPositions& positions_;
   size_t spent_ = 0;
@@ -395,8 +426,11 @@ class Reader {
 // The keys of one map, checked against the keys it may have.
 class Fields {
  public:
-  Fields(Reader& r, const Slot& s, std::vector<std::string> known) : r_(r) {
+  Fields(Reader& r, const Slot& s, std::vector<std::string> known,
+         std::string_view ignored_prefix = {})
+      : r_(r) {
     for (auto& e : r.entries(s)) {
+      if (!ignored_prefix.empty() && e.key.starts_with(ignored_prefix)) continue;
       if (std::find(known.begin(), known.end(), e.key) == known.end()) {
         r.fail(e.key_pos, e.value.field, "unknown_field",
                "unknown field " + in_quotes(e.key) + did_you_mean(e.key, known));
@@ -468,16 +502,21 @@ PathPattern classify_path(const std::string& p) {
 // The document schema: one function per map shape.
 class Loader {
  public:
-  Loader(const std::string& file, std::vector<ConfigError>& errors, FieldPositions& positions)
-      : r_(file, errors, positions) {}
+  Loader(const std::string& file, std::string_view source, std::vector<ConfigError>& errors,
+         FieldPositions& positions)
+      : r_(file, source, errors, positions) {}
 
   bool exhausted() const { return r_.exhausted(); }
 
   void load(const Node& root, Config& cfg) {
     if (root.IsNull()) return;  // an empty document is a valid, empty config
     Slot doc{root, r_.pos_of(root), ""};
-    Fields f(r_, doc, {"listeners", "http", "access_log", "drain_timeout", "trust_forwarded",
-                       "upstreams", "routes", "consumers", "policies"});
+    // Top-level "x-" keys are ignored (as in docker-compose): a home for YAML
+    // anchors that other entries merge or alias.
+    Fields f(r_, doc,
+             {"listeners", "http", "access_log", "drain_timeout", "trust_forwarded", "upstreams",
+              "routes", "consumers", "policies"},
+             "x-");
     parse_server(f, cfg.server);
     if (const Slot* s = f.get("upstreams"))
       for (const auto& item : r_.items(*s)) cfg.upstreams.push_back(parse_upstream(item));
@@ -806,6 +845,47 @@ class Loader {
   std::vector<std::pair<size_t, unsigned>> route_timeouts_set_;
 };
 
+// Notes where a document's first node starts, ignoring empty documents.
+class ContentProbe : public YAML::EventHandler {
+ public:
+  std::optional<YAML::Mark> first;
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { note(m); }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    note(m);
+  }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    note(m);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    note(m);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void note(const YAML::Mark& m) {
+    if (!first) first = m;
+  }
+};
+
+// Where a second, non-empty document starts, if any. Not YAML::LoadAll: in
+// yaml-cpp 0.7 it loops forever on input such as "," (each pass yields an
+// empty document without consuming the token), so at most two passes here.
+std::optional<YAML::Mark> second_document(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  ContentProbe skip, probe;
+  if (!parser.HandleNextDocument(skip)) return std::nullopt;
+  if (!parser.HandleNextDocument(probe)) return std::nullopt;
+  return probe.first;
+}
+
 SourcePos mark_pos(const std::string& file, const YAML::Mark& m) {
   return SourcePos{file, m.line >= 0 ? m.line + 1 : 0, m.column >= 0 ? m.column + 1 : 0};
 }
@@ -834,9 +914,15 @@ std::string ConfigError::to_string() const {
 LoadResult load_config_text(std::string_view yaml, const std::string& file) {
   LoadResult result;
   auto& errors = result.errors;
-  std::vector<Node> docs;
+  Node root;
   try {
-    docs = YAML::LoadAll(std::string(yaml));
+    std::string text(yaml);
+    root = YAML::Load(text);
+    if (auto second = second_document(text)) {
+      errors.push_back({mark_pos(file, *second), "", "yaml_syntax",
+                        "only one YAML document is allowed"});
+      return result;
+    }
   } catch (const YAML::DeepRecursion& e) {
     errors.push_back({mark_pos(file, e.mark), "", "too_deep", "document nested too deeply"});
     return result;
@@ -844,18 +930,12 @@ LoadResult load_config_text(std::string_view yaml, const std::string& file) {
     errors.push_back({mark_pos(file, e.mark), "", "yaml_syntax", "YAML syntax error: " + e.msg});
     return result;
   }
-  for (size_t i = 1; i < docs.size(); ++i) {
-    if (docs[i].IsNull()) continue;  // a trailing "---" is harmless
-    errors.push_back({mark_pos(file, docs[i].Mark()), "", "yaml_syntax",
-                      "only one YAML document is allowed"});
-    return result;
-  }
 
   FieldPositions positions;
   bool complete = true;
   try {
-    Loader loader(file, errors, positions);
-    loader.load(docs.empty() ? Node() : docs[0], result.config);
+    Loader loader(file, yaml, errors, positions);
+    loader.load(root, result.config);
     complete = !loader.exhausted();
   } catch (const YAML::Exception& e) {
     // Not expected after a successful parse; reported rather than thrown so

@@ -53,7 +53,22 @@ bool is_valid_name(std::string_view s) {
   });
 }
 
-std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
+// Control bytes are escaped so a hostile value cannot forge terminal output.
+std::string in_quotes(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
 
 bool is_ipv4(std::string_view s) {
   in_addr a{};
@@ -96,7 +111,7 @@ std::string dns_name_problem(std::string_view h) {
 // Empty when a route `hosts` entry (already lower-case) can ever match.
 std::string route_host_problem(std::string_view h) {
   if (h.empty()) return "empty host";
-  if (h == "*") return "\"*\" is not a host; leave hosts empty to match any host";
+  if (h == "*") return {};  // any host, like an empty list (docs/routing.md)
   if (h.front() == '[') {
     if (h.back() != ']') return "ports are not part of host matching; remove the \":port\"";
     if (!is_ipv6(h.substr(1, h.size() - 2))) return in_quotes(h) + " is not a valid IPv6 address";
@@ -542,14 +557,11 @@ class Validator {
       if (auto e = regex_problem(w.regex, &w.replacement, &rewrite_error); !e.empty())
         error(at, wf + ".regex", "invalid_regex", e);
       else if (!rewrite_error.empty())
-        error(at, wf + ".replacement", "invalid_rewrite", rewrite_error);
+        error(at, wf + ".replacement", "invalid_replacement", rewrite_error);
     }
     if (!w.path_prefix.empty()) {
       if (auto e = path_problem(w.path_prefix); !e.empty())
         error(at, wf + ".path_prefix", "invalid_path", e);
-      else if (w.path_prefix.size() > 1 && w.path_prefix.back() == '/')
-        error(at, wf + ".path_prefix", "invalid_path",
-              "must not end with \"/\"; the rewritten path supplies its own");
     }
     if (!w.host.empty()) {
       check_host_header(w.host, at, wf + ".host");

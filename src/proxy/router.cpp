@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <array>
 #include <functional>
+#include <tuple>
 #include <unordered_map>
 
 #include "common/strings.hpp"
@@ -56,9 +57,10 @@ struct TemplateEntry {
 };
 
 struct TemplateNode {
-  SvMap<std::unique_ptr<TemplateNode>> literals;
-  // Nodes with few literal children keep them in a vector instead: comparing a
-  // handful of short strings is cheaper than hashing the segment.
+  // Literal children: a hash map only for wide nodes (boxed, to keep nodes
+  // small and cache-friendly); a handful of short strings compare faster than
+  // hashing the segment.
+  std::unique_ptr<SvMap<std::unique_ptr<TemplateNode>>> literals;
   std::vector<std::pair<std::string, std::unique_ptr<TemplateNode>>> few_literals;
   std::unique_ptr<TemplateNode> param;
   std::vector<TemplateEntry> entries;  // routes whose template ends here
@@ -69,9 +71,9 @@ struct TemplateNode {
 const TemplateNode* literal_child(const TemplateNode& node, std::string_view seg) {
   for (const auto& [lit, child] : node.few_literals)
     if (lit == seg) return child.get();
-  if (node.literals.empty()) return nullptr;
-  auto it = node.literals.find(seg);
-  return it == node.literals.end() ? nullptr : it->second.get();
+  if (!node.literals) return nullptr;
+  auto it = node.literals->find(seg);
+  return it == node.literals->end() ? nullptr : it->second.get();
 }
 
 struct RegexGroup {
@@ -270,7 +272,8 @@ struct Router::Impl {
       if (pair.empty()) continue;
       size_t eq = pair.find('=');
       std::string_view name = pair.substr(0, eq);
-      std::string_view value = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+      std::string_view value =
+          eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
       if (decoded_equals(name, v.name) && query_value_matches(v, value)) return true;
     }
     return false;
@@ -349,7 +352,8 @@ struct Router::Impl {
   }
 
   int64_t pick_ids(const std::vector<uint32_t>& ids, const RequestView& req, bool is_head) const {
-    return pick(ids, [](uint32_t id) { return id; }, req, is_head);
+    return pick(
+        ids, [](uint32_t id) { return id; }, req, is_head);
   }
 
   struct TemplateBest {
@@ -369,8 +373,8 @@ struct Router::Impl {
       if (node.entries.empty()) return;
       if (best.node && node.literals_here <= best.node->literals_here) return;
       size_t pos = 0;
-      int64_t r = pick(node.entries, [](const TemplateEntry& e) { return e.route; }, req, is_head,
-                       &pos);
+      int64_t r = pick(
+          node.entries, [](const TemplateEntry& e) { return e.route; }, req, is_head, &pos);
       if (r >= 0) best = TemplateBest{&node, pos, r};
       return;
     }
@@ -504,10 +508,9 @@ struct Router::Impl {
       rest = rest.substr(slash + 1);
     }
     if (segs.size() > kMaxTemplateSegments)
-      return config_error("invalid_template",
-                          "template has more than " + std::to_string(kMaxTemplateSegments) +
-                              " segments",
-                          field);
+      return config_error(
+          "invalid_template",
+          "template has more than " + std::to_string(kMaxTemplateSegments) + " segments", field);
     TemplateEntry entry{route, {}};
     TemplateNode* node = &idx.templates;
     int literals = 0;
@@ -519,10 +522,10 @@ struct Router::Impl {
         std::string_view name = seg.size() >= 2 ? seg.substr(1, seg.size() - 2) : seg;
         if (seg.size() < 3 || seg.front() != '{' || seg.back() != '}' ||
             name.find_first_of("{}") != std::string_view::npos)
-          return config_error("invalid_template",
-                              "segment '" + std::string(seg) +
-                                  "' must be a whole {name} or contain no braces",
-                              field);
+          return config_error(
+              "invalid_template",
+              "segment '" + std::string(seg) + "' must be a whole {name} or contain no braces",
+              field);
         for (const auto& p : entry.params)
           if (p.second == name)
             return config_error("invalid_template",
@@ -533,11 +536,12 @@ struct Router::Impl {
         node = node->param.get();
       } else {
         ++literals;
-        auto it = node->literals.find(seg);
-        if (it == node->literals.end())
-          it = node->literals.emplace(std::string(seg), std::make_unique<TemplateNode>()).first;
-        it->second->literals_here = literals;
-        node = it->second.get();
+        if (!node->literals)
+          node->literals = std::make_unique<SvMap<std::unique_ptr<TemplateNode>>>();
+        auto& child = (*node->literals)[std::string(seg)];
+        if (!child) child = std::make_unique<TemplateNode>();
+        child->literals_here = literals;
+        node = child.get();
       }
     }
     node->entries.push_back(std::move(entry));
@@ -569,7 +573,8 @@ struct Router::Impl {
   }
 
   void sort_ids(std::vector<uint32_t>& ids) const {
-    std::sort(ids.begin(), ids.end(), [this](uint32_t a, uint32_t b) { return ranks_before(a, b); });
+    std::sort(ids.begin(), ids.end(),
+              [this](uint32_t a, uint32_t b) { return ranks_before(a, b); });
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());  // a route listing a path twice
   }
 
@@ -584,13 +589,16 @@ struct Router::Impl {
                                    }),
                        node.entries.end());
     int best = node.entries.empty() ? -1 : node.literals_here;
-    for (auto& [_, child] : node.literals) best = std::max(best, finalize_templates(*child));
-    if (node.literals.size() <= kTemplateLinearChildren) {
-      for (auto& [lit, child] : node.literals) node.few_literals.emplace_back(lit, std::move(child));
-      // Sorted so the layout, like everything else here, is independent of hashing.
-      std::sort(node.few_literals.begin(), node.few_literals.end(),
-                [](const auto& a, const auto& b) { return a.first < b.first; });
-      node.literals.clear();
+    if (node.literals) {
+      for (auto& [_, child] : *node.literals) best = std::max(best, finalize_templates(*child));
+      if (node.literals->size() <= kTemplateLinearChildren) {
+        for (auto& [lit, child] : *node.literals)
+          node.few_literals.emplace_back(lit, std::move(child));
+        // Sorted so the layout, like everything else here, is independent of hashing.
+        std::sort(node.few_literals.begin(), node.few_literals.end(),
+                  [](const auto& a, const auto& b) { return a.first < b.first; });
+        node.literals.reset();
+      }
     }
     if (node.param) best = std::max(best, finalize_templates(*node.param));
     node.max_literals = best;
@@ -618,13 +626,12 @@ struct Router::Impl {
       idx.regexes.push_back(std::move(g));
     }
     idx.regex_build.clear();
-    std::sort(idx.regexes.begin(), idx.regexes.end(),
-              [](const RegexGroup& a, const RegexGroup& b) {
-                if (a.max_priority != b.max_priority) return a.max_priority > b.max_priority;
-                if (a.min_order != b.min_order) return a.min_order < b.min_order;
-                if (a.min_index != b.min_index) return a.min_index < b.min_index;
-                return a.re->pattern() < b.re->pattern();
-              });
+    std::sort(idx.regexes.begin(), idx.regexes.end(), [](const RegexGroup& a, const RegexGroup& b) {
+      if (a.max_priority != b.max_priority) return a.max_priority > b.max_priority;
+      if (a.min_order != b.min_order) return a.min_order < b.min_order;
+      if (a.min_index != b.min_index) return a.min_index < b.min_index;
+      return a.re->pattern() < b.re->pattern();
+    });
     if (idx.regexes.size() > kRegexLinearMax) {
       RE2::Options o = regex_options();
       o.set_max_mem(kRegexSetMaxMem);
@@ -660,21 +667,18 @@ Result<std::unique_ptr<Router>> Router::build(std::vector<config::RouteConfig> r
       cr.lists_head = cr.lists_head || up == "HEAD";
       cr.methods.push_back(std::move(up));
     }
-    if (auto r = impl.compile_values(rc.match.headers, true, route_field(i, ".match.headers"),
-                                     cr.headers);
-        !r.ok())
-      return r.error();
-    if (auto r = impl.compile_values(rc.match.query, false, route_field(i, ".match.query"),
-                                     cr.query);
-        !r.ok())
-      return r.error();
-    if (auto r = impl.compile_values(rc.match.cookies, false, route_field(i, ".match.cookies"),
-                                     cr.cookies);
-        !r.ok())
-      return r.error();
-    cr.predicates = (cr.methods.empty() ? 0 : 1) + static_cast<int>(cr.headers.size() +
-                                                                     cr.query.size() +
-                                                                     cr.cookies.size());
+    // Header names are case-insensitive; query and cookie names are not.
+    const std::tuple<const std::vector<config::ValueMatch>*, bool, const char*,
+                     std::vector<CompiledValue>*>
+        kinds[] = {{&rc.match.headers, true, ".match.headers", &cr.headers},
+                   {&rc.match.query, false, ".match.query", &cr.query},
+                   {&rc.match.cookies, false, ".match.cookies", &cr.cookies}};
+    for (const auto& [in, lower, field, out] : kinds) {
+      if (auto r = impl.compile_values(*in, lower, route_field(i, field), *out); !r.ok())
+        return r.error();
+    }
+    cr.predicates = (cr.methods.empty() ? 0 : 1) +
+                    static_cast<int>(cr.headers.size() + cr.query.size() + cr.cookies.size());
     if (!rc.rewrite.regex.empty()) {
       auto re = impl.compile(rc.rewrite.regex, route_field(i, ".rewrite.regex"));
       if (!re.ok()) return re.error();
@@ -770,7 +774,9 @@ std::string Router::rewrite_path(const RouteMatch& m, std::string_view path) con
   if (rw.strip_prefix && !m.matched_prefix.empty() &&
       path.substr(0, m.matched_prefix.size()) == m.matched_prefix) {
     std::string_view rest = path.substr(m.matched_prefix.size());
-    stripped_to_nothing = rest.empty();
+    // "/api" requested on prefix "/api" (not "/api/" on "/api/": that client
+    // did send the slash).
+    stripped_to_nothing = rest.empty() && m.matched_prefix.back() != '/';
     if (rest.empty() || rest.front() != '/') base.push_back('/');
     base.append(rest);
   } else if (cr.rewrite_re) {

@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace gatehouse::proxy {
@@ -211,9 +213,9 @@ TEST_F(RouterTest, ManyRegexesUseTheSetFilterAndStayExact) {
 }
 
 TEST_F(RouterTest, PathKindPrecedence) {
-  auto all = std::vector<RouteConfig>{route("prefix", {"/users"}), route("regex", {"~/users/[0-9]+"}),
-                                      route("template", {"/users/{id}"}),
-                                      route("exact", {"=/users/42"})};
+  auto all =
+      std::vector<RouteConfig>{route("prefix", {"/users"}), route("regex", {"~/users/[0-9]+"}),
+                               route("template", {"/users/{id}"}), route("exact", {"=/users/42"})};
   build(all);
   EXPECT_EQ(winner("/users/42"), "exact");
   EXPECT_EQ(winner("/users/43"), "template");
@@ -227,6 +229,44 @@ TEST_F(RouterTest, PathKindPrecedence) {
   all.pop_back();
   build(all);
   EXPECT_EQ(winner("/users/42"), "prefix");
+}
+
+TEST_F(RouterTest, FallsThroughPathKindsWhenPredicatesFail) {
+  auto exact = route("exact", {"=/k/1"});
+  exact.match.headers = {{"x-e", "*"}};
+  auto templ = route("template", {"/k/{id}"});
+  templ.match.headers = {{"x-t", "*"}};
+  auto regex = route("regex", {"~/k/[0-9]"});
+  regex.match.headers = {{"x-r", "*"}};
+  build({exact, templ, regex, route("prefix", {"/k"})});
+  Req req = get("/k/1");
+  EXPECT_EQ(winner(req), "prefix");
+  req.headers = {{"x-r", "1"}};
+  EXPECT_EQ(winner(req), "regex");
+  req.headers.push_back({"x-t", "1"});
+  EXPECT_EQ(winner(req), "template");
+  req.headers.push_back({"x-e", "1"});
+  EXPECT_EQ(winner(req), "exact");
+  EXPECT_TRUE(last_.params.empty());
+}
+
+TEST_F(RouterTest, TemplateEdgeShapes) {
+  build({route("root-param", {"/{tenant}/home"}), route("trailing", {"/users/{id}/"}),
+         route("prefix", {"/users"})});
+  EXPECT_EQ(winner("/acme/home"), "root-param");
+  EXPECT_EQ(last_.params[0].second, "acme");
+  EXPECT_EQ(winner("/users/1/"), "trailing");
+  EXPECT_EQ(winner("/users/1"), "prefix");
+  EXPECT_TRUE(last_.params.empty());  // captures of a failed template never leak
+  EXPECT_EQ(winner("/"), "");
+}
+
+TEST_F(RouterTest, NonOriginPathsDoNotCrash) {
+  build({route("root", {"/"}), route("t", {"/{x}"}), route("re", {"~.*"})});
+  EXPECT_EQ(winner("*"), "re");
+  build({route("root", {"/"}), route("t", {"/{x}"})});
+  EXPECT_EQ(winner("*"), "");
+  EXPECT_EQ(winner(""), "");
 }
 
 TEST_F(RouterTest, PriorityDoesNotCrossPathKinds) {
@@ -266,7 +306,8 @@ TEST_F(RouterTest, WildcardHost) {
 
 TEST_F(RouterTest, HostGroupPrecedence) {
   build({route("any", {"=/x"}), route("short-wild", {"/"}, {"*.example.com"}),
-         route("long-wild", {"/"}, {"*.b.example.com"}), route("exact", {"/"}, {"a.b.example.com"})});
+         route("long-wild", {"/"}, {"*.b.example.com"}),
+         route("exact", {"/"}, {"a.b.example.com"})});
   // The host group decides before the path kind: "exact" wins with prefix "/".
   EXPECT_EQ(winner(get("/x", "a.b.example.com")), "exact");
   EXPECT_EQ(winner(get("/x", "c.b.example.com")), "long-wild");
@@ -488,7 +529,7 @@ TEST_F(RouterTest, DeterministicUnderShuffle) {
   const std::vector<std::pair<Req, std::string>> cases = {
       {get("/x"), "root"},
       {get("/api/x"), "api-prio"},
-      {get("/api/users/7"), "users-t"},  // two literals each: the earlier literal wins
+      {get("/api/users/7"), "users-t"},   // two literals each: the earlier literal wins
       {get("/api/other/7"), "users-t3"},  // two literals beat one
       {get("/api/users/8"), "users-t"},
       {get("/api/things/8"), "users-t2"},
@@ -509,6 +550,37 @@ TEST_F(RouterTest, DeterministicUnderShuffle) {
       EXPECT_EQ(m.route->name, want) << "round " << round << " " << req.host << req.path;
     }
   }
+}
+
+// The worked example in docs/routing.md; keep the two in step.
+TEST_F(RouterTest, DocsWorkedExample) {
+  auto user = route("user", {"/users/{id}"});
+  user.match.methods = {"GET"};
+  auto canary = route("user-canary", {"/users/{id}"});
+  canary.match.methods = {"GET"};
+  canary.match.headers = {{"x-canary", "1"}};
+  build({route("health", {"=/healthz"}), user, route("user-orders", {"/users/{id}/orders"}), canary,
+         route("versioned", {"~/v[0-9]+/.*"}), route("api", {"/api"}), route("catch-all", {"/"}),
+         route("tenant", {"/"}, {"*.example.com"}),
+         route("admin", {"/admin"}, {"admin.example.com"})});
+  auto with = [](std::string method, std::string path, std::string host = "any.test") {
+    Req r = get(std::move(path), std::move(host));
+    r.method = std::move(method);
+    return r;
+  };
+  EXPECT_EQ(winner(with("GET", "/healthz")), "health");
+  EXPECT_EQ(winner(with("GET", "/users/7")), "user");
+  Req c = with("GET", "/users/7");
+  c.headers = {{"X-Canary", "1"}};
+  EXPECT_EQ(winner(c), "user-canary");
+  EXPECT_EQ(winner(with("POST", "/users/7")), "catch-all");
+  EXPECT_EQ(winner(with("HEAD", "/users/7")), "user");
+  EXPECT_EQ(winner(with("GET", "/users/7/orders")), "user-orders");
+  EXPECT_EQ(winner(with("GET", "/v2/things")), "versioned");
+  EXPECT_EQ(winner(with("GET", "/api/v2/things")), "api");
+  EXPECT_EQ(winner(with("GET", "/admin/users", "admin.example.com")), "admin");
+  EXPECT_EQ(winner(with("GET", "/users/7", "admin.example.com")), "tenant");
+  EXPECT_EQ(winner(with("GET", "/users/7", "example.com")), "user");
 }
 
 // --- errors ------------------------------------------------------------------
@@ -595,6 +667,9 @@ TEST_F(RouterTest, RewritePath) {
   strip_join.rewrite.strip_prefix = true;
   strip_join.rewrite.path_prefix = "/internal";
   auto strip_join_slash = route("strip-join-slash", {"/k"});
+  auto slash_join = route("slash-join", {"/l/"});
+  slash_join.rewrite.strip_prefix = true;
+  slash_join.rewrite.path_prefix = "/internal";
   strip_join_slash.rewrite.strip_prefix = true;
   strip_join_slash.rewrite.path_prefix = "/internal/";
   auto regex = route("regex", {"~/v([0-9]+)/(.*)"});
@@ -607,8 +682,8 @@ TEST_F(RouterTest, RewritePath) {
   auto none = route("none", {"/n"});
   auto root_strip = route("root-strip", {"/"}, {"root.test"});
   root_strip.rewrite.strip_prefix = true;
-  build({strip, strip_slash, strip_join, strip_join_slash, regex, only_prefix, strip_exact, none,
-         root_strip});
+  build({strip, strip_slash, strip_join, strip_join_slash, slash_join, regex, only_prefix,
+         strip_exact, none, root_strip});
 
   auto rewritten = [&](const Req& req) {
     RouteMatch m;
@@ -624,6 +699,9 @@ TEST_F(RouterTest, RewritePath) {
   EXPECT_EQ(rewritten(get("/j")), "/internal");
   EXPECT_EQ(rewritten(get("/j/")), "/internal/");
   EXPECT_EQ(rewritten(get("/k/users")), "/internal/users");
+  EXPECT_EQ(rewritten(get("/k")), "/internal/");  // path_prefix is used verbatim
+  EXPECT_EQ(rewritten(get("/l/")), "/internal/");
+  EXPECT_EQ(rewritten(get("/l/a")), "/internal/a");
   EXPECT_EQ(rewritten(get("/v2/items/9")), "/items/9/version/2");
   EXPECT_EQ(rewritten(get("/exact")), "/base/exact");
   EXPECT_EQ(rewritten(get("/e")), "/e");
@@ -657,6 +735,40 @@ TEST_F(RouterTest, RouterOwnsItsCopy) {
   EXPECT_EQ(m.route->name, "b");
 }
 
+TEST(RouterThreadTest, ConcurrentMatchesAgree) {
+  // One router is shared by every worker; match() must be safe without locks.
+  std::vector<RouteConfig> routes;
+  for (int i = 0; i < 40; ++i) {
+    routes.push_back(route("re" + std::to_string(i), {"~/r" + std::to_string(i) + "/[0-9]+"}));
+    routes.push_back(route("t" + std::to_string(i), {"/t" + std::to_string(i) + "/{id}"}));
+  }
+  auto q = route("q", {"/q"});
+  q.match.query = {{"k", "~[a-z ]+"}};
+  routes.push_back(q);
+  auto built = Router::build(routes);
+  ASSERT_TRUE(built.ok());
+  const Router& router = **built;
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      RouteMatch m;
+      for (int n = 0; n < 2000; ++n) {
+        int i = (n + t) % 40;
+        Req a = get("/r" + std::to_string(i) + "/" + std::to_string(n));
+        Req b = get("/t" + std::to_string(i) + "/x");
+        Req c = get("/q");
+        c.query = "k=a%20b+c";
+        if (!router.match(a.view(), m) || m.route->name != "re" + std::to_string(i)) ++wrong;
+        if (!router.match(b.view(), m) || m.params.at(0).second != "x") ++wrong;
+        if (!router.match(c.view(), m) || m.route->name != "q") ++wrong;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
+
 // --- scale -------------------------------------------------------------------
 
 TEST(RouterScaleTest, TenThousandRoutesEachFound) {
@@ -673,24 +785,20 @@ TEST(RouterScaleTest, TenThousandRoutesEachFound) {
     Req req;
     req.host = "any.test";
     std::vector<std::pair<std::string, std::string>> want;
-    switch (i % 20) {
-      case 0: case 1: case 2: case 3: case 4: case 5: case 6: case 7:
-        r.match.paths = {pat("=/exact/" + n + "/item")};
-        req.path = "/exact/" + n + "/item";
-        break;
-      case 8: case 9: case 10: case 11: case 12: case 13:
-        r.match.paths = {pat("/tmpl/" + n + "/{id}/sub/{sid}")};
-        req.path = "/tmpl/" + n + "/abc/sub/x" + n;
-        want = {{"id", "abc"}, {"sid", "x" + n}};
-        break;
-      case 14: case 15: case 16: case 17: case 18:
-        r.match.paths = {pat("/pre/" + n)};
-        req.path = "/pre/" + n + "/deeper/path";
-        break;
-      default:
-        r.match.paths = {pat("~/re/" + n + "/[0-9]+")};
-        req.path = "/re/" + n + "/123";
-        break;
+    int bucket = i % 20;  // 40% exact, 30% template, 25% prefix, 5% regex
+    if (bucket < 8) {
+      r.match.paths = {pat("=/exact/" + n + "/item")};
+      req.path = "/exact/" + n + "/item";
+    } else if (bucket < 14) {
+      r.match.paths = {pat("/tmpl/" + n + "/{id}/sub/{sid}")};
+      req.path = "/tmpl/" + n + "/abc/sub/x" + n;
+      want = {{"id", "abc"}, {"sid", "x" + n}};
+    } else if (bucket < 19) {
+      r.match.paths = {pat("/pre/" + n)};
+      req.path = "/pre/" + n + "/deeper/path";
+    } else {
+      r.match.paths = {pat("~/re/" + n + "/[0-9]+")};
+      req.path = "/re/" + n + "/123";
     }
     if (i % 7 == 0) {
       r.match.hosts = {"h" + std::to_string(i % 50) + ".example.com"};

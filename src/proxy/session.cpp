@@ -84,65 +84,65 @@ awaitable<bool> Session::write_all(tcp::socket& s, net::Deadline& d, std::string
 }
 
 awaitable<void> Session::run() {
-  const auto& limits_cfg = worker_.snapshot()->config.server.http;
+  // This frame lives as long as the connection, so it holds only loop state;
+  // everything a request needs lives in serve_one()'s frame, which exists
+  // only while a request is being handled.
   for (;;) {
-    auto snap = worker_.snapshot();  // the snapshot this request starts with
-    const auto& http = snap->config.server.http;
     if (buf_.empty()) {
       // Idle between requests: no buffer held, only the deadline and socket.
       buf_.release();
       if (worker_.draining()) break;
       idle_ = true;
-      deadline_.arm(worker_.deadlines(), &sock_, steady_ms() + http.client_idle_timeout_ms);
+      deadline_.arm(worker_.deadlines(), &sock_,
+                    steady_ms() + worker_.snapshot()->config.server.http.client_idle_timeout_ms);
       auto [ec] = co_await sock_.async_wait(tcp::socket::wait_read, use_nothrow);
       idle_ = false;
-      if (ec || (worker_.draining() && !sock_.is_open())) break;
+      if (ec || !sock_.is_open()) break;
     }
-    // Reading one head is bounded by the header timeout (slowloris defence).
-    deadline_.arm(worker_.deadlines(), &sock_, steady_ms() + http.client_header_timeout_ms);
-    http1::RequestHead head;
-    http1::ParseError perr;
-    http1::ParseStatus st = http1::ParseStatus::kIncomplete;
-    bool eof = false;
-    for (;;) {
-      if (!buf_.empty()) {
-        st = http1::parse_request_head(buf_.view(), snap->limits, head, perr);
-        if (st != http1::ParseStatus::kIncomplete) break;
-      }
-      if (!buf_.prepare(snap->limits.max_header_bytes + 1)) {
-        st = http1::ParseStatus::kError;
-        perr.status = 431;
-        perr.code = "headers_too_large";
-        perr.message = "request head exceeds " + std::to_string(snap->limits.max_header_bytes) + " bytes";
-        break;
-      }
-      if (!co_await read_some()) {
-        eof = true;
-        break;
-      }
-    }
-    if (eof) {
-      if (deadline_.fired() && !buf_.empty()) {
-        worker_.stats().parse_errors.inc();
-      }
-      break;  // client went away (or was too slow) before a full head
-    }
-    if (st == http1::ParseStatus::kError) {
-      worker_.stats().parse_errors.inc();
-      // Framing is unknown after a parse error: answer and close.
-      co_await send_error(nullptr, perr.status, perr.code, perr.message, true);
-      break;
-    }
-    buf_.consume(head.head_bytes);
-    worker_.stats().requests.inc();
-    deadline_.disarm();
-    bool keep = co_await handle(head);
-    if (!keep || closing_ || !sock_.is_open()) break;
-    (void)limits_cfg;
+    if (!co_await serve_one() || closing_ || !sock_.is_open()) break;
   }
   boost::system::error_code ec;
   sock_.shutdown(tcp::socket::shutdown_send, ec);
   sock_.close(ec);
+}
+
+awaitable<bool> Session::serve_one() {
+  auto snap = worker_.snapshot();  // the snapshot this request starts with
+  // Reading one head is bounded by the header timeout (slowloris defence).
+  deadline_.arm(worker_.deadlines(), &sock_,
+                steady_ms() + snap->config.server.http.client_header_timeout_ms);
+  http1::RequestHead head;
+  http1::ParseError perr;
+  http1::ParseStatus st = http1::ParseStatus::kIncomplete;
+  for (;;) {
+    if (!buf_.empty()) {
+      st = http1::parse_request_head(buf_.view(), snap->limits, head, perr);
+      if (st != http1::ParseStatus::kIncomplete) break;
+    }
+    if (!buf_.prepare(snap->limits.max_header_bytes + 1)) {
+      st = http1::ParseStatus::kError;
+      perr.status = 431;
+      perr.code = "headers_too_large";
+      perr.message =
+          "request head exceeds " + std::to_string(snap->limits.max_header_bytes) + " bytes";
+      break;
+    }
+    if (!co_await read_some()) {
+      // The client went away (or was too slow) before a full head.
+      if (deadline_.fired() && !buf_.empty()) worker_.stats().parse_errors.inc();
+      co_return false;
+    }
+  }
+  if (st == http1::ParseStatus::kError) {
+    worker_.stats().parse_errors.inc();
+    // Framing is unknown after a parse error: answer and close.
+    co_await send_error(nullptr, perr.status, perr.code, perr.message, true);
+    co_return false;
+  }
+  buf_.consume(head.head_bytes);
+  worker_.stats().requests.inc();
+  deadline_.disarm();
+  co_return co_await handle(head);
 }
 
 // ------------------------------------------------------------------- errors

@@ -63,6 +63,7 @@ class Session {
   bool idle() const { return idle_; }
 
  private:
+  awaitable<bool> serve_one();
   awaitable<bool> read_some();
   awaitable<bool> handle(http1::RequestHead& head);
   awaitable<bool> forward(Exchange& ex);

@@ -22,14 +22,18 @@ Endpoints (any method; any request body is read, streaming, and hashed):
                         /health and /admin/* (so probes and checks do not move it)
   /sink                 JSON {name, length, sha256} of the request body
   /early-hints          103 Early Hints, then 200 JSON
+  /truncate?n=N&chunked=0|1  promises N body bytes, sends N/2, closes
+  /bad?kind=K           a malformed response (see _BAD_RESPONSES), then closes
   /admin/unhealthy, /admin/healthy
   /admin/status-override?code=N   /status/NNN answers N instead (0 clears)
   /admin/reset-count    sets the counter to 0
+  /admin/health-count   JSON {"health_checks": N}: /health requests answered
 
 Importable: Upstream (start/stop as a subprocess), pattern_sha256(n).
 """
 
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -63,12 +67,28 @@ def pattern_iter(n, sizes=(65536,)):
         off += want
 
 
+@functools.lru_cache(maxsize=16)
 def pattern_sha256(n):
     h = hashlib.sha256()
     for piece in pattern_iter(n):
         h.update(piece)
     return h.hexdigest()
 
+
+# Malformed responses for /bad?kind=K: a gateway must not pass any of these on.
+_BAD_RESPONSES = {
+    "status": b"HTTP/1.1 2000 OK\r\nContent-Length: 2\r\n\r\nok",
+    "version": b"HTTP/9.9 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    "garbage": b"this is not http\r\n\r\n",
+    "cl_te": b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n"
+             b"0\r\n\r\n",
+    "two_cl": b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok!",
+    "bare_lf": b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok",
+    "nul": b"HTTP/1.1 200 OK\r\nX-A: a\x00b\r\nContent-Length: 2\r\n\r\nok",
+    "obs_fold": b"HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 2\r\n\r\nok",
+    "space_colon": b"HTTP/1.1 200 OK\r\nX-A : a\r\nContent-Length: 2\r\n\r\nok",
+    "bad_chunk": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nok\r\n0\r\n\r\n",
+}
 
 # ---------------------------------------------------------------- server
 
@@ -127,6 +147,7 @@ class State:
         self.count = 0
         self.healthy = True
         self.status_override = 0
+        self.health_checks = 0
 
 
 def parse_head(head):
@@ -267,6 +288,8 @@ def serve_one(sock, state, method, target, version, headers, sha, length, keep):
                       head_only=head_only)
         return True
     if path == "/health":
+        with state.lock:
+            state.health_checks += 1
         st = 200 if state.healthy else 503
         send_response(sock, st, js({"name": name, "healthy": state.healthy}), keep_alive=keep,
                       head_only=head_only)
@@ -278,6 +301,11 @@ def serve_one(sock, state, method, target, version, headers, sha, length, keep):
             state.healthy = True
         elif path == "/admin/status-override":
             state.status_override = int(q.get("code", "0"))
+        elif path == "/admin/health-count":
+            with state.lock:
+                n = state.health_checks
+            send_response(sock, 200, js({"name": name, "health_checks": n}), keep_alive=keep)
+            return True
         elif path == "/admin/reset-count":
             with state.lock:
                 state.count = 0
@@ -329,6 +357,26 @@ def serve_one(sock, state, method, target, version, headers, sha, length, keep):
         if not head_only:
             for piece in pattern_iter(n, (7000, 13, 65536)):
                 sock.sendall(piece)
+        return False
+    if path == "/truncate":
+        # promises n bytes, sends half, then closes
+        n = int(q.get("n", "1000"))
+        if q.get("chunked", "0") == "1":
+            sock.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                         b"%x\r\n" % n + b"t" * (n // 2))
+        else:
+            sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % n +
+                         b"t" * (n // 2))
+        time.sleep(0.05)
+        return False
+    if path == "/bad":
+        kind = q.get("kind", "status")
+        raw = _BAD_RESPONSES.get(kind)
+        if raw is None:
+            send_response(sock, 404, js({"error": "unknown kind"}), keep_alive=keep)
+            return True
+        sock.sendall(raw)
+        time.sleep(0.05)
         return False
     if path == "/early-hints":
         sock.sendall(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload; as=style\r\n\r\n")
@@ -417,6 +465,10 @@ class Upstream:
 
     def count(self):
         return self.get("/count")[1]["count"]
+
+    def health_checks(self):
+        """How many /health requests (probes) this instance has answered."""
+        return self.get("/admin/health-count")[1]["health_checks"]
 
     def set_healthy(self, healthy):
         self.get("/admin/healthy" if healthy else "/admin/unhealthy")

@@ -47,6 +47,41 @@ constexpr CharTable kTable = make_table();
 inline bool has(char c, uint8_t bit) { return (kTable.bits[static_cast<unsigned char>(c)] & bit) != 0; }
 inline bool is_ws(char c) { return c == ' ' || c == '\t'; }
 
+// Eight bytes at a time (SWAR) over the long runs of a head: header values such as Cookie or
+// User-Agent and the request-target. A word that might hold a stop byte falls back to the
+// table; false positives only cost speed.
+constexpr uint64_t kOnes = 0x0101010101010101ULL;
+constexpr uint64_t kHigh = 0x8080808080808080ULL;
+
+inline uint64_t load8(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline bool any_below(uint64_t x, uint8_t n) { return ((x - kOnes * n) & ~x & kHigh) != 0; }
+inline bool any_equal(uint64_t x, uint8_t b) {
+  const uint64_t y = x ^ (kOnes * b);
+  return ((y - kOnes) & ~y & kHigh) != 0;
+}
+
+// Returns the first index >= p whose byte lacks `bit`, or n.
+template <uint8_t kBit>
+size_t skip_class(const char* d, size_t p, size_t n) {
+  for (;;) {
+    while (p + 8 <= n) {
+      const uint64_t x = load8(d + p);
+      const bool maybe_stop = kBit == kFieldBit
+                                  ? (any_below(x, 0x20) || any_equal(x, 0x7f))
+                                  : (any_below(x, 0x21) || any_equal(x, 0x7f) || (x & kHigh));
+      if (maybe_stop) break;
+      p += 8;
+    }
+    const size_t stop = std::min(n, p + 8);
+    while (p < stop && has(d[p], kBit)) ++p;
+    if (p < stop || p >= n) return p;
+  }
+}
+
 // Largest body length we accept. Far above any real body, far below uint64 overflow, so
 // arithmetic on offsets never wraps.
 constexpr uint64_t kMaxLength = uint64_t{1} << 62;
@@ -80,7 +115,6 @@ struct Ctx {
     return ParseStatus::kIncomplete;
   }
 
-  // `len` bytes of the start line are known (more may follow).
   ParseStatus start_line_too_long() const {
     const bool req = side == Side::kRequest;
     return fail(414, req ? "uri_too_long" : "status_line_too_long",
@@ -138,8 +172,10 @@ ParseStatus skip_leading_crlf(const Ctx& c, size_t& p) {
   return ParseStatus::kComplete;
 }
 
-// Parses field lines from `p` up to and including the empty line.
-ParseStatus parse_fields(const Ctx& c, size_t& p, std::vector<Header>& headers) {
+// Parses field lines from `p` up to and including the empty line into headers[0, used).
+// Entries left over from the previous message are overwritten rather than freed, so a head
+// object kept per connection parses without allocating once its strings have grown.
+ParseStatus parse_fields(const Ctx& c, size_t& p, std::vector<Header>& headers, size_t& used) {
   const char* d = c.d;
   const size_t n = c.n;
   for (;;) {
@@ -156,7 +192,7 @@ ParseStatus parse_fields(const Ctx& c, size_t& p, std::vector<Header>& headers) 
       return c.fail(400, "obs_fold",
                     "header line starts with whitespace (obsolete line folding is not accepted)");
     }
-    if (headers.size() >= c.limits.max_headers) {
+    if (used >= c.limits.max_headers) {
       return c.fail(431, "headers_too_large",
                     "more than " + std::to_string(c.limits.max_headers) + " header fields");
     }
@@ -180,7 +216,7 @@ ParseStatus parse_fields(const Ctx& c, size_t& p, std::vector<Header>& headers) 
 
     while (p < n && is_ws(d[p])) ++p;
     const size_t v0 = p;
-    while (p < n && has(d[p], kFieldBit)) ++p;
+    p = skip_class<kFieldBit>(d, p, n);
     if (p >= n) return c.incomplete();
     if (d[p] != '\r') {
       return c.bad_byte(p, 400, "bad_header_value",
@@ -191,7 +227,8 @@ ParseStatus parse_fields(const Ctx& c, size_t& p, std::vector<Header>& headers) 
     if (d[p + 1] != '\n') return c.fail(400, "bare_cr", "CR not followed by LF");
     size_t v1 = p;
     while (v1 > v0 && is_ws(d[v1 - 1])) --v1;
-    Header& h = headers.emplace_back();
+    Header& h = used < headers.size() ? headers[used] : headers.emplace_back();
+    ++used;
     h.name.assign(d + name0, name_end - name0);
     h.value.assign(d + v0, v1 - v0);
     p += 2;
@@ -300,6 +337,13 @@ Framing scan_framing(const std::vector<Header>& headers) {
 // as a coding we never looked at, and "chunked, chunked" is forbidden (RFC 9112 7.1).
 bool te_is_plain_chunked(const Framing& f) { return f.te_codings == 1 && f.te_only_chunked; }
 
+// Trims the header vector to what this parse produced, on every return path.
+struct HeaderCount {
+  std::vector<Header>& headers;
+  size_t used = 0;
+  ~HeaderCount() { headers.resize(used); }
+};
+
 template <class Head>
 const std::string* find_header(const Head& head, std::string_view name) {
   for (const Header& h : head.headers)
@@ -318,10 +362,7 @@ const std::string* ResponseHead::find(std::string_view name) const {
 
 ParseStatus parse_request_head(std::string_view buf, const Limits& limits, RequestHead& out,
                                ParseError& err) {
-  out.method.clear();
-  out.target.clear();
   out.version_minor = 1;
-  out.headers.clear();
   if (out.headers.capacity() < 16) out.headers.reserve(16);
   out.body = BodyKind::kNone;
   out.content_length = 0;
@@ -337,6 +378,9 @@ ParseStatus parse_request_head(std::string_view buf, const Limits& limits, Reque
   const char* d = c.d;
   const size_t n = c.n;
   size_t p = 0;
+  out.method.clear();
+  out.target.clear();
+  HeaderCount fields{out.headers};
   if (ParseStatus s = skip_leading_crlf(c, p); s != ParseStatus::kComplete) return s;
 
   // request-line = method SP request-target SP HTTP-version CRLF, single SPs only.
@@ -352,7 +396,7 @@ ParseStatus parse_request_head(std::string_view buf, const Limits& limits, Reque
   const size_t method_end = p++;
 
   const size_t t0 = p;
-  while (p < n && has(d[p], kTargetBit)) ++p;
+  p = skip_class<kTargetBit>(d, p, std::min(n, line0 + limits.max_request_line + 1));
   if (p - line0 > limits.max_request_line) return c.start_line_too_long();
   if (p >= n) return c.incomplete_start_line(line0, p);
   if (d[p] != ' ' || p == t0) {
@@ -392,7 +436,8 @@ ParseStatus parse_request_head(std::string_view buf, const Limits& limits, Reque
                       " is not supported (HTTP/1.0 and HTTP/1.1 only)");
   }
 
-  if (ParseStatus s = parse_fields(c, p, out.headers); s != ParseStatus::kComplete) return s;
+  if (ParseStatus s = parse_fields(c, p, out.headers, fields.used); s != ParseStatus::kComplete) return s;
+  out.headers.resize(fields.used);
 
   out.method.assign(d + line0, method_end - line0);
   out.target.assign(d + t0, target_end - t0);
@@ -437,9 +482,7 @@ ParseStatus parse_response_head(std::string_view buf, const Limits& limits,
                                 std::string_view request_method, ResponseHead& out,
                                 ParseError& err) {
   out.status = 0;
-  out.reason.clear();
   out.version_minor = 1;
-  out.headers.clear();
   if (out.headers.capacity() < 16) out.headers.reserve(16);
   out.body = BodyKind::kNone;
   out.content_length = 0;
@@ -451,6 +494,8 @@ ParseStatus parse_response_head(std::string_view buf, const Limits& limits,
   const char* d = c.d;
   const size_t n = c.n;
   size_t p = 0;
+  out.reason.clear();
+  HeaderCount fields{out.headers};
   if (ParseStatus s = skip_leading_crlf(c, p); s != ParseStatus::kComplete) return s;
 
   // status-line = HTTP-version SP status-code SP [ reason-phrase ] CRLF
@@ -496,7 +541,8 @@ ParseStatus parse_response_head(std::string_view buf, const Limits& limits,
   const size_t r1 = p;
   p += 2;
 
-  if (ParseStatus s = parse_fields(c, p, out.headers); s != ParseStatus::kComplete) return s;
+  if (ParseStatus s = parse_fields(c, p, out.headers, fields.used); s != ParseStatus::kComplete) return s;
+  out.headers.resize(fields.used);
 
   out.status = status;
   out.reason.assign(d + r0, r1 - r0);

@@ -405,6 +405,56 @@ TEST(RequestHead, HeadReuseClearsPreviousState) {
   EXPECT_FALSE(head.expect_continue);
 }
 
+TEST(RequestHead, StopBytesFoundAtEveryWordOffset) {
+  // The value and target scanners read 8 bytes at a time; a bad byte must be caught
+  // wherever it falls inside or across those words.
+  for (size_t k = 0; k < 40; ++k) {
+    const std::string pre(k, 'a');
+    const std::string post(17, 'b');
+    for (char bad : {'\0', '\x01', '\x0b', '\x1f', '\x7f'}) {
+      expect_req_error("GET / HTTP/1.1\r\nHost: h\r\nX: " + pre + bad + post + "\r\n\r\n", 400,
+                       "bad_header_value");
+    }
+    expect_req_error("GET / HTTP/1.1\r\nHost: h\r\nX: " + pre + "\n" + post + "\r\n\r\n", 400,
+                     "bare_lf");
+    for (char ok : {'\t', ' ', '\x80', '\xff', '~', '!'}) {
+      Req r = parse_req("GET / HTTP/1.1\r\nHost: h\r\nX: " + pre + ok + post + "\r\n\r\n");
+      ASSERT_EQ(r.status, ParseStatus::kComplete) << k << " " << int(ok);
+      EXPECT_EQ(*r.head.find("x"), (pre + ok + post).substr(k == 0 && (ok == ' ' || ok == '\t')));
+    }
+    for (char bad : {'\t', '\x80', '\x7f', '\x01'}) {
+      expect_req_error("GET /" + pre + bad + post + " HTTP/1.1\r\nHost: h\r\n\r\n", 400,
+                       "bad_request_target");
+    }
+    Req r = parse_req("GET /" + pre + post + " HTTP/1.1\r\nHost: h\r\n\r\n");
+    ASSERT_EQ(r.status, ParseStatus::kComplete);
+    EXPECT_EQ(r.head.target, "/" + pre + post);
+  }
+}
+
+TEST(RequestHead, ReuseAcrossErrorsAndSizes) {
+  RequestHead head;
+  ParseError err;
+  std::string many = "GET /many HTTP/1.1\r\nHost: h\r\n";
+  for (int i = 0; i < 20; ++i) many += "X-Long-" + std::to_string(i) + ": " + std::string(40, 'v') + "\r\n";
+  ASSERT_EQ(parse_request_head(many + "\r\n", {}, head, err), ParseStatus::kComplete);
+  EXPECT_EQ(head.headers.size(), 21u);
+  ASSERT_EQ(parse_request_head("GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB : 2\r\n\r\n", {}, head, err),
+            ParseStatus::kError);
+  EXPECT_EQ(err.code, "space_before_colon");
+  ASSERT_EQ(parse_request_head("GET /two HTTP/1.1\r\nhost: x\r\nY: z\r\n\r\n", {}, head, err),
+            ParseStatus::kComplete);
+  ASSERT_EQ(head.headers.size(), 2u);
+  EXPECT_EQ(head.headers[0].name, "host");
+  EXPECT_EQ(head.headers[0].value, "x");
+  EXPECT_EQ(head.headers[1].name, "Y");
+  EXPECT_EQ(head.headers[1].value, "z");
+  EXPECT_EQ(head.target, "/two");
+  ASSERT_EQ(parse_request_head(many + "\r\n", {}, head, err), ParseStatus::kComplete);
+  EXPECT_EQ(head.headers.size(), 21u);
+  EXPECT_EQ(head.headers[20].value, std::string(40, 'v'));
+}
+
 // ---------------------------------------------------------------------------------------
 // Limits
 

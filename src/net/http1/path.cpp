@@ -179,7 +179,15 @@ Result<NormalizedTarget> normalize_target(std::string_view target) {
       const unsigned char c = static_cast<unsigned char>(d[i]);
       const uint8_t k = kPath.cls[c];
       if (k == kRaw || k == kUnreserved) {
-        o.push_back(static_cast<char>(c));
+        // Copy the whole run at once: most paths are nothing but such runs.
+        size_t j = i + 1;
+        while (j < n) {
+          const uint8_t kj = kPath.cls[static_cast<unsigned char>(d[j])];
+          if (kj != kRaw && kj != kUnreserved) break;
+          ++j;
+        }
+        o.append(d + i, j - i);
+        i = j - 1;
       } else if (k == kSlash || k == kQuestion) {
         break;
       } else if (k == kPercent) {

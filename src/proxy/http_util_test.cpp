@@ -1,0 +1,127 @@
+#include "proxy/http_util.hpp"
+
+#include <gtest/gtest.h>
+
+namespace gatehouse::proxy {
+namespace {
+
+http1::RequestHead make_request(std::vector<http1::Header> headers) {
+  http1::RequestHead h;
+  h.method = "GET";
+  h.target = "/x";
+  h.headers = std::move(headers);
+  return h;
+}
+
+TEST(HttpUtil, ProblemJsonHasAllMembers) {
+  std::string body = problem_json(404, "no_route", "no route matches \"GET /x\"", "abc");
+  EXPECT_NE(body.find("\"type\":\"urn:gatehouse:problem:no_route\""), std::string::npos);
+  EXPECT_NE(body.find("\"title\":\"Not Found\""), std::string::npos);
+  EXPECT_NE(body.find("\"status\":404"), std::string::npos);
+  EXPECT_NE(body.find("\"detail\":\"no route matches \\\"GET /x\\\"\""), std::string::npos);
+  EXPECT_NE(body.find("\"code\":\"no_route\""), std::string::npos);
+  EXPECT_NE(body.find("\"request_id\":\"abc\""), std::string::npos);
+}
+
+TEST(HttpUtil, SplitHost) {
+  std::string h;
+  EXPECT_TRUE(split_host("API.Example.com:8080", h));
+  EXPECT_EQ(h, "api.example.com");
+  EXPECT_TRUE(split_host("[::1]:80", h));
+  EXPECT_EQ(h, "[::1]");
+  EXPECT_TRUE(split_host("example.com", h));
+  EXPECT_EQ(h, "example.com");
+  EXPECT_FALSE(split_host("exa mple.com", h));
+  EXPECT_FALSE(split_host("example.com:80x", h));
+  EXPECT_FALSE(split_host("[::1", h));
+  EXPECT_FALSE(split_host(":80", h));
+}
+
+TEST(HttpUtil, RequestIdValidation) {
+  EXPECT_TRUE(valid_request_id("abc-123"));
+  EXPECT_FALSE(valid_request_id(""));
+  EXPECT_FALSE(valid_request_id("has space"));
+  EXPECT_FALSE(valid_request_id("quote\""));
+  EXPECT_FALSE(valid_request_id(std::string(129, 'a')));
+}
+
+TEST(HttpUtil, UpstreamHeadDropsHopByHopAndSetsForwarding) {
+  auto req = make_request({{"Host", "client.example"},
+                           {"Connection", "keep-alive, X-Secret"},
+                           {"X-Secret", "1"},
+                           {"Keep-Alive", "timeout=5"},
+                           {"TE", "trailers"},
+                           {"Proxy-Connection", "keep-alive"},
+                           {"X-Forwarded-For", "6.6.6.6"},
+                           {"Accept", "*/*"},
+                           {"Content-Length", "3"}});
+  ForwardOptions o;
+  o.method = "GET";
+  o.path_and_query = "/x?a=1";
+  o.upstream_host = "10.0.0.1:80";
+  o.client_ip = "127.0.0.1";
+  o.original_host = "client.example";
+  o.request_id = "rid";
+  o.has_length = true;
+  o.content_length = 3;
+  std::string head = build_upstream_head(req, o);
+  EXPECT_EQ(head.rfind("GET /x?a=1 HTTP/1.1\r\nHost: 10.0.0.1:80\r\n", 0), 0u);
+  EXPECT_EQ(head.find("X-Secret"), std::string::npos);
+  EXPECT_EQ(head.find("Keep-Alive"), std::string::npos);
+  EXPECT_EQ(head.find("TE:"), std::string::npos);
+  EXPECT_EQ(head.find("Proxy-Connection"), std::string::npos);
+  EXPECT_EQ(head.find("6.6.6.6"), std::string::npos);  // untrusted XFF replaced
+  EXPECT_NE(head.find("X-Forwarded-For: 127.0.0.1\r\n"), std::string::npos);
+  EXPECT_NE(head.find("X-Forwarded-Proto: http\r\n"), std::string::npos);
+  EXPECT_NE(head.find("X-Forwarded-Host: client.example\r\n"), std::string::npos);
+  EXPECT_NE(head.find("Via: 1.1 gatehouse\r\n"), std::string::npos);
+  EXPECT_NE(head.find("X-Request-Id: rid\r\n"), std::string::npos);
+  EXPECT_NE(head.find("Accept: */*\r\n"), std::string::npos);
+  EXPECT_NE(head.find("Content-Length: 3\r\n"), std::string::npos);
+  EXPECT_EQ(head.substr(head.size() - 4), "\r\n\r\n");
+}
+
+TEST(HttpUtil, TrustedForwardedIsAppended) {
+  auto req = make_request({{"Host", "h"}, {"X-Forwarded-For", "1.2.3.4"}, {"X-Forwarded-Proto", "https"}});
+  ForwardOptions o;
+  o.method = "GET";
+  o.path_and_query = "/";
+  o.upstream_host = "u";
+  o.client_ip = "10.1.1.1";
+  o.request_id = "r";
+  o.trust_forwarded = true;
+  std::string head = build_upstream_head(req, o);
+  EXPECT_NE(head.find("X-Forwarded-For: 1.2.3.4, 10.1.1.1\r\n"), std::string::npos);
+  EXPECT_NE(head.find("X-Forwarded-Proto: https\r\n"), std::string::npos);
+}
+
+TEST(HttpUtil, DownstreamHeadFraming) {
+  http1::ResponseHead r;
+  r.status = 200;
+  r.reason = "OK";
+  r.headers = {{"Content-Length", "5"}, {"Connection", "close"}, {"Transfer-Encoding", "chunked"},
+               {"Content-Type", "text/plain"}};
+  std::string h = build_downstream_head(r, 1, 0, false, "rid", true);
+  EXPECT_EQ(h.rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
+  EXPECT_NE(h.find("Content-Length: 5\r\n"), std::string::npos);
+  EXPECT_EQ(h.find("Transfer-Encoding"), std::string::npos);
+  EXPECT_EQ(h.find("Connection"), std::string::npos);
+  EXPECT_NE(h.find("X-Request-Id: rid\r\n"), std::string::npos);
+  std::string chunked = build_downstream_head(r, 1, 1, true, "rid", false);
+  EXPECT_NE(chunked.find("Transfer-Encoding: chunked\r\n"), std::string::npos);
+  EXPECT_EQ(chunked.find("Content-Length"), std::string::npos);
+  EXPECT_NE(chunked.find("Connection: close\r\n"), std::string::npos);
+  std::string v10 = build_downstream_head(r, 0, 0, false, "rid", true);
+  EXPECT_EQ(v10.rfind("HTTP/1.0 200 OK\r\n", 0), 0u);
+  EXPECT_NE(v10.find("Connection: keep-alive\r\n"), std::string::npos);
+}
+
+TEST(HttpUtil, Idempotency) {
+  EXPECT_TRUE(is_idempotent("GET"));
+  EXPECT_TRUE(is_idempotent("PUT"));
+  EXPECT_FALSE(is_idempotent("POST"));
+  EXPECT_FALSE(is_idempotent("PATCH"));
+}
+
+}  // namespace
+}  // namespace gatehouse::proxy
