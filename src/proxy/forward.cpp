@@ -174,6 +174,8 @@ awaitable<bool> Session::forward(Exchange& ex) {
   const int64_t request_deadline = to.request_ms > 0 ? start_ms + to.request_ms : 0;
   const int max_attempts = 1 + std::max(0, ucfg.retries.attempts);
   std::vector<bool> tried(ucfg.targets.size(), false);
+  constexpr int kMaxStaleRetries = 2;
+  int stale_retries = 0;
   bool sent_continue = false;
   bool body_streamed = false;  // non-replayable body bytes went upstream
   int last_status = 502;
@@ -324,8 +326,13 @@ awaitable<bool> Session::forward(Exchange& ex) {
       last_status = 502;
       last_code = "upstream_write_failed";
       last_detail = "sending the request to " + tcfg.address + " failed";
-      if (stale) --attempt;  // a pooled connection closed under us: not the target's fault
-      if (stale && attempt < 0) attempt = 0;
+      if (stale && stale_retries < kMaxStaleRetries) {
+        // A pooled connection closed under us: not the target's fault, and
+        // the request never arrived. Go again on a fresh connection.
+        ++stale_retries;
+        tried[static_cast<size_t>(target)] = false;
+        --attempt;
+      }
       continue;
     }
 
@@ -475,15 +482,17 @@ awaitable<bool> Session::forward(Exchange& ex) {
         continue;
       }
       // Closed or reset without a response. On a reused connection with
-      // nothing received, the upstream closed the idle connection as we sent:
-      // the request was not processed, so any method may go again once.
+      // nothing received the upstream most likely closed the idle connection
+      // as we sent; but it may also have read the request and acted on it, so
+      // only idempotent requests go again (as Go's transport does).
       bool stale = conn->reused && received == 0;
       last_status = 502;
       last_code = "upstream_reset";
       last_detail = "upstream " + tcfg.address + " closed the connection without a response";
-      if (stale && buffered) {
+      if (stale && buffered && ex.idempotent && stale_retries < kMaxStaleRetries) {
+        ++stale_retries;
+        tried[static_cast<size_t>(target)] = false;
         --attempt;
-        if (ex.retries > 0) --ex.retries;
         continue;
       }
       record_outcome(us, target, false, true, steady_ms());
@@ -511,6 +520,9 @@ awaitable<bool> Session::forward(Exchange& ex) {
   retry_guard.release();
   in_flight_guard.release();
   ubuf.consume(resp.head_bytes);
+  // The replayable body was kept in the read buffer for retries; it is done
+  // with now, and must not be read as the next request.
+  if (!buffered_body.empty()) buf_.consume(buffered_body.size());
 
   // ---- response to the client
   ex.status = resp.status;

@@ -114,10 +114,25 @@ awaitable<bool> Session::serve_one() {
   http1::RequestHead head;
   http1::ParseError perr;
   http1::ParseStatus st = http1::ParseStatus::kIncomplete;
+  // The parser is stateless, so a head trickling in byte by byte would be
+  // re-parsed from the start on every read (quadratic). Parse only when the
+  // end of the head may be in the buffer, or a limit may have been crossed.
+  size_t scanned = 0;
+  bool seen_newline = false;
   for (;;) {
     if (!buf_.empty()) {
-      st = http1::parse_request_head(buf_.view(), snap->limits, head, perr);
-      if (st != http1::ParseStatus::kIncomplete) break;
+      std::string_view v = buf_.view();
+      size_t from = scanned > 2 ? scanned - 2 : 0;
+      if (!seen_newline) seen_newline = v.find('\n', scanned) != std::string_view::npos;
+      bool try_parse = scanned == 0 || v.find("\n\n", from) != std::string_view::npos ||
+                       v.find("\n\r\n", from) != std::string_view::npos ||
+                       v.size() > snap->limits.max_header_bytes ||
+                       (!seen_newline && v.size() > snap->limits.max_request_line);
+      scanned = v.size();
+      if (try_parse) {
+        st = http1::parse_request_head(v, snap->limits, head, perr);
+        if (st != http1::ParseStatus::kIncomplete) break;
+      }
     }
     if (!buf_.prepare(snap->limits.max_header_bytes + 1)) {
       st = http1::ParseStatus::kError;
@@ -206,6 +221,24 @@ awaitable<bool> Session::handle(http1::RequestHead& head) {
     co_return keep;
   }
   ex.target = std::move(norm.value());
+  if (ex.target.path == "*") {
+    // Asterisk-form names the server itself (RFC 9110 9.3.7): only OPTIONS,
+    // answered here rather than routed.
+    if (head.method != "OPTIONS") {
+      bool keep = co_await send_error(&ex, 400, "bad_request_target",
+                                      "'*' is only valid with OPTIONS", true);
+      finish(ex);
+      co_return keep;
+    }
+    ex.status = 200;
+    std::string resp =
+        "HTTP/1.1 200 OK\r\nAllow: GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS\r\n"
+        "Content-Length: 0\r\nX-Request-Id: " + ex.request_id + "\r\n\r\n";
+    bool ok = co_await write_all(sock_, deadline_, resp, {}, 30'000);
+    deadline_.disarm();
+    finish(ex);
+    co_return ok && head.keep_alive && head.body == http1::BodyKind::kNone;
+  }
 
   // Host: absolute-form authority wins over the Host header (RFC 9112 3.2.2).
   std::string_view host_raw = ex.target.authority;

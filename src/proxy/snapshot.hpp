@@ -42,6 +42,9 @@ struct UpstreamShared {
   std::atomic<int> pending{0};
   std::atomic<int> in_flight{0};
   std::atomic<int> retries_in_flight{0};
+  // Set by the control thread when no current snapshot uses this upstream;
+  // its health-check and DNS tasks then stop.
+  std::atomic<bool> retired{false};
 };
 
 struct RouteRuntime {

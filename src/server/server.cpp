@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <boost/asio/signal_set.hpp>
+#include <algorithm>
 #include <functional>
 #include <thread>
 
@@ -88,6 +89,13 @@ bool Server::apply(const config::Config& cfg, int64_t started_us) {
 }
 
 void Server::publish(std::shared_ptr<const proxy::Snapshot> snap) {
+  if (snapshot_) {
+    for (const auto& old : snapshot_->upstreams) {
+      bool kept = std::any_of(snap->upstreams.begin(), snap->upstreams.end(),
+                              [&](const auto& u) { return u == old; });
+      if (!kept) old->retired.store(true);
+    }
+  }
   snapshot_ = snap;
   start_background_tasks(snap);
   for (auto& w : workers_) {
@@ -176,8 +184,14 @@ awaitable<void> Server::handle_signals() {
       reload("sighup");
       continue;
     }
+    if (shutting_down_) {
+      // A second SIGTERM/SIGINT: the operator wants out now.
+      log::warn("second signal during drain; stopping now");
+      for (auto& w : workers_) w->stop();
+      control_.stop();
+      co_return;
+    }
     begin_shutdown();
-    co_return;
   }
 }
 

@@ -12,6 +12,7 @@ Standard library only. Pieces:
   rss_kib(pid)          VmRSS from /proc
 """
 
+import atexit
 import http.client
 import json
 import os
@@ -421,7 +422,11 @@ class Gatehouse:
         self.admin_port = None
         self.write_config(config)
         if start:
-            self.start()
+            try:
+                self.start()
+            except BaseException:
+                self.cleanup()
+                raise
 
     # -- config
 
@@ -627,6 +632,7 @@ def rss_kib(pid):
 def run_check(config_text, name="config.yaml"):
     """`gatehouse check -c FILE` -> (exit code, stdout, stderr, path)."""
     d = tempfile.mkdtemp(prefix="gatehouse-check-")
+    atexit.register(shutil.rmtree, d, True)
     path = os.path.join(d, name)
     with open(path, "w") as f:
         f.write(config_text)

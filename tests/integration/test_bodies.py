@@ -172,6 +172,34 @@ class Bodies(unittest.TestCase):
         self.assertLess(growth, RSS_GROWTH_LIMIT_KIB,
                         "gatehouse RSS grew by %d KiB during a chunked upload" % growth)
 
+    # ------------------------------------------------------ client aborts
+
+    def test_client_aborts_download(self):
+        with self.gh.raw(timeout=30) as c:
+            c.send(build_request("GET", "/bytes?n=%d" % BIG))
+            got = 0
+            head = c.read_head()
+            self.assertEqual(head.status, 200)
+            while got < MiB:
+                got += len(c._take(65536))
+        # the gateway lives on and serves the next client
+        r = self.gh.request("GET", "/echo?after=abort")
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(self.gh.alive())
+
+    def test_client_aborts_upload(self):
+        rid = "aborted-upload-1"
+        with self.gh.raw(timeout=30) as c:
+            c.send(build_request("POST", "/sink", {"Content-Length": str(10 * MiB),
+                                                   "X-Request-Id": rid}))
+            c.send(b"u" * MiB)
+        rec = self.gh.wait_access(lambda x: x.get("request_id") == rid)
+        self.assertIsNotNone(rec, "no access-log line for an aborted upload")
+        self.assertEqual(rec["status"], 499, rec)
+        r = self.gh.request("POST", "/sink", body=b"after")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["length"], 5)
+
     # ---------------------------------------------------- 100-continue
 
     def expect_continue(self, size):

@@ -161,6 +161,16 @@ class ProxyBasic(unittest.TestCase):
             self.assertEqual(r.header("connection", "").lower(), "close", r)
             self.assertTrue(c.is_closed())
 
+    def test_upstream_connection_reuse(self):
+        with self.gh.raw() as c:
+            c.request("GET", "/echo?warm=1")
+            before = self.up.connections()
+            for i in range(20):
+                self.assertEqual(c.request("GET", "/echo?reuse=%d" % i).status, 200)
+            # +1 is our own /count connection; the 20 requests reused the pool
+            self.assertLessEqual(self.up.connections() - before, 2,
+                                 "sequential requests opened new upstream connections")
+
     def test_many_pipelined(self):
         n = 40
         with self.gh.raw() as c:
@@ -206,6 +216,15 @@ class ProxyBasic(unittest.TestCase):
             self.assertEqual(r.status, 200, r)
             self.assertIsNone(r.header("transfer-encoding"))
             self.assertTrue(c.is_closed())
+
+    def test_http10_keep_alive(self):
+        with self.gh.raw() as c:
+            for i in range(3):
+                c.send(b"GET /echo?k10=%d HTTP/1.0\r\nConnection: keep-alive\r\n\r\n" % i)
+                r = c.read_response()
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(r.header("connection", "").lower(), "keep-alive", r)
+                self.assertEqual(r.json()["path"], "/echo?k10=%d" % i)
 
     # ---------------------------------------------------------- request id
 

@@ -100,6 +100,26 @@ class Reload(unittest.TestCase):
         self.wait_status("/again", 200)
         self.wait_status("/keep", 404)
 
+    def test_2b_target_change(self):
+        b = Upstream("B")
+        try:
+            cfg = config(self.up.address, [("moved", "/moved")])
+            self.gh.write_config(cfg)
+            self.wait_status("/moved", 200)
+            self.assertEqual(self.gh.request("GET", "/moved").json()["name"], "A")
+            cfg["upstreams"][0]["targets"] = [{"address": b.address, "weight": 1}]
+            self.gh.write_config(cfg)
+            moved = wait_until(lambda: self.gh.request("GET", "/moved").json()["name"] == "B",
+                               timeout=10, interval=0.1)
+            self.assertTrue(moved, "requests still go to the old target after the reload")
+            for _ in range(10):
+                self.assertEqual(self.gh.request("GET", "/moved").json()["name"], "B")
+            # back to A, for the following tests
+            self.gh.write_config(config(self.up.address))
+            self.wait_status("/moved", 404)
+        finally:
+            b.stop()
+
     def test_3_sighup_reload(self):
         gh = Gatehouse(config(self.up.address), extra_args=["--no-watch"])
         try:

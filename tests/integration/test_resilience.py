@@ -58,6 +58,7 @@ class Resilience(unittest.TestCase):
                                               "unhealthy_threshold": 1}}},
                 {"name": "cb", "targets": targets(cls.a.address),
                  "circuit_breaker": {"max_requests": 1}},
+                {"name": "plain", "targets": targets(cls.a.address)},
                 {"name": "flaky", "targets": targets(cls.e.address),
                  "health_checks": no_passive},
                 {"name": "flaky2", "targets": targets(cls.e.address, cls.f.address),
@@ -73,6 +74,8 @@ class Resilience(unittest.TestCase):
                 route("hc", "hc.test", "hc"),
                 route("cb", "cb.test", "cb"),
                 route("ch", "ch.test", "ch"),
+                dict(route("route-timeout", "route-timeout.test", "plain"),
+                     timeouts={"request": "400ms"}),
                 route("flaky", "flaky.test", "flaky"),
                 route("flaky2", "flaky2.test", "flaky2"),
             ],
@@ -153,6 +156,10 @@ class Resilience(unittest.TestCase):
     def test_request_timeout_fast_request_ok(self):
         r = self.req("slow.test", "/slow?ms=10")
         self.assertEqual(r.status, 200, r)
+
+    def test_route_timeout_overrides_upstream(self):
+        r = self.req("route-timeout.test", "/slow?ms=3000")
+        check_problem(self, r, 504, "upstream_timeout")
 
     # --------------------------------------------------- connect failure
 

@@ -70,7 +70,7 @@ awaitable<void> health_loop(asio::io_context& ioc, std::weak_ptr<UpstreamShared>
     std::string host, name, address;
     {
       auto up = weak.lock();
-      if (!up || up.use_count() <= 2) co_return;  // only us and the task list: retired
+      if (!up || up->retired.load()) co_return;
       cfg = up->cfg.health_active;
       eps = up->addresses[t]->endpoints.load();
       address = up->cfg.targets[t].address;
@@ -117,7 +117,7 @@ awaitable<void> dns_loop(asio::io_context& ioc, std::weak_ptr<UpstreamShared> we
     std::shared_ptr<TargetAddress> addr;
     {
       auto up = weak.lock();
-      if (!up || up.use_count() <= 2) co_return;
+      if (!up || up->retired.load()) co_return;
       host = up->cfg.targets[t].host;
       port = up->cfg.targets[t].port;
       refresh = std::max<int64_t>(up->cfg.dns_refresh_ms, 1000);
