@@ -6,9 +6,11 @@ Input: a directory of files named  r<round>__<case>__<proxy>.txt  (raw wrk
 numbers as markdown (for docs/benchmarks.md).
 
 Per case and proxy the value is the median over rounds (with 2 rounds, the
-mean). Ratios are Gatehouse / competitor of those medians; for requests/s
-higher is better, for latencies lower is better. The per-round spread of the
-requests/s ratio is shown so a reader can see how noisy the machine was.
+mean). Ratios are Gatehouse / competitor computed per round (the runs of one
+round are back to back, so they share the machine's state) and the median of
+those is shown; for requests/s higher is better, for latencies lower is
+better. The per-round requests/s ratios are listed so a reader can see how
+noisy the machine was.
 """
 import os
 import re
@@ -135,28 +137,35 @@ def main():
             abs_rows.append([case, proxy, fmt_rps(v["rps"]), fmt_us(v["p50"]), fmt_us(v["p99"]),
                              str(v["errors"]), str(v["n"])])
 
+    # Ratios are paired per round (the three proxies of one round ran back to
+    # back, so they saw the same machine state) and the median over rounds is
+    # reported; the per-round requests/s ratios show the spread.
     ratio_rows = [["case", "rps GH/nginx", "rps GH/haproxy", "p50 GH/nginx", "p50 GH/haproxy",
-                   "p99 GH/nginx", "p99 GH/haproxy", "rps GH/nginx per round"]]
+                   "p99 GH/nginx", "p99 GH/haproxy", "rps GH/nginx per round",
+                   "rps GH/haproxy per round"]]
     for case in cases:
-        g = med.get((case, "gatehouse"), {})
-        n = med.get((case, "nginx"), {})
-        h = med.get((case, "haproxy"), {})
-        per_round = []
+        paired = {}  # (metric, competitor) -> [ratio per round]
         for (c, rnd), by_proxy in sorted(rounds.items()):
-            if c == case and "gatehouse" in by_proxy and "nginx" in by_proxy:
-                per_round.append(fmt_ratio(ratio(by_proxy["gatehouse"]["rps"], by_proxy["nginx"]["rps"])))
-        ratio_rows.append([
-            case,
-            fmt_ratio(ratio(g.get("rps"), n.get("rps"))), fmt_ratio(ratio(g.get("rps"), h.get("rps"))),
-            fmt_ratio(ratio(g.get("p50"), n.get("p50"))), fmt_ratio(ratio(g.get("p50"), h.get("p50"))),
-            fmt_ratio(ratio(g.get("p99"), n.get("p99"))), fmt_ratio(ratio(g.get("p99"), h.get("p99"))),
-            " ".join(per_round) or "n/a",
-        ])
+            if c != case or "gatehouse" not in by_proxy:
+                continue
+            for comp in ("nginx", "haproxy"):
+                if comp not in by_proxy:
+                    continue
+                for k in ("rps", "p50", "p99"):
+                    paired.setdefault((k, comp), []).append(
+                        ratio(by_proxy["gatehouse"][k], by_proxy[comp][k]))
+        cell = lambda k, comp: fmt_ratio(median(paired.get((k, comp), [])))
+        spread = lambda comp: " ".join(fmt_ratio(r) for r in paired.get(("rps", comp), [])) or "n/a"
+        ratio_rows.append([case, cell("rps", "nginx"), cell("rps", "haproxy"),
+                           cell("p50", "nginx"), cell("p50", "haproxy"),
+                           cell("p99", "nginx"), cell("p99", "haproxy"),
+                           spread("nginx"), spread("haproxy")])
 
     print("Absolute numbers (median over rounds):")
     print(table(abs_rows, False))
     print()
-    print("Ratios Gatehouse/competitor (requests/s: higher is better; p50/p99: lower is better):")
+    print("Ratios Gatehouse/competitor, median of per-round paired ratios")
+    print("(requests/s: higher is better for Gatehouse; p50/p99: lower is better):")
     print(table(ratio_rows, False))
     print()
     print("Markdown:")

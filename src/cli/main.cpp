@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "common/metrics.hpp"
 #include "config/loader.hpp"
+#include "proxy/snapshot.hpp"
 #include "server/server.hpp"
 
 namespace {
@@ -60,6 +62,18 @@ int cmd_check(Args& a) {
   if (!res.ok()) {
     std::fprintf(stderr, "%s: %zu error%s\n", file.c_str(), res.errors.size(),
                  res.errors.size() == 1 ? "" : "s");
+    return 1;
+  }
+  // Compile everything the gateway would (router, policies) so that a file
+  // that passes check also loads.
+  gatehouse::metrics::Registry registry(1);
+  auto snap = gatehouse::proxy::build_snapshot(res.config, nullptr, registry, 1);
+  if (!snap) {
+    const auto& e = snap.error();
+    std::string where = file;
+    if (e.line > 0) where += ":" + std::to_string(e.line) + ":" + std::to_string(e.column);
+    std::fprintf(stderr, "%s: %s: %s\n", where.c_str(), e.field.c_str(), e.message.c_str());
+    std::fprintf(stderr, "%s: 1 error\n", file.c_str());
     return 1;
   }
   std::printf("%s: ok (%zu upstreams, %zu routes, %zu consumers, %zu global policies)\n",

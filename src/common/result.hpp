@@ -18,6 +18,9 @@ struct Error {
   int status = 0;       // HTTP status to answer with, 0 when not an HTTP error
   ErrorSide side = ErrorSide::kInternal;
   bool retry_safe = false;  // true when nothing reached the upstream yet
+  std::string file;         // config errors: where the offending entity is
+  int line = 0;
+  int column = 0;
 };
 
 inline Error make_error(std::string code, std::string message, std::string field = {},

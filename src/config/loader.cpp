@@ -1,481 +1,38 @@
-// Declarative YAML -> Config. This file checks the document's shape and types,
-// expands ${VAR} references and records where every field was written; the
-// semantic rules (names, addresses, paths, cross references) live in
-// validate.cpp so the admin API runs the same ones on entities that never were
-// YAML.
+// Declarative YAML -> Config: the document schema (which keys each map may
+// have and what they mean) and the document-level checks. Typed reading, ${VAR}
+// expansion and positions are in loader_reader.cpp; the semantic rules (names,
+// addresses, paths, cross references) are in validate.cpp, so the admin API
+// runs the same ones on entities that never were YAML.
+#include "config/loader.hpp"
+
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <charconv>
-#include <cmath>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <limits>
 #include <sstream>
 #include <tuple>
-#include <type_traits>
 #include <utility>
 
 #include "common/strings.hpp"
-#include "config/loader.hpp"
+#include "config/loader_reader.hpp"
 
 namespace gatehouse::config {
 
 namespace {
 
+using detail::Fields;
+using detail::in_quotes;
+using detail::Reader;
+using detail::Slot;
 using YAML::Node;
 
-// Aliases let a few bytes reference one big node many times (and nested
-// aliases grow exponentially when re-emitted). These caps bound the work.
-constexpr size_t kMaxNodes = 1'000'000;
+// Nested aliases grow exponentially when re-emitted; these caps bound one
+// policy's config text.
 constexpr size_t kMaxPolicyConfigNodes = 100'000;
 constexpr int kMaxPolicyConfigDepth = 64;
-constexpr int kMaxMergeDepth = 16;
-
-// A value in the document together with where it is and what it is called.
-struct Slot {
-  Node node;
-  SourcePos pos;      // of the value, or of its key when the value is null
-  std::string field;  // "routes[2].match.paths[0]"
-};
-
-struct Entry {
-  std::string key;
-  SourcePos key_pos;
-  Slot value;
-};
-
-std::string join(const std::string& parent, std::string_view key) {
-  return parent.empty() ? std::string(key) : parent + "." + std::string(key);
-}
-
-std::string index_field(const std::string& parent, size_t i) {
-  return parent + "[" + std::to_string(i) + "]";
-}
-
-// Control bytes are escaped so a hostile value cannot forge terminal output.
-std::string in_quotes(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
-const char* kind_name(const Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Map: return "a map";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Scalar: return "a scalar";
-    case YAML::NodeType::Null: return "nothing";
-    case YAML::NodeType::Undefined: break;
-  }
-  return "nothing";
-}
-
-bool is_env_name(std::string_view s) {
-  if (s.empty() || (s[0] >= '0' && s[0] <= '9')) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-  });
-}
-
-// ${VAR} and ${VAR:-default} (default when unset or empty, as in sh); "$${"
-// is a literal "${". Any other '$' is literal, so regexes ending in '$' work.
-bool expand_env(std::string_view in, std::string& out, std::string& code, std::string& why) {
-  out.clear();
-  size_t i = 0;
-  while (i < in.size()) {
-    size_t dollar = in.find('$', i);
-    if (dollar == std::string_view::npos) {
-      out.append(in.substr(i));
-      break;
-    }
-    out.append(in.substr(i, dollar - i));
-    if (in.substr(dollar, 3) == "$${") {
-      out += "${";
-      i = dollar + 3;
-      continue;
-    }
-    if (dollar + 1 >= in.size() || in[dollar + 1] != '{') {
-      out += '$';
-      i = dollar + 1;
-      continue;
-    }
-    size_t close = in.find('}', dollar + 2);
-    if (close == std::string_view::npos) {
-      code = "invalid_value";
-      why = "unterminated \"${\" (write \"$${\" for a literal \"${\")";
-      return false;
-    }
-    std::string_view body = in.substr(dollar + 2, close - dollar - 2);
-    std::string_view name = body;
-    std::optional<std::string_view> fallback;
-    if (size_t sep = body.find(":-"); sep != std::string_view::npos) {
-      name = body.substr(0, sep);
-      fallback = body.substr(sep + 2);
-    }
-    if (!is_env_name(name)) {
-      code = "invalid_value";
-      why = "invalid variable reference \"${" + std::string(body) + "}\"";
-      return false;
-    }
-    const char* value = std::getenv(std::string(name).c_str());
-    if (fallback) {
-      out.append(value != nullptr && *value != '\0' ? std::string_view(value) : *fallback);
-    } else if (value == nullptr) {
-      code = "unset_variable";
-      why = "environment variable " + std::string(name) + " is not set (use ${" +
-            std::string(name) + ":-default} to give a default)";
-      return false;
-    } else {
-      out.append(value);
-    }
-    i = close + 1;
-  }
-  return true;
-}
-
-bool parse_int(std::string_view s, int64_t& out) {
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return !s.empty() && ec == std::errc() && ptr == s.data() + s.size();
-}
-
-std::string joined(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out;
-}
-
-// Generic typed access to the document: every problem becomes a ConfigError at
-// the value's position, and reading goes on so that all errors are collected.
-class Reader {
- public:
-  Reader(std::string file, std::string_view source, std::vector<ConfigError>& errors,
-         FieldPositions& positions)
-      : file_(std::move(file)), source_(source), errors_(errors), positions_(positions) {}
-
-  SourcePos pos_of(const Node& n) const {
-    YAML::Mark m = n.Mark();
-    return SourcePos{file_, m.line >= 0 ? m.line + 1 : 0, m.column >= 0 ? m.column + 1 : 0};
-  }
-
-  // yaml-cpp marks an empty value ("key:" at the end of a line) at the next
-  // token, often on a later line; only a written "~" or "null" has a mark
-  // worth reporting. Otherwise point at `fallback` (its key or its list).
-  SourcePos null_pos(const Node& n, const SourcePos& fallback) const {
-    YAML::Mark m = n.Mark();
-    if (m.pos < 0 || static_cast<size_t>(m.pos) >= source_.size()) return fallback;
-    std::string_view at = source_.substr(static_cast<size_t>(m.pos));
-    if (at.starts_with("~") || at.starts_with("null") || at.starts_with("Null") ||
-        at.starts_with("NULL"))
-      return pos_of(n);
-    return fallback;
-  }
-
-  void fail(const SourcePos& at, std::string field, std::string code, std::string message) {
-    errors_.push_back(ConfigError{at, std::move(field), std::move(code), std::move(message)});
-  }
-  void fail(const Slot& s, std::string code, std::string message) {
-    fail(s.pos, s.field, std::move(code), std::move(message));
-  }
-  void type_error(const Slot& s, const char* expected) {
-    fail(s, "invalid_type", std::string("expected ") + expected + ", got " + kind_name(s.node));
-  }
-
-  // Counts visited nodes; false (reported once) when the document is too big.
-  bool spend(const SourcePos& at) {
-    if (++spent_ <= kMaxNodes) return true;
-    if (!exhausted_) {
-      exhausted_ = true;
-      fail(at, "", "too_large",
-           "document expands to more than " + std::to_string(kMaxNodes) + " nodes");
-    }
-    return false;
-  }
-  bool exhausted() const { return exhausted_; }
-
-  // A map's entries in document order with "<<" merge keys applied (explicit
-  // keys win, earlier merge sources win). Repeated keys are errors: YAML
-  // forbids them and yaml-cpp would silently keep both.
-  std::vector<Entry> entries(const Slot& s, int merge_depth = 0) {
-    std::vector<Entry> out;
-    if (!s.node.IsMap()) {
-      type_error(s, "a map");
-      return out;
-    }
-    std::vector<Slot> merges;
-    for (auto it = s.node.begin(); it != s.node.end(); ++it) {
-      if (!spend(s.pos)) return out;
-      Node key = it->first;
-      Node value = it->second;
-      SourcePos key_pos = pos_of(key);
-      if (!key.IsScalar()) {
-        fail(key_pos, s.field, "invalid_type",
-             std::string("map keys must be plain strings, got ") + kind_name(key));
-        continue;
-      }
-      const std::string& k = key.Scalar();
-      SourcePos value_pos = value.IsNull() ? null_pos(value, key_pos) : pos_of(value);
-      if (k == "<<" && key.Tag() == "?") {
-        merges.push_back(Slot{value, value_pos, s.field});
-        continue;
-      }
-      std::string f = join(s.field, k);
-      auto first = std::find_if(out.begin(), out.end(), [&](const Entry& e) { return e.key == k; });
-      if (first != out.end()) {
-        fail(key_pos, f, "duplicate_key",
-             in_quotes(k) + " is repeated (first at line " + std::to_string(first->key_pos.line) + ")");
-        continue;
-      }
-      if (merge_depth == 0) positions_[f] = value_pos;
-      out.push_back(Entry{k, key_pos, Slot{value, value_pos, f}});
-    }
-    for (const auto& m : merges) {
-      if (merge_depth >= kMaxMergeDepth) {
-        fail(m, "too_deep", "merge keys (<<) nested too deeply");
-        break;
-      }
-      std::vector<Slot> sources;
-      if (m.node.IsMap()) {
-        sources.push_back(m);
-      } else if (m.node.IsSequence()) {
-        for (auto it = m.node.begin(); it != m.node.end(); ++it)
-          sources.push_back(Slot{*it, pos_of(*it), m.field});
-      } else {
-        type_error(m, "a map or a list of maps after \"<<\"");
-        continue;
-      }
-      for (const auto& src : sources) {
-        for (auto& e : entries(src, merge_depth + 1)) {
-          bool present = std::any_of(out.begin(), out.end(),
-                                     [&](const Entry& o) { return o.key == e.key; });
-          if (present) continue;
-          if (merge_depth == 0) positions_[e.value.field] = e.value.pos;
-          out.push_back(std::move(e));
-        }
-      }
-    }
-    return out;
-  }
-
-  std::vector<Slot> items(const Slot& s) {
-    std::vector<Slot> out;
-    if (!s.node.IsSequence()) {
-      type_error(s, "a list");
-      return out;
-    }
-    size_t i = 0;
-    for (auto it = s.node.begin(); it != s.node.end(); ++it, ++i) {
-      if (!spend(s.pos)) break;
-      Node n = *it;
-      std::string f = index_field(s.field, i);
-      Slot item{n, n.IsNull() ? null_pos(n, s.pos) : pos_of(n), f};
-      positions_[f] = item.pos;
-      out.push_back(std::move(item));
-    }
-    return out;
-  }
-
-  // The scalar's text with ${VAR} references expanded.
-  std::optional<std::string> text(const Slot& s) {
-    if (!s.node.IsScalar()) {
-      type_error(s, "a scalar value");
-      return std::nullopt;
-    }
-    std::string out, code, why;
-    if (!expand_env(s.node.Scalar(), out, code, why)) {
-      fail(s, code, why);
-      return std::nullopt;
-    }
-    return out;
-  }
-
-  void read(const Slot& s, std::string& out) {
-    if (auto t = text(s)) out = std::move(*t);
-  }
-
-  void read(const Slot& s, bool& out) {
-    auto t = text(s);
-    if (!t) return;
-    // YAML 1.2 booleans only: "yes"/"on" meaning true is a classic YAML trap.
-    if (iequals(*t, "true")) out = true;
-    else if (iequals(*t, "false")) out = false;
-    else fail(s, "invalid_value", "expected true or false, got " + in_quotes(*t));
-  }
-
-  template <class T>
-    requires(std::is_integral_v<T> && !std::is_same_v<T, bool>)
-  void read(const Slot& s, T& out) {
-    auto t = text(s);
-    if (!t) return;
-    int64_t v = 0;
-    if (!parse_int(*t, v)) {
-      fail(s, "invalid_value", "expected an integer, got " + in_quotes(*t));
-      return;
-    }
-    if constexpr (std::is_unsigned_v<T>) {
-      if (v < 0) {
-        fail(s, "invalid_value", "cannot be negative, got " + *t);
-        return;
-      }
-      if (static_cast<uint64_t>(v) > std::numeric_limits<T>::max()) {
-        fail(s, "invalid_value", "too large: " + *t);
-        return;
-      }
-    } else {
-      if (v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max()) {
-        fail(s, "invalid_value", "out of range: " + *t);
-        return;
-      }
-    }
-    out = static_cast<T>(v);
-  }
-
-  void read(const Slot& s, double& out) {
-    auto t = text(s);
-    if (!t) return;
-    double v = 0;
-    auto [ptr, ec] = std::from_chars(t->data(), t->data() + t->size(), v);
-    if (t->empty() || ec != std::errc() || ptr != t->data() + t->size() || !std::isfinite(v)) {
-      fail(s, "invalid_value", "expected a number, got " + in_quotes(*t));
-      return;
-    }
-    out = v;
-  }
-
-  void duration(const Slot& s, int64_t& out) {
-    auto t = text(s);
-    if (!t) return;
-    if (auto ms = parse_duration_ms(*t)) {
-      out = *ms;
-    } else {
-      fail(s, "invalid_value",
-           "invalid duration " + in_quotes(*t) +
-               " (expected e.g. 250ms, 5s, 2m, 1h or a non-negative number of milliseconds)");
-    }
-  }
-
-  void size(const Slot& s, uint64_t& out) {
-    auto t = text(s);
-    if (!t) return;
-    if (auto n = parse_size(*t)) {
-      out = *n;
-    } else {
-      fail(s, "invalid_value",
-           "invalid size " + in_quotes(*t) + " (expected e.g. 8k, 64KiB, 1m or a number of bytes)");
-    }
-  }
-
-  void strings(const Slot& s, std::vector<std::string>& out) {
-    out.clear();
-    for (const auto& item : items(s)) {
-      if (auto t = text(item)) out.push_back(std::move(*t));
-    }
-  }
-
-  void ints(const Slot& s, std::vector<int>& out) {
-    out.clear();
-    for (const auto& item : items(s)) {
-      int v = 0;
-      size_t before = errors_.size();
-      read(item, v);
-      if (errors_.size() == before) out.push_back(v);
-    }
-  }
-
-  template <class E>
-  void choice(const Slot& s, const std::vector<std::pair<std::string, E>>& options, E& out) {
-    auto t = text(s);
-    if (!t) return;
-    std::vector<std::string> names;
-    for (const auto& [name, value] : options) {
-      if (*t == name) {
-        out = value;
-        return;
-      }
-      names.push_back(name);
-    }
-    fail(s, "invalid_value",
-         "unknown value " + in_quotes(*t) + did_you_mean(*t, names) + "; expected one of: " +
-             joined(names));
-  }
-
-  const std::string& file() const { return file_; }
-
- private:
-  std::string file_;
-  std::string_view source_;
-  std::vector<ConfigError>& errors_;
-  FieldPositions& positions_;
-  size_t spent_ = 0;
-  bool exhausted_ = false;
-};
-
-// The keys of one map, checked against the keys it may have.
-class Fields {
- public:
-  Fields(Reader& r, const Slot& s, std::vector<std::string> known,
-         std::string_view ignored_prefix = {})
-      : r_(r) {
-    for (auto& e : r.entries(s)) {
-      if (!ignored_prefix.empty() && e.key.starts_with(ignored_prefix)) continue;
-      if (std::find(known.begin(), known.end(), e.key) == known.end()) {
-        r.fail(e.key_pos, e.value.field, "unknown_field",
-               "unknown field " + in_quotes(e.key) + did_you_mean(e.key, known));
-        continue;
-      }
-      entries_.push_back(std::move(e));
-    }
-  }
-
-  // Present, even if written with no value.
-  bool has(std::string_view key) const { return find(key) != nullptr; }
-
-  // Present with a value; a bare "key:" keeps the default.
-  const Slot* get(std::string_view key) const {
-    const Entry* e = find(key);
-    return e != nullptr && !e->value.node.IsNull() ? &e->value : nullptr;
-  }
-
-  template <class T>
-  void read(std::string_view key, T& out) {
-    if (const Slot* s = get(key)) r_.read(*s, out);
-  }
-  void duration(std::string_view key, int64_t& out) {
-    if (const Slot* s = get(key)) r_.duration(*s, out);
-  }
-  void size(std::string_view key, uint64_t& out) {
-    if (const Slot* s = get(key)) r_.size(*s, out);
-  }
-  void strings(std::string_view key, std::vector<std::string>& out) {
-    if (const Slot* s = get(key)) r_.strings(*s, out);
-  }
-  void ints(std::string_view key, std::vector<int>& out) {
-    if (const Slot* s = get(key)) r_.ints(*s, out);
-  }
-
- private:
-  const Entry* find(std::string_view key) const {
-    for (const auto& e : entries_)
-      if (e.key == key) return &e;
-    return nullptr;
-  }
-
-  Reader& r_;
-  std::vector<Entry> entries_;
-};
 
 const std::vector<std::pair<std::string, BalancerKind>> kBalancerKinds = {
     {"round-robin", BalancerKind::kRoundRobin},
@@ -485,7 +42,7 @@ const std::vector<std::pair<std::string, BalancerKind>> kBalancerKinds = {
 };
 
 const std::vector<std::pair<std::string, HashOn>> kHashOn = {
-    {"ip", HashOn::kClientIp}, {"header", HashOn::kHeader}, {"cookie", HashOn::kCookie},
+    {"ip", HashOn::kClientIp},       {"header", HashOn::kHeader}, {"cookie", HashOn::kCookie},
     {"consumer", HashOn::kConsumer}, {"path", HashOn::kPath},
 };
 
@@ -539,8 +96,9 @@ class Loader {
       l.read("admin", out.listeners.admin);
     }
     if (const Slot* s = f.get("http")) {
-      Fields h(r_, *s, {"max_request_line", "max_header_bytes", "max_headers",
-                        "client_header_timeout", "client_idle_timeout", "max_pipelined"});
+      Fields h(r_, *s,
+               {"max_request_line", "max_header_bytes", "max_headers", "client_header_timeout",
+                "client_idle_timeout", "max_pipelined"});
       h.size("max_request_line", out.http.max_request_line);
       h.size("max_header_bytes", out.http.max_header_bytes);
       h.read("max_headers", out.http.max_headers);
@@ -560,8 +118,9 @@ class Loader {
   UpstreamConfig parse_upstream(const Slot& s) {
     UpstreamConfig u;
     u.pos = s.pos;
-    Fields f(r_, s, {"name", "targets", "balancer", "timeouts", "retries", "health_checks",
-                     "pool", "circuit_breaker", "dns_refresh", "tags"});
+    Fields f(r_, s,
+             {"name", "targets", "balancer", "timeouts", "retries", "health_checks", "pool",
+              "circuit_breaker", "dns_refresh", "tags"});
     f.read("name", u.name);
     if (const Slot* t = f.get("targets"))
       for (const auto& item : r_.items(*t)) u.targets.push_back(parse_target(item));
@@ -631,8 +190,9 @@ class Loader {
   }
 
   void parse_retries(const Slot& s, RetryConfig& r) {
-    Fields f(r_, s, {"attempts", "per_try_timeout", "backoff_base", "backoff_max", "on_statuses",
-                     "budget_percent", "min_retry_concurrency"});
+    Fields f(r_, s,
+             {"attempts", "per_try_timeout", "backoff_base", "backoff_max", "on_statuses",
+              "budget_percent", "min_retry_concurrency"});
     f.read("attempts", r.attempts);
     f.duration("per_try_timeout", r.per_try_timeout_ms);
     f.duration("backoff_base", r.backoff_base_ms);
@@ -648,8 +208,9 @@ class Loader {
     u.health_active.enabled = f.has("active");
     if (const Slot* a = f.get("active")) {
       auto& h = u.health_active;
-      Fields af(r_, *a, {"enabled", "path", "host", "interval", "timeout", "healthy_threshold",
-                         "unhealthy_threshold", "healthy_statuses"});
+      Fields af(r_, *a,
+                {"enabled", "path", "host", "interval", "timeout", "healthy_threshold",
+                 "unhealthy_threshold", "healthy_statuses"});
       af.read("enabled", h.enabled);
       af.read("path", h.path);
       af.read("host", h.host);
@@ -661,8 +222,9 @@ class Loader {
     }
     if (const Slot* p = f.get("passive")) {
       auto& h = u.health_passive;
-      Fields pf(r_, *p, {"enabled", "consecutive_5xx", "consecutive_connect_failures",
-                         "base_ejection", "max_ejection", "max_ejection_percent"});
+      Fields pf(r_, *p,
+                {"enabled", "consecutive_5xx", "consecutive_connect_failures", "base_ejection",
+                 "max_ejection", "max_ejection_percent"});
       pf.read("enabled", h.enabled);
       pf.read("consecutive_5xx", h.consecutive_5xx);
       pf.read("consecutive_connect_failures", h.consecutive_connect_failures);
@@ -676,15 +238,15 @@ class Loader {
     RouteConfig r;
     r.pos = s.pos;
     r.order = order;
-    Fields f(r_, s, {"name", "match", "priority", "upstream", "rewrite", "timeouts", "policies",
-                     "tags"});
+    Fields f(r_, s,
+             {"name", "match", "priority", "upstream", "rewrite", "timeouts", "policies", "tags"});
     f.read("name", r.name);
     if (const Slot* m = f.get("match")) parse_match(*m, r.match);
     f.read("priority", r.priority);
     f.read("upstream", r.upstream);
     if (const Slot* w = f.get("rewrite")) {
-      Fields wf(r_, *w, {"strip_prefix", "regex", "replacement", "path_prefix", "host",
-                         "preserve_host"});
+      Fields wf(r_, *w,
+                {"strip_prefix", "regex", "replacement", "path_prefix", "host", "preserve_host"});
       wf.read("strip_prefix", r.rewrite.strip_prefix);
       wf.read("regex", r.rewrite.regex);
       wf.read("replacement", r.rewrite.replacement);
@@ -790,13 +352,14 @@ class Loader {
 
   bool emit(YAML::Emitter& out, const Slot& s, int depth, size_t& count) {
     if (depth > kMaxPolicyConfigDepth) {
-      r_.fail(s, "too_deep", "policy config nested deeper than " +
-                                 std::to_string(kMaxPolicyConfigDepth) + " levels");
+      r_.fail(
+          s, "too_deep",
+          "policy config nested deeper than " + std::to_string(kMaxPolicyConfigDepth) + " levels");
       return false;
     }
     if (++count > kMaxPolicyConfigNodes) {
-      r_.fail(s, "too_large", "policy config has more than " +
-                                  std::to_string(kMaxPolicyConfigNodes) + " nodes");
+      r_.fail(s, "too_large",
+              "policy config has more than " + std::to_string(kMaxPolicyConfigNodes) + " nodes");
       return false;
     }
     switch (s.node.Type()) {
@@ -886,6 +449,49 @@ std::optional<YAML::Mark> second_document(const std::string& text) {
   return probe.first;
 }
 
+// yaml-cpp 0.7 reads a stray flow token (",", ",a") at the start of a
+// document as an empty document instead of failing. A document that loaded as
+// null may only hold comments, directives, markers and a null literal; returns
+// the 1-based line and column of anything else.
+std::optional<std::pair<int, int>> stray_content(std::string_view text) {
+  int line = 0;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view l = text.substr(start, end - start);
+    ++line;
+    start = end + 1;
+    if (line == 1 && l.starts_with("\xef\xbb\xbf")) l.remove_prefix(3);  // UTF-8 BOM
+    size_t indent = l.find_first_not_of(" \t\r");
+    if (indent == std::string_view::npos) continue;
+    std::string_view rest = l.substr(indent);
+    if (rest.front() == '#' || (indent == 0 && rest.front() == '%')) continue;
+    if (indent == 0 && (rest.starts_with("---") || rest.starts_with("..."))) {
+      std::string_view after = rest.substr(3);
+      if (after.empty() || after.front() == ' ' || after.front() == '\t' || after.front() == '\r') {
+        rest = after;
+        size_t more = rest.find_first_not_of(" \t\r");
+        if (more == std::string_view::npos || rest[more] == '#') continue;
+        indent += 3 + more;
+        rest = rest.substr(more);
+      }
+    }
+    size_t comment = rest.find(" #");
+    std::string_view value = rest.substr(0, comment);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t' || value.back() == '\r'))
+      value.remove_suffix(1);
+    if (value.starts_with("!!null")) {
+      value.remove_prefix(6);
+      while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    }
+    if (value.empty() || value == "~" || value == "null" || value == "Null" || value == "NULL")
+      continue;
+    return std::make_pair(line, static_cast<int>(indent) + 1);
+  }
+  return std::nullopt;
+}
+
 SourcePos mark_pos(const std::string& file, const YAML::Mark& m) {
   return SourcePos{file, m.line >= 0 ? m.line + 1 : 0, m.column >= 0 ? m.column + 1 : 0};
 }
@@ -918,9 +524,16 @@ LoadResult load_config_text(std::string_view yaml, const std::string& file) {
   try {
     std::string text(yaml);
     root = YAML::Load(text);
+    if (root.IsNull()) {
+      if (auto stray = stray_content(text)) {
+        errors.push_back({SourcePos{file, stray->first, stray->second}, "", "yaml_syntax",
+                          "YAML syntax error: unexpected content"});
+        return result;
+      }
+    }
     if (auto second = second_document(text)) {
-      errors.push_back({mark_pos(file, *second), "", "yaml_syntax",
-                        "only one YAML document is allowed"});
+      errors.push_back(
+          {mark_pos(file, *second), "", "yaml_syntax", "only one YAML document is allowed"});
       return result;
     }
   } catch (const YAML::DeepRecursion& e) {

@@ -25,9 +25,15 @@ constexpr uint32_t kMaxWeight = 1000;
 constexpr int kMaxRetryAttempts = 10;
 constexpr size_t kMaxSuggestLength = 64;  // longer words are never typos worth O(n*m)
 
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_hex(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 
 // RFC 9110 tchar: methods, header names and cookie names are tokens.
 bool is_token(std::string_view s) {
@@ -164,7 +170,8 @@ std::string template_problem(std::string_view p) {
   size_t start = 1;
   while (start <= p.size()) {
     size_t slash = p.find('/', start);
-    std::string_view seg = p.substr(start, slash == std::string_view::npos ? p.npos : slash - start);
+    std::string_view seg =
+        p.substr(start, slash == std::string_view::npos ? p.npos : slash - start);
     auto opens = std::count(seg.begin(), seg.end(), '{');
     auto closes = std::count(seg.begin(), seg.end(), '}');
     if (opens != 0 || closes != 0) {
@@ -173,7 +180,8 @@ std::string template_problem(std::string_view p) {
         return "a parameter must be a whole segment, like /users/{id}; got " + in_quotes(seg);
       std::string_view name = seg.substr(1, seg.size() - 2);
       if (name.empty()) return "empty parameter name";
-      if (!is_identifier(name)) return "parameter name " + in_quotes(name) + " is not an identifier";
+      if (!is_identifier(name))
+        return "parameter name " + in_quotes(name) + " is not an identifier";
       if (!seen.insert(name).second) return "parameter " + in_quotes(name) + " appears twice";
     }
     if (slash == std::string_view::npos) break;
@@ -214,10 +222,14 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 
 const char* path_kind_name(PathKind k) {
   switch (k) {
-    case PathKind::kExact: return "an exact path";
-    case PathKind::kTemplate: return "a template";
-    case PathKind::kRegex: return "a regex";
-    case PathKind::kPrefix: return "a prefix";
+    case PathKind::kExact:
+      return "an exact path";
+    case PathKind::kTemplate:
+      return "a template";
+    case PathKind::kRegex:
+      return "a regex";
+    case PathKind::kPrefix:
+      return "a prefix";
   }
   return "?";
 }
@@ -275,18 +287,19 @@ class Validator {
 
   void error(const SourcePos& fallback, const std::string& field, std::string code,
              std::string message) {
-    errors_.push_back(ConfigError{locate(field, fallback), field, std::move(code),
-                                  std::move(message)});
+    errors_.push_back(
+        ConfigError{locate(field, fallback), field, std::move(code), std::move(message)});
   }
 
   void in_range(int64_t v, int64_t lo, int64_t hi, const SourcePos& at, const std::string& f) {
     if (v >= lo && v <= hi) return;
     if (hi == std::numeric_limits<int64_t>::max())
-      error(at, f, "invalid_value", "must be at least " + std::to_string(lo) + ", got " +
-                                        std::to_string(v));
+      error(at, f, "invalid_value",
+            "must be at least " + std::to_string(lo) + ", got " + std::to_string(v));
     else
-      error(at, f, "invalid_value", "must be between " + std::to_string(lo) + " and " +
-                                        std::to_string(hi) + ", got " + std::to_string(v));
+      error(at, f, "invalid_value",
+            "must be between " + std::to_string(lo) + " and " + std::to_string(hi) + ", got " +
+                std::to_string(v));
   }
   void at_least(int64_t v, int64_t lo, const SourcePos& at, const std::string& f) {
     in_range(v, lo, std::numeric_limits<int64_t>::max(), at, f);
@@ -296,8 +309,9 @@ class Validator {
       error(at, f, "invalid_value", "must be a percentage between 0 and 100");
   }
   void positive_duration(int64_t ms, const SourcePos& at, const std::string& f) {
-    if (ms <= 0) error(at, f, "invalid_value", "must be a positive duration, got " +
-                                                   std::to_string(ms) + "ms");
+    if (ms <= 0)
+      error(at, f, "invalid_value",
+            "must be a positive duration, got " + std::to_string(ms) + "ms");
   }
   void non_negative_duration(int64_t ms, const SourcePos& at, const std::string& f) {
     if (ms < 0) error(at, f, "invalid_value", "cannot be negative");
@@ -325,8 +339,9 @@ class Validator {
     auto [it, inserted] = first.emplace(name, nf);
     if (!inserted) {
       SourcePos prev = locate(it->second, SourcePos{});
-      std::string where = prev.line > 0 ? " (first defined at line " + std::to_string(prev.line) + ")"
-                                        : " (first defined at " + it->second + ")";
+      std::string where = prev.line > 0
+                              ? " (first defined at line " + std::to_string(prev.line) + ")"
+                              : " (first defined at " + it->second + ")";
       error(at, nf, "duplicate_name",
             std::string("duplicate ") + kind + " name " + in_quotes(name) + where);
     }
@@ -363,8 +378,7 @@ class Validator {
     positive_duration(t.idle_ms, at, f + ".idle");
   }
 
-  void check_tags(const std::vector<std::string>& tags, const SourcePos& at,
-                  const std::string& f) {
+  void check_tags(const std::vector<std::string>& tags, const SourcePos& at, const std::string& f) {
     for (size_t i = 0; i < tags.size(); ++i)
       if (tags[i].empty()) error(at, idx(f, i), "invalid_value", "a tag cannot be empty");
   }
@@ -373,8 +387,8 @@ class Validator {
                       const std::string& f) {
     for (size_t i = 0; i < policies.size(); ++i) {
       if (policies[i].name.empty())
-        error(policies[i].pos.line > 0 ? policies[i].pos : at, idx(f, i) + ".name",
-              "missing_field", "a policy needs a name");
+        error(policies[i].pos.line > 0 ? policies[i].pos : at, idx(f, i) + ".name", "missing_field",
+              "a policy needs a name");
     }
   }
 
@@ -414,7 +428,8 @@ class Validator {
       error(at, f + ".balancer.key", "invalid_value",
             "key is only used with kind consistent-hash and hash_on header or cookie");
     } else if (keyed && !is_token(b.hash_key)) {
-      error(at, f + ".balancer.key", "invalid_value", in_quotes(b.hash_key) + " is not a valid name");
+      error(at, f + ".balancer.key", "invalid_value",
+            in_quotes(b.hash_key) + " is not a valid name");
     }
 
     check_timeouts(u.timeouts, at, f + ".timeouts");
@@ -472,8 +487,8 @@ class Validator {
   void check_host_header(const std::string& h, const SourcePos& at, const std::string& f) {
     std::string why, host;
     uint16_t port = 0;
-    bool has_port = h.front() == '[' ? h.find("]:") != std::string::npos
-                                     : h.find(':') != std::string::npos;
+    bool has_port =
+        h.front() == '[' ? h.find("]:") != std::string::npos : h.find(':') != std::string::npos;
     if (has_port) {
       if (!split_host_port(h, host, port, why)) error(at, f, "invalid_host", why);
     } else if (h.front() == '[') {
@@ -513,8 +528,10 @@ class Validator {
       const auto& p = m.paths[i];
       std::string pf = idx(mf + ".paths", i);
       if (p.kind == PathKind::kRegex) {
-        if (p.value.empty()) error(at, pf, "invalid_regex", "empty regex after \"~\"");
-        else if (auto e = regex_problem(p.value); !e.empty()) error(at, pf, "invalid_regex", e);
+        if (p.value.empty())
+          error(at, pf, "invalid_regex", "empty regex after \"~\"");
+        else if (auto e = regex_problem(p.value); !e.empty())
+          error(at, pf, "invalid_regex", e);
         continue;
       }
       if (auto e = path_problem(p.value); !e.empty()) {
@@ -542,8 +559,8 @@ class Validator {
       for (size_t i = 0; i < m.paths.size(); ++i) {
         if (m.paths[i].kind != PathKind::kPrefix) {
           error(at, wf + ".strip_prefix", "invalid_rewrite",
-                "strip_prefix works only with prefix paths, but " + idx(mf + ".paths", i) +
-                    " is " + path_kind_name(m.paths[i].kind));
+                "strip_prefix works only with prefix paths, but " + idx(mf + ".paths", i) + " is " +
+                    path_kind_name(m.paths[i].kind));
           break;
         }
       }

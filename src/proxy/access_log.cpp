@@ -36,6 +36,7 @@ void AccessLog::write(const AccessRecord& r) {
   str_field(buf_, "route", r.route);
   str_field(buf_, "upstream", r.upstream);
   str_field(buf_, "upstream_target", r.upstream_target);
+  if (!r.consumer.empty()) str_field(buf_, "consumer", r.consumer);
   num_field(buf_, "status", r.status);
   num_field(buf_, "bytes_in", static_cast<long long>(r.bytes_in));
   num_field(buf_, "bytes_out", static_cast<long long>(r.bytes_out));

@@ -16,6 +16,7 @@ struct AccessRecord {
   std::string_view host;
   std::string_view route;      // empty when no route matched
   std::string_view upstream;
+  std::string_view consumer;   // empty when anonymous / no auth policy
   std::string upstream_target; // "ip:port" of the last attempt
   std::string_view client;     // client ip
   int status = 0;

@@ -8,6 +8,7 @@
 
 #include "net/http1/parser.hpp"
 #include "net/http1/path.hpp"
+#include "policies/policy.hpp"
 #include "proxy/router.hpp"
 
 namespace gatehouse::proxy {
@@ -26,6 +27,8 @@ struct Exchange {
   const RouteRuntime* route = nullptr;
   bool method_head = false;
   bool idempotent = false;
+  policy::RequestContext pctx;
+  size_t policies_run = 0;  // on_log goes to these
 
   // Outcome, for metrics and the access log.
   int status = 0;

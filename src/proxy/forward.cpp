@@ -121,7 +121,9 @@ awaitable<bool> Session::forward(Exchange& ex) {
   const Snapshot& snap = *ex.snap;
   const RouteRuntime& rr = *ex.route;
   const config::RouteConfig& rc = *ex.match.route;
-  auto wu = worker_.upstream_for(snap.upstreams[static_cast<size_t>(rr.upstream)]);
+  // A traffic-split policy may have chosen another upstream for this request.
+  int upstream_index = ex.pctx.upstream_override >= 0 ? ex.pctx.upstream_override : rr.upstream;
+  auto wu = worker_.upstream_for(snap.upstreams[static_cast<size_t>(upstream_index)]);
   UpstreamShared& us = *wu->shared;
   const config::UpstreamConfig& ucfg = us.cfg;
   metrics::UpstreamShard& ustats = *wu->stats;
@@ -141,9 +143,10 @@ awaitable<bool> Session::forward(Exchange& ex) {
   CounterGuard in_flight_guard(us.in_flight);
 
   std::string path = snap.router->rewrite_path(ex.match, ex.target.path);
-  if (!ex.target.query.empty()) {
+  const std::string& query = ex.pctx.query_overridden ? ex.pctx.query_override : ex.target.query;
+  if (!query.empty()) {
     path += '?';
-    path += ex.target.query;
+    path += query;
   }
 
   // Bodies already complete in our read buffer can be replayed on retry.
@@ -526,6 +529,14 @@ awaitable<bool> Session::forward(Exchange& ex) {
 
   // ---- response to the client
   ex.status = resp.status;
+  {
+    const auto& chain = rr.chain.policies;
+    // Response hooks run in reverse order (the first policy sees the final say).
+    for (size_t i = std::min(ex.policies_run, chain.size()); i-- > 0;)
+      chain[i]->on_response(ex.pctx, resp.status, resp.headers);
+    for (auto& h : ex.pctx.response_headers) resp.headers.push_back(std::move(h));
+    ex.pctx.response_headers.clear();
+  }
   const bool client11 = head.version_minor >= 1;
   int framing = 0;
   bool keep_cl = true;

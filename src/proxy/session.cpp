@@ -268,13 +268,87 @@ awaitable<bool> Session::handle(http1::RequestHead& head) {
     co_return keep;
   }
   ex.route = &ex.snap->routes[ex.match.route_index];
+
+  // Request phase of the policy chain.
+  auto& pc = ex.pctx;
+  pc.head = &head;
+  pc.target = &ex.target;
+  pc.client_ip = client_ip_;
+  pc.route_name = ex.match.route->name;
+  pc.request_id = ex.request_id;
+  pc.consumers = ex.snap->consumers.get();
+  pc.worker = worker_.index();
+  pc.now_ms = steady_ms();
+  for (const auto& p : ex.route->chain.policies) {
+    policy::Respond answer;
+    ++ex.policies_run;
+    if (p->on_request(pc, answer) == policy::Action::kRespond) {
+      bool close = head.body != http1::BodyKind::kNone;
+      bool keep = co_await send_policy_response(ex, answer, close);
+      finish(ex);
+      co_return keep && head.keep_alive && !worker_.draining();
+    }
+  }
   bool keep = co_await forward(ex);
   finish(ex);
   co_return keep && head.keep_alive && !worker_.draining();
 }
 
+awaitable<bool> Session::send_policy_response(Exchange& ex, policy::Respond& r, bool close) {
+  std::string body = r.body;
+  std::string type = r.content_type;
+  if (body.empty() && !r.code.empty()) {
+    body = problem_json(r.status, r.code, r.detail, ex.request_id);
+    type = "application/problem+json";
+  }
+  std::string head;
+  head.reserve(256);
+  head += "HTTP/1.1 ";
+  head += std::to_string(r.status);
+  head += ' ';
+  head += reason_phrase(r.status);
+  head += "\r\n";
+  for (const auto* list : {&r.headers, &ex.pctx.response_headers}) {
+    for (const auto& h : *list) {
+      head += h.name;
+      head += ": ";
+      head += h.value;
+      head += "\r\n";
+    }
+  }
+  if (!type.empty()) {
+    head += "Content-Type: ";
+    head += type;
+    head += "\r\n";
+  }
+  bool no_body = r.status == 204 || r.status == 304 || (r.status >= 100 && r.status < 200);
+  if (!no_body) {
+    head += "Content-Length: ";
+    head += std::to_string(body.size());
+    head += "\r\n";
+  }
+  head += "X-Request-Id: ";
+  head += ex.request_id;
+  head += "\r\n";
+  if (close) head += "Connection: close\r\n";
+  head += "\r\n";
+  bool send_body = !no_body && !ex.method_head;
+  bool ok = co_await write_all(sock_, deadline_, head, send_body ? body : std::string_view{}, 30'000);
+  deadline_.disarm();
+  ex.status = r.status;
+  ex.error = r.code;
+  ex.bytes_out = send_body ? body.size() : 0;
+  if (close) closing_ = true;
+  co_return ok && !close;
+}
+
 void Session::finish(Exchange& ex) {
   int64_t total = steady_us() - ex.start_us;
+  if (ex.route) {
+    const auto& chain = ex.route->chain.policies;
+    for (size_t i = 0; i < ex.policies_run && i < chain.size(); ++i)
+      chain[i]->on_log(ex.pctx, ex.status);
+  }
   const config::RouteConfig* rc = ex.match.route;
   if (ex.route && ex.route->stats) {
     auto& s = ex.route->stats->shard(worker_.index());
@@ -293,7 +367,11 @@ void Session::finish(Exchange& ex) {
   r.path = ex.target.path;
   r.host = ex.host;
   r.route = rc ? std::string_view(rc->name) : std::string_view{};
-  r.upstream = rc ? std::string_view(rc->upstream) : std::string_view{};
+  r.upstream = !rc ? std::string_view{}
+               : ex.pctx.upstream_override >= 0
+                   ? std::string_view(
+                         ex.snap->upstreams[static_cast<size_t>(ex.pctx.upstream_override)]->cfg.name)
+                   : std::string_view(rc->upstream);
   r.upstream_target = ex.upstream_target;
   r.status = ex.status;
   r.bytes_in = ex.bytes_in;
@@ -303,6 +381,7 @@ void Session::finish(Exchange& ex) {
   r.total_us = total;
   r.retries = ex.retries;
   r.error = ex.error;
+  r.consumer = ex.pctx.consumer ? std::string_view(ex.pctx.consumer->name) : std::string_view{};
   log.write(r);
 }
 

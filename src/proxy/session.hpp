@@ -11,6 +11,7 @@
 #include "net/deadline.hpp"
 #include "net/http1/parser.hpp"
 #include "net/http1/path.hpp"
+#include "policies/policy.hpp"
 #include "proxy/access_log.hpp"
 
 namespace gatehouse::net {
@@ -71,6 +72,7 @@ class Session {
                              std::string_view detail, bool close);
   awaitable<bool> write_all(tcp::socket& s, net::Deadline& d, std::string_view a,
                             std::string_view b = {}, int64_t timeout_ms = 0);
+  awaitable<bool> send_policy_response(Exchange& ex, policy::Respond& r, bool close);
   void finish(Exchange& ex);
 
   net::Worker& worker_;

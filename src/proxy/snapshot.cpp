@@ -1,5 +1,6 @@
 #include "proxy/snapshot.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 namespace gatehouse::proxy {
@@ -87,9 +88,39 @@ Result<std::shared_ptr<const Snapshot>> build_snapshot(const config::Config& cfg
     snap->upstreams.push_back(reused ? reused : make_upstream(u, registry));
   }
 
+  policy::register_builtin_policies();
+  auto consumers = policy::build_consumers(cfg.consumers);
+  if (!consumers) return consumers.error();
+  snap->consumers = consumers.value();
+  policy::BuildContext bctx;
+  bctx.config = &cfg;
+  bctx.consumers = snap->consumers.get();
+  bctx.workers = registry.workers();
+  bctx.upstream_index = [&index](std::string_view name) {
+    auto it = index.find(std::string(name));
+    return it == index.end() ? -1 : it->second;
+  };
+  std::vector<std::shared_ptr<const policy::Policy>> global;
+  for (size_t j = 0; j < cfg.policies.size(); ++j) {
+    bctx.field = "policies[" + std::to_string(j) + "]";
+    auto p = policy::compile(cfg.policies[j], bctx);
+    if (!p) return p.error();
+    global.push_back(p.value());
+  }
+
   for (size_t i = 0; i < cfg.routes.size(); ++i) {
     const auto& r = cfg.routes[i];
     RouteRuntime rt;
+    rt.chain.policies = global;
+    for (size_t j = 0; j < r.policies.size(); ++j) {
+      bctx.field = "routes[" + std::to_string(i) + "].policies[" + std::to_string(j) + "]";
+      auto p = policy::compile(r.policies[j], bctx);
+      if (!p) return p.error();
+      rt.chain.policies.push_back(p.value());
+    }
+    // Phase order, stable: global before route, list order within each.
+    std::stable_sort(rt.chain.policies.begin(), rt.chain.policies.end(),
+                     [](const auto& a, const auto& b) { return a->phase() < b->phase(); });
     rt.stats = registry.route(r.name);
     auto it = index.find(r.upstream);
     if (it == index.end()) {

@@ -15,6 +15,7 @@
 #include "config/entities.hpp"
 #include "net/asio.hpp"
 #include "net/http1/parser.hpp"
+#include "policies/policy.hpp"
 #include "proxy/router.hpp"
 #include "proxy/upstream/balancer.hpp"
 
@@ -51,6 +52,7 @@ struct RouteRuntime {
   metrics::Family<metrics::RouteShard>* stats = nullptr;
   int upstream = -1;  // index into Snapshot::upstreams
   config::TimeoutsConfig timeouts;  // effective (route override or upstream)
+  policy::Chain chain;              // global + route policies, ordered by phase
 };
 
 struct Snapshot {
@@ -59,6 +61,7 @@ struct Snapshot {
   std::unique_ptr<Router> router;
   std::vector<std::shared_ptr<UpstreamShared>> upstreams;
   std::vector<RouteRuntime> routes;  // by route index
+  std::shared_ptr<const policy::ConsumerSet> consumers;
   http1::Limits limits;
 };
 

@@ -16,7 +16,8 @@ from harness import Gatehouse, build_request, rss_kib, simple_config  # noqa: E4
 from upstream import Upstream, pattern_iter, pattern_sha256  # noqa: E402
 
 MiB = 1 << 20
-BIG = 200 * MiB
+# The issue asks for 1 GiB in constant memory; GATEHOUSE_BIG_MIB overrides for quick runs.
+BIG = int(os.environ.get("GATEHOUSE_BIG_MIB", "1024")) * MiB
 RSS_GROWTH_LIMIT_KIB = 64 * 1024
 
 
@@ -119,7 +120,7 @@ class Bodies(unittest.TestCase):
             with self.gh.raw(timeout=120) as c:
                 r = c.request("GET", "/bytes?n=%d&chunked=%d" % (BIG, 1 if chunked else 0),
                               sink=h.update)
-                # keep-alive survives a 200 MiB body
+                # keep-alive survives a 1 GiB body
                 r2 = c.request("GET", "/echo?after=big")
         finally:
             growth = sampler.stop()

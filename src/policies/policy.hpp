@@ -1,0 +1,157 @@
+// The policy (filter) API. A factory validates a policy's config once, when
+// a snapshot is built, and returns an immutable Policy shared by all workers.
+// Per request, the chain calls the policy's hooks in fixed phases; a hook
+// either continues or answers the request itself.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/result.hpp"
+#include "config/entities.hpp"
+#include "net/asio.hpp"
+#include "net/http1/parser.hpp"
+#include "net/http1/path.hpp"
+
+namespace gatehouse::policy {
+
+// Phases run in this order; within a phase, global policies first, then the
+// route's, then the consumer's, each in list order.
+enum class Phase : int {
+  kPreAuth = 10,     // ip-restriction, cors preflight, request-size, bot and URI blocks
+  kAuthn = 20,       // key-auth, basic-auth, jwt, hmac-auth, ...
+  kAuthz = 30,       // acl, claim requirements
+  kLimit = 40,       // rate-limit, quotas, concurrency
+  kTransform = 50,   // header / query / body transformations
+  kRoute = 60,       // traffic-split, mirroring
+};
+
+struct Consumer {
+  std::string name;
+  std::vector<std::string> groups;
+  size_t index = 0;  // position in ConsumerSet
+};
+
+// Consumers of a snapshot plus credential indexes. Authentication policies
+// register their own index builders (see CredentialIndex).
+class ConsumerSet {
+ public:
+  const Consumer* find(std::string_view name) const;
+  const std::vector<Consumer>& all() const { return consumers_; }
+  const std::vector<config::ConsumerConfig>& configs() const { return configs_; }
+
+  // Credential indexes (key hash -> consumer, username -> secret, ...) are
+  // built once per snapshot by the first policy that needs them. Only called
+  // while the snapshot is being built on the control thread, before workers
+  // can see it, hence mutable without a lock.
+  template <class T>
+  const T* index(const std::string& type,
+                 const std::function<std::shared_ptr<const T>(const ConsumerSet&)>& build) const {
+    auto it = indexes_.find(type);
+    if (it == indexes_.end())
+      it = indexes_.emplace(type, std::static_pointer_cast<const void>(build(*this))).first;
+    return static_cast<const T*>(it->second.get());
+  }
+
+ private:
+  friend Result<std::shared_ptr<const ConsumerSet>> build_consumers(
+      const std::vector<config::ConsumerConfig>&);
+  std::vector<Consumer> consumers_;
+  std::vector<config::ConsumerConfig> configs_;
+  std::unordered_map<std::string, size_t> by_name_;
+  mutable std::unordered_map<std::string, std::shared_ptr<const void>> indexes_;
+};
+
+// A gateway-made answer (401, 403, 429, CORS preflight 204, ...).
+struct Respond {
+  int status = 0;
+  std::string code;     // problem code; empty with a custom body
+  std::string detail;
+  std::vector<http1::Header> headers;
+  std::string body;     // when set, sent as-is with content_type
+  std::string content_type;
+};
+
+// What policies may read and change about a request.
+struct RequestContext {
+  http1::RequestHead* head = nullptr;          // headers may be edited
+  const http1::NormalizedTarget* target = nullptr;
+  std::string_view client_ip;
+  std::string_view route_name;
+  std::string_view request_id;
+  const ConsumerSet* consumers = nullptr;
+  const Consumer* consumer = nullptr;          // set by an authentication policy
+  std::string credential_id;                   // non-secret id of the credential used
+  std::string query_override;                  // set when a policy rewrote the query
+  bool query_overridden = false;
+  int upstream_override = -1;                  // traffic-split: snapshot upstream index
+  std::vector<http1::Header> response_headers; // added to the response (RateLimit-*, CORS)
+  std::unordered_map<std::string, std::string> vars;  // policy-to-policy notes
+  size_t worker = 0;
+  int64_t now_ms = 0;                          // steady clock at request start
+};
+
+enum class Action { kContinue, kRespond };
+
+class Policy {
+ public:
+  virtual ~Policy() = default;
+  virtual std::string_view name() const = 0;
+  virtual Phase phase() const = 0;
+  // Request headers are complete. Synchronous: most policies need no I/O.
+  virtual Action on_request(RequestContext& ctx, Respond& out) const = 0;
+  // The response head from the upstream (or from another policy) is about to
+  // be sent; headers may be edited.
+  virtual void on_response(RequestContext& /*ctx*/, int /*status*/,
+                           std::vector<http1::Header>& /*headers*/) const {}
+  // The exchange is over (metrics, concurrency release, quotas).
+  virtual void on_log(RequestContext& /*ctx*/, int /*status*/) const {}
+};
+
+// What a factory may look at besides its own config.
+struct BuildContext {
+  const config::Config* config = nullptr;
+  const ConsumerSet* consumers = nullptr;
+  std::function<int(std::string_view upstream)> upstream_index;  // -1 when unknown
+  size_t workers = 1;
+  std::string field;  // e.g. "routes[2].policies[0]" for error paths
+};
+
+using Factory = std::function<Result<std::shared_ptr<const Policy>>(
+    const config::PolicyRef& ref, const BuildContext& ctx)>;
+
+// Registry of policy kinds by name ("key-auth", "rate-limit", ...).
+class Registry {
+ public:
+  static Registry& instance();
+  void add(std::string name, Factory f);
+  const Factory* find(std::string_view name) const;
+  std::vector<std::string> names() const;
+
+ private:
+  std::unordered_map<std::string, Factory> factories_;
+};
+
+// Compiles one attachment; unknown names and bad configs are errors whose
+// field is ctx.field (plus ".config.<key>" where the factory knows it).
+Result<std::shared_ptr<const Policy>> compile(const config::PolicyRef& ref,
+                                              const BuildContext& ctx);
+
+// An ordered, compiled chain for one route.
+struct Chain {
+  std::vector<std::shared_ptr<const Policy>> policies;  // sorted by phase, stable
+  bool empty() const { return policies.empty(); }
+};
+
+Result<std::shared_ptr<const ConsumerSet>> build_consumers(
+    const std::vector<config::ConsumerConfig>& consumers);
+
+// Registers the built-in policies (called once at start, and by tests).
+void register_builtin_policies();
+
+}  // namespace gatehouse::policy

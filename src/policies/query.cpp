@@ -1,0 +1,66 @@
+#include "policies/query.hpp"
+
+namespace gatehouse::policy {
+
+std::string url_decode(std::string_view s, bool plus_as_space) {
+  std::string out;
+  out.reserve(s.size());
+  auto hexv = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      int hi = hexv(s[i + 1]);
+      int lo = hexv(s[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+        continue;
+      }
+    }
+    out += (plus_as_space && s[i] == '+') ? ' ' : s[i];
+  }
+  return out;
+}
+
+namespace {
+template <class F>
+void for_each_pair(std::string_view q, F f) {
+  size_t start = 0;
+  while (start <= q.size()) {
+    size_t amp = q.find('&', start);
+    if (amp == std::string_view::npos) amp = q.size();
+    std::string_view pair = q.substr(start, amp - start);
+    if (!pair.empty()) {
+      size_t eq = pair.find('=');
+      std::string_view k = pair.substr(0, eq);
+      std::string_view v = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+      f(pair, k, v);
+    }
+    start = amp + 1;
+  }
+}
+}  // namespace
+
+std::optional<std::string> query_param(std::string_view query, std::string_view name) {
+  std::optional<std::string> out;
+  for_each_pair(query, [&](std::string_view, std::string_view k, std::string_view v) {
+    if (!out && url_decode(k) == name) out = url_decode(v);
+  });
+  return out;
+}
+
+std::string remove_query_param(std::string_view query, std::string_view name) {
+  std::string out;
+  for_each_pair(query, [&](std::string_view pair, std::string_view k, std::string_view) {
+    if (url_decode(k) == name) return;
+    if (!out.empty()) out += '&';
+    out += pair;
+  });
+  return out;
+}
+
+}  // namespace gatehouse::policy

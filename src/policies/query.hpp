@@ -1,0 +1,16 @@
+// Query-string helpers for policies (application/x-www-form-urlencoded rules).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace gatehouse::policy {
+
+std::string url_decode(std::string_view s, bool plus_as_space = true);
+// First value of `name` (names and values percent-decoded for comparison).
+std::optional<std::string> query_param(std::string_view query, std::string_view name);
+// The query without every `name=...` pair (other pairs kept byte for byte).
+std::string remove_query_param(std::string_view query, std::string_view name);
+
+}  // namespace gatehouse::policy
