@@ -261,3 +261,11 @@ machine_summary() {
   model="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
   echo "$(date -u +%Y-%m-%d) · nproc $(nproc) · ${model:-unknown CPU} · $(uname -r) · load avg $(cut -d' ' -f1-3 /proc/loadavg)"
 }
+
+# Which binary was measured: version, build time, and the repo HEAD it sits in.
+gatehouse_id() {
+  local bin="$1" head dirty=""
+  head="$(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  [[ -n "$(git -C "$REPO_DIR" status --porcelain -- src 2>/dev/null)" ]] && dirty="+local changes"
+  echo "$("$bin" version 2>/dev/null), binary built $(date -u -r "$bin" '+%Y-%m-%d %H:%M UTC'), repo HEAD $head$dirty"
+}

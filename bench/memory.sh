@@ -89,12 +89,13 @@ for p in gatehouse nginx; do
 done
 
 python3 - "$CONNS" "${IDLE[gatehouse]}" "${LOADED[gatehouse]}" "${AFTER[gatehouse]}" \
-  "${IDLE[nginx]}" "${LOADED[nginx]}" "${AFTER[nginx]}" "$WORKERS" "$(machine_summary)" <<'EOF'
+  "${IDLE[nginx]}" "${LOADED[nginx]}" "${AFTER[nginx]}" "$WORKERS" "$(machine_summary)" \
+  "$(gatehouse_id "$GATEHOUSE")" <<'EOF'
 import sys
 n = int(sys.argv[1])
 g = [int(x) for x in sys.argv[2:5]]
 x = [int(x) for x in sys.argv[5:8]]
-workers, machine = sys.argv[8], sys.argv[9]
+workers, machine, gid = sys.argv[8], sys.argv[9], sys.argv[10]
 per = lambda v: (v[1] - v[0]) / n
 rows = [
     ["", "Gatehouse", "nginx", "GH/nginx"],
@@ -105,6 +106,7 @@ rows = [
     ["RSS after they close", f"{g[2]/1024:.1f} MiB", f"{x[2]/1024:.1f} MiB", f"{g[2]/x[2]:.2f}x"],
 ]
 print(f"# memory per idle keep-alive connection — {machine}")
+print(f"# {gid}")
 print(f"# workers {workers}; nginx RSS = master + workers")
 print()
 w = [max(len(r[i]) for r in rows) for i in range(4)]

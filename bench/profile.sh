@@ -52,6 +52,7 @@ if perf_ok; then
     -- sleep "$PERF_SECONDS" >/dev/null 2>&1
   wait "$wrk_pid" || true
   echo "# perf profile of gatehouse — $CASE responses, $CONNS connections — $(machine_summary)"
+  echo "# $(gatehouse_id "$GATEHOUSE")"
   grep -E 'Requests/sec|99%' "$BENCH_TMP/wrk.txt" | sed 's/^/# wrk: /'
   echo
   echo "## self time by symbol (top $TOP)"

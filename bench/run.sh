@@ -38,7 +38,7 @@ UP_PORT="$(free_port)"; GH_PORT="$(free_port)"; GH_ADMIN="$(free_port)"
 NG_PORT="$(free_port)"; HA_PORT="$(free_port)"
 
 log "machine: $(machine_summary)"
-log "gatehouse: $GATEHOUSE ($("$GATEHOUSE" version))"
+log "gatehouse: $GATEHOUSE ($(gatehouse_id "$GATEHOUSE"))"
 start_upstream "$UP_PORT"
 start_gatehouse "$GATEHOUSE" "$GH_PORT" "$GH_ADMIN" "$UP_PORT" "$WORKERS"
 start_nginx_proxy "$NG_PORT" "$UP_PORT" "$WORKERS"
@@ -100,6 +100,7 @@ if [[ -n "${OUT_DIR:-}" ]]; then
 fi
 
 echo "# Gatehouse vs nginx vs haproxy — $(machine_summary)"
-echo "# workers $WORKERS, wrk -t1, ${DURATION}s per run, $ROUNDS rounds, $("$GATEHOUSE" version), $(/usr/sbin/nginx -v 2>&1 | sed 's/.*: //'), haproxy $(/usr/sbin/haproxy -v | awk 'NR==1 {print $3}')"
+echo "# $(gatehouse_id "$GATEHOUSE")"
+echo "# workers $WORKERS, wrk -t1, ${DURATION}s per run, $ROUNDS rounds, $(/usr/sbin/nginx -v 2>&1 | sed 's/.*: //'), haproxy $(/usr/sbin/haproxy -v | awk 'NR==1 {print $3}')"
 echo
 python3 "$BENCH_DIR/wrk_report.py" "$RAW" "$ALL_CASES"

@@ -25,7 +25,13 @@ struct Error {
 
 inline Error make_error(std::string code, std::string message, std::string field = {},
                         int status = 0, ErrorSide side = ErrorSide::kInternal) {
-  return Error{std::move(code), std::move(message), std::move(field), status, side, false};
+  Error e;
+  e.code = std::move(code);
+  e.message = std::move(message);
+  e.field = std::move(field);
+  e.status = status;
+  e.side = side;
+  return e;
 }
 
 template <class T>
