@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <unordered_map>
 
 #include "common/strings.hpp"
 
@@ -171,6 +172,7 @@ std::vector<Entry> Reader::entries(const Slot& s, int merge_depth) {
     return out;
   }
   std::vector<Slot> merges;
+  std::unordered_map<std::string, size_t> index;  // key -> position in out; maps can be large
   for (auto it = s.node.begin(); it != s.node.end(); ++it) {
     if (!spend(s.pos)) return out;
     YAML::Node key = it->first;
@@ -188,11 +190,10 @@ std::vector<Entry> Reader::entries(const Slot& s, int merge_depth) {
       continue;
     }
     std::string f = join(s.field, k);
-    auto first = std::find_if(out.begin(), out.end(), [&](const Entry& e) { return e.key == k; });
-    if (first != out.end()) {
+    if (auto [first, inserted] = index.emplace(k, out.size()); !inserted) {
       fail(key_pos, f, "duplicate_key",
-           in_quotes(k) + " is repeated (first at line " + std::to_string(first->key_pos.line) +
-               ")");
+           in_quotes(k) + " is repeated (first at line " +
+               std::to_string(out[first->second].key_pos.line) + ")");
       continue;
     }
     if (merge_depth == 0) positions_[f] = value_pos;
@@ -215,9 +216,7 @@ std::vector<Entry> Reader::entries(const Slot& s, int merge_depth) {
     }
     for (const auto& src : sources) {
       for (auto& e : entries(src, merge_depth + 1)) {
-        bool present =
-            std::any_of(out.begin(), out.end(), [&](const Entry& o) { return o.key == e.key; });
-        if (present) continue;
+        if (!index.emplace(e.key, out.size()).second) continue;
         if (merge_depth == 0) positions_[e.value.field] = e.value.pos;
         out.push_back(std::move(e));
       }

@@ -14,7 +14,6 @@
 
 #include "common/result.hpp"
 #include "config/entities.hpp"
-#include "net/asio.hpp"
 #include "net/http1/parser.hpp"
 #include "net/http1/path.hpp"
 
