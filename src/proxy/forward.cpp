@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
@@ -369,6 +370,11 @@ awaitable<bool> Session::forward(Exchange& ex) {
           ex.bytes_in += take;
         }
       } else {  // chunked: decode and re-encode, so no extension or odd framing leaks upstream
+        // A size limit set by a policy (request-size-limit) is enforced while
+        // streaming, since a chunked body announces no length.
+        uint64_t max_body = 0;
+        if (auto it = ex.pctx.vars.find("max_body"); it != ex.pctx.vars.end())
+          max_body = std::strtoull(it->second.c_str(), nullptr, 10);
         http1::ChunkedDecoder dec;
         for (;;) {
           if (buf_.empty()) {
@@ -390,6 +396,11 @@ awaitable<bool> Session::forward(Exchange& ex) {
             bufs.push_back(asio::buffer("\r\n", 2));
             ex.bytes_in += out.data[i].size();
           }
+          if (max_body && ex.bytes_in > max_body) {
+            bad_body = true;
+            bad_code = "body_too_large";
+            break;
+          }
           if (out.done) bufs.push_back(asio::buffer("0\r\n\r\n", 5));
           if (!bufs.empty()) {
             conn->deadline.arm(worker_.deadlines(), &conn->sock, steady_ms() + to.idle_ms);
@@ -408,6 +419,9 @@ awaitable<bool> Session::forward(Exchange& ex) {
         co_return false;
       }
       if (bad_body) {
+        if (bad_code == "body_too_large")
+          co_return co_await send_error(&ex, 413, bad_code, "request body exceeds the route's limit",
+                                        true);
         co_return co_await send_error(&ex, 400, bad_code, "invalid chunked request body", true);
       }
       if (!up_ok) {
