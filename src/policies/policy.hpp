@@ -89,6 +89,7 @@ struct RequestContext {
   std::string query_override;                  // set when a policy rewrote the query
   bool query_overridden = false;
   int upstream_override = -1;                  // traffic-split: snapshot upstream index
+  int mirror_upstream = -1;                    // proxy-mirror: shadow copy goes here
   std::vector<http1::Header> response_headers; // added to the response (RateLimit-*, CORS)
   std::unordered_map<std::string, std::string> vars;  // policy-to-policy notes
   size_t worker = 0;

@@ -12,6 +12,7 @@
 #include "net/worker.hpp"
 #include "proxy/exchange.hpp"
 #include "proxy/http_util.hpp"
+#include "proxy/mirror.hpp"
 #include "proxy/session.hpp"
 #include "proxy/snapshot.hpp"
 
@@ -173,6 +174,18 @@ awaitable<bool> Session::forward(Exchange& ex) {
   std::string hash_key;
   if (ucfg.balancer.kind == config::BalancerKind::kConsistentHash)
     hash_key = hash_key_for(ucfg.balancer, ex, client_ip_);
+
+  // Shadow copy (proxy-mirror): only requests whose body is already in
+  // memory are mirrored, so mirroring never holds back a streamed upload.
+  if (ex.pctx.mirror_upstream >= 0 && buffered) {
+    auto mwu = worker_.upstream_for(snap.upstreams[static_cast<size_t>(ex.pctx.mirror_upstream)]);
+    ForwardOptions mo = fo;
+    mo.upstream_host = "";
+    std::string mhead = build_upstream_head(head, mo);
+    size_t host_line = mhead.find("\r\nHost: \r\n");
+    if (host_line != std::string::npos) mhead.erase(host_line + 2, 8);
+    spawn_mirror(worker_, std::move(mwu), std::move(mhead), std::string(buffered_body));
+  }
 
   const int64_t start_ms = steady_ms();
   const int64_t request_deadline = to.request_ms > 0 ? start_ms + to.request_ms : 0;
