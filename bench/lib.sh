@@ -42,7 +42,15 @@ bench_init() {
 # is missing, e.g. while another engineer rebuilds it.
 find_gatehouse() {
   local bin="${1:-$REPO_DIR/build/gatehouse}"
-  local waited=0
+  local waited=0 lock="${GATEHOUSE_BUILD_LOCK:-/tmp/gatehouse-build.lock}"
+  # Builds here run under `flock $lock ninja ...`: wait for one in progress to
+  # finish (the lock is only touched, never held while benchmarking).
+  if [[ -e "$lock" ]] && command -v flock >/dev/null 2>&1; then
+    if ! flock -n -s "$lock" true 2>/dev/null; then
+      log "a build holds $lock; waiting for it to finish"
+      flock -w 1800 -s "$lock" true 2>/dev/null || log "still locked; going on anyway"
+    fi
+  fi
   until [[ -x "$bin" ]]; do
     (( waited >= 300 )) && die "gatehouse binary not found at $bin"
     (( waited == 0 )) && log "waiting for $bin to appear (being rebuilt?)"

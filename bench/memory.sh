@@ -19,6 +19,7 @@ SETTLE="${SETTLE:-3}"
 
 need /usr/sbin/nginx:nginx-light curl:curl python3:python3 ss:iproute2
 GATEHOUSE="$(find_gatehouse "${1:-}")"
+GH_ID="$(gatehouse_id "$GATEHOUSE")"  # taken now: the file may be rebuilt mid-run
 bench_init
 raise_nofile 65536
 nofile="$(ulimit -n)"
@@ -90,7 +91,7 @@ done
 
 python3 - "$CONNS" "${IDLE[gatehouse]}" "${LOADED[gatehouse]}" "${AFTER[gatehouse]}" \
   "${IDLE[nginx]}" "${LOADED[nginx]}" "${AFTER[nginx]}" "$WORKERS" "$(machine_summary)" \
-  "$(gatehouse_id "$GATEHOUSE")" <<'EOF'
+  "$GH_ID" <<'EOF'
 import sys
 n = int(sys.argv[1])
 g = [int(x) for x in sys.argv[2:5]]

@@ -24,6 +24,7 @@ TOP="${TOP:-25}"
 
 need wrk:wrk /usr/sbin/nginx:nginx-light curl:curl python3:python3
 GATEHOUSE="$(find_gatehouse "${1:-}")"
+GH_ID="$(gatehouse_id "$GATEHOUSE")"  # taken now: the file may be rebuilt mid-run
 bench_init
 raise_nofile 65536
 
@@ -52,7 +53,7 @@ if perf_ok; then
     -- sleep "$PERF_SECONDS" >/dev/null 2>&1
   wait "$wrk_pid" || true
   echo "# perf profile of gatehouse — $CASE responses, $CONNS connections — $(machine_summary)"
-  echo "# $(gatehouse_id "$GATEHOUSE")"
+  echo "# $GH_ID"
   grep -E 'Requests/sec|99%' "$BENCH_TMP/wrk.txt" | sed 's/^/# wrk: /'
   echo
   echo "## self time by symbol (top $TOP)"

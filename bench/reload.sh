@@ -24,6 +24,7 @@ POLL_INTERVAL="${POLL_INTERVAL:-0.02}"
 
 need /usr/sbin/nginx:nginx-light curl:curl python3:python3
 GATEHOUSE="$(find_gatehouse "${1:-}")"
+GH_ID="$(gatehouse_id "$GATEHOUSE")"  # taken now: the file may be rebuilt mid-run
 bench_init
 
 UP_PORT="$(free_port)"; GH_PORT="$(free_port)"; GH_ADMIN="$(free_port)"
@@ -117,7 +118,7 @@ rss="$(rss_kib "$GATEHOUSE_PID")"
 metrics_bytes="$(curl -s "http://127.0.0.1:$GH_ADMIN/metrics" | wc -c)"
 
 python3 - "$RESULTS" "$ROUTES" "$startup_ms" "$initial_build_ms" "${errors:-?}" "$rss" "$metrics_bytes" "$(machine_summary)" \
-  "$(gatehouse_id "$GATEHOUSE")" <<'EOF'
+  "$GH_ID" <<'EOF'
 import statistics, sys
 res, routes, startup, initial, errors, rss, metrics_bytes, machine, gid = sys.argv[1:10]
 rows = [l.split("\t") for l in open(res).read().split("\n") if l]

@@ -31,6 +31,7 @@ CASES="${CASES:-$ALL_CASES}"
 
 need wrk:wrk /usr/sbin/nginx:nginx-light /usr/sbin/haproxy:haproxy curl:curl python3:python3
 GATEHOUSE="$(find_gatehouse "${1:-}")"
+GH_ID="$(gatehouse_id "$GATEHOUSE")"  # taken now: the file may be rebuilt mid-run
 bench_init
 raise_nofile 65536
 
@@ -38,7 +39,7 @@ UP_PORT="$(free_port)"; GH_PORT="$(free_port)"; GH_ADMIN="$(free_port)"
 NG_PORT="$(free_port)"; HA_PORT="$(free_port)"
 
 log "machine: $(machine_summary)"
-log "gatehouse: $GATEHOUSE ($(gatehouse_id "$GATEHOUSE"))"
+log "gatehouse: $GATEHOUSE ($GH_ID)"
 start_upstream "$UP_PORT"
 start_gatehouse "$GATEHOUSE" "$GH_PORT" "$GH_ADMIN" "$UP_PORT" "$WORKERS"
 start_nginx_proxy "$NG_PORT" "$UP_PORT" "$WORKERS"
@@ -100,7 +101,7 @@ if [[ -n "${OUT_DIR:-}" ]]; then
 fi
 
 echo "# Gatehouse vs nginx vs haproxy — $(machine_summary)"
-echo "# $(gatehouse_id "$GATEHOUSE")"
+echo "# $GH_ID"
 echo "# workers $WORKERS, wrk -t1, ${DURATION}s per run, $ROUNDS rounds, $(/usr/sbin/nginx -v 2>&1 | sed 's/.*: //'), haproxy $(/usr/sbin/haproxy -v | awk 'NR==1 {print $3}')"
 echo
 python3 "$BENCH_DIR/wrk_report.py" "$RAW" "$ALL_CASES"

@@ -49,6 +49,10 @@ TEST(Strings, Durations) {
   EXPECT_EQ(parse_duration_ms("5s"), 5000);
   EXPECT_EQ(parse_duration_ms("2m"), 120000);
   EXPECT_EQ(parse_duration_ms("1h"), 3600000);
+  EXPECT_EQ(parse_duration_ms("1d"), 86400000);
+  EXPECT_EQ(parse_duration_ms("30d"), int64_t{30} * 86400000);
+  EXPECT_FALSE(parse_duration_ms("99999999999d"));  // would overflow
+  EXPECT_FALSE(parse_duration_ms("1D"));
   EXPECT_EQ(parse_duration_ms("15"), 15);
   EXPECT_FALSE(parse_duration_ms("5 parsecs"));
   EXPECT_FALSE(parse_duration_ms("-1s"));

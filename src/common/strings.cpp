@@ -23,8 +23,9 @@ std::optional<int64_t> parse_duration_ms(std::string_view s) {
   else if (unit == "s") mult = 1000;
   else if (unit == "m") mult = 60'000;
   else if (unit == "h") mult = 3'600'000;
+  else if (unit == "d") mult = 86'400'000;  // quotas and daily limits
   else return std::nullopt;
-  if (n > (uint64_t{1} << 40)) return std::nullopt;
+  if (n > (uint64_t{1} << 40) || n > (uint64_t{1} << 62) / mult) return std::nullopt;
   return static_cast<int64_t>(n * mult);
 }
 

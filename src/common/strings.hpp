@@ -45,8 +45,8 @@ inline uint64_t stable_hash(std::string_view s, uint64_t seed = 0) {
   return h;
 }
 
-// Parses a duration such as "250ms", "5s", "2m", "1h" or a bare number of
-// milliseconds. Returns milliseconds.
+// Parses a duration such as "250ms", "5s", "2m", "1h", "30d" or a bare number
+// of milliseconds. Returns milliseconds.
 std::optional<int64_t> parse_duration_ms(std::string_view s);
 
 // Parses a size such as "8k", "64KiB", "1m", "1MiB" or a bare number of bytes.

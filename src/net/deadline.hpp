@@ -20,7 +20,14 @@ class Deadline {
   ~Deadline() { unlink(); }
 
   // Arms the deadline for `sock`; `at_ms` on the steady clock, 0 disarms.
+  // On expiry the socket is closed.
   void arm(DeadlineList& list, tcp::socket* sock, int64_t at_ms);
+  // Same, but expiry only cancels the pending operation (the socket stays
+  // open): used to end a shallow idle wait.
+  void arm_cancel(DeadlineList& list, tcp::socket* sock, int64_t at_ms) {
+    arm(list, sock, at_ms);
+    cancel_only_ = true;
+  }
   void disarm() { at_ms_ = 0; }
   bool fired() const { return fired_; }
   void reset_fired() { fired_ = false; }
@@ -34,6 +41,7 @@ class Deadline {
   tcp::socket* sock_ = nullptr;
   int64_t at_ms_ = 0;
   bool fired_ = false;
+  bool cancel_only_ = false;
 };
 
 class DeadlineList {
@@ -57,6 +65,7 @@ inline void Deadline::arm(DeadlineList& list, tcp::socket* sock, int64_t at_ms) 
   }
   sock_ = sock;
   at_ms_ = at_ms;
+  cancel_only_ = false;
 }
 
 inline void Deadline::unlink() {
@@ -88,9 +97,13 @@ inline size_t DeadlineList::expire(int64_t now_ms) {
       d->at_ms_ = 0;
       d->fired_ = true;
       boost::system::error_code ec;
-      // Closing (not cancel) makes the pending and any later operation fail,
-      // so a coroutine between operations still notices.
-      d->sock_->close(ec);
+      if (d->cancel_only_) {
+        d->sock_->cancel(ec);
+      } else {
+        // Closing (not cancel) makes the pending and any later operation
+        // fail, so a coroutine between operations still notices.
+        d->sock_->close(ec);
+      }
       ++fired;
     }
   }

@@ -10,11 +10,6 @@
 
 namespace gatehouse::net {
 
-namespace {
-// The session is owned by this coroutine's frame (a parameter, so it is
-// moved into the frame and lives exactly as long as the connection).
-awaitable<void> run_session(std::unique_ptr<proxy::Session> s) { co_await s->run(); }
-}  // namespace
 
 Worker::Worker(size_t index, metrics::Registry& registry, int access_log_fd)
     : index_(index),
@@ -27,13 +22,16 @@ Worker::Worker(size_t index, metrics::Registry& registry, int access_log_fd)
 
 Worker::~Worker() {
   if (thread_.joinable()) {
-    ioc_.stop();
+    ioc_->stop();
     thread_.join();
   }
+  acceptor_.reset();
+  upstreams_.clear();
+  ioc_.reset();  // destroys pending handlers and the sessions they own
 }
 
 Result<tcp::endpoint> Worker::listen(const tcp::endpoint& ep, int backlog) {
-  auto acc = std::make_unique<tcp::acceptor>(ioc_);
+  auto acc = std::make_unique<tcp::acceptor>(*ioc_);
   boost::system::error_code ec;
   acc->open(ep.protocol(), ec);
   if (!ec) acc->set_option(asio::socket_base::reuse_address(true), ec);
@@ -57,10 +55,10 @@ Result<tcp::endpoint> Worker::listen(const tcp::endpoint& ep, int backlog) {
 }
 
 void Worker::start() {
-  asio::co_spawn(ioc_, tick_loop(), asio::detached);
-  if (acceptor_) asio::co_spawn(ioc_, accept_loop(), asio::detached);
+  asio::co_spawn(*ioc_, tick_loop(), asio::detached);
+  if (acceptor_) asio::co_spawn(*ioc_, accept_loop(), asio::detached);
   thread_ = std::thread([this] {
-    ioc_.run();
+    ioc_->run();
     access_log_.flush();
     finished_.store(true);
   });
@@ -136,20 +134,19 @@ awaitable<void> Worker::accept_loop() {
       if (ec == asio::error::no_descriptors) {
         // Out of fds: back off briefly instead of spinning.
         log::error("accept failed", {log::f("error", ec.message())});
-        asio::steady_timer t(ioc_, std::chrono::milliseconds(100));
+        asio::steady_timer t(*ioc_, std::chrono::milliseconds(100));
         co_await t.async_wait(use_nothrow);
       }
       continue;
     }
     stats_->accepted.inc();
     if (!snapshot_) continue;
-    auto session = std::make_unique<proxy::Session>(*this, std::move(sock));
-    asio::co_spawn(ioc_, run_session(std::move(session)), asio::detached);
+    proxy::Session::start(std::make_unique<proxy::Session>(*this, std::move(sock)));
   }
 }
 
 awaitable<void> Worker::tick_loop() {
-  asio::steady_timer timer(ioc_);
+  asio::steady_timer timer(*ioc_);
   int64_t last_pool_sweep = 0;
   for (;;) {
     timer.expires_after(std::chrono::milliseconds(100));

@@ -41,14 +41,14 @@ class Worker {
   ~Worker();
 
   size_t index() const { return index_; }
-  asio::io_context& ioc() { return ioc_; }
+  asio::io_context& ioc() { return *ioc_; }
 
   // Opens this worker's acceptor on `ep` with SO_REUSEPORT. Returns the bound
   // endpoint (the port is chosen by the kernel when ep's port is 0).
   Result<tcp::endpoint> listen(const tcp::endpoint& ep, int backlog);
   void start();                 // runs the io_context on a new thread
   void join();
-  void stop() { ioc_.stop(); }
+  void stop() { ioc_->stop(); }
   bool finished() const { return finished_.load(); }
 
   // Called on this worker's thread (posted by the control thread).
@@ -82,7 +82,9 @@ class Worker {
   awaitable<void> tick_loop();
 
   size_t index_;
-  asio::io_context ioc_{1};
+  // Destroyed explicitly first in ~Worker: pending handlers own sessions
+  // whose destructors touch the members below.
+  std::unique_ptr<asio::io_context> ioc_ = std::make_unique<asio::io_context>(1);
   std::unique_ptr<tcp::acceptor> acceptor_;
   std::thread thread_;
   metrics::Registry& registry_;

@@ -5,6 +5,22 @@
 namespace gatehouse::policy {
 
 void register_key_auth(Registry& r);
+void register_basic_auth(Registry& r);
+void register_jwt(Registry& r);
+void register_hmac_auth(Registry& r);
+void register_cors(Registry& r);
+void register_ip_restriction(Registry& r);
+void register_acl(Registry& r);
+void register_request_size_limit(Registry& r);
+void register_bot_detection(Registry& r);
+void register_uri_block(Registry& r);
+void register_allowed_methods(Registry& r);
+void register_request_transformer(Registry& r);
+void register_response_transformer(Registry& r);
+void register_traffic_split(Registry& r);
+void register_proxy_mirror(Registry& r);
+void register_rate_limit(Registry& r);
+void register_concurrency_limit(Registry& r);
 
 void register_builtin_policies() {
   static bool done = false;
@@ -12,6 +28,22 @@ void register_builtin_policies() {
   done = true;
   auto& r = Registry::instance();
   register_key_auth(r);
+  register_basic_auth(r);
+  register_jwt(r);
+  register_hmac_auth(r);
+  register_cors(r);
+  register_ip_restriction(r);
+  register_acl(r);
+  register_request_size_limit(r);
+  register_bot_detection(r);
+  register_uri_block(r);
+  register_allowed_methods(r);
+  register_request_transformer(r);
+  register_response_transformer(r);
+  register_traffic_split(r);
+  register_proxy_mirror(r);
+  register_rate_limit(r);
+  register_concurrency_limit(r);
 }
 
 }  // namespace gatehouse::policy

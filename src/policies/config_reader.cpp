@@ -124,10 +124,9 @@ int64_t ConfigReader::duration_ms(const char* key, int64_t def, int64_t min_ms) 
   if (!s) return def;
   auto v = parse_duration_ms(*s);
   if (!v) {
-    fail(key, "invalid_value", "'" + *s + "' is not a duration (e.g. 500ms, 1s, 5m, 1h)");
+    fail(key, "invalid_value", "'" + *s + "' is not a duration (e.g. 500ms, 1s, 5m, 1h, 1d)");
     return def;
   }
-  // Days are common for quotas.
   if (*v < min_ms) {
     fail(key, "invalid_value", "must be at least " + std::to_string(min_ms) + "ms");
     return def;

@@ -90,6 +90,7 @@ struct RequestContext {
   bool query_overridden = false;
   int upstream_override = -1;                  // traffic-split: snapshot upstream index
   int mirror_upstream = -1;                    // proxy-mirror: shadow copy goes here
+  std::string upstream_host;                   // request-transformer `set: {Host: ..}`
   std::vector<http1::Header> response_headers; // added to the response (RateLimit-*, CORS)
   std::unordered_map<std::string, std::string> vars;  // policy-to-policy notes
   size_t worker = 0;
@@ -119,6 +120,7 @@ struct BuildContext {
   const ConsumerSet* consumers = nullptr;
   std::function<int(std::string_view upstream)> upstream_index;  // -1 when unknown
   size_t workers = 1;
+  const config::RouteConfig* route = nullptr;  // null for global policies
   std::string field;  // e.g. "routes[2].policies[0]" for error paths
 };
 

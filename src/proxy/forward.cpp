@@ -330,7 +330,8 @@ awaitable<bool> Session::forward(Exchange& ex) {
     } target_done{tstate.requests_in_flight};
 
     // ---- request head (+ replayable body)
-    std::string host_value = !rc.rewrite.host.empty()    ? rc.rewrite.host
+    std::string host_value = !ex.pctx.upstream_host.empty() ? ex.pctx.upstream_host
+                             : !rc.rewrite.host.empty()     ? rc.rewrite.host
                              : rc.rewrite.preserve_host ? ex.original_host
                                                         : tcfg.address;
     fo.upstream_host = host_value;

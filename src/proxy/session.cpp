@@ -83,27 +83,73 @@ awaitable<bool> Session::write_all(tcp::socket& s, net::Deadline& d, std::string
   co_return !ec;
 }
 
-awaitable<void> Session::run() {
-  // This frame lives as long as the connection, so it holds only loop state;
-  // everything a request needs lives in serve_one()'s frame, which exists
-  // only while a request is being handled.
-  for (;;) {
-    if (buf_.empty()) {
-      // Idle between requests: no buffer held, only the deadline and socket.
-      buf_.release();
-      if (worker_.draining()) break;
-      idle_ = true;
-      deadline_.arm(worker_.deadlines(), &sock_,
-                    steady_ms() + worker_.snapshot()->config.server.http.client_idle_timeout_ms);
-      auto [ec] = co_await sock_.async_wait(tcp::socket::wait_read, use_nothrow);
-      idle_ = false;
-      if (ec || !sock_.is_open()) break;
-    }
-    if (!co_await serve_one() || closing_ || !sock_.is_open()) break;
-  }
+namespace {
+// An active keep-alive client sends its next request well within this; a
+// connection idle longer gives up its coroutine frames.
+constexpr int64_t kShallowIdleMs = 2'000;
+}  // namespace
+
+void Session::start(std::unique_ptr<Session> self) {
+  auto& ioc = self->worker_.ioc();
+  asio::co_spawn(ioc, serve(std::move(self)), asio::detached);
+}
+
+void Session::close() {
   boost::system::error_code ec;
   sock_.shutdown(tcp::socket::shutdown_send, ec);
   sock_.close(ec);
+}
+
+awaitable<void> Session::serve(std::unique_ptr<Session> self) {
+  Session& s = *self;
+  // This frame holds only loop state; a request's state lives in
+  // serve_one()'s frame, which exists only while a request is served.
+  for (;;) {
+    if (s.buf_.empty()) {
+      s.buf_.release();
+      if (s.worker_.draining()) break;
+      int64_t now = steady_ms();
+      if (s.idle_since_ms_ == 0) s.idle_since_ms_ = now;
+      const int64_t idle_timeout = s.worker_.snapshot()->config.server.http.client_idle_timeout_ms;
+      int64_t close_at = s.idle_since_ms_ + idle_timeout;
+      int64_t shallow_until = s.idle_since_ms_ + kShallowIdleMs;
+      s.idle_ = true;
+      if (shallow_until < close_at) {
+        s.deadline_.arm_cancel(s.worker_.deadlines(), &s.sock_, shallow_until);
+      } else {
+        s.deadline_.arm(s.worker_.deadlines(), &s.sock_, close_at);
+      }
+      auto [ec] = co_await s.sock_.async_wait(tcp::socket::wait_read, use_nothrow);
+      s.idle_ = false;
+      if (ec == asio::error::operation_aborted && s.deadline_.fired() && s.sock_.is_open() &&
+          shallow_until < close_at && !s.worker_.draining()) {
+        s.deadline_.reset_fired();
+        go_deep_idle(std::move(self));
+        co_return;
+      }
+      if (ec || !s.sock_.is_open()) break;
+    }
+    s.idle_since_ms_ = 0;
+    if (!co_await s.serve_one() || s.closing_ || !s.sock_.is_open()) break;
+  }
+  s.close();
+}
+
+void Session::go_deep_idle(std::unique_ptr<Session> self) {
+  Session& s = *self;
+  s.deadline_.arm(s.worker_.deadlines(), &s.sock_,
+                  s.idle_since_ms_ + s.worker_.snapshot()->config.server.http.client_idle_timeout_ms);
+  s.idle_ = true;
+  s.sock_.async_wait(tcp::socket::wait_read,
+                     [self = std::move(self)](boost::system::error_code ec) mutable {
+                       Session& s = *self;
+                       s.idle_ = false;
+                       if (ec || !s.sock_.is_open() || s.worker_.draining()) {
+                         s.close();
+                         return;  // the session dies with this handler
+                       }
+                       Session::start(std::move(self));
+                     });
 }
 
 awaitable<bool> Session::serve_one() {
@@ -177,6 +223,16 @@ awaitable<bool> Session::send_error(Exchange* ex, int status, std::string_view c
   head += "\r\nX-Request-Id: ";
   head += rid;
   head += "\r\nCache-Control: no-store\r\n";
+  if (ex) {
+    // Headers policies asked for (CORS grants, RateLimit-*) also go on
+    // errors the gateway makes, so browsers can read them.
+    for (const auto& h : ex->pctx.response_headers) {
+      head += h.name;
+      head += ": ";
+      head += h.value;
+      head += "\r\n";
+    }
+  }
   if (close) head += "Connection: close\r\n";
   head += "\r\n";
   bool head_only = ex && ex->method_head;

@@ -58,12 +58,19 @@ class Session {
  public:
   Session(net::Worker& worker, tcp::socket sock);
   ~Session();
-  awaitable<void> run();
+  // Serves the connection; owns the session. Between requests, a short idle
+  // wait happens inside the coroutine; past kShallowIdleMs the coroutine ends
+  // and a bare completion handler holds the session until bytes arrive
+  // (see go_deep_idle), so long-idle keep-alive connections keep no frames.
+  static void start(std::unique_ptr<Session> self);
 
   tcp::socket& socket() { return sock_; }
   bool idle() const { return idle_; }
 
  private:
+  static awaitable<void> serve(std::unique_ptr<Session> self);
+  static void go_deep_idle(std::unique_ptr<Session> self);
+  void close();
   awaitable<bool> serve_one();
   awaitable<bool> read_some();
   awaitable<bool> handle(http1::RequestHead& head);
@@ -81,6 +88,7 @@ class Session {
   ReadBuffer buf_;
   std::string client_ip_;
   bool idle_ = false;
+  int64_t idle_since_ms_ = 0;
   bool closing_ = false;
 };
 

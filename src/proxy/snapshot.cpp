@@ -112,12 +112,14 @@ Result<std::shared_ptr<const Snapshot>> build_snapshot(const config::Config& cfg
     const auto& r = cfg.routes[i];
     RouteRuntime rt;
     rt.chain.policies = global;
+    bctx.route = &r;
     for (size_t j = 0; j < r.policies.size(); ++j) {
       bctx.field = "routes[" + std::to_string(i) + "].policies[" + std::to_string(j) + "]";
       auto p = policy::compile(r.policies[j], bctx);
       if (!p) return p.error();
       rt.chain.policies.push_back(p.value());
     }
+    bctx.route = nullptr;
     // Phase order, stable: global before route, list order within each.
     std::stable_sort(rt.chain.policies.begin(), rt.chain.policies.end(),
                      [](const auto& a, const auto& b) { return a->phase() < b->phase(); });
