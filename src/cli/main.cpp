@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/metrics.hpp"
+#include "common/settings.hpp"
 #include "config/loader.hpp"
 #include "proxy/snapshot.hpp"
 #include "server/server.hpp"
@@ -31,6 +32,7 @@ void usage(FILE* out) {
                "  --admin-listen HOST:PORT admin listener (default 127.0.0.1:9080)\n"
                "  --workers N              worker threads (default: number of cores)\n"
                "  --no-watch               do not reload when the file changes (SIGHUP still does)\n"
+               "  --data-dir DIR           durable state such as quota counters (default ./gatehouse-data)\n"
                "\n"
                "check options:\n"
                "  -c, --config FILE        the file to validate\n");
@@ -102,6 +104,7 @@ int cmd_serve(Args& a) {
         opts.workers = static_cast<size_t>(std::stoul(n));
         if (opts.workers == 0) return fail("--workers needs a positive number");
       } else if (o == "--no-watch") opts.watch_config = false;
+      else if (o == "--data-dir") gatehouse::process_settings().data_dir = value("--data-dir");
       else return fail("serve: unknown option '" + o + "'");
     } catch (const std::exception& e) {
       return fail(e.what());

@@ -136,6 +136,15 @@ class BasicAuth final : public Policy {
     // fallback has no credential: it does not stop this method from trying,
     // so several methods can share a route when each has `anonymous`.
     if (!ctx.credential_id.empty()) return Action::kContinue;
+    Action a = authenticate(ctx, out);
+    // A rejected request is nobody, not the anonymous consumer an earlier
+    // method fell back to (the access log must not name one).
+    if (a == Action::kRespond) ctx.consumer = nullptr;
+    return a;
+  }
+
+ private:
+  Action authenticate(RequestContext& ctx, Respond& out) const {
     const std::string* header = ctx.head->find("Authorization");
     std::string_view encoded;
     if (!header || !split_basic(*header, encoded)) {
@@ -178,7 +187,6 @@ class BasicAuth final : public Policy {
     return Action::kContinue;
   }
 
- private:
   // "Basic <token68>", scheme case-insensitive (RFC 9110 section 11.1).
   static bool split_basic(std::string_view v, std::string_view& token) {
     v = trim_ows(v);

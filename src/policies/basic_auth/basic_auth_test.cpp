@@ -212,6 +212,7 @@ TEST(BasicAuth, EarlierAnonymousFallbackDoesNotStopUs) {
   none.ctx.consumer = f.consumers->find("guest");
   EXPECT_EQ(none.run(f), Action::kRespond);  // this method has no anonymous of its own
   EXPECT_EQ(none.out.code, "missing_credentials");
+  EXPECT_EQ(none.ctx.consumer, nullptr);  // a rejected request is not guest in the log
 }
 
 TEST(BasicAuth, RepeatRequestsAndWorkerSlots) {

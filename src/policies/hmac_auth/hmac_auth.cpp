@@ -120,6 +120,15 @@ class HmacAuth final : public Policy {
     // fallback has no credential: it does not stop this method from trying,
     // so several methods can share a route when each has `anonymous`.
     if (!ctx.credential_id.empty()) return Action::kContinue;
+    Action a = authenticate(ctx, out);
+    // A rejected request is nobody, not the anonymous consumer an earlier
+    // method fell back to (the access log must not name one).
+    if (a == Action::kRespond) ctx.consumer = nullptr;
+    return a;
+  }
+
+ private:
+  Action authenticate(RequestContext& ctx, Respond& out) const {
     const std::string* header = ctx.head->find("Authorization");
     if (!header || !hmac_auth::is_hmac_scheme(*header)) {
       if (anonymous) {
@@ -191,7 +200,6 @@ class HmacAuth final : public Policy {
     return Action::kContinue;
   }
 
- private:
   Action invalid(Respond& out, std::string_view reason, std::string_view text) const {
     out.status = 401;
     out.code = "invalid_credentials";

@@ -153,6 +153,15 @@ class JwtPolicy final : public Policy {
     // fallback has no credential: it does not stop this method from trying,
     // so several methods can share a route when each has `anonymous`.
     if (!ctx.credential_id.empty()) return Action::kContinue;
+    Action a = authenticate(ctx, out);
+    // A rejected request is nobody, not the anonymous consumer an earlier
+    // method fell back to (the access log must not name one).
+    if (a == Action::kRespond) ctx.consumer = nullptr;
+    return a;
+  }
+
+ private:
+  Action authenticate(RequestContext& ctx, Respond& out) const {
     Found found;
     if (!find_token(ctx, found)) {
       if (anonymous) {
@@ -229,7 +238,6 @@ class JwtPolicy final : public Policy {
     return Action::kContinue;
   }
 
- private:
   const CredentialKey* lookup_credential(std::string_view name, std::string& key_id) const {
     auto it = index->by_key.find(std::string(name));
     if (it == index->by_key.end()) return nullptr;
