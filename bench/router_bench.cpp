@@ -1,7 +1,6 @@
 // Router microbenchmarks at 10,000 routes: 40% exact, 30% template, 25% prefix,
 // 5% regex; one route in five is bound to a host (half exact, half wildcard).
-//   g++ -std=c++20 -O2 -Isrc src/common/strings.cpp src/proxy/router.cpp \
-//       bench/router_bench.cpp -lre2 -lbenchmark -pthread -o /tmp/router_bench
+// Built by CMake as build/router_bench (GATEHOUSE_BENCH=ON, the default).
 #include <benchmark/benchmark.h>
 
 #include <string>

@@ -104,12 +104,15 @@ void Worker::begin_drain() {
 }
 
 std::string Worker::next_request_id() {
-  // 32 hex digits: a per-worker random prefix and a sequence number. Unique
-  // without a syscall or a shared counter.
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%016llx%04zx%012llx", static_cast<unsigned long long>(id_prefix_),
-                index_ & 0xffff, static_cast<unsigned long long>(++request_seq_ & 0xffffffffffffULL));
-  return std::string(buf, 32);
+  // 32 hex digits: a per-worker random prefix, the worker index and a
+  // sequence number. Unique without a syscall or a shared counter.
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(32, '0');
+  uint64_t hi = id_prefix_;
+  uint64_t lo = (static_cast<uint64_t>(index_ & 0xffff) << 48) | (++request_seq_ & 0xffffffffffffULL);
+  for (int i = 15; i >= 0; --i, hi >>= 4) id[static_cast<size_t>(i)] = kHex[hi & 15];
+  for (int i = 31; i >= 16; --i, lo >>= 4) id[static_cast<size_t>(i)] = kHex[lo & 15];
+  return id;
 }
 
 std::unique_ptr<char[]> Worker::get_buffer() {
@@ -118,12 +121,13 @@ std::unique_ptr<char[]> Worker::get_buffer() {
     free_buffers_.pop_back();
     return b;
   }
-  return std::make_unique<char[]>(kIoBufferSize);
+  // Default-initialised: make_unique<char[]> would zero 32 KiB each time.
+  return std::unique_ptr<char[]>(new char[kIoBufferSize]);
 }
 
 void Worker::put_buffer(std::unique_ptr<char[]> b) {
   // Keep a small cache; idle memory goes back to the allocator.
-  if (free_buffers_.size() < 64) free_buffers_.push_back(std::move(b));
+  if (free_buffers_.size() < kMaxCachedBuffers) free_buffers_.push_back(std::move(b));
 }
 
 awaitable<void> Worker::accept_loop() {

@@ -74,6 +74,7 @@ class Worker {
 
   // Reusable body buffers (avoid a malloc per request).
   static constexpr size_t kIoBufferSize = 32 * 1024;
+  static constexpr size_t kMaxCachedBuffers = 256;  // 8 MiB per worker at most
   std::unique_ptr<char[]> get_buffer();
   void put_buffer(std::unique_ptr<char[]> b);
 

@@ -21,6 +21,7 @@ void register_traffic_split(Registry& r);
 void register_proxy_mirror(Registry& r);
 void register_rate_limit(Registry& r);
 void register_concurrency_limit(Registry& r);
+void register_quota(Registry& r);
 
 void register_builtin_policies() {
   static bool done = false;
@@ -44,6 +45,7 @@ void register_builtin_policies() {
   register_proxy_mirror(r);
   register_rate_limit(r);
   register_concurrency_limit(r);
+  register_quota(r);
 }
 
 }  // namespace gatehouse::policy

@@ -316,12 +316,14 @@ awaitable<bool> Session::forward(Exchange& ex) {
       ustats.connect_latency.observe_us(static_cast<uint64_t>(ex.connect_us));
     }
     ustats.pool_active.add(1);
-    {
+    if (conn->peer.empty()) {
+      // Once per connection: getpeername on every request showed in profiles.
       boost::system::error_code ec;
       auto rep = conn->sock.remote_endpoint(ec);
-      ex.upstream_target = ec ? tcfg.address
-                              : rep.address().to_string() + ":" + std::to_string(rep.port());
+      conn->peer = ec ? tcfg.address
+                      : rep.address().to_string() + ":" + std::to_string(rep.port());
     }
+    ex.upstream_target = conn->peer;
     wu->balancer->on_start(target);
     tstate.requests_in_flight.fetch_add(1, std::memory_order_relaxed);
     struct TargetDone {

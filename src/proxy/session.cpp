@@ -31,7 +31,7 @@ bool ReadBuffer::prepare(size_t max_cap) {
   }
   if (cap_ >= max_cap) return false;
   size_t ncap = std::min(max_cap, cap_ * 2);
-  auto bigger = std::make_unique<char[]>(ncap);
+  auto bigger = std::unique_ptr<char[]>(new char[ncap]);
   std::memcpy(bigger.get(), data_, end_);
   if (cap_ == net::Worker::kIoBufferSize) worker_.put_buffer(std::move(owned_));
   owned_ = std::move(bigger);
@@ -106,7 +106,6 @@ awaitable<void> Session::serve(std::unique_ptr<Session> self) {
   // serve_one()'s frame, which exists only while a request is served.
   for (;;) {
     if (s.buf_.empty()) {
-      s.buf_.release();
       if (s.worker_.draining()) break;
       int64_t now = steady_ms();
       if (s.idle_since_ms_ == 0) s.idle_since_ms_ = now;
@@ -119,15 +118,20 @@ awaitable<void> Session::serve(std::unique_ptr<Session> self) {
       } else {
         s.deadline_.arm(s.worker_.deadlines(), &s.sock_, close_at);
       }
-      auto [ec] = co_await s.sock_.async_wait(tcp::socket::wait_read, use_nothrow);
+      // Shallow idle reads straight into the buffer: a separate readiness
+      // wait would cost an epoll_ctl per request.
+      s.buf_.prepare(net::Worker::kIoBufferSize);
+      auto [ec, n] = co_await s.sock_.async_read_some(s.buf_.writable(), use_nothrow);
       s.idle_ = false;
       if (ec == asio::error::operation_aborted && s.deadline_.fired() && s.sock_.is_open() &&
           shallow_until < close_at && !s.worker_.draining()) {
         s.deadline_.reset_fired();
+        s.buf_.release();
         go_deep_idle(std::move(self));
         co_return;
       }
-      if (ec || !s.sock_.is_open()) break;
+      if (ec || n == 0 || !s.sock_.is_open()) break;
+      s.buf_.commit(n);
     }
     s.idle_since_ms_ = 0;
     if (!co_await s.serve_one() || s.closing_ || !s.sock_.is_open()) break;

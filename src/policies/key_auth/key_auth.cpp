@@ -49,7 +49,10 @@ class KeyAuth final : public Policy {
   Phase phase() const override { return Phase::kAuthn; }
 
   Action on_request(RequestContext& ctx, Respond& out) const override {
-    if (ctx.consumer) return Action::kContinue;  // an earlier authenticator succeeded
+    // An earlier authenticator matched a real credential: nothing to do. (An
+    // anonymous fallback sets a consumer without a credential; later methods
+    // still get their chance.)
+    if (!ctx.credential_id.empty()) return Action::kContinue;
     std::string key;
     bool from_query = false;
     std::string query_name;
@@ -73,14 +76,14 @@ class KeyAuth final : public Policy {
     }
     if (key.empty()) {
       if (anonymous) {
-        ctx.consumer = anonymous;
+        if (!ctx.consumer) ctx.consumer = anonymous;
         return Action::kContinue;
       }
-      return reject(out, "missing_credentials", "no API key found in the request");
+      return reject(ctx, out, "missing_credentials", "no API key found in the request");
     }
     auto it = index->by_digest.find(sha256(key));
     if (it == index->by_digest.end() || !constant_time_equal(it->first, sha256(key))) {
-      return reject(out, "invalid_credentials", "the API key is not valid");
+      return reject(ctx, out, "invalid_credentials", "the API key is not valid");
     }
     ctx.consumer = &ctx.consumers->all()[it->second];
     ctx.credential_id = "key-auth:" + hex(it->first).substr(0, 12);
@@ -100,7 +103,8 @@ class KeyAuth final : public Policy {
   }
 
  private:
-  Action reject(Respond& out, const char* code, const char* detail) const {
+  Action reject(RequestContext& ctx, Respond& out, const char* code, const char* detail) const {
+    ctx.consumer = nullptr;  // a 401 must not be logged as an earlier anonymous consumer
     out.status = 401;
     out.code = code;
     out.detail = detail;

@@ -1,7 +1,7 @@
-// Rate-limit counters behind a small interface. The local store (this node,
-// exact across worker threads) is the only one today; a Redis-backed store
-// for cluster-wide limits implements the same hit() later, so the policy does
-// not change when counters move off the node.
+// Rate-limit counters behind a small interface: the local store (this node,
+// exact across worker threads) and the Redis store (cluster-wide, see
+// redis_store.hpp) implement the same hit(), so the policy does not change
+// when counters move off the node.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +28,9 @@ struct Decision {
   int64_t remaining = 0;       // after this request
   int64_t reset_ms = 0;        // RateLimit-Reset (see docs/policies/rate-limit.md)
   int64_t retry_after_ms = 0;  // denied: until one request would be allowed
+  // Denied because the shared store is unreachable and the policy fails
+  // closed: nothing was counted and the other fields mean nothing.
+  bool store_unavailable = false;
 };
 
 class CounterStore {

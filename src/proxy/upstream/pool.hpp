@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "common/metrics.hpp"
@@ -29,6 +30,7 @@ struct UpstreamConn {
   net::Deadline deadline;    // armed while an operation on it may stall
   bool reused = false;       // taken from the pool (stale-close retry rule)
   std::atomic<int>* live_counter = nullptr;  // upstream's node-wide connection count
+  std::string peer;          // "ip:port" for logs, filled on first use
 };
 
 // Idle connections of one target, most recently used last (LIFO keeps the
