@@ -2,6 +2,10 @@
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
+# ccache keyed on paths relative to the checkout, so a fresh clone in another
+# folder reuses objects compiled anywhere else on this machine.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: all bootstrap build run test unit integration fuzz bench bench-router format clean
 

@@ -115,18 +115,17 @@ std::string Worker::next_request_id() {
   return id;
 }
 
-std::unique_ptr<char[]> Worker::get_buffer() {
+IoBuffer Worker::get_buffer() {
   if (!free_buffers_.empty()) {
     auto b = std::move(free_buffers_.back());
     free_buffers_.pop_back();
     return b;
   }
-  // Default-initialised: make_unique<char[]> would zero 32 KiB each time.
-  return std::unique_ptr<char[]>(new char[kIoBufferSize]);
+  return allocate_io_buffer(kIoBufferSize);
 }
 
-void Worker::put_buffer(std::unique_ptr<char[]> b) {
-  // Keep a small cache; idle memory goes back to the allocator.
+void Worker::put_buffer(IoBuffer b) {
+  // Keep a small cache; the rest goes back to the kernel (munmap).
   if (free_buffers_.size() < kMaxCachedBuffers) free_buffers_.push_back(std::move(b));
 }
 

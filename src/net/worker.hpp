@@ -15,6 +15,7 @@
 #include "common/metrics.hpp"
 #include "net/asio.hpp"
 #include "net/deadline.hpp"
+#include "net/io_buffer.hpp"
 #include "proxy/access_log.hpp"
 #include "proxy/snapshot.hpp"
 #include "proxy/upstream/pool.hpp"
@@ -75,8 +76,8 @@ class Worker {
   // Reusable body buffers (avoid a malloc per request).
   static constexpr size_t kIoBufferSize = 32 * 1024;
   static constexpr size_t kMaxCachedBuffers = 256;  // 8 MiB per worker at most
-  std::unique_ptr<char[]> get_buffer();
-  void put_buffer(std::unique_ptr<char[]> b);
+  IoBuffer get_buffer();
+  void put_buffer(IoBuffer b);
 
  private:
   awaitable<void> accept_loop();
@@ -96,7 +97,7 @@ class Worker {
   std::unordered_set<Session*> sessions_;
   proxy::AccessLog access_log_;
   std::mt19937_64 rng_;
-  std::vector<std::unique_ptr<char[]>> free_buffers_;
+  std::vector<IoBuffer> free_buffers_;
   bool draining_ = false;
   std::atomic<bool> finished_{false};
   uint64_t request_seq_ = 0;

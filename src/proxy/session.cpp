@@ -1,6 +1,7 @@
 #include "proxy/session.hpp"
 
 #include <charconv>
+#include <tuple>
 #include <cstring>
 
 #include "common/clock.hpp"
@@ -31,7 +32,7 @@ bool ReadBuffer::prepare(size_t max_cap) {
   }
   if (cap_ >= max_cap) return false;
   size_t ncap = std::min(max_cap, cap_ * 2);
-  auto bigger = std::unique_ptr<char[]>(new char[ncap]);
+  auto bigger = net::allocate_io_buffer(ncap);
   std::memcpy(bigger.get(), data_, end_);
   if (cap_ == net::Worker::kIoBufferSize) worker_.put_buffer(std::move(owned_));
   owned_ = std::move(bigger);
@@ -118,10 +119,19 @@ awaitable<void> Session::serve(std::unique_ptr<Session> self) {
       } else {
         s.deadline_.arm(s.worker_.deadlines(), &s.sock_, close_at);
       }
-      // Shallow idle reads straight into the buffer: a separate readiness
-      // wait would cost an epoll_ctl per request.
-      s.buf_.prepare(net::Worker::kIoBufferSize);
-      auto [ec, n] = co_await s.sock_.async_read_some(s.buf_.writable(), use_nothrow);
+      // A keep-alive connection that already has a buffer reads straight into
+      // it (a separate readiness wait costs an epoll_ctl per request); a new
+      // one waits for readiness first, so connections that never send hold
+      // no buffer.
+      boost::system::error_code ec;
+      size_t n = 0;
+      if (s.buf_.capacity() > 0) {
+        s.buf_.prepare(net::Worker::kIoBufferSize);
+        std::tie(ec, n) = co_await s.sock_.async_read_some(s.buf_.writable(), use_nothrow);
+      } else {
+        std::tie(ec) = co_await s.sock_.async_wait(tcp::socket::wait_read, use_nothrow);
+        n = ec ? 0 : 1;
+      }
       s.idle_ = false;
       if (ec == asio::error::operation_aborted && s.deadline_.fired() && s.sock_.is_open() &&
           shallow_until < close_at && !s.worker_.draining()) {
@@ -131,7 +141,7 @@ awaitable<void> Session::serve(std::unique_ptr<Session> self) {
         co_return;
       }
       if (ec || n == 0 || !s.sock_.is_open()) break;
-      s.buf_.commit(n);
+      if (s.buf_.capacity() > 0) s.buf_.commit(n);
     }
     s.idle_since_ms_ = 0;
     if (!co_await s.serve_one() || s.closing_ || !s.sock_.is_open()) break;

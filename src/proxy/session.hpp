@@ -9,6 +9,7 @@
 
 #include "net/asio.hpp"
 #include "net/deadline.hpp"
+#include "net/io_buffer.hpp"
 #include "net/http1/parser.hpp"
 #include "net/http1/path.hpp"
 #include "policies/policy.hpp"
@@ -50,7 +51,7 @@ class ReadBuffer {
  private:
   net::Worker& worker_;
   char* data_ = nullptr;
-  std::unique_ptr<char[]> owned_;
+  net::IoBuffer owned_;
   size_t cap_ = 0, begin_ = 0, end_ = 0;
 };
 

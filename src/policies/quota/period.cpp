@@ -29,10 +29,14 @@ std::optional<Period> parse_period(std::string_view s) {
 
 std::string_view period_name(Period p) {
   switch (p) {
-    case Period::kDay: return "day";
-    case Period::kWeek: return "week";
-    case Period::kMonth: return "month";
-    case Period::kYear: return "year";
+    case Period::kDay:
+      return "day";
+    case Period::kWeek:
+      return "week";
+    case Period::kMonth:
+      return "month";
+    case Period::kYear:
+      return "year";
   }
   return "day";
 }

@@ -1,8 +1,8 @@
 // Calendar period arithmetic: UTC days, ISO weeks (Monday), months (Dec ->
 // Jan, February in leap and common years) and years.
-#include <gtest/gtest.h>
-
 #include "policies/quota/period.hpp"
+
+#include <gtest/gtest.h>
 
 namespace gatehouse::policy::quota {
 namespace {

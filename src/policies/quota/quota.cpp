@@ -3,6 +3,7 @@
 // across the node's workers (UsageTable) and saved to SQLite in the
 // background (Writer), so neither a reload nor a restart hands out a fresh
 // quota. The hooks only touch memory: they never wait on the disk.
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstring>
@@ -57,7 +58,8 @@ class QuotaKey {
     std::memcpy(buf_ + size_, v.data(), v.size());
     size_ += v.size();
   }
-  char buf_[16 + 1 + kMaxValue] = {};  // longest kind "credential", then a 64-byte value or hex digest
+  // The longest kind ("credential"), a separator, a value or a 64-digit hex digest.
+  char buf_[16 + 1 + kMaxValue] = {};
   size_t size_ = 0;
 };
 
@@ -108,6 +110,7 @@ class Quota final : public Policy {
     if (it == ctx.vars.end()) return;  // refused here or never reached: nothing reserved
     std::string_view v = it->second;
     size_t colon = v.find(':');
+    if (colon == std::string_view::npos) return;
     int64_t start = 0;
     std::from_chars(v.data(), v.data() + colon, start);
     usage->table().settle(v.substr(colon + 1), start, status >= 100 && status < 400);
@@ -165,70 +168,79 @@ class Quota final : public Policy {
 }  // namespace
 
 void register_quota(Registry& r) {
-  r.add("quota", [](const config::PolicyRef& ref,
-                    const BuildContext& ctx) -> Result<std::shared_ptr<const Policy>> {
-    ConfigReader cr(ref, ctx.field);
-    cr.allow_only({"limit", "period", "by", "header", "count", "headers"});
-    auto p = std::make_shared<Quota>();
+  r.add("quota",
+        [](const config::PolicyRef& ref,
+           const BuildContext& ctx) -> Result<std::shared_ptr<const Policy>> {
+          ConfigReader cr(ref, ctx.field);
+          cr.allow_only({"limit", "period", "by", "header", "count", "headers"});
+          auto p = std::make_shared<Quota>();
 
-    if (!cr.has("limit"))
-      cr.fail("limit", "missing_field", "calls allowed per period, e.g. limit: 10000");
-    int64_t limit = cr.integer("limit", 1, 1, kMaxLimit);
+          if (!cr.has("limit"))
+            cr.fail("limit", "missing_field", "calls allowed per period, e.g. limit: 10000");
+          int64_t limit = cr.integer("limit", 1, 1, kMaxLimit);
 
-    if (!cr.has("period"))
-      cr.fail("period", "missing_field", "the calendar period, e.g. period: month (day, week, month, year)");
-    std::string period_s = cr.choice("period", {"day", "week", "month", "year"}, "day");
-    Period period = quota::parse_period(period_s).value_or(Period::kDay);
+          if (!cr.has("period"))
+            cr.fail("period", "missing_field",
+                    "the calendar period, e.g. period: month (day, week, month, year)");
+          std::string period_s = cr.choice("period", {"day", "week", "month", "year"}, "day");
+          Period period = quota::parse_period(period_s).value_or(Period::kDay);
 
-    std::string by_s = "consumer";
-    if (auto by = cr.opt_str("by")) {
-      by_s = *by;
-      if (by_s == "consumer") p->by = QuotaBy::kConsumer;
-      else if (by_s == "credential") p->by = QuotaBy::kCredential;
-      else if (by_s == "ip") p->by = QuotaBy::kIp;
-      else if (by_s == "header") p->by = QuotaBy::kHeader;
-      else if (by_s == "plan")
-        cr.fail("by", "not_supported",
-                "by: plan is not available yet (plans arrive with API management); "
-                "use consumer, credential, ip or header");
-      else
-        cr.fail("by", "invalid_value", "'" + by_s + "' is not one of: consumer, credential, ip, header");
-    }
-    if (p->by == QuotaBy::kHeader) {
-      p->header = to_lower(trim_ows(cr.str("header")));
-      if (p->header.empty())
-        cr.fail("header", "missing_field", "by: header needs the header name, e.g. header: x-tenant");
-    } else if (cr.has("header")) {
-      cr.fail("header", "invalid_value", "header is only used with by: header");
-    }
+          std::string by_s = "consumer";
+          if (auto by = cr.opt_str("by")) {
+            by_s = *by;
+            if (by_s == "consumer")
+              p->by = QuotaBy::kConsumer;
+            else if (by_s == "credential")
+              p->by = QuotaBy::kCredential;
+            else if (by_s == "ip")
+              p->by = QuotaBy::kIp;
+            else if (by_s == "header")
+              p->by = QuotaBy::kHeader;
+            else if (by_s == "plan")
+              cr.fail("by", "not_supported",
+                      "by: plan is not available yet (plans arrive with API management); "
+                      "use consumer, credential, ip or header");
+            else
+              cr.fail("by", "invalid_value",
+                      "'" + by_s + "' is not one of: consumer, credential, ip, header");
+          }
+          if (p->by == QuotaBy::kHeader) {
+            p->header = to_lower(trim_ows(cr.str("header")));
+            if (p->header.empty())
+              cr.fail("header", "missing_field",
+                      "by: header needs the header name, e.g. header: x-tenant");
+          } else if (cr.has("header")) {
+            cr.fail("header", "invalid_value", "header is only used with by: header");
+          }
 
-    std::string count_s = cr.choice("count", {"all", "success"}, "all");
-    CountMode mode = count_s == "success" ? CountMode::kSuccess : CountMode::kAll;
-    p->headers = cr.boolean("headers", true);
-    if (auto r2 = cr.finish(); !r2) return r2.error();
+          std::string count_s = cr.choice("count", {"all", "success"}, "all");
+          CountMode mode = count_s == "success" ? CountMode::kSuccess : CountMode::kAll;
+          p->headers = cr.boolean("headers", true);
+          if (auto r2 = cr.finish(); !r2) return r2.error();
 
-    p->detail = "quota of " + std::to_string(limit) + " calls per " + period_s + " exceeded";
-    // Where the policy is attached and everything that gives a count its
-    // meaning; `headers` does not. The database keys its rows by this, so an
-    // unchanged policy finds its counts after a reload or a restart.
-    std::string scope = "quota|" + attachment_id(ctx) + "|limit=" + std::to_string(limit) +
-                        ";period=" + period_s + ";by=" + by_s +
-                        (p->header.empty() ? "" : ";header=" + p->header) + ";count=" + count_s;
-    auto usage = quota::open_usage(scope, process_settings().data_dir, period, limit, mode,
-                                   wall_clock_s());
-    if (!usage) {
-      Error e = usage.error();
-      e.field = ctx.field;
-      e.side = ErrorSide::kConfig;
-      e.file = ref.pos.file;
-      e.line = ref.pos.line;
-      e.column = ref.pos.column;
-      return e;
-    }
-    p->usage = std::move(usage.value());
-    p->note = "quota@" + std::to_string(reinterpret_cast<uintptr_t>(p.get()));
-    return std::shared_ptr<const Policy>(p);
-  });
+          p->detail = "quota of " + std::to_string(limit) + " calls per " + period_s + " exceeded";
+          // Where the policy is attached and everything that gives a count its
+          // meaning; `headers` does not. The database keys its rows by this, so an
+          // unchanged policy finds its counts after a reload or a restart.
+          std::string scope = "quota|" + attachment_id(ctx) + "|limit=" + std::to_string(limit) +
+                              ";period=" + period_s + ";by=" + by_s +
+                              (p->header.empty() ? "" : ";header=" + p->header) +
+                              ";count=" + count_s;
+          auto usage = quota::open_usage(scope, process_settings().data_dir, period, limit, mode,
+                                         wall_clock_s());
+          if (!usage) {
+            Error e = usage.error();
+            e.field = ctx.field;
+            e.side = ErrorSide::kConfig;
+            e.file = ref.pos.file;
+            e.line = ref.pos.line;
+            e.column = ref.pos.column;
+            return e;
+          }
+          p->usage = std::move(usage.value());
+          p->note = "quota@" + std::to_string(reinterpret_cast<uintptr_t>(p.get()));
+          return std::shared_ptr<const Policy>(p);
+        });
 }
 
 }  // namespace gatehouse::policy

@@ -61,9 +61,9 @@ Result<std::unique_ptr<QuotaDb>> QuotaDb::open(const std::string& path) {
     return make_error("quota_store_error",
                       "cannot create the data folder for " + path + ": " + ec.message());
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   std::unique_ptr<QuotaDb> db(new QuotaDb(raw));  // closes `raw` even when opening failed
   if (rc != SQLITE_OK) return db_error(raw, path, "cannot open");
   sqlite3_busy_timeout(raw, kBusyTimeoutMs);
@@ -112,19 +112,21 @@ Result<void> QuotaDb::add(const std::vector<ScopeDeltas>& batches) {
 }
 
 Result<std::vector<std::pair<std::string, int64_t>>> load_usage(const std::string& path,
-                                                               const std::string& scope,
-                                                               int64_t period_start) {
+                                                                const std::string& scope,
+                                                                int64_t period_start) {
   std::vector<std::pair<std::string, int64_t>> rows;
   std::error_code ec;
   if (!fs::exists(path, ec)) return rows;
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
   std::unique_ptr<sqlite3, decltype(&sqlite3_close_v2)> db(raw, &sqlite3_close_v2);
   if (rc != SQLITE_OK) return db_error(raw, path, "cannot open");
   sqlite3_busy_timeout(raw, kBusyTimeoutMs);
   {
     Stmt t;
-    if (sqlite3_prepare_v2(raw, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='quota_usage'",
+    if (sqlite3_prepare_v2(raw,
+                           "SELECT 1 FROM sqlite_master WHERE type='table' AND name='quota_usage'",
                            -1, &t.s, nullptr) != SQLITE_OK)
       return db_error(raw, path, "cannot read");
     int step = sqlite3_step(t.s);
@@ -132,8 +134,9 @@ Result<std::vector<std::pair<std::string, int64_t>>> load_usage(const std::strin
     if (step != SQLITE_ROW) return db_error(raw, path, "cannot read");
   }
   Stmt q;
-  if (sqlite3_prepare_v2(raw, "SELECT key, count FROM quota_usage WHERE scope = ?1 AND period_start = ?2",
-                         -1, &q.s, nullptr) != SQLITE_OK)
+  if (sqlite3_prepare_v2(
+          raw, "SELECT key, count FROM quota_usage WHERE scope = ?1 AND period_start = ?2", -1,
+          &q.s, nullptr) != SQLITE_OK)
     return db_error(raw, path, "cannot read");
   bind_text(q.s, 1, scope);
   sqlite3_bind_int64(q.s, 2, period_start);
@@ -141,7 +144,8 @@ Result<std::vector<std::pair<std::string, int64_t>>> load_usage(const std::strin
   while ((step = sqlite3_step(q.s)) == SQLITE_ROW) {
     const auto* k = reinterpret_cast<const char*>(sqlite3_column_text(q.s, 0));
     int n = sqlite3_column_bytes(q.s, 0);
-    rows.emplace_back(std::string(k ? k : "", static_cast<size_t>(n)), sqlite3_column_int64(q.s, 1));
+    rows.emplace_back(std::string(k ? k : "", static_cast<size_t>(n)),
+                      sqlite3_column_int64(q.s, 1));
   }
   if (step != SQLITE_DONE) return db_error(raw, path, "cannot read");
   return rows;

@@ -48,7 +48,7 @@ class QuotaDb {
 // file or table means no counts yet: nothing is created, so `gatehouse
 // check` leaves no data folder behind.
 Result<std::vector<std::pair<std::string, int64_t>>> load_usage(const std::string& path,
-                                                               const std::string& scope,
-                                                               int64_t period_start);
+                                                                const std::string& scope,
+                                                                int64_t period_start);
 
 }  // namespace gatehouse::policy::quota

@@ -173,7 +173,8 @@ TEST(QuotaPolicy, ConfigErrorsNameTheField) {
       {"{limit: 5, period: 1d}", "routes[0].policies[1].config.period", "invalid_value"},
       {"{limit: 5, period: day, by: plan}", "routes[0].policies[1].config.by", "not_supported"},
       {"{limit: 5, period: day, by: route}", "routes[0].policies[1].config.by", "invalid_value"},
-      {"{limit: 5, period: day, by: header}", "routes[0].policies[1].config.header", "missing_field"},
+      {"{limit: 5, period: day, by: header}", "routes[0].policies[1].config.header",
+       "missing_field"},
       {"{limit: 5, period: day, by: ip, header: x-t}", "routes[0].policies[1].config.header",
        "invalid_value"},
       {"{limit: 5, period: day, count: failures}", "routes[0].policies[1].config.count",
@@ -303,8 +304,8 @@ TEST(QuotaPolicy, KeysByCredentialIpAndHeader) {
   EXPECT_EQ(passes(*by_ip, 3, &kBob, "192.0.2.1"), 0);  // same IP, same quota
   EXPECT_EQ(passes(*by_ip, 3, &kBob, "192.0.2.2"), 2);
 
-  auto by_header = must("{limit: 1, period: year, by: header, header: X-Tenant}",
-                        "routes[0].policies[3]");
+  auto by_header =
+      must("{limit: 1, period: year, by: header, header: X-Tenant}", "routes[0].policies[3]");
   auto with = [&](std::string v, std::string ip = "192.0.2.9") {
     Req r(ip);
     r.head.headers.push_back({"x-tenant", v});

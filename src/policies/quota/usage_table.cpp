@@ -50,7 +50,8 @@ Usage UsageTable::admit(std::string_view key, int64_t now_s) {
   if (e.period_start < start)
     roll_over(sh, it->first, e, start);
   else if (e.period_start > start)
-    start = e.period_start;  // our clock read lost the race at a boundary: count in the newer period
+    start =
+        e.period_start;  // our clock read lost the race at a boundary: count in the newer period
 
   Usage u;
   u.limit = limit_;

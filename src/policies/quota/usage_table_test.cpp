@@ -1,13 +1,13 @@
 // The in-memory counts: both counting modes, period roll-over, what the
 // writer takes, and exactness across threads. Time is passed in.
+#include "policies/quota/usage_table.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
 #include <thread>
 #include <vector>
-
-#include "policies/quota/usage_table.hpp"
 
 namespace gatehouse::policy::quota {
 namespace {
@@ -39,7 +39,7 @@ TEST(QuotaUsage, CountAllAdmitsExactlyTheLimit) {
     EXPECT_EQ(u.remaining, 0);
     EXPECT_EQ(u.reset_at, kJan1 + kDay);
   }
-  EXPECT_EQ(t.used("consumer:alice", now), 3);  // refused calls are not counted
+  EXPECT_EQ(t.used("consumer:alice", now), 3);        // refused calls are not counted
   EXPECT_TRUE(t.admit("consumer:bob", now).allowed);  // a quota of its own
 }
 
@@ -61,7 +61,7 @@ TEST(QuotaUsage, NewPeriodStartsFromZero) {
 TEST(QuotaUsage, LateClockReadCountsInTheNewerPeriod) {
   UsageTable t(Period::kDay, 5, CountMode::kAll);
   EXPECT_TRUE(t.admit("k", kJan1 + kDay).allowed);  // a thread already saw the new day
-  Usage u = t.admit("k", kJan1 + kDay - 1);          // one whose clock read came just before
+  Usage u = t.admit("k", kJan1 + kDay - 1);         // one whose clock read came just before
   EXPECT_TRUE(u.allowed);
   EXPECT_EQ(u.period_start, kJan1 + kDay);
   EXPECT_EQ(t.used("k", kJan1 + kDay), 2);
@@ -102,7 +102,7 @@ TEST(QuotaUsage, CountSuccessReservesThenSettles) {
   EXPECT_EQ(b.remaining, 0);
   // Two in flight: a third would overshoot if both succeed.
   EXPECT_FALSE(t.admit("k", now).allowed);
-  EXPECT_EQ(t.used("k", now), 0);  // nothing counted before the outcome
+  EXPECT_EQ(t.used("k", now), 0);        // nothing counted before the outcome
   t.settle("k", a.period_start, false);  // a failed: its slot is free again
   EXPECT_EQ(t.used("k", now), 0);
   Usage c = t.admit("k", now);

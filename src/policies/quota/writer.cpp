@@ -59,7 +59,9 @@ std::shared_ptr<Writer> Writer::instance() {
   return handle.writer;
 }
 
-Writer::~Writer() { shutdown(); }
+Writer::~Writer() {
+  shutdown();
+}
 
 void Writer::track(const std::shared_ptr<ScopedUsage>& usage) {
   std::lock_guard lock(mu_);
@@ -208,28 +210,31 @@ Result<std::vector<std::pair<std::string, int64_t>>> Writer::load(const std::str
   return load_usage(db_path, scope, period_start);
 }
 
-Result<std::shared_ptr<ScopedUsage>> open_usage(const std::string& scope, const std::string& data_dir,
-                                                Period period, int64_t limit, CountMode mode,
-                                                int64_t now_s) {
+Result<std::shared_ptr<ScopedUsage>> open_usage(const std::string& scope,
+                                                const std::string& data_dir, Period period,
+                                                int64_t limit, CountMode mode, int64_t now_s) {
   std::string path = db_path_in(data_dir);
   std::shared_ptr<Writer> writer = Writer::instance();
   std::optional<Error> error;
-  auto usage = shared_state<ScopedUsage>(scope + "\n" + path, [&]() -> std::shared_ptr<ScopedUsage> {
-    int64_t start = period_start(period, now_s);
-    auto rows = writer->load(path, scope, start);
-    if (!rows) {
-      error = rows.error();
-      return nullptr;
-    }
-    auto u = std::make_shared<ScopedUsage>(scope, path, period, limit, mode, writer);
-    for (const auto& [key, count] : rows.value()) u->table().seed(key, start, count);
-    writer->track(u);
-    return u;
-  });
+  auto usage =
+      shared_state<ScopedUsage>(scope + "\n" + path, [&]() -> std::shared_ptr<ScopedUsage> {
+        int64_t start = period_start(period, now_s);
+        auto rows = writer->load(path, scope, start);
+        if (!rows) {
+          error = rows.error();
+          return nullptr;
+        }
+        auto u = std::make_shared<ScopedUsage>(scope, path, period, limit, mode, writer);
+        for (const auto& [key, count] : rows.value()) u->table().seed(key, start, count);
+        writer->track(u);
+        return u;
+      });
   if (!usage) return error.value_or(make_error("quota_store_error", "quota counts unavailable"));
   return usage;
 }
 
-Result<void> flush_usage() { return Writer::instance()->flush(); }
+Result<void> flush_usage() {
+  return Writer::instance()->flush();
+}
 
 }  // namespace gatehouse::policy::quota

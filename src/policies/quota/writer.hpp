@@ -28,8 +28,8 @@ class Writer;
 // when the last one lets go, the counts not yet saved go to the writer.
 class ScopedUsage {
  public:
-  ScopedUsage(std::string scope, std::string db_path, Period period, int64_t limit,
-              CountMode mode, std::shared_ptr<Writer> writer);
+  ScopedUsage(std::string scope, std::string db_path, Period period, int64_t limit, CountMode mode,
+              std::shared_ptr<Writer> writer);
   ~ScopedUsage();
   ScopedUsage(const ScopedUsage&) = delete;
   ScopedUsage& operator=(const ScopedUsage&) = delete;
@@ -89,9 +89,9 @@ class Writer {
 // The counts of `scope`: the live table when the policy is unchanged by a
 // reload, else a new table seeded from the database with the current
 // period's counts (this reads the disk: call it on the control thread).
-Result<std::shared_ptr<ScopedUsage>> open_usage(const std::string& scope, const std::string& data_dir,
-                                                Period period, int64_t limit, CountMode mode,
-                                                int64_t now_s);
+Result<std::shared_ptr<ScopedUsage>> open_usage(const std::string& scope,
+                                                const std::string& data_dir, Period period,
+                                                int64_t limit, CountMode mode, int64_t now_s);
 
 // Saves every count now (tests; tools that stop without exiting).
 Result<void> flush_usage();

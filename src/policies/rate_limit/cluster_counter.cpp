@@ -91,11 +91,13 @@ Decision ClusterCounter::hit(std::string_view key, int64_t now_ms) {
     Entry fresh;
     fresh.curr.window = idx;
     fresh.prev.window = idx - 1;
+    fresh.used_window = idx;
     it = sh.map.emplace(std::string(key), fresh).first;
   }
   Entry& e = it->second;
   if (idx > e.curr.window) roll(e, idx);
-  e.touched = true;
+  e.used_window = e.curr.window;
+  e.warm = kWarmRounds;
   // The local store's arithmetic on the merged counts; a clock read that lost
   // the race for the lock is counted in the newer window there too.
   WindowState s{e.curr.window, e.curr.count(), e.prev.count()};
@@ -116,9 +118,9 @@ void ClusterCounter::collect(int64_t now_ms, SyncBatch& batch) {
     std::lock_guard lock(sh.mu);
     for (auto it = sh.map.begin(); it != sh.map.end();) {
       Entry& e = it->second;
-      // Two windows on, nothing in the entry weighs any more (and nothing is
-      // in flight: rounds do not overlap).
-      if (idx >= e.curr.window + 2) {
+      // Two windows after its last use nothing in the entry weighs any more
+      // (and nothing is in flight: rounds do not overlap).
+      if (idx >= e.used_window + 2) {
         it = sh.map.erase(it);
         continue;
       }
@@ -131,9 +133,10 @@ void ClusterCounter::collect(int64_t now_ms, SyncBatch& batch) {
         s.in_flight += s.pending;
         s.pending = 0;
       };
-      add(e.curr, e.touched, false);
-      add(e.prev, e.touched && !e.prev.settled, settles);
-      e.touched = false;
+      const bool read = e.warm > 0;
+      add(e.curr, read, false);
+      add(e.prev, read && !e.prev.settled, settles);
+      if (e.warm > 0) --e.warm;
       ++it;
     }
   }
@@ -164,7 +167,7 @@ void ClusterCounter::fail(const SyncBatch& batch, size_t begin, size_t end) {
     std::lock_guard lock(sh.mu);
     auto it = sh.map.find(t.key);
     if (it == sh.map.end()) continue;
-    it->second.touched = true;
+    it->second.warm = std::max(it->second.warm, 1);  // read again next round
     if (Slot* s = find_slot(it->second, t.window)) {
       s->in_flight -= t.delta;
       s->pending += t.delta;

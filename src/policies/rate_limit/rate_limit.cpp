@@ -1,7 +1,8 @@
 // rate-limit: at most `requests` per `window` per key (consumer, credential,
-// IP, header value, route or everything), exact across the node's workers.
-// Counters live in a CounterStore found by identity, so a reload that leaves
-// this policy's settings alone keeps everyone's counts.
+// IP, header value, route or everything), exact across the node's workers,
+// or shared by the cluster's nodes through Redis (store: redis). Counters
+// live in a CounterStore found by identity, so a reload that leaves this
+// policy's settings alone keeps everyone's counts.
 #include <algorithm>
 #include <charconv>
 
@@ -11,6 +12,7 @@
 #include "policies/rate_limit/counter_store.hpp"
 #include "policies/rate_limit/limit_key.hpp"
 #include "policies/rate_limit/shared_state.hpp"
+#include "policies/rate_limit/store_config.hpp"
 
 namespace gatehouse::policy {
 
@@ -59,6 +61,15 @@ class RateLimit final : public Policy {
     LimitKey key;
     rate_limit::make_limit_key(ctx, by, header, key);
     Decision d = store->hit(key.view(), ctx.now_ms);
+    if (d.store_unavailable) {
+      // The gateway's own trouble, not the client's: 503, never 401/403, and
+      // no RateLimit-* headers, as nothing is known about the budget.
+      out.status = 503;
+      out.code = "rate_limit_store_unavailable";
+      out.detail = "the rate-limit counter store is unreachable; try again shortly";
+      out.headers.push_back({"Retry-After", "1"});
+      return Action::kRespond;
+    }
     if (headers) add_headers(ctx, d);
     if (d.allowed) return Action::kContinue;
     out.status = 429;
@@ -95,7 +106,8 @@ void register_rate_limit(Registry& r) {
   r.add("rate-limit", [](const config::PolicyRef& ref,
                          const BuildContext& ctx) -> Result<std::shared_ptr<const Policy>> {
     ConfigReader cr(ref, ctx.field);
-    cr.allow_only({"requests", "window", "by", "header", "algorithm", "burst", "headers"});
+    cr.allow_only({"requests", "window", "by", "header", "algorithm", "burst", "headers", "store",
+                   "redis", "sync_interval", "on_store_error"});
     auto p = std::make_shared<RateLimit>();
 
     if (!cr.has("requests"))
@@ -133,6 +145,7 @@ void register_rate_limit(Registry& r) {
       cr.fail("burst", "invalid_value", "burst is only used with algorithm: token-bucket");
     p->limit.burst = cr.integer("burst", 0, 1, kMaxRequests);
     p->headers = cr.boolean("headers", true);
+    rate_limit::StoreConfig sc = rate_limit::read_store_config(cr, p->limit);
     if (auto r2 = cr.finish(); !r2) return r2.error();
 
     const Limit& l = p->limit;
@@ -144,11 +157,18 @@ void register_rate_limit(Registry& r) {
 
     // Everything that gives a count its meaning; `headers` does not, so
     // turning headers off keeps the counts.
-    std::string identity = "rate-limit|" + attachment_id(ctx) + "|" + algo + ";" +
+    const std::string where = attachment_id(ctx);
+    std::string identity = "rate-limit|" + where + "|" + algo + ";" +
                            std::to_string(l.requests) + ";" + std::to_string(l.window_ms) + ";" +
-                           std::to_string(l.capacity()) + ";" + by + ";" + p->header;
-    p->store =
-        shared_state<CounterStore>(identity, [&] { return rate_limit::make_local_store(l); });
+                           std::to_string(l.capacity()) + ";" + by + ";" + p->header + "|" +
+                           sc.identity();
+    p->store = shared_state<CounterStore>(identity, [&]() -> std::shared_ptr<CounterStore> {
+      if (!sc.redis) return rate_limit::make_local_store(l);
+      // Every node has the same config, so the attachment names the same
+      // budget everywhere; the window is in the scope as indexes depend on it.
+      std::string scope = where + ":" + std::to_string(l.window_ms / 1000) + "s";
+      return rate_limit::make_redis_store(l, sc.cluster, std::move(scope));
+    });
     return std::shared_ptr<const Policy>(p);
   });
 }

@@ -66,8 +66,8 @@ void block_sigpipe() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-constexpr int64_t kIdlePollMs = 1000;  // no policy uses the endpoint
-constexpr int64_t kPingEveryMs = 1000;  // nothing to sync: still notice an outage
+constexpr int64_t kIdlePollMs = 1000;    // no policy uses the endpoint
+constexpr int64_t kPingEveryMs = 1000;   // nothing to sync: still notice an outage
 constexpr int64_t kMaxBackoffMs = 1000;  // matches the 503's Retry-After: 1
 
 class Endpoint {
@@ -86,6 +86,9 @@ class Endpoint {
   // not yet sent still reach the other nodes.
   void retire(std::shared_ptr<ClusterCounter> c) {
     std::lock_guard lock(mu_);
+    // Never used (no thread yet): nothing to push, and nothing would drain
+    // the list across reloads.
+    if (!started_.load(std::memory_order_relaxed) || stop_) return;
     retiring_.push_back(std::move(c));
   }
 

@@ -32,8 +32,8 @@ namespace gatehouse::policy::rate_limit {
 struct RedisEndpoint {
   std::string host = "127.0.0.1";
   int port = 6379;
-  std::string password;  // AUTH when set
-  int64_t database = 0;  // SELECT when not 0
+  std::string password;      // AUTH when set
+  int64_t database = 0;      // SELECT when not 0
   int64_t timeout_ms = 200;  // connect, and each read/write of a round
 
   std::string id() const;     // sharing identity (includes the password)
@@ -49,8 +49,8 @@ struct ClusterOptions {
 
 // One command of a sync round.
 struct SyncOp {
-  std::string key;     // the full Redis key, window index included
-  int64_t delta = 0;   // > 0: INCRBY key delta, then PEXPIRE key ttl_ms; 0: GET key
+  std::string key;    // the full Redis key, window index included
+  int64_t delta = 0;  // > 0: INCRBY key delta, then PEXPIRE key ttl_ms; 0: GET key
   int64_t ttl_ms = 0;
 };
 
@@ -84,9 +84,9 @@ std::string redis_key(std::string_view prefix, std::string_view scope, std::stri
 struct SyncBatch {
   struct Target {
     uint32_t shard = 0;
-    std::string key;      // the limit key (the entry)
-    int64_t window = 0;   // which fixed window
-    int64_t delta = 0;    // admissions sent (moved from pending to in flight)
+    std::string key;       // the limit key (the entry)
+    int64_t window = 0;    // which fixed window
+    int64_t delta = 0;     // admissions sent (moved from pending to in flight)
     bool settles = false;  // a read late enough that the window's count is final
   };
   std::vector<SyncOp> ops;
@@ -113,9 +113,10 @@ class ClusterCounter {
   Decision hit(std::string_view key, int64_t now_ms);
 
   // Appends this round's ops: INCRBY for admissions not yet sent (they move
-  // to "in flight"), GET of the current window for keys used since the last
-  // round, and GET of the previous window until its count is final. Also
-  // rolls windows and drops entries two windows old.
+  // to "in flight"), GET of the current window for keys used in the last
+  // kWarmRounds rounds, and GET of the previous window until its count is
+  // final. Also rolls windows (so a window's first request already sees the
+  // cluster's count) and drops entries unused for two windows.
   void collect(int64_t now_ms, SyncBatch& batch);
   // Replies for batch.targets[begin, end) arrived: the totals become the
   // known counts and the in-flight admissions are now part of them.
@@ -145,9 +146,14 @@ class ClusterCounter {
     bool settled = false;   // (previous window) read after every node's last push
     int64_t count() const { return known + in_flight + pending; }
   };
+  // Rounds in which a key is read again after its last local use: the other
+  // nodes' counts stay fresh through short pauses in a client's traffic,
+  // while keys nobody here uses any more cost no round trips.
+  static constexpr int kWarmRounds = 10;
   struct Entry {
     Slot curr, prev;
-    bool touched = true;  // hit since the last round: read the totals again
+    int64_t used_window = 0;  // of the last local hit
+    int warm = kWarmRounds;   // rounds left in which the totals are read
   };
   struct KeyHash {
     using is_transparent = void;

@@ -118,7 +118,8 @@ class HiredisTransport final : public Transport {
 
   bool io_failure(std::string& error) {
     // hiredis reports a socket timeout as EAGAIN; say what it means.
-    if (ctx_->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ETIMEDOUT))
+    if (ctx_->err == REDIS_ERR_IO &&
+        (errno == EAGAIN || errno == EWOULDBLOCK || errno == ETIMEDOUT))
       error = "timed out after " + std::to_string(ep_.timeout_ms) + "ms";
     else
       error = ctx_->errstr[0] ? ctx_->errstr : "connection lost";
