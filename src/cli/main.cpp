@@ -2,6 +2,7 @@
 //   gatehouse serve [-c FILE] [--proxy-listen H:P] [--admin-listen H:P] [--workers N]
 //   gatehouse check -c FILE
 //   gatehouse version
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -117,6 +118,8 @@ int cmd_serve(Args& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A peer closing a socket must be an error code, not a process kill.
+  std::signal(SIGPIPE, SIG_IGN);
   Args a;
   for (int i = 1; i < argc; ++i) a.v.emplace_back(argv[i]);
   if (!a.more()) {
