@@ -101,12 +101,10 @@ std::string hash_key_for(const config::BalancerConfig& b, const Exchange& ex,
       }
       return {};
     }
-    case config::HashOn::kConsumer: {
-      // Consumers are identified by auth policies; until one has run, the
-      // credential header stands in so the same caller still sticks.
-      const std::string* v = ex.head->find("x-consumer-id");
-      return v ? *v : std::string();
-    }
+    case config::HashOn::kConsumer:
+      // The consumer an authentication policy identified; anonymous callers
+      // fall back to their address so they still stick somewhere.
+      return ex.pctx.consumer ? ex.pctx.consumer->name : std::string(client_ip);
   }
   return {};
 }
