@@ -213,7 +213,11 @@ TEST(JwtClaims, TimeRules) {
   EXPECT_FALSE(check_claims(obj("{\"exp\":1700000100}"), r, now));
   EXPECT_FALSE(check_claims(obj("{\"exp\":1699999950}"), r, now));  // within skew
   EXPECT_EQ(check_claims(obj("{\"exp\":1699999900}"), r, now)->reason, "expired");
-  EXPECT_EQ(check_claims(obj("{\"exp\":1699999940.5}"), r, now)->reason, "expired");
+  // Fractional NumericDates: valid while now < exp + skew (RFC 7519 4.1.4).
+  EXPECT_FALSE(check_claims(obj("{\"exp\":1699999940.5}"), r, now));
+  auto frac = check_claims(obj("{\"exp\":1699999939.5}"), r, now);
+  ASSERT_TRUE(frac);
+  EXPECT_EQ(frac->reason, "expired");
   EXPECT_FALSE(check_claims(obj("{\"nbf\":1700000050}"), r, now));
   EXPECT_EQ(check_claims(obj("{\"nbf\":1700000100}"), r, now)->reason, "not_yet_valid");
   EXPECT_EQ(check_claims(obj("{\"iat\":1700000100}"), r, now)->reason, "not_yet_valid");

@@ -21,7 +21,7 @@ void LimitKey::set(char kind, std::string_view value) {
   buf_[0] = kind;
   if (value.size() <= kMaxValue) {
     buf_[1] = ':';
-    std::memcpy(buf_ + 2, value.data(), value.size());
+    if (!value.empty()) std::memcpy(buf_ + 2, value.data(), value.size());
     size_ = 2 + value.size();
     return;
   }

@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#endif
+
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -448,6 +452,9 @@ TEST(RedisStoreConfig, AcceptsTheFullBlock) {
 struct Outage {
   FakeRedis& redis = *new FakeRedis;
   Outage() {
+#ifdef __SANITIZE_ADDRESS__
+    __lsan_ignore_object(&redis);  // deliberately process-lifetime, see above
+#endif
     set_transport_factory_for_tests(
         [r = &redis](const RedisEndpoint&) { return std::make_unique<FakeTransport>(*r); });
   }

@@ -292,7 +292,8 @@ TEST(TrafficSplit, SameKeySameBucketAcrossPolicies) {
   auto b = env.must("weighted: [{upstream: checkout-v3, weight: 30}]\nsticky: {by: ip}");
   for (int k = 0; k < 300; ++k) {
     Req x, y;
-    x.ctx.client_ip = y.ctx.client_ip = "10.0.0." + std::to_string(k);
+    std::string ip = "10.0.0." + std::to_string(k);  // ctx.client_ip is a view
+    x.ctx.client_ip = y.ctx.client_ip = ip;
     EXPECT_EQ(route(*a, x) == 1, route(*b, y) == 2);
   }
 }
