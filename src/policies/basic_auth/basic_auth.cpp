@@ -13,6 +13,7 @@
 #include "policies/basic_auth/verify_cache.hpp"
 #include "policies/config_reader.hpp"
 #include "policies/crypto.hpp"
+#include "policies/authenticator.hpp"
 #include "policies/policy.hpp"
 
 namespace gatehouse::policy {
@@ -117,7 +118,7 @@ std::shared_ptr<const BasicIndex> build_index(const ConsumerSet& set, int64_t it
   return idx;
 }
 
-class BasicAuth final : public Policy {
+class BasicAuth final : public Authenticator {
  public:
   BasicAuth(size_t workers, size_t cache_size) : cache_(workers, cache_size) {}
 
@@ -129,22 +130,9 @@ class BasicAuth final : public Policy {
   PasswordHash dummy;     // verified against for unknown users (same cost as a wrong password)
 
   std::string_view name() const override { return "basic-auth"; }
-  Phase phase() const override { return Phase::kAuthn; }
-
-  Action on_request(RequestContext& ctx, Respond& out) const override {
-    // Authenticated already (a credential was used). An earlier anonymous
-    // fallback has no credential: it does not stop this method from trying,
-    // so several methods can share a route when each has `anonymous`.
-    if (!ctx.credential_id.empty()) return Action::kContinue;
-    Action a = authenticate(ctx, out);
-    // A rejected request is nobody, not the anonymous consumer an earlier
-    // method fell back to (the access log must not name one).
-    if (a == Action::kRespond) ctx.consumer = nullptr;
-    return a;
-  }
 
  private:
-  Action authenticate(RequestContext& ctx, Respond& out) const {
+  Action authenticate(RequestContext& ctx, Respond& out) const override {
     const std::string* header = ctx.head->find("Authorization");
     std::string_view encoded;
     if (!header || !split_basic(*header, encoded)) {

@@ -14,6 +14,7 @@
 #include "policies/config_reader.hpp"
 #include "policies/crypto.hpp"
 #include "policies/hmac_auth/signature.hpp"
+#include "policies/authenticator.hpp"
 #include "policies/policy.hpp"
 
 namespace gatehouse::policy {
@@ -102,7 +103,7 @@ bool listed(const std::vector<std::string>& names, std::string_view name) {
                      [&](const std::string& n) { return iequals(n, name); });
 }
 
-class HmacAuth final : public Policy {
+class HmacAuth final : public Authenticator {
  public:
   bool hide_credentials = true;
   const Consumer* anonymous = nullptr;
@@ -113,22 +114,9 @@ class HmacAuth final : public Policy {
   std::string challenge;
 
   std::string_view name() const override { return "hmac-auth"; }
-  Phase phase() const override { return Phase::kAuthn; }
-
-  Action on_request(RequestContext& ctx, Respond& out) const override {
-    // Authenticated already (a credential was used). An earlier anonymous
-    // fallback has no credential: it does not stop this method from trying,
-    // so several methods can share a route when each has `anonymous`.
-    if (!ctx.credential_id.empty()) return Action::kContinue;
-    Action a = authenticate(ctx, out);
-    // A rejected request is nobody, not the anonymous consumer an earlier
-    // method fell back to (the access log must not name one).
-    if (a == Action::kRespond) ctx.consumer = nullptr;
-    return a;
-  }
 
  private:
-  Action authenticate(RequestContext& ctx, Respond& out) const {
+  Action authenticate(RequestContext& ctx, Respond& out) const override {
     const std::string* header = ctx.head->find("Authorization");
     if (!header || !hmac_auth::is_hmac_scheme(*header)) {
       if (anonymous) {

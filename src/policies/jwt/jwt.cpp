@@ -13,6 +13,7 @@
 #include "policies/jwt/jwks.hpp"
 #include "policies/jwt/key.hpp"
 #include "policies/jwt/token.hpp"
+#include "policies/authenticator.hpp"
 #include "policies/policy.hpp"
 #include "policies/query.hpp"
 
@@ -132,7 +133,7 @@ double wall_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-class JwtPolicy final : public Policy {
+class JwtPolicy final : public Authenticator {
  public:
   std::vector<std::string> header_names;
   std::vector<std::string> query_names;
@@ -146,22 +147,9 @@ class JwtPolicy final : public Policy {
   std::string realm_attr;  // realm="..."
 
   std::string_view name() const override { return "jwt"; }
-  Phase phase() const override { return Phase::kAuthn; }
-
-  Action on_request(RequestContext& ctx, Respond& out) const override {
-    // Authenticated already (a credential was used). An earlier anonymous
-    // fallback has no credential: it does not stop this method from trying,
-    // so several methods can share a route when each has `anonymous`.
-    if (!ctx.credential_id.empty()) return Action::kContinue;
-    Action a = authenticate(ctx, out);
-    // A rejected request is nobody, not the anonymous consumer an earlier
-    // method fell back to (the access log must not name one).
-    if (a == Action::kRespond) ctx.consumer = nullptr;
-    return a;
-  }
 
  private:
-  Action authenticate(RequestContext& ctx, Respond& out) const {
+  Action authenticate(RequestContext& ctx, Respond& out) const override {
     Found found;
     if (!find_token(ctx, found)) {
       if (anonymous) {

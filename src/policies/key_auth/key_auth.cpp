@@ -6,6 +6,7 @@
 #include "common/strings.hpp"
 #include "policies/config_reader.hpp"
 #include "policies/crypto.hpp"
+#include "policies/authenticator.hpp"
 #include "policies/policy.hpp"
 #include "policies/query.hpp"
 
@@ -37,7 +38,7 @@ std::shared_ptr<const KeyIndex> build_key_index(const ConsumerSet& set) {
   return idx;
 }
 
-class KeyAuth final : public Policy {
+class KeyAuth final : public Authenticator {
  public:
   std::vector<std::string> header_names;
   std::vector<std::string> query_names;
@@ -46,13 +47,9 @@ class KeyAuth final : public Policy {
   const KeyIndex* index = nullptr;
 
   std::string_view name() const override { return "key-auth"; }
-  Phase phase() const override { return Phase::kAuthn; }
 
-  Action on_request(RequestContext& ctx, Respond& out) const override {
-    // An earlier authenticator matched a real credential: nothing to do. (An
-    // anonymous fallback sets a consumer without a credential; later methods
-    // still get their chance.)
-    if (!ctx.credential_id.empty()) return Action::kContinue;
+ protected:
+  Action authenticate(RequestContext& ctx, Respond& out) const override {
     std::string key;
     bool from_query = false;
     std::string query_name;
@@ -103,8 +100,7 @@ class KeyAuth final : public Policy {
   }
 
  private:
-  Action reject(RequestContext& ctx, Respond& out, const char* code, const char* detail) const {
-    ctx.consumer = nullptr;  // a 401 must not be logged as an earlier anonymous consumer
+  Action reject(RequestContext&, Respond& out, const char* code, const char* detail) const {
     out.status = 401;
     out.code = code;
     out.detail = detail;
