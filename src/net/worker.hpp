@@ -75,7 +75,9 @@ class Worker {
 
   // Reusable body buffers (avoid a malloc per request).
   static constexpr size_t kIoBufferSize = 32 * 1024;
-  static constexpr size_t kMaxCachedBuffers = 256;  // 8 MiB per worker at most
+  // Up to 32 MiB per worker: enough for an exchange buffer per connection at
+  // 1,000 concurrent requests, so bursts do not turn into mmap/munmap pairs.
+  static constexpr size_t kMaxCachedBuffers = 1024;
   IoBuffer get_buffer();
   void put_buffer(IoBuffer b);
 
