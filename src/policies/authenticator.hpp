@@ -2,6 +2,9 @@
 // hmac-auth): several may sit on one route as alternatives.
 #pragma once
 
+#include <string>
+#include <string_view>
+
 #include "policies/policy.hpp"
 
 namespace gatehouse::policy {
@@ -27,5 +30,29 @@ class Authenticator : public Policy {
   // to an anonymous consumer, or fill `out` with a 401.
   virtual Action authenticate(RequestContext& ctx, Respond& out) const = 0;
 };
+
+// A config error on consumers[i].credentials[j](.key), positioned at the
+// consumer (credential indexes are built from ConsumerConfig, which keeps the
+// consumer's source position).
+inline Error credential_error(const config::ConsumerConfig& c, size_t i, size_t j,
+                              const std::string& key, std::string code, std::string message) {
+  Error e = make_error(std::move(code), std::move(message),
+                       "consumers[" + std::to_string(i) + "].credentials[" + std::to_string(j) +
+                           "]" + (key.empty() ? "" : "." + key),
+                       0, ErrorSide::kConfig);
+  e.file = c.pos.file;
+  e.line = c.pos.line;
+  e.column = c.pos.column;
+  return e;
+}
+
+// A realm goes inside a quoted WWW-Authenticate parameter: non-empty, no
+// controls, quotes or backslashes.
+inline bool valid_realm(std::string_view r) {
+  if (r.empty()) return false;
+  for (unsigned char c : r)
+    if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') return false;
+  return true;
+}
 
 }  // namespace gatehouse::policy

@@ -36,18 +36,6 @@ struct BasicIndex {
   std::optional<Error> problem;  // first bad credential, reported by every factory
 };
 
-Error credential_error(const config::ConsumerConfig& c, size_t i, size_t j, const std::string& key,
-                       std::string code, std::string message) {
-  Error e = make_error(std::move(code), std::move(message),
-                       "consumers[" + std::to_string(i) + "].credentials[" + std::to_string(j) +
-                           "]" + (key.empty() ? "" : "." + key),
-                       0, ErrorSide::kConfig);
-  e.file = c.pos.file;
-  e.line = c.pos.line;
-  e.column = c.pos.column;
-  return e;
-}
-
 // Builds username -> PBKDF2 record. `iterations` applies to plaintext
 // passwords only; password_hash records keep their own count.
 std::shared_ptr<const BasicIndex> build_index(const ConsumerSet& set, int64_t iterations) {
@@ -196,12 +184,6 @@ class BasicAuth final : public Authenticator {
   mutable basic_auth::VerifyCache<const User*> cache_;
 };
 
-bool valid_realm(std::string_view r) {
-  for (unsigned char c : r)
-    if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') return false;
-  return true;
-}
-
 }  // namespace
 
 void register_basic_auth(Registry& r) {
@@ -213,7 +195,7 @@ void register_basic_auth(Registry& r) {
               {"hide_credentials", "anonymous", "realm", "pbkdf2_iterations", "cache_size"});
           bool hide = cr.boolean("hide_credentials", true);
           std::string realm = cr.str("realm", "gatehouse");
-          if (realm.empty() || !valid_realm(realm))
+          if (!valid_realm(realm))
             cr.fail("realm", "invalid_value",
                     "realm must be non-empty printable text without '\"' or '\\'");
           int64_t iterations = cr.integer("pbkdf2_iterations", kDefaultIterations,

@@ -32,18 +32,6 @@ struct HmacIndex {
   std::optional<Error> problem;  // first bad credential
 };
 
-Error credential_error(const config::ConsumerConfig& c, size_t i, size_t j, const std::string& key,
-                       std::string code, std::string message) {
-  Error e = make_error(std::move(code), std::move(message),
-                       "consumers[" + std::to_string(i) + "].credentials[" + std::to_string(j) +
-                           "]" + (key.empty() ? "" : "." + key),
-                       0, ErrorSide::kConfig);
-  e.file = c.pos.file;
-  e.line = c.pos.line;
-  e.column = c.pos.column;
-  return e;
-}
-
 std::shared_ptr<const HmacIndex> build_index(const ConsumerSet& set) {
   auto idx = std::make_shared<HmacIndex>();
   const auto& cfgs = set.configs();
@@ -196,13 +184,6 @@ class HmacAuth final : public Authenticator {
     return Action::kRespond;
   }
 };
-
-bool valid_realm(std::string_view r) {
-  if (r.empty()) return false;
-  for (unsigned char c : r)
-    if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') return false;
-  return true;
-}
 
 }  // namespace
 

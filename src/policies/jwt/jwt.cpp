@@ -34,18 +34,6 @@ struct JwtIndex {
   std::optional<Error> problem;                           // first bad credential
 };
 
-Error credential_error(const config::ConsumerConfig& c, size_t i, size_t j, const std::string& key,
-                       std::string code, std::string message) {
-  Error e = make_error(std::move(code), std::move(message),
-                       "consumers[" + std::to_string(i) + "].credentials[" + std::to_string(j) +
-                           "]" + (key.empty() ? "" : "." + key),
-                       0, ErrorSide::kConfig);
-  e.file = c.pos.file;
-  e.line = c.pos.line;
-  e.column = c.pos.column;
-  return e;
-}
-
 // Loads a key from "algorithm" plus "secret" or "public_key"; `where` is the
 // error prefix. Shared by consumer credentials and policy-level `keys`.
 Result<std::shared_ptr<const Key>> load_key(const std::string& algorithm, const std::string* secret,
@@ -328,13 +316,6 @@ class JwtPolicy final : public Authenticator {
     return Action::kRespond;
   }
 };
-
-bool valid_realm(std::string_view r) {
-  if (r.empty()) return false;
-  for (unsigned char c : r)
-    if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') return false;
-  return true;
-}
 
 // YAML mapping -> JSON, so `jwks:` may be written as YAML as well as a JSON
 // string. JWK members are all strings, so scalars become strings.

@@ -78,8 +78,9 @@ class KeyAuth final : public Authenticator {
       }
       return reject(ctx, out, "missing_credentials", "no API key found in the request");
     }
-    auto it = index->by_digest.find(sha256(key));
-    if (it == index->by_digest.end() || !constant_time_equal(it->first, sha256(key))) {
+    const std::string digest = sha256(key);
+    auto it = index->by_digest.find(digest);
+    if (it == index->by_digest.end() || !constant_time_equal(it->first, digest)) {
       return reject(ctx, out, "invalid_credentials", "the API key is not valid");
     }
     ctx.consumer = &ctx.consumers->all()[it->second];
