@@ -98,13 +98,14 @@ class Loader {
     if (const Slot* s = f.get("http")) {
       Fields h(r_, *s,
                {"max_request_line", "max_header_bytes", "max_headers", "client_header_timeout",
-                "client_idle_timeout", "max_pipelined"});
+                "client_idle_timeout", "max_pipelined", "splice_threshold"});
       h.size("max_request_line", out.http.max_request_line);
       h.size("max_header_bytes", out.http.max_header_bytes);
       h.read("max_headers", out.http.max_headers);
       h.duration("client_header_timeout", out.http.client_header_timeout_ms);
       h.duration("client_idle_timeout", out.http.client_idle_timeout_ms);
       h.read("max_pipelined", out.http.max_pipelined);
+      h.size("splice_threshold", out.http.splice_threshold);
     }
     if (const Slot* s = f.get("access_log")) {
       Fields a(r_, *s, {"enabled", "path"});

@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "common/clock.hpp"
@@ -119,14 +120,30 @@ IoBuffer Worker::get_buffer() {
   if (!free_buffers_.empty()) {
     auto b = std::move(free_buffers_.back());
     free_buffers_.pop_back();
+    buffer_low_water_ = std::min(buffer_low_water_, free_buffers_.size());
     return b;
   }
+  buffer_low_water_ = 0;
   return allocate_io_buffer(kIoBufferSize);
 }
 
 void Worker::put_buffer(IoBuffer b) {
   // Keep a small cache; the rest goes back to the kernel (munmap).
   if (free_buffers_.size() < kMaxCachedBuffers) free_buffers_.push_back(std::move(b));
+}
+
+void Worker::trim_buffers() {
+  // Buffers that sat in the cache through a whole interval were not needed
+  // by the load of that interval: give them back, so a burst's buffers do
+  // not stay resident after it (each touched page of them is RSS).
+  size_t surplus = std::min(buffer_low_water_, free_buffers_.size());
+  size_t keep_at_least = kMinCachedBuffers;
+  if (free_buffers_.size() > keep_at_least && surplus > 0) {
+    size_t drop = std::min(surplus, free_buffers_.size() - keep_at_least);
+    // The oldest sit at the front (the cache is LIFO).
+    free_buffers_.erase(free_buffers_.begin(), free_buffers_.begin() + static_cast<ptrdiff_t>(drop));
+  }
+  buffer_low_water_ = free_buffers_.size();
 }
 
 awaitable<void> Worker::accept_loop() {
@@ -160,6 +177,7 @@ awaitable<void> Worker::tick_loop() {
     access_log_.flush();
     if (now - last_pool_sweep >= 1000) {
       last_pool_sweep = now;
+      trim_buffers();
       for (auto& [key, wu] : upstreams_) {
         for (auto& pool : wu->pools) pool.expire(now, wu->shared->cfg.pool.idle_timeout_ms);
       }

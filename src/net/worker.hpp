@@ -16,6 +16,7 @@
 #include "net/asio.hpp"
 #include "net/deadline.hpp"
 #include "net/io_buffer.hpp"
+#include "net/splice.hpp"
 #include "proxy/access_log.hpp"
 #include "proxy/snapshot.hpp"
 #include "proxy/upstream/pool.hpp"
@@ -78,8 +79,15 @@ class Worker {
   // Up to 32 MiB per worker: enough for an exchange buffer per connection at
   // 1,000 concurrent requests, so bursts do not turn into mmap/munmap pairs.
   static constexpr size_t kMaxCachedBuffers = 1024;
+  // Kept however idle the worker gets: a quiet worker's next request needs one.
+  static constexpr size_t kMinCachedBuffers = 8;
   IoBuffer get_buffer();
   void put_buffer(IoBuffer b);
+  // Frees the buffers the cache did not need in the last interval (tick).
+  void trim_buffers();
+  size_t cached_buffers() const { return free_buffers_.size(); }
+  // Pipes for splice(2) body relays.
+  PipeCache& pipes() { return pipes_; }
 
  private:
   awaitable<void> accept_loop();
@@ -100,6 +108,8 @@ class Worker {
   proxy::AccessLog access_log_;
   std::mt19937_64 rng_;
   std::vector<IoBuffer> free_buffers_;
+  size_t buffer_low_water_ = 0;  // fewest cached buffers since the last trim
+  PipeCache pipes_;
   bool draining_ = false;
   std::atomic<bool> finished_{false};
   uint64_t request_seq_ = 0;

@@ -595,7 +595,20 @@ awaitable<bool> Session::forward(Exchange& ex) {
     ubuf.consume(first);
     remaining -= first;
     ex.bytes_out += first;
-    while (ok_down && remaining > 0) {
+    if (ok_down && remaining > 0 && http_cfg.splice_threshold > 0 &&
+        remaining >= http_cfg.splice_threshold && ubuf.empty()) {
+      net::Pipe pipe = worker_.pipes().take();
+      if (pipe.valid()) {
+        auto r = co_await net::splice_relay(conn->sock, conn->deadline, sock_, deadline_,
+                                            worker_.deadlines(), remaining, idle, pipe);
+        remaining -= r.moved;
+        ex.bytes_out += r.moved;
+        ok_up = r.in_ok;
+        ok_down = r.out_ok;
+        if (r.pipe_clean) worker_.pipes().put(std::move(pipe));
+      }
+    }
+    while (ok_down && ok_up && remaining > 0) {
       ubuf.prepare(net::Worker::kIoBufferSize);
       conn->deadline.arm(worker_.deadlines(), &conn->sock, steady_ms() + idle);
       auto [ec, n] = co_await conn->sock.async_read_some(ubuf.writable(), use_nothrow);
