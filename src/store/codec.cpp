@@ -4,12 +4,11 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-
-#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 
@@ -48,17 +47,20 @@ std::string base64url(std::string_view in) {
 std::optional<std::string> unbase64url(std::string_view in) {
   std::string s(in);
   for (char& c : s) {
-    if (c == '-') c = '+';
-    else if (c == '_') c = '/';
-    else if (!std::isalnum(static_cast<unsigned char>(c))) return std::nullopt;
+    if (c == '-')
+      c = '+';
+    else if (c == '_')
+      c = '/';
+    else if (!std::isalnum(static_cast<unsigned char>(c)))
+      return std::nullopt;
   }
   if (s.size() % 4 == 1) return std::nullopt;
   size_t pad = (4 - s.size() % 4) % 4;
   s.append(pad, '=');
   std::string out(s.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(s.data()),
-                          static_cast<int>(s.size()));
+  int n =
+      EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                      reinterpret_cast<const unsigned char*>(s.data()), static_cast<int>(s.size()));
   if (n < 0) return std::nullopt;
   out.resize(static_cast<size_t>(n) - pad);  // DecodeBlock counts padding as zero bytes
   return out;
@@ -130,9 +132,9 @@ Error invalid(std::string field, std::string message) {
 
 Error not_found(const Ref& ref) {
   std::string what = ref.kind.empty() ? "entity" : ref.kind;
-  std::string msg = ref.id.empty()
-                        ? what + " '" + ref.name + "' not found in workspace '" + ref.workspace + "'"
-                        : what + " " + ref.id + " not found";
+  std::string msg =
+      ref.id.empty() ? what + " '" + ref.name + "' not found in workspace '" + ref.workspace + "'"
+                     : what + " " + ref.id + " not found";
   return make_error("not_found", std::move(msg), ref.id.empty() ? "name" : "id", 404,
                     ErrorSide::kDownstream);
 }
@@ -151,11 +153,10 @@ Result<void> check_kind(const std::string& kind, const std::string& field) {
 }
 
 Result<void> check_workspace(const std::string& ws, const std::string& field) {
-  bool ok = !ws.empty() && ws.size() <= 64 && ws != "*" &&
-            std::all_of(ws.begin(), ws.end(), [](char c) {
-              return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
-                     c == '.';
-            });
+  bool ok =
+      !ws.empty() && ws.size() <= 64 && ws != "*" && std::all_of(ws.begin(), ws.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+      });
   if (!ok) return invalid(field, "workspace must be 1-64 characters of [A-Za-z0-9._-]");
   return Ok{};
 }
@@ -214,7 +215,9 @@ std::vector<std::string> tags_from_json(std::string_view text) {
   return out;
 }
 
-std::string body_to_json(const json::value& body) { return json::serialize(body); }
+std::string body_to_json(const json::value& body) {
+  return json::serialize(body);
+}
 
 json::value body_from_json(std::string_view text) {
   boost::system::error_code ec;

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <boost/json/value.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -28,9 +27,9 @@ std::string sha256_hex(std::string_view data);
 bool constant_time_equal(std::string_view a, std::string_view b);
 
 // Errors every caller maps to an HTTP answer.
-Error invalid(std::string field, std::string message);          // 400 invalid_entity
-Error not_found(const Ref& ref);                                 // 404 not_found
-Error store_failure(std::string message);                        // 500 store_error
+Error invalid(std::string field, std::string message);  // 400 invalid_entity
+Error not_found(const Ref& ref);                        // 404 not_found
+Error store_failure(std::string message);               // 500 store_error
 
 // Checks the fields the store itself relies on (the resource's own rules
 // belong to the validator). `field` prefixes error field paths.

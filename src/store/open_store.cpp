@@ -35,8 +35,8 @@ Result<std::unique_ptr<Store>> open_postgres(const std::string& url, const Store
   if (!conn) return conn.error();
   if (auto r = migrations::migrate(**conn); !r) return r.error();
   auto feed = std::make_unique<postgres::PgFeed>(url, o);
-  return std::unique_ptr<Store>(std::make_unique<SqlStore>(std::move(*conn), std::move(feed),
-                                                           postgres::redact_url(url)));
+  return std::unique_ptr<Store>(
+      std::make_unique<SqlStore>(std::move(*conn), std::move(feed), postgres::redact_url(url)));
 }
 
 }  // namespace
@@ -50,7 +50,8 @@ Result<std::unique_ptr<Store>> open_store(const std::string& url, const std::str
   if (url.rfind("sqlite:", 0) == 0) {
     std::string path = url.substr(7);
     if (path.empty())
-      return make_error("invalid_store_url", "sqlite: needs a file path, e.g. sqlite:/var/lib/gatehouse/gatehouse.db",
+      return make_error("invalid_store_url",
+                        "sqlite: needs a file path, e.g. sqlite:/var/lib/gatehouse/gatehouse.db",
                         "--store");
     return open_sqlite(absolute_path(path), options);
   }

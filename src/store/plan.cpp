@@ -13,7 +13,9 @@ namespace {
 
 using NameKey = std::tuple<std::string, std::string, std::string>;  // kind, workspace, name
 
-NameKey name_key(const Entity& e) { return {e.kind, e.workspace, e.name}; }
+NameKey name_key(const Entity& e) {
+  return {e.kind, e.workspace, e.name};
+}
 
 std::string describe(const Entity& e) {
   return e.kind + (e.name.empty() ? " " + e.id : " '" + e.name + "'");
@@ -167,20 +169,23 @@ Result<void> Working::replace_all(ReplaceSpec spec) {
     if (!e.id.empty()) {
       existing = find(Ref{e.kind, "*", e.id, {}});
       if (!existing && by_id_.count(e.id)) return id_conflict(e.id, field + ".id");
-      if (existing && existing->workspace != spec.workspace) return id_conflict(e.id, field + ".id");
+      if (existing && existing->workspace != spec.workspace)
+        return id_conflict(e.id, field + ".id");
     } else if (!e.name.empty()) {
       existing = find(Ref::by_name(e.kind, e.name, spec.workspace));
     }
     if (!existing) continue;
     if (!managed(*existing))
-      return make_error("not_owned",
-                        describe(*existing) + " exists but is not managed by this apply" +
-                            (spec.owner_tag.empty() ? std::string()
-                                                    : " (it lacks the tag '" + spec.owner_tag + "')"),
-                        field, 409, ErrorSide::kDownstream);
+      return make_error(
+          "not_owned",
+          describe(*existing) + " exists but is not managed by this apply" +
+              (spec.owner_tag.empty() ? std::string()
+                                      : " (it lacks the tag '" + spec.owner_tag + "')"),
+          field, 409, ErrorSide::kDownstream);
     auto [it, fresh] = claimed.emplace(existing->id, i);
     if (!fresh)
-      return invalid(field, "describes the same entity as entities[" + std::to_string(it->second) + "]");
+      return invalid(field,
+                     "describes the same entity as entities[" + std::to_string(it->second) + "]");
     target[i] = existing->id;
   }
 
@@ -210,7 +215,8 @@ Result<Plan> Working::finish(int64_t revision, int64_t now) {
     // Blame the holder written last; an untouched (committed) one never is.
     const std::string* blamed = &ids.front();
     for (const auto& id : ids)
-      if (touched_.count(id) && (!touched_.count(*blamed) || touched_[id].first > touched_[*blamed].first))
+      if (touched_.count(id) &&
+          (!touched_.count(*blamed) || touched_[id].first > touched_[*blamed].first))
         blamed = &id;
     auto t = touched_.find(*blamed);
     return name_conflict(by_id_.at(*blamed), t == touched_.end() ? "name" : t->second.second);

@@ -55,8 +55,8 @@ Result<void> SqlStore::write_locked(const std::vector<Change>& changes, int64_t 
     const Entity& e = *c.after;
     if (auto r = run("INSERT INTO entities(id, kind, workspace, name, tags, body, version, "
                      "created_at, updated_at, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     {e.id, e.kind, e.workspace, e.name, tags_to_json(e.tags),
-                      body_to_json(e.body), e.version, e.created_at, e.updated_at, e.revision});
+                     {e.id, e.kind, e.workspace, e.name, tags_to_json(e.tags), body_to_json(e.body),
+                      e.version, e.created_at, e.updated_at, e.revision});
         !r)
       return r;
     if (auto r = write_tags_locked(e); !r) return r;
@@ -110,8 +110,8 @@ Result<CommitResult> SqlStore::commit(const Transaction& tx, const Validator& va
       try {
         verdict = validator(ChangeSet{*base, plan->entities, plan->changes});
       } catch (const std::exception& e) {
-        verdict = make_error("validator_failed", std::string("validation threw: ") + e.what(), {},
-                             500);
+        verdict =
+            make_error("validator_failed", std::string("validation threw: ") + e.what(), {}, 500);
       }
       if (!verdict) {
         Error e = verdict.error();
@@ -143,8 +143,8 @@ Result<CommitResult> SqlStore::commit(const Transaction& tx, const Validator& va
   }
   feed_->local_commit(revision);
   log::debug("config committed", {log::n("revision", revision),
-                                 log::n("changes", static_cast<long long>(result.changes.size())),
-                                 log::f("actor", tx.actor())});
+                                  log::n("changes", static_cast<long long>(result.changes.size())),
+                                  log::f("actor", tx.actor())});
   return result;
 }
 

@@ -25,7 +25,9 @@ SqlStore::SqlStore(std::unique_ptr<sql::Conn> conn, std::unique_ptr<FeedSource> 
       description_(std::move(description)),
       feed_(std::make_unique<ChangeFeed>(std::move(feed))) {}
 
-SqlStore::~SqlStore() { feed_.reset(); }
+SqlStore::~SqlStore() {
+  feed_.reset();
+}
 
 Result<int64_t> SqlStore::revision_locked(bool for_update) {
   // FOR UPDATE is what serialises PostgreSQL writers: every commit locks this
@@ -110,7 +112,8 @@ Result<Page<Entity>> SqlStore::list(const ListQuery& q) {
     for (auto& k : *key) params.emplace_back(std::move(k));
   }
   sql += " ORDER BY e.workspace, e.kind, e.name, e.id LIMIT ?";
-  params.emplace_back(static_cast<int64_t>(limit + 1));  // one more tells whether a next page exists
+  params.emplace_back(
+      static_cast<int64_t>(limit + 1));  // one more tells whether a next page exists
 
   std::lock_guard g(mu_);
   auto rows = conn_->query(sql, params);

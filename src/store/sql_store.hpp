@@ -46,10 +46,9 @@ class SqlStore final : public Store {
   Result<void> write_locked(const std::vector<Change>& changes, int64_t revision);
   Result<void> write_tags_locked(const Entity& e);
   Result<void> audit_locked(int64_t revision, int64_t at, const std::string& actor,
-                            std::string_view action, const std::string& kind,
-                            const std::string& id, const std::string& workspace,
-                            const std::string& name, const boost::json::value& before,
-                            const boost::json::value& after);
+                            std::string_view action, const std::string& kind, const std::string& id,
+                            const std::string& workspace, const std::string& name,
+                            const boost::json::value& before, const boost::json::value& after);
 
   std::mutex mu_;
   std::unique_ptr<sql::Conn> conn_;

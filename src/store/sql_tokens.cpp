@@ -33,9 +33,12 @@ AdminToken token_from_row(const sql::Row& r) {
 }
 
 json::value token_json(const AdminToken& t) {
-  return json::object{{"id", t.id},           {"name", t.name},
-                      {"role", role_name(t.role)}, {"workspace", t.workspace},
-                      {"expires_at", t.expires_at}, {"revoked_at", t.revoked_at}};
+  return json::object{{"id", t.id},
+                      {"name", t.name},
+                      {"role", role_name(t.role)},
+                      {"workspace", t.workspace},
+                      {"expires_at", t.expires_at},
+                      {"revoked_at", t.revoked_at}};
 }
 
 Error unauthorized() {
@@ -48,7 +51,8 @@ Error unauthorized() {
 Result<NewToken> SqlStore::create_token(const std::string& actor, const std::string& name,
                                         Role role, const std::string& workspace,
                                         int64_t expires_at) {
-  if (name.empty() || name.size() > 255) return invalid("name", "a token needs a name (1-255 bytes)");
+  if (name.empty() || name.size() > 255)
+    return invalid("name", "a token needs a name (1-255 bytes)");
   if (!workspace.empty())
     if (auto r = check_workspace(workspace, "workspace"); !r) return r.error();
   NewToken out;
@@ -82,8 +86,8 @@ Result<NewToken> SqlStore::create_token(const std::string& actor, const std::str
 }
 
 Result<AdminToken> SqlStore::authenticate(std::string_view presented) {
-  if (presented.size() <= kPrefix.size() + kIdLen + 1 || presented.substr(0, kPrefix.size()) != kPrefix ||
-      presented[kPrefix.size() + kIdLen] != '_')
+  if (presented.size() <= kPrefix.size() + kIdLen + 1 ||
+      presented.substr(0, kPrefix.size()) != kPrefix || presented[kPrefix.size() + kIdLen] != '_')
     return unauthorized();
   std::string id(presented.substr(kPrefix.size(), kIdLen));
   std::string hash = sha256_hex(presented.substr(kPrefix.size() + kIdLen + 1));
@@ -108,8 +112,8 @@ Result<void> SqlStore::revoke_token(const std::string& actor, const std::string&
   std::lock_guard g(mu_);
   sql::TxGuard tx(*conn_);
   if (auto r = tx.begin(sql::Conn::TxMode::kWrite); !r) return r.error();
-  auto rows =
-      conn_->query(std::string("SELECT ") + kTokenColumns + " FROM admin_tokens WHERE id = ?", {id});
+  auto rows = conn_->query(
+      std::string("SELECT ") + kTokenColumns + " FROM admin_tokens WHERE id = ?", {id});
   if (!rows) return rows.error();
   if (rows->empty())
     return make_error("not_found", "admin token " + id + " not found", "id", 404,
@@ -118,8 +122,8 @@ Result<void> SqlStore::revoke_token(const std::string& actor, const std::string&
   if (before.revoked_at != 0) return Ok{};  // already revoked: nothing to record
   AdminToken after = before;
   after.revoked_at = now_ms();
-  auto upd = conn_->query("UPDATE admin_tokens SET revoked_at = ? WHERE id = ?",
-                          {after.revoked_at, id});
+  auto upd =
+      conn_->query("UPDATE admin_tokens SET revoked_at = ? WHERE id = ?", {after.revoked_at, id});
   if (!upd) return upd.error();
   auto rev = revision_locked(false);
   if (!rev) return rev.error();
@@ -167,8 +171,8 @@ Result<Page<AuditEntry>> SqlStore::audit(const AuditQuery& q) {
     if (!key) return key.error();
     const std::string& k = key->front();
     if (k.empty() || k.find_first_not_of("0123456789") != std::string::npos || k.size() > 18)
-      return make_error("invalid_cursor", "the cursor is not one this server handed out",
-                        "cursor", 400, ErrorSide::kDownstream);
+      return make_error("invalid_cursor", "the cursor is not one this server handed out", "cursor",
+                        400, ErrorSide::kDownstream);
     sql += " AND id < ?";
     params.emplace_back(static_cast<int64_t>(std::stoll(k)));
   }
@@ -195,7 +199,8 @@ Result<Page<AuditEntry>> SqlStore::audit(const AuditQuery& q) {
     if (!r.null(10)) a.after = body_from_json(r.text(10));
     page.items.push_back(std::move(a));
   }
-  if (rows->size() > limit) page.next_cursor = encode_cursor({std::to_string(page.items.back().id)});
+  if (rows->size() > limit)
+    page.next_cursor = encode_cursor({std::to_string(page.items.back().id)});
   return page;
 }
 

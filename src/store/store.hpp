@@ -5,7 +5,6 @@
 #pragma once
 
 #include <boost/json/value.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -27,16 +26,16 @@ inline constexpr const char* kDefaultWorkspace = "default";
 // is an Entity of some `kind` whose resource-specific fields live in `body`:
 // the store never interprets a body, so new resources need no migration.
 struct Entity {
-  std::string kind;                          // "upstream", "route", ...: [a-z][a-z0-9_]*
-  std::string id;                            // UUID; generated on create when empty
-  std::string name;                          // unique per kind+workspace; "" = unnamed
+  std::string kind;  // "upstream", "route", ...: [a-z][a-z0-9_]*
+  std::string id;    // UUID; generated on create when empty
+  std::string name;  // unique per kind+workspace; "" = unnamed
   std::string workspace = kDefaultWorkspace;
-  std::vector<std::string> tags;             // no duplicates, order kept
+  std::vector<std::string> tags;  // no duplicates, order kept
   boost::json::value body = boost::json::object();
   int64_t version = 0;     // 1 on create, +1 per committed change: the ETag
   int64_t created_at = 0;  // unix milliseconds
   int64_t updated_at = 0;
-  int64_t revision = 0;    // the config revision that last changed it
+  int64_t revision = 0;  // the config revision that last changed it
 };
 
 // Names an existing entity by id, or by name when the id is empty. The kind
@@ -50,7 +49,8 @@ struct Ref {
   static Ref by_id(std::string kind, std::string id, std::string workspace = "*") {
     return Ref{std::move(kind), std::move(workspace), std::move(id), {}};
   }
-  static Ref by_name(std::string kind, std::string name, std::string workspace = kDefaultWorkspace) {
+  static Ref by_name(std::string kind, std::string name,
+                     std::string workspace = kDefaultWorkspace) {
     return Ref{std::move(kind), std::move(workspace), {}, std::move(name)};
   }
 };
@@ -75,7 +75,8 @@ struct ChangeSet {
 
 // Returns an error to refuse the commit; nothing is written then. Runs on the
 // committing thread while the store holds its write lock, so keep it to
-// validation (and compiling, if the caller wants the compiled result).
+// validation (and compiling, if the caller wants the compiled result), and
+// never call back into the store from it (that would deadlock).
 using Validator = std::function<Result<void>(const ChangeSet&)>;
 
 struct CommitResult {
@@ -133,8 +134,8 @@ class Transaction {
 };
 
 struct ListQuery {
-  std::string kind;                          // "" = every kind
-  std::string workspace = kDefaultWorkspace; // "*" = every workspace
+  std::string kind;                           // "" = every kind
+  std::string workspace = kDefaultWorkspace;  // "*" = every workspace
   std::string name_prefix;
   std::vector<std::string> tags;  // an entity must carry all of them
   size_t limit = 100;             // 1..1000; 0 = 100
@@ -158,7 +159,7 @@ struct AuditEntry {
   int64_t revision = 0;  // config revision the change produced (tokens: current)
   int64_t at = 0;        // unix milliseconds
   std::string actor;
-  std::string action;    // create | update | delete | revoke
+  std::string action;  // create | update | delete | revoke
   std::string kind;
   std::string entity_id;
   std::string workspace;
@@ -247,6 +248,7 @@ class Store {
   virtual std::string describe() const = 0;
 
   Transaction begin(std::string actor) { return Transaction(*this, std::move(actor)); }
+  // Set once before the store is shared between threads (not synchronised).
   void set_validator(Validator v) { validator_ = std::move(v); }
   const Validator& validator() const { return validator_; }
   virtual Result<CommitResult> commit(const Transaction& tx, const Validator& validator) = 0;
@@ -270,8 +272,8 @@ class Store {
   virtual Result<void> set_meta(const std::string& key, const std::string& value) = 0;
 
   // `cb` gets each newer revision committed by this or any other node
-  // sharing the database, newest first-come: a burst may be folded into its
-  // last revision. Never called twice with the same revision.
+  // sharing the database, in increasing order; a burst of commits may be
+  // folded into its last revision. Never called twice with one revision.
   virtual Subscription watch(WatchCallback cb) = 0;
 
  private:

@@ -39,9 +39,9 @@ TYPED_TEST(StoreApply, OwnerTagLimitsWhatAnApplyTouches) {
   this->create(this->make("route", "manual"));
   ASSERT_TRUE(this->apply(this->spec("file:b", {this->make("route", "b-route")})).ok());
 
-  auto r = this->apply(this->spec(
-      "file:a", {this->make("upstream", "a-up"), this->make("route", "a-1", {}, json::object{{"p", 1}}),
-                 this->make("route", "a-2")}));
+  auto r = this->apply(this->spec("file:a", {this->make("upstream", "a-up"),
+                                             this->make("route", "a-1", {}, json::object{{"p", 1}}),
+                                             this->make("route", "a-2")}));
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->changes.size(), 3u);
   EXPECT_EQ(this->names("route"), (std::vector<std::string>{"a-1", "a-2", "b-route", "manual"}));
@@ -50,16 +50,18 @@ TYPED_TEST(StoreApply, OwnerTagLimitsWhatAnApplyTouches) {
 
   // Applying the same file again changes nothing and keeps the revision.
   int64_t rev = this->revision();
-  auto again = this->apply(this->spec(
-      "file:a", {this->make("upstream", "a-up"), this->make("route", "a-1", {}, json::object{{"p", 1}}),
-                 this->make("route", "a-2")}));
+  auto again =
+      this->apply(this->spec("file:a", {this->make("upstream", "a-up"),
+                                        this->make("route", "a-1", {}, json::object{{"p", 1}}),
+                                        this->make("route", "a-2")}));
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->changes.empty());
   EXPECT_EQ(this->revision(), rev);
 
   // Dropping a-2 and changing a-1: one delete, one update (same id, version 2).
-  auto next = this->apply(this->spec(
-      "file:a", {this->make("upstream", "a-up"), this->make("route", "a-1", {}, json::object{{"p", 2}})}));
+  auto next =
+      this->apply(this->spec("file:a", {this->make("upstream", "a-up"),
+                                        this->make("route", "a-1", {}, json::object{{"p", 2}})}));
   ASSERT_TRUE(next.ok());
   ASSERT_EQ(next->changes.size(), 2u);
   EXPECT_EQ(this->names("route"), (std::vector<std::string>{"a-1", "b-route", "manual"}));
@@ -76,7 +78,8 @@ TYPED_TEST(StoreApply, OwnerTagLimitsWhatAnApplyTouches) {
 TYPED_TEST(StoreApply, ClaimingAnUnownedEntityIsAConflict) {
   this->create(this->make("route", "manual"));
   int64_t rev = this->revision();
-  auto r = this->apply(this->spec("file:a", {this->make("route", "fresh"), this->make("route", "manual")}));
+  auto r = this->apply(
+      this->spec("file:a", {this->make("route", "fresh"), this->make("route", "manual")}));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "not_owned");
   EXPECT_EQ(r.error().status, 409);
@@ -84,7 +87,8 @@ TYPED_TEST(StoreApply, ClaimingAnUnownedEntityIsAConflict) {
   EXPECT_EQ(this->revision(), rev);
   EXPECT_EQ(this->names("route"), std::vector<std::string>{"manual"});  // "fresh" not written
 
-  auto dup = this->apply(this->spec("file:a", {this->make("route", "x"), this->make("route", "x")}));
+  auto dup =
+      this->apply(this->spec("file:a", {this->make("route", "x"), this->make("route", "x")}));
   ASSERT_FALSE(dup.ok());
   EXPECT_EQ(dup.error().code, "name_conflict");
   EXPECT_EQ(dup.error().field, "entities[1].name");

@@ -253,9 +253,9 @@ TYPED_TEST(StoreCrud, ListFiltersByKindWorkspaceNamePrefixAndTags) {
   ListQuery all;
   all.workspace = "*";
   all.tags = {"team-a"};
-  EXPECT_EQ(names(all), (std::vector<std::string>{"b/route/users-get", "default/route/users-get",
-                                                  "default/route/users-post",
-                                                  "default/upstream/users"}));
+  EXPECT_EQ(names(all),
+            (std::vector<std::string>{"b/route/users-get", "default/route/users-get",
+                                      "default/route/users-post", "default/upstream/users"}));
   ListQuery prefix_chars;
   prefix_chars.name_prefix = "%";  // no LIKE semantics
   EXPECT_TRUE(names(prefix_chars).empty());

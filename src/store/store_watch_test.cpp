@@ -151,10 +151,11 @@ TYPED_TEST(StoreNodes, ACommitOnAnotherNodeReachesThisOne) {
     (void)committed;
   }
   std::sort(latencies.begin(), latencies.end());
-  std::printf("[ store    ] %s: other node's commit delivered in %.2f ms median, %.2f ms max "
-              "(from commit start; %s)\n",
-              TypeParam::kName, latencies[latencies.size() / 2], latencies.back(),
-              StoreFixture<TypeParam>::kPostgres ? "LISTEN/NOTIFY" : "50 ms revision polling");
+  std::printf(
+      "[ store    ] %s: other node's commit delivered in %.2f ms median, %.2f ms max "
+      "(from commit start; %s)\n",
+      TypeParam::kName, latencies[latencies.size() / 2], latencies.back(),
+      StoreFixture<TypeParam>::kPostgres ? "LISTEN/NOTIFY" : "50 ms revision polling");
   std::lock_guard g(seen.mu);
   EXPECT_TRUE(std::is_sorted(seen.revisions.begin(), seen.revisions.end()));
   EXPECT_EQ(std::adjacent_find(seen.revisions.begin(), seen.revisions.end()), seen.revisions.end());

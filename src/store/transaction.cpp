@@ -5,18 +5,24 @@ namespace gatehouse::store {
 
 std::string_view action_name(Action a) {
   switch (a) {
-    case Action::kCreate: return "create";
-    case Action::kUpdate: return "update";
-    case Action::kDelete: return "delete";
+    case Action::kCreate:
+      return "create";
+    case Action::kUpdate:
+      return "update";
+    case Action::kDelete:
+      return "delete";
   }
   return "update";
 }
 
 std::string_view role_name(Role r) {
   switch (r) {
-    case Role::kViewer: return "viewer";
-    case Role::kEditor: return "editor";
-    case Role::kAdmin: return "admin";
+    case Role::kViewer:
+      return "viewer";
+    case Role::kEditor:
+      return "editor";
+    case Role::kAdmin:
+      return "admin";
   }
   return "viewer";
 }
@@ -32,8 +38,10 @@ std::string Transaction::create(Entity e) {
   // The id is fixed now so the caller can refer to the entity (a route to
   // its new upstream) within the same transaction. A malformed given id is
   // reported by commit().
-  if (e.id.empty()) e.id = new_uuid();
-  else if (auto id = normalize_uuid(e.id)) e.id = *id;
+  if (e.id.empty())
+    e.id = new_uuid();
+  else if (auto id = normalize_uuid(e.id))
+    e.id = *id;
   std::string id = e.id;
   ops_.push_back(Op{Op::Type::kCreate, std::move(e), {}, 0, {}});
   return id;
@@ -55,7 +63,9 @@ void Transaction::replace_all(ReplaceSpec spec) {
   ops_.push_back(Op{Op::Type::kReplaceAll, {}, {}, 0, std::move(spec)});
 }
 
-Result<CommitResult> Transaction::commit() { return store_->commit(*this, store_->validator()); }
+Result<CommitResult> Transaction::commit() {
+  return store_->commit(*this, store_->validator());
+}
 
 Result<CommitResult> Transaction::commit(const Validator& validator) {
   return store_->commit(*this, validator);

@@ -141,11 +141,11 @@ Result<void> migrate(sql::Conn& c, const std::vector<Migration>& list) {
   if (auto r = tx.begin(sql::Conn::TxMode::kWrite); !r) return r;
   bool pg = c.dialect() == sql::Dialect::kPostgres;
   if (pg) {
-    if (auto r = c.query("SELECT pg_advisory_xact_lock(?)", {kMigrationLock}); !r)
-      return r.error();
+    if (auto r = c.query("SELECT pg_advisory_xact_lock(?)", {kMigrationLock}); !r) return r.error();
   }
-  if (auto r = c.script("CREATE TABLE IF NOT EXISTS schema_migrations("
-                        "version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
+  if (auto r =
+          c.script("CREATE TABLE IF NOT EXISTS schema_migrations("
+                   "version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
       !r)
     return r;
   auto current = schema_version(c);

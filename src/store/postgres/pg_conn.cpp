@@ -2,7 +2,6 @@
 
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
-
 #include <cstring>
 
 namespace gatehouse::store::postgres {
@@ -18,8 +17,10 @@ std::string number_placeholders(std::string_view sql) {
   out.reserve(sql.size() + 8);
   int n = 0;
   for (char c : sql) {
-    if (c == '?') out += "$" + std::to_string(++n);
-    else out += c;
+    if (c == '?')
+      out += "$" + std::to_string(++n);
+    else
+      out += c;
   }
   return out;
 }
@@ -41,9 +42,9 @@ Result<PGconn*> connect(const std::string& url, const char* application_name) {
   // overrides them. Keepalives and a TCP user timeout bound how long a
   // vanished server (not a closed socket: a dead host or network) can keep
   // a call, or the listener, waiting.
-  const char* keys[] = {"connect_timeout",    "application_name", "keepalives_idle",
-                        "keepalives_interval", "keepalives_count", "tcp_user_timeout",
-                        "dbname",             nullptr};
+  const char* keys[] = {
+      "connect_timeout",  "application_name", "keepalives_idle", "keepalives_interval",
+      "keepalives_count", "tcp_user_timeout", "dbname",          nullptr};
   const char* vals[] = {"10", application_name, "10", "3", "3", "15000", url.c_str(), nullptr};
   PGconn* c = PQconnectdbParams(keys, vals, 1);
   if (!c) return make_error("store_unavailable", "out of memory connecting to PostgreSQL", {}, 503);
@@ -90,7 +91,9 @@ Result<std::unique_ptr<PgConn>> PgConn::open(const std::string& url) {
   return std::unique_ptr<PgConn>(new PgConn(*c, url));
 }
 
-PgConn::~PgConn() { PQfinish(conn_); }
+PgConn::~PgConn() {
+  PQfinish(conn_);
+}
 
 Result<void> PgConn::ensure_connected() {
   if (PQstatus(conn_) == CONNECTION_OK) return Ok{};
@@ -141,10 +144,11 @@ Result<sql::Rows> PgConn::run(std::string_view sql, const std::vector<sql::Param
     sql::Row row;
     row.cols.reserve(static_cast<size_t>(cols));
     for (int c = 0; c < cols; ++c) {
-      if (PQgetisnull(res.r, i, c)) row.cols.emplace_back(std::nullopt);
+      if (PQgetisnull(res.r, i, c))
+        row.cols.emplace_back(std::nullopt);
       else
-        row.cols.emplace_back(std::string(PQgetvalue(res.r, i, c),
-                                          static_cast<size_t>(PQgetlength(res.r, i, c))));
+        row.cols.emplace_back(
+            std::string(PQgetvalue(res.r, i, c), static_cast<size_t>(PQgetlength(res.r, i, c))));
     }
     rows.push_back(std::move(row));
   }
@@ -160,8 +164,8 @@ Result<void> PgConn::script(std::string_view sql) {
 }
 
 Result<void> PgConn::begin(TxMode mode) {
-  auto r = script(mode == TxMode::kWrite ? "BEGIN"
-                                         : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  auto r =
+      script(mode == TxMode::kWrite ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   in_tx_ = r.ok();
   return r;
 }

@@ -15,7 +15,8 @@ namespace {
 constexpr std::chrono::milliseconds kMaxDelay{5000};
 
 int ms_until(std::chrono::steady_clock::time_point t) {
-  auto d = std::chrono::duration_cast<std::chrono::milliseconds>(t - std::chrono::steady_clock::now());
+  auto d =
+      std::chrono::duration_cast<std::chrono::milliseconds>(t - std::chrono::steady_clock::now());
   return static_cast<int>(std::clamp<int64_t>(d.count(), 0, 60'000));
 }
 

@@ -8,19 +8,19 @@ namespace gatehouse::store::sqlite {
 namespace fs = std::filesystem;
 
 Result<std::unique_ptr<SqliteConn>> SqliteConn::open(const std::string& path,
-                                                    std::chrono::milliseconds busy_timeout) {
+                                                     std::chrono::milliseconds busy_timeout) {
   std::error_code ec;
   fs::path parent = fs::path(path).parent_path();
   if (!parent.empty()) fs::create_directories(parent, ec);
   if (ec)
-    return make_error("store_error", "cannot create the data folder " + parent.string() + ": " +
-                                         ec.message());
+    return make_error("store_error",
+                      "cannot create the data folder " + parent.string() + ": " + ec.message());
   sqlite3* raw = nullptr;
   // NOMUTEX: the owner serialises every call, SQLite's own mutex would be a
   // second lock for nothing.
-  int rc = sqlite3_open_v2(path.c_str(), &raw,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   std::unique_ptr<SqliteConn> c(new SqliteConn(raw, path));  // closes `raw` even on failure
   if (rc != SQLITE_OK) return c->error(rc, "cannot open");
   sqlite3_busy_timeout(raw, static_cast<int>(busy_timeout.count()));
@@ -42,8 +42,8 @@ SqliteConn::~SqliteConn() {
 }
 
 Error SqliteConn::error(int rc, std::string_view what) const {
-  std::string msg = std::string(what) + " " + path_ + ": " +
-                    (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
+  std::string msg =
+      std::string(what) + " " + path_ + ": " + (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
   int primary = rc & 0xff;
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
     return make_error("store_busy", msg, {}, 503);
@@ -123,7 +123,9 @@ Result<void> SqliteConn::begin(TxMode mode) {
   return script(mode == TxMode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN");
 }
 
-Result<void> SqliteConn::commit() { return script("COMMIT"); }
+Result<void> SqliteConn::commit() {
+  return script("COMMIT");
+}
 
 void SqliteConn::rollback() {
   if (!sqlite3_get_autocommit(db_)) (void)script("ROLLBACK");

@@ -120,7 +120,9 @@ void PgServer::stop_shared() {
   g_server.reset();
 }
 
-PgServer::~PgServer() { stop(); }
+PgServer::~PgServer() {
+  stop();
+}
 
 bool PgServer::start(std::string* error) {
   bindir_ = find_bindir();
@@ -169,7 +171,8 @@ bool PgServer::start(std::string* error) {
   }
   std::string stop_cmd;
   for (const auto& a : as_user) stop_cmd += a + " ";
-  stop_cmd += bindir_ + "/pg_ctl -D " + dir_ + "/data stop -m immediate >/dev/null 2>&1; rm -rf " + dir_;
+  stop_cmd +=
+      bindir_ + "/pg_ctl -D " + dir_ + "/data stop -m immediate >/dev/null 2>&1; rm -rf " + dir_;
   std::string script = "cat >/dev/null; " + stop_cmd;
   const char* sh_args[] = {"/bin/sh", "-c", script.c_str(), nullptr};
   pid_t dog = fork();
@@ -259,7 +262,8 @@ std::string PgServer::create_database(std::string* error) {
 bool PgServer::terminate(const std::string& app, std::string* error) {
   return admin_exec(url("postgres"),
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
-                    "application_name = '" + app + "'",
+                    "application_name = '" +
+                        app + "'",
                     error);
 }
 

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <boost/json/object.hpp>
-
 #include <filesystem>
 #include <memory>
 #include <string>
