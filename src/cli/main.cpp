@@ -34,6 +34,8 @@ void usage(FILE* out) {
                "  --workers N              worker threads (default: number of cores)\n"
                "  --no-watch               do not reload when the file changes (SIGHUP still does)\n"
                "  --data-dir DIR           durable state such as quota counters (default ./gatehouse-data)\n"
+               "  --store URL              config store: sqlite:PATH or postgres://... (default: SQLite in\n"
+               "                           the data folder); parsed, not used by serve yet\n"
                "\n"
                "check options:\n"
                "  -c, --config FILE        the file to validate\n");
@@ -106,6 +108,13 @@ int cmd_serve(Args& a) {
         if (opts.workers == 0) return fail("--workers needs a positive number");
       } else if (o == "--no-watch") opts.watch_config = false;
       else if (o == "--data-dir") gatehouse::process_settings().data_dir = value("--data-dir");
+      else if (o == "--store") {
+        std::string url = value("--store");
+        if (!url.empty() && url.rfind("sqlite:", 0) != 0 && url.rfind("postgres://", 0) != 0 &&
+            url.rfind("postgresql://", 0) != 0)
+          return fail("--store must be sqlite:PATH or postgres://user@host:port/database");
+        gatehouse::process_settings().store_url = std::move(url);
+      }
       else return fail("serve: unknown option '" + o + "'");
     } catch (const std::exception& e) {
       return fail(e.what());

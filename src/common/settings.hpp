@@ -9,6 +9,8 @@ namespace gatehouse {
 
 struct ProcessSettings {
   std::string data_dir = "./gatehouse-data";  // --data-dir: durable state (quotas, store)
+  // --store: "" = SQLite in data_dir, "sqlite:PATH", or "postgres://..." (see docs/store.md)
+  std::string store_url;
 };
 
 ProcessSettings& process_settings();

@@ -1,0 +1,176 @@
+#include "store/migrations/migrations.hpp"
+
+#include "store/codec.hpp"
+
+namespace gatehouse::store::migrations {
+
+namespace {
+
+// Same tables in both dialects. Differences, each on purpose:
+// - PostgreSQL text columns that are compared or sorted use COLLATE "C", so
+//   list order and cursors are byte order like SQLite's BINARY collation
+//   (a database created with a natural-language locale would otherwise sort
+//   differently from the store's own comparisons).
+// - Bodies are TEXT, not jsonb, in PostgreSQL too: they come back byte for
+//   byte as written (key order, number spelling), the same on both backends.
+// - The audit id never repeats (AUTOINCREMENT / identity), so audit cursors
+//   stay valid.
+constexpr const char* kV1Sqlite = R"sql(
+CREATE TABLE config_revision(
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  revision INTEGER NOT NULL);
+INSERT INTO config_revision(id, revision) VALUES (1, 0);
+CREATE TABLE entities(
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  workspace TEXT NOT NULL,
+  name TEXT NOT NULL,
+  tags TEXT NOT NULL,
+  body TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  revision INTEGER NOT NULL);
+CREATE UNIQUE INDEX entities_name ON entities(kind, workspace, name) WHERE name <> '';
+CREATE INDEX entities_order ON entities(workspace, kind, name, id);
+CREATE TABLE entity_tags(
+  entity_id TEXT NOT NULL REFERENCES entities(id) ON DELETE CASCADE,
+  tag TEXT NOT NULL,
+  PRIMARY KEY (entity_id, tag));
+CREATE INDEX entity_tags_tag ON entity_tags(tag, entity_id);
+CREATE TABLE audit_log(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  revision INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  entity_id TEXT NOT NULL,
+  workspace TEXT NOT NULL,
+  name TEXT NOT NULL,
+  before_json TEXT,
+  after_json TEXT);
+CREATE INDEX audit_entity ON audit_log(entity_id, id);
+CREATE TABLE admin_tokens(
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  secret_hash TEXT NOT NULL,
+  role TEXT NOT NULL,
+  workspace TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  revoked_at INTEGER NOT NULL);
+CREATE TABLE meta(
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL);
+)sql";
+
+constexpr const char* kV1Postgres = R"sql(
+CREATE TABLE config_revision(
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  revision BIGINT NOT NULL);
+INSERT INTO config_revision(id, revision) VALUES (1, 0);
+CREATE TABLE entities(
+  id TEXT COLLATE "C" PRIMARY KEY,
+  kind TEXT COLLATE "C" NOT NULL,
+  workspace TEXT COLLATE "C" NOT NULL,
+  name TEXT COLLATE "C" NOT NULL,
+  tags TEXT NOT NULL,
+  body TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  revision BIGINT NOT NULL);
+CREATE UNIQUE INDEX entities_name ON entities(kind, workspace, name) WHERE name <> '';
+CREATE INDEX entities_order ON entities(workspace, kind, name, id);
+CREATE TABLE entity_tags(
+  entity_id TEXT COLLATE "C" NOT NULL REFERENCES entities(id) ON DELETE CASCADE,
+  tag TEXT COLLATE "C" NOT NULL,
+  PRIMARY KEY (entity_id, tag));
+CREATE INDEX entity_tags_tag ON entity_tags(tag, entity_id);
+CREATE TABLE audit_log(
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  revision BIGINT NOT NULL,
+  at BIGINT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  entity_id TEXT COLLATE "C" NOT NULL,
+  workspace TEXT COLLATE "C" NOT NULL,
+  name TEXT NOT NULL,
+  before_json TEXT,
+  after_json TEXT);
+CREATE INDEX audit_entity ON audit_log(entity_id, id);
+CREATE TABLE admin_tokens(
+  id TEXT COLLATE "C" PRIMARY KEY,
+  name TEXT NOT NULL,
+  secret_hash TEXT NOT NULL,
+  role TEXT NOT NULL,
+  workspace TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  revoked_at BIGINT NOT NULL);
+CREATE TABLE meta(
+  key TEXT COLLATE "C" PRIMARY KEY,
+  value TEXT NOT NULL);
+)sql";
+
+// An arbitrary constant: the advisory lock that keeps two nodes starting at
+// once from migrating the same PostgreSQL database together.
+constexpr int64_t kMigrationLock = 0x67617465686f7573;  // "gatehous"
+
+}  // namespace
+
+const std::vector<Migration>& all() {
+  static const std::vector<Migration> list = {
+      {1, "entities, revision, audit, tokens, meta", kV1Sqlite, kV1Postgres},
+  };
+  return list;
+}
+
+Result<int64_t> schema_version(sql::Conn& c) {
+  auto rows = c.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  if (!rows) return rows.error();
+  return rows->empty() ? int64_t{0} : rows->front().int64(0);
+}
+
+Result<void> migrate(sql::Conn& c, const std::vector<Migration>& list) {
+  sql::TxGuard tx(c);
+  if (auto r = tx.begin(sql::Conn::TxMode::kWrite); !r) return r;
+  bool pg = c.dialect() == sql::Dialect::kPostgres;
+  if (pg) {
+    if (auto r = c.query("SELECT pg_advisory_xact_lock(?)", {kMigrationLock}); !r) return r.error();
+  }
+  if (auto r =
+          c.script("CREATE TABLE IF NOT EXISTS schema_migrations("
+                   "version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
+      !r)
+    return r;
+  auto current = schema_version(c);
+  if (!current) return current.error();
+  int64_t known = list.empty() ? 0 : list.back().version;
+  if (*current > known)
+    return make_error("schema_too_new",
+                      "the database schema is at version " + std::to_string(*current) +
+                          " but this gatehouse knows versions up to " + std::to_string(known) +
+                          "; run a newer gatehouse (or point this one at another database)");
+  bool applied = false;
+  for (const auto& m : list) {
+    if (m.version <= *current) continue;
+    if (auto r = c.script(pg ? m.postgres : m.sqlite); !r) {
+      Error e = r.error();
+      e.message = "migration " + std::to_string(m.version) + " (" + m.name + "): " + e.message;
+      return e;
+    }
+    auto ins = c.query("INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
+                       {m.version, std::string(m.name), now_ms()});
+    if (!ins) return ins.error();
+    applied = true;
+  }
+  if (!applied) return Ok{};  // the guard rolls back the empty transaction
+  return tx.commit();
+}
+
+}  // namespace gatehouse::store::migrations
