@@ -27,6 +27,7 @@ Worker::~Worker() {
     thread_.join();
   }
   acceptor_.reset();
+  park_.reset();
   upstreams_.clear();
   ioc_.reset();  // destroys pending handlers and the sessions they own
 }
@@ -56,6 +57,13 @@ Result<tcp::endpoint> Worker::listen(const tcp::endpoint& ep, int backlog) {
 }
 
 void Worker::start() {
+  park_ = std::make_unique<ConnectionPark>(*ioc_, &stats_->active_connections);
+  if (!park_->open([this](tcp::socket sock, std::string ip, int64_t idle_since) {
+        Session::start(
+            std::make_unique<Session>(*this, std::move(sock), std::move(ip), idle_since));
+      })) {
+    park_.reset();
+  }
   asio::co_spawn(*ioc_, tick_loop(), asio::detached);
   if (acceptor_) asio::co_spawn(*ioc_, accept_loop(), asio::detached);
   thread_ = std::thread([this] {
@@ -102,6 +110,7 @@ void Worker::begin_drain() {
   for (auto* s : sessions_) {
     if (s->idle()) s->socket().close(ec);
   }
+  if (park_) park_->close_all();
 }
 
 std::string Worker::next_request_id() {
@@ -174,6 +183,7 @@ awaitable<void> Worker::tick_loop() {
     if (ec) co_return;
     int64_t now = steady_ms();
     deadlines_.expire(now);
+    if (park_ && snapshot_) park_->expire(now, snapshot_->config.server.http.client_idle_timeout_ms);
     access_log_.flush();
     if (now - last_pool_sweep >= 1000) {
       last_pool_sweep = now;

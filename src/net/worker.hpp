@@ -16,6 +16,7 @@
 #include "net/asio.hpp"
 #include "net/deadline.hpp"
 #include "net/io_buffer.hpp"
+#include "net/park.hpp"
 #include "net/splice.hpp"
 #include "proxy/access_log.hpp"
 #include "proxy/snapshot.hpp"
@@ -72,6 +73,12 @@ class Worker {
   std::string next_request_id();
 
   void add_session(Session* s) { sessions_.insert(s); }
+  // Hands a long-idle connection to the worker's park (see net/park.hpp);
+  // false when the caller must keep waiting on the socket itself.
+  bool park_connection(tcp::socket& sock, std::string client_ip, int64_t idle_since_ms) {
+    return park_ && park_->park(sock, std::move(client_ip), idle_since_ms);
+  }
+  size_t parked_connections() const { return park_ ? park_->size() : 0; }
   void remove_session(Session* s) { sessions_.erase(s); }
 
   // Reusable body buffers (avoid a malloc per request).
@@ -98,6 +105,7 @@ class Worker {
   // whose destructors touch the members below.
   std::unique_ptr<asio::io_context> ioc_ = std::make_unique<asio::io_context>(1);
   std::unique_ptr<tcp::acceptor> acceptor_;
+  std::unique_ptr<ConnectionPark> park_;  // reset before ioc_ (its watch is bound to it)
   std::thread thread_;
   metrics::Registry& registry_;
   metrics::WorkerShard* stats_;

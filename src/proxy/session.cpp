@@ -61,6 +61,17 @@ Session::Session(net::Worker& worker, tcp::socket sock)
   worker_.stats().active_connections.add(1);
 }
 
+Session::Session(net::Worker& worker, tcp::socket sock, std::string client_ip,
+                 int64_t idle_since_ms)
+    : worker_(worker),
+      sock_(std::move(sock)),
+      buf_(worker),
+      client_ip_(std::move(client_ip)),
+      idle_since_ms_(idle_since_ms) {
+  worker_.add_session(this);
+  worker_.stats().active_connections.add(1);
+}
+
 Session::~Session() {
   deadline_.unlink();
   worker_.remove_session(this);
@@ -151,6 +162,9 @@ awaitable<void> Session::serve(std::unique_ptr<Session> self) {
 
 void Session::go_deep_idle(std::unique_ptr<Session> self) {
   Session& s = *self;
+  // Parked, the connection keeps no session, socket object or pending
+  // operation; the session ends here and a new one starts on its next bytes.
+  if (s.worker_.park_connection(s.sock_, s.client_ip_, s.idle_since_ms_)) return;
   s.deadline_.arm(s.worker_.deadlines(), &s.sock_,
                   s.idle_since_ms_ + s.worker_.snapshot()->config.server.http.client_idle_timeout_ms);
   s.idle_ = true;

@@ -58,6 +58,9 @@ class ReadBuffer {
 class Session {
  public:
   Session(net::Worker& worker, tcp::socket sock);
+  // A connection coming back from the worker's park: its address and idle
+  // start are known, and its socket options are already set.
+  Session(net::Worker& worker, tcp::socket sock, std::string client_ip, int64_t idle_since_ms);
   ~Session();
   // Serves the connection; owns the session. Between requests, a short idle
   // wait happens inside the coroutine; past kShallowIdleMs the coroutine ends
