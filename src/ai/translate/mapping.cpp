@@ -222,3 +222,22 @@ int64_t created_or_now(int64_t created, int64_t fallback) {
 }
 
 }  // namespace gatehouse::ai::detail
+
+namespace gatehouse::ai::detail {
+
+std::string wrap_openai_reasoning(std::string_view item_id, std::string_view encrypted) {
+  return "ghrs:" + std::string(item_id) + ":" + std::string(encrypted);
+}
+
+bool unwrap_openai_reasoning(std::string_view signature, std::string& item_id,
+                             std::string& encrypted) {
+  if (signature.substr(0, 5) != "ghrs:") return false;
+  std::string_view rest = signature.substr(5);
+  size_t colon = rest.find(':');
+  if (colon == std::string_view::npos) return false;
+  item_id.assign(rest.substr(0, colon));
+  encrypted.assign(rest.substr(colon + 1));
+  return true;
+}
+
+}  // namespace gatehouse::ai::detail

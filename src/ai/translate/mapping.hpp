@@ -51,3 +51,20 @@ std::string item_id(std::string_view prefix, std::string_view response_id, size_
 int64_t created_or_now(int64_t created, int64_t fallback);
 
 }  // namespace gatehouse::ai::detail
+
+namespace gatehouse::ai::detail {
+
+// Reasoning provenance travels inside the other format's opaque field, so a client of one
+// format can hand a provider of the other its own reasoning back, statelessly:
+// - OpenAI reasoning shown to an Anthropic client: signature = "ghrs:<item_id>:<encrypted>";
+// - Anthropic thinking shown to a Responses client: item id "rs_gh..." and
+//   encrypted_content = the Anthropic signature.
+std::string wrap_openai_reasoning(std::string_view item_id, std::string_view encrypted);
+bool unwrap_openai_reasoning(std::string_view signature, std::string& item_id,
+                             std::string& encrypted);
+inline constexpr std::string_view kForeignReasoningPrefix = "rs_gh";
+inline bool is_foreign_reasoning_id(std::string_view id) {
+  return id.substr(0, kForeignReasoningPrefix.size()) == kForeignReasoningPrefix;
+}
+
+}  // namespace gatehouse::ai::detail

@@ -89,6 +89,11 @@ Result<Part> parse_block(const json::object& b, const std::string& path, bool in
     if (!t) return t.error();
     p.text.assign(*t);
     GH_AI_TRY(opt_string(b, "signature", path, p.signature));
+    std::string item, enc;
+    if (unwrap_openai_reasoning(p.signature, item, enc)) {
+      p.item_id = item;
+      p.signature = enc;
+    }
   } else if (!in_tool_result && *type == "redacted_thinking") {
     p.kind = PartKind::kRedactedThinking;
     auto d = req_string(b, "data", path);

@@ -68,7 +68,8 @@ json::array content_blocks(const std::vector<Part>& parts) {
       }
       case PartKind::kThinking:
         out.push_back(json::object{{"type", "thinking"}, {"thinking", p.text},
-                                   {"signature", p.item_id.empty() ? p.signature : ""}});
+                                   {"signature", p.item_id.empty() ? p.signature
+                                                   : wrap_openai_reasoning(p.item_id, p.signature)}});
         break;
       case PartKind::kRedactedThinking:
         out.push_back(json::object{{"type", "redacted_thinking"}, {"data", p.text}});

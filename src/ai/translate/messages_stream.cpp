@@ -1,6 +1,7 @@
 // Anthropic Messages streams: message_start / content_block_* / message_delta /
 // message_stop / ping / error events <-> IR events.
 #include <map>
+#include <optional>
 #include <set>
 
 #include "ai/sse/writer.hpp"
@@ -170,9 +171,12 @@ class Decoder final : public StreamDecoder {
   Usage usage_;
 };
 
+// Anthropic clients read one content block at a time, so blocks go out strictly one after
+// another: a block that starts while another is open (OpenAI tool calls interleaved by
+// index) is buffered and written whole once the open one stops.
 class Encoder final : public StreamEncoder {
  public:
-  explicit Encoder(const EncoderOptions& opt) : opt_(opt) {}
+  explicit Encoder(const EncoderOptions&) {}
 
   void encode(const StreamEvent& e, std::string& out) override {
     if (ended_) return;
@@ -200,22 +204,33 @@ class Encoder final : public StreamEncoder {
             break;
           default: block = {{"type", "text"}, {"text", ""}}; break;
         }
-        open_.insert(e.index);
-        write("content_block_start", json::object{{"type", "content_block_start"}, {"index", e.index},
-                                                   {"content_block", std::move(block)}}, out);
+        Block& b = blocks_[e.index];
+        b.openai_item = e.part == PartKind::kThinking ? e.item_id : "";
+        if (!current_) current_ = e.index;
+        write_to(e.index, "content_block_start",
+                 json::object{{"type", "content_block_start"}, {"index", e.index},
+                              {"content_block", std::move(block)}}, out);
         break;
       }
       case EventKind::kDelta: {
+        auto it = blocks_.find(e.index);
+        if (it == blocks_.end()) break;
         json::object d;
         switch (e.delta) {
           case DeltaKind::kText:
           case DeltaKind::kRefusal: d = {{"type", "text_delta"}, {"text", e.text}}; break;
           case DeltaKind::kThinking: d = {{"type", "thinking_delta"}, {"thinking", e.text}}; break;
-          case DeltaKind::kSignature: d = {{"type", "signature_delta"}, {"signature", e.text}}; break;
+          case DeltaKind::kSignature:
+            if (!it->second.openai_item.empty()) {  // written wrapped at the block's stop
+              it->second.signature.append(e.text);
+              return;
+            }
+            d = {{"type", "signature_delta"}, {"signature", e.text}};
+            break;
           case DeltaKind::kArguments: d = {{"type", "input_json_delta"}, {"partial_json", e.text}}; break;
         }
-        write("content_block_delta", json::object{{"type", "content_block_delta"}, {"index", e.index},
-                                                   {"delta", std::move(d)}}, out);
+        write_to(e.index, "content_block_delta", json::object{{"type", "content_block_delta"},
+                                                              {"index", e.index}, {"delta", std::move(d)}}, out);
         break;
       }
       case EventKind::kBlockStop: stop_block(e.index, out); break;
@@ -225,7 +240,7 @@ class Encoder final : public StreamEncoder {
         stop_sequence_ = e.stop_sequence;
         break;
       case EventKind::kEnd: {
-        while (!open_.empty()) stop_block(*open_.begin(), out);
+        while (!blocks_.empty()) stop_block(current_ ? *current_ : blocks_.begin()->first, out);
         json::object delta{{"stop_reason", stop_to_messages(stop_)}};
         delta["stop_sequence"] = stop_sequence_.empty() ? json::value(nullptr)
                                                         : json::value(json::string(stop_sequence_));
@@ -238,6 +253,7 @@ class Encoder final : public StreamEncoder {
         break;
       }
       case EventKind::kError:
+        // Whatever was buffered behind the open block is lost with the stream.
         write("error", error_json(Format::kMessages, e.error), out);
         ended_ = true;
         break;
@@ -246,16 +262,51 @@ class Encoder final : public StreamEncoder {
   }
 
  private:
+  struct Block {
+    std::string pending;      // frames held while another block is on the wire
+    bool stopped = false;
+    std::string openai_item;  // thinking from OpenAI reasoning: its item id
+    std::string signature;
+  };
+
   void write(std::string_view event, const json::object& data, std::string& out) {
     sse::write_event(out, event, dump(data));
   }
+  void write_to(size_t index, std::string_view event, const json::object& data, std::string& out) {
+    if (current_ && *current_ == index) write(event, data, out);
+    else sse::write_event(blocks_[index].pending, event, dump(data));
+  }
   void stop_block(size_t index, std::string& out) {
-    if (!open_.erase(index)) return;
-    write("content_block_stop", json::object{{"type", "content_block_stop"}, {"index", index}}, out);
+    auto it = blocks_.find(index);
+    if (it == blocks_.end() || it->second.stopped) return;
+    if (!it->second.openai_item.empty()) {
+      json::object d{{"type", "signature_delta"},
+                     {"signature", wrap_openai_reasoning(it->second.openai_item, it->second.signature)}};
+      write_to(index, "content_block_delta", json::object{{"type", "content_block_delta"},
+                                                          {"index", index}, {"delta", std::move(d)}}, out);
+    }
+    write_to(index, "content_block_stop",
+             json::object{{"type", "content_block_stop"}, {"index", index}}, out);
+    it->second.stopped = true;
+    if (current_ && *current_ == index) {
+      blocks_.erase(it);
+      current_.reset();
+      // Drain buffered blocks in index order; the first one still open becomes current.
+      while (!blocks_.empty()) {
+        auto next = blocks_.begin();
+        out.append(next->second.pending);
+        next->second.pending.clear();
+        if (!next->second.stopped) {
+          current_ = next->first;
+          break;
+        }
+        blocks_.erase(next);
+      }
+    }
   }
 
-  EncoderOptions opt_;
-  std::set<size_t> open_;
+  std::map<size_t, Block> blocks_;  // started and not yet fully written
+  std::optional<size_t> current_;   // the block on the wire
   Usage usage_;
   StopReason stop_ = StopReason::kEndTurn;
   std::string stop_sequence_;

@@ -115,6 +115,7 @@ Result<void> parse_item(const json::object& it, const std::string& path, Request
     Part p;
     p.kind = PartKind::kThinking;
     GH_AI_TRY(opt_string(it, "id", path, p.item_id));
+    if (is_foreign_reasoning_id(p.item_id)) p.item_id.clear();
     GH_AI_TRY(opt_string(it, "encrypted_content", path, p.signature));
     for (std::string_view key : {"summary", "content"}) {
       const json::array* arr = arr_or_null(it, key);
@@ -308,7 +309,7 @@ void write_assistant(const Message& m, json::array& input) {
         break;
       case PartKind::kThinking: {
         // Only reasoning items OpenAI produced (they have an item id) can be replayed.
-        if (p.item_id.empty()) break;
+        if (p.item_id.empty() || is_foreign_reasoning_id(p.item_id)) break;
         flush();
         json::object it{{"type", "reasoning"}, {"id", p.item_id}};
         json::array summary;

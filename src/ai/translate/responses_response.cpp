@@ -22,8 +22,8 @@ json::object responses_reasoning_item(std::string_view id, const Part& p) {
   json::array summary;
   if (!p.text.empty()) summary.push_back(json::object{{"type", "summary_text"}, {"text", p.text}});
   json::object it{{"id", id}, {"type", "reasoning"}, {"summary", std::move(summary)}};
-  // Only OpenAI's own encrypted content is replayable; an Anthropic signature is not written.
-  if (!p.signature.empty() && !p.item_id.empty()) it["encrypted_content"] = p.signature;
+  // OpenAI's own encrypted content, or (under an "rs_gh" id) an Anthropic signature.
+  if (!p.signature.empty()) it["encrypted_content"] = p.signature;
   return it;
 }
 
@@ -33,7 +33,7 @@ json::object responses_call_item(std::string_view id, const Part& p, std::string
 }
 
 std::string reasoning_item_id(const Part& p, std::string_view resp_id, size_t index) {
-  return p.item_id.empty() ? item_id("rs_", resp_id, index) : p.item_id;
+  return p.item_id.empty() ? item_id(kForeignReasoningPrefix, resp_id, index) : p.item_id;
 }
 
 json::array responses_output(const std::vector<Part>& content, std::string_view resp_id) {
@@ -145,6 +145,7 @@ Result<Response> parse_response(std::string_view body) {
       Part p;
       p.kind = PartKind::kThinking;
       p.item_id = str_or(it, "id");
+      if (is_foreign_reasoning_id(p.item_id)) p.item_id.clear();
       p.signature = str_or(it, "encrypted_content");
       for (std::string_view key : {"summary", "content"}) {
         if (const json::array* parts = arr_or_null(it, key)) {

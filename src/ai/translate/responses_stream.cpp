@@ -48,7 +48,8 @@ class Decoder final : public StreamDecoder {
           push_delta(idx, DeltaKind::kArguments, args, out);
         }
       } else if (it == "reasoning") {
-        open({oi, -1}, PartKind::kThinking, {}, {}, str_or(*item, "id"), out);
+        std::string_view id = str_or(*item, "id");
+        open({oi, -1}, PartKind::kThinking, {}, {}, is_foreign_reasoning_id(id) ? "" : id, out);
       }
     } else if (type == "response.content_part.added") {
       start(nullptr, out);
