@@ -277,5 +277,38 @@ TEST(AiStreamRoundTrip, ThroughAnotherFormatAndBackKeepsTheMeaning) {
   }
 }
 
+TEST(AiStreamResponses, IncompleteMapsToMaxTokensEverywhere) {
+  std::string body =
+      "event: response.created\ndata: {\"type\":\"response.created\",\"response\":{\"id\":\"resp_9\",\"model\":\"o4-mini\"}}\n\n"
+      "event: response.content_part.added\ndata: {\"type\":\"response.content_part.added\",\"output_index\":0,\"content_index\":0,\"part\":{\"type\":\"output_text\",\"text\":\"\"}}\n\n"
+      "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"output_index\":0,\"content_index\":0,\"delta\":\"Tru\"}\n\n"
+      "event: response.incomplete\ndata: {\"type\":\"response.incomplete\",\"response\":{\"status\":\"incomplete\",\"incomplete_details\":{\"reason\":\"max_output_tokens\"},\"usage\":{\"input_tokens\":5,\"output_tokens\":3}}}\n\n";
+  Translated chat = translate_stream(Format::kResponses, Format::kChat, body);
+  EXPECT_FALSE(chat.partial);
+  EXPECT_NE(chat.out.find("\"finish_reason\":\"length\""), std::string::npos);
+  EXPECT_NE(chat.out.find("data: [DONE]"), std::string::npos);
+  Translated msgs = translate_stream(Format::kResponses, Format::kMessages, body);
+  EXPECT_NE(msgs.out.find("\"stop_reason\":\"max_tokens\""), std::string::npos);
+  Translated resp = translate_stream(Format::kResponses, Format::kResponses, body);
+  EXPECT_NE(resp.out.find("event: response.incomplete"), std::string::npos);
+  EXPECT_NE(resp.out.find("\"reason\":\"max_output_tokens\""), std::string::npos);
+  EXPECT_EQ(resp.usage.output, 3);
+}
+
+TEST(AiStreamChat, RefusalDeltasBecomeARefusal) {
+  std::string body =
+      "data: {\"id\":\"chatcmpl-r\",\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"refusal\":\"I can't\"}}]}\n\n"
+      "data: {\"id\":\"chatcmpl-r\",\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
+      "data: [DONE]\n\n";
+  Response r = collect_stream(Format::kChat, body).value();
+  ASSERT_EQ(r.content.size(), 1u);
+  EXPECT_EQ(r.content[0].kind, PartKind::kRefusal);
+  EXPECT_EQ(r.stop, StopReason::kRefusal);
+  Translated m = translate_stream(Format::kChat, Format::kMessages, body);
+  EXPECT_NE(m.out.find("\"stop_reason\":\"refusal\""), std::string::npos);
+  Translated resp = translate_stream(Format::kChat, Format::kResponses, body);
+  EXPECT_NE(resp.out.find("event: response.refusal.delta"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace gatehouse::ai
