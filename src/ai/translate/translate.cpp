@@ -1,0 +1,229 @@
+// Format dispatch, the IR accumulator, and the stream translator.
+#include "ai/sse/writer.hpp"
+#include "ai/translate/errors.hpp"
+#include "ai/translate/stream.hpp"
+#include "ai/translate/translate.hpp"
+
+namespace gatehouse::ai {
+
+Result<Request> parse_request(Format f, std::string_view body) {
+  switch (f) {
+    case Format::kChat: return chat::parse_request(body);
+    case Format::kMessages: return messages::parse_request(body);
+    case Format::kResponses: return responses::parse_request(body);
+  }
+  return make_error("bad_format", "unknown wire format");
+}
+
+std::string write_request(Format f, const Request& r, const WriteOptions& opt) {
+  switch (f) {
+    case Format::kChat: return chat::write_request(r, opt);
+    case Format::kMessages: return messages::write_request(r, opt);
+    case Format::kResponses: return responses::write_request(r, opt);
+  }
+  return {};
+}
+
+Result<Response> parse_response(Format f, std::string_view body) {
+  switch (f) {
+    case Format::kChat: return chat::parse_response(body);
+    case Format::kMessages: return messages::parse_response(body);
+    case Format::kResponses: return responses::parse_response(body);
+  }
+  return make_error("bad_format", "unknown wire format");
+}
+
+std::string write_response(Format f, const Response& r, const WriteOptions& opt) {
+  switch (f) {
+    case Format::kChat: return chat::write_response(r, opt);
+    case Format::kMessages: return messages::write_response(r, opt);
+    case Format::kResponses: return responses::write_response(r, opt);
+  }
+  return {};
+}
+
+std::unique_ptr<StreamDecoder> make_decoder(Format provider) {
+  switch (provider) {
+    case Format::kChat: return chat::make_decoder();
+    case Format::kMessages: return messages::make_decoder();
+    case Format::kResponses: return responses::make_decoder();
+  }
+  return nullptr;
+}
+
+std::unique_ptr<StreamEncoder> make_encoder(Format client, const EncoderOptions& opt) {
+  switch (client) {
+    case Format::kChat: return chat::make_encoder(opt);
+    case Format::kMessages: return messages::make_encoder(opt);
+    case Format::kResponses: return responses::make_encoder(opt);
+  }
+  return nullptr;
+}
+
+void Accumulator::add(const StreamEvent& e) {
+  Response& r = response_;
+  switch (e.kind) {
+    case EventKind::kStart:
+      started_ = true;
+      r.id = e.id;
+      r.model = e.model;
+      if (e.usage.known) r.usage = e.usage;
+      break;
+    case EventKind::kBlockStart: {
+      Part p;
+      p.kind = e.part;
+      p.id = e.id;
+      p.name = e.name;
+      p.item_id = e.item_id;
+      if (e.part == PartKind::kRedactedThinking) p.text = e.text;
+      if (slot_.size() <= e.index) slot_.resize(e.index + 1, SIZE_MAX);
+      slot_[e.index] = r.content.size();
+      r.content.push_back(std::move(p));
+      break;
+    }
+    case EventKind::kDelta: {
+      if (e.index >= slot_.size() || slot_[e.index] == SIZE_MAX) break;
+      Part& p = r.content[slot_[e.index]];
+      switch (e.delta) {
+        case DeltaKind::kText:
+        case DeltaKind::kThinking:
+        case DeltaKind::kRefusal: p.text.append(e.text); break;
+        case DeltaKind::kSignature: p.signature.append(e.text); break;
+        case DeltaKind::kArguments: p.arguments.append(e.text); break;
+      }
+      break;
+    }
+    case EventKind::kUsage: r.usage = e.usage; break;  // cumulative snapshot: set
+    case EventKind::kStop:
+      stopped_ = true;
+      r.stop = e.stop;
+      r.stop_sequence = e.stop_sequence;
+      break;
+    case EventKind::kEnd: ended_ = true; break;
+    case EventKind::kError:
+      failed_ = true;
+      r.error = e.error;
+      r.stop = StopReason::kError;
+      break;
+    case EventKind::kBlockStop:
+    case EventKind::kPing: break;
+  }
+}
+
+StreamTranslator::StreamTranslator(Format provider, Format client, StreamOptions opt)
+    : provider_(provider),
+      client_(client),
+      passthrough_(opt.passthrough_same_format && provider == client &&
+                   !(client == Format::kChat && !opt.encoder.include_usage)),
+      parser_([&] {
+        sse::ParserOptions p = opt.sse;
+        p.report_comments = true;  // keepalives are forwarded as the client's ping
+        return p;
+      }()),
+      decoder_(make_decoder(provider)),
+      encoder_(make_encoder(client, opt.encoder)) {}
+
+void StreamTranslator::emit(const StreamEvent& e, std::string& out) {
+  acc_.add(e);
+  if (!passthrough_) encoder_->encode(e, out);
+}
+
+Result<void> StreamTranslator::feed(std::string_view chunk, std::string& out) {
+  if (done_) return Ok{};
+  events_.clear();
+  auto parsed = parser_.feed(chunk, events_);
+  for (const auto& ev : events_) {
+    if (passthrough_) {
+      // Same format: the provider's frames go out as they came (re-framed, not re-encoded),
+      // so a cut never leaves half a frame in front of our error frame.
+      if (ev.comment) sse::write_comment(out, ev.data);
+      else sse::write_event(out, ev.event, ev.data, ev.id);
+    }
+    ir_.clear();
+    if (ev.comment) {
+      StreamEvent ping;
+      ping.kind = EventKind::kPing;
+      ir_.push_back(std::move(ping));
+    } else if (auto r = decoder_->decode(ev, ir_); !r) {
+      for (const auto& ie : ir_) emit(ie, out);
+      fail(from_error(r.error()), out);
+      return r.error();
+    }
+    for (const auto& ie : ir_) emit(ie, out);
+    if (decoder_->terminated()) {
+      done_ = true;
+      if (acc_.failed()) partial_ = true;
+      return Ok{};  // anything after the terminal event is ignored
+    }
+  }
+  if (!parsed) {
+    fail(from_error(parsed.error()), out);
+    return parsed.error();
+  }
+  return Ok{};
+}
+
+void StreamTranslator::fail(const ErrorInfo& e, std::string& out) {
+  if (done_) return;
+  partial_ = true;
+  done_ = true;
+  if (passthrough_) {
+    // The encoder has not seen the stream: give it the start so ids match, then the error.
+    std::string scratch;
+    StreamEvent start;
+    start.kind = EventKind::kStart;
+    start.id = acc_.response().id;
+    start.model = acc_.response().model;
+    encoder_->encode(start, scratch);
+  }
+  StreamEvent ev;
+  ev.kind = EventKind::kError;
+  ev.error = e;
+  acc_.add(ev);
+  encoder_->encode(ev, out);
+}
+
+void StreamTranslator::finish(std::string& out) {
+  if (done_) return;
+  if (!acc_.started()) {
+    StreamEvent start;
+    start.kind = EventKind::kStart;
+    emit(start, out);
+  }
+  ErrorInfo e;
+  e.type = "api_error";
+  e.code = "upstream_stream_truncated";
+  e.message = "the upstream " + std::string(format_name(provider_)) +
+              " stream ended before its final event";
+  e.status = 502;
+  fail(e, out);
+}
+
+Usage StreamTranslator::usage() const { return extract_usage(acc_.response(), partial_); }
+
+Usage extract_usage(const Response& r, bool partial) {
+  Usage u = r.usage;
+  u.partial = u.partial || partial || r.stop == StopReason::kError;
+  return u;
+}
+
+Result<Response> collect_stream(Format provider, std::string_view body) {
+  sse::Parser parser;
+  std::vector<sse::Event> events;
+  auto parsed = parser.feed(body, events);
+  auto decoder = make_decoder(provider);
+  Accumulator acc;
+  std::vector<StreamEvent> ir;
+  for (const auto& ev : events) {
+    ir.clear();
+    if (auto r = decoder->decode(ev, ir); !r) return r.error();
+    for (const auto& ie : ir) acc.add(ie);
+    if (decoder->terminated()) break;
+  }
+  if (!parsed) return parsed.error();
+  Response r = acc.response();
+  r.usage.partial = !decoder->terminated() || acc.failed();
+  return r;
+}
+
+}  // namespace gatehouse::ai
