@@ -168,7 +168,7 @@ $extra
 upstreams:
   - name: up
     targets: ["127.0.0.1:$up"]
-    pool: {max_idle_per_target: ${GH_POOL:-256}}
+    pool: {max_idle_per_target: ${GH_POOL:-1024}}
 routes:
   - name: all
     match: {paths: ["/"]}
@@ -208,7 +208,7 @@ http {
   keepalive_timeout 300s;
   upstream up {
     server 127.0.0.1:$up;
-    keepalive ${NG_POOL:-256};
+    keepalive ${NG_POOL:-1024};
     keepalive_requests 10000000;
   }
   server {

@@ -5,7 +5,7 @@
 #
 # One nginx upstream (1 worker: a small `return 200` and a 64 KiB static file)
 # sits behind three reverse proxies that run at the same time on 127.0.0.1:
-# Gatehouse, nginx (upstream keepalive 256) and haproxy (http-reuse always),
+# Gatehouse, nginx (upstream keepalive 1024; Gatehouse max_idle_per_target 1024, so neither churns upstream connections at 500 clients) and haproxy (http-reuse always),
 # each with WORKERS workers/threads. wrk drives each in turn for every case;
 # the proxies are interleaved inside every case and round (the starting proxy
 # rotates per round) so machine drift hits all three alike. The machine is

@@ -38,8 +38,10 @@ Pipe PipeCache::take() {
   if (!free_.empty()) {
     Pipe p = std::move(free_.back());
     free_.pop_back();
+    low_water_ = std::min(low_water_, free_.size());
     return p;
   }
+  low_water_ = 0;
   Pipe p;
   p.open();
   return p;
@@ -47,6 +49,15 @@ Pipe PipeCache::take() {
 
 void PipeCache::put(Pipe p) {
   if (p.valid() && free_.size() < kMaxCached) free_.push_back(std::move(p));
+}
+
+void PipeCache::trim() {
+  size_t surplus = std::min(low_water_, free_.size());
+  if (free_.size() > kMinCached && surplus > 0) {
+    size_t drop = std::min(surplus, free_.size() - kMinCached);
+    free_.erase(free_.begin(), free_.begin() + static_cast<ptrdiff_t>(drop));
+  }
+  low_water_ = free_.size();
 }
 
 awaitable<SpliceOutcome> splice_relay(tcp::socket& in, Deadline& in_deadline, tcp::socket& out,

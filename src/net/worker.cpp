@@ -188,6 +188,7 @@ awaitable<void> Worker::tick_loop() {
     if (now - last_pool_sweep >= 1000) {
       last_pool_sweep = now;
       trim_buffers();
+      pipes_.trim();
       for (auto& [key, wu] : upstreams_) {
         for (auto& pool : wu->pools) pool.expire(now, wu->shared->cfg.pool.idle_timeout_ms);
       }
