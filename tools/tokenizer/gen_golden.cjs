@@ -101,6 +101,38 @@ for (let i = 0; i < 60; i++) {
   cases.push([`random_${i}`, s]);
 }
 
+// OpenAI's documented chat accounting (their cookbook's num_tokens_from_messages):
+// 3 per message, every string field's tokens, +1 per name, +3 reply priming. The
+// messages are the cookbook's own example, whose published counts are 129
+// (gpt-4, cl100k_base) and 124 (gpt-4o, o200k_base).
+const cookbookMessages = [
+  { role: "system", content: "You are a helpful, pattern-following assistant that translates corporate jargon into plain English." },
+  { role: "system", name: "example_user", content: "New synergies will help drive top-line growth." },
+  { role: "system", name: "example_assistant", content: "Things working well together will increase revenue." },
+  { role: "system", name: "example_user", content: "Let's circle back when we have more bandwidth to touch base on opportunities for increased leverage." },
+  { role: "system", name: "example_assistant", content: "Let's talk later when we're less busy about how to do better." },
+  { role: "user", content: "This late pivot means we don't have time to boil the ocean for the client deliverable." },
+];
+const chatRequests = [
+  ["cookbook_gpt4", "cl100k_base", { model: "gpt-4", messages: cookbookMessages }],
+  ["cookbook_gpt4o", "o200k_base", { model: "gpt-4o", messages: cookbookMessages }],
+  ["unicode_gpt41", "o200k_base", { model: "gpt-4.1-mini", messages: [
+    { role: "developer", content: "Réponds en français. 日本語もOK 👍" },
+    { role: "user", name: "alice", content: "What's 12345 + 678?\n\n  Explain   briefly.  " },
+  ] }],
+];
+function cookbookCount(enc, messages) {
+  let n = 0;
+  for (const m of messages) {
+    n += 3;
+    for (const [k, v] of Object.entries(m)) {
+      n += enc.encode_ordinary(v).length;
+      if (k === "name") n += 1;
+    }
+  }
+  return n + 3;
+}
+
 const encoders = Object.fromEntries(ENCODINGS.map((e) => [e, get_encoding(e)]));
 const out = {
   generator: "tools/tokenizer/gen_golden.cjs",
@@ -116,6 +148,9 @@ const out = {
     }
     return c;
   }),
+  chat: chatRequests.map(([name, encoding, request]) => ({
+    name, encoding, request, tokens: cookbookCount(encoders[encoding], request.messages),
+  })),
 };
 for (const e of Object.values(encoders)) e.free();
 
@@ -126,5 +161,6 @@ const lines = out.cases.map((c) => "    " + JSON.stringify(c));
 fs.writeFileSync(dest, "{\n" +
   `  "generator": ${JSON.stringify(out.generator)},\n` +
   `  "tiktoken": ${JSON.stringify(out.tiktoken)},\n` +
-  "  \"cases\": [\n" + lines.join(",\n") + "\n  ]\n}\n");
+  "  \"cases\": [\n" + lines.join(",\n") + "\n  ],\n" +
+  "  \"chat\": [\n" + out.chat.map((c) => "    " + JSON.stringify(c)).join(",\n") + "\n  ]\n}\n");
 console.log(`wrote ${out.cases.length} cases to ${path.relative(process.cwd(), dest)}`);

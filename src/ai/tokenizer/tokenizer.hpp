@@ -77,6 +77,7 @@ class Tokenizer {
   // Ranks + special tokens (o200k_base: 199,998 + 2).
   size_t vocab_size() const { return ranks_.size() + specials_.size(); }
   std::optional<uint32_t> special_token(std::string_view name) const;
+  const RankTable& rank_table() const { return ranks_; }
 
  private:
   struct Special {
