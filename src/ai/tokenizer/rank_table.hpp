@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,13 +26,16 @@ class RankTable {
 
   // Rank of exactly these bytes, or kNoRank.
   uint32_t rank(std::string_view bytes) const {
+    uint64_t h = hash(bytes);
+    auto tag = static_cast<uint32_t>(h >> 32);
     uint64_t mask = slots_.size() - 1;
-    for (uint64_t i = hash(bytes) & mask;; i = (i + 1) & mask) {
-      uint32_t r = slots_[i];
-      if (r == kNoRank) return kNoRank;
-      if (bytes_of(r) == bytes) return r;
+    for (uint64_t i = h & mask;; i = (i + 1) & mask) {
+      const Slot& s = slots_[i];
+      if (s.rank == kNoRank) return kNoRank;
+      if (s.tag == tag && bytes_of(s.rank) == bytes) return s.rank;
     }
   }
+  uint32_t byte_rank(unsigned char b) const { return byte_ranks_[b]; }
   // Bytes of a rank; empty when the rank is not in the table.
   std::string_view bytes_of(uint32_t r) const {
     if (r + 1 >= offsets_.size()) return {};
@@ -48,7 +52,15 @@ class RankTable {
 
   std::string blob_;               // all token bytes, in rank order
   std::vector<uint32_t> offsets_;  // rank -> start in blob_; offsets_[r + 1] is its end
-  std::vector<uint32_t> slots_;    // open addressing, linear probing; holds ranks
+  // Open addressing, linear probing. The tag (high hash bits) settles most
+  // misses without touching the token bytes: BPE asks about many pairs that
+  // are not tokens.
+  struct Slot {
+    uint32_t rank = kNoRank;
+    uint32_t tag = 0;
+  };
+  std::vector<Slot> slots_;
+  uint32_t byte_ranks_[256] = {};
   size_t count_ = 0;
   // Filled while parsing, then laid out by finish().
   std::vector<std::pair<uint32_t, std::string>> pending_;

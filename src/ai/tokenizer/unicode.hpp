@@ -34,33 +34,36 @@ constexpr uint32_t kInvalid = 0xFFFFFFFF;
 // Class bits of a code point (ICU's general category and White_Space).
 uint16_t classify(uint32_t cp);
 
+// ASCII classes as a constant table: the pre-tokenizer asks for the class of
+// every code point several times, and in English and code nearly all of them
+// are ASCII, so this path must inline to a load.
+constexpr uint16_t ascii_class(uint32_t c) {
+  if (c >= 'A' && c <= 'Z') return kLu;
+  if (c >= 'a' && c <= 'z') return kLl;
+  if (c >= '0' && c <= '9') return kNumber;
+  if (c == ' ' || (c >= 9 && c <= 13)) return kSpace;
+  return 0;
+}
+struct AsciiClasses {
+  uint16_t cls[128];
+};
+constexpr AsciiClasses make_ascii_classes() {
+  AsciiClasses t{};
+  for (uint32_t c = 0; c < 128; ++c) t.cls[c] = ascii_class(c);
+  return t;
+}
+inline constexpr AsciiClasses kAsciiClasses = make_ascii_classes();
+
+// The non-ASCII part of decode(), out of line.
+CodePoint decode_multibyte(std::string_view s, size_t pos);
+
 // Decodes the code point at `pos` (pos <= s.size()). Rejects overlong forms,
 // surrogates and values past U+10FFFF as invalid bytes.
 inline CodePoint decode(std::string_view s, size_t pos) {
   if (pos >= s.size()) return {};
   auto b0 = static_cast<unsigned char>(s[pos]);
-  if (b0 < 0x80) return {b0, 1, classify(b0)};
-  size_t left = s.size() - pos;
-  auto cont = [&](size_t i) {
-    return i < left && (static_cast<unsigned char>(s[pos + i]) & 0xC0) == 0x80;
-  };
-  auto bits = [&](size_t i) { return static_cast<uint32_t>(s[pos + i]) & 0x3F; };
-  uint32_t cp = 0;
-  uint32_t len = 0;
-  if (b0 >= 0xC2 && b0 <= 0xDF && cont(1)) {
-    cp = ((b0 & 0x1Fu) << 6) | bits(1);
-    len = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF && cont(1) && cont(2)) {
-    cp = ((b0 & 0x0Fu) << 12) | (bits(1) << 6) | bits(2);
-    len = 3;
-    if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)) len = 0;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4 && cont(1) && cont(2) && cont(3)) {
-    cp = ((b0 & 0x07u) << 18) | (bits(1) << 12) | (bits(2) << 6) | bits(3);
-    len = 4;
-    if (cp < 0x10000 || cp > 0x10FFFF) len = 0;
-  }
-  if (len == 0) return {kInvalid, 1, 0};
-  return {cp, len, classify(cp)};
+  if (b0 < 0x80) return {b0, 1, kAsciiClasses.cls[b0]};
+  return decode_multibyte(s, pos);
 }
 
 }  // namespace gatehouse::ai::unicode
