@@ -55,10 +55,8 @@ constexpr uint64_t kMaxRank = 16u << 20;
 }  // namespace
 
 uint64_t RankTable::hash(std::string_view s) {
-  // Eight bytes per step, then the tail without a variable-length memcpy (a
-  // libc call, the hottest spot in a profile before): 4 to 7 bytes as two
-  // overlapping 4-byte loads, 1 to 3 as first, middle and last byte. Together
-  // with the length, mixed in first, these determine the bytes exactly.
+  if (s.size() <= 8) return mix(pack_short(s.data(), s.size()), s.size());
+  // Longer keys: eight bytes per step, then the tail as one packed word.
   const char* p = s.data();
   size_t n = s.size();
   uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
@@ -68,20 +66,7 @@ uint64_t RankTable::hash(std::string_view s) {
     h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
     h ^= h >> 31;
   }
-  uint64_t w = 0;
-  if (n >= 4) {
-    uint32_t a, b;
-    std::memcpy(&a, p, 4);
-    std::memcpy(&b, p + n - 4, 4);
-    w = (uint64_t(a) << 32) | b;
-  } else if (n > 0) {
-    w = (uint64_t(static_cast<unsigned char>(p[0])) << 16) |
-        (uint64_t(static_cast<unsigned char>(p[n >> 1])) << 8) |
-        static_cast<unsigned char>(p[n - 1]);
-  }
-  h = (h ^ w ^ (uint64_t(n) << 56)) * 0x94D049BB133111EBULL;
-  h ^= h >> 29;
-  return h;
+  return mix(h ^ pack_short(p, n), s.size());
 }
 
 Result<void> RankTable::add(std::string_view b64, uint64_t rank, size_t line) {
@@ -178,7 +163,8 @@ Result<void> RankTable::finish() {
                        " have the same bytes");
       }
     }
-    slots_[i] = Slot{r, static_cast<uint32_t>(h >> 32)};
+    uint64_t key = b.size() <= 8 ? pack_short(b.data(), b.size()) : h;
+    slots_[i] = Slot{key, r, static_cast<uint32_t>(b.size())};
   }
   for (int b = 0; b < 256; ++b) {
     char c = static_cast<char>(b);

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "ai/tokenizer/bpe.hpp"
+#include "ai/tokenizer/unicode.hpp"
 
 namespace gatehouse::ai {
 namespace {
@@ -143,6 +144,9 @@ Result<std::shared_ptr<const Tokenizer>> Tokenizer::from_json(std::string_view j
       list.push_back({std::string(kv.key()), id});
     }
   }
+  // Build the Unicode class table now, at start, rather than on the first
+  // request a worker tokenizes (65,536 ICU calls).
+  (void)unicode::classify(0x4E00);
   Encoding enc = *pattern == SplitPattern::kCl100k ? Encoding::kCl100kBase : Encoding::kO200kBase;
   return std::shared_ptr<const Tokenizer>(
       new Tokenizer(enc, *pattern, std::move(*table), std::move(list)));
