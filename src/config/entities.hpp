@@ -160,6 +160,9 @@ struct ConsumerConfig {
   std::string name;
   std::vector<std::string> groups;
   std::vector<std::map<std::string, std::string>> credentials;  // raw fields
+  // Run for this consumer on every route once it is identified; a policy of
+  // the same name on the route steps aside for it (the more specific wins).
+  std::vector<PolicyRef> policies;
   std::vector<std::string> tags;
   SourcePos pos;
 };

@@ -301,8 +301,9 @@ class Loader {
   ConsumerConfig parse_consumer(const Slot& s) {
     ConsumerConfig c;
     c.pos = s.pos;
-    Fields f(r_, s, {"name", "groups", "credentials", "tags"});
+    Fields f(r_, s, {"name", "groups", "credentials", "policies", "tags"});
     f.read("name", c.name);
+    if (const Slot* p = f.get("policies")) c.policies = parse_policies(*p);
     f.strings("groups", c.groups);
     if (const Slot* creds = f.get("credentials")) {
       for (const auto& item : r_.items(*creds)) {

@@ -2,6 +2,7 @@
 // forwarding code. Lives in the request's coroutine frame.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -28,7 +29,13 @@ struct Exchange {
   bool method_head = false;
   bool idempotent = false;
   policy::RequestContext pctx;
-  size_t policies_run = 0;  // on_log goes to these
+  // Hooks run in this order: route chain [0, consumer_split), the consumer's
+  // chain [0, consumer_run), route chain [consumer_split, policies_run),
+  // skipping route policies the consumer's chain overrides by name.
+  size_t policies_run = 0;
+  size_t consumer_split = 0;
+  const policy::Chain* consumer_chain = nullptr;
+  size_t consumer_run = 0;
 
   // Outcome, for metrics and the access log.
   int status = 0;
@@ -41,5 +48,51 @@ struct Exchange {
   std::string upstream_target;
   std::string error;
 };
+
+// True when the consumer's own chain has a policy of this name, which then
+// replaces the route's (or global) one for this request.
+inline bool overridden_by_consumer(const Exchange& ex, const policy::Policy& p) {
+  if (!ex.consumer_chain) return false;
+  for (const auto& c : ex.consumer_chain->policies)
+    if (c->name() == p.name()) return true;
+  return false;
+}
+
+// Calls f(policy) for every policy whose request hook ran, in the order they
+// ran (forward) or the reverse (response hooks: the first policy has the
+// final say).
+template <class F>
+void for_each_policy_run(const Exchange& ex, bool reverse, F&& f) {
+  const auto& chain = ex.route->chain.policies;
+  const size_t run = std::min(ex.policies_run, chain.size());
+  const size_t split = std::min(ex.consumer_split, run);
+  const size_t crun = ex.consumer_chain ? std::min(ex.consumer_run, ex.consumer_chain->policies.size()) : 0;
+  auto route_part = [&](size_t from, size_t to) {
+    if (!reverse) {
+      for (size_t i = from; i < to; ++i)
+        if (!overridden_by_consumer(ex, *chain[i])) f(*chain[i]);
+    } else {
+      for (size_t i = to; i-- > from;)
+        if (!overridden_by_consumer(ex, *chain[i])) f(*chain[i]);
+    }
+  };
+  auto consumer_part = [&]() {
+    const auto& cc = ex.consumer_chain->policies;
+    if (!reverse) {
+      for (size_t i = 0; i < crun; ++i) f(*cc[i]);
+    } else {
+      for (size_t i = crun; i-- > 0;) f(*cc[i]);
+    }
+  };
+  if (!reverse) {
+    route_part(0, split);
+    if (crun) consumer_part();
+    route_part(split, run);
+  } else {
+    route_part(split, run);
+    if (crun) consumer_part();
+    route_part(0, split);
+  }
+}
 
 }  // namespace gatehouse::proxy

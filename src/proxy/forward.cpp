@@ -558,10 +558,10 @@ awaitable<bool> Session::forward(Exchange& ex) {
   // ---- response to the client
   ex.status = resp.status;
   {
-    const auto& chain = rr.chain.policies;
-    // Response hooks run in reverse order (the first policy sees the final say).
-    for (size_t i = std::min(ex.policies_run, chain.size()); i-- > 0;)
-      chain[i]->on_response(ex.pctx, resp.status, resp.headers);
+    // Response hooks run in reverse order (the first policy has the final say).
+    for_each_policy_run(ex, true, [&](const policy::Policy& p) {
+      p.on_response(ex.pctx, resp.status, resp.headers);
+    });
     for (auto& h : ex.pctx.response_headers) resp.headers.push_back(std::move(h));
     ex.pctx.response_headers.clear();
   }

@@ -363,10 +363,35 @@ awaitable<bool> Session::handle(http1::RequestHead& head) {
   pc.consumers = ex.snap->consumers.get();
   pc.worker = worker_.index();
   pc.now_ms = steady_ms();
-  for (const auto& p : ex.route->chain.policies) {
+  const auto& chain = ex.route->chain.policies;
+  bool consumer_done = false;
+  for (size_t i = 0; i <= chain.size(); ++i) {
     policy::Respond answer;
-    ++ex.policies_run;
-    if (p->on_request(pc, answer) == policy::Action::kRespond) {
+    bool respond = false;
+    // The identified consumer's own policies run once authentication is
+    // over: before the first route policy past the authn phase.
+    if (!consumer_done && (i == chain.size() || chain[i]->phase() > policy::Phase::kAuthn)) {
+      consumer_done = true;
+      ex.consumer_split = i;
+      if (pc.consumer && pc.consumer->index < ex.snap->consumer_chains.size() &&
+          !ex.snap->consumer_chains[pc.consumer->index].empty()) {
+        ex.consumer_chain = &ex.snap->consumer_chains[pc.consumer->index];
+        for (const auto& p : ex.consumer_chain->policies) {
+          ++ex.consumer_run;
+          if (p->on_request(pc, answer) == policy::Action::kRespond) {
+            respond = true;
+            break;
+          }
+        }
+      }
+    }
+    if (!respond) {
+      if (i == chain.size()) break;
+      ++ex.policies_run;
+      if (overridden_by_consumer(ex, *chain[i])) continue;
+      respond = chain[i]->on_request(pc, answer) == policy::Action::kRespond;
+    }
+    if (respond) {
       bool close = head.body != http1::BodyKind::kNone;
       bool keep = co_await send_policy_response(ex, answer, close);
       finish(ex);
@@ -429,9 +454,7 @@ awaitable<bool> Session::send_policy_response(Exchange& ex, policy::Respond& r, 
 void Session::finish(Exchange& ex) {
   int64_t total = steady_us() - ex.start_us;
   if (ex.route) {
-    const auto& chain = ex.route->chain.policies;
-    for (size_t i = 0; i < ex.policies_run && i < chain.size(); ++i)
-      chain[i]->on_log(ex.pctx, ex.status);
+    for_each_policy_run(ex, false, [&](const policy::Policy& p) { p.on_log(ex.pctx, ex.status); });
   }
   const config::RouteConfig* rc = ex.match.route;
   if (ex.route && ex.route->stats) {

@@ -108,6 +108,28 @@ Result<std::shared_ptr<const Snapshot>> build_snapshot(const config::Config& cfg
     global.push_back(p.value());
   }
 
+  snap->consumer_chains.resize(cfg.consumers.size());
+  for (size_t i = 0; i < cfg.consumers.size(); ++i) {
+    auto& chain = snap->consumer_chains[i].policies;
+    for (size_t j = 0; j < cfg.consumers[i].policies.size(); ++j) {
+      bctx.field = "consumers[" + std::to_string(i) + "].policies[" + std::to_string(j) + "]";
+      auto p = policy::compile(cfg.consumers[i].policies[j], bctx);
+      if (!p) return p.error();
+      // They run once a consumer is known, so nothing that comes before
+      // (pre-auth checks, authentication itself) can be attached here.
+      if (p.value()->phase() <= policy::Phase::kAuthn) {
+        return make_error("policy_phase",
+                          "policy '" + cfg.consumers[i].policies[j].name +
+                              "' runs before a consumer is identified and cannot be attached "
+                              "to a consumer",
+                          bctx.field + ".name", 0, ErrorSide::kConfig);
+      }
+      chain.push_back(p.value());
+    }
+    std::stable_sort(chain.begin(), chain.end(),
+                     [](const auto& a, const auto& b) { return a->phase() < b->phase(); });
+  }
+
   for (size_t i = 0; i < cfg.routes.size(); ++i) {
     const auto& r = cfg.routes[i];
     RouteRuntime rt;

@@ -62,6 +62,9 @@ struct Snapshot {
   std::vector<std::shared_ptr<UpstreamShared>> upstreams;
   std::vector<RouteRuntime> routes;  // by route index
   std::shared_ptr<const policy::ConsumerSet> consumers;
+  // Per consumer (by Consumer::index): its own policies, phase-ordered, all
+  // past authentication. Empty for most consumers.
+  std::vector<policy::Chain> consumer_chains;
   http1::Limits limits;
 };
 
