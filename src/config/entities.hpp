@@ -179,8 +179,8 @@ struct HttpLimitsConfig {
   int64_t client_header_timeout_ms = 30'000;  // slowloris bound for one head
   int64_t client_idle_timeout_ms = 60'000;    // keep-alive idle between requests
   uint64_t max_pipelined = 16;                // queued requests per connection
-  // Response bodies with a Content-Length of at least this many bytes are
-  // relayed with splice(2), never entering user space; 0 turns that off.
+  // Request and response bodies with a Content-Length of at least this many
+  // bytes are relayed with splice(2), never entering user space; 0 turns that off.
   uint64_t splice_threshold = 16 * 1024;
 };
 

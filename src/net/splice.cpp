@@ -62,7 +62,9 @@ void PipeCache::trim() {
 
 awaitable<SpliceOutcome> splice_relay(tcp::socket& in, Deadline& in_deadline, tcp::socket& out,
                                       Deadline& out_deadline, DeadlineList& deadlines,
-                                      uint64_t len, int64_t idle_ms, Pipe& pipe) {
+                                      uint64_t len, int64_t idle_ms, Pipe& pipe,
+                                      int64_t out_idle_ms) {
+  if (out_idle_ms <= 0) out_idle_ms = idle_ms;
   SpliceOutcome res;
   uint64_t pulled = 0;
   size_t in_pipe = 0;
@@ -100,7 +102,7 @@ awaitable<SpliceOutcome> splice_relay(tcp::socket& in, Deadline& in_deadline, tc
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
         // The pipe has bytes, so the client's send buffer is full.
-        out_deadline.arm(deadlines, &out, steady_ms() + idle_ms);
+        out_deadline.arm(deadlines, &out, steady_ms() + out_idle_ms);
         auto [ec] = co_await out.async_wait(tcp::socket::wait_write, use_nothrow);
         if (ec || out_deadline.fired() || !out.is_open()) {
           res.out_ok = false;

@@ -69,11 +69,12 @@ struct SpliceOutcome {
 };
 
 // Moves exactly `len` bytes from `in` to `out`. Each wait is bounded by
-// `idle_ms` through the sockets' deadlines (which close the socket on
+// `idle_ms` (`out_idle_ms` for waits on `out`, when set) through the sockets' deadlines (which close the socket on
 // expiry, ending the wait). Reads readiness with a 1-byte MSG_PEEK receive
 // rather than async_wait, which would cost an epoll_ctl per wait.
 awaitable<SpliceOutcome> splice_relay(tcp::socket& in, Deadline& in_deadline, tcp::socket& out,
                                       Deadline& out_deadline, DeadlineList& deadlines,
-                                      uint64_t len, int64_t idle_ms, Pipe& pipe);
+                                      uint64_t len, int64_t idle_ms, Pipe& pipe,
+                                      int64_t out_idle_ms = 0);
 
 }  // namespace gatehouse::net

@@ -167,6 +167,10 @@ TEST(SpliceRelay, PipeCacheReusesAndCaps) {
     cache.put(std::move(p));
   }
   EXPECT_EQ(cache.size(), PipeCache::kMaxCached);
+  // Nothing was taken since: a trim keeps only the floor.
+  cache.trim();
+  cache.trim();
+  EXPECT_EQ(cache.size(), PipeCache::kMinCached);
 }
 
 }  // namespace

@@ -368,7 +368,31 @@ awaitable<bool> Session::forward(Exchange& ex) {
       std::string bad_code;
       if (head.body == http1::BodyKind::kContentLength) {
         uint64_t remaining = head.content_length;
-        while (remaining > 0) {
+        // Whatever arrived with the head goes first; a large rest moves
+        // kernel to kernel like large response bodies.
+        if (!buf_.empty() && remaining > 0) {
+          size_t take = static_cast<size_t>(std::min<uint64_t>(remaining, buf_.size()));
+          up_ok = co_await write_all(conn->sock, conn->deadline, buf_.view().substr(0, take), {},
+                                     to.idle_ms);
+          buf_.consume(take);
+          remaining -= take;
+          ex.bytes_in += take;
+        }
+        if (up_ok && remaining > 0 && buf_.empty() && http_cfg.splice_threshold > 0 &&
+            remaining >= http_cfg.splice_threshold) {
+          net::Pipe pipe = worker_.pipes().take();
+          if (pipe.valid()) {
+            auto r = co_await net::splice_relay(sock_, deadline_, conn->sock, conn->deadline,
+                                                worker_.deadlines(), remaining,
+                                                http_cfg.client_idle_timeout_ms, pipe, to.idle_ms);
+            remaining -= r.moved;
+            ex.bytes_in += r.moved;
+            down_ok = r.in_ok;
+            up_ok = r.out_ok;
+            if (r.pipe_clean) worker_.pipes().put(std::move(pipe));
+          }
+        }
+        while (up_ok && down_ok && remaining > 0) {
           if (buf_.empty()) {
             deadline_.arm(worker_.deadlines(), &sock_, steady_ms() + http_cfg.client_idle_timeout_ms);
             if (!co_await read_some()) { down_ok = false; break; }
