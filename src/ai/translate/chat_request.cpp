@@ -42,40 +42,30 @@ Result<void> parse_image_part(const json::object& p, const std::string& path, Pa
 // content: a string or an array of text (and, when `images`, image_url) parts.
 Result<void> parse_content(const json::value& v, const std::string& path, bool images,
                            std::vector<Part>& out) {
-  if (v.is_string()) {
-    Part t;
-    t.text.assign(v.as_string().c_str(), v.as_string().size());
-    out.push_back(std::move(t));
-    return Ok{};
-  }
-  auto arr = get_array(v, path);
-  if (!arr) return type_error(path, "a string or an array of content parts");
-  for (size_t i = 0; i < (*arr)->size(); ++i) {
-    std::string pp = path_index(path, i);
-    auto o = get_object((**arr)[i], pp);
-    if (!o) return o.error();
-    auto type = req_string(**o, "type", pp);
-    if (!type) return type.error();
-    Part part;
-    if (*type == "text") {
-      auto t = req_string(**o, "text", pp);
-      if (!t) return t.error();
-      part.text.assign(*t);
-    } else if (*type == "image_url" && images) {
-      GH_AI_TRY(parse_image_part(**o, pp, part));
-    } else if (*type == "refusal") {
-      auto t = req_string(**o, "refusal", pp);
-      if (!t) return t.error();
-      part.kind = PartKind::kRefusal;
-      part.text.assign(*t);
-    } else {
-      std::string tp = path_key(pp, "type");
-      return field_error(tp, "content part type `" + std::string(*type) +
-                                 "` is not supported here", "unsupported_content");
-    }
-    out.push_back(std::move(part));
-  }
-  return Ok{};
+  return parse_content_list(
+      v, path, "a string or an array of content parts", out,
+      [images](const json::object& o, const std::string& pp) -> Result<Part> {
+        auto type = req_string(o, "type", pp);
+        if (!type) return type.error();
+        Part part;
+        if (*type == "text") {
+          auto t = req_string(o, "text", pp);
+          if (!t) return t.error();
+          part.text.assign(*t);
+        } else if (*type == "image_url" && images) {
+          GH_AI_TRY(parse_image_part(o, pp, part));
+        } else if (*type == "refusal") {
+          auto t = req_string(o, "refusal", pp);
+          if (!t) return t.error();
+          part.kind = PartKind::kRefusal;
+          part.text.assign(*t);
+        } else {
+          std::string tp = path_key(pp, "type");
+          return field_error(tp, "content part type `" + std::string(*type) +
+                                     "` is not supported here", "unsupported_content");
+        }
+        return part;
+      });
 }
 
 Result<void> parse_tool_calls(const json::value& v, const std::string& path,

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "ai/translate/ir.hpp"
 #include "common/result.hpp"
 
 namespace gatehouse::ai::detail {
@@ -75,5 +76,30 @@ std::string dump(const json::value& v);
 // Strips a known id prefix ("chatcmpl-", "msg_", "resp_") so ids can be re-prefixed for
 // another format and stay traceable to the upstream's.
 std::string_view id_core(std::string_view id);
+
+// A content field of any of the three formats: a plain string (one text part)
+// or an array of objects, each read by `item(object, item_path) -> Result<Part>`.
+// `expected` names the array form in the type error.
+template <class F>
+Result<void> parse_content_list(const json::value& v, const std::string& path,
+                                std::string_view expected, std::vector<Part>& out, F&& item) {
+  if (v.is_string()) {
+    Part t;
+    t.text.assign(v.as_string().c_str(), v.as_string().size());
+    out.push_back(std::move(t));
+    return Ok{};
+  }
+  auto arr = get_array(v, path);
+  if (!arr) return type_error(path, expected);
+  for (size_t i = 0; i < (*arr)->size(); ++i) {
+    std::string ip = path_index(path, i);
+    auto o = get_object((**arr)[i], ip);
+    if (!o) return o.error();
+    Result<Part> part = item(**o, ip);
+    if (!part) return part.error();
+    out.push_back(std::move(*part));
+  }
+  return Ok{};
+}
 
 }  // namespace gatehouse::ai::detail

@@ -109,23 +109,10 @@ Result<Part> parse_block(const json::object& b, const std::string& path, bool in
 
 Result<void> parse_blocks(const json::value& v, const std::string& path, bool in_tool_result,
                           std::vector<Part>& out) {
-  if (v.is_string()) {
-    Part t;
-    t.text.assign(v.as_string().c_str(), v.as_string().size());
-    out.push_back(std::move(t));
-    return Ok{};
-  }
-  auto arr = get_array(v, path);
-  if (!arr) return type_error(path, "a string or an array of content blocks");
-  for (size_t i = 0; i < (*arr)->size(); ++i) {
-    std::string bp = path_index(path, i);
-    auto o = get_object((**arr)[i], bp);
-    if (!o) return o.error();
-    auto p = parse_block(**o, bp, in_tool_result);
-    if (!p) return p.error();
-    out.push_back(std::move(*p));
-  }
-  return Ok{};
+  return parse_content_list(v, path, "a string or an array of content blocks", out,
+                            [in_tool_result](const json::object& o, const std::string& bp) {
+                              return parse_block(o, bp, in_tool_result);
+                            });
 }
 
 Result<void> parse_tools(const json::value& v, Request& r) {

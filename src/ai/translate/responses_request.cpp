@@ -17,49 +17,40 @@ const std::set<std::string, std::less<>> kKnown = {
     "tool_choice", "parallel_tool_calls", "stream", "metadata", "user", "reasoning"};
 
 Result<void> parse_parts(const json::value& v, const std::string& path, std::vector<Part>& out) {
-  if (v.is_string()) {
-    Part t;
-    t.text.assign(v.as_string().c_str(), v.as_string().size());
-    out.push_back(std::move(t));
-    return Ok{};
-  }
-  auto arr = get_array(v, path);
-  if (!arr) return type_error(path, "a string or an array of content parts");
-  for (size_t i = 0; i < (*arr)->size(); ++i) {
-    std::string pp = path_index(path, i);
-    auto o = get_object((**arr)[i], pp);
-    if (!o) return o.error();
-    auto type = req_string(**o, "type", pp);
-    if (!type) return type.error();
-    Part p;
-    if (*type == "input_text" || *type == "output_text" || *type == "text") {
-      auto t = req_string(**o, "text", pp);
-      if (!t) return t.error();
-      p.text.assign(*t);
-    } else if (*type == "refusal") {
-      auto t = req_string(**o, "refusal", pp);
-      if (!t) return t.error();
-      p.kind = PartKind::kRefusal;
-      p.text.assign(*t);
-    } else if (*type == "input_image") {
-      std::string url;
-      GH_AI_TRY(opt_string(**o, "image_url", pp, url));
-      if (url.empty()) {
-        return field_error(path_key(pp, "image_url"),
-                           "`" + path_key(pp, "image_url") + "` is required (file_id is not supported)",
-                           "unsupported_content");
-      }
-      p.kind = PartKind::kImage;
-      GH_AI_TRY(opt_string(**o, "detail", pp, p.image.detail));
-      if (!parse_data_url(url, p.image.media_type, p.image.data)) p.image.url = url;
-    } else {
-      return field_error(path_key(pp, "type"),
-                         "content part type `" + std::string(*type) + "` is not supported",
-                         "unsupported_content");
-    }
-    out.push_back(std::move(p));
-  }
-  return Ok{};
+  return parse_content_list(
+      v, path, "a string or an array of content parts", out,
+      [](const json::object& o, const std::string& pp) -> Result<Part> {
+        auto type = req_string(o, "type", pp);
+        if (!type) return type.error();
+        Part p;
+        if (*type == "input_text" || *type == "output_text" || *type == "text") {
+          auto t = req_string(o, "text", pp);
+          if (!t) return t.error();
+          p.text.assign(*t);
+        } else if (*type == "refusal") {
+          auto t = req_string(o, "refusal", pp);
+          if (!t) return t.error();
+          p.kind = PartKind::kRefusal;
+          p.text.assign(*t);
+        } else if (*type == "input_image") {
+          std::string url;
+          GH_AI_TRY(opt_string(o, "image_url", pp, url));
+          if (url.empty()) {
+            return field_error(
+                path_key(pp, "image_url"),
+                "`" + path_key(pp, "image_url") + "` is required (file_id is not supported)",
+                "unsupported_content");
+          }
+          p.kind = PartKind::kImage;
+          GH_AI_TRY(opt_string(o, "detail", pp, p.image.detail));
+          if (!parse_data_url(url, p.image.media_type, p.image.data)) p.image.url = url;
+        } else {
+          return field_error(path_key(pp, "type"),
+                             "content part type `" + std::string(*type) + "` is not supported",
+                             "unsupported_content");
+        }
+        return p;
+      });
 }
 
 Message& assistant_turn(Request& r) {
