@@ -1,3 +1,4 @@
-// Boost.Asio is compiled once here (BOOST_ASIO_SEPARATE_COMPILATION) so that
-// every other translation unit only parses declarations.
+// Asio (and its OpenSSL layer) compiled once for the whole program
+// (BOOST_ASIO_SEPARATE_COMPILATION).
 #include <boost/asio/impl/src.hpp>
+#include <boost/asio/ssl/impl/src.hpp>

@@ -44,6 +44,7 @@ class ConfigReader {
   std::string path(const std::string& key) const { return field_ + ".config." + key; }
   // The first error, or Ok. Messages carry file:line:column of the policy.
   Result<void> finish() const;
+  bool ok() const { return errors_.empty(); }
 
  private:
   YAML::Node root_;

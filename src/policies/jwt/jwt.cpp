@@ -3,6 +3,7 @@
 // header or "iss" claim names the credential, and so the consumer) or from
 // the policy itself (`keys`, inline `jwks`; the consumer then comes from a
 // claim). Verified claims are handed to later policies in ctx.vars.
+#include <boost/url/parse.hpp>
 #include <boost/json/value.hpp>
 #include <chrono>
 #include <unordered_map>
@@ -11,6 +12,7 @@
 #include "policies/config_reader.hpp"
 #include "policies/jwt/claims.hpp"
 #include "policies/jwt/jwks.hpp"
+#include "policies/jwt/jwks_remote.hpp"
 #include "policies/jwt/key.hpp"
 #include "policies/jwt/token.hpp"
 #include "policies/authenticator.hpp"
@@ -130,6 +132,7 @@ class JwtPolicy final : public Authenticator {
   const Consumer* anonymous = nullptr;
   const JwtIndex* index = nullptr;
   std::unordered_map<std::string, std::shared_ptr<const Key>> policy_keys;  // kid -> key
+  std::shared_ptr<jwt::RemoteJwks> remote;  // jwks_uri, when configured
   std::string consumer_claim;
   jwt::ClaimRules rules;
   std::string realm_attr;  // realm="..."
@@ -176,6 +179,23 @@ class JwtPolicy final : public Authenticator {
     } else if (token.kid.empty() && policy_keys.size() == 1) {
       key = policy_keys.begin()->second.get();
       key_id = policy_keys.begin()->first;
+    }
+    // Keys from jwks_uri; held for the rest of this call, since a refresh
+    // may replace the set meanwhile.
+    std::shared_ptr<const jwt::KeyMap> remote_keys;
+    if (!key && !cred && remote) {
+      remote_keys = remote->keys();
+      if (remote_keys) {
+        if (auto it = remote_keys->find(token.kid); it != remote_keys->end()) {
+          key = it->second.get();
+          key_id = token.kid;
+        } else if (token.kid.empty() && remote_keys->size() == 1) {
+          key = remote_keys->begin()->second.get();
+          key_id = remote_keys->begin()->first;
+        }
+      }
+      // An unknown kid may be a key the issuer just rotated in.
+      if (!key) remote->request_refresh();
     }
     if (!key) return invalid(out, "unknown_key", "no key matches the token's kid or iss");
     if (*alg != key->alg())
@@ -404,6 +424,31 @@ void read_jwks(ConfigReader& cr, JwtPolicy& p) {
   }
 }
 
+void read_jwks_uri(ConfigReader& cr, JwtPolicy& p) {
+  auto uri = cr.opt_str("jwks_uri");
+  if (!uri) {
+    for (const char* k : {"jwks_refresh", "jwks_timeout", "jwks_ca_file"})
+      if (cr.has(k)) cr.fail(k, "invalid_value", std::string(k) + " needs jwks_uri");
+    return;
+  }
+  jwt::RemoteJwksOptions opt;
+  opt.url = *uri;
+  auto u = boost::urls::parse_absolute_uri(opt.url);
+  if (!u || (u->scheme() != "http" && u->scheme() != "https") || u->host().empty()) {
+    cr.fail("jwks_uri", "invalid_value", "jwks_uri must be an absolute http:// or https:// URL");
+    return;
+  }
+  opt.refresh_ms = cr.duration_ms("jwks_refresh", 300'000, 1000);
+  opt.timeout_ms = cr.duration_ms("jwks_timeout", 5'000, 100);
+  opt.ca_file = cr.str("jwks_ca_file");
+  if (!cr.ok()) return;
+  p.remote = jwt::RemoteJwks::get(opt);
+  // The first fetch of a new URL is awaited here, on the control thread
+  // building the snapshot, so the first requests find keys. A failure is not
+  // a config error (the issuer may be down); it is logged and retried.
+  p.remote->wait_first(opt.timeout_ms + 500);
+}
+
 }  // namespace
 
 void register_jwt(Registry& r) {
@@ -412,7 +457,8 @@ void register_jwt(Registry& r) {
            const BuildContext& ctx) -> Result<std::shared_ptr<const Policy>> {
           ConfigReader cr(ref, ctx.field);
           cr.allow_only({"header_names", "query_names", "cookie_names", "hide_credentials",
-                         "anonymous", "realm", "keys", "jwks", "consumer_claim", "clock_skew",
+                         "anonymous", "realm", "keys", "jwks", "jwks_uri", "jwks_refresh",
+                         "jwks_timeout", "jwks_ca_file", "consumer_claim", "clock_skew",
                          "issuers", "audiences", "required_claims", "max_lifetime"});
           auto p = std::make_shared<JwtPolicy>();
           p->header_names = cr.has("header_names") ? cr.strings("header_names")
@@ -435,12 +481,14 @@ void register_jwt(Registry& r) {
           }
           read_keys(cr, *p);
           read_jwks(cr, *p);
+          read_jwks_uri(cr, *p);
           p->consumer_claim = cr.str("consumer_claim");
           if (cr.has("consumer_claim") && p->consumer_claim.empty())
             cr.fail("consumer_claim", "invalid_value", "consumer_claim must name a claim");
-          if (!p->consumer_claim.empty() && p->policy_keys.empty())
+          if (!p->consumer_claim.empty() && p->policy_keys.empty() && !p->remote)
             cr.fail("consumer_claim", "invalid_value",
-                    "consumer_claim applies to policy keys (keys or jwks); none are configured");
+                    "consumer_claim applies to policy keys (keys, jwks or jwks_uri); none are "
+                    "configured");
           p->rules.clock_skew_s =
               static_cast<double>(cr.duration_ms("clock_skew", 60'000, 0)) / 1000.0;
           p->rules.issuers = cr.strings("issuers");
