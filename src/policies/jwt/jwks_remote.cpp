@@ -1,11 +1,5 @@
 #include "policies/jwt/jwks_remote.hpp"
 
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-#include <boost/url/parse.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -16,12 +10,10 @@
 
 #include "common/log.hpp"
 #include "net/asio.hpp"
+#include "net/http_client.hpp"
 #include "policies/jwt/jwks.hpp"
 
 namespace gatehouse::policy::jwt {
-
-namespace beast = boost::beast;
-namespace http = beast::http;
 
 namespace {
 
@@ -37,82 +29,31 @@ Error fetch_error(const std::string& url, const std::string& why) {
   return make_error("jwks_fetch_failed", "fetching " + url + ": " + why, "jwks_uri");
 }
 
-template <class Stream>
-awaitable<Result<std::string>> get(Stream& stream, const std::string& host,
-                                   const std::string& target, const std::string& url) {
-  http::request<http::empty_body> req{http::verb::get, target, 11};
-  req.set(http::field::host, host);
-  req.set(http::field::accept, "application/jwk-set+json, application/json");
-  req.set(http::field::user_agent, "gatehouse");
-  auto [wec, wn] = co_await http::async_write(stream, req, use_nothrow);
-  if (wec) co_return fetch_error(url, wec.message());
-  beast::flat_buffer buf;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(kMaxBody);
-  auto [rec, rn] = co_await http::async_read(stream, buf, parser, use_nothrow);
-  if (rec) co_return fetch_error(url, rec.message());
-  auto& res = parser.get();
-  if (res.result_int() != 200)
-    co_return fetch_error(url, "status " + std::to_string(res.result_int()));
-  co_return std::move(res.body());
-}
-
-awaitable<Result<std::string>> fetch_body(const RemoteJwksOptions& opt) {
-  auto u = boost::urls::parse_absolute_uri(opt.url);
-  if (!u) co_return fetch_error(opt.url, "not an absolute URL");
-  const bool tls = u->scheme() == "https";
-  if (!tls && u->scheme() != "http") co_return fetch_error(opt.url, "scheme must be http or https");
-  std::string host(u->host());
-  std::string port = u->has_port() ? std::string(u->port()) : (tls ? "443" : "80");
-  std::string target(u->encoded_target());
-  if (target.empty()) target = "/";
-  std::string host_header = u->has_port() ? host + ":" + port : host;
-
-  auto ex = co_await asio::this_coro::executor;
-  tcp::resolver resolver(ex);
-  auto [rec, results] = co_await resolver.async_resolve(host, port, use_nothrow);
-  if (rec) co_return fetch_error(opt.url, rec.message());
-
-  if (!tls) {
-    beast::tcp_stream stream(ex);
-    stream.expires_after(std::chrono::milliseconds(opt.timeout_ms));
-    auto [cec, ep] = co_await stream.async_connect(results, use_nothrow);
-    if (cec) co_return fetch_error(opt.url, cec.message());
-    co_return co_await get(stream, host_header, target, opt.url);
-  }
-  asio::ssl::context ctx(asio::ssl::context::tls_client);
-  ctx.set_options(asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
-                  asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
-  boost::system::error_code ec;
-  ctx.set_default_verify_paths(ec);
-  if (!opt.ca_file.empty()) {
-    ctx.load_verify_file(opt.ca_file, ec);
-    if (ec) co_return fetch_error(opt.url, "CA file " + opt.ca_file + ": " + ec.message());
-  }
-  beast::ssl_stream<beast::tcp_stream> stream(ex, ctx);
-  stream.set_verify_mode(asio::ssl::verify_peer);
-  stream.set_verify_callback(asio::ssl::host_name_verification(host));
-  if (!SSL_set_tlsext_host_name(stream.native_handle(), host.c_str()))
-    co_return fetch_error(opt.url, "cannot set SNI");
-  beast::get_lowest_layer(stream).expires_after(std::chrono::milliseconds(opt.timeout_ms));
-  auto [cec, ep] = co_await beast::get_lowest_layer(stream).async_connect(results, use_nothrow);
-  if (cec) co_return fetch_error(opt.url, cec.message());
-  auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::client, use_nothrow);
-  if (hec) co_return fetch_error(opt.url, "TLS: " + hec.message());
-  co_return co_await get(stream, host_header, target, opt.url);
-}
-
 }  // namespace
 
 Result<KeyMap> fetch_jwks(const RemoteJwksOptions& opt) {
+  std::shared_ptr<asio::ssl::context> tls;
+  if (opt.url.rfind("https:", 0) == 0) {
+    auto ctx = net::make_tls_client_context(opt.ca_file);
+    if (!ctx) return fetch_error(opt.url, ctx.error().message);
+    tls = ctx.value();
+  }
+  net::HttpClientRequest req;
+  req.url = opt.url;
+  req.timeout_ms = opt.timeout_ms;
+  req.max_body = kMaxBody;
+  req.headers.emplace_back("Accept", "application/jwk-set+json, application/json");
   asio::io_context ioc(1);
-  std::optional<Result<std::string>> body;
+  std::optional<Result<net::HttpClientResponse>> res;
   asio::co_spawn(
-      ioc, [&]() -> awaitable<void> { body.emplace(co_await fetch_body(opt)); }, asio::detached);
+      ioc, [&]() -> awaitable<void> { res.emplace(co_await net::http_call(req, tls)); },
+      asio::detached);
   ioc.run();
-  if (!body) return fetch_error(opt.url, "fetch did not complete");
-  if (!*body) return body->error();
-  auto keys = parse_jwks(std::string_view(body->value()));
+  if (!res) return fetch_error(opt.url, "fetch did not complete");
+  if (!*res) return fetch_error(opt.url, res->error().message);
+  if (res->value().status != 200)
+    return fetch_error(opt.url, "status " + std::to_string(res->value().status));
+  auto keys = parse_jwks(std::string_view(res->value().body));
   if (!keys) return fetch_error(opt.url, keys.error().message);
   KeyMap map;
   for (auto& k : keys.value()) map.emplace(k.kid, k.key);
