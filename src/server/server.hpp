@@ -11,6 +11,7 @@
 #include "config/entities.hpp"
 #include "net/asio.hpp"
 #include "proxy/snapshot.hpp"
+#include "store/store.hpp"
 
 namespace gatehouse::net {
 class Worker;
@@ -19,7 +20,7 @@ class Worker;
 namespace gatehouse::server {
 
 struct Options {
-  std::string config_path;      // empty = built-in demo-less empty config
+  std::string config_path;      // empty = the config store (see docs/admin-api.md)
   std::string proxy_listen;     // flag overrides; empty = from file/default
   std::string admin_listen;
   size_t workers = 0;           // 0 = hardware concurrency
@@ -39,9 +40,18 @@ class Server {
   bool ready() const { return ready_.load(); }
   std::string render_metrics() const;
   std::string status_json() const;
+  // Store mode (no -c): the config store; null when a file is the source.
+  store::Store* store() { return store_.get(); }
+  const std::string& config_path() const { return opts_.config_path; }
+  // The store revision the published snapshot was built from (0 in file mode).
+  int64_t config_revision() const { return revision_.load(); }
+  std::string config_file_text() const;
 
  private:
   bool load_initial();
+  bool open_config_store(config::Config& cfg);
+  void bootstrap_admin_token();
+  void reload_from_store(int64_t revision, const std::string& reason);
   void reload(const std::string& reason);
   bool apply(const config::Config& cfg, int64_t started_us);
   void publish(std::shared_ptr<const proxy::Snapshot> snap);
@@ -70,6 +80,9 @@ class Server {
   int access_log_fd_ = -1;
   struct Admin;
   std::unique_ptr<Admin> admin_;
+  std::unique_ptr<store::Store> store_;
+  store::Subscription store_watch_;
+  std::atomic<int64_t> revision_{0};
 };
 
 // Parses "host:port" / "[v6]:port" / ":port" into an endpoint.
