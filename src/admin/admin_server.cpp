@@ -18,6 +18,7 @@ AdminServer::AdminServer(asio::io_context& ioc, server::Server& server)
     : ioc_(ioc), server_(server) {
   ApiHost host;
   host.store = server_.store();
+  host.file_mode = server_.file_mode();
   host.file_path = server_.config_path();
   host.revision = [this] { return server_.config_revision(); };
   host.file_text = [this] { return server_.config_file_text(); };

@@ -200,15 +200,13 @@ AdminResponse Api::handle(const ApiRequest& req) {
                          ") may not do this; it needs " +
                          std::string(store::role_name(found->min_role)));
   }
-  if (found->writes && !host_.store)
+  if (found->writes && host_.file_mode)
     return problem(409, "config_managed_by_file",
                    "the config is managed by the file " + host_.file_path +
                        "; edit the file (or run without -c to manage it through the API)");
   if (!host_.store && found->pattern != "/api/v1/openapi.json" &&
       found->pattern != "/api/v1/config" && found->pattern != "/api/v1/status")
-    return problem(409, "config_managed_by_file",
-                   "the config is managed by the file " + host_.file_path +
-                       "; only /api/v1/config and /api/v1/status are served in this mode");
+    return problem(503, "store_unavailable", "no config store is available");
   Ctx ctx{*this, req, std::move(who), std::move(vars)};
   try {
     return found->handler(ctx);

@@ -49,11 +49,12 @@ struct Principal {
 // What the API needs from the process (the server in production, fakes in
 // tests).
 struct ApiHost {
-  store::Store* store = nullptr;  // null: config is managed by a file
-  std::string file_path;          // the file when store is null
+  store::Store* store = nullptr;  // file mode: a read-only view of the file
+  bool file_mode = false;         // the config is managed by a file: no writes
+  std::string file_path;          // the file in file mode
   std::function<int64_t()> revision;            // revision the data plane runs
   std::function<std::string()> file_text;       // file mode: current file contents
-  std::string env_token;                        // file mode: GATEHOUSE_ADMIN_TOKEN
+  std::string env_token;  // file mode without a view: GATEHOUSE_ADMIN_TOKEN
 };
 
 class Api;

@@ -34,7 +34,7 @@ AdminResponse document_response(const ApiRequest& req, const json::value& doc, i
 }
 
 AdminResponse get_config(Ctx& c) {
-  if (!c.api.host().store) {
+  if (c.api.host().file_mode) {
     auto doc = yaml_to_json(c.api.host().file_text ? c.api.host().file_text() : "", false);
     if (!doc) return error_response(doc.error());
     if (doc->is_object())
@@ -106,7 +106,7 @@ AdminResponse status(Ctx& c) {
   json::object o;
   auto& host = c.api.host();
   o["data_plane_revision"] = host.revision ? host.revision() : 0;
-  if (host.store) {
+  if (!host.file_mode && host.store) {
     auto rev = host.store->current_revision();
     if (!rev) return error_response(rev.error());
     o["mode"] = "store";

@@ -96,9 +96,9 @@ AdminResponse revoke(Ctx& c) {
 void register_token_routes(Api& api) {
   using store::Role;
   api.add({"GET", "/api/v1/tokens", Role::kAdmin, false, "List admin tokens (never their secrets)", "tokens", list});
-  api.add({"POST", "/api/v1/tokens", Role::kAdmin, false,
+  api.add({"POST", "/api/v1/tokens", Role::kAdmin, true,
            "Create an admin token {name, role, workspace?, expires_at?}; the secret is shown once", "tokens", create});
-  api.add({"DELETE", "/api/v1/tokens/{id}", Role::kAdmin, false, "Revoke an admin token", "tokens", revoke});
+  api.add({"DELETE", "/api/v1/tokens/{id}", Role::kAdmin, true, "Revoke an admin token", "tokens", revoke});
 }
 
 }  // namespace gatehouse::admin

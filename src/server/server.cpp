@@ -14,6 +14,8 @@
 
 #include "admin/admin_server.hpp"
 #include "admin/config_bridge.hpp"
+#include "admin/declarative.hpp"
+#include "admin/yaml_json.hpp"
 #include "common/settings.hpp"
 #include "common/clock.hpp"
 #include "common/log.hpp"
@@ -209,6 +211,32 @@ void Server::reload_from_store(int64_t revision, const std::string& reason) {
                                 log::n("build_ms", (steady_us() - t0) / 1000)});
 }
 
+void Server::mirror_file() {
+  if (!mirror_) {
+    auto st = store::open_store("sqlite::memory:", process_settings().data_dir);
+    if (!st) {
+      log::warn("admin API reads unavailable in file mode", {log::f("message", st.error().message)});
+      return;
+    }
+    mirror_ = std::move(st.value());
+    if (const char* env = std::getenv("GATEHOUSE_ADMIN_TOKEN"); env && *env) {
+      auto t = mirror_->create_token("bootstrap", "GATEHOUSE_ADMIN_TOKEN", store::Role::kAdmin, "", 0, env);
+      if (!t) log::warn("GATEHOUSE_ADMIN_TOKEN not usable", {log::f("message", t.error().message)});
+    }
+  }
+  // ${VAR} stays as written: the API shows the file, not the environment.
+  auto doc = admin::yaml_to_json(config_file_text(), false);
+  if (!doc) return;
+  auto plan = admin::plan_apply(*mirror_, *doc, store::kDefaultWorkspace, "");
+  if (plan) {
+    auto r = admin::commit_plan(*mirror_, "file:" + opts_.config_path, *plan);
+    if (r) return;
+    log::warn("admin API view of the file not updated", {log::f("message", r.error().message)});
+    return;
+  }
+  log::warn("admin API view of the file not updated", {log::f("message", plan.error().message)});
+}
+
 bool Server::load_initial() {
   config::Config cfg;
   if (opts_.config_path.empty()) {
@@ -227,7 +255,9 @@ bool Server::load_initial() {
   server_cfg_ = cfg.server;
   if (!opts_.proxy_listen.empty()) server_cfg_.listeners.proxy = opts_.proxy_listen;
   if (!opts_.admin_listen.empty()) server_cfg_.listeners.admin = opts_.admin_listen;
-  return apply(cfg, steady_us());
+  if (!apply(cfg, steady_us())) return false;
+  if (!opts_.config_path.empty()) mirror_file();
+  return true;
 }
 
 void Server::reload(const std::string& reason) {
@@ -249,6 +279,7 @@ void Server::reload(const std::string& reason) {
     return;
   }
   registry_->reloads_total.fetch_add(1);
+  mirror_file();
   log::info("config reloaded", {log::f("reason", reason), log::n("generation", static_cast<long long>(generation_)),
                                 log::n("routes", static_cast<long long>(res.config.routes.size())),
                                 log::n("build_ms", (steady_us() - t0) / 1000)});

@@ -41,7 +41,8 @@ class Server {
   std::string render_metrics() const;
   std::string status_json() const;
   // Store mode (no -c): the config store; null when a file is the source.
-  store::Store* store() { return store_.get(); }
+  store::Store* store() { return store_ ? store_.get() : mirror_.get(); }
+  bool file_mode() const { return !opts_.config_path.empty(); }
   const std::string& config_path() const { return opts_.config_path; }
   // The store revision the published snapshot was built from (0 in file mode).
   int64_t config_revision() const { return revision_.load(); }
@@ -52,6 +53,7 @@ class Server {
   bool open_config_store(config::Config& cfg);
   void bootstrap_admin_token();
   void reload_from_store(int64_t revision, const std::string& reason);
+  void mirror_file();
   void reload(const std::string& reason);
   bool apply(const config::Config& cfg, int64_t started_us);
   void publish(std::shared_ptr<const proxy::Snapshot> snap);
@@ -81,6 +83,9 @@ class Server {
   struct Admin;
   std::unique_ptr<Admin> admin_;
   std::unique_ptr<store::Store> store_;
+  // File mode: an in-memory store holding the file's entities, so the admin
+  // API's reads work the same; writes are refused.
+  std::unique_ptr<store::Store> mirror_;
   store::Subscription store_watch_;
   std::atomic<int64_t> revision_{0};
 };
