@@ -213,5 +213,37 @@ TEST_F(AdminApi, OwnerTagApplyLeavesOtherEntitiesAlone) {
   EXPECT_EQ(claim.status, 409) << claim.body;
 }
 
+TEST_F(AdminApi, WorkspaceTokensSeeOnlyTheirWorkspace) {
+  auto team = store_->create_token("test", "team-a", store::Role::kEditor, "team-a")->secret;
+  make_upstream();  // default workspace
+  auto r = call("POST", "/api/v1/upstreams", R"({"name":"svc","targets":["127.0.0.1:9"]})", team);
+  ASSERT_EQ(r.status, 201) << r.body;  // same name, other workspace
+  EXPECT_EQ(body(r)["workspace"].as_string(), "team-a");
+  ASSERT_EQ(call("POST", "/api/v1/routes", R"({"name":"r","upstream":"svc","match":{"paths":["/t"]}})", team).status, 201);
+  auto list = body(call("GET", "/api/v1/upstreams", "", team));
+  ASSERT_EQ(list["items"].as_array().size(), 1u);
+  EXPECT_EQ(call("GET", "/api/v1/upstreams?workspace=default", "", team).status, 403);
+  EXPECT_EQ(call("POST", "/api/v1/upstreams", R"({"name":"x","workspace":"default","targets":["127.0.0.1:9"]})", team).status, 403);
+  // The data plane serves every workspace; other workspaces' names are qualified.
+  auto cfg = build_config(store_->load_all()->entities);
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  ASSERT_EQ(cfg->routes.size(), 1u);
+  EXPECT_EQ(cfg->routes[0].name, "team-a/r");
+  EXPECT_EQ(cfg->routes[0].upstream, "team-a/svc");
+}
+
+TEST_F(AdminApi, AuditRedactsSecretsAndRecordsActor) {
+  ASSERT_EQ(call("POST", "/api/v1/consumers",
+                 R"({"name":"c","credentials":[{"type":"basic-auth","username":"u","password":"p4ss"}]})").status, 201);
+  auto a = call("GET", "/api/v1/audit?kind=consumer");
+  ASSERT_EQ(a.status, 200);
+  EXPECT_EQ(a.body.find("pbkdf2"), std::string::npos);
+  EXPECT_EQ(a.body.find("p4ss"), std::string::npos);
+  auto item = body(a)["items"].as_array()[0].as_object();
+  EXPECT_EQ(item["actor"].as_string(), "token:admin");
+  EXPECT_EQ(item["action"].as_string(), "create");
+  EXPECT_TRUE(item["before"].is_null());
+}
+
 }  // namespace
 }  // namespace gatehouse::admin
