@@ -196,6 +196,10 @@ TEST_F(AdminApi, YamlRoundTripKeepsTypesAndDollars) {
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->as_object().at("b"), o.at("b"));
   EXPECT_EQ(json_to_loader_yaml(json::parse(R"({"k":"${HOME}"})")), R"({"k": "$${HOME}"})");
+  auto dup = yaml_to_json("a: 1\nb: 2\na: 3\n", false);
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().code, "duplicate_key");
+  EXPECT_EQ(dup.error().line, 3);
 }
 
 TEST_F(AdminApi, OwnerTagApplyLeavesOtherEntitiesAlone) {

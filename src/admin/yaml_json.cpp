@@ -112,6 +112,11 @@ struct Converter {
             fail(kv.first, "invalid_value", "map keys must be strings");
             return nullptr;
           }
+          if (o.contains(kv.first.Scalar())) {
+            // yaml-cpp keeps both; silently taking one would hide a typo.
+            fail(kv.first, "duplicate_key", "key \"" + kv.first.Scalar() + "\" appears twice");
+            return nullptr;
+          }
           o[kv.first.Scalar()] = convert(kv.second, depth + 1);
         }
         return o;

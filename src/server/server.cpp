@@ -180,8 +180,8 @@ void Server::bootstrap_admin_token() {
   }
 }
 
-void Server::reload_from_store(int64_t revision, const std::string& reason) {
-  if (!store_ || shutting_down_ || revision <= revision_.load()) return;
+void Server::reload_from_store(int64_t revision, const std::string& reason, bool force) {
+  if (!store_ || shutting_down_ || (!force && revision <= revision_.load())) return;
   int64_t t0 = steady_us();
   auto snap = store_->load_all();
   if (!snap) {
@@ -189,7 +189,7 @@ void Server::reload_from_store(int64_t revision, const std::string& reason) {
     log::error("config reload from store failed", {log::f("message", snap.error().message)});
     return;
   }
-  if (snap->revision <= revision_.load()) return;
+  if (!force && snap->revision <= revision_.load()) return;
   auto built = admin::build_config(snap->entities);
   if (!built) {
     registry_->reload_errors_total.fetch_add(1);
@@ -311,6 +311,11 @@ awaitable<void> Server::handle_signals() {
     auto [ec, sig] = co_await signals.async_wait(use_nothrow);
     if (ec) co_return;
     if (sig == SIGHUP) {
+      if (store_) {
+        // Re-read the store now, whatever the watch has seen.
+        reload_from_store(0, "sighup", true);
+        continue;
+      }
       if (!opts_.config_path.empty()) {
         int64_t m = 0, s = 0;
         uint64_t i = 0;

@@ -52,7 +52,8 @@ class Server {
   bool load_initial();
   bool open_config_store(config::Config& cfg);
   void bootstrap_admin_token();
-  void reload_from_store(int64_t revision, const std::string& reason);
+  // Rebuilds from the store when it is past `revision` (or always, forced).
+  void reload_from_store(int64_t revision, const std::string& reason, bool force = false);
   void mirror_file();
   void reload(const std::string& reason);
   bool apply(const config::Config& cfg, int64_t started_us);
