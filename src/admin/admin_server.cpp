@@ -55,8 +55,11 @@ void AdminServer::stop_accepting() {
 AdminResponse AdminServer::dispatch(const ApiRequest& req) {
   if (req.path == "/api/v1" || req.path.rfind("/api/v1/", 0) == 0) return api_->handle(req);
   if (!req.body.empty())
-    return {413, "application/problem+json",
-            proxy::problem_json(413, "body_not_accepted", "this admin resource takes no request body", ""), {}};
+    return {413,
+            "application/problem+json",
+            proxy::problem_json(413, "body_not_accepted",
+                                "this admin resource takes no request body", ""),
+            {}};
   return dispatch(req.method, req.path);
 }
 
@@ -64,13 +67,21 @@ AdminResponse AdminServer::dispatch(std::string_view method, std::string_view pa
   AdminResponse r;
   bool get = method == "GET" || method == "HEAD";
   if (path == "/metrics") {
-    if (!get) return {405, "application/problem+json", proxy::problem_json(405, "method_not_allowed", "use GET", ""), {}};
+    if (!get)
+      return {405,
+              "application/problem+json",
+              proxy::problem_json(405, "method_not_allowed", "use GET", ""),
+              {}};
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = server_.render_metrics();
     return r;
   }
   if (path == "/status" || path == "/status/ready") {
-    if (!get) return {405, "application/problem+json", proxy::problem_json(405, "method_not_allowed", "use GET", ""), {}};
+    if (!get)
+      return {405,
+              "application/problem+json",
+              proxy::problem_json(405, "method_not_allowed", "use GET", ""),
+              {}};
     r.status = server_.ready() ? 200 : 503;
     r.body = server_.status_json();
     return r;
@@ -79,8 +90,10 @@ AdminResponse AdminServer::dispatch(std::string_view method, std::string_view pa
     r.body = "{\"status\":\"alive\"}";
     return r;
   }
-  return {404, "application/problem+json",
-          proxy::problem_json(404, "not_found", "no admin resource at " + std::string(path), ""), {}};
+  return {404,
+          "application/problem+json",
+          proxy::problem_json(404, "not_found", "no admin resource at " + std::string(path), ""),
+          {}};
 }
 
 awaitable<void> AdminServer::accept_loop() {
@@ -115,7 +128,10 @@ awaitable<void> AdminServer::serve(tcp::socket sock) {
     bool close = true;
     std::string method;
     if (st == http1::ParseStatus::kError) {
-      resp = {err.status, "application/problem+json", proxy::problem_json(err.status, err.code, err.message, ""), {}};
+      resp = {err.status,
+              "application/problem+json",
+              proxy::problem_json(err.status, err.code, err.message, ""),
+              {}};
     } else {
       close = !head.keep_alive;
       method = head.method;
@@ -123,11 +139,19 @@ awaitable<void> AdminServer::serve(tcp::socket sock) {
       ApiRequest req;
       bool ok = true;
       if (head.body == http1::BodyKind::kChunked) {
-        resp = {411, "application/problem+json", proxy::problem_json(411, "length_required", "send the body with a Content-Length", ""), {}};
+        resp = {
+            411,
+            "application/problem+json",
+            proxy::problem_json(411, "length_required", "send the body with a Content-Length", ""),
+            {}};
         close = true;
         ok = false;
       } else if (head.body == http1::BodyKind::kContentLength && head.content_length > kMaxBody) {
-        resp = {413, "application/problem+json", proxy::problem_json(413, "body_too_large", "admin request bodies are limited to 16 MiB", ""), {}};
+        resp = {413,
+                "application/problem+json",
+                proxy::problem_json(413, "body_too_large",
+                                    "admin request bodies are limited to 16 MiB", ""),
+                {}};
         close = true;
         ok = false;
       } else if (head.body == http1::BodyKind::kContentLength) {
@@ -148,7 +172,10 @@ awaitable<void> AdminServer::serve(tcp::socket sock) {
       if (ok) {
         auto target = http1::normalize_target(head.target);
         if (!target) {
-          resp = {400, "application/problem+json", proxy::problem_json(400, target.error().code, target.error().message, ""), {}};
+          resp = {400,
+                  "application/problem+json",
+                  proxy::problem_json(400, target.error().code, target.error().message, ""),
+                  {}};
         } else {
           req.method = head.method;
           req.path = target->path;
@@ -158,11 +185,12 @@ awaitable<void> AdminServer::serve(tcp::socket sock) {
         }
       }
     }
-    std::string out = "HTTP/1.1 " + std::to_string(resp.status) + " " +
-                      proxy::reason_phrase(resp.status) + (resp.status == 204 ? std::string()
-                                         : "\r\nContent-Type: " + resp.content_type +
-                                               "\r\nContent-Length: " + std::to_string(resp.body.size())) +
-                      "\r\nCache-Control: no-store\r\n" + (close ? "Connection: close\r\n" : "");
+    std::string out =
+        "HTTP/1.1 " + std::to_string(resp.status) + " " + proxy::reason_phrase(resp.status) +
+        (resp.status == 204 ? std::string()
+                            : "\r\nContent-Type: " + resp.content_type +
+                                  "\r\nContent-Length: " + std::to_string(resp.body.size())) +
+        "\r\nCache-Control: no-store\r\n" + (close ? "Connection: close\r\n" : "");
     for (const auto& [k, v] : resp.headers) out += k + ": " + v + "\r\n";
     out += "\r\n";
     if (method != "HEAD") out += resp.body;

@@ -26,8 +26,7 @@ std::string percent_decode(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '+') {
       out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && hexval(s[i + 1]) >= 0 &&
-               hexval(s[i + 2]) >= 0) {
+    } else if (s[i] == '%' && i + 2 < s.size() && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
       out += static_cast<char>(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
       i += 2;
     } else {
@@ -69,13 +68,18 @@ bool match_pattern(std::string_view pattern, std::string_view path,
   return true;
 }
 
-std::string_view title_of(int status) { return proxy::reason_phrase(status); }
+std::string_view title_of(int status) {
+  return proxy::reason_phrase(status);
+}
 
 int rank(store::Role r) {
   switch (r) {
-    case store::Role::kViewer: return 0;
-    case store::Role::kEditor: return 1;
-    case store::Role::kAdmin: return 2;
+    case store::Role::kViewer:
+      return 0;
+    case store::Role::kEditor:
+      return 1;
+    case store::Role::kAdmin:
+      return 2;
   }
   return 0;
 }
@@ -98,7 +102,8 @@ std::vector<std::string> ApiRequest::params(std::string_view name) const {
     size_t eq = part.find('=');
     std::string key = percent_decode(part.substr(0, eq));
     if (key != name) continue;
-    out.push_back(eq == std::string_view::npos ? std::string() : percent_decode(part.substr(eq + 1)));
+    out.push_back(eq == std::string_view::npos ? std::string()
+                                               : percent_decode(part.substr(eq + 1)));
   }
   return out;
 }
@@ -109,15 +114,17 @@ std::optional<std::string> ApiRequest::param(std::string_view name) const {
   return v.front();
 }
 
-store::Store& Ctx::store() const { return *api.host().store; }
+store::Store& Ctx::store() const {
+  return *api.host().store;
+}
 
 Result<std::string> Ctx::workspace() const {
   auto ws = req.param("workspace");
   if (!who.workspace.empty()) {
     if (ws && *ws != who.workspace)
       return make_error("forbidden_workspace",
-                        "this token is scoped to workspace \"" + who.workspace + "\"",
-                        "workspace", 403, ErrorSide::kDownstream);
+                        "this token is scoped to workspace \"" + who.workspace + "\"", "workspace",
+                        403, ErrorSide::kDownstream);
     return who.workspace;
   }
   if (ws && !ws->empty()) return *ws;
@@ -174,7 +181,8 @@ AdminResponse Api::handle(const ApiRequest& req) {
   }
   if (!found) {
     if (!allow.empty()) {
-      auto resp = problem(405, "method_not_allowed", req.method + " is not allowed here; use " + allow);
+      auto resp =
+          problem(405, "method_not_allowed", req.method + " is not allowed here; use " + allow);
       resp.headers.emplace_back("Allow", allow);
       return resp;
     }
@@ -282,7 +290,9 @@ Result<json::value> parse_json_body(const ApiRequest& req) {
   return v;
 }
 
-std::string etag(int64_t version) { return "\"" + std::to_string(version) + "\""; }
+std::string etag(int64_t version) {
+  return "\"" + std::to_string(version) + "\"";
+}
 
 Result<int64_t> if_match(const ApiRequest& req) {
   const std::string* h = req.header("if-match");
@@ -311,7 +321,9 @@ Result<size_t> limit_param(const ApiRequest& req) {
   return static_cast<size_t>(std::stoul(*l));
 }
 
-bool is_uuid(std::string_view s) { return store::normalize_uuid(s).has_value(); }
+bool is_uuid(std::string_view s) {
+  return store::normalize_uuid(s).has_value();
+}
 
 void merge_patch(json::value& target, const json::value& patch) {
   if (!patch.is_object()) {

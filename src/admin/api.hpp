@@ -49,12 +49,12 @@ struct Principal {
 // What the API needs from the process (the server in production, fakes in
 // tests).
 struct ApiHost {
-  store::Store* store = nullptr;  // file mode: a read-only view of the file
-  bool file_mode = false;         // the config is managed by a file: no writes
-  std::string file_path;          // the file in file mode
-  std::function<int64_t()> revision;            // revision the data plane runs
-  std::function<std::string()> file_text;       // file mode: current file contents
-  std::string env_token;  // file mode without a view: GATEHOUSE_ADMIN_TOKEN
+  store::Store* store = nullptr;           // file mode: a read-only view of the file
+  bool file_mode = false;                  // the config is managed by a file: no writes
+  std::string file_path;                   // the file in file mode
+  std::function<int64_t()> revision;       // revision the data plane runs
+  std::function<std::string()> file_text;  // file mode: current file contents
+  std::string env_token;                   // file mode without a view: GATEHOUSE_ADMIN_TOKEN
 };
 
 class Api;
@@ -78,7 +78,7 @@ struct Route {
   store::Role min_role;
   bool writes = false;  // refused while the config is managed by a file
   std::string summary;
-  std::string tag;      // OpenAPI grouping
+  std::string tag;  // OpenAPI grouping
   Handler handler;
 };
 
@@ -114,8 +114,7 @@ AdminResponse problem(int status, std::string_view code, std::string_view detail
 // config_bridge.hpp) get a field relative to the request body when the entity
 // is `target_kind`/`target_id`, else "kind:name.path".
 AdminResponse error_response(const Error& e, std::string_view target_kind = {},
-                             std::string_view target_id = {},
-                             std::string_view field_prefix = {});
+                             std::string_view target_id = {}, std::string_view field_prefix = {});
 Result<boost::json::value> parse_json_body(const ApiRequest& req);
 std::string etag(int64_t version);
 // If-Match: 0 when absent or "*", the version otherwise; error when malformed.

@@ -63,8 +63,10 @@ class AdminApi : public ::testing::Test {
   static json::object body(const AdminResponse& r) { return json::parse(r.body).as_object(); }
 
   void make_upstream() {
-    ASSERT_EQ(call("POST", "/api/v1/upstreams",
-                   R"({"name":"svc","targets":[{"address":"127.0.0.1:9"}]})").status, 201);
+    ASSERT_EQ(
+        call("POST", "/api/v1/upstreams", R"({"name":"svc","targets":[{"address":"127.0.0.1:9"}]})")
+            .status,
+        201);
   }
 
   std::string dir_;
@@ -86,8 +88,12 @@ TEST_F(AdminApi, UnauthenticatedIs401WithChallenge) {
 
 TEST_F(AdminApi, RolesAreEnforced) {
   EXPECT_EQ(call("GET", "/api/v1/routes", "", viewer_).status, 200);
-  EXPECT_EQ(call("POST", "/api/v1/upstreams", R"({"name":"a","targets":["127.0.0.1:9"]})", viewer_).status, 403);
-  EXPECT_EQ(call("POST", "/api/v1/upstreams", R"({"name":"a","targets":["127.0.0.1:9"]})", editor_).status, 201);
+  EXPECT_EQ(call("POST", "/api/v1/upstreams", R"({"name":"a","targets":["127.0.0.1:9"]})", viewer_)
+                .status,
+            403);
+  EXPECT_EQ(call("POST", "/api/v1/upstreams", R"({"name":"a","targets":["127.0.0.1:9"]})", editor_)
+                .status,
+            201);
   EXPECT_EQ(call("GET", "/api/v1/tokens", "", editor_).status, 403);
   EXPECT_EQ(call("GET", "/api/v1/tokens").status, 200);
 }
@@ -121,8 +127,10 @@ TEST_F(AdminApi, ValidationErrorNamesTheFieldAndChangesNothing) {
   EXPECT_EQ(bad.content_type, "application/problem+json");
   auto p = body(bad);
   EXPECT_EQ(p["field"].as_string(), "match.paths[1]");
-  for (const char* k : {"type", "title", "status", "detail", "code"}) EXPECT_TRUE(p.contains(k)) << k;
-  auto unknown = body(call("POST", "/api/v1/routes", R"({"name":"r2","mathc":{},"upstream":"svc"})"));
+  for (const char* k : {"type", "title", "status", "detail", "code"})
+    EXPECT_TRUE(p.contains(k)) << k;
+  auto unknown =
+      body(call("POST", "/api/v1/routes", R"({"name":"r2","mathc":{},"upstream":"svc"})"));
   EXPECT_EQ(unknown["code"].as_string(), "unknown_field");
   EXPECT_EQ(unknown["field"].as_string(), "mathc");
   EXPECT_EQ(*store_->current_revision(), 1);
@@ -134,7 +142,8 @@ TEST_F(AdminApi, ValidationErrorNamesTheFieldAndChangesNothing) {
 
 TEST_F(AdminApi, CredentialsAreHashedAndRedacted) {
   ASSERT_EQ(call("POST", "/api/v1/consumers", R"({"name":"alice"})").status, 201);
-  auto c = call("POST", "/api/v1/consumers/alice/credentials", R"({"type":"key-auth","key":"sekrit"})");
+  auto c =
+      call("POST", "/api/v1/consumers/alice/credentials", R"({"type":"key-auth","key":"sekrit"})");
   ASSERT_EQ(c.status, 201) << c.body;
   EXPECT_EQ(c.body.find("sekrit"), std::string::npos);
   auto stored = store_->get(store::Ref::by_name("consumer", "alice"));
@@ -145,23 +154,29 @@ TEST_F(AdminApi, CredentialsAreHashedAndRedacted) {
   EXPECT_EQ(list["items"].as_array()[0].as_object()["key_hash"].as_string(), "<redacted>");
   // A second consumer cannot hold the same key.
   ASSERT_EQ(call("POST", "/api/v1/consumers", R"({"name":"bob"})").status, 201);
-  EXPECT_EQ(call("POST", "/api/v1/consumers/bob/credentials", R"({"type":"key-auth","key":"sekrit"})").status, 400);
+  EXPECT_EQ(
+      call("POST", "/api/v1/consumers/bob/credentials", R"({"type":"key-auth","key":"sekrit"})")
+          .status,
+      400);
 }
 
 TEST_F(AdminApi, PaginationWalksEveryItemOnce) {
   make_upstream();
-  std::string doc = "{\"upstreams\":[{\"name\":\"svc\",\"targets\":[\"127.0.0.1:9\"]}],\"routes\":[";
+  std::string doc =
+      "{\"upstreams\":[{\"name\":\"svc\",\"targets\":[\"127.0.0.1:9\"]}],\"routes\":[";
   for (int i = 0; i < 25; ++i)
-    doc += std::string(i ? "," : "") + "{\"name\":\"r" + std::to_string(i) + "\",\"match\":{\"paths\":[\"/r" +
-           std::to_string(i) + "\"]},\"upstream\":\"svc\"}";
+    doc += std::string(i ? "," : "") + "{\"name\":\"r" + std::to_string(i) +
+           "\",\"match\":{\"paths\":[\"/r" + std::to_string(i) + "\"]},\"upstream\":\"svc\"}";
   doc += "]}";
   auto put = call("PUT", "/api/v1/config", doc, "", {{"Content-Type", "application/json"}});
   ASSERT_EQ(put.status, 200) << put.body;
   std::set<std::string> seen;
   std::string cursor;
   for (int pages = 0; pages < 10; ++pages) {
-    auto r = body(call("GET", "/api/v1/routes?limit=10" + (cursor.empty() ? "" : "&cursor=" + cursor)));
-    for (const auto& it : r["items"].as_array()) seen.insert(std::string(it.as_object().at("name").as_string()));
+    auto r =
+        body(call("GET", "/api/v1/routes?limit=10" + (cursor.empty() ? "" : "&cursor=" + cursor)));
+    for (const auto& it : r["items"].as_array())
+      seen.insert(std::string(it.as_object().at("name").as_string()));
     if (r["next_cursor"].is_null()) break;
     cursor = r["next_cursor"].as_string();
   }
@@ -205,10 +220,12 @@ TEST_F(AdminApi, YamlRoundTripKeepsTypesAndDollars) {
 TEST_F(AdminApi, OwnerTagApplyLeavesOtherEntitiesAlone) {
   make_upstream();  // made "in the UI": no owner tag
   std::string file = R"({"upstreams":[{"name":"team","targets":["127.0.0.1:9"]}]})";
-  auto r = call("PUT", "/api/v1/config?owner=team-a", file, "", {{"Content-Type", "application/json"}});
+  auto r =
+      call("PUT", "/api/v1/config?owner=team-a", file, "", {{"Content-Type", "application/json"}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(call("GET", "/api/v1/upstreams/svc").status, 200);
-  auto dry = body(call("PUT", "/api/v1/config?owner=team-a&dry_run=true", "{}", "", {{"Content-Type", "application/json"}}));
+  auto dry = body(call("PUT", "/api/v1/config?owner=team-a&dry_run=true", "{}", "",
+                       {{"Content-Type", "application/json"}}));
   ASSERT_EQ(dry["changes"].as_array().size(), 1u);
   EXPECT_EQ(dry["changes"].as_array()[0].as_object().at("action").as_string(), "delete");
   auto claim = call("PUT", "/api/v1/config?owner=team-a",
@@ -223,11 +240,17 @@ TEST_F(AdminApi, WorkspaceTokensSeeOnlyTheirWorkspace) {
   auto r = call("POST", "/api/v1/upstreams", R"({"name":"svc","targets":["127.0.0.1:9"]})", team);
   ASSERT_EQ(r.status, 201) << r.body;  // same name, other workspace
   EXPECT_EQ(body(r)["workspace"].as_string(), "team-a");
-  ASSERT_EQ(call("POST", "/api/v1/routes", R"({"name":"r","upstream":"svc","match":{"paths":["/t"]}})", team).status, 201);
+  ASSERT_EQ(call("POST", "/api/v1/routes",
+                 R"({"name":"r","upstream":"svc","match":{"paths":["/t"]}})", team)
+                .status,
+            201);
   auto list = body(call("GET", "/api/v1/upstreams", "", team));
   ASSERT_EQ(list["items"].as_array().size(), 1u);
   EXPECT_EQ(call("GET", "/api/v1/upstreams?workspace=default", "", team).status, 403);
-  EXPECT_EQ(call("POST", "/api/v1/upstreams", R"({"name":"x","workspace":"default","targets":["127.0.0.1:9"]})", team).status, 403);
+  EXPECT_EQ(call("POST", "/api/v1/upstreams",
+                 R"({"name":"x","workspace":"default","targets":["127.0.0.1:9"]})", team)
+                .status,
+            403);
   // The data plane serves every workspace; other workspaces' names are qualified.
   auto cfg = build_config(store_->load_all()->entities);
   ASSERT_TRUE(cfg.ok()) << cfg.error().message;
@@ -237,8 +260,11 @@ TEST_F(AdminApi, WorkspaceTokensSeeOnlyTheirWorkspace) {
 }
 
 TEST_F(AdminApi, AuditRedactsSecretsAndRecordsActor) {
-  ASSERT_EQ(call("POST", "/api/v1/consumers",
-                 R"({"name":"c","credentials":[{"type":"basic-auth","username":"u","password":"p4ss"}]})").status, 201);
+  ASSERT_EQ(
+      call("POST", "/api/v1/consumers",
+           R"({"name":"c","credentials":[{"type":"basic-auth","username":"u","password":"p4ss"}]})")
+          .status,
+      201);
   auto a = call("GET", "/api/v1/audit?kind=consumer");
   ASSERT_EQ(a.status, 200);
   EXPECT_EQ(a.body.find("pbkdf2"), std::string::npos);

@@ -182,9 +182,9 @@ Result<config::Config> build_config(const std::vector<Entity>& entities,
           EntityProblem p;
           p.entity = owner;
           p.field = "credentials[" + std::to_string(j) + "].key";
-          p.error = bad(p.field,
-                        "key-auth key is already used by consumer \"" + it->second->name + "\"",
-                        "duplicate_credential");
+          p.error =
+              bad(p.field, "key-auth key is already used by consumer \"" + it->second->name + "\"",
+                  "duplicate_credential");
           problems.push_back(std::move(p));
         }
       }
@@ -415,8 +415,7 @@ Result<void> normalize_for_write(Entity& e, const Entity* existing) {
       auto* id = c.if_contains("id");
       if (old && id && id->is_string())
         for (const auto& o : *old)
-          if (o.is_object() && o.get_object().if_contains("id") &&
-              o.get_object().at("id") == *id)
+          if (o.is_object() && o.get_object().if_contains("id") && o.get_object().at("id") == *id)
             match = &o.get_object();
       for (auto& kv : c) {
         if (!kv.value().is_string() || kv.value().get_string() != kRedacted) continue;
@@ -458,7 +457,8 @@ Result<void> normalize_for_write(Entity& e, const Entity* existing) {
         return bad(f + ".id", "a credential id must be a UUID");
       *id = json::string(*store::normalize_uuid(id->get_string()));
     } else {
-      c["id"] = match && match->if_contains("id") ? match->at("id") : json::value(store::new_uuid());
+      c["id"] =
+          match && match->if_contains("id") ? match->at("id") : json::value(store::new_uuid());
     }
   }
   return Ok{};

@@ -20,7 +20,7 @@ namespace gatehouse::admin {
 // The entity kinds that make up the gateway config, in document order.
 // Credentials live inside their consumer's body (see README.md).
 inline constexpr std::string_view kConfigKinds[] = {"upstream", "route", "consumer", "policy"};
-std::string plural(std::string_view kind);  // "route" -> "routes"
+std::string plural(std::string_view kind);                             // "route" -> "routes"
 std::optional<std::string> kind_of_section(std::string_view section);  // "routes" -> "route"
 
 // An error located in one entity. Encoded into Error as: file = "kind/id",

@@ -41,7 +41,8 @@ AdminResponse get_config(Ctx& c) {
       if (auto* cons = doc->get_object().if_contains("consumers"); cons && cons->is_array())
         for (auto& cs : cons->get_array())
           if (cs.is_object())
-            if (auto* creds = cs.get_object().if_contains("credentials"); creds && creds->is_array())
+            if (auto* creds = cs.get_object().if_contains("credentials");
+                creds && creds->is_array())
               for (auto& cr : creds->get_array())
                 if (cr.is_object()) redact_credential(cr.get_object());
     return document_response(c.req, *doc, -1);
@@ -74,8 +75,9 @@ AdminResponse put_config(Ctx& c) {
     auto y = yaml_to_json(c.req.body, false);
     if (!y) {
       Error e = y.error();
-      if (e.line > 0) e.message = "line " + std::to_string(e.line) + ", column " +
-                                  std::to_string(e.column) + ": " + e.message;
+      if (e.line > 0)
+        e.message = "line " + std::to_string(e.line) + ", column " + std::to_string(e.column) +
+                    ": " + e.message;
       return error_response(e);
     }
     doc = std::move(*y);

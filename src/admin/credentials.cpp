@@ -40,7 +40,8 @@ long find_cred(json::array& creds, const std::string& id) {
   auto norm = store::normalize_uuid(id).value_or(id);
   for (size_t i = 0; i < creds.size(); ++i)
     if (creds[i].is_object())
-      if (auto* v = creds[i].get_object().if_contains("id"); v && v->is_string() && v->get_string() == norm)
+      if (auto* v = creds[i].get_object().if_contains("id");
+          v && v->is_string() && v->get_string() == norm)
         return static_cast<long>(i);
   return -1;
 }
@@ -69,7 +70,8 @@ AdminResponse modify(Ctx& c, const std::function<AdminResponse(Entity&, long& in
     if (auto n = normalize_for_write(e, &before); !n) {
       Error err = n.error();
       std::string prefix = "credentials[" + std::to_string(index) + "]";
-      if (err.field.rfind(prefix, 0) == 0) err.field = err.field.substr(std::min(err.field.size(), prefix.size() + 1));
+      if (err.field.rfind(prefix, 0) == 0)
+        err.field = err.field.substr(std::min(err.field.size(), prefix.size() + 1));
       return error_response(err);
     }
     auto tx = c.store().begin(c.who.actor);
@@ -93,8 +95,10 @@ AdminResponse modify(Ctx& c, const std::function<AdminResponse(Entity&, long& in
       auto& creds = creds_of(*after);
       r = json_response(ok_status, present(creds[static_cast<size_t>(index)].get_object(), *after));
       if (ok_status == 201)
-        r.headers.emplace_back("Location", "/api/v1/consumers/" + after->id + "/credentials/" +
-                                               std::string(creds[static_cast<size_t>(index)].get_object().at("id").get_string()));
+        r.headers.emplace_back(
+            "Location",
+            "/api/v1/consumers/" + after->id + "/credentials/" +
+                std::string(creds[static_cast<size_t>(index)].get_object().at("id").get_string()));
     }
     r.headers.emplace_back("ETag", etag(after->version));
     return r;
@@ -144,59 +148,73 @@ void register_credential_routes(Api& api) {
   using store::Role;
   const std::string base = "/api/v1/consumers/{consumer}/credentials";
   const std::string tag = "credentials";
-  api.add({"GET", base, Role::kViewer, false, "List a consumer's credentials (secrets redacted)", tag, list});
+  api.add({"GET", base, Role::kViewer, false, "List a consumer's credentials (secrets redacted)",
+           tag, list});
   api.add({"POST", base, Role::kEditor, true,
            "Add a credential (key-auth keys and basic-auth passwords are stored hashed)", tag,
            [](Ctx& c) {
              auto body = cred_body(c);
              if (!body) return error_response(body.error());
-             if (auto* id = body->if_contains("id"); id && !(id->is_string() && is_uuid(id->get_string())))
+             if (auto* id = body->if_contains("id");
+                 id && !(id->is_string() && is_uuid(id->get_string())))
                return problem(400, "invalid_entity", "a credential id must be a UUID", "id");
-             return modify(c, [&](Entity& e, long& index) {
-               auto& creds = creds_of(e);
-               json::object cred = *body;
-               if (auto* id = cred.if_contains("id"); id && find_cred(creds, std::string(id->get_string())) >= 0)
-                 return problem(409, "id_conflict", "the consumer already has a credential with this id", "id");
-               if (!cred.contains("id")) cred["id"] = store::new_uuid();
-               creds.push_back(std::move(cred));
-               index = static_cast<long>(creds.size()) - 1;
-               return AdminResponse{0, {}, {}, {}};
-             }, 201);
+             return modify(
+                 c,
+                 [&](Entity& e, long& index) {
+                   auto& creds = creds_of(e);
+                   json::object cred = *body;
+                   if (auto* id = cred.if_contains("id");
+                       id && find_cred(creds, std::string(id->get_string())) >= 0)
+                     return problem(409, "id_conflict",
+                                    "the consumer already has a credential with this id", "id");
+                   if (!cred.contains("id")) cred["id"] = store::new_uuid();
+                   creds.push_back(std::move(cred));
+                   index = static_cast<long>(creds.size()) - 1;
+                   return AdminResponse{0, {}, {}, {}};
+                 },
+                 201);
            }});
-  api.add({"GET", base + "/{id}", Role::kViewer, false, "Get one credential (secrets redacted)", tag, get_one});
+  api.add({"GET", base + "/{id}", Role::kViewer, false, "Get one credential (secrets redacted)",
+           tag, get_one});
   auto put = [](bool patch) {
     return [patch](Ctx& c) {
       auto body = cred_body(c);
       if (!body) return error_response(body.error());
-      return modify(c, [&](Entity& e, long& index) {
-        auto& creds = creds_of(e);
-        index = find_cred(creds, c.vars["id"]);
-        if (index < 0) return not_found_cred(c.vars["id"]);
-        json::value& slot = creds[static_cast<size_t>(index)];
-        json::value id = slot.get_object().at("id");
-        if (patch) {
-          merge_patch(slot, *body);
-        } else {
-          slot = *body;
-        }
-        slot.get_object()["id"] = id;
-        return AdminResponse{0, {}, {}, {}};
-      }, 200);
+      return modify(
+          c,
+          [&](Entity& e, long& index) {
+            auto& creds = creds_of(e);
+            index = find_cred(creds, c.vars["id"]);
+            if (index < 0) return not_found_cred(c.vars["id"]);
+            json::value& slot = creds[static_cast<size_t>(index)];
+            json::value id = slot.get_object().at("id");
+            if (patch) {
+              merge_patch(slot, *body);
+            } else {
+              slot = *body;
+            }
+            slot.get_object()["id"] = id;
+            return AdminResponse{0, {}, {}, {}};
+          },
+          200);
     };
   };
   api.add({"PUT", base + "/{id}", Role::kEditor, true,
            "Replace a credential; \"<redacted>\" keeps a stored secret", tag, put(false)});
-  api.add({"PATCH", base + "/{id}", Role::kEditor, true, "Update a credential (JSON merge patch)", tag,
-           put(true)});
+  api.add({"PATCH", base + "/{id}", Role::kEditor, true, "Update a credential (JSON merge patch)",
+           tag, put(true)});
   api.add({"DELETE", base + "/{id}", Role::kEditor, true, "Delete a credential", tag, [](Ctx& c) {
-             return modify(c, [&](Entity& e, long& index) {
-               auto& creds = creds_of(e);
-               long i = find_cred(creds, c.vars["id"]);
-               if (i < 0) return not_found_cred(c.vars["id"]);
-               creds.erase(creds.begin() + i);
-               index = -1;
-               return AdminResponse{0, {}, {}, {}};
-             }, 204);
+             return modify(
+                 c,
+                 [&](Entity& e, long& index) {
+                   auto& creds = creds_of(e);
+                   long i = find_cred(creds, c.vars["id"]);
+                   if (i < 0) return not_found_cred(c.vars["id"]);
+                   creds.erase(creds.begin() + i);
+                   index = -1;
+                   return AdminResponse{0, {}, {}, {}};
+                 },
+                 204);
            }});
 }
 

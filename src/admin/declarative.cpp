@@ -127,10 +127,10 @@ Result<Plan> plan_apply(store::Store& store, const json::value& doc, const std::
     const Entity* cur = nullptr;
     if (auto it = current.find({w.kind, w.name}); it != current.end()) cur = it->second;
     if (cur && !managed(*cur, ws, owner))
-      return make_error("not_owned",
-                        w.kind + " \"" + w.name + "\" exists and is not managed by owner tag \"" +
-                            owner + "\"",
-                        path + ".name", 409, ErrorSide::kDownstream);
+      return make_error(
+          "not_owned",
+          w.kind + " \"" + w.name + "\" exists and is not managed by owner tag \"" + owner + "\"",
+          path + ".name", 409, ErrorSide::kDownstream);
     w.id = cur ? cur->id : store::new_uuid();
     if (auto n = normalize_for_write(w, cur); !n) {
       Error e = n.error();
@@ -197,11 +197,12 @@ json::value diff_json(const std::vector<DiffEntry>& diff) {
   for (const auto& d : diff) {
     json::array details;
     for (const auto& l : d.details) details.emplace_back(l);
-    out.push_back(json::object{
-        {"action", d.op == '+' ? "create" : d.op == '~' ? "update" : "delete"},
-        {"kind", d.kind},
-        {"name", d.name},
-        {"changes", std::move(details)}});
+    out.push_back(json::object{{"action", d.op == '+'   ? "create"
+                                          : d.op == '~' ? "update"
+                                                        : "delete"},
+                               {"kind", d.kind},
+                               {"name", d.name},
+                               {"changes", std::move(details)}});
   }
   return out;
 }

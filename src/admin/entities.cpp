@@ -23,8 +23,7 @@ Ref ref_for(const std::string& kind, const std::string& ws, const std::string& k
 AdminResponse entity_response(int status, const Entity& e) {
   auto r = json_response(status, entity_to_json(e, true));
   r.headers.emplace_back("ETag", etag(e.version));
-  if (status == 201)
-    r.headers.emplace_back("Location", "/api/v1/" + plural(e.kind) + "/" + e.id);
+  if (status == 201) r.headers.emplace_back("Location", "/api/v1/" + plural(e.kind) + "/" + e.id);
   return r;
 }
 
@@ -61,8 +60,10 @@ AdminResponse list(Ctx& c, const std::string& kind) {
   std::string next;
   if (auto name = c.req.param("name")) {
     auto e = c.store().get(Ref::by_name(kind, *name, *ws));
-    if (e) items.push_back(entity_to_json(*e, true));
-    else if (e.error().status != 404) return error_response(e.error());
+    if (e)
+      items.push_back(entity_to_json(*e, true));
+    else if (e.error().status != 404)
+      return error_response(e.error());
   } else {
     store::ListQuery q;
     q.kind = kind;
@@ -139,8 +140,7 @@ AdminResponse replace(Ctx& c, const std::string& kind, bool patch) {
   } else {
     doc = std::move(*raw);
   }
-  if (!doc.is_object())
-    return problem(400, "invalid_body", "the body must be a JSON object");
+  if (!doc.is_object()) return problem(400, "invalid_body", "the body must be a JSON object");
   auto& obj = doc.get_object();
   if (patch) obj.erase("workspace");  // moving between workspaces is delete + create
   auto e = entity_from_json(kind, obj);
@@ -161,7 +161,8 @@ AdminResponse replace(Ctx& c, const std::string& kind, bool patch) {
     return commit_and_answer(c, tx, *e, 200);
   }
   if (*expected)
-    return problem(412, "version_conflict", "If-Match names a version of a resource that does not exist");
+    return problem(412, "version_conflict",
+                   "If-Match names a version of a resource that does not exist");
   // PUT to a missing resource creates it under that id or name.
   if (auto id = store::normalize_uuid(key)) {
     e->id = *id;
@@ -201,7 +202,8 @@ void register_entity_routes(Api& api) {
     std::string kind(kv);
     std::string base = "/api/v1/" + plural(kind);
     std::string tag = plural(kind);
-    api.add({"GET", base, Role::kViewer, false, "List " + tag + " (?limit, cursor, name, name_prefix, tag)", tag,
+    api.add({"GET", base, Role::kViewer, false,
+             "List " + tag + " (?limit, cursor, name, name_prefix, tag)", tag,
              [kind](Ctx& c) { return list(c, kind); }});
     api.add({"POST", base, Role::kEditor, true, "Create a " + kind, tag,
              [kind](Ctx& c) { return create(c, kind); }});
@@ -213,8 +215,9 @@ void register_entity_routes(Api& api) {
     api.add({"PATCH", base + "/{id}", Role::kEditor, true,
              "Update a " + kind + " with a JSON merge patch (RFC 7396); If-Match honoured", tag,
              [kind](Ctx& c) { return replace(c, kind, true); }});
-    api.add({"DELETE", base + "/{id}", Role::kEditor, true, "Delete a " + kind + "; If-Match honoured",
-             tag, [kind](Ctx& c) { return remove(c, kind); }});
+    api.add({"DELETE", base + "/{id}", Role::kEditor, true,
+             "Delete a " + kind + "; If-Match honoured", tag,
+             [kind](Ctx& c) { return remove(c, kind); }});
   }
 }
 

@@ -19,9 +19,9 @@ json::object content(const json::object& schema) {
 }
 
 json::object problem_response(const std::string& why) {
-  return json::object{
-      {"description", why},
-      {"content", json::object{{"application/problem+json", json::object{{"schema", ref("Problem")}}}}}};
+  return json::object{{"description", why},
+                      {"content", json::object{{"application/problem+json",
+                                                json::object{{"schema", ref("Problem")}}}}}};
 }
 
 std::string operation_id(const Route& r) {
@@ -40,39 +40,48 @@ std::string operation_id(const Route& r) {
 
 json::object components() {
   json::object schemas;
-  schemas["Problem"] = json::object{
-      {"type", "object"},
-      {"description", "RFC 7807 problem details; field is a JSON path relative to the request body"},
-      {"properties", json::object{{"type", json::object{{"type", "string"}}},
-                                  {"title", json::object{{"type", "string"}}},
-                                  {"status", json::object{{"type", "integer"}}},
-                                  {"detail", json::object{{"type", "string"}}},
-                                  {"code", json::object{{"type", "string"}}},
-                                  {"field", json::object{{"type", "string"}}},
-                                  {"entity", json::object{{"type", "object"}}}}},
-      {"required", json::array{"type", "title", "status", "detail", "code"}}};
+  schemas["Problem"] =
+      json::object{{"type", "object"},
+                   {"description",
+                    "RFC 7807 problem details; field is a JSON path relative to the request body"},
+                   {"properties", json::object{{"type", json::object{{"type", "string"}}},
+                                               {"title", json::object{{"type", "string"}}},
+                                               {"status", json::object{{"type", "integer"}}},
+                                               {"detail", json::object{{"type", "string"}}},
+                                               {"code", json::object{{"type", "string"}}},
+                                               {"field", json::object{{"type", "string"}}},
+                                               {"entity", json::object{{"type", "object"}}}}},
+                   {"required", json::array{"type", "title", "status", "detail", "code"}}};
   schemas["Entity"] = json::object{
       {"type", "object"},
       {"description",
        "The fields of the YAML item of this kind (see docs/configuration.md) plus the "
        "read-only id, workspace, created_at, updated_at and version"},
-      {"properties", json::object{{"id", json::object{{"type", "string"}, {"format", "uuid"}}},
-                                  {"name", json::object{{"type", "string"}}},
-                                  {"workspace", json::object{{"type", "string"}}},
-                                  {"tags", json::object{{"type", "array"}, {"items", json::object{{"type", "string"}}}}},
-                                  {"created_at", json::object{{"type", "integer"}, {"description", "unix ms"}}},
-                                  {"updated_at", json::object{{"type", "integer"}, {"description", "unix ms"}}},
-                                  {"version", json::object{{"type", "integer"}, {"description", "the ETag"}}}}},
+      {"properties",
+       json::object{
+           {"id", json::object{{"type", "string"}, {"format", "uuid"}}},
+           {"name", json::object{{"type", "string"}}},
+           {"workspace", json::object{{"type", "string"}}},
+           {"tags", json::object{{"type", "array"}, {"items", json::object{{"type", "string"}}}}},
+           {"created_at", json::object{{"type", "integer"}, {"description", "unix ms"}}},
+           {"updated_at", json::object{{"type", "integer"}, {"description", "unix ms"}}},
+           {"version", json::object{{"type", "integer"}, {"description", "the ETag"}}}}},
       {"additionalProperties", true}};
   schemas["List"] = json::object{
       {"type", "object"},
-      {"properties", json::object{{"items", json::object{{"type", "array"}, {"items", json::object{{"type", "object"}}}}},
-                                  {"next_cursor", json::object{{"type", json::array{"string", "null"}}}}}},
+      {"properties",
+       json::object{
+           {"items", json::object{{"type", "array"}, {"items", json::object{{"type", "object"}}}}},
+           {"next_cursor", json::object{{"type", json::array{"string", "null"}}}}}},
       {"required", json::array{"items", "next_cursor"}}};
   return json::object{
       {"schemas", std::move(schemas)},
-      {"securitySchemes", json::object{{"bearer", json::object{{"type", "http"}, {"scheme", "bearer"},
-                                                               {"description", "an admin token (ght_...) or GATEHOUSE_ADMIN_TOKEN"}}}}}};
+      {"securitySchemes",
+       json::object{
+           {"bearer",
+            json::object{{"type", "http"},
+                         {"scheme", "bearer"},
+                         {"description", "an admin token (ght_...) or GATEHOUSE_ADMIN_TOKEN"}}}}}};
 }
 
 json::array parameters(const Route& r) {
@@ -89,8 +98,11 @@ json::array parameters(const Route& r) {
     i = j;
   }
   auto query = [&](const char* name, const char* desc) {
-    ps.push_back(json::object{{"name", name}, {"in", "query"}, {"required", false},
-                              {"description", desc}, {"schema", json::object{{"type", "string"}}}});
+    ps.push_back(json::object{{"name", name},
+                              {"in", "query"},
+                              {"required", false},
+                              {"description", desc},
+                              {"schema", json::object{{"type", "string"}}}});
   };
   if (r.tag != "tokens" && r.pattern != "/api/v1/openapi.json")
     query("workspace", "workspace to act on (default: the token's, else \"default\")");
@@ -117,9 +129,12 @@ json::array parameters(const Route& r) {
   }
   if (r.method == "PUT" || r.method == "PATCH" || r.method == "DELETE") {
     if (r.pattern.find('{') != std::string::npos)
-      ps.push_back(json::object{{"name", "If-Match"}, {"in", "header"}, {"required", false},
-                                {"description", "the ETag (version) this change expects; 412 otherwise"},
-                                {"schema", json::object{{"type", "string"}}}});
+      ps.push_back(
+          json::object{{"name", "If-Match"},
+                       {"in", "header"},
+                       {"required", false},
+                       {"description", "the ETag (version) this change expects; 412 otherwise"},
+                       {"schema", json::object{{"type", "string"}}}});
   }
   return ps;
 }
@@ -140,19 +155,28 @@ json::value openapi_document(const Api& api) {
     if (r.method == "POST" || r.method == "PUT" || r.method == "PATCH") {
       json::object body{{"required", true}};
       if (r.pattern == "/api/v1/config")
-        body["content"] = json::object{{"application/json", json::object{{"schema", json::object{{"type", "object"}}}}},
-                                       {"application/yaml", json::object{{"schema", json::object{{"type", "string"}}}}}};
+        body["content"] = json::object{
+            {"application/json", json::object{{"schema", json::object{{"type", "object"}}}}},
+            {"application/yaml", json::object{{"schema", json::object{{"type", "string"}}}}}};
       else
-        body["content"] = r.method == "PATCH"
-                              ? json::object{{"application/merge-patch+json", json::object{{"schema", json::object{{"type", "object"}}}}}}
-                              : content(r.tag == "tokens" ? json::object{{"type", "object"}} : ref("Entity"));
+        body["content"] =
+            r.method == "PATCH"
+                ? json::object{{"application/merge-patch+json",
+                                json::object{{"schema", json::object{{"type", "object"}}}}}}
+                : content(r.tag == "tokens" ? json::object{{"type", "object"}} : ref("Entity"));
       op["requestBody"] = std::move(body);
     }
     json::object responses;
     bool list = r.method == "GET" && (r.summary.rfind("List", 0) == 0 || r.tag == "audit");
-    if (r.method == "POST") responses["201"] = json::object{{"description", "created"}, {"content", content(ref("Entity"))}};
-    else if (r.method == "DELETE") responses["204"] = json::object{{"description", "deleted"}};
-    else responses["200"] = json::object{{"description", "OK"}, {"content", content(list ? ref("List") : json::object{{"type", "object"}})}};
+    if (r.method == "POST")
+      responses["201"] =
+          json::object{{"description", "created"}, {"content", content(ref("Entity"))}};
+    else if (r.method == "DELETE")
+      responses["204"] = json::object{{"description", "deleted"}};
+    else
+      responses["200"] =
+          json::object{{"description", "OK"},
+                       {"content", content(list ? ref("List") : json::object{{"type", "object"}})}};
     if (r.method == "PUT" && r.pattern.find('{') != std::string::npos)
       responses["201"] = json::object{{"description", "created (PUT to a missing id or name)"}};
     responses["400"] = problem_response("invalid request or config; field names the JSON path");
@@ -172,8 +196,12 @@ json::value openapi_document(const Api& api) {
   }
   return json::object{
       {"openapi", "3.1.0"},
-      {"info", json::object{{"title", "Gatehouse admin API"}, {"version", "1"},
-                            {"description", "Configuration, tokens and audit of a Gatehouse node. See docs/admin-api.md."}}},
+      {"info",
+       json::object{
+           {"title", "Gatehouse admin API"},
+           {"version", "1"},
+           {"description",
+            "Configuration, tokens and audit of a Gatehouse node. See docs/admin-api.md."}}},
       {"servers", json::array{json::object{{"url", "/"}}}},
       {"security", json::array{json::object{{"bearer", json::array()}}}},
       {"paths", std::move(paths)},
@@ -182,9 +210,8 @@ json::value openapi_document(const Api& api) {
 
 void register_openapi_routes(Api& api) {
   api.add({"GET", "/api/v1/openapi.json", store::Role::kViewer, false,
-           "This document (no token needed)", "meta", [](Ctx& c) {
-             return json_response(200, openapi_document(c.api));
-           }});
+           "This document (no token needed)", "meta",
+           [](Ctx& c) { return json_response(200, openapi_document(c.api)); }});
 }
 
 }  // namespace gatehouse::admin

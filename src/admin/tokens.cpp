@@ -10,14 +10,15 @@ namespace json = boost::json;
 namespace {
 
 json::object token_json(const store::AdminToken& t) {
-  return json::object{{"id", t.id},
-                      {"name", t.name},
-                      {"role", store::role_name(t.role)},
-                      {"workspace", t.workspace.empty() ? json::value(nullptr) : json::value(t.workspace)},
-                      {"created_by", t.created_by},
-                      {"created_at", t.created_at},
-                      {"expires_at", t.expires_at ? json::value(t.expires_at) : json::value(nullptr)},
-                      {"revoked_at", t.revoked_at ? json::value(t.revoked_at) : json::value(nullptr)}};
+  return json::object{
+      {"id", t.id},
+      {"name", t.name},
+      {"role", store::role_name(t.role)},
+      {"workspace", t.workspace.empty() ? json::value(nullptr) : json::value(t.workspace)},
+      {"created_by", t.created_by},
+      {"created_at", t.created_at},
+      {"expires_at", t.expires_at ? json::value(t.expires_at) : json::value(nullptr)},
+      {"revoked_at", t.revoked_at ? json::value(t.revoked_at) : json::value(nullptr)}};
 }
 
 bool visible(const Principal& who, const store::AdminToken& t) {
@@ -39,7 +40,8 @@ AdminResponse create(Ctx& c) {
   if (!v->is_object()) return problem(400, "invalid_body", "the body must be a JSON object");
   const auto& o = v->get_object();
   for (const auto& kv : o)
-    if (kv.key() != "name" && kv.key() != "role" && kv.key() != "workspace" && kv.key() != "expires_at")
+    if (kv.key() != "name" && kv.key() != "role" && kv.key() != "workspace" &&
+        kv.key() != "expires_at")
       return problem(400, "unknown_field", "unknown field \"" + std::string(kv.key()) + "\"",
                      std::string(kv.key()));
   auto* name = o.if_contains("name");
@@ -48,24 +50,28 @@ AdminResponse create(Ctx& c) {
   store::Role role = store::Role::kViewer;
   if (auto* r = o.if_contains("role")) {
     auto parsed = r->is_string() ? store::parse_role(r->get_string()) : std::nullopt;
-    if (!parsed) return problem(400, "invalid_value", "role must be admin, editor or viewer", "role");
+    if (!parsed)
+      return problem(400, "invalid_value", "role must be admin, editor or viewer", "role");
     role = *parsed;
   }
   std::string ws;
   if (auto* w = o.if_contains("workspace"); w && !w->is_null()) {
-    if (!w->is_string()) return problem(400, "invalid_value", "workspace must be a string", "workspace");
+    if (!w->is_string())
+      return problem(400, "invalid_value", "workspace must be a string", "workspace");
     ws = w->get_string();
   }
   // A workspace admin can only mint tokens for its own workspace.
   if (!c.who.workspace.empty()) {
     if (!ws.empty() && ws != c.who.workspace)
-      return problem(403, "forbidden_workspace", "this token is scoped to workspace \"" + c.who.workspace + "\"", "workspace");
+      return problem(403, "forbidden_workspace",
+                     "this token is scoped to workspace \"" + c.who.workspace + "\"", "workspace");
     ws = c.who.workspace;
   }
   int64_t expires = 0;
   if (auto* e = o.if_contains("expires_at"); e && !e->is_null()) {
     if (!e->is_int64() || e->get_int64() <= store::now_ms())
-      return problem(400, "invalid_value", "expires_at must be a future time in unix milliseconds", "expires_at");
+      return problem(400, "invalid_value", "expires_at must be a future time in unix milliseconds",
+                     "expires_at");
     expires = e->get_int64();
   }
   auto t = c.store().create_token(c.who.actor, std::string(name->get_string()), role, ws, expires);
@@ -95,10 +101,13 @@ AdminResponse revoke(Ctx& c) {
 
 void register_token_routes(Api& api) {
   using store::Role;
-  api.add({"GET", "/api/v1/tokens", Role::kAdmin, false, "List admin tokens (never their secrets)", "tokens", list});
+  api.add({"GET", "/api/v1/tokens", Role::kAdmin, false, "List admin tokens (never their secrets)",
+           "tokens", list});
   api.add({"POST", "/api/v1/tokens", Role::kAdmin, true,
-           "Create an admin token {name, role, workspace?, expires_at?}; the secret is shown once", "tokens", create});
-  api.add({"DELETE", "/api/v1/tokens/{id}", Role::kAdmin, true, "Revoke an admin token", "tokens", revoke});
+           "Create an admin token {name, role, workspace?, expires_at?}; the secret is shown once",
+           "tokens", create});
+  api.add({"DELETE", "/api/v1/tokens/{id}", Role::kAdmin, true, "Revoke an admin token", "tokens",
+           revoke});
 }
 
 }  // namespace gatehouse::admin

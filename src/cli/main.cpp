@@ -49,6 +49,8 @@ void usage(FILE* out) {
                "  --data-dir DIR           durable state such as quota counters (default ./gatehouse-data)\n"
                "  --store URL              config store: sqlite:PATH or postgres://... (default: SQLite in\n"
                "                           the data folder); used when no -c is given\n"
+               "  --settings FILE          with the store: server settings (listeners, http, access_log,\n"
+               "                           drain_timeout, trust_forwarded) from a YAML file\n"
                "\n"
                "check options:\n"
                "  -c, --config FILE        the file to validate\n"
@@ -256,6 +258,7 @@ int cmd_serve(Args& a) {
     try {
       if (o == "-c" || o == "--config") opts.config_path = value("--config");
       else if (o.rfind("--config=", 0) == 0) opts.config_path = o.substr(9);
+      else if (o == "--settings") opts.settings_path = value("--settings");
       else if (o == "--proxy-listen") opts.proxy_listen = value("--proxy-listen");
       else if (o == "--admin-listen") opts.admin_listen = value("--admin-listen");
       else if (o == "--workers") {
@@ -277,6 +280,8 @@ int cmd_serve(Args& a) {
       return fail(e.what());
     }
   }
+  if (!opts.settings_path.empty() && !opts.config_path.empty())
+    return fail("--settings is for store mode; with -c the file holds the settings");
   gatehouse::server::Server server(std::move(opts));
   return server.run();
 }

@@ -123,6 +123,19 @@ std::string Server::config_file_text() const {
 }
 
 bool Server::open_config_store(config::Config& cfg) {
+  if (!opts_.settings_path.empty()) {
+    auto res = config::load_config_file(opts_.settings_path);
+    for (const auto& e : res.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+    if (!res.ok()) return false;
+    const auto& c = res.config;
+    if (!c.upstreams.empty() || !c.routes.empty() || !c.consumers.empty() || !c.policies.empty()) {
+      log::error("a --settings file holds server settings only; the entities live in the store "
+                 "(load them with: gatehouse apply -f FILE)",
+                 {log::f("file", opts_.settings_path)});
+      return false;
+    }
+    store_server_ = c.server;
+  }
   const auto& ps = process_settings();
   auto st = store::open_store(ps.store_url, ps.data_dir);
   if (!st) {
@@ -147,6 +160,7 @@ bool Server::open_config_store(config::Config& cfg) {
     return false;
   }
   cfg = std::move(built.value());
+  cfg.server = store_server_;
   revision_ = snap->revision;
   log::info("config loaded from store",
             {log::f("store", store_->describe()), log::n("revision", static_cast<long long>(snap->revision)),
@@ -199,6 +213,7 @@ void Server::reload_from_store(int64_t revision, const std::string& reason, bool
                 log::f("message", built.error().message)});
     return;
   }
+  built->server = store_server_;
   if (!apply(built.value(), t0)) {
     registry_->reload_errors_total.fetch_add(1);
     return;

@@ -23,6 +23,9 @@ struct Options {
   std::string config_path;      // empty = the config store (see docs/admin-api.md)
   std::string proxy_listen;     // flag overrides; empty = from file/default
   std::string admin_listen;
+  // Store mode: a YAML file with server settings only (listeners, http,
+  // access_log, drain_timeout, trust_forwarded); the entities are in the store.
+  std::string settings_path;
   size_t workers = 0;           // 0 = hardware concurrency
   bool watch_config = true;     // reload when the file changes
 };
@@ -89,6 +92,7 @@ class Server {
   std::unique_ptr<store::Store> mirror_;
   store::Subscription store_watch_;
   std::atomic<int64_t> revision_{0};
+  config::ServerConfig store_server_;  // store mode: from --settings, else defaults
 };
 
 // Parses "host:port" / "[v6]:port" / ":port" into an endpoint.

@@ -342,6 +342,32 @@ class AdminApi(unittest.TestCase):
         self.assertEqual(self.proxied_status("/persist"), 200)
 
 
+class StoreModeSettings(unittest.TestCase):
+    def test_settings_file_holds_server_settings_only(self):
+        import tempfile
+        d = tempfile.mkdtemp(prefix="gatehouse-it-")
+        path = os.path.join(d, "settings.yaml")
+        with open(path, "w") as f:
+            f.write("access_log: {enabled: false}\nhttp: {max_headers: 5}\n")
+        gh = Gatehouse(None, extra_args=["--settings", path], env={"GATEHOUSE_ADMIN_TOKEN": TOKEN})
+        try:
+            many = {"X-H%d" % i: "v" for i in range(8)}
+            r = gh.request("GET", "/nothing", headers=many)
+            self.assertEqual(r.status, 431, r)  # http.max_headers from the settings file
+            time.sleep(0.3)
+            self.assertEqual(gh.access_records(), [])  # access_log disabled
+        finally:
+            gh.stop_and_check(self)
+        with open(path, "w") as f:
+            f.write("upstreams: [{name: u, targets: [\"127.0.0.1:9\"]}]\n")
+        p = subprocess.run([gatehouse_bin(), "serve", "--settings", path, "--data-dir",
+                            os.path.join(d, "data"), "--proxy-listen", "127.0.0.1:0",
+                            "--admin-listen", "127.0.0.1:0"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("server settings only", p.stderr)
+
+
 class FileModeAdminApi(unittest.TestCase):
     def test_file_mode_reads_work_writes_refused(self):
         with Upstream("F") as up:
