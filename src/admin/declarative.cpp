@@ -165,6 +165,16 @@ Result<store::CommitResult> commit_plan(store::Store& store, const std::string& 
   auto res = tx.commit();
   if (!res) {
     Error e = res.error();
+    // The store names wanted entities "entities[i]": say where they are in the document.
+    if (e.field.rfind("entities[", 0) == 0) {
+      auto close = e.field.find(']');
+      std::string n = e.field.substr(9, close == std::string::npos ? 0 : close - 9);
+      if (!n.empty() && n.size() < 9 && n.find_first_not_of("0123456789") == std::string::npos &&
+          std::stoul(n) < plan.wanted.size()) {
+        const Entity& w = plan.wanted[std::stoul(n)];
+        e.field = doc_path(plan, w.kind, w.name) + e.field.substr(close + 1);
+      }
+    }
     // Point at the document item when the problem is in one of its entities.
     if (!e.file.empty()) {
       auto s1 = e.file.find('/');

@@ -122,7 +122,19 @@ AdminResponse create(Ctx& c, const std::string& kind) {
   return commit_and_answer(c, tx, *e, 201);
 }
 
+AdminResponse replace_once(Ctx& c, const std::string& kind, bool patch);
+
+// A PATCH without If-Match re-reads and retries when another writer changed
+// the entity between its read and its commit; with If-Match the client asked
+// for that version only.
 AdminResponse replace(Ctx& c, const std::string& kind, bool patch) {
+  for (int attempt = 0;; ++attempt) {
+    AdminResponse r = replace_once(c, kind, patch);
+    if (!patch || r.status != 412 || c.req.header("if-match") || attempt == 2) return r;
+  }
+}
+
+AdminResponse replace_once(Ctx& c, const std::string& kind, bool patch) {
   auto ws = c.workspace();
   if (!ws) return error_response(ws.error());
   auto expected = if_match(c.req);
