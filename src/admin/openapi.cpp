@@ -10,7 +10,7 @@ namespace json = boost::json;
 
 namespace {
 
-json::object ref(const std::string& name) {
+json::object schema_ref(const std::string& name) {
   return json::object{{"$ref", "#/components/schemas/" + name}};
 }
 
@@ -21,7 +21,7 @@ json::object content(const json::object& schema) {
 json::object problem_response(const std::string& why) {
   return json::object{{"description", why},
                       {"content", json::object{{"application/problem+json",
-                                                json::object{{"schema", ref("Problem")}}}}}};
+                                                json::object{{"schema", schema_ref("Problem")}}}}}};
 }
 
 std::string operation_id(const Route& r) {
@@ -38,8 +38,88 @@ std::string operation_id(const Route& r) {
   return id;
 }
 
+json::object string_schema(const char* desc) {
+  return json::object{{"type", "string"}, {"description", desc}};
+}
+json::object object_schema(const char* desc) {
+  return json::object{{"type", "object"}, {"description", desc}};
+}
+json::object array_schema(const char* desc) {
+  return json::object{{"type", "array"}, {"description", desc}};
+}
+
+// The top-level fields of each kind's YAML item (docs/configuration.md has
+// every nested key); the validator is the loader, so extra keys are refused.
+json::object kind_schema(json::object props, json::array required) {
+  return json::object{{"allOf", json::array{schema_ref("Entity"),
+                                            json::object{{"type", "object"},
+                                                         {"properties", std::move(props)},
+                                                         {"required", std::move(required)}}}}};
+}
+
+// Schema name for a route's resource tag.
+std::string schema_of(const std::string& tag) {
+  if (tag == "upstreams") return "Upstream";
+  if (tag == "routes") return "Route";
+  if (tag == "consumers") return "Consumer";
+  if (tag == "policies") return "Policy";
+  if (tag == "credentials") return "Credential";
+  if (tag == "tokens") return "Token";
+  return "";
+}
+
 json::object components() {
   json::object schemas;
+  schemas["Upstream"] = kind_schema(
+      json::object{
+          {"targets", array_schema("\"host:port\" or {address, weight}")},
+          {"balancer", object_schema("kind: round-robin | least-request | consistent-hash | ewma")},
+          {"timeouts", object_schema("connect, request, idle (durations)")},
+          {"retries", object_schema("attempts, per_try_timeout, backoff, on_statuses, budget")},
+          {"health_checks", object_schema("active and passive health checking")},
+          {"pool", object_schema("keep-alive pool per worker")},
+          {"circuit_breaker", object_schema("max_connections, max_pending, max_requests")},
+          {"dns_refresh", string_schema("duration")}},
+      json::array{"name", "targets"});
+  schemas["Route"] = kind_schema(
+      json::object{
+          {"match", object_schema("paths, methods, hosts, headers, query, cookies")},
+          {"priority", json::object{{"type", "integer"}}},
+          {"upstream", string_schema("name of an upstream in the same workspace")},
+          {"rewrite",
+           object_schema("strip_prefix, regex, replacement, path_prefix, host, preserve_host")},
+          {"timeouts", object_schema("overrides the upstream's")},
+          {"policies", array_schema("[{name, config}] run on this route")}},
+      json::array{"name", "upstream"});
+  schemas["Consumer"] = kind_schema(
+      json::object{{"groups", array_schema("group names (acl)")},
+                   {"credentials", array_schema("see Credential; secrets are redacted on read")}},
+      json::array{"name"});
+  schemas["Policy"] =
+      kind_schema(json::object{{"config", object_schema("the policy's config (docs/policies)")}},
+                  json::array{"name"});
+  schemas["Credential"] = json::object{
+      {"type", "object"},
+      {"description",
+       "key-auth {key} (stored as key_hash), basic-auth {username, password} (stored as "
+       "password_hash), hmac-auth {username, secret}, jwt {key, algorithm, secret | public_key}; "
+       "secret fields read back as \"<redacted>\""},
+      {"properties",
+       json::object{{"id", json::object{{"type", "string"}, {"format", "uuid"}}},
+                    {"type", string_schema("key-auth | basic-auth | hmac-auth | jwt")},
+                    {"consumer", object_schema("{id, name}; read-only")}}},
+      {"required", json::array{"type"}},
+      {"additionalProperties", true}};
+  schemas["Token"] = json::object{
+      {"type", "object"},
+      {"properties",
+       json::object{{"id", json::object{{"type", "string"}}},
+                    {"name", json::object{{"type", "string"}}},
+                    {"role", string_schema("admin | editor | viewer")},
+                    {"workspace", json::object{{"type", json::array{"string", "null"}}}},
+                    {"expires_at", json::object{{"type", json::array{"integer", "null"}}}},
+                    {"token", string_schema("the secret; in the create response only")}}},
+      {"required", json::array{"name"}}};
   schemas["Problem"] =
       json::object{{"type", "object"},
                    {"description",
@@ -163,20 +243,25 @@ json::value openapi_document(const Api& api) {
             r.method == "PATCH"
                 ? json::object{{"application/merge-patch+json",
                                 json::object{{"schema", json::object{{"type", "object"}}}}}}
-                : content(r.tag == "tokens" ? json::object{{"type", "object"}} : ref("Entity"));
+                : content(schema_of(r.tag).empty() ? json::object{{"type", "object"}}
+                                                   : schema_ref(schema_of(r.tag)));
       op["requestBody"] = std::move(body);
     }
     json::object responses;
     bool list = r.method == "GET" && (r.summary.rfind("List", 0) == 0 || r.tag == "audit");
     if (r.method == "POST")
-      responses["201"] =
-          json::object{{"description", "created"}, {"content", content(ref("Entity"))}};
+      responses["201"] = json::object{
+          {"description", "created"},
+          {"content", content(schema_of(r.tag).empty() ? json::object{{"type", "object"}}
+                                                       : schema_ref(schema_of(r.tag)))}};
     else if (r.method == "DELETE")
       responses["204"] = json::object{{"description", "deleted"}};
     else
-      responses["200"] =
-          json::object{{"description", "OK"},
-                       {"content", content(list ? ref("List") : json::object{{"type", "object"}})}};
+      responses["200"] = json::object{
+          {"description", "OK"},
+          {"content", content(list                        ? schema_ref("List")
+                              : !schema_of(r.tag).empty() ? schema_ref(schema_of(r.tag))
+                                                          : json::object{{"type", "object"}})}};
     if (r.method == "PUT" && r.pattern.find('{') != std::string::npos)
       responses["201"] = json::object{{"description", "created (PUT to a missing id or name)"}};
     responses["400"] = problem_response("invalid request or config; field names the JSON path");

@@ -109,6 +109,12 @@ class AdminApi(unittest.TestCase):
         for p in ("/api/v1/routes/{id}", "/api/v1/consumers/{consumer}/credentials", "/api/v1/config",
                   "/api/v1/audit", "/api/v1/tokens"):
             self.assertIn(p, doc["paths"])
+        try:
+            from openapi_spec_validator import validate  # optional: pip package
+        except ImportError:
+            validate = None
+        if validate:
+            validate(doc)
 
     # ---------------------------------------------------------------- CRUD
 
