@@ -1,5 +1,7 @@
 #include "admin/admin_server.hpp"
 
+#include <cstdlib>
+
 #include "common/log.hpp"
 #include "net/http1/parser.hpp"
 #include "net/http1/path.hpp"
@@ -8,8 +10,21 @@
 
 namespace gatehouse::admin {
 
+namespace {
+constexpr uint64_t kMaxBody = 16 * 1024 * 1024;  // a whole config document fits
+}  // namespace
+
 AdminServer::AdminServer(asio::io_context& ioc, server::Server& server)
-    : ioc_(ioc), server_(server) {}
+    : ioc_(ioc), server_(server) {
+  ApiHost host;
+  host.store = server_.store();
+  host.file_mode = server_.file_mode();
+  host.file_path = server_.config_path();
+  host.revision = [this] { return server_.config_revision(); };
+  host.file_text = [this] { return server_.config_file_text(); };
+  if (const char* t = std::getenv("GATEHOUSE_ADMIN_TOKEN")) host.env_token = t;
+  api_ = std::make_unique<Api>(std::move(host));
+}
 
 AdminServer::~AdminServer() = default;
 
@@ -37,17 +52,36 @@ void AdminServer::stop_accepting() {
   // nothing to do until the admin API needs write fencing.
 }
 
+AdminResponse AdminServer::dispatch(const ApiRequest& req) {
+  if (req.path == "/api/v1" || req.path.rfind("/api/v1/", 0) == 0) return api_->handle(req);
+  if (!req.body.empty())
+    return {413,
+            "application/problem+json",
+            proxy::problem_json(413, "body_not_accepted",
+                                "this admin resource takes no request body", ""),
+            {}};
+  return dispatch(req.method, req.path);
+}
+
 AdminResponse AdminServer::dispatch(std::string_view method, std::string_view path) {
   AdminResponse r;
   bool get = method == "GET" || method == "HEAD";
   if (path == "/metrics") {
-    if (!get) return {405, "application/problem+json", proxy::problem_json(405, "method_not_allowed", "use GET", "")};
+    if (!get)
+      return {405,
+              "application/problem+json",
+              proxy::problem_json(405, "method_not_allowed", "use GET", ""),
+              {}};
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = server_.render_metrics();
     return r;
   }
   if (path == "/status" || path == "/status/ready") {
-    if (!get) return {405, "application/problem+json", proxy::problem_json(405, "method_not_allowed", "use GET", "")};
+    if (!get)
+      return {405,
+              "application/problem+json",
+              proxy::problem_json(405, "method_not_allowed", "use GET", ""),
+              {}};
     r.status = server_.ready() ? 200 : 503;
     r.body = server_.status_json();
     return r;
@@ -56,8 +90,10 @@ AdminResponse AdminServer::dispatch(std::string_view method, std::string_view pa
     r.body = "{\"status\":\"alive\"}";
     return r;
   }
-  return {404, "application/problem+json",
-          proxy::problem_json(404, "not_found", "no admin resource at " + std::string(path), "")};
+  return {404,
+          "application/problem+json",
+          proxy::problem_json(404, "not_found", "no admin resource at " + std::string(path), ""),
+          {}};
 }
 
 awaitable<void> AdminServer::accept_loop() {
@@ -92,30 +128,71 @@ awaitable<void> AdminServer::serve(tcp::socket sock) {
     bool close = true;
     std::string method;
     if (st == http1::ParseStatus::kError) {
-      resp = {err.status, "application/problem+json", proxy::problem_json(err.status, err.code, err.message, "")};
+      resp = {err.status,
+              "application/problem+json",
+              proxy::problem_json(err.status, err.code, err.message, ""),
+              {}};
     } else {
       close = !head.keep_alive;
       method = head.method;
       buf.erase(0, head.head_bytes);
-      if (head.body == http1::BodyKind::kChunked ||
-          (head.body == http1::BodyKind::kContentLength && head.content_length > 0)) {
-        // Until the admin API lands, the admin listener takes no bodies.
-        resp = {413, "application/problem+json", proxy::problem_json(413, "body_not_accepted", "admin resources here take no request body", "")};
+      ApiRequest req;
+      bool ok = true;
+      if (head.body == http1::BodyKind::kChunked) {
+        resp = {
+            411,
+            "application/problem+json",
+            proxy::problem_json(411, "length_required", "send the body with a Content-Length", ""),
+            {}};
         close = true;
-      } else {
+        ok = false;
+      } else if (head.body == http1::BodyKind::kContentLength && head.content_length > kMaxBody) {
+        resp = {413,
+                "application/problem+json",
+                proxy::problem_json(413, "body_too_large",
+                                    "admin request bodies are limited to 16 MiB", ""),
+                {}};
+        close = true;
+        ok = false;
+      } else if (head.body == http1::BodyKind::kContentLength) {
+        if (head.expect_continue && buf.size() < head.content_length) {
+          std::string cont = "HTTP/1.1 100 Continue\r\n\r\n";
+          auto [cec, cn] = co_await asio::async_write(sock, asio::buffer(cont), use_nothrow);
+          if (cec) co_return;
+        }
+        while (buf.size() < head.content_length) {
+          char tmp[16384];
+          auto [ec, n] = co_await sock.async_read_some(asio::buffer(tmp), use_nothrow);
+          if (ec || n == 0) co_return;
+          buf.append(tmp, n);
+        }
+        req.body = buf.substr(0, head.content_length);
+        buf.erase(0, head.content_length);
+      }
+      if (ok) {
         auto target = http1::normalize_target(head.target);
         if (!target) {
-          resp = {400, "application/problem+json", proxy::problem_json(400, target.error().code, target.error().message, "")};
+          resp = {400,
+                  "application/problem+json",
+                  proxy::problem_json(400, target.error().code, target.error().message, ""),
+                  {}};
         } else {
-          resp = dispatch(head.method, target->path);
+          req.method = head.method;
+          req.path = target->path;
+          req.query = target->query;
+          for (const auto& h : head.headers) req.headers.emplace_back(h.name, h.value);
+          resp = dispatch(req);
         }
       }
     }
-    std::string out = "HTTP/1.1 " + std::to_string(resp.status) + " " +
-                      proxy::reason_phrase(resp.status) + "\r\nContent-Type: " + resp.content_type +
-                      "\r\nContent-Length: " + std::to_string(resp.body.size()) +
-                      "\r\nCache-Control: no-store\r\n" + (close ? "Connection: close\r\n" : "") +
-                      "\r\n";
+    std::string out =
+        "HTTP/1.1 " + std::to_string(resp.status) + " " + proxy::reason_phrase(resp.status) +
+        (resp.status == 204 ? std::string()
+                            : "\r\nContent-Type: " + resp.content_type +
+                                  "\r\nContent-Length: " + std::to_string(resp.body.size())) +
+        "\r\nCache-Control: no-store\r\n" + (close ? "Connection: close\r\n" : "");
+    for (const auto& [k, v] : resp.headers) out += k + ": " + v + "\r\n";
+    out += "\r\n";
     if (method != "HEAD") out += resp.body;
     auto [wec, wn] = co_await asio::async_write(sock, asio::buffer(out), use_nothrow);
     if (wec || close) break;

@@ -1,11 +1,12 @@
 // The admin listener (default 127.0.0.1:9080) on the control thread:
 // /metrics (Prometheus), /status (readiness), /status/live (liveness). The
-// admin REST API mounts under /api/v1 here as it lands.
+// admin REST API under /api/v1 (api.hpp).
 #pragma once
 
 #include <memory>
 #include <string>
 
+#include "admin/api.hpp"
 #include "common/result.hpp"
 #include "net/asio.hpp"
 
@@ -14,12 +15,6 @@ class Server;
 }
 
 namespace gatehouse::admin {
-
-struct AdminResponse {
-  int status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-};
 
 class AdminServer {
  public:
@@ -30,6 +25,7 @@ class AdminServer {
 
   // Routes one request (exposed for tests).
   AdminResponse dispatch(std::string_view method, std::string_view path);
+  AdminResponse dispatch(const ApiRequest& req);
 
  private:
   awaitable<void> accept_loop();
@@ -38,6 +34,7 @@ class AdminServer {
   asio::io_context& ioc_;
   server::Server& server_;
   std::unique_ptr<tcp::acceptor> acceptor_;
+  std::unique_ptr<Api> api_;
 };
 
 }  // namespace gatehouse::admin

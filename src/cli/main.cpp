@@ -1,18 +1,28 @@
 // gatehouse: one binary for the gateway and its tooling.
 //   gatehouse serve [-c FILE] [--proxy-listen H:P] [--admin-listen H:P] [--workers N]
 //   gatehouse check -c FILE
+//   gatehouse export|apply|diff  (declarative sync against the config store)
 //   gatehouse version
 #include <csignal>
+#include <iostream>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include <boost/json/serialize.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "admin/config_bridge.hpp"
+#include "admin/declarative.hpp"
+#include "admin/yaml_json.hpp"
 #include "common/metrics.hpp"
 #include "common/settings.hpp"
 #include "config/loader.hpp"
 #include "proxy/snapshot.hpp"
 #include "server/server.hpp"
+#include "store/store.hpp"
 
 namespace {
 
@@ -25,6 +35,9 @@ void usage(FILE* out) {
                "commands:\n"
                "  serve     run the gateway\n"
                "  check     validate a config file and print every error\n"
+               "  export    write the config in the store as YAML\n"
+               "  apply     make the store's config match a YAML file (atomically)\n"
+               "  diff      show what apply would change (exit 0: none, 1: changes, 2: error)\n"
                "  version   print the version\n"
                "\n"
                "serve options:\n"
@@ -35,10 +48,19 @@ void usage(FILE* out) {
                "  --no-watch               do not reload when the file changes (SIGHUP still does)\n"
                "  --data-dir DIR           durable state such as quota counters (default ./gatehouse-data)\n"
                "  --store URL              config store: sqlite:PATH or postgres://... (default: SQLite in\n"
-               "                           the data folder); parsed, not used by serve yet\n"
+               "                           the data folder); used when no -c is given\n"
+               "  --settings FILE          with the store: server settings (listeners, http, access_log,\n"
+               "                           drain_timeout, trust_forwarded) from a YAML file\n"
                "\n"
                "check options:\n"
-               "  -c, --config FILE        the file to validate\n");
+               "  -c, --config FILE        the file to validate\n"
+               "\n"
+               "export / apply / diff options:\n"
+               "  -f, --file FILE          apply/diff: the YAML file (- = stdin)\n"
+               "  -o, --output FILE        export: write here instead of stdout\n"
+               "  --owner TAG              apply/diff: manage only entities tagged TAG\n"
+               "  --workspace WS           the workspace (default \"default\")\n"
+               "  --data-dir DIR, --store URL   the config store, as for serve\n");
 }
 
 struct Args {
@@ -87,6 +109,144 @@ int cmd_check(Args& a) {
   return 0;
 }
 
+bool valid_store_url(const std::string& url) {
+  return url.empty() || url.rfind("sqlite:", 0) == 0 || url.rfind("postgres://", 0) == 0 ||
+         url.rfind("postgresql://", 0) == 0;
+}
+
+std::string read_all(const std::string& file, bool& ok) {
+  std::ostringstream ss;
+  if (file == "-") {
+    ss << std::cin.rdbuf();
+    ok = true;
+    return ss.str();
+  }
+  std::ifstream in(file, std::ios::binary);
+  ok = static_cast<bool>(in);
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string describe_error(const gatehouse::Error& e) {
+  std::string where = e.field;
+  if (!e.file.empty()) {
+    // "kind/id/name" from the validator: an entity outside the file.
+    auto s1 = e.file.find('/');
+    auto s2 = e.file.find('/', s1 + 1);
+    if (s1 != std::string::npos && s2 != std::string::npos)
+      where = e.file.substr(0, s1) + " \"" + e.file.substr(s2 + 1) + "\"" +
+              (e.field.empty() ? "" : "." + e.field);
+  }
+  return (where.empty() ? "" : where + ": ") + e.message + " [" + e.code + "]";
+}
+
+// export | apply | diff: operate on the store directly; a running node picks
+// committed changes up through its watch.
+int cmd_sync(const std::string& cmd, Args& a) {
+  std::string file, output, owner, workspace = gatehouse::store::kDefaultWorkspace;
+  while (a.more()) {
+    const std::string& o = a.next();
+    auto value = [&]() -> std::string {
+      if (!a.more()) throw std::runtime_error(o + " needs a value");
+      return a.next();
+    };
+    try {
+      if (o == "-f" || o == "--file" || o == "-c") file = value();
+      else if (o == "-o" || o == "--output") output = value();
+      else if (o == "--owner") owner = value();
+      else if (o == "--workspace") workspace = value();
+      else if (o == "--data-dir") gatehouse::process_settings().data_dir = value();
+      else if (o == "--store") {
+        std::string url = value();
+        if (!valid_store_url(url))
+          return fail("--store must be sqlite:PATH or postgres://user@host:port/database");
+        gatehouse::process_settings().store_url = std::move(url);
+      } else return fail(cmd + ": unknown option '" + o + "'");
+    } catch (const std::exception& e) {
+      return fail(e.what());
+    }
+  }
+  if (cmd != "export" && file.empty()) return fail(cmd + ": -f FILE is required");
+  boost::json::value doc;
+  if (cmd != "export") {
+    bool ok = false;
+    std::string text = read_all(file, ok);
+    if (!ok) return fail("cannot read " + file);
+    // The loader first: file:line:column errors exactly as `check` and
+    // `serve -c` report them (cross-references may point into the store, so
+    // only shape errors count here; the store validates the result).
+    auto res = gatehouse::config::load_config_text(text, file);
+    int shape_errors = 0;
+    for (const auto& e : res.errors) {
+      if (e.code == "unknown_upstream" || e.code == "unknown_reference") continue;
+      std::fprintf(stderr, "%s\n", e.to_string().c_str());
+      ++shape_errors;
+    }
+    if (shape_errors) {
+      std::fprintf(stderr, "%s: %d error%s; nothing changed\n", file.c_str(), shape_errors,
+                   shape_errors == 1 ? "" : "s");
+      return 2;
+    }
+    auto parsed = gatehouse::admin::yaml_to_json(text, true);
+    if (!parsed) return fail(file + ": " + parsed.error().message);
+    doc = std::move(parsed.value());
+  }
+  const auto& ps = gatehouse::process_settings();
+  auto st = gatehouse::store::open_store(ps.store_url, ps.data_dir);
+  if (!st) return fail("cannot open the config store: " + st.error().message);
+  auto& store = *st.value();
+  store.set_validator(gatehouse::admin::make_validator());
+  if (cmd == "export") {
+    int64_t rev = 0;
+    auto d = gatehouse::admin::export_document(store, workspace, false, &rev);
+    if (!d) return fail(describe_error(d.error()));
+    std::string text = "# gatehouse export: " + store.describe() + " workspace " + workspace +
+                       " revision " + std::to_string(rev) + "\n" +
+                       gatehouse::admin::json_to_block_yaml(*d);
+    if (output.empty()) {
+      std::fwrite(text.data(), 1, text.size(), stdout);
+    } else {
+      std::ofstream out(output, std::ios::binary | std::ios::trunc);
+      out << text;
+      if (!out) return fail("cannot write " + output);
+      std::fprintf(stderr, "exported revision %lld to %s\n", static_cast<long long>(rev),
+                   output.c_str());
+    }
+    return 0;
+  }
+  auto plan = gatehouse::admin::plan_apply(store, doc, workspace, owner);
+  if (!plan) {
+    std::fprintf(stderr, "%s: %s\n", file.c_str(), describe_error(plan.error()).c_str());
+    return 2;
+  }
+  for (const auto& k : plan->ignored)
+    std::fprintf(stderr, "note: %s is a server setting (flags / -c file), not stored; ignored\n",
+                 k.c_str());
+  std::string summary = gatehouse::admin::format_diff(plan->diff);
+  if (cmd == "diff") {
+    if (plan->diff.empty()) {
+      std::printf("no changes\n");
+      return 0;
+    }
+    std::fwrite(summary.data(), 1, summary.size(), stdout);
+    std::printf("%zu change%s\n", plan->diff.size(), plan->diff.size() == 1 ? "" : "s");
+    return 1;
+  }
+  auto res = gatehouse::admin::commit_plan(store, "cli:apply", *plan);
+  if (!res) {
+    std::fprintf(stderr, "%s: %s; nothing changed\n", file.c_str(),
+                 describe_error(res.error()).c_str());
+    return 2;
+  }
+  std::fwrite(summary.data(), 1, summary.size(), stdout);
+  if (res->changes.empty())
+    std::printf("no changes; revision %lld\n", static_cast<long long>(res->revision));
+  else
+    std::printf("applied %zu change%s; revision %lld\n", res->changes.size(),
+                res->changes.size() == 1 ? "" : "s", static_cast<long long>(res->revision));
+  return 0;
+}
+
 int cmd_serve(Args& a) {
   gatehouse::server::Options opts;
   while (a.more()) {
@@ -98,6 +258,7 @@ int cmd_serve(Args& a) {
     try {
       if (o == "-c" || o == "--config") opts.config_path = value("--config");
       else if (o.rfind("--config=", 0) == 0) opts.config_path = o.substr(9);
+      else if (o == "--settings") opts.settings_path = value("--settings");
       else if (o == "--proxy-listen") opts.proxy_listen = value("--proxy-listen");
       else if (o == "--admin-listen") opts.admin_listen = value("--admin-listen");
       else if (o == "--workers") {
@@ -110,8 +271,7 @@ int cmd_serve(Args& a) {
       else if (o == "--data-dir") gatehouse::process_settings().data_dir = value("--data-dir");
       else if (o == "--store") {
         std::string url = value("--store");
-        if (!url.empty() && url.rfind("sqlite:", 0) != 0 && url.rfind("postgres://", 0) != 0 &&
-            url.rfind("postgresql://", 0) != 0)
+        if (!valid_store_url(url))
           return fail("--store must be sqlite:PATH or postgres://user@host:port/database");
         gatehouse::process_settings().store_url = std::move(url);
       }
@@ -120,6 +280,8 @@ int cmd_serve(Args& a) {
       return fail(e.what());
     }
   }
+  if (!opts.settings_path.empty() && !opts.config_path.empty())
+    return fail("--settings is for store mode; with -c the file holds the settings");
   gatehouse::server::Server server(std::move(opts));
   return server.run();
 }
@@ -138,6 +300,7 @@ int main(int argc, char** argv) {
   std::string cmd = a.next();
   if (cmd == "serve") return cmd_serve(a);
   if (cmd == "check") return cmd_check(a);
+  if (cmd == "export" || cmd == "apply" || cmd == "diff") return cmd_sync(cmd, a);
   if (cmd == "version" || cmd == "--version") {
     std::printf("gatehouse %s\n", kVersion);
     return 0;

@@ -6,10 +6,17 @@
 
 #include <boost/asio/signal_set.hpp>
 #include <algorithm>
+#include <cstdlib>
+#include <fstream>
 #include <functional>
+#include <sstream>
 #include <thread>
 
 #include "admin/admin_server.hpp"
+#include "admin/config_bridge.hpp"
+#include "admin/declarative.hpp"
+#include "admin/yaml_json.hpp"
+#include "common/settings.hpp"
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "config/loader.hpp"
@@ -55,6 +62,7 @@ Server::Server(Options opts) : opts_(std::move(opts)) {
 }
 
 Server::~Server() {
+  store_watch_.reset();
   for (auto& w : workers_) w->stop();
   for (auto& w : workers_) w->join();
   if (access_log_fd_ > STDERR_FILENO) ::close(access_log_fd_);
@@ -107,9 +115,148 @@ void Server::start_background_tasks(const std::shared_ptr<const proxy::Snapshot>
   for (const auto& up : snap->upstreams) proxy::start_upstream_tasks(control_, up);
 }
 
+std::string Server::config_file_text() const {
+  std::ifstream in(opts_.config_path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool Server::open_config_store(config::Config& cfg) {
+  if (!opts_.settings_path.empty()) {
+    auto res = config::load_config_file(opts_.settings_path);
+    for (const auto& e : res.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+    if (!res.ok()) return false;
+    const auto& c = res.config;
+    if (!c.upstreams.empty() || !c.routes.empty() || !c.consumers.empty() || !c.policies.empty()) {
+      log::error("a --settings file holds server settings only; the entities live in the store "
+                 "(load them with: gatehouse apply -f FILE)",
+                 {log::f("file", opts_.settings_path)});
+      return false;
+    }
+    store_server_ = c.server;
+  }
+  const auto& ps = process_settings();
+  auto st = store::open_store(ps.store_url, ps.data_dir);
+  if (!st) {
+    log::error("cannot open the config store",
+               {log::f("code", st.error().code), log::f("message", st.error().message)});
+    return false;
+  }
+  store_ = std::move(st.value());
+  store_->set_validator(admin::make_validator());
+  bootstrap_admin_token();
+  auto snap = store_->load_all();
+  if (!snap) {
+    log::error("cannot read the config store", {log::f("message", snap.error().message)});
+    return false;
+  }
+  auto built = admin::build_config(snap->entities);
+  if (!built) {
+    // Written by another version or by hand: refuse rather than serve half.
+    log::error("config in the store is invalid",
+               {log::f("code", built.error().code), log::f("entity", built.error().file),
+                log::f("field", built.error().field), log::f("message", built.error().message)});
+    return false;
+  }
+  cfg = std::move(built.value());
+  cfg.server = store_server_;
+  revision_ = snap->revision;
+  log::info("config loaded from store",
+            {log::f("store", store_->describe()), log::n("revision", static_cast<long long>(snap->revision)),
+             log::n("routes", static_cast<long long>(cfg.routes.size()))});
+  return true;
+}
+
+void Server::bootstrap_admin_token() {
+  auto tokens = store_->list_tokens();
+  if (!tokens) {
+    log::error("cannot read admin tokens", {log::f("message", tokens.error().message)});
+    return;
+  }
+  if (!tokens->empty()) return;
+  const char* env = std::getenv("GATEHOUSE_ADMIN_TOKEN");
+  std::string given = env ? env : "";
+  auto made = store_->create_token("bootstrap", given.empty() ? "bootstrap" : "GATEHOUSE_ADMIN_TOKEN",
+                                   store::Role::kAdmin, "", 0, given);
+  if (!made) {
+    log::error("cannot create the first admin token",
+               {log::f("code", made.error().code), log::f("message", made.error().message)});
+    return;
+  }
+  if (given.empty()) {
+    // Shown once; only its hash is kept.
+    log::warn("first admin token created; it is shown only this once",
+              {log::f("token", made->secret), log::f("id", made->token.id), log::f("role", "admin")});
+  } else {
+    log::info("first admin token taken from GATEHOUSE_ADMIN_TOKEN",
+              {log::f("id", made->token.id), log::f("role", "admin")});
+  }
+}
+
+void Server::reload_from_store(int64_t revision, const std::string& reason, bool force) {
+  if (!store_ || shutting_down_ || (!force && revision <= revision_.load())) return;
+  int64_t t0 = steady_us();
+  auto snap = store_->load_all();
+  if (!snap) {
+    registry_->reload_errors_total.fetch_add(1);
+    log::error("config reload from store failed", {log::f("message", snap.error().message)});
+    return;
+  }
+  if (!force && snap->revision <= revision_.load()) return;
+  auto built = admin::build_config(snap->entities);
+  if (!built) {
+    registry_->reload_errors_total.fetch_add(1);
+    log::error("config in the store is invalid; keeping the running config",
+               {log::n("revision", static_cast<long long>(snap->revision)),
+                log::f("entity", built.error().file), log::f("field", built.error().field),
+                log::f("message", built.error().message)});
+    return;
+  }
+  built->server = store_server_;
+  if (!apply(built.value(), t0)) {
+    registry_->reload_errors_total.fetch_add(1);
+    return;
+  }
+  revision_ = snap->revision;
+  registry_->reloads_total.fetch_add(1);
+  log::info("config reloaded", {log::f("reason", reason), log::n("revision", static_cast<long long>(snap->revision)),
+                                log::n("generation", static_cast<long long>(generation_)),
+                                log::n("routes", static_cast<long long>(built->routes.size())),
+                                log::n("build_ms", (steady_us() - t0) / 1000)});
+}
+
+void Server::mirror_file() {
+  if (!mirror_) {
+    auto st = store::open_store("sqlite::memory:", process_settings().data_dir);
+    if (!st) {
+      log::warn("admin API reads unavailable in file mode", {log::f("message", st.error().message)});
+      return;
+    }
+    mirror_ = std::move(st.value());
+    if (const char* env = std::getenv("GATEHOUSE_ADMIN_TOKEN"); env && *env) {
+      auto t = mirror_->create_token("bootstrap", "GATEHOUSE_ADMIN_TOKEN", store::Role::kAdmin, "", 0, env);
+      if (!t) log::warn("GATEHOUSE_ADMIN_TOKEN not usable", {log::f("message", t.error().message)});
+    }
+  }
+  // ${VAR} stays as written: the API shows the file, not the environment.
+  auto doc = admin::yaml_to_json(config_file_text(), false);
+  if (!doc) return;
+  auto plan = admin::plan_apply(*mirror_, *doc, store::kDefaultWorkspace, "");
+  if (plan) {
+    auto r = admin::commit_plan(*mirror_, "file:" + opts_.config_path, *plan);
+    if (r) return;
+    log::warn("admin API view of the file not updated", {log::f("message", r.error().message)});
+    return;
+  }
+  log::warn("admin API view of the file not updated", {log::f("message", plan.error().message)});
+}
+
 bool Server::load_initial() {
   config::Config cfg;
-  if (!opts_.config_path.empty()) {
+  if (opts_.config_path.empty()) {
+    if (!open_config_store(cfg)) return false;
+  } else {
     auto res = config::load_config_file(opts_.config_path);
     if (!res.ok()) {
       for (const auto& e : res.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
@@ -123,7 +270,9 @@ bool Server::load_initial() {
   server_cfg_ = cfg.server;
   if (!opts_.proxy_listen.empty()) server_cfg_.listeners.proxy = opts_.proxy_listen;
   if (!opts_.admin_listen.empty()) server_cfg_.listeners.admin = opts_.admin_listen;
-  return apply(cfg, steady_us());
+  if (!apply(cfg, steady_us())) return false;
+  if (!opts_.config_path.empty()) mirror_file();
+  return true;
 }
 
 void Server::reload(const std::string& reason) {
@@ -145,6 +294,7 @@ void Server::reload(const std::string& reason) {
     return;
   }
   registry_->reloads_total.fetch_add(1);
+  mirror_file();
   log::info("config reloaded", {log::f("reason", reason), log::n("generation", static_cast<long long>(generation_)),
                                 log::n("routes", static_cast<long long>(res.config.routes.size())),
                                 log::n("build_ms", (steady_us() - t0) / 1000)});
@@ -176,6 +326,11 @@ awaitable<void> Server::handle_signals() {
     auto [ec, sig] = co_await signals.async_wait(use_nothrow);
     if (ec) co_return;
     if (sig == SIGHUP) {
+      if (store_) {
+        // Re-read the store now, whatever the watch has seen.
+        reload_from_store(0, "sighup", true);
+        continue;
+      }
       if (!opts_.config_path.empty()) {
         int64_t m = 0, s = 0;
         uint64_t i = 0;
@@ -270,6 +425,7 @@ std::string Server::status_json() const {
   out += ",\"listeners_up\":";
   out += ready_ ? "true" : "false";
   out += ",\"generation\":" + std::to_string(generation_);
+  if (store_) out += ",\"config_revision\":" + std::to_string(revision_.load());
   out += ",\"workers\":" + std::to_string(workers_.size());
   out += ",\"proxy_listen\":\"" + proxy_address_ + "\",\"admin_listen\":\"" + admin_address_ + "\"";
   if (snapshot_) {
@@ -338,12 +494,21 @@ int Server::run() {
   asio::co_spawn(control_, handle_signals(), asio::detached);
   if (!opts_.config_path.empty() && opts_.watch_config)
     asio::co_spawn(control_, watch_file(), asio::detached);
+  if (store_) {
+    // Commits by this node and by every other node sharing the database.
+    store_watch_ = store_->watch([this](int64_t rev) {
+      asio::post(control_, [this, rev] { reload_from_store(rev, "store_changed"); });
+    });
+    // A commit between the initial load and the subscription is not missed.
+    if (auto rev = store_->current_revision()) reload_from_store(*rev, "store_changed");
+  }
   ready_ = true;
   log::info("listening", {log::f("listener", "proxy"), log::f("address", proxy_address_),
                           log::n("workers", static_cast<long long>(workers_.size()))});
   log::info("listening", {log::f("listener", "admin"), log::f("address", admin_address_)});
 
   control_.run();
+  store_watch_.reset();
   for (auto& w : workers_) w->stop();
   for (auto& w : workers_) w->join();
   log::info("stopped");

@@ -11,6 +11,7 @@
 #include "config/entities.hpp"
 #include "net/asio.hpp"
 #include "proxy/snapshot.hpp"
+#include "store/store.hpp"
 
 namespace gatehouse::net {
 class Worker;
@@ -19,9 +20,12 @@ class Worker;
 namespace gatehouse::server {
 
 struct Options {
-  std::string config_path;      // empty = built-in demo-less empty config
+  std::string config_path;      // empty = the config store (see docs/admin-api.md)
   std::string proxy_listen;     // flag overrides; empty = from file/default
   std::string admin_listen;
+  // Store mode: a YAML file with server settings only (listeners, http,
+  // access_log, drain_timeout, trust_forwarded); the entities are in the store.
+  std::string settings_path;
   size_t workers = 0;           // 0 = hardware concurrency
   bool watch_config = true;     // reload when the file changes
 };
@@ -39,9 +43,21 @@ class Server {
   bool ready() const { return ready_.load(); }
   std::string render_metrics() const;
   std::string status_json() const;
+  // Store mode (no -c): the config store; null when a file is the source.
+  store::Store* store() { return store_ ? store_.get() : mirror_.get(); }
+  bool file_mode() const { return !opts_.config_path.empty(); }
+  const std::string& config_path() const { return opts_.config_path; }
+  // The store revision the published snapshot was built from (0 in file mode).
+  int64_t config_revision() const { return revision_.load(); }
+  std::string config_file_text() const;
 
  private:
   bool load_initial();
+  bool open_config_store(config::Config& cfg);
+  void bootstrap_admin_token();
+  // Rebuilds from the store when it is past `revision` (or always, forced).
+  void reload_from_store(int64_t revision, const std::string& reason, bool force = false);
+  void mirror_file();
   void reload(const std::string& reason);
   bool apply(const config::Config& cfg, int64_t started_us);
   void publish(std::shared_ptr<const proxy::Snapshot> snap);
@@ -70,6 +86,13 @@ class Server {
   int access_log_fd_ = -1;
   struct Admin;
   std::unique_ptr<Admin> admin_;
+  std::unique_ptr<store::Store> store_;
+  // File mode: an in-memory store holding the file's entities, so the admin
+  // API's reads work the same; writes are refused.
+  std::unique_ptr<store::Store> mirror_;
+  store::Subscription store_watch_;
+  std::atomic<int64_t> revision_{0};
+  config::ServerConfig store_server_;  // store mode: from --settings, else defaults
 };
 
 // Parses "host:port" / "[v6]:port" / ":port" into an endpoint.

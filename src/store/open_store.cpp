@@ -53,7 +53,9 @@ Result<std::unique_ptr<Store>> open_store(const std::string& url, const std::str
       return make_error("invalid_store_url",
                         "sqlite: needs a file path, e.g. sqlite:/var/lib/gatehouse/gatehouse.db",
                         "--store");
-    return open_sqlite(absolute_path(path), options);
+    // ":memory:": a private in-memory database (file mode's read-only view
+    // of the file for the admin API); nothing touches the disk.
+    return open_sqlite(path == ":memory:" ? path : absolute_path(path), options);
   }
   if (url.rfind("postgres://", 0) == 0 || url.rfind("postgresql://", 0) == 0)
     return open_postgres(url, options);

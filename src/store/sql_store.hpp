@@ -30,7 +30,8 @@ class SqlStore final : public Store {
   Result<Snapshot> load_all() override;
   Result<Page<AuditEntry>> audit(const AuditQuery& q) override;
   Result<NewToken> create_token(const std::string& actor, const std::string& name, Role role,
-                                const std::string& workspace, int64_t expires_at) override;
+                                const std::string& workspace, int64_t expires_at = 0,
+                                std::string_view secret = {}) override;
   Result<AdminToken> authenticate(std::string_view presented) override;
   Result<void> revoke_token(const std::string& actor, const std::string& id) override;
   Result<std::vector<AdminToken>> list_tokens() override;

@@ -41,6 +41,11 @@ json::value token_json(const AdminToken& t) {
                       {"revoked_at", t.revoked_at}};
 }
 
+// Row id of a token given from outside (not "ght_<id>_<secret>").
+std::string foreign_id(std::string_view presented) {
+  return "x" + sha256_hex(presented).substr(0, kIdLen - 1);
+}
+
 Error unauthorized() {
   return make_error("unauthorized", "invalid, expired or revoked admin token", {}, 401,
                     ErrorSide::kDownstream);
@@ -50,7 +55,7 @@ Error unauthorized() {
 
 Result<NewToken> SqlStore::create_token(const std::string& actor, const std::string& name,
                                         Role role, const std::string& workspace,
-                                        int64_t expires_at) {
+                                        int64_t expires_at, std::string_view given) {
   if (name.empty() || name.size() > 255)
     return invalid("name", "a token needs a name (1-255 bytes)");
   if (!workspace.empty())
@@ -66,6 +71,17 @@ Result<NewToken> SqlStore::create_token(const std::string& actor, const std::str
   t.expires_at = expires_at;
   std::string secret = random_base64url(kSecretBytes);
   out.secret = std::string(kPrefix) + t.id + "_" + secret;
+  if (!given.empty()) {
+    if (given.size() < 16 || given.size() > 512)
+      return invalid("secret", "a given token must be 16-512 bytes");
+    // Not our format: the row id comes from the whole string's hash, which
+    // authenticate() recomputes for any token not shaped "ght_<id>_...".
+    bool ours = given.size() > kPrefix.size() + kIdLen + 1 &&
+                given.substr(0, kPrefix.size()) == kPrefix && given[kPrefix.size() + kIdLen] == '_';
+    t.id = ours ? std::string(given.substr(kPrefix.size(), kIdLen)) : foreign_id(given);
+    secret = ours ? std::string(given.substr(kPrefix.size() + kIdLen + 1)) : std::string(given);
+    out.secret = std::string(given);
+  }
 
   std::lock_guard g(mu_);
   sql::TxGuard tx(*conn_);
@@ -86,11 +102,16 @@ Result<NewToken> SqlStore::create_token(const std::string& actor, const std::str
 }
 
 Result<AdminToken> SqlStore::authenticate(std::string_view presented) {
+  if (presented.empty() || presented.size() > 512) return unauthorized();
+  std::string id, hash;
   if (presented.size() <= kPrefix.size() + kIdLen + 1 ||
-      presented.substr(0, kPrefix.size()) != kPrefix || presented[kPrefix.size() + kIdLen] != '_')
-    return unauthorized();
-  std::string id(presented.substr(kPrefix.size(), kIdLen));
-  std::string hash = sha256_hex(presented.substr(kPrefix.size() + kIdLen + 1));
+      presented.substr(0, kPrefix.size()) != kPrefix || presented[kPrefix.size() + kIdLen] != '_') {
+    id = foreign_id(presented);
+    hash = sha256_hex(presented);
+  } else {
+    id = std::string(presented.substr(kPrefix.size(), kIdLen));
+    hash = sha256_hex(presented.substr(kPrefix.size() + kIdLen + 1));
+  }
   Result<sql::Rows> rows = sql::Rows{};
   {
     std::lock_guard g(mu_);

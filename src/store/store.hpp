@@ -260,9 +260,12 @@ class Store {
 
   virtual Result<Page<AuditEntry>> audit(const AuditQuery& q) = 0;
 
+  // `secret` empty: a generated "ght_..." token. Otherwise that exact string
+  // becomes the token (GATEHOUSE_ADMIN_TOKEN at first start); only its
+  // SHA-256 is stored.
   virtual Result<NewToken> create_token(const std::string& actor, const std::string& name,
                                         Role role, const std::string& workspace,
-                                        int64_t expires_at = 0) = 0;
+                                        int64_t expires_at = 0, std::string_view secret = {}) = 0;
   // unauthorized (401) for a malformed, unknown, revoked or expired token.
   virtual Result<AdminToken> authenticate(std::string_view presented) = 0;
   virtual Result<void> revoke_token(const std::string& actor, const std::string& id) = 0;

@@ -404,11 +404,18 @@ def metric_sum(samples, name, **labels):
 
 
 class Gatehouse:
-    """One `gatehouse serve` process with its own temp dir and config file."""
+    """One `gatehouse serve` process with its own temp dir and config file.
 
-    def __init__(self, config, workers=2, extra_args=(), start=True, tmpdir=None):
+    config=None runs from the config store instead (no -c): SQLite in
+    <tmpdir>/data unless extra_args has --store. `env` adds environment
+    variables (e.g. GATEHOUSE_ADMIN_TOKEN)."""
+
+    def __init__(self, config, workers=2, extra_args=(), start=True, tmpdir=None, env=None):
         self.tmpdir = tmpdir or tempfile.mkdtemp(prefix="gatehouse-it-")
+        self.store_mode = config is None
+        self.env = env or {}
         self.config_path = os.path.join(self.tmpdir, "gatehouse.yaml")
+        self.data_dir = os.path.join(self.tmpdir, "data")
         self.workers = workers
         self.extra_args = list(extra_args)
         self.proc = None
@@ -420,7 +427,8 @@ class Gatehouse:
         self._threads = []
         self.proxy_port = None
         self.admin_port = None
-        self.write_config(config)
+        if not self.store_mode:
+            self.write_config(config)
         if start:
             try:
                 self.start()
@@ -445,11 +453,18 @@ class Gatehouse:
     # -- process
 
     def start(self, timeout=30.0):
-        cmd = [gatehouse_bin(), "serve", "-c", self.config_path,
+        source = ([] if self.store_mode else ["-c", self.config_path])
+        if self.store_mode and "--store" not in self.extra_args:
+            source += ["--data-dir", self.data_dir]
+        cmd = [gatehouse_bin(), "serve"] + source + [
                "--proxy-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
                "--workers", str(self.workers)] + self.extra_args
+        env = dict(os.environ)
+        env.update(self.env)
+        self.logs = []
+        self.proxy_port = self.admin_port = None
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     cwd=self.tmpdir)
+                                     cwd=self.tmpdir, env=env)
         self._threads = [
             threading.Thread(target=self._drain, args=(self.proc.stderr, True), daemon=True),
             threading.Thread(target=self._drain, args=(self.proc.stdout, False), daemon=True),
@@ -596,6 +611,20 @@ class Gatehouse:
 
     def admin(self, path, method="GET", timeout=10.0):
         return http_request(self.admin_port, method, path, None, None, timeout)
+
+    def api(self, method, path, body=None, token=None, headers=None, timeout=10.0):
+        """One admin API call: JSON body in (dict/list, or str/bytes as is),
+        SimpleResponse out (.json() for the body)."""
+        h = {}
+        if token:
+            h["Authorization"] = "Bearer " + token
+        if body is not None and not isinstance(body, (str, bytes)):
+            body = json.dumps(body)
+            h["Content-Type"] = "application/json"
+        if isinstance(body, str):
+            body = body.encode()
+        h.update(headers or {})
+        return http_request(self.admin_port, method, path, h, body, timeout)
 
     def metrics(self):
         r = self.admin("/metrics")
