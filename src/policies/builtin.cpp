@@ -22,6 +22,7 @@ void register_proxy_mirror(Registry& r);
 void register_rate_limit(Registry& r);
 void register_concurrency_limit(Registry& r);
 void register_quota(Registry& r);
+void register_oauth2_introspection(Registry& r);
 
 void register_builtin_policies() {
   static bool done = false;
@@ -45,6 +46,7 @@ void register_builtin_policies() {
   register_proxy_mirror(r);
   register_rate_limit(r);
   register_concurrency_limit(r);
+  register_oauth2_introspection(r);
   register_quota(r);
 }
 

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "net/asio.hpp"
 #include "common/result.hpp"
 #include "config/entities.hpp"
 #include "net/http1/parser.hpp"
@@ -106,6 +107,13 @@ class Policy {
   virtual Phase phase() const = 0;
   // Request headers are complete. Synchronous: most policies need no I/O.
   virtual Action on_request(RequestContext& ctx, Respond& out) const = 0;
+  // Policies that must wait on the network (token introspection) say so;
+  // the chain then awaits on_request_async on the worker's io_context
+  // instead of calling on_request.
+  virtual bool is_async() const { return false; }
+  virtual awaitable<Action> on_request_async(RequestContext& ctx, Respond& out) const {
+    co_return on_request(ctx, out);
+  }
   // The response head from the upstream (or from another policy) is about to
   // be sent; headers may be edited.
   virtual void on_response(RequestContext& /*ctx*/, int /*status*/,

@@ -378,7 +378,9 @@ awaitable<bool> Session::handle(http1::RequestHead& head) {
         ex.consumer_chain = &ex.snap->consumer_chains[pc.consumer->index];
         for (const auto& p : ex.consumer_chain->policies) {
           ++ex.consumer_run;
-          if (p->on_request(pc, answer) == policy::Action::kRespond) {
+          policy::Action a = p->is_async() ? co_await p->on_request_async(pc, answer)
+                                           : p->on_request(pc, answer);
+          if (a == policy::Action::kRespond) {
             respond = true;
             break;
           }
@@ -389,7 +391,9 @@ awaitable<bool> Session::handle(http1::RequestHead& head) {
       if (i == chain.size()) break;
       ++ex.policies_run;
       if (overridden_by_consumer(ex, *chain[i])) continue;
-      respond = chain[i]->on_request(pc, answer) == policy::Action::kRespond;
+      policy::Action a = chain[i]->is_async() ? co_await chain[i]->on_request_async(pc, answer)
+                                              : chain[i]->on_request(pc, answer);
+      respond = a == policy::Action::kRespond;
     }
     if (respond) {
       bool close = head.body != http1::BodyKind::kNone;
