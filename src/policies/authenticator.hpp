@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "policies/config_reader.hpp"
 #include "policies/policy.hpp"
 
 namespace gatehouse::policy {
@@ -53,6 +54,24 @@ inline bool valid_realm(std::string_view r) {
   for (unsigned char c : r)
     if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') return false;
   return true;
+}
+
+// The `realm` key of an authentication policy (default "gatehouse"),
+// validated; returns it ready for a challenge: realm="...".
+inline std::string read_realm_attr(ConfigReader& cr) {
+  std::string realm = cr.str("realm", "gatehouse");
+  if (!valid_realm(realm))
+    cr.fail("realm", "invalid_value", "realm must be non-empty printable text without '\"' or '\\'");
+  return "realm=\"" + realm + "\"";
+}
+
+// The consumer named by an authentication policy's `anonymous` key, or null.
+inline const Consumer* read_anonymous(ConfigReader& cr, const BuildContext& ctx) {
+  auto anon = cr.opt_str("anonymous");
+  if (!anon) return nullptr;
+  const Consumer* c = ctx.consumers->find(*anon);
+  if (!c) cr.fail("anonymous", "unknown_consumer", "no consumer named '" + *anon + "'");
+  return c;
 }
 
 }  // namespace gatehouse::policy

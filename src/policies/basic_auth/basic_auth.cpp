@@ -202,11 +202,7 @@ void register_basic_auth(Registry& r) {
                                           basic_auth::kMinIterations, basic_auth::kMaxIterations);
           int64_t cache_size = cr.integer("cache_size", kDefaultCacheSize, 0, 1'000'000);
           const Consumer* anonymous = nullptr;
-          if (auto anon = cr.opt_str("anonymous")) {
-            anonymous = ctx.consumers->find(*anon);
-            if (!anonymous)
-              cr.fail("anonymous", "unknown_consumer", "no consumer named '" + *anon + "'");
-          }
+          anonymous = read_anonymous(cr, ctx);
           if (auto r2 = cr.finish(); !r2) return r2.error();
 
           auto p = std::make_shared<BasicAuth>(ctx.workers, static_cast<size_t>(cache_size));

@@ -221,11 +221,7 @@ void register_hmac_auth(Registry& r) {
           } else {
             p->algorithms = {"hmac-sha256", "hmac-sha384", "hmac-sha512"};
           }
-          if (auto anon = cr.opt_str("anonymous")) {
-            p->anonymous = ctx.consumers->find(*anon);
-            if (!p->anonymous)
-              cr.fail("anonymous", "unknown_consumer", "no consumer named '" + *anon + "'");
-          }
+          p->anonymous = read_anonymous(cr, ctx);
           if (auto r2 = cr.finish(); !r2) return r2.error();
           p->index = ctx.consumers->index<HmacIndex>("hmac-auth", build_index);
           if (p->index->problem) return *p->index->problem;

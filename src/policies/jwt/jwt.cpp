@@ -469,16 +469,8 @@ void register_jwt(Registry& r) {
             cr.fail("header_names", "invalid_value",
                     "at least one header, query or cookie name is needed");
           p->hide_credentials = cr.boolean("hide_credentials", true);
-          std::string realm = cr.str("realm", "gatehouse");
-          if (!valid_realm(realm))
-            cr.fail("realm", "invalid_value",
-                    "realm must be non-empty printable text without '\"' or '\\'");
-          p->realm_attr = "realm=\"" + realm + "\"";
-          if (auto anon = cr.opt_str("anonymous")) {
-            p->anonymous = ctx.consumers->find(*anon);
-            if (!p->anonymous)
-              cr.fail("anonymous", "unknown_consumer", "no consumer named '" + *anon + "'");
-          }
+          p->realm_attr = read_realm_attr(cr);
+          p->anonymous = read_anonymous(cr, ctx);
           read_keys(cr, *p);
           read_jwks(cr, *p);
           read_jwks_uri(cr, *p);

@@ -126,10 +126,7 @@ void register_key_auth(Registry& r) {
     p->hide_credentials = cr.boolean("hide_credentials", true);
     if (p->header_names.empty() && p->query_names.empty())
       cr.fail("key_names", "invalid_value", "at least one header or query name is needed");
-    if (auto anon = cr.opt_str("anonymous")) {
-      p->anonymous = ctx.consumers->find(*anon);
-      if (!p->anonymous) cr.fail("anonymous", "unknown_consumer", "no consumer named '" + *anon + "'");
-    }
+    p->anonymous = read_anonymous(cr, ctx);
     if (auto r2 = cr.finish(); !r2) return r2.error();
     p->index = ctx.consumers->index<KeyIndex>("key-auth", build_key_index);
     return std::shared_ptr<const Policy>(p);

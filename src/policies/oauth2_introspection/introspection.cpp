@@ -13,25 +13,11 @@
 #include "policies/config_reader.hpp"
 #include "policies/crypto.hpp"
 #include "policies/policy.hpp"
+#include "policies/query.hpp"
 
 namespace gatehouse::policy {
 
 namespace {
-
-std::string form_escape(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 int64_t steady_now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -180,8 +166,8 @@ class IntrospectionPolicy final : public Policy {
     req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
     req.headers.emplace_back("Accept", "application/json");
     if (!authorization.empty()) req.headers.emplace_back("Authorization", authorization);
-    req.body = "token=" + form_escape(token);
-    if (!token_type_hint.empty()) req.body += "&token_type_hint=" + form_escape(token_type_hint);
+    req.body = "token=" + percent_encode(token);
+    if (!token_type_hint.empty()) req.body += "&token_type_hint=" + percent_encode(token_type_hint);
     auto res = co_await net::http_call(req, tls);
     if (!res) co_return make_error("introspection_unavailable", res.error().message);
     if (res->status != 200)
@@ -259,7 +245,7 @@ void register_oauth2_introspection(Registry& r) {
                     "client_id and client_secret go together");
           // RFC 6749 2.3.1: both parts form-encoded before Basic.
           p->authorization = !id.empty()
-                                 ? "Basic " + base64_encode(form_escape(id) + ":" + form_escape(secret))
+                                 ? "Basic " + base64_encode(percent_encode(id) + ":" + percent_encode(secret))
                                  : auth;
           p->token_type_hint = cr.str("token_type_hint", "access_token");
           p->timeout_ms = cr.duration_ms("timeout", 5'000, 50);
@@ -269,16 +255,8 @@ void register_oauth2_introspection(Registry& r) {
           p->consumer_claim = cr.str("consumer_claim");
           p->hide_credentials = cr.boolean("hide_credentials", true);
           p->required_scopes = cr.strings("required_scopes");
-          std::string realm = cr.str("realm", "gatehouse");
-          if (!valid_realm(realm))
-            cr.fail("realm", "invalid_value",
-                    "realm must be non-empty printable text without '\"' or '\\'");
-          p->realm_attr = "realm=\"" + realm + "\"";
-          if (auto anon = cr.opt_str("anonymous")) {
-            p->anonymous = ctx.consumers->find(*anon);
-            if (!p->anonymous)
-              cr.fail("anonymous", "unknown_consumer", "no consumer named '" + *anon + "'");
-          }
+          p->realm_attr = read_realm_attr(cr);
+          p->anonymous = read_anonymous(cr, ctx);
           if (p->endpoint.rfind("https:", 0) == 0) {
             auto tls = net::make_tls_client_context(cr.str("ca_file"));
             if (!tls) cr.fail("ca_file", "invalid_value", tls.error().message);

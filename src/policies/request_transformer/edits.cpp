@@ -262,24 +262,6 @@ void apply_header_edits(const Edits& e, Expanded& values, std::vector<http1::Hea
   }
 }
 
-std::string percent_encode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                      c == '-' || c == '.' || c == '_' || c == '~';
-    if (unreserved) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 bool apply_query_edits(const Edits& e, Expanded& values, std::string_view query, std::string& out) {
   std::vector<QueryPair> pairs;
   while (!query.empty()) {

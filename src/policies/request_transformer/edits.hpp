@@ -16,6 +16,7 @@
 
 #include "net/http1/parser.hpp"
 #include "policies/config_reader.hpp"
+#include "policies/query.hpp"
 #include "policies/request_transformer/template.hpp"
 
 namespace gatehouse::policy {
@@ -60,9 +61,5 @@ void apply_header_edits(const Edits& e, Expanded& values, std::vector<http1::Hea
 // byte and new names and values are percent-encoded. Returns true and fills
 // `out` only when the query changed.
 bool apply_query_edits(const Edits& e, Expanded& values, std::string_view query, std::string& out);
-
-// Percent-encodes everything but RFC 3986 unreserved characters (space is
-// %20, never '+', which some servers do not decode).
-std::string percent_encode(std::string_view s);
 
 }  // namespace gatehouse::policy
