@@ -9,6 +9,7 @@
 #include <functional>
 #include <thread>
 
+#include "ai/gateway/metrics.hpp"
 #include "admin/admin_server.hpp"
 #include "common/clock.hpp"
 #include "common/log.hpp"
@@ -259,6 +260,7 @@ std::string Server::render_metrics() const {
   extra += "# HELP gatehouse_ready 1 when config is loaded and listeners are up.\n"
            "# TYPE gatehouse_ready gauge\ngatehouse_ready " +
            std::string(ready_ ? "1" : "0") + "\n";
+  extra += ai::gateway::render_ai_metrics();
   return registry_->render(extra);
 }
 
