@@ -44,10 +44,12 @@ llm:
       fallbacks: [smart]
     - name: hidden
       targets: [{{provider: openai-main, model: gpt-hidden}}]
+    - name: spread
+      targets: [{{provider: broken, model: gpt-broken, weight: 1}}, {{provider: openai-main, model: gpt-4o-mini, weight: 1}}]
 routes:
   - name: ai
     match: {{paths: ["/v1/"]}}
-    llm: {{models: [smart, fast, echo, flaky]}}
+    llm: {{models: [smart, fast, echo, flaky, spread]}}
     policies: [{{name: key-auth, config: {{key_names: [authorization, x-api-key]}}}}]
 consumers:
   - {{name: alice, credentials: [{{type: key-auth, key: "{consumer}"}}]}}
@@ -237,6 +239,14 @@ class AiGateway(unittest.TestCase):
         self.assertEqual(rec["llm"]["attempts"], 2)
         self.assertEqual(rec["llm"]["served_model"], "smart")
 
+    def test_failover_between_targets_of_a_model(self):
+        for _ in range(4):  # whichever target the weights pick first, the healthy one answers
+            r = self.chat("spread")
+            self.assertTrue(r["ok"], r)
+            self.assertEqual(r["content"], self.openai.reply)
+            self.assertEqual(len(self.openai.take()), 1)
+        self.broken.take()
+
     def test_fallback_chain_exhausted(self):
         self.anthropic.fail_status = 503
         self.openai.fail_status = 503
@@ -328,10 +338,10 @@ class AiGateway(unittest.TestCase):
     def test_models(self):
         r = node("models.mjs", "openai", self.base + "/v1", CONSUMER_KEY)
         self.assertTrue(r["ok"], r)
-        self.assertEqual(r["ids"], ["smart", "fast", "echo", "flaky"])
+        self.assertEqual(r["ids"], ["smart", "fast", "echo", "flaky", "spread"])
         r = node("models.mjs", "anthropic", self.base, CONSUMER_KEY)
         self.assertTrue(r["ok"], r)
-        self.assertEqual(r["ids"], ["smart", "fast", "echo", "flaky"])
+        self.assertEqual(r["ids"], ["smart", "fast", "echo", "flaky", "spread"])
 
 
 if __name__ == "__main__":

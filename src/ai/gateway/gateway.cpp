@@ -5,6 +5,8 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <utility>
+#include <vector>
 
 #include "ai/translate/errors.hpp"
 #include "ai/translate/stream.hpp"
@@ -174,10 +176,20 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
   std::string last_code = "ai_no_provider";
   std::string last_body;
   int last_status = 0;
-  for (size_t step = 0; step < first.chain.size(); ++step) {
-    const ModelEntry& m = cat.model(first.chain[step]);
+  // Candidates: per model of the chain, the weighted pick first, then the
+  // model's other targets (weight > 0) in config order.
+  std::vector<std::pair<size_t, size_t>> candidates;
+  for (size_t mi2 : first.chain) {
+    const ModelEntry& m = cat.model(mi2);
     if (m.total_weight == 0) continue;
-    size_t t = cat.pick_target(m);
+    size_t picked = cat.pick_target(m);
+    candidates.emplace_back(mi2, picked);
+    for (size_t t = 0; t < m.cfg.targets.size(); ++t)
+      if (t != picked && m.cfg.targets[t].weight > 0) candidates.emplace_back(mi2, t);
+  }
+  for (size_t step = 0; step < candidates.size(); ++step) {
+    const ModelEntry& m = cat.model(candidates[step].first);
+    const size_t t = candidates[step].second;
     const auto& target = m.cfg.targets[t];
     const providers::Provider& prov = cat.provider(m.target_provider[t]);
     Request up = req;
@@ -203,7 +215,7 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
       last_status = status;
       last_body = eb ? eb.value() : std::string();
       last_code = "ai_provider_error";
-      if (falls_back(status) && step + 1 < first.chain.size()) continue;
+      if (falls_back(status) && step + 1 < candidates.size()) continue;
       break;
     }
 
