@@ -16,6 +16,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 TOOL = {"name": "get_weather", "args": {"city": "Paris"}}
 
 
+class _Cut(Exception):
+    """Raised to drop the connection mid-stream (cut_after frames)."""
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -36,13 +40,17 @@ class _Handler(BaseHTTPRequestHandler):
             fake.requests.append(rec)
         if fake.fail_status:
             return self._error(fake.fail_status)
-        if fake.kind == "openai":
-            if not self.path.endswith("/v1/chat/completions"):
+        self._frames = 0
+        try:
+            if fake.kind == "openai":
+                if not self.path.endswith("/v1/chat/completions"):
+                    return self._error(404)
+                return self._openai(body)
+            if not self.path.endswith("/v1/messages"):
                 return self._error(404)
-            return self._openai(body)
-        if not self.path.endswith("/v1/messages"):
-            return self._error(404)
-        return self._anthropic(body)
+            return self._anthropic(body)
+        except _Cut:
+            self.close_connection = True  # the socket closes with no terminal chunk
 
     # -- plumbing
 
@@ -61,6 +69,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def _chunk(self, text):
+        cut = self.server.fake.cut_after
+        if cut and self._frames >= cut:
+            raise _Cut()
+        self._frames += 1
         data = text.encode()
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
         self.wfile.flush()
@@ -189,6 +201,7 @@ class FakeLLM:
         self.kind = kind
         self.reply = reply or "Hello from the fake %s provider" % kind
         self.fail_status = 0
+        self.cut_after = 0  # streams: drop the connection after this many frames
         self.requests = []
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)

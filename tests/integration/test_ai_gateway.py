@@ -95,6 +95,8 @@ class AiGateway(unittest.TestCase):
         self.broken.take()
         self.openai.fail_status = 0
         self.anthropic.fail_status = 0
+        self.openai.cut_after = 0
+        self.anthropic.cut_after = 0
 
     def chat(self, model, *flags):
         return node("openai_chat.mjs", self.base + "/v1", CONSUMER_KEY, model, *flags)
@@ -270,6 +272,30 @@ class AiGateway(unittest.TestCase):
         self.assertEqual(r["status"], 429)
         self.assertEqual(r["error"]["type"], "error")
         self.assertEqual(r["error"]["error"]["type"], "rate_limit_error")
+
+    def test_cut_stream_is_an_in_band_error(self):
+        auth = {"Authorization": "Bearer " + CONSUMER_KEY, "Content-Type": "application/json",
+                "X-Request-Id": "ai-cut-1"}
+        self.openai.cut_after = 2  # role chunk + one content chunk, then the socket closes
+        body = {"model": "fast", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
+        r = self.gh.request("POST", "/v1/chat/completions", auth, json.dumps(body).encode())
+        self.assertEqual(r.status, 200)
+        text = r.body.decode()
+        self.assertIn('"error"', text)
+        self.assertNotIn("[DONE]", text)
+        self.anthropic.cut_after = 3
+        body = {"model": "smart", "max_tokens": 50, "stream": True,
+                "messages": [{"role": "user", "content": "hi"}]}
+        auth["X-Request-Id"] = "ai-cut-2"
+        r = self.gh.request("POST", "/v1/messages", auth, json.dumps(body).encode())
+        self.assertEqual(r.status, 200)
+        text = r.body.decode()
+        self.assertIn("event: error", text)
+        self.assertNotIn("message_stop", text)
+        for rid in ("ai-cut-1", "ai-cut-2"):
+            rec = self.gh.wait_access(lambda x: x.get("request_id") == rid)
+            self.assertIsNotNone(rec)
+            self.assertTrue(rec["llm"]["partial"], rec)
 
     def test_unknown_and_hidden_model(self):
         for model in ("nope", "hidden"):
