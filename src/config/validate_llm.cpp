@@ -127,8 +127,8 @@ class LlmValidator {
         ConfigError{locate(field, fallback), field, std::move(code), std::move(message)});
   }
 
-  void unique(const char* what, const std::string& name, const SourcePos& at,
-              const std::string& f, std::map<std::string, std::string>& first) {
+  void unique(const char* what, const std::string& name, const SourcePos& at, const std::string& f,
+              std::map<std::string, std::string>& first) {
     if (name.empty()) {
       error(at, f + ".name", "missing_field", std::string("a ") + what + " needs a name");
       return;
@@ -141,8 +141,8 @@ class LlmValidator {
     auto [it, fresh] = first.emplace(name, f);
     if (!fresh)
       error(at, f, "duplicate_name",
-            std::string("duplicate ") + what + " " + in_quotes(name) + " (first at " +
-                it->second + ")");
+            std::string("duplicate ") + what + " " + in_quotes(name) + " (first at " + it->second +
+                ")");
   }
 
   void check_provider(const LlmProviderConfig& p, const std::string& f) {
@@ -173,12 +173,10 @@ class LlmValidator {
             "this provider kind needs an api_key (e.g. \"${OPENAI_API_KEY}\")");
     for (size_t i = 0; i < p.headers.size(); ++i) {
       const auto& [name, value] = p.headers[i];
-      bool ok = !name.empty() &&
-                std::all_of(name.begin(), name.end(), [](unsigned char c) {
-                  return std::isalnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(
-                                                static_cast<char>(c)) != std::string_view::npos;
-                }) &&
-                value.find_first_of("\r\n") == std::string::npos;
+      bool ok = !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
+        return std::isalnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) !=
+                                      std::string_view::npos;
+      }) && value.find_first_of("\r\n") == std::string::npos;
       if (!ok) error(p.pos, f + ".headers." + name, "invalid_value", "not a valid header");
     }
     if (p.timeouts.connect_ms <= 0)

@@ -139,7 +139,8 @@ awaitable<bool> Session::serve_llm(Exchange& ex) {
     closing_ = head.body != http1::BodyKind::kNone;
     down.close_after = closing_;
     co_return co_await answer_error(500, "api_error", "no llm: section in the config",
-                                    "ai_not_configured") && !closing_;
+                                    "ai_not_configured") &&
+        !closing_;
   }
 
   // ---- the request body, whole
@@ -204,12 +205,11 @@ awaitable<bool> Session::serve_llm(Exchange& ex) {
       if (too_large || bad) {
         closing_ = true;
         down.close_after = true;
-        co_await answer_error(too_large ? 413 : 400,
-                              too_large ? "request_too_large" : "invalid_request",
-                              too_large ? "request body exceeds " + std::to_string(route.max_body) +
-                                              " bytes"
-                                        : "invalid chunked request body",
-                              too_large ? "body_too_large" : "bad_chunked_body");
+        co_await answer_error(
+            too_large ? 413 : 400, too_large ? "request_too_large" : "invalid_request",
+            too_large ? "request body exceeds " + std::to_string(route.max_body) + " bytes"
+                      : "invalid chunked request body",
+            too_large ? "body_too_large" : "bad_chunked_body");
         co_return false;
       }
       if (!complete) {

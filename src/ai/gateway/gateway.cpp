@@ -1,10 +1,9 @@
 #include "ai/gateway/gateway.hpp"
 
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
-
-#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -27,9 +26,12 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 
 Format format_of(Endpoint e) {
   switch (e) {
-    case Endpoint::kMessages: return Format::kMessages;
-    case Endpoint::kResponses: return Format::kResponses;
-    default: return Format::kChat;
+    case Endpoint::kMessages:
+      return Format::kMessages;
+    case Endpoint::kResponses:
+      return Format::kResponses;
+    default:
+      return Format::kChat;
   }
 }
 
@@ -62,8 +64,7 @@ bool route_allows(const config::RouteLlmConfig& route, const ModelEntry& m) {
   return std::find(route.models.begin(), route.models.end(), m.cfg.name) != route.models.end();
 }
 
-awaitable<bool> list_models(const Catalog& cat, const Call& call, Downstream& down,
-                            Outcome& out) {
+awaitable<bool> list_models(const Catalog& cat, const Call& call, Downstream& down, Outcome& out) {
   json::array data;
   for (const auto& name : call.route->models) {
     int i = cat.find_model(name);
@@ -117,7 +118,9 @@ Endpoint classify(std::string_view path) {
   return Endpoint::kUnknown;
 }
 
-Format error_format(Endpoint e) { return format_of(e); }
+Format error_format(Endpoint e) {
+  return format_of(e);
+}
 
 void record_metrics(const Outcome& o, size_t worker) {
   if (!o.stats) return;
@@ -139,24 +142,25 @@ void record_metrics(const Outcome& o, size_t worker) {
 awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& out) {
   const Format client = format_of(call.endpoint);
   if (call.endpoint == Endpoint::kUnknown)
-    co_return co_await send_error(
-        down, client, info("not_found", "no AI endpoint here; use /v1/chat/completions, "
-                                        "/v1/messages, /v1/responses or /v1/models", 404),
-        out, "ai_unknown_endpoint");
+    co_return co_await send_error(down, client,
+                                  info("not_found",
+                                       "no AI endpoint here; use /v1/chat/completions, "
+                                       "/v1/messages, /v1/responses or /v1/models",
+                                       404),
+                                  out, "ai_unknown_endpoint");
   const bool is_get = call.endpoint == Endpoint::kModels;
   if ((is_get && call.method != "GET") || (!is_get && call.method != "POST"))
-    co_return co_await send_error(
-        down, client,
-        info("invalid_request", std::string("method ") + std::string(call.method) +
-                                    " is not allowed here; use " + (is_get ? "GET" : "POST"),
-             405),
-        out, "ai_method_not_allowed");
+    co_return co_await send_error(down, client,
+                                  info("invalid_request",
+                                       std::string("method ") + std::string(call.method) +
+                                           " is not allowed here; use " + (is_get ? "GET" : "POST"),
+                                       405),
+                                  out, "ai_method_not_allowed");
   if (is_get) co_return co_await list_models(cat, call, down, out);
 
   auto parsed = parse_request(client, call.body);
   if (!parsed) {
-    co_return co_await send_error(down, client, from_error(parsed.error()), out,
-                                  "ai_bad_request");
+    co_return co_await send_error(down, client, from_error(parsed.error()), out, "ai_bad_request");
   }
   Request req = std::move(parsed.value());
   out.model = req.model;

@@ -39,17 +39,17 @@ class Downstream {
 // What happened, for the access log and metrics.
 struct Outcome {
   int status = 0;
-  std::string model;           // as the client asked
-  std::string served_model;    // the model entry that answered (after fallbacks)
+  std::string model;         // as the client asked
+  std::string served_model;  // the model entry that answered (after fallbacks)
   std::string provider;
   std::string provider_model;
-  std::string peer;            // provider ip:port
+  std::string peer;  // provider ip:port
   Usage usage;
   bool stream = false;
   int attempts = 0;
-  int64_t ttft_us = -1;        // request start -> first provider body byte
-  std::string error;           // our error code, when the gateway answered an error
-  AiFamily* stats = nullptr;   // metrics of the last target tried
+  int64_t ttft_us = -1;       // request start -> first provider body byte
+  std::string error;          // our error code, when the gateway answered an error
+  AiFamily* stats = nullptr;  // metrics of the last target tried
 };
 
 // Counts a finished request in the AI metrics (the worker's shard).

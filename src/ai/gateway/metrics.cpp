@@ -17,8 +17,7 @@ Families& families() {
   return f;
 }
 
-constexpr const char* kTokenNames[] = {"input", "cache_read", "cache_write", "output",
-                                       "reasoning"};
+constexpr const char* kTokenNames[] = {"input", "cache_read", "cache_write", "output", "reasoning"};
 
 }  // namespace
 

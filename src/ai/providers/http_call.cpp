@@ -1,8 +1,7 @@
 #include "ai/providers/http_call.hpp"
 
-#include <boost/asio/connect.hpp>
-
 #include <array>
+#include <boost/asio/connect.hpp>
 
 #include "common/clock.hpp"
 #include "net/http1/parser.hpp"
@@ -26,7 +25,10 @@ constexpr size_t kMaxHead = 64 * 1024;
 class HttpCall final : public Call {
  public:
   HttpCall(asio::any_io_executor ex, HttpRequest req)
-      : req_(std::move(req)), sock_(ex), timer_(ex), resolver_(ex),
+      : req_(std::move(req)),
+        sock_(ex),
+        timer_(ex),
+        resolver_(ex),
         watch_(std::make_shared<Watch>()) {
     watch_->sock = &sock_;
   }
@@ -40,13 +42,14 @@ class HttpCall final : public Call {
   awaitable<Result<int>> start() override {
     start_ms_ = steady_ms();
     arm(req_.timeouts.connect_ms);
-    auto [rec, results] = co_await resolver_.async_resolve(
-        req_.url.host, std::to_string(req_.url.port), use_nothrow);
+    auto [rec, results] =
+        co_await resolver_.async_resolve(req_.url.host, std::to_string(req_.url.port), use_nothrow);
     if (rec || results.empty())
       co_return fail("provider_unreachable", "cannot resolve " + req_.url.host);
     auto [cec, ep] = co_await asio::async_connect(sock_, results, use_nothrow);
-    if (cec) co_return fail("provider_unreachable", "cannot connect to " + endpoint_text() +
-                                                         ": " + cec.message());
+    if (cec)
+      co_return fail("provider_unreachable",
+                     "cannot connect to " + endpoint_text() + ": " + cec.message());
     boost::system::error_code ig;
     peer_ = ep.address().to_string() + ":" + std::to_string(ep.port());
     sock_.set_option(tcp::no_delay(true), ig);
@@ -62,7 +65,8 @@ class HttpCall final : public Call {
     arm(req_.timeouts.idle_ms);
     std::array<asio::const_buffer, 2> bufs{asio::buffer(head), asio::buffer(req_.body)};
     auto [wec, wn] = co_await asio::async_write(sock_, bufs, use_nothrow);
-    if (wec) co_return fail("provider_write_failed", "sending to the provider failed: " + wec.message());
+    if (wec)
+      co_return fail("provider_write_failed", "sending to the provider failed: " + wec.message());
 
     for (;;) {
       http1::ParseError perr;
@@ -73,8 +77,9 @@ class HttpCall final : public Call {
       if (st == http1::ParseStatus::kError)
         co_return fail("provider_bad_response", "invalid response head: " + perr.message);
       if (!co_await fill())
-        co_return fail("provider_no_response", watch_->timed_out ? "provider timed out"
-                                                          : "provider closed without a response");
+        co_return fail("provider_no_response", watch_->timed_out
+                                                   ? "provider timed out"
+                                                   : "provider closed without a response");
     }
     buf_.erase(0, head_.head_bytes);
     remaining_ = head_.content_length;
@@ -134,13 +139,12 @@ class HttpCall final : public Call {
     return make_error(code, std::move(msg), "", 502, ErrorSide::kUpstream);
   }
   Result<bool> cut() {
-    return make_error("provider_body_cut",
-                      watch_->timed_out ? "provider timed out mid-body" : "provider closed mid-body", "",
-                      502, ErrorSide::kUpstream);
+    return make_error(
+        "provider_body_cut",
+        watch_->timed_out ? "provider timed out mid-body" : "provider closed mid-body", "", 502,
+        ErrorSide::kUpstream);
   }
-  std::string endpoint_text() const {
-    return req_.url.host + ":" + std::to_string(req_.url.port);
-  }
+  std::string endpoint_text() const { return req_.url.host + ":" + std::to_string(req_.url.port); }
 
   // A watchdog: closing the socket aborts whatever is pending on it. The whole
   // call is bounded by timeouts.request.

@@ -15,8 +15,8 @@
 namespace gatehouse::ai::providers {
 
 struct HttpRequest {
-  config::HttpUrl url;      // host, port, path prefix
-  std::string path;         // appended to the prefix
+  config::HttpUrl url;  // host, port, path prefix
+  std::string path;     // appended to the prefix
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   config::TimeoutsConfig timeouts;

@@ -168,9 +168,9 @@ MockAnswer mock_answer(const config::LlmMockConfig& cfg, const Request& ir) {
     prompt += '\n';
     if (m.role == Role::kUser && !t.empty()) last_user = t;
   }
-  a.text = !cfg.reply.empty()       ? cfg.reply
-           : !last_user.empty()     ? last_user
-                                    : std::string("Hello from the Gatehouse mock provider.");
+  a.text = !cfg.reply.empty()   ? cfg.reply
+           : !last_user.empty() ? last_user
+                                : std::string("Hello from the Gatehouse mock provider.");
   a.input_tokens = std::max<int64_t>(1, count_tokens(prompt));
   a.output_tokens = std::max<int64_t>(1, count_tokens(a.text));
   // One delta per word, each keeping the spaces that follow it.
