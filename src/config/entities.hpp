@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gatehouse::config {
@@ -143,11 +144,58 @@ struct PolicyRef {
   SourcePos pos;
 };
 
+// AI gateway (llm:). Providers are where requests go, models are the names
+// clients send; a route with `llm` is served by src/ai/gateway instead of an
+// upstream.
+enum class LlmProviderKind { kOpenAi, kAnthropic, kOpenAiCompatible, kMock };
+
+struct LlmMockConfig {
+  std::string reply;              // empty: echo the last user message
+  int64_t latency_ms = 0;         // before the first byte
+  double tokens_per_second = 0;   // streaming pace; 0 = as fast as possible
+};
+
+struct LlmProviderConfig {
+  std::string name;
+  LlmProviderKind kind = LlmProviderKind::kOpenAi;
+  std::string base_url;  // http://host[:port][/prefix]
+  std::string api_key;   // ${ENV} expanded at load
+  std::vector<std::pair<std::string, std::string>> headers;  // extra upstream headers
+  TimeoutsConfig timeouts{5'000, 600'000, 120'000};
+  LlmMockConfig mock;
+  SourcePos pos;
+};
+
+struct LlmTargetConfig {
+  std::string provider;
+  std::string model;     // the provider's model name
+  uint32_t weight = 1;   // 0 = never picked
+};
+
+struct LlmModelConfig {
+  std::string name;
+  std::vector<LlmTargetConfig> targets;
+  std::vector<std::string> fallbacks;  // other models, tried in order
+  std::vector<std::string> aliases;
+  SourcePos pos;
+};
+
+struct LlmConfig {
+  std::vector<LlmProviderConfig> providers;
+  std::vector<LlmModelConfig> models;
+};
+
+struct RouteLlmConfig {
+  std::vector<std::string> models;           // names the route serves (aliases follow)
+  uint64_t max_body = 8 * 1024 * 1024;       // request body limit (413 beyond)
+};
+
 struct RouteConfig {
   std::string name;
   RouteMatchConfig match;
   int priority = 0;  // higher wins among otherwise equal candidates
   std::string upstream;
+  std::optional<RouteLlmConfig> llm;  // set: an AI route (no upstream)
   RewriteConfig rewrite;
   std::optional<TimeoutsConfig> timeouts;  // overrides the upstream's
   std::vector<PolicyRef> policies;
@@ -204,6 +252,7 @@ struct Config {
   std::vector<RouteConfig> routes;
   std::vector<ConsumerConfig> consumers;
   std::vector<PolicyRef> policies;  // global
+  LlmConfig llm;
 };
 
 }  // namespace gatehouse::config

@@ -72,7 +72,7 @@ class Loader {
     // anchors that other entries merge or alias.
     Fields f(r_, doc,
              {"listeners", "http", "access_log", "drain_timeout", "trust_forwarded", "upstreams",
-              "routes", "consumers", "policies"},
+              "routes", "consumers", "policies", "llm"},
              "x-");
     parse_server(f, cfg.server);
     if (const Slot* s = f.get("upstreams"))
@@ -85,6 +85,7 @@ class Loader {
     if (const Slot* s = f.get("consumers"))
       for (const auto& item : r_.items(*s)) cfg.consumers.push_back(parse_consumer(item));
     if (const Slot* s = f.get("policies")) cfg.policies = parse_policies(*s);
+    if (const Slot* s = f.get("llm")) parse_llm(*s, cfg.llm);
     inherit_route_timeouts(cfg);
   }
 
@@ -240,11 +241,18 @@ class Loader {
     r.pos = s.pos;
     r.order = order;
     Fields f(r_, s,
-             {"name", "match", "priority", "upstream", "rewrite", "timeouts", "policies", "tags"});
+             {"name", "match", "priority", "upstream", "llm", "rewrite", "timeouts", "policies",
+              "tags"});
     f.read("name", r.name);
     if (const Slot* m = f.get("match")) parse_match(*m, r.match);
     f.read("priority", r.priority);
     f.read("upstream", r.upstream);
+    if (const Slot* l = f.get("llm")) {
+      Fields lf(r_, *l, {"models", "max_body"});
+      r.llm = RouteLlmConfig{};
+      lf.strings("models", r.llm->models);
+      lf.size("max_body", r.llm->max_body);
+    }
     if (const Slot* w = f.get("rewrite")) {
       Fields wf(r_, *w,
                 {"strip_prefix", "regex", "replacement", "path_prefix", "host", "preserve_host"});
@@ -296,6 +304,68 @@ class Loader {
       }
     }
     return out;
+  }
+
+  void parse_llm(const Slot& s, LlmConfig& out) {
+    Fields f(r_, s, {"providers", "models"});
+    if (const Slot* p = f.get("providers"))
+      for (const auto& item : r_.items(*p)) out.providers.push_back(parse_llm_provider(item));
+    if (const Slot* m = f.get("models"))
+      for (const auto& item : r_.items(*m)) out.models.push_back(parse_llm_model(item));
+  }
+
+  LlmProviderConfig parse_llm_provider(const Slot& s) {
+    LlmProviderConfig p;
+    p.pos = s.pos;
+    Fields f(r_, s, {"name", "kind", "base_url", "api_key", "headers", "timeouts", "mock"});
+    f.read("name", p.name);
+    if (const Slot* k = f.get("kind"))
+      r_.choice(*k,
+                std::vector<std::pair<std::string, LlmProviderKind>>{
+                    {"openai", LlmProviderKind::kOpenAi},
+                    {"anthropic", LlmProviderKind::kAnthropic},
+                    {"openai-compatible", LlmProviderKind::kOpenAiCompatible},
+                    {"mock", LlmProviderKind::kMock}},
+                p.kind);
+    else
+      r_.fail(s, "missing_field", "a provider needs a kind (openai, anthropic, openai-compatible, mock)");
+    f.read("base_url", p.base_url);
+    f.read("api_key", p.api_key);
+    if (const Slot* h = f.get("headers")) {
+      for (const auto& e : r_.entries(*h)) {
+        std::string v;
+        r_.read(e.value, v);
+        p.headers.emplace_back(e.key, std::move(v));
+      }
+    }
+    if (const Slot* t = f.get("timeouts")) parse_timeouts(*t, p.timeouts);
+    if (const Slot* m = f.get("mock")) {
+      Fields mf(r_, *m, {"reply", "latency", "tokens_per_second"});
+      mf.read("reply", p.mock.reply);
+      mf.duration("latency", p.mock.latency_ms);
+      mf.read("tokens_per_second", p.mock.tokens_per_second);
+    }
+    return p;
+  }
+
+  LlmModelConfig parse_llm_model(const Slot& s) {
+    LlmModelConfig m;
+    m.pos = s.pos;
+    Fields f(r_, s, {"name", "targets", "fallbacks", "aliases"});
+    f.read("name", m.name);
+    if (const Slot* t = f.get("targets")) {
+      for (const auto& item : r_.items(*t)) {
+        LlmTargetConfig tc;
+        Fields tf(r_, item, {"provider", "model", "weight"});
+        tf.read("provider", tc.provider);
+        tf.read("model", tc.model);
+        tf.read("weight", tc.weight);
+        m.targets.push_back(std::move(tc));
+      }
+    }
+    f.strings("fallbacks", m.fallbacks);
+    f.strings("aliases", m.aliases);
+    return m;
   }
 
   ConsumerConfig parse_consumer(const Slot& s) {

@@ -44,6 +44,19 @@ using FieldPositions = std::unordered_map<std::string, SourcePos>;
 void validate(const Config& cfg, const FieldPositions& positions,
               std::vector<ConfigError>& errors);
 
+// The llm: section and the routes' llm: blocks (validate_llm.cpp).
+void validate_llm(const Config& cfg, const FieldPositions& positions,
+                  std::vector<ConfigError>& errors);
+
+// Parts of an LLM provider's base_url ("http://host[:port][/prefix]").
+struct HttpUrl {
+  std::string scheme;  // "http" or "https"
+  std::string host;
+  uint16_t port = 0;
+  std::string prefix;  // path without a trailing '/', may be empty
+};
+bool parse_http_url(std::string_view url, HttpUrl& out, std::string& why);
+
 // Splits "host:port" or "[v6]:port" (host returned without brackets) and checks
 // the host is an IPv4/IPv6 literal or a DNS name. Port 0 is returned as is;
 // callers decide whether it is allowed. On failure returns false and sets `why`.

@@ -270,6 +270,7 @@ class Validator {
       check_consumer(c, f, credential_first);
     }
     check_policies(cfg.policies, SourcePos{}, "policies");
+    validate_llm(cfg, positions_, errors_);
   }
 
  private:
@@ -515,8 +516,13 @@ class Validator {
   void check_route(const RouteConfig& r, const std::string& f,
                    const std::vector<std::string>& upstreams) {
     const SourcePos& at = r.pos;
-    if (r.upstream.empty()) {
-      error(at, f + ".upstream", "missing_field", "a route needs an upstream");
+    if (r.llm) {
+      // AI routes are checked by validate_llm(); they have no upstream.
+      if (!r.upstream.empty())
+        error(at, f + ".upstream", "conflicting_fields",
+              "a route has either an upstream or llm, not both");
+    } else if (r.upstream.empty()) {
+      error(at, f + ".upstream", "missing_field", "a route needs an upstream (or llm)");
     } else if (std::find(upstreams.begin(), upstreams.end(), r.upstream) == upstreams.end()) {
       error(at, f + ".upstream", "unknown_upstream",
             "unknown upstream " + in_quotes(r.upstream) + did_you_mean(r.upstream, upstreams));

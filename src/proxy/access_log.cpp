@@ -45,6 +45,26 @@ void AccessLog::write(const AccessRecord& r) {
   num_field(buf_, "duration_us", r.total_us);
   num_field(buf_, "retries", r.retries);
   if (!r.error.empty()) str_field(buf_, "error", r.error);
+  if (const AccessLlm* l = r.llm) {
+    buf_ += ",\"llm\":{\"stream\":";
+    buf_ += l->stream ? "true" : "false";
+    str_field(buf_, "model", l->model);
+    str_field(buf_, "served_model", l->served_model);
+    str_field(buf_, "provider", l->provider);
+    str_field(buf_, "provider_model", l->provider_model);
+    num_field(buf_, "attempts", l->attempts);
+    num_field(buf_, "ttft_us", l->ttft_us);
+    buf_ += ",\"usage_known\":";
+    buf_ += l->usage_known ? "true" : "false";
+    buf_ += ",\"partial\":";
+    buf_ += l->partial ? "true" : "false";
+    num_field(buf_, "input_tokens", l->input_tokens);
+    num_field(buf_, "cache_read_tokens", l->cache_read_tokens);
+    num_field(buf_, "cache_write_tokens", l->cache_write_tokens);
+    num_field(buf_, "output_tokens", l->output_tokens);
+    num_field(buf_, "reasoning_tokens", l->reasoning_tokens);
+    buf_ += '}';
+  }
   buf_ += "}\n";
   if (buf_.size() >= 32 * 1024) flush();
 }

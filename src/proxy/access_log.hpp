@@ -9,6 +9,24 @@
 
 namespace gatehouse::proxy {
 
+// AI routes: what the AI gateway did (logged as a nested "llm" object).
+struct AccessLlm {
+  std::string_view model;           // as the client asked
+  std::string_view served_model;    // the model that answered (after fallbacks)
+  std::string_view provider;
+  std::string_view provider_model;
+  int64_t input_tokens = 0;         // uncached input
+  int64_t cache_read_tokens = 0;
+  int64_t cache_write_tokens = 0;
+  int64_t output_tokens = 0;        // includes reasoning
+  int64_t reasoning_tokens = 0;
+  bool usage_known = false;
+  bool partial = false;
+  bool stream = false;
+  int attempts = 0;
+  int64_t ttft_us = -1;
+};
+
 struct AccessRecord {
   std::string_view request_id;
   std::string_view method;
@@ -27,6 +45,7 @@ struct AccessRecord {
   int64_t total_us = 0;
   int retries = 0;
   std::string_view error;      // error code when the gateway generated the answer
+  const AccessLlm* llm = nullptr;
 };
 
 class AccessLog {

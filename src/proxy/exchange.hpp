@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "ai/gateway/gateway.hpp"
 #include "net/http1/parser.hpp"
 #include "net/http1/path.hpp"
 #include "policies/policy.hpp"
@@ -47,6 +48,7 @@ struct Exchange {
   int retries = 0;
   std::string upstream_target;
   std::string error;
+  std::unique_ptr<ai::gateway::Outcome> llm;  // AI routes only
 };
 
 // True when the consumer's own chain has a policy of this name, which then

@@ -402,7 +402,7 @@ awaitable<bool> Session::handle(http1::RequestHead& head) {
       co_return keep && head.keep_alive && !worker_.draining();
     }
   }
-  bool keep = co_await forward(ex);
+  bool keep = ex.match.route->llm ? co_await serve_llm(ex) : co_await forward(ex);
   finish(ex);
   co_return keep && head.keep_alive && !worker_.draining();
 }
@@ -492,6 +492,24 @@ void Session::finish(Exchange& ex) {
   r.total_us = total;
   r.retries = ex.retries;
   r.error = ex.error;
+  AccessLlm llm;
+  if (const auto* o = ex.llm.get()) {
+    llm.model = o->model;
+    llm.served_model = o->served_model;
+    llm.provider = o->provider;
+    llm.provider_model = o->provider_model;
+    llm.input_tokens = o->usage.input_uncached;
+    llm.cache_read_tokens = o->usage.cache_read;
+    llm.cache_write_tokens = o->usage.cache_write;
+    llm.output_tokens = o->usage.output;
+    llm.reasoning_tokens = o->usage.reasoning;
+    llm.usage_known = o->usage.known;
+    llm.partial = o->usage.partial;
+    llm.stream = o->stream;
+    llm.attempts = o->attempts;
+    llm.ttft_us = o->ttft_us;
+    r.llm = &llm;
+  }
   r.consumer = ex.pctx.consumer ? std::string_view(ex.pctx.consumer->name) : std::string_view{};
   log.write(r);
 }

@@ -79,6 +79,8 @@ class Session {
   awaitable<bool> read_some();
   awaitable<bool> handle(http1::RequestHead& head);
   awaitable<bool> forward(Exchange& ex);
+  awaitable<bool> serve_llm(Exchange& ex);  // llm_route.cpp
+  friend class LlmDownstream;
   awaitable<bool> send_error(Exchange* ex, int status, std::string_view code,
                              std::string_view detail, bool close);
   awaitable<bool> write_all(tcp::socket& s, net::Deadline& d, std::string_view a,

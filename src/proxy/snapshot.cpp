@@ -88,6 +88,9 @@ Result<std::shared_ptr<const Snapshot>> build_snapshot(const config::Config& cfg
     snap->upstreams.push_back(reused ? reused : make_upstream(u, registry));
   }
 
+  if (!cfg.llm.providers.empty() || !cfg.llm.models.empty())
+    snap->llm = ai::gateway::Catalog::build(cfg.llm, registry.workers());
+
   policy::register_builtin_policies();
   auto consumers = policy::build_consumers(cfg.consumers);
   if (!consumers) return consumers.error();
@@ -146,6 +149,11 @@ Result<std::shared_ptr<const Snapshot>> build_snapshot(const config::Config& cfg
     std::stable_sort(rt.chain.policies.begin(), rt.chain.policies.end(),
                      [](const auto& a, const auto& b) { return a->phase() < b->phase(); });
     rt.stats = registry.route(r.name);
+    if (r.llm) {  // served by the AI gateway: no upstream
+      if (r.timeouts) rt.timeouts = *r.timeouts;
+      snap->routes.push_back(rt);
+      continue;
+    }
     auto it = index.find(r.upstream);
     if (it == index.end()) {
       return make_error("unknown_upstream",

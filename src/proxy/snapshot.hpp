@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ai/gateway/catalog.hpp"
 #include "common/metrics.hpp"
 #include "common/result.hpp"
 #include "config/entities.hpp"
@@ -66,6 +67,7 @@ struct Snapshot {
   // past authentication. Empty for most consumers.
   std::vector<policy::Chain> consumer_chains;
   http1::Limits limits;
+  std::shared_ptr<const ai::gateway::Catalog> llm;  // null without an llm: section
 };
 
 // Builds a snapshot; unchanged upstreams are taken over from `previous`.

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "ai/gateway/metrics.hpp"
 #include "admin/admin_server.hpp"
 #include "admin/config_bridge.hpp"
 #include "admin/declarative.hpp"
@@ -414,6 +415,7 @@ std::string Server::render_metrics() const {
   extra += "# HELP gatehouse_ready 1 when config is loaded and listeners are up.\n"
            "# TYPE gatehouse_ready gauge\ngatehouse_ready " +
            std::string(ready_ ? "1" : "0") + "\n";
+  extra += ai::gateway::render_ai_metrics();
   return registry_->render(extra);
 }
 

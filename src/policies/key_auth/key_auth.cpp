@@ -56,6 +56,10 @@ class KeyAuth final : public Authenticator {
     for (const auto& h : header_names) {
       if (const std::string* v = ctx.head->find(h)) {
         key = *v;
+        // `Authorization: Bearer <key>` (what the OpenAI SDKs send) carries
+        // the key after the scheme.
+        if (iequals(h, "authorization") && key.size() > 7 && iequals(key.substr(0, 7), "bearer "))
+          key.erase(0, 7);
         break;
       }
     }

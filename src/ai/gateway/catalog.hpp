@@ -1,0 +1,43 @@
+// The AI gateway's immutable view of the llm: config: providers built once per
+// snapshot, model names and aliases resolved, fallback chains flattened.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "ai/gateway/metrics.hpp"
+#include "ai/providers/provider.hpp"
+#include "config/entities.hpp"
+
+namespace gatehouse::ai::gateway {
+
+struct ModelEntry {
+  config::LlmModelConfig cfg;
+  std::vector<size_t> target_provider;  // provider index per target
+  std::vector<AiFamily*> target_stats;  // metrics per target (model x provider)
+  uint64_t total_weight = 0;
+  std::vector<size_t> chain;  // this model, then its fallbacks depth-first, each once
+};
+
+class Catalog {
+ public:
+  static std::shared_ptr<const Catalog> build(const config::LlmConfig& cfg, size_t workers);
+
+  // A model name or alias -> model index, or -1.
+  int find_model(std::string_view name) const;
+  const ModelEntry& model(size_t i) const { return models_[i]; }
+  size_t model_count() const { return models_.size(); }
+  const providers::Provider& provider(size_t i) const { return *providers_[i]; }
+  // A weighted random target of a model (index into its targets).
+  size_t pick_target(const ModelEntry& m) const;
+
+ private:
+  std::vector<std::unique_ptr<providers::Provider>> providers_;
+  std::vector<ModelEntry> models_;
+  std::unordered_map<std::string, size_t> by_name_;  // names and aliases
+};
+
+}  // namespace gatehouse::ai::gateway

@@ -1,0 +1,303 @@
+#include "ai/gateway/gateway.hpp"
+
+#include <algorithm>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <utility>
+#include <vector>
+
+#include "ai/translate/errors.hpp"
+#include "ai/translate/stream.hpp"
+#include "ai/translate/translate.hpp"
+#include "common/clock.hpp"
+
+namespace gatehouse::ai::gateway {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr size_t kMaxProviderBody = 64 * 1024 * 1024;  // non-streamed answers and error bodies
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+Format format_of(Endpoint e) {
+  switch (e) {
+    case Endpoint::kMessages:
+      return Format::kMessages;
+    case Endpoint::kResponses:
+      return Format::kResponses;
+    default:
+      return Format::kChat;
+  }
+}
+
+// Statuses after which the next model in the fallback chain is tried.
+bool falls_back(int status) {
+  return status == 408 || status == 429 || status >= 500;
+}
+
+ErrorInfo info(std::string type, std::string message, int status, std::string param = {}) {
+  ErrorInfo e;
+  e.type = std::move(type);
+  e.message = std::move(message);
+  e.status = status;
+  e.param = std::move(param);
+  return e;
+}
+
+awaitable<bool> send_error(Downstream& down, Format f, const ErrorInfo& e, Outcome& out,
+                           std::string_view code) {
+  auto b = write_error(f, e);
+  // Our own errors keep the status we chose (405, 413, 502), which the
+  // format's type -> status mapping cannot express.
+  if (e.status >= 400) b.status = e.status;
+  out.status = b.status;
+  if (out.error.empty()) out.error = std::string(code);
+  co_return co_await down.respond(b.status, "application/json", b.body);
+}
+
+bool route_allows(const config::RouteLlmConfig& route, const ModelEntry& m) {
+  return std::find(route.models.begin(), route.models.end(), m.cfg.name) != route.models.end();
+}
+
+awaitable<bool> list_models(const Catalog& cat, const Call& call, Downstream& down, Outcome& out) {
+  json::array data;
+  for (const auto& name : call.route->models) {
+    int i = cat.find_model(name);
+    if (i < 0) continue;
+    if (call.anthropic_client) {
+      data.push_back(json::object{{"type", "model"},
+                                  {"id", name},
+                                  {"display_name", name},
+                                  {"created_at", "1970-01-01T00:00:00Z"}});
+    } else {
+      data.push_back(json::object{
+          {"id", name}, {"object", "model"}, {"created", 0}, {"owned_by", "gatehouse"}});
+    }
+  }
+  json::object body;
+  if (call.anthropic_client) {
+    auto id_at = [&](const json::value& v) { return v.as_object().at("id"); };
+    body["first_id"] = data.empty() ? json::value(nullptr) : id_at(data.front());
+    body["last_id"] = data.empty() ? json::value(nullptr) : id_at(data.back());
+    body["has_more"] = false;
+    body["data"] = std::move(data);
+  } else {
+    body["object"] = "list";
+    body["data"] = std::move(data);
+  }
+  out.status = 200;
+  co_return co_await down.respond(200, "application/json", json::serialize(body));
+}
+
+// Reads a whole provider body (non-streamed answers, error bodies).
+awaitable<Result<std::string>> read_all(providers::Call& pc) {
+  std::string body;
+  for (;;) {
+    auto more = co_await pc.read(body);
+    if (!more) co_return more.error();
+    if (!*more) co_return body;
+    if (body.size() > kMaxProviderBody)
+      co_return make_error("provider_body_too_large", "provider answer too large", "", 502,
+                           ErrorSide::kUpstream);
+  }
+}
+
+}  // namespace
+
+Endpoint classify(std::string_view path) {
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  if (ends_with(path, "/chat/completions")) return Endpoint::kChat;
+  if (ends_with(path, "/messages")) return Endpoint::kMessages;
+  if (ends_with(path, "/responses")) return Endpoint::kResponses;
+  if (ends_with(path, "/models")) return Endpoint::kModels;
+  return Endpoint::kUnknown;
+}
+
+Format error_format(Endpoint e) {
+  return format_of(e);
+}
+
+void record_metrics(const Outcome& o, size_t worker) {
+  if (!o.stats) return;
+  AiShard& s = o.stats->shard(worker);
+  int cls = o.status >= 100 && o.status < 600 ? o.status / 100 : 0;
+  s.by_class[static_cast<size_t>(cls)].inc();
+  auto add = [&](TokenType t, int64_t v) {
+    if (v > 0) s.tokens[t].inc(static_cast<uint64_t>(v));
+  };
+  add(kTokInput, o.usage.input_uncached);
+  add(kTokCacheRead, o.usage.cache_read);
+  add(kTokCacheWrite, o.usage.cache_write);
+  add(kTokOutput, o.usage.output);
+  add(kTokReasoning, o.usage.reasoning);
+  if (o.usage.partial) s.partial.inc();
+  if (o.ttft_us >= 0) s.ttft.observe_us(static_cast<uint64_t>(o.ttft_us));
+}
+
+awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& out) {
+  const Format client = format_of(call.endpoint);
+  if (call.endpoint == Endpoint::kUnknown)
+    co_return co_await send_error(down, client,
+                                  info("not_found",
+                                       "no AI endpoint here; use /v1/chat/completions, "
+                                       "/v1/messages, /v1/responses or /v1/models",
+                                       404),
+                                  out, "ai_unknown_endpoint");
+  const bool is_get = call.endpoint == Endpoint::kModels;
+  if ((is_get && call.method != "GET") || (!is_get && call.method != "POST"))
+    co_return co_await send_error(down, client,
+                                  info("invalid_request",
+                                       std::string("method ") + std::string(call.method) +
+                                           " is not allowed here; use " + (is_get ? "GET" : "POST"),
+                                       405),
+                                  out, "ai_method_not_allowed");
+  if (is_get) co_return co_await list_models(cat, call, down, out);
+
+  auto parsed = parse_request(client, call.body);
+  if (!parsed) {
+    co_return co_await send_error(down, client, from_error(parsed.error()), out, "ai_bad_request");
+  }
+  Request req = std::move(parsed.value());
+  out.model = req.model;
+  out.stream = req.stream;
+  int mi = cat.find_model(req.model);
+  if (mi < 0 || !route_allows(*call.route, cat.model(static_cast<size_t>(mi)))) {
+    co_return co_await send_error(
+        down, client,
+        info("not_found", "model '" + req.model + "' is not available here", 404, "model"), out,
+        "ai_unknown_model");
+  }
+
+  auto ex = co_await asio::this_coro::executor;
+  const ModelEntry& first = cat.model(static_cast<size_t>(mi));
+  // The last failure, answered when every model in the chain failed.
+  ErrorInfo last = info("api_error", "no provider answered", 502);
+  std::string last_code = "ai_no_provider";
+  std::string last_body;
+  int last_status = 0;
+  // Candidates: per model of the chain, the weighted pick first, then the
+  // model's other targets (weight > 0) in config order.
+  std::vector<std::pair<size_t, size_t>> candidates;
+  for (size_t mi2 : first.chain) {
+    const ModelEntry& m = cat.model(mi2);
+    if (m.total_weight == 0) continue;
+    size_t picked = cat.pick_target(m);
+    candidates.emplace_back(mi2, picked);
+    for (size_t t = 0; t < m.cfg.targets.size(); ++t)
+      if (t != picked && m.cfg.targets[t].weight > 0) candidates.emplace_back(mi2, t);
+  }
+  for (size_t step = 0; step < candidates.size(); ++step) {
+    const ModelEntry& m = cat.model(candidates[step].first);
+    const size_t t = candidates[step].second;
+    const auto& target = m.cfg.targets[t];
+    const providers::Provider& prov = cat.provider(m.target_provider[t]);
+    Request up = req;
+    up.model = target.model;
+    std::string body = write_request(prov.format(), up);
+    out.served_model = m.cfg.name;
+    out.provider = prov.config().name;
+    out.provider_model = target.model;
+    out.stats = m.target_stats[t];
+    ++out.attempts;
+    auto pc = prov.call(ex, up, std::move(body));
+    auto st = co_await pc->start();
+    out.peer = pc->peer();
+    if (!st) {
+      last = info("api_error", st.error().message, 502);
+      last_code = st.error().code;
+      last_status = 0;
+      continue;
+    }
+    int status = *st;
+    if (status < 200 || status >= 300) {
+      auto eb = co_await read_all(*pc);
+      last_status = status;
+      last_body = eb ? eb.value() : std::string();
+      last_code = "ai_provider_error";
+      if (falls_back(status) && step + 1 < candidates.size()) continue;
+      break;
+    }
+
+    // Success: from here on the client gets this provider's answer.
+    if (!req.stream) {
+      auto all = co_await read_all(*pc);
+      if (all) out.ttft_us = steady_us() - call.start_us;
+      if (!all) {
+        last = info("api_error", all.error().message, 502);
+        last_code = all.error().code;
+        last_status = 0;
+        break;
+      }
+      auto resp = parse_response(prov.format(), all.value());
+      if (!resp) {
+        last = info("api_error", "unreadable provider answer: " + resp.error().message, 502);
+        last_code = "ai_bad_provider_answer";
+        last_status = 0;
+        break;
+      }
+      out.usage = extract_usage(resp.value(), false);
+      out.status = 200;
+      co_return co_await down.respond(200, "application/json",
+                                      write_response(client, resp.value()));
+    }
+
+    StreamOptions so;
+    so.encoder.include_usage = client != Format::kChat || req.include_usage;
+    StreamTranslator tr(prov.format(), client, so);
+    out.status = 200;
+    if (!co_await down.start_stream()) {
+      out.usage = tr.usage();
+      out.usage.partial = true;
+      out.error = "client_gone";
+      co_return false;
+    }
+    std::string frame;
+    bool client_ok = true;
+    for (;;) {
+      std::string chunk;
+      auto more = co_await pc->read(chunk);
+      if (!more) {
+        ErrorInfo e = info("api_error", more.error().message, 502);
+        e.code = more.error().code;
+        tr.fail(e, frame);
+        out.error = more.error().code;
+      } else if (!*more) {
+        tr.finish(frame);
+      } else {
+        if (out.ttft_us < 0) out.ttft_us = steady_us() - call.start_us;
+        (void)tr.feed(chunk, frame);
+      }
+      if (!frame.empty()) {
+        client_ok = co_await down.write_chunk(frame);
+        frame.clear();
+      }
+      if (!client_ok) {
+        out.error = "client_gone";
+        break;
+      }
+      if (!more || !*more || tr.done()) break;
+    }
+    if (client_ok && !tr.done()) {
+      tr.finish(frame);
+      if (!frame.empty()) client_ok = co_await down.write_chunk(frame);
+    }
+    out.usage = tr.usage();
+    if (!client_ok) out.usage.partial = true;
+    if (client_ok) client_ok = co_await down.end_stream();
+    co_return client_ok;
+  }
+  if (last_status != 0) {
+    auto b = translate_error(client, last_status, last_body);
+    out.status = b.status;
+    out.error = last_code;
+    co_return co_await down.respond(b.status, "application/json", b.body);
+  }
+  co_return co_await send_error(down, client, last, out, last_code);
+}
+
+}  // namespace gatehouse::ai::gateway

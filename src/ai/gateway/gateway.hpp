@@ -1,0 +1,72 @@
+// Serves one request on an `llm` route, after the policy chain: dispatch by
+// endpoint, parse, resolve the model, call the provider (falling back before
+// the first byte), translate the answer back, streaming frame by frame.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "ai/gateway/catalog.hpp"
+#include "ai/translate/ir.hpp"
+#include "config/entities.hpp"
+#include "net/asio.hpp"
+
+namespace gatehouse::ai::gateway {
+
+enum class Endpoint { kChat, kMessages, kResponses, kModels, kUnknown };
+
+// By the path's ending ("/v1/chat/completions", "/openai/v1/chat/completions").
+Endpoint classify(std::string_view path);
+// Whether the endpoint takes a request body (the session reads it first).
+inline bool wants_body(Endpoint e) {
+  return e == Endpoint::kChat || e == Endpoint::kMessages || e == Endpoint::kResponses;
+}
+
+// The client side, implemented by the proxy session.
+class Downstream {
+ public:
+  virtual ~Downstream() = default;
+  // A whole response with Content-Length.
+  virtual awaitable<bool> respond(int status, std::string_view content_type,
+                                  std::string_view body) = 0;
+  // 200, text/event-stream, chunked; then chunks written and flushed at once.
+  virtual awaitable<bool> start_stream() = 0;
+  virtual awaitable<bool> write_chunk(std::string_view data) = 0;
+  virtual awaitable<bool> end_stream() = 0;
+};
+
+// What happened, for the access log and metrics.
+struct Outcome {
+  int status = 0;
+  std::string model;         // as the client asked
+  std::string served_model;  // the model entry that answered (after fallbacks)
+  std::string provider;
+  std::string provider_model;
+  std::string peer;  // provider ip:port
+  Usage usage;
+  bool stream = false;
+  int attempts = 0;
+  int64_t ttft_us = -1;       // request start -> first provider body byte
+  std::string error;          // our error code, when the gateway answered an error
+  AiFamily* stats = nullptr;  // metrics of the last target tried
+};
+
+// Counts a finished request in the AI metrics (the worker's shard).
+void record_metrics(const Outcome& o, size_t worker);
+
+struct Call {
+  Endpoint endpoint = Endpoint::kUnknown;
+  std::string_view method;
+  bool anthropic_client = false;  // anthropic-version header: /v1/models in Anthropic's shape
+  std::string body;
+  const config::RouteLlmConfig* route = nullptr;
+  int64_t start_us = 0;
+};
+
+awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& out);
+
+// The client's error format for an endpoint (OpenAI's for everything but Messages).
+Format error_format(Endpoint e);
+
+}  // namespace gatehouse::ai::gateway

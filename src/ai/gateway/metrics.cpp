@@ -1,0 +1,93 @@
+#include "ai/gateway/metrics.hpp"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <utility>
+
+namespace gatehouse::ai::gateway {
+namespace {
+
+struct Families {
+  std::mutex mu;  // control thread and scrapes only
+  std::map<std::pair<std::string, std::string>, std::unique_ptr<AiFamily>> map;
+};
+Families& families() {
+  static Families f;
+  return f;
+}
+
+constexpr const char* kTokenNames[] = {"input", "cache_read", "cache_write", "output", "reasoning"};
+
+}  // namespace
+
+AiFamily* ai_family(const std::string& model, const std::string& provider, size_t workers) {
+  auto& f = families();
+  std::lock_guard lock(f.mu);
+  auto& slot = f.map[{model, provider}];
+  if (!slot) slot = std::make_unique<AiFamily>(workers == 0 ? 1 : workers);
+  return slot.get();
+}
+
+std::string render_ai_metrics() {
+  auto& f = families();
+  std::lock_guard lock(f.mu);
+  std::string req =
+      "# HELP gatehouse_llm_requests_total AI requests by model, provider and status class.\n"
+      "# TYPE gatehouse_llm_requests_total counter\n";
+  std::string tok =
+      "# HELP gatehouse_llm_tokens_total Tokens by model, provider and type (input is uncached "
+      "input; output includes reasoning).\n# TYPE gatehouse_llm_tokens_total counter\n";
+  std::string part =
+      "# HELP gatehouse_llm_partial_total AI requests whose usage is a lower bound (cut streams).\n"
+      "# TYPE gatehouse_llm_partial_total counter\n";
+  std::string ttft =
+      "# HELP gatehouse_llm_time_to_first_token_seconds Request start to the provider's first "
+      "body byte.\n# TYPE gatehouse_llm_time_to_first_token_seconds histogram\n";
+  for (const auto& [key, fam] : f.map) {
+    std::string labels = "model=\"" + metrics::label_escape(key.first) + "\",provider=\"" +
+                         metrics::label_escape(key.second) + "\"";
+    std::array<uint64_t, 6> cls{};
+    std::array<uint64_t, 5> tokens{};
+    std::array<uint64_t, metrics::kLatencyBuckets.size() + 1> buckets{};
+    uint64_t partial = 0, count = 0, sum_us = 0;
+    for (const auto& s : fam->shards()) {
+      for (size_t i = 0; i < cls.size(); ++i) cls[i] += s->by_class[i].get();
+      for (size_t i = 0; i < tokens.size(); ++i) tokens[i] += s->tokens[i].get();
+      for (size_t i = 0; i < buckets.size(); ++i) buckets[i] += s->ttft.buckets[i].get();
+      partial += s->partial.get();
+      count += s->ttft.count.get();
+      sum_us += s->ttft.sum_us.get();
+    }
+    for (size_t i = 0; i < cls.size(); ++i) {
+      if (cls[i] == 0) continue;
+      req += "gatehouse_llm_requests_total{" + labels + ",status_class=\"" +
+             (i == 0 ? std::string("none") : std::to_string(i) + "xx") + "\"} " +
+             std::to_string(cls[i]) + "\n";
+    }
+    for (size_t i = 0; i < tokens.size(); ++i)
+      tok += "gatehouse_llm_tokens_total{" + labels + ",type=\"" + kTokenNames[i] + "\"} " +
+             std::to_string(tokens[i]) + "\n";
+    part += "gatehouse_llm_partial_total{" + labels + "} " + std::to_string(partial) + "\n";
+    uint64_t cum = 0;
+    for (size_t i = 0; i < buckets.size(); ++i) {
+      cum += buckets[i];
+      std::string le = i < metrics::kLatencyBuckets.size()
+                           ? std::to_string(metrics::kLatencyBuckets[i])
+                           : std::string("+Inf");
+      if (le != "+Inf") {
+        while (!le.empty() && le.back() == '0') le.pop_back();
+        if (!le.empty() && le.back() == '.') le.pop_back();
+      }
+      ttft += "gatehouse_llm_time_to_first_token_seconds_bucket{" + labels + ",le=\"" + le +
+              "\"} " + std::to_string(cum) + "\n";
+    }
+    ttft += "gatehouse_llm_time_to_first_token_seconds_sum{" + labels + "} " +
+            std::to_string(static_cast<double>(sum_us) / 1e6) + "\n";
+    ttft += "gatehouse_llm_time_to_first_token_seconds_count{" + labels + "} " +
+            std::to_string(count) + "\n";
+  }
+  return req + tok + part + ttft;
+}
+
+}  // namespace gatehouse::ai::gateway

@@ -1,0 +1,28 @@
+// Prometheus metrics of the AI gateway, by model (the one that answered) and
+// provider: requests by status class, tokens by type, time to first token.
+// Families live for the process (reloads keep counting), one shard per worker.
+#pragma once
+
+#include <array>
+#include <string>
+
+#include "common/metrics.hpp"
+
+namespace gatehouse::ai::gateway {
+
+enum TokenType : size_t { kTokInput, kTokCacheRead, kTokCacheWrite, kTokOutput, kTokReasoning };
+
+struct alignas(64) AiShard {
+  std::array<metrics::Counter, 6> by_class;  // 1..5 = 1xx..5xx, 0 = no answer
+  std::array<metrics::Counter, 5> tokens;    // by TokenType
+  metrics::Counter partial;                  // cut or cancelled, usage a lower bound
+  metrics::Histogram ttft;
+};
+using AiFamily = metrics::Family<AiShard>;
+
+// Created on the control thread (catalog build); never destroyed.
+AiFamily* ai_family(const std::string& model, const std::string& provider, size_t workers);
+// Text exposition of every AI family.
+std::string render_ai_metrics();
+
+}  // namespace gatehouse::ai::gateway

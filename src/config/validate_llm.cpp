@@ -1,0 +1,235 @@
+// Checks of the llm: section (providers, models) and of AI routes.
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <map>
+#include <set>
+#include <string>
+
+#include "config/loader.hpp"
+#include "config/loader_reader.hpp"
+
+namespace gatehouse::config {
+
+bool parse_http_url(std::string_view url, HttpUrl& out, std::string& why) {
+  size_t sep = url.find("://");
+  if (sep == std::string_view::npos) {
+    why = "expected an http:// or https:// URL";
+    return false;
+  }
+  out.scheme = std::string(url.substr(0, sep));
+  if (out.scheme != "http" && out.scheme != "https") {
+    why = "unsupported scheme \"" + out.scheme + "\"; expected http or https";
+    return false;
+  }
+  std::string_view rest = url.substr(sep + 3);
+  size_t slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  std::string_view path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
+  if (authority.find('@') != std::string_view::npos) {
+    why = "credentials in the URL are not supported; use api_key or headers";
+    return false;
+  }
+  if (path.find_first_of("?#") != std::string_view::npos) {
+    why = "a base_url has no query or fragment";
+    return false;
+  }
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  out.prefix = std::string(path);
+  bool has_port = !authority.empty() &&
+                  (authority.back() != ']' && authority.find(':') != std::string_view::npos);
+  if (!has_port) {
+    std::string with_port(authority);
+    with_port += out.scheme == "https" ? ":443" : ":80";
+    return split_host_port(with_port, out.host, out.port, why);
+  }
+  if (!split_host_port(authority, out.host, out.port, why)) return false;
+  if (out.port == 0) {
+    why = "port 0 is not a valid provider port";
+    return false;
+  }
+  return true;
+}
+
+namespace {
+
+using detail::in_quotes;
+
+class LlmValidator {
+ public:
+  LlmValidator(const FieldPositions& positions, std::vector<ConfigError>& errors)
+      : positions_(positions), errors_(errors) {}
+
+  void run(const Config& cfg) {
+    const auto& llm = cfg.llm;
+    std::map<std::string, std::string> provider_first;
+    std::vector<std::string> providers;
+    for (size_t i = 0; i < llm.providers.size(); ++i) {
+      const auto& p = llm.providers[i];
+      std::string f = idx("llm.providers", i);
+      unique("provider", p.name, p.pos, f, provider_first);
+      providers.push_back(p.name);
+      check_provider(p, f);
+    }
+    // Model names and aliases share one namespace: a client sends either.
+    std::map<std::string, std::string> model_first;
+    std::vector<std::string> models;
+    for (size_t i = 0; i < llm.models.size(); ++i) {
+      const auto& m = llm.models[i];
+      std::string f = idx("llm.models", i);
+      unique("model", m.name, m.pos, f, model_first);
+      for (size_t a = 0; a < m.aliases.size(); ++a)
+        unique_name("model name or alias", m.aliases[a], m.pos, idx(f + ".aliases", a),
+                    model_first);
+      models.push_back(m.name);
+    }
+    for (size_t i = 0; i < llm.models.size(); ++i)
+      check_model(llm.models[i], idx("llm.models", i), providers, models);
+    std::vector<std::string> names;
+    for (const auto& [n, _] : model_first) names.push_back(n);
+    for (size_t i = 0; i < cfg.routes.size(); ++i) {
+      const auto& r = cfg.routes[i];
+      if (!r.llm) continue;
+      std::string f = idx("routes", i) + ".llm";
+      if (r.llm->models.empty())
+        error(r.pos, f + ".models", "missing_field", "an llm route needs at least one model");
+      for (size_t j = 0; j < r.llm->models.size(); ++j) {
+        const auto& n = r.llm->models[j];
+        if (!model_first.count(n))
+          error(r.pos, idx(f + ".models", j), "unknown_model",
+                "unknown model " + in_quotes(n) + did_you_mean(n, names));
+      }
+      if (r.llm->max_body == 0)
+        error(r.pos, f + ".max_body", "invalid_value", "must be at least 1 byte");
+    }
+  }
+
+ private:
+  static std::string idx(const std::string& field, size_t i) {
+    return field + "[" + std::to_string(i) + "]";
+  }
+
+  SourcePos locate(const std::string& field, const SourcePos& fallback) const {
+    std::string f = field;
+    while (!f.empty()) {
+      auto it = positions_.find(f);
+      if (it != positions_.end()) return it->second;
+      size_t cut = f.find_last_of(".[");
+      if (cut == std::string::npos) break;
+      f.resize(cut);
+    }
+    return fallback;
+  }
+
+  void error(const SourcePos& fallback, const std::string& field, std::string code,
+             std::string message) {
+    errors_.push_back(
+        ConfigError{locate(field, fallback), field, std::move(code), std::move(message)});
+  }
+
+  void unique(const char* what, const std::string& name, const SourcePos& at, const std::string& f,
+              std::map<std::string, std::string>& first) {
+    if (name.empty()) {
+      error(at, f + ".name", "missing_field", std::string("a ") + what + " needs a name");
+      return;
+    }
+    unique_name(what, name, at, f + ".name", first);
+  }
+
+  void unique_name(const char* what, const std::string& name, const SourcePos& at,
+                   const std::string& f, std::map<std::string, std::string>& first) {
+    auto [it, fresh] = first.emplace(name, f);
+    if (!fresh)
+      error(at, f, "duplicate_name",
+            std::string("duplicate ") + what + " " + in_quotes(name) + " (first at " + it->second +
+                ")");
+  }
+
+  void check_provider(const LlmProviderConfig& p, const std::string& f) {
+    if (p.kind == LlmProviderKind::kMock) {
+      if (p.mock.latency_ms < 0)
+        error(p.pos, f + ".mock.latency", "invalid_value", "cannot be negative");
+      if (p.mock.tokens_per_second < 0)
+        error(p.pos, f + ".mock.tokens_per_second", "invalid_value", "cannot be negative");
+      return;
+    }
+    if (p.base_url.empty()) {
+      error(p.pos, f + ".base_url", "missing_field", "a provider needs a base_url");
+    } else {
+      HttpUrl u;
+      std::string why;
+      if (!parse_http_url(p.base_url, u, why)) {
+        error(p.pos, f + ".base_url", "invalid_value", why);
+      } else if (u.scheme == "https") {
+        // The TLS client is not built yet (the TLS issue); say so rather than
+        // failing at the first request.
+        error(p.pos, f + ".base_url", "unsupported_value",
+              "https provider URLs are not supported yet (no TLS client); use http:// "
+              "(e.g. a local TLS-terminating forward proxy)");
+      }
+    }
+    if (p.api_key.empty() && p.kind != LlmProviderKind::kOpenAiCompatible)
+      error(p.pos, f + ".api_key", "missing_field",
+            "this provider kind needs an api_key (e.g. \"${OPENAI_API_KEY}\")");
+    for (size_t i = 0; i < p.headers.size(); ++i) {
+      const auto& [name, value] = p.headers[i];
+      bool ok = !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
+        return std::isalnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) !=
+                                      std::string_view::npos;
+      }) && value.find_first_of("\r\n") == std::string::npos;
+      if (!ok) error(p.pos, f + ".headers." + name, "invalid_value", "not a valid header");
+    }
+    if (p.timeouts.connect_ms <= 0)
+      error(p.pos, f + ".timeouts.connect", "invalid_value", "must be positive");
+    if (p.timeouts.idle_ms <= 0)
+      error(p.pos, f + ".timeouts.idle", "invalid_value", "must be positive");
+    if (p.timeouts.request_ms < 0)
+      error(p.pos, f + ".timeouts.request", "invalid_value", "cannot be negative");
+  }
+
+  void check_model(const LlmModelConfig& m, const std::string& f,
+                   const std::vector<std::string>& providers,
+                   const std::vector<std::string>& models) {
+    if (m.targets.empty())
+      error(m.pos, f + ".targets", "missing_field", "a model needs at least one target");
+    uint64_t weights = 0;
+    for (size_t i = 0; i < m.targets.size(); ++i) {
+      const auto& t = m.targets[i];
+      std::string tf = idx(f + ".targets", i);
+      if (t.provider.empty())
+        error(m.pos, tf + ".provider", "missing_field", "a target needs a provider");
+      else if (std::find(providers.begin(), providers.end(), t.provider) == providers.end())
+        error(m.pos, tf + ".provider", "unknown_provider",
+              "unknown provider " + in_quotes(t.provider) + did_you_mean(t.provider, providers));
+      if (t.model.empty())
+        error(m.pos, tf + ".model", "missing_field", "a target needs the provider's model name");
+      weights += t.weight;
+    }
+    if (!m.targets.empty() && weights == 0)
+      error(m.pos, f + ".targets", "invalid_value", "at least one target needs a weight above 0");
+    std::set<std::string> seen;
+    for (size_t i = 0; i < m.fallbacks.size(); ++i) {
+      const auto& fb = m.fallbacks[i];
+      std::string ff = idx(f + ".fallbacks", i);
+      if (fb == m.name)
+        error(m.pos, ff, "invalid_value", "a model cannot fall back to itself");
+      else if (std::find(models.begin(), models.end(), fb) == models.end())
+        error(m.pos, ff, "unknown_model",
+              "unknown model " + in_quotes(fb) + did_you_mean(fb, models));
+      else if (!seen.insert(fb).second)
+        error(m.pos, ff, "duplicate_value", in_quotes(fb) + " is listed twice");
+    }
+  }
+
+  const FieldPositions& positions_;
+  std::vector<ConfigError>& errors_;
+};
+
+}  // namespace
+
+void validate_llm(const Config& cfg, const FieldPositions& positions,
+                  std::vector<ConfigError>& errors) {
+  LlmValidator(positions, errors).run(cfg);
+}
+
+}  // namespace gatehouse::config

@@ -1,0 +1,232 @@
+// Routes with `llm:` are served by the AI gateway (src/ai/gateway) instead of
+// an upstream: the session reads the whole request body (bounded by the
+// route's llm.max_body) and gives the gateway a Downstream that writes plain
+// responses or a chunked event stream flushed frame by frame.
+#include <array>
+#include <cstdio>
+
+#include "ai/translate/errors.hpp"
+#include "common/clock.hpp"
+#include "net/worker.hpp"
+#include "proxy/exchange.hpp"
+#include "proxy/http_util.hpp"
+#include "proxy/session.hpp"
+#include "proxy/snapshot.hpp"
+
+namespace gatehouse::proxy {
+
+namespace {
+constexpr int64_t kBodyTimeoutMs = 60'000;   // the whole request body
+constexpr int64_t kWriteTimeoutMs = 60'000;  // one write to the client
+}  // namespace
+
+class LlmDownstream final : public ai::gateway::Downstream {
+ public:
+  LlmDownstream(Session& s, Exchange& ex) : s_(s), ex_(ex) {}
+
+  awaitable<bool> respond(int status, std::string_view content_type,
+                          std::string_view body) override {
+    std::string head = head_line(status);
+    head += "Content-Type: ";
+    head += content_type;
+    head += "\r\nContent-Length: ";
+    head += std::to_string(body.size());
+    head += "\r\n";
+    finish_head(head);
+    bool ok = co_await s_.write_all(s_.sock_, s_.deadline_, head,
+                                    ex_.method_head ? std::string_view{} : body, kWriteTimeoutMs);
+    s_.deadline_.disarm();
+    ex_.status = status;
+    ex_.bytes_out += ex_.method_head ? 0 : body.size();
+    co_return ok;
+  }
+
+  awaitable<bool> start_stream() override {
+    std::string head = head_line(200);
+    head +=
+        "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+        "Transfer-Encoding: chunked\r\n";
+    finish_head(head);
+    ex_.status = 200;
+    bool ok = co_await s_.write_all(s_.sock_, s_.deadline_, head, {}, kWriteTimeoutMs);
+    s_.deadline_.disarm();
+    co_return ok;
+  }
+
+  awaitable<bool> write_chunk(std::string_view data) override {
+    if (data.empty()) co_return true;
+    std::array<char, 24> line{};
+    int n = std::snprintf(line.data(), line.size(), "%zx\r\n", data.size());
+    std::string framed;
+    framed.reserve(data.size() + 32);
+    framed.append(line.data(), static_cast<size_t>(n));
+    framed.append(data);
+    framed.append("\r\n");
+    bool ok = co_await s_.write_all(s_.sock_, s_.deadline_, framed, {}, kWriteTimeoutMs);
+    s_.deadline_.disarm();
+    if (ok) {
+      if (ex_.first_byte_us < 0) ex_.first_byte_us = steady_us() - ex_.start_us;
+      ex_.bytes_out += data.size();
+    }
+    co_return ok;
+  }
+
+  awaitable<bool> end_stream() override {
+    bool ok = co_await s_.write_all(s_.sock_, s_.deadline_, "0\r\n\r\n", {}, kWriteTimeoutMs);
+    s_.deadline_.disarm();
+    co_return ok;
+  }
+
+  bool close_after = false;  // the request body was not (fully) read
+
+ private:
+  static std::string head_line(int status) {
+    std::string h;
+    h.reserve(256);
+    h += "HTTP/1.1 ";
+    h += std::to_string(status);
+    h += ' ';
+    h += reason_phrase(status);
+    h += "\r\n";
+    return h;
+  }
+  void finish_head(std::string& head) const {
+    for (const auto& h : ex_.pctx.response_headers) {
+      head += h.name;
+      head += ": ";
+      head += h.value;
+      head += "\r\n";
+    }
+    head += "X-Request-Id: ";
+    head += ex_.request_id;
+    head += "\r\n";
+    if (close_after) head += "Connection: close\r\n";
+    head += "\r\n";
+  }
+
+  Session& s_;
+  Exchange& ex_;
+};
+
+awaitable<bool> Session::serve_llm(Exchange& ex) {
+  namespace gw = ai::gateway;
+  http1::RequestHead& head = *ex.head;
+  const config::RouteLlmConfig& route = *ex.match.route->llm;
+  ex.llm = std::make_unique<gw::Outcome>();
+  LlmDownstream down(*this, ex);
+
+  gw::Call call;
+  call.endpoint = gw::classify(ex.target.path);
+  call.method = head.method;
+  call.anthropic_client = head.find("anthropic-version") != nullptr;
+  call.route = &route;
+  call.start_us = ex.start_us;
+
+  auto answer_error = [&](int status, std::string type, std::string message,
+                          std::string code) -> awaitable<bool> {
+    ai::ErrorInfo e;
+    e.type = std::move(type);
+    e.message = std::move(message);
+    e.status = status;
+    auto b = ai::write_error(gw::error_format(call.endpoint), e);
+    b.status = status;  // ours: keep it whatever the format maps the type to
+    ex.error = std::move(code);
+    ex.llm->status = b.status;
+    co_return co_await down.respond(b.status, "application/json", b.body);
+  };
+
+  if (!ex.snap->llm) {
+    closing_ = head.body != http1::BodyKind::kNone;
+    down.close_after = closing_;
+    co_return co_await answer_error(500, "api_error", "no llm: section in the config",
+                                    "ai_not_configured") &&
+        !closing_;
+  }
+
+  // ---- the request body, whole
+  if (head.body != http1::BodyKind::kNone) {
+    if (!gw::wants_body(call.endpoint) ||
+        (head.body == http1::BodyKind::kContentLength && head.content_length > route.max_body)) {
+      // Not read: answer and close (the body is still on the wire).
+      closing_ = true;
+      down.close_after = true;
+      if (gw::wants_body(call.endpoint)) {
+        co_await answer_error(413, "request_too_large",
+                              "request body exceeds " + std::to_string(route.max_body) + " bytes",
+                              "body_too_large");
+        co_return false;
+      }
+    } else {
+      if (head.expect_continue) {
+        co_await write_all(sock_, deadline_, "HTTP/1.1 100 Continue\r\n\r\n", {}, kWriteTimeoutMs);
+      }
+      deadline_.arm(worker_.deadlines(), &sock_, steady_ms() + kBodyTimeoutMs);
+      bool complete = false;
+      bool too_large = false;
+      bool bad = false;
+      if (head.body == http1::BodyKind::kContentLength) {
+        call.body.reserve(head.content_length);
+        for (;;) {
+          size_t want = head.content_length - call.body.size();
+          size_t take = std::min(want, buf_.size());
+          call.body.append(buf_.view().substr(0, take));
+          buf_.consume(take);
+          if (call.body.size() == head.content_length) {
+            complete = true;
+            break;
+          }
+          if (!co_await read_some()) break;
+        }
+      } else {
+        http1::ChunkedDecoder dec;
+        for (;;) {
+          if (!buf_.empty()) {
+            auto o = dec.feed(buf_.view());
+            for (auto d : o.data) call.body.append(d);
+            buf_.consume(o.consumed);
+            if (o.error) {
+              bad = true;
+              break;
+            }
+            if (call.body.size() > route.max_body) {
+              too_large = true;
+              break;
+            }
+            if (o.done) {
+              complete = true;
+              break;
+            }
+          }
+          if (!co_await read_some()) break;
+        }
+      }
+      deadline_.disarm();
+      ex.bytes_in = call.body.size();
+      if (too_large || bad) {
+        closing_ = true;
+        down.close_after = true;
+        co_await answer_error(
+            too_large ? 413 : 400, too_large ? "request_too_large" : "invalid_request",
+            too_large ? "request body exceeds " + std::to_string(route.max_body) + " bytes"
+                      : "invalid chunked request body",
+            too_large ? "body_too_large" : "bad_chunked_body");
+        co_return false;
+      }
+      if (!complete) {
+        ex.status = 400;
+        ex.error = "client_body_incomplete";
+        closing_ = true;
+        co_return false;
+      }
+    }
+  }
+
+  bool ok = co_await gw::serve(*ex.snap->llm, std::move(call), down, *ex.llm);
+  gw::record_metrics(*ex.llm, worker_.index());
+  if (ex.llm->status) ex.status = ex.llm->status;
+  if (ex.error.empty() && !ex.llm->error.empty()) ex.error = ex.llm->error;
+  ex.upstream_target = ex.llm->peer;
+  co_return ok && !closing_;
+}
+
+}  // namespace gatehouse::proxy

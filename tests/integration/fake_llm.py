@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""Fake LLM providers on loopback (stdlib only) for the AI gateway tests.
+
+FakeLLM("openai") answers POST .../v1/chat/completions in OpenAI Chat format,
+FakeLLM("anthropic") answers POST .../v1/messages in Anthropic Messages format,
+both streaming (SSE, chunked) and not. Every request is recorded (path,
+lower-case headers, JSON body) so tests can assert on the translation and on
+which credentials reached the provider. `fail_status` makes every request fail
+with that status and a provider-shaped error body.
+"""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+TOOL = {"name": "get_weather", "args": {"city": "Paris"}}
+
+
+class _Cut(Exception):
+    """Raised to drop the connection mid-stream (cut_after frames)."""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def do_POST(self):
+        fake = self.server.fake
+        n = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(n)
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        rec = {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
+               "body": body}
+        with fake.lock:
+            fake.requests.append(rec)
+        if fake.fail_status:
+            return self._error(fake.fail_status)
+        self._frames = 0
+        try:
+            if fake.kind == "openai":
+                if not self.path.endswith("/v1/chat/completions"):
+                    return self._error(404)
+                return self._openai(body)
+            if not self.path.endswith("/v1/messages"):
+                return self._error(404)
+            return self._anthropic(body)
+        except _Cut:
+            self.close_connection = True  # the socket closes with no terminal chunk
+
+    # -- plumbing
+
+    def _json(self, status, obj):
+        data = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _start_sse(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+    def _chunk(self, text):
+        cut = self.server.fake.cut_after
+        if cut and self._frames >= cut:
+            raise _Cut()
+        self._frames += 1
+        data = text.encode()
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    def _end(self):
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _error(self, status):
+        fake = self.server.fake
+        msg = "fake %s error %d" % (fake.kind, status)
+        if fake.kind == "openai":
+            etype = "rate_limit_error" if status == 429 else (
+                "invalid_request_error" if status < 500 else "server_error")
+            return self._json(status, {"error": {"message": msg, "type": etype, "param": None,
+                                                 "code": "fake_%d" % status}})
+        etype = {400: "invalid_request_error", 401: "authentication_error",
+                 429: "rate_limit_error", 529: "overloaded_error"}.get(status, "api_error")
+        return self._json(status, {"type": "error", "error": {"type": etype, "message": msg}})
+
+    # -- OpenAI Chat
+
+    def _openai(self, req):
+        fake = self.server.fake
+        text = fake.reply
+        tools = bool(req.get("tools"))
+        usage = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18,
+                 "prompt_tokens_details": {"cached_tokens": 2},
+                 "completion_tokens_details": {"reasoning_tokens": 0}}
+        if not req.get("stream"):
+            msg = {"role": "assistant", "content": None if tools else text}
+            if tools:
+                msg["tool_calls"] = [{"id": "call_fake1", "type": "function",
+                                      "function": {"name": TOOL["name"],
+                                                   "arguments": json.dumps(TOOL["args"])}}]
+            return self._json(200, {
+                "id": "chatcmpl-fake1", "object": "chat.completion", "created": 1700000000,
+                "model": req.get("model"),
+                "choices": [{"index": 0, "message": msg,
+                             "finish_reason": "tool_calls" if tools else "stop"}],
+                "usage": usage})
+        self._start_sse()
+
+        def chunk(delta, finish=None, **extra):
+            obj = {"id": "chatcmpl-fake1", "object": "chat.completion.chunk",
+                   "created": 1700000000, "model": req.get("model"),
+                   "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+            obj.update(extra)
+            self._chunk("data: %s\n\n" % json.dumps(obj))
+
+        chunk({"role": "assistant", "content": ""})
+        if tools:
+            args = json.dumps(TOOL["args"])
+            chunk({"tool_calls": [{"index": 0, "id": "call_fake1", "type": "function",
+                                   "function": {"name": TOOL["name"], "arguments": ""}}]})
+            chunk({"tool_calls": [{"index": 0, "function": {"arguments": args[:6]}}]})
+            chunk({"tool_calls": [{"index": 0, "function": {"arguments": args[6:]}}]})
+            chunk({}, "tool_calls")
+        else:
+            for piece in text.split(" "):
+                chunk({"content": piece + " "} if piece != text.split(" ")[-1]
+                      else {"content": piece})
+            chunk({}, "stop")
+        if (req.get("stream_options") or {}).get("include_usage"):
+            self._chunk("data: %s\n\n" % json.dumps({
+                "id": "chatcmpl-fake1", "object": "chat.completion.chunk",
+                "created": 1700000000, "model": req.get("model"), "choices": [],
+                "usage": usage}))
+        self._chunk("data: [DONE]\n\n")
+        self._end()
+
+    # -- Anthropic Messages
+
+    def _anthropic(self, req):
+        fake = self.server.fake
+        text = fake.reply
+        tools = bool(req.get("tools"))
+        usage = {"input_tokens": 13, "output_tokens": 9, "cache_read_input_tokens": 3,
+                 "cache_creation_input_tokens": 0}
+        if not req.get("stream"):
+            content = ([{"type": "tool_use", "id": "toolu_fake1", "name": TOOL["name"],
+                         "input": TOOL["args"]}] if tools else [{"type": "text", "text": text}])
+            return self._json(200, {
+                "id": "msg_fake1", "type": "message", "role": "assistant",
+                "model": req.get("model"), "content": content,
+                "stop_reason": "tool_use" if tools else "end_turn", "stop_sequence": None,
+                "usage": usage})
+        self._start_sse()
+
+        def ev(name, obj):
+            obj = dict(obj, type=name)
+            self._chunk("event: %s\ndata: %s\n\n" % (name, json.dumps(obj)))
+
+        ev("message_start", {"message": {
+            "id": "msg_fake1", "type": "message", "role": "assistant", "model": req.get("model"),
+            "content": [], "stop_reason": None, "stop_sequence": None,
+            "usage": dict(usage, output_tokens=1)}})
+        if tools:
+            ev("content_block_start", {"index": 0, "content_block": {
+                "type": "tool_use", "id": "toolu_fake1", "name": TOOL["name"], "input": {}}})
+            args = json.dumps(TOOL["args"])
+            ev("content_block_delta", {"index": 0, "delta": {"type": "input_json_delta",
+                                                             "partial_json": args[:6]}})
+            ev("ping", {})
+            ev("content_block_delta", {"index": 0, "delta": {"type": "input_json_delta",
+                                                             "partial_json": args[6:]}})
+        else:
+            ev("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}})
+            words = text.split(" ")
+            for i, w in enumerate(words):
+                ev("content_block_delta", {"index": 0, "delta": {
+                    "type": "text_delta", "text": w + (" " if i + 1 < len(words) else "")}})
+                if i == 0:
+                    ev("ping", {})
+        ev("content_block_stop", {"index": 0})
+        ev("message_delta", {"delta": {"stop_reason": "tool_use" if tools else "end_turn",
+                                       "stop_sequence": None},
+                             "usage": {"output_tokens": usage["output_tokens"]}})
+        ev("message_stop", {})
+        self._end()
+
+
+class FakeLLM:
+    def __init__(self, kind, reply=None):
+        assert kind in ("openai", "anthropic")
+        self.kind = kind
+        self.reply = reply or "Hello from the fake %s provider" % kind
+        self.fail_status = 0
+        self.cut_after = 0  # streams: drop the connection after this many frames
+        self.requests = []
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.server.daemon_threads = True
+        self.server.fake = self
+        self.port = self.server.server_address[1]
+        self.base_url = "http://127.0.0.1:%d" % self.port
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def take(self):
+        """The requests recorded so far, clearing the record."""
+        with self.lock:
+            out, self.requests = self.requests, []
+        return out
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
