@@ -135,9 +135,10 @@ class AdminApi(unittest.TestCase):
         self.assertTrue(got, "the new route did not proxy within 5 s")
         print("\nwrite-to-data-plane latency (SQLite, one node, POST -> first proxied 200): "
               "%.1f ms" % latency_ms, file=sys.stderr)
-        # One CI run saw a 200 here whose body was not upstream A's JSON
-        # (under investigation): retry a little, and print what came back so
-        # the log shows it if it happens again.
+        # The new snapshot is posted to every worker; the request above may
+        # have reached one that had it and this one another that was a few
+        # microseconds behind (one CI run got a problem+json here). Retry a
+        # little, and print what came back so the log shows it.
         for attempt in range(5):
             resp = self.gh.request("GET", "/users/42")
             try:
