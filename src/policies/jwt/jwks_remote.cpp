@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/clock.hpp"
 #include "common/log.hpp"
 #include "net/asio.hpp"
 #include "net/http_client.hpp"
@@ -18,12 +19,6 @@ namespace gatehouse::policy::jwt {
 namespace {
 
 constexpr size_t kMaxBody = 1 << 20;  // a JWKS is a few KiB; 1 MiB is generous
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 Error fetch_error(const std::string& url, const std::string& why) {
   return make_error("jwks_fetch_failed", "fetching " + url + ": " + why, "jwks_uri");
@@ -88,7 +83,7 @@ void run_source(std::shared_ptr<RemoteJwks::State> s) {
     lk.unlock();
     auto r = fetch_jwks(s->opt);
     lk.lock();
-    s->last_fetch_ms = now_ms();
+    s->last_fetch_ms = steady_ms();
     s->fetches.fetch_add(1);
     if (r) {
       s->keys.store(std::make_shared<const KeyMap>(std::move(r.value())));
@@ -105,7 +100,7 @@ void run_source(std::shared_ptr<RemoteJwks::State> s) {
     s->cv.wait_for(lk, std::chrono::milliseconds(wait), [&] { return s->stop || s->refresh; });
     if (s->refresh && !s->stop) {
       // Rate limit on-demand fetches.
-      int64_t since = now_ms() - s->last_fetch_ms;
+      int64_t since = steady_ms() - s->last_fetch_ms;
       if (since < RemoteJwks::kMinRefetchMs)
         s->cv.wait_for(lk, std::chrono::milliseconds(RemoteJwks::kMinRefetchMs - since), [&] { return s->stop; });
     }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <unordered_map>
 
+#include "common/clock.hpp"
 #include "common/strings.hpp"
 #include "net/http_client.hpp"
 #include "policies/authenticator.hpp"
@@ -18,12 +19,6 @@
 namespace gatehouse::policy {
 
 namespace {
-
-int64_t steady_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 struct Verdict {
   bool active = false;
@@ -77,7 +72,7 @@ class IntrospectionPolicy final : public Policy {
     }
     auto& cache = caches[ctx.worker % caches.size()];
     std::string key = sha256(token);
-    int64_t now = steady_now_ms();
+    int64_t now = steady_ms();
     const Verdict* v = nullptr;
     if (auto it = cache.find(key); it != cache.end() && it->second.expires_ms > now) {
       v = &it->second;
