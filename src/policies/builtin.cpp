@@ -23,6 +23,7 @@ void register_rate_limit(Registry& r);
 void register_concurrency_limit(Registry& r);
 void register_quota(Registry& r);
 void register_oauth2_introspection(Registry& r);
+void register_llm_token_limit(Registry& r);
 
 void register_builtin_policies() {
   static bool done = false;
@@ -47,6 +48,7 @@ void register_builtin_policies() {
   register_rate_limit(r);
   register_concurrency_limit(r);
   register_oauth2_introspection(r);
+  register_llm_token_limit(r);
   register_quota(r);
 }
 

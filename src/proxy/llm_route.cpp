@@ -8,6 +8,7 @@
 #include "ai/translate/errors.hpp"
 #include "common/clock.hpp"
 #include "net/worker.hpp"
+#include "policies/llm_token_limit/token_limit.hpp"
 #include "proxy/exchange.hpp"
 #include "proxy/http_util.hpp"
 #include "proxy/session.hpp"
@@ -107,6 +108,57 @@ class LlmDownstream final : public ai::gateway::Downstream {
   Session& s_;
   Exchange& ex_;
 };
+
+namespace {
+
+// The llm-token-limit policies that ran for this request, as the gateway's
+// Admission: reserve every limit's estimate (all or nothing) before the first
+// provider call, settle with the real usage once the call is over.
+class TokenAdmission final : public ai::gateway::Admission {
+ public:
+  explicit TokenAdmission(Exchange& ex) : ex_(ex) {
+    for_each_policy_run(ex, false, [&](const policy::Policy& p) {
+      if (auto* l = dynamic_cast<const policy::llm_token_limit::TokenLimiter*>(&p))
+        limits_.push_back({l, {}});
+    });
+  }
+  bool empty() const { return limits_.empty(); }
+
+  bool admit(int64_t prompt_tokens, int64_t max_output, std::string& why) override {
+    for (size_t i = 0; i < limits_.size(); ++i) {
+      auto& [limit, res] = limits_[i];
+      int64_t need = prompt_tokens + (max_output >= 0 ? max_output : limit->default_output_tokens());
+      int64_t retry_after_s = 1;
+      if (limit->reserve(ex_.pctx, need, res, why, retry_after_s)) continue;
+      for (size_t k = 0; k < i; ++k) limits_[k].first->settle(limits_[k].second, 0, steady_ms());
+      ex_.pctx.response_headers.push_back({"Retry-After", std::to_string(retry_after_s)});
+      return false;
+    }
+    admitted_ = true;
+    return true;
+  }
+
+  // Real usage when the provider reported it; nothing when no provider
+  // answered at all (connect errors, every fallback failed before a byte);
+  // the estimate when a provider answered without usage.
+  void settle(const ai::Usage& u, bool provider_answered) {
+    if (!admitted_) return;
+    const int64_t now = steady_ms();
+    for (auto& [limit, res] : limits_) {
+      int64_t actual = u.known ? u.input_total() + u.output : provider_answered ? res.tokens : 0;
+      limit->settle(res, actual, now);
+    }
+  }
+
+ private:
+  Exchange& ex_;
+  std::vector<std::pair<const policy::llm_token_limit::TokenLimiter*,
+                        policy::llm_token_limit::Reservation>>
+      limits_;
+  bool admitted_ = false;
+};
+
+}  // namespace
 
 awaitable<bool> Session::serve_llm(Exchange& ex) {
   namespace gw = ai::gateway;
@@ -221,7 +273,10 @@ awaitable<bool> Session::serve_llm(Exchange& ex) {
     }
   }
 
+  TokenAdmission admission(ex);
+  if (!admission.empty()) call.admission = &admission;
   bool ok = co_await gw::serve(*ex.snap->llm, std::move(call), down, *ex.llm);
+  admission.settle(ex.llm->usage, ex.llm->ttft_us >= 0);
   gw::record_metrics(*ex.llm, worker_.index());
   if (ex.llm->status) ex.status = ex.llm->status;
   if (ex.error.empty() && !ex.llm->error.empty()) ex.error = ex.llm->error;

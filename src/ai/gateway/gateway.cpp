@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "ai/tokenizer/prompt_estimate.hpp"
 #include "ai/translate/errors.hpp"
 #include "ai/translate/stream.hpp"
 #include "ai/translate/translate.hpp"
@@ -139,6 +140,23 @@ void record_metrics(const Outcome& o, size_t worker) {
   if (o.ttft_us >= 0) s.ttft.observe_us(static_cast<uint64_t>(o.ttft_us));
 }
 
+int64_t estimate_prompt_tokens(Format client, const Request& req, std::string_view body) {
+  // Loaded once per process, on the first request that needs it (the rank
+  // files take a moment); missing files mean the byte-based fallback.
+  static const std::optional<Tokenizers> tk = []() -> std::optional<Tokenizers> {
+    auto t = Tokenizers::load();
+    if (!t) return std::nullopt;
+    return std::move(t.value());
+  }();
+  const int64_t fallback = static_cast<int64_t>(body.size() / 4) + 1;
+  if (!tk) return fallback;
+  Result<PromptEstimate> e = client == Format::kMessages ? estimate_anthropic_messages(*tk, body)
+                             : client == Format::kChat
+                                 ? estimate_openai_chat(*tk, body)
+                                 : estimate_openai_chat(*tk, write_request(Format::kChat, req));
+  return e ? static_cast<int64_t>(e.value().tokens) : fallback;
+}
+
 awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& out) {
   const Format client = format_of(call.endpoint);
   if (call.endpoint == Endpoint::kUnknown)
@@ -171,6 +189,14 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
         down, client,
         info("not_found", "model '" + req.model + "' is not available here", 404, "model"), out,
         "ai_unknown_model");
+  }
+
+  if (call.admission) {
+    std::string why;
+    if (!call.admission->admit(estimate_prompt_tokens(client, req, call.body),
+                               req.max_tokens.value_or(-1), why))
+      co_return co_await send_error(down, client, info("rate_limit", why, 429), out,
+                                    "llm_token_limit");
   }
 
   auto ex = co_await asio::this_coro::executor;

@@ -55,6 +55,22 @@ struct Outcome {
 // Counts a finished request in the AI metrics (the worker's shard).
 void record_metrics(const Outcome& o, size_t worker);
 
+// Token limits: consulted once the request is parsed and before the first
+// provider call, with the estimated prompt tokens and the requested output
+// (max_tokens, -1 when absent). The proxy's AI route implements it on top of
+// the llm-token-limit policies that ran, and settles with real usage after.
+class Admission {
+ public:
+  virtual ~Admission() = default;
+  // False refuses the request with 429 and `why` in the client's format.
+  virtual bool admit(int64_t prompt_tokens, int64_t max_output, std::string& why) = 0;
+};
+
+// Estimated prompt tokens of a parsed request (src/ai/tokenizer's
+// prompt_estimate in the client's format; bytes / 4 when the rank files are
+// missing). Exposed for tests.
+int64_t estimate_prompt_tokens(Format client, const Request& req, std::string_view body);
+
 struct Call {
   Endpoint endpoint = Endpoint::kUnknown;
   std::string_view method;
@@ -62,6 +78,7 @@ struct Call {
   std::string body;
   const config::RouteLlmConfig* route = nullptr;
   int64_t start_us = 0;
+  Admission* admission = nullptr;
 };
 
 awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& out);
