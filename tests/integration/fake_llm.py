@@ -51,6 +51,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(fake.fail_status)
         self._frames = 0
         try:
+            if fake.kind == "openai" and self.path.endswith("/v1/embeddings"):
+                return self._embeddings(body)
             if fake.kind == "openai":
                 if not self.path.endswith("/v1/chat/completions"):
                     return self._error(404)
@@ -106,6 +108,14 @@ class _Handler(BaseHTTPRequestHandler):
         return self._json(status, {"type": "error", "error": {"type": etype, "message": msg}})
 
     # -- OpenAI Chat
+
+    def _embeddings(self, req):
+        inputs = req["input"] if isinstance(req["input"], list) else [req["input"]]
+        data = [{"object": "embedding", "index": i, "embedding": [0.25, -0.5, float(len(t))]}
+                for i, t in enumerate(inputs)]
+        return self._json(200, {"object": "list", "data": data, "model": req["model"] + "-served",
+                                "usage": {"prompt_tokens": 7 * len(inputs),
+                                          "total_tokens": 7 * len(inputs)}})
 
     def _openai(self, req):
         fake = self.server.fake

@@ -337,6 +337,9 @@ class AiGateway(unittest.TestCase):
         r = self.gh.request("GET", "/v1/chat/completions", auth)
         self.assertEqual(r.status, 405)
         r = self.gh.request("POST", "/v1/embeddings", auth, b"{}")
+        self.assertEqual(r.status, 400)  # an endpoint now (test_ai_embeddings.py)
+        self.assertEqual(r.json()["error"]["param"], "model")
+        r = self.gh.request("POST", "/v1/audio/speech", auth, b"{}")
         self.assertEqual(r.status, 404)
 
     def test_metrics(self):

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "ai/gateway/internal.hpp"
 #include "ai/tokenizer/prompt_estimate.hpp"
 #include "ai/translate/errors.hpp"
 #include "ai/translate/stream.hpp"
@@ -25,6 +26,10 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
+}  // namespace
+
+namespace detail {
+
 Format format_of(Endpoint e) {
   switch (e) {
     case Endpoint::kMessages:
@@ -41,7 +46,7 @@ bool falls_back(int status) {
   return status == 408 || status == 429 || status >= 500;
 }
 
-ErrorInfo info(std::string type, std::string message, int status, std::string param = {}) {
+ErrorInfo info(std::string type, std::string message, int status, std::string param) {
   ErrorInfo e;
   e.type = std::move(type);
   e.message = std::move(message);
@@ -64,6 +69,27 @@ awaitable<bool> send_error(Downstream& down, Format f, const ErrorInfo& e, Outco
 bool route_allows(const config::RouteLlmConfig& route, const ModelEntry& m) {
   return std::find(route.models.begin(), route.models.end(), m.cfg.name) != route.models.end();
 }
+
+std::vector<std::pair<size_t, size_t>> candidates(const Catalog& cat, const ModelEntry& first) {
+  // Per model of the chain, the weighted pick first, then the model's other
+  // targets (weight > 0) in config order.
+  std::vector<std::pair<size_t, size_t>> out;
+  for (size_t mi2 : first.chain) {
+    const ModelEntry& m = cat.model(mi2);
+    if (m.total_weight == 0) continue;
+    size_t picked = cat.pick_target(m);
+    out.emplace_back(mi2, picked);
+    for (size_t t = 0; t < m.cfg.targets.size(); ++t)
+      if (t != picked && m.cfg.targets[t].weight > 0) out.emplace_back(mi2, t);
+  }
+  return out;
+}
+
+}  // namespace detail
+
+namespace {
+
+using namespace detail;
 
 awaitable<bool> list_models(const Catalog& cat, const Call& call, Downstream& down, Outcome& out) {
   json::array data;
@@ -95,6 +121,10 @@ awaitable<bool> list_models(const Catalog& cat, const Call& call, Downstream& do
   co_return co_await down.respond(200, "application/json", json::serialize(body));
 }
 
+}  // namespace
+
+namespace detail {
+
 // Reads a whole provider body (non-streamed answers, error bodies).
 awaitable<Result<std::string>> read_all(providers::Call& pc) {
   std::string body;
@@ -108,13 +138,14 @@ awaitable<Result<std::string>> read_all(providers::Call& pc) {
   }
 }
 
-}  // namespace
+}  // namespace detail
 
 Endpoint classify(std::string_view path) {
   while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
   if (ends_with(path, "/chat/completions")) return Endpoint::kChat;
   if (ends_with(path, "/messages")) return Endpoint::kMessages;
   if (ends_with(path, "/responses")) return Endpoint::kResponses;
+  if (ends_with(path, "/embeddings")) return Endpoint::kEmbeddings;
   if (ends_with(path, "/models")) return Endpoint::kModels;
   return Endpoint::kUnknown;
 }
@@ -163,7 +194,8 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
     co_return co_await send_error(down, client,
                                   info("not_found",
                                        "no AI endpoint here; use /v1/chat/completions, "
-                                       "/v1/messages, /v1/responses or /v1/models",
+                                       "/v1/messages, /v1/responses, /v1/embeddings or "
+                                       "/v1/models",
                                        404),
                                   out, "ai_unknown_endpoint");
   const bool is_get = call.endpoint == Endpoint::kModels;
@@ -175,6 +207,8 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
                                        405),
                                   out, "ai_method_not_allowed");
   if (is_get) co_return co_await list_models(cat, call, down, out);
+  if (call.endpoint == Endpoint::kEmbeddings)
+    co_return co_await serve_embeddings(cat, call, down, out);
 
   auto parsed = parse_request(client, call.body);
   if (!parsed) {
@@ -206,17 +240,7 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
   std::string last_code = "ai_no_provider";
   std::string last_body;
   int last_status = 0;
-  // Candidates: per model of the chain, the weighted pick first, then the
-  // model's other targets (weight > 0) in config order.
-  std::vector<std::pair<size_t, size_t>> candidates;
-  for (size_t mi2 : first.chain) {
-    const ModelEntry& m = cat.model(mi2);
-    if (m.total_weight == 0) continue;
-    size_t picked = cat.pick_target(m);
-    candidates.emplace_back(mi2, picked);
-    for (size_t t = 0; t < m.cfg.targets.size(); ++t)
-      if (t != picked && m.cfg.targets[t].weight > 0) candidates.emplace_back(mi2, t);
-  }
+  const auto candidates = detail::candidates(cat, first);
   for (size_t step = 0; step < candidates.size(); ++step) {
     const ModelEntry& m = cat.model(candidates[step].first);
     const size_t t = candidates[step].second;

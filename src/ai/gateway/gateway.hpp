@@ -14,13 +14,14 @@
 
 namespace gatehouse::ai::gateway {
 
-enum class Endpoint { kChat, kMessages, kResponses, kModels, kUnknown };
+enum class Endpoint { kChat, kMessages, kResponses, kEmbeddings, kModels, kUnknown };
 
 // By the path's ending ("/v1/chat/completions", "/openai/v1/chat/completions").
 Endpoint classify(std::string_view path);
 // Whether the endpoint takes a request body (the session reads it first).
 inline bool wants_body(Endpoint e) {
-  return e == Endpoint::kChat || e == Endpoint::kMessages || e == Endpoint::kResponses;
+  return e == Endpoint::kChat || e == Endpoint::kMessages || e == Endpoint::kResponses ||
+         e == Endpoint::kEmbeddings;
 }
 
 // The client side, implemented by the proxy session.

@@ -16,9 +16,34 @@ TEST(AiGateway, ClassifiesByPathEnding) {
   EXPECT_EQ(classify("/v1/messages"), Endpoint::kMessages);
   EXPECT_EQ(classify("/v1/responses"), Endpoint::kResponses);
   EXPECT_EQ(classify("/v1/models"), Endpoint::kModels);
-  EXPECT_EQ(classify("/v1/embeddings"), Endpoint::kUnknown);
+  EXPECT_EQ(classify("/v1/embeddings"), Endpoint::kEmbeddings);
+  EXPECT_EQ(classify("/v1/audio/speech"), Endpoint::kUnknown);
+  EXPECT_TRUE(wants_body(Endpoint::kEmbeddings));
   EXPECT_EQ(error_format(Endpoint::kMessages), Format::kMessages);
   EXPECT_EQ(error_format(Endpoint::kModels), Format::kChat);
+}
+
+TEST(AiGateway, MockEmbeddingsAreDeterministicUnitVectors) {
+  auto a = providers::mock_embedding("hello", 32);
+  auto b = providers::mock_embedding("hello", 32);
+  auto c = providers::mock_embedding("hello!", 32);
+  ASSERT_EQ(a.size(), 32u);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+  double norm = 0;
+  for (float x : a) norm += static_cast<double>(x) * x;
+  EXPECT_NEAR(norm, 1.0, 1e-5);
+  providers::EmbeddingsInput in;
+  in.model = "m";
+  in.texts = {"x", "y"};
+  in.token_arrays = {{1, 2, 3}};
+  in.dimensions = 4;
+  in.base64 = true;
+  std::string body = providers::mock_embeddings(in);
+  EXPECT_NE(body.find("\"index\":2"), std::string::npos) << body;
+  EXPECT_NE(body.find("\"prompt_tokens\":"), std::string::npos) << body;
+  // 4 float32 = 16 bytes = 24 base64 characters.
+  EXPECT_NE(body.find("\"embedding\":\""), std::string::npos) << body;
 }
 
 TEST(AiGateway, JoinsApiPathsWithoutRepeatingV1) {

@@ -5,7 +5,14 @@
 // (tokens_per_second, one word per delta) are configurable. Usage counts come
 // from the o200k_base tokenizer when its rank file is installed, else from a
 // word count (words of the text, at least 1).
+#include <openssl/evp.h>
+
 #include <atomic>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <cmath>
+#include <cstring>
 #include <chrono>
 #include <deque>
 
@@ -144,6 +151,32 @@ class MockCall final : public Call {
   std::deque<bool> paced_;
 };
 
+// A whole JSON answer after the configured latency (embeddings).
+class FixedCall final : public Call {
+ public:
+  FixedCall(asio::any_io_executor ex, int64_t latency_ms, std::string body)
+      : timer_(ex), latency_ms_(latency_ms), body_(std::move(body)) {}
+  awaitable<Result<int>> start() override {
+    if (latency_ms_ > 0) {
+      timer_.expires_after(std::chrono::milliseconds(latency_ms_));
+      co_await timer_.async_wait(use_nothrow);
+    }
+    co_return 200;
+  }
+  awaitable<Result<bool>> read(std::string& out) override {
+    if (done_) co_return false;
+    out += body_;
+    done_ = true;
+    co_return true;
+  }
+
+ private:
+  asio::steady_timer timer_;
+  int64_t latency_ms_;
+  std::string body_;
+  bool done_ = false;
+};
+
 class Mock final : public Provider {
  public:
   explicit Mock(const config::LlmProviderConfig& cfg) : Provider(cfg) {
@@ -153,6 +186,10 @@ class Mock final : public Provider {
   std::unique_ptr<Call> call(asio::any_io_executor ex, const Request& ir,
                              std::string) const override {
     return std::make_unique<MockCall>(ex, cfg_.mock, ir);
+  }
+  std::unique_ptr<Call> embeddings(asio::any_io_executor ex, std::string,
+                                   const EmbeddingsInput& in) const override {
+    return std::make_unique<FixedCall>(ex, cfg_.mock.latency_ms, mock_embeddings(in));
   }
 };
 
@@ -187,6 +224,83 @@ MockAnswer mock_answer(const config::LlmMockConfig& cfg, const Request& ir) {
 
 std::unique_ptr<Provider> make_mock(const config::LlmProviderConfig& cfg) {
   return std::make_unique<Mock>(cfg);
+}
+
+namespace {
+
+uint64_t splitmix64(uint64_t& x) {
+  uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+uint64_t fnv1a(std::string_view s, uint64_t h = 0xcbf29ce484222325ULL) {
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
+  return h;
+}
+
+}  // namespace
+
+std::vector<float> mock_embedding(std::string_view seed_text, int64_t dimensions) {
+  std::vector<float> v(static_cast<size_t>(dimensions));
+  uint64_t state = fnv1a(seed_text);
+  double norm = 0;
+  for (auto& x : v) {
+    // Uniform in [-1, 1), then normalised: unit vectors, as OpenAI's are.
+    x = static_cast<float>(static_cast<double>(splitmix64(state) >> 11) / 9007199254740992.0 * 2 -
+                           1);
+    norm += static_cast<double>(x) * x;
+  }
+  norm = std::sqrt(norm);
+  if (norm > 0)
+    for (auto& x : v) x = static_cast<float>(x / norm);
+  return v;
+}
+
+std::string mock_embeddings(const EmbeddingsInput& in) {
+  namespace json = boost::json;
+  const int64_t dims = in.dimensions > 0 ? in.dimensions : kMockEmbeddingDimensions;
+  std::vector<std::string> seeds = in.texts;
+  for (const auto& toks : in.token_arrays) {
+    std::string s = "tokens:";
+    for (int64_t t : toks) s += std::to_string(t) + ",";
+    seeds.push_back(std::move(s));
+  }
+  int64_t tokens = 0;
+  for (const auto& t : in.texts) tokens += count_tokens(t);
+  for (const auto& a : in.token_arrays) tokens += static_cast<int64_t>(a.size());
+  json::array data;
+  for (size_t i = 0; i < seeds.size(); ++i) {
+    std::vector<float> v = mock_embedding(seeds[i], dims);
+    json::object e{{"object", "embedding"}, {"index", i}};
+    if (in.base64) {
+      // Little-endian float32, as OpenAI sends (and the SDKs decode).
+      std::string raw(v.size() * 4, '\0');
+      for (size_t k = 0; k < v.size(); ++k) {
+        uint32_t bits;
+        std::memcpy(&bits, &v[k], 4);
+        for (int b = 0; b < 4; ++b) raw[k * 4 + b] = static_cast<char>((bits >> (8 * b)) & 0xff);
+      }
+      std::string b64(4 * ((raw.size() + 2) / 3), '\0');
+      int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()),
+                              reinterpret_cast<const unsigned char*>(raw.data()),
+                              static_cast<int>(raw.size()));
+      b64.resize(static_cast<size_t>(n));
+      e["embedding"] = b64;
+    } else {
+      json::array a;
+      a.reserve(v.size());
+      for (float x : v) a.push_back(static_cast<double>(x));
+      e["embedding"] = std::move(a);
+    }
+    data.push_back(std::move(e));
+  }
+  json::object body{{"object", "list"},
+                    {"data", std::move(data)},
+                    {"model", in.model},
+                    {"usage", json::object{{"prompt_tokens", tokens}, {"total_tokens", tokens}}}};
+  return json::serialize(body);
 }
 
 }  // namespace gatehouse::ai::providers

@@ -29,6 +29,19 @@ class OpenAi final : public Provider {
     r.tls = tls_;
     return make_http_call(ex, std::move(r));
   }
+  std::unique_ptr<Call> embeddings(asio::any_io_executor ex, std::string body,
+                                   const EmbeddingsInput&) const override {
+    HttpRequest r;
+    r.url = url_;
+    r.path = "/v1/embeddings";
+    if (!cfg_.api_key.empty()) r.headers.emplace_back("Authorization", "Bearer " + cfg_.api_key);
+    r.headers.emplace_back("Accept", "application/json");
+    for (const auto& h : cfg_.headers) r.headers.push_back(h);
+    r.body = std::move(body);
+    r.timeouts = cfg_.timeouts;
+    r.tls = tls_;
+    return make_http_call(ex, std::move(r));
+  }
 
  private:
   config::HttpUrl url_;

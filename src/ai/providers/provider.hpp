@@ -15,6 +15,16 @@
 
 namespace gatehouse::ai::providers {
 
+// An embeddings request as the gateway read it (for the mock and for
+// estimates): the input texts, or token arrays given as such.
+struct EmbeddingsInput {
+  std::string model;  // the target's model name
+  std::vector<std::string> texts;
+  std::vector<std::vector<int64_t>> token_arrays;
+  int64_t dimensions = 0;  // 0: the model's default
+  bool base64 = false;     // encoding_format: base64
+};
+
 class Call {
  public:
   virtual ~Call() = default;
@@ -38,6 +48,13 @@ class Provider {
   // (the mock) read the IR instead.
   virtual std::unique_ptr<Call> call(asio::any_io_executor ex, const Request& ir,
                                      std::string body) const = 0;
+  // OpenAI's embeddings API: `body` is the client's request with the model
+  // replaced by the target's; the answer is OpenAI's embeddings JSON. Null
+  // when the provider has no embeddings API (Anthropic).
+  virtual std::unique_ptr<Call> embeddings(asio::any_io_executor /*ex*/, std::string /*body*/,
+                                           const EmbeddingsInput& /*in*/) const {
+    return nullptr;
+  }
 
  protected:
   explicit Provider(config::LlmProviderConfig cfg) : cfg_(std::move(cfg)) {}
@@ -57,5 +74,11 @@ struct MockAnswer {
   std::vector<std::string> pieces;  // streaming deltas, concatenating to text
 };
 MockAnswer mock_answer(const config::LlmMockConfig& cfg, const Request& ir);
+
+// The mock's embeddings: a unit vector per input, a pure function of the
+// input text (so equal texts embed equally), float32 like OpenAI's.
+constexpr int64_t kMockEmbeddingDimensions = 64;
+std::vector<float> mock_embedding(std::string_view seed_text, int64_t dimensions);
+std::string mock_embeddings(const EmbeddingsInput& in);
 
 }  // namespace gatehouse::ai::providers
