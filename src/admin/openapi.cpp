@@ -93,7 +93,9 @@ json::object components() {
       json::array{"name", "upstream"});
   schemas["Consumer"] = kind_schema(
       json::object{{"groups", array_schema("group names (acl)")},
-                   {"credentials", array_schema("see Credential; secrets are redacted on read")}},
+                   {"credentials", array_schema("see Credential; secrets are redacted on read")},
+                   {"llm", object_schema("models: the LLM models this consumer may use (unset: all "
+                                         "of the route's)")}},
       json::array{"name"});
   schemas["Policy"] =
       kind_schema(json::object{{"config", object_schema("the policy's config (docs/policies)")}},

@@ -213,6 +213,9 @@ struct ConsumerConfig {
   // the same name on the route steps aside for it (the more specific wins).
   std::vector<PolicyRef> policies;
   std::vector<std::string> tags;
+  // consumers[].llm.models: the LLM models (names or aliases) this consumer
+  // may use on AI routes; unset: every model of the route.
+  std::optional<std::vector<std::string>> llm_models;
   SourcePos pos;
 };
 

@@ -372,8 +372,13 @@ class Loader {
   ConsumerConfig parse_consumer(const Slot& s) {
     ConsumerConfig c;
     c.pos = s.pos;
-    Fields f(r_, s, {"name", "groups", "credentials", "policies", "tags"});
+    Fields f(r_, s, {"name", "groups", "credentials", "policies", "tags", "llm"});
     f.read("name", c.name);
+    if (const Slot* l = f.get("llm")) {
+      Fields lf(r_, *l, {"models"});
+      c.llm_models.emplace();
+      lf.strings("models", *c.llm_models);
+    }
     if (const Slot* p = f.get("policies")) c.policies = parse_policies(*p);
     f.strings("groups", c.groups);
     if (const Slot* creds = f.get("credentials")) {

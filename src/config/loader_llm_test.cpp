@@ -117,6 +117,30 @@ TEST(AiConfig, BadUrlsAndMissingKey) {
   EXPECT_EQ(r.errors[4].code, "duplicate_name");
 }
 
+TEST(AiConfig, ConsumerModelAllowList) {
+  auto ok = load(R"yaml(llm:
+  providers: [{name: mock, kind: mock}]
+  models: [{name: fast, aliases: [quick], targets: [{provider: mock, model: m}]}]
+consumers:
+  - {name: a, llm: {models: [fast, quick]}}
+  - {name: b}
+)yaml");
+  ASSERT_TRUE(ok.errors.empty()) << dump(ok);
+  ASSERT_TRUE(ok.config.consumers[0].llm_models.has_value());
+  EXPECT_EQ(ok.config.consumers[0].llm_models->size(), 2u);
+  EXPECT_FALSE(ok.config.consumers[1].llm_models.has_value());
+  auto bad = load(R"yaml(llm:
+  providers: [{name: mock, kind: mock}]
+  models: [{name: fast, targets: [{provider: mock, model: m}]}]
+consumers:
+  - {name: a, llm: {models: [fats]}}
+)yaml");
+  ASSERT_EQ(bad.errors.size(), 1u) << dump(bad);
+  EXPECT_EQ(bad.errors[0].code, "unknown_model");
+  EXPECT_EQ(bad.errors[0].field, "consumers[0].llm.models[0]");
+  EXPECT_NE(bad.errors[0].message.find("did you mean"), std::string::npos) << bad.errors[0].message;
+}
+
 TEST(AiConfig, HttpsProviders) {
   auto ok = load(R"yaml(llm:
   providers: [{name: a, kind: openai, base_url: "https://api.openai.com", api_key: k}]

@@ -112,6 +112,17 @@ class LlmValidator {
       if (r.llm->max_body == 0)
         error(r.pos, f + ".max_body", "invalid_value", "must be at least 1 byte");
     }
+    for (size_t i = 0; i < cfg.consumers.size(); ++i) {
+      const auto& c = cfg.consumers[i];
+      if (!c.llm_models) continue;
+      std::string f = idx("consumers", i) + ".llm.models";
+      for (size_t j = 0; j < c.llm_models->size(); ++j) {
+        const auto& n = (*c.llm_models)[j];
+        if (!model_first.count(n))
+          error(c.pos, idx(f, j), "unknown_model",
+                "unknown model " + in_quotes(n) + did_you_mean(n, names));
+      }
+    }
   }
 
  private:

@@ -273,6 +273,11 @@ awaitable<bool> Session::serve_llm(Exchange& ex) {
     }
   }
 
+  if (const policy::Consumer* who = ex.pctx.consumer;
+      who && ex.snap->consumers && who->index < ex.snap->consumers->configs().size()) {
+    const auto& models = ex.snap->consumers->configs()[who->index].llm_models;
+    if (models) call.consumer_models = &*models;
+  }
   TokenAdmission admission(ex);
   if (!admission.empty()) call.admission = &admission;
   bool ok = co_await gw::serve(*ex.snap->llm, std::move(call), down, *ex.llm);

@@ -135,7 +135,7 @@ awaitable<bool> serve_embeddings(const Catalog& cat, const Call& call, Downstrea
         "ai_bad_request");
 
   int mi = cat.find_model(out.model);
-  if (mi < 0 || !route_allows(*call.route, cat.model(static_cast<size_t>(mi))))
+  if (mi < 0 || !allows(call, cat.model(static_cast<size_t>(mi))))
     co_return co_await send_error(
         down, client,
         info("not_found", "model '" + out.model + "' is not available here", 404, "model"), out,

@@ -66,8 +66,24 @@ awaitable<bool> send_error(Downstream& down, Format f, const ErrorInfo& e, Outco
   co_return co_await down.respond(b.status, "application/json", b.body);
 }
 
+namespace {
+// A list of model names may name a model or one of its aliases.
+bool lists(const std::vector<std::string>& names, const ModelEntry& m) {
+  for (const auto& n : names) {
+    if (n == m.cfg.name) return true;
+    if (std::find(m.cfg.aliases.begin(), m.cfg.aliases.end(), n) != m.cfg.aliases.end())
+      return true;
+  }
+  return false;
+}
+}  // namespace
+
 bool route_allows(const config::RouteLlmConfig& route, const ModelEntry& m) {
-  return std::find(route.models.begin(), route.models.end(), m.cfg.name) != route.models.end();
+  return lists(route.models, m);
+}
+
+bool allows(const Call& call, const ModelEntry& m) {
+  return route_allows(*call.route, m) && (!call.consumer_models || lists(*call.consumer_models, m));
 }
 
 std::vector<std::pair<size_t, size_t>> candidates(const Catalog& cat, const ModelEntry& first) {
@@ -95,7 +111,7 @@ awaitable<bool> list_models(const Catalog& cat, const Call& call, Downstream& do
   json::array data;
   for (const auto& name : call.route->models) {
     int i = cat.find_model(name);
-    if (i < 0) continue;
+    if (i < 0 || !allows(call, cat.model(static_cast<size_t>(i)))) continue;
     if (call.anthropic_client) {
       data.push_back(json::object{{"type", "model"},
                                   {"id", name},
@@ -218,7 +234,7 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
   out.model = req.model;
   out.stream = req.stream;
   int mi = cat.find_model(req.model);
-  if (mi < 0 || !route_allows(*call.route, cat.model(static_cast<size_t>(mi)))) {
+  if (mi < 0 || !allows(call, cat.model(static_cast<size_t>(mi)))) {
     co_return co_await send_error(
         down, client,
         info("not_found", "model '" + req.model + "' is not available here", 404, "model"), out,

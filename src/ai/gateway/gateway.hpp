@@ -80,6 +80,8 @@ struct Call {
   const config::RouteLlmConfig* route = nullptr;
   int64_t start_us = 0;
   Admission* admission = nullptr;
+  // The identified consumer's llm.models; null: no restriction.
+  const std::vector<std::string>* consumer_models = nullptr;
 };
 
 awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& out);

@@ -22,6 +22,8 @@ ErrorInfo info(std::string type, std::string message, int status, std::string pa
 awaitable<bool> send_error(Downstream& down, Format f, const ErrorInfo& e, Outcome& out,
                            std::string_view code);
 bool route_allows(const config::RouteLlmConfig& route, const ModelEntry& m);
+// The route offers the model (name or alias) and the consumer, if limited, may use it.
+bool allows(const Call& call, const ModelEntry& m);
 // (model index, target index) in the order they are tried.
 std::vector<std::pair<size_t, size_t>> candidates(const Catalog& cat, const ModelEntry& first);
 // Reads a whole provider body (non-streamed answers, error bodies), bounded.
