@@ -23,6 +23,7 @@ void register_rate_limit(Registry& r);
 void register_concurrency_limit(Registry& r);
 void register_quota(Registry& r);
 void register_oauth2_introspection(Registry& r);
+void register_api_lifecycle(Registry& r);
 
 void register_builtin_policies() {
   static bool done = false;
@@ -48,6 +49,7 @@ void register_builtin_policies() {
   register_concurrency_limit(r);
   register_oauth2_introspection(r);
   register_quota(r);
+  register_api_lifecycle(r);
 }
 
 }  // namespace gatehouse::policy
