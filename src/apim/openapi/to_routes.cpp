@@ -297,6 +297,7 @@ Result<ImportResult> to_routes(const Document& d, const ImportOptions& o) {
     }
   }
 
+  r.base_path = base;
   json::array root_policies;
   if (auto rp = append_extension_policies(d.extensions, "", root_policies); !rp) return rp.error();
   std::set<std::string> names;

@@ -35,6 +35,7 @@ struct ImportOptions {
 struct ImportResult {
   boost::json::array upstreams;  // 0 or 1 items
   boost::json::array routes;     // document order
+  std::string base_path;         // prefix of every route path ("/v1"), "" for none
   std::vector<std::string> warnings;
 };
 
