@@ -7,6 +7,7 @@
 
 #include "admin/config_bridge.hpp"
 #include "admin/yaml_json.hpp"
+#include "apim/openapi/diff.hpp"
 #include "apim/openapi/loader.hpp"
 #include "apim/openapi/to_routes.hpp"
 
@@ -113,12 +114,60 @@ int cmd_import(const std::vector<std::string>& args) {
   return 0;
 }
 
+int cmd_diff(const std::vector<std::string>& args) {
+  std::vector<std::string> files;
+  std::string format = "text";
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--format" && i + 1 < args.size()) format = args[++i];
+    else if (a.starts_with("--format=")) format = a.substr(9);
+    else if (!a.starts_with("-") || a == "-") files.push_back(a);
+    else return fail("diff: unknown option '" + a + "'");
+  }
+  if (files.size() != 2) return fail("diff: usage: gatehouse openapi diff OLD NEW [--format text|json]");
+  if (format != "text" && format != "json") return fail("diff: --format is text or json");
+  auto base = openapi::load_document_file(files[0]);
+  if (!base) {
+    std::fprintf(stderr, "%s\n", located(base.error()).c_str());
+    return 2;
+  }
+  auto rev = openapi::load_document_file(files[1]);
+  if (!rev) {
+    std::fprintf(stderr, "%s\n", located(rev.error()).c_str());
+    return 2;
+  }
+  auto changes = openapi::diff(*base, *rev);
+  size_t counts[3] = {0, 0, 0};
+  for (const auto& c : changes) ++counts[static_cast<int>(c.level)];
+  if (format == "json") {
+    json::array items;
+    for (const auto& c : changes)
+      items.push_back(json::object{{"id", c.id},
+                                   {"level", openapi::level_name(c.level)},
+                                   {"operation", c.operation},
+                                   {"location", c.location},
+                                   {"message", c.message}});
+    json::object out{{"breaking", counts[0] > 0},
+                     {"summary", json::object{{"error", counts[0]}, {"warning", counts[1]}, {"info", counts[2]}}},
+                     {"changes", std::move(items)}};
+    std::printf("%s\n", json::serialize(out).c_str());
+  } else {
+    for (const auto& c : changes)
+      std::printf("%-7s [%s] %s: %s\n", std::string(openapi::level_name(c.level)).c_str(), c.id.c_str(),
+                  c.location.c_str(), c.message.c_str());
+    std::printf("%zu breaking, %zu warning%s, %zu info\n", counts[0], counts[1], counts[1] == 1 ? "" : "s",
+                counts[2]);
+  }
+  return counts[0] > 0 ? 1 : 0;
+}
+
 }  // namespace
 
 int openapi_command(const std::vector<std::string>& args) {
   if (args.empty()) return fail("usage: gatehouse openapi import|diff|lint ...");
   std::vector<std::string> rest(args.begin() + 1, args.end());
   if (args[0] == "import") return cmd_import(rest);
+  if (args[0] == "diff") return cmd_diff(rest);
   return fail("unknown subcommand '" + args[0] + "' (import, diff, lint)");
 }
 

@@ -7,13 +7,16 @@ retirement answers 410 problem+json pointing at the successor; every step is
 audited and the endpoints are in the served OpenAPI document.
 """
 
+import json
 import os
+import subprocess
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import Gatehouse, wait_until  # noqa: E402
+from harness import Gatehouse, gatehouse_bin, wait_until  # noqa: E402
 from upstream import Upstream  # noqa: E402
 
 TOKEN = "it-admin-token-apis-0123456789ab"
@@ -162,6 +165,34 @@ class Apis(unittest.TestCase):
         self.assertEqual(doc["code"], "unresolved_ref")
         self.assertEqual(doc["pointer"], "/paths/~1a/get/responses/200/$ref")
         self.assertEqual(doc["line"], 5)
+
+
+    def test_cli_diff_exit_codes(self):
+        d = tempfile.mkdtemp(prefix="gatehouse-diff-")
+        old, new, broken = (os.path.join(d, n) for n in ("old.yaml", "new.yaml", "broken.yaml"))
+        with open(old, "w") as f:
+            f.write(SPEC_V1)
+        with open(new, "w") as f:
+            f.write(SPEC_V2)
+        with open(broken, "w") as f:
+            f.write("openapi: 3.0.0\ninfo: [\n")
+
+        def cli(*args):
+            p = subprocess.run([gatehouse_bin(), "openapi", "diff"] + list(args),
+                               capture_output=True, text=True, timeout=60)
+            return p.returncode, p.stdout, p.stderr
+        code, out, _ = cli(old, new)
+        self.assertEqual(code, 0, out)  # an added operation breaks nobody
+        self.assertIn("[endpoint-added] GET /owners", out)
+        code, out, _ = cli(new, old, "--format", "json")
+        self.assertEqual(code, 1, out)
+        doc = json.loads(out)
+        self.assertTrue(doc["breaking"])
+        self.assertEqual(doc["changes"][0]["id"], "api-path-removed-without-deprecation")
+        self.assertEqual(doc["changes"][0]["operation"], "GET /owners")
+        code, _, err = cli(old, broken)
+        self.assertEqual(code, 2)
+        self.assertIn("broken.yaml:3:", err)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 #include "apim/openapi/diff.hpp"
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <map>
 #include <set>
@@ -83,7 +84,8 @@ struct Differ {
   std::string op;  // current operation label
 
   void add(Level level, std::string id, const std::string& where, std::string message) {
-    out.push_back({level, std::move(id), op, op.empty() ? where : op + " " + where, std::move(message)});
+    std::string location = op.empty() ? where : where.empty() ? op : op + " " + where;
+    out.push_back({level, std::move(id), op, std::move(location), std::move(message)});
   }
 
   // `what` is "request-parameter", "request-property", "response-property".
@@ -191,6 +193,7 @@ struct Differ {
       for (const auto& p : ob.parameters)
         if (p.name == pa.name && p.in == pa.in) pb = &p;
       std::string where = pa.in + " parameter '" + pa.name + "'";
+      if (!pb && pa.in == "path") continue;  // renamed with its path template
       if (!pb) {
         add(Level::kWarning, "request-parameter-removed", where,
             "parameter removed: clients sending it will have it ignored or refused");
@@ -292,10 +295,11 @@ struct Differ {
       return;
     }
     if (is_open) return;
-    // Every new alternative must have been acceptable before (same schemes, no new scopes).
-    for (const auto& alt : sb) {
+    // Clients that satisfied an old alternative must satisfy some new one:
+    // a new alternative whose schemes (and scopes) they already present.
+    for (const auto& old : sa) {
       bool covered = false;
-      for (const auto& old : sa) {
+      for (const auto& alt : sb) {
         bool ok = true;
         for (const auto& [name, scopes] : alt.schemes) {
           const std::vector<std::string>* old_scopes = nullptr;
@@ -312,9 +316,10 @@ struct Differ {
       }
       if (!covered) {
         std::string names;
-        for (const auto& [name, scopes] : alt.schemes) names += (names.empty() ? "" : " + ") + name;
+        for (const auto& [name, scopes] : old.schemes) names += (names.empty() ? "" : " + ") + name;
         add(Level::kError, "api-security-requirement-changed", "security",
-            "clients must now authenticate with " + names + " (or scopes were added)");
+            "clients authenticating with " + names +
+                " are no longer accepted (other schemes or more scopes are required)");
       }
     }
   }
@@ -344,7 +349,6 @@ struct Differ {
       bpaths.insert(path_key(o.path));
     }
     std::set<std::string> aops;
-    std::set<std::string> reported_paths;
     for (const auto& oa : a.operations) {
       std::string key = oa.method + " " + path_key(oa.path);
       aops.insert(key);
@@ -352,9 +356,6 @@ struct Differ {
       auto it = bops.find(key);
       if (it == bops.end()) {
         bool path_gone = !bpaths.count(path_key(oa.path));
-        if (path_gone && !reported_paths.insert(path_key(oa.path)).second) {
-          // One finding per removed path is enough... but each operation is named.
-        }
         if (oa.deprecated)
           add(Level::kWarning, "api-removed-with-deprecation", "", "the deprecated operation was removed");
         else
