@@ -137,6 +137,7 @@ Api::Api(ApiHost host) : host_(std::move(host)) {
   register_token_routes(*this);
   register_audit_routes(*this);
   register_config_routes(*this);
+  register_api_routes(*this);
   register_openapi_routes(*this);
 }
 

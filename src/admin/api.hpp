@@ -103,6 +103,7 @@ void register_token_routes(Api& api);
 void register_audit_routes(Api& api);
 void register_config_routes(Api& api);
 void register_openapi_routes(Api& api);
+void register_api_routes(Api& api);  // apis.cpp: APIs as assets
 // The OpenAPI 3.1 document of `api`'s routes.
 boost::json::value openapi_document(const Api& api);
 

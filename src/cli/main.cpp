@@ -17,6 +17,7 @@
 #include "admin/config_bridge.hpp"
 #include "admin/declarative.hpp"
 #include "admin/yaml_json.hpp"
+#include "apim/cli.hpp"
 #include "common/metrics.hpp"
 #include "common/settings.hpp"
 #include "config/loader.hpp"
@@ -38,6 +39,7 @@ void usage(FILE* out) {
                "  export    write the config in the store as YAML\n"
                "  apply     make the store's config match a YAML file (atomically)\n"
                "  diff      show what apply would change (exit 0: none, 1: changes, 2: error)\n"
+               "  openapi   import SPEC (routes as YAML), diff OLD NEW, lint SPEC: see docs/openapi.md\n"
                "  version   print the version\n"
                "\n"
                "serve options:\n"
@@ -301,6 +303,8 @@ int main(int argc, char** argv) {
   if (cmd == "serve") return cmd_serve(a);
   if (cmd == "check") return cmd_check(a);
   if (cmd == "export" || cmd == "apply" || cmd == "diff") return cmd_sync(cmd, a);
+  if (cmd == "openapi")
+    return gatehouse::apim::openapi_command(std::vector<std::string>(a.v.begin() + 1, a.v.end()));
   if (cmd == "version" || cmd == "--version") {
     std::printf("gatehouse %s\n", kVersion);
     return 0;

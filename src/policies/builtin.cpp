@@ -24,6 +24,7 @@ void register_concurrency_limit(Registry& r);
 void register_quota(Registry& r);
 void register_oauth2_introspection(Registry& r);
 void register_llm_token_limit(Registry& r);
+void register_api_lifecycle(Registry& r);
 
 void register_builtin_policies() {
   static bool done = false;
@@ -50,6 +51,7 @@ void register_builtin_policies() {
   register_oauth2_introspection(r);
   register_llm_token_limit(r);
   register_quota(r);
+  register_api_lifecycle(r);
 }
 
 }  // namespace gatehouse::policy

@@ -161,6 +161,27 @@ Result<void> SqlStore::set_meta(const std::string& key, const std::string& value
   return Ok{};
 }
 
+Result<std::string> SqlStore::put_document(std::string_view text) {
+  std::string sha = sha256_hex(text);
+  std::lock_guard g(mu_);
+  auto rows = conn_->query(
+      "INSERT INTO api_documents(sha256, body, size, created_at) VALUES (?, ?, ?, ?) "
+      "ON CONFLICT(sha256) DO NOTHING",
+      {sha, std::string(text), static_cast<int64_t>(text.size()), now_ms()});
+  if (!rows) return rows.error();
+  return sha;
+}
+
+Result<std::string> SqlStore::get_document(const std::string& sha256) {
+  std::lock_guard g(mu_);
+  auto rows = conn_->query("SELECT body FROM api_documents WHERE sha256 = ?", {sha256});
+  if (!rows) return rows.error();
+  if (rows->empty())
+    return make_error("not_found", "no API document with hash " + sha256, {}, 404,
+                      ErrorSide::kDownstream);
+  return rows->front().text(0);
+}
+
 Subscription SqlStore::watch(WatchCallback cb) {
   auto rev = current_revision();
   // Unknown (database down): 0 means the first revision the feed learns of

@@ -35,6 +35,8 @@ class SqlStore final : public Store {
   Result<AdminToken> authenticate(std::string_view presented) override;
   Result<void> revoke_token(const std::string& actor, const std::string& id) override;
   Result<std::vector<AdminToken>> list_tokens() override;
+  Result<std::string> put_document(std::string_view text) override;
+  Result<std::string> get_document(const std::string& sha256) override;
   Result<std::optional<std::string>> get_meta(const std::string& key) override;
   Result<void> set_meta(const std::string& key, const std::string& value) override;
   Subscription watch(WatchCallback cb) override;

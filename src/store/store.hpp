@@ -271,6 +271,13 @@ class Store {
   virtual Result<void> revoke_token(const std::string& actor, const std::string& id) = 0;
   virtual Result<std::vector<AdminToken>> list_tokens() = 0;
 
+  // API documents (OpenAPI texts), content-addressed: returns the text's
+  // SHA-256 (hex); storing a text again is a no-op. Not configuration: no
+  // revision, no audit (the API revision entity naming the hash is audited).
+  virtual Result<std::string> put_document(std::string_view text) = 0;
+  // not_found (404) when no document has that hash.
+  virtual Result<std::string> get_document(const std::string& sha256) = 0;
+
   virtual Result<std::optional<std::string>> get_meta(const std::string& key) = 0;
   virtual Result<void> set_meta(const std::string& key, const std::string& value) = 0;
 

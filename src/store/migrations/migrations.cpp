@@ -117,6 +117,26 @@ CREATE TABLE meta(
   value TEXT NOT NULL);
 )sql";
 
+// API documents (OpenAPI texts of API revisions) live outside the entity
+// table: a commit reads the whole entity set, and a 13 MB document in it
+// would make every config change pay for it. Content-addressed by SHA-256, so
+// storing the same text twice is one row; revisions refer to it by hash.
+constexpr const char* kV2Sqlite = R"sql(
+CREATE TABLE api_documents(
+  sha256 TEXT PRIMARY KEY,
+  body TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  created_at INTEGER NOT NULL);
+)sql";
+
+constexpr const char* kV2Postgres = R"sql(
+CREATE TABLE api_documents(
+  sha256 TEXT COLLATE "C" PRIMARY KEY,
+  body TEXT NOT NULL,
+  size BIGINT NOT NULL,
+  created_at BIGINT NOT NULL);
+)sql";
+
 // An arbitrary constant: the advisory lock that keeps two nodes starting at
 // once from migrating the same PostgreSQL database together.
 constexpr int64_t kMigrationLock = 0x67617465686f7573;  // "gatehous"
@@ -126,6 +146,7 @@ constexpr int64_t kMigrationLock = 0x67617465686f7573;  // "gatehous"
 const std::vector<Migration>& all() {
   static const std::vector<Migration> list = {
       {1, "entities, revision, audit, tokens, meta", kV1Sqlite, kV1Postgres},
+      {2, "api documents", kV2Sqlite, kV2Postgres},
   };
   return list;
 }
