@@ -284,5 +284,67 @@ class McpGateway(unittest.TestCase):
         self.assertGreaterEqual(value("gatehouse_mcp_request_duration_seconds_count"), 1)
 
 
+LIFECYCLE = """\
+mcp:
+  servers:
+    - {{name: everything, transport: stdio, command: ["node", "{everything}", "stdio"]}}
+routes:
+  - name: tools
+    match: {{paths: ["/mcp"]}}
+    mcp: {{servers: [everything]}}
+"""
+
+LIFECYCLE_WITHOUT = """\
+mcp:
+  servers:
+    - {{name: other, transport: stdio, command: ["node", "{everything}", "stdio"]}}
+routes:
+  - name: tools
+    match: {{paths: ["/mcp"]}}
+    mcp: {{servers: [other]}}
+"""
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is dead too (not reaped yet).
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().split(")")[-1].split()[0] != "Z"
+
+
+@unittest.skipUnless(HAVE_SDK, "node and tests/node/node_modules needed (scripts/bootstrap)")
+class McpStdioLifecycle(unittest.TestCase):
+    def started(self, gh, after=0):
+        recs = [r for r in gh.log_records() if r.get("msg") == "mcp server started"]
+        return recs[after:]
+
+    def test_child_restarted_after_exit_and_stopped_on_reload(self):
+        gh = Gatehouse(LIFECYCLE.format(everything=EVERYTHING))
+        self.addCleanup(gh.cleanup)
+        out = node_client("http://127.0.0.1:%d/mcp" % gh.proxy_port, "list")
+        self.assertIn("echo", out["tools"]["names"], out)
+        first = self.started(gh)
+        self.assertEqual(len(first), 1)
+        pid = int(first[0]["pid"])
+        # The child dies: it is started again (after a back-off).
+        os.kill(pid, 9)
+        self.assertTrue(gh.wait_log(lambda r: r.get("msg") == "mcp server restarts after back-off"))
+        self.assertTrue(wait_until(lambda: len(self.started(gh)) == 2, 15))
+        self.assertTrue(wait_until(lambda: not alive(pid), 5))
+        out = node_client("http://127.0.0.1:%d/mcp" % gh.proxy_port, "list")
+        self.assertIn("echo", out["tools"]["names"], out)
+        second = int(self.started(gh)[1]["pid"])
+        self.assertTrue(alive(second))
+        # A reload that drops the server stops its child.
+        gh.write_config(LIFECYCLE_WITHOUT.format(everything=EVERYTHING))
+        self.assertTrue(gh.wait_log(lambda r: r.get("msg") == "mcp server removed from the config; stopping it",
+                                    timeout=15))
+        self.assertTrue(wait_until(lambda: not alive(second), 10))
+        gh.stop_and_check(self)
+
+
 if __name__ == "__main__":
     unittest.main()
