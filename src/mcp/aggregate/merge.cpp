@@ -2,6 +2,7 @@
 
 #include <map>
 #include <set>
+#include <vector>
 
 #include "policies/crypto.hpp"
 
@@ -112,37 +113,52 @@ Merged merge_uris(const PerServer& lists, const std::vector<std::string>& server
   return out;
 }
 
-namespace {
-
-// Matches tmpl[ti..] against uri[ui..]; `depth` bounds the backtracking.
-bool match_from(std::string_view tmpl, size_t ti, std::string_view uri, size_t ui, int depth) {
-  if (depth > 32) return false;
-  while (ti < tmpl.size()) {
-    if (tmpl[ti] != '{') {
-      if (ui >= uri.size() || uri[ui] != tmpl[ti]) return false;
-      ++ti;
-      ++ui;
-      continue;
-    }
-    size_t close = tmpl.find('}', ti);
-    if (close == std::string_view::npos) return false;
-    char op = close > ti + 1 ? tmpl[ti + 1] : '\0';
-    bool any = op == '+' || op == '#' || op == '/';
-    size_t next = close + 1;
-    // Try every length for this expression (at least one character).
-    for (size_t end = ui + 1; end <= uri.size(); ++end) {
-      if (!any && uri[end - 1] == '/') break;
-      if (match_from(tmpl, next, uri, end, depth + 1)) return true;
-    }
-    return false;
-  }
-  return ui == uri.size();
-}
-
-}  // namespace
-
 bool uri_template_match(std::string_view tmpl, std::string_view uri) {
-  return match_from(tmpl, 0, uri, 0, 0);
+  // Dynamic programming over (segment, position), backwards: linear in
+  // segments x URI length, so hostile templates cannot make it explode.
+  struct Segment {
+    bool var = false;
+    bool any = false;  // {+x}, {#x}, {/x}: may span '/'
+    std::string_view literal;
+  };
+  std::vector<Segment> segs;
+  for (size_t i = 0; i < tmpl.size();) {
+    if (tmpl[i] == '{') {
+      size_t close = tmpl.find('}', i);
+      if (close == std::string_view::npos) return false;
+      char op = close > i + 1 ? tmpl[i + 1] : '\0';
+      segs.push_back({true, op == '+' || op == '#' || op == '/', {}});
+      i = close + 1;
+    } else {
+      size_t next = tmpl.find('{', i);
+      if (next == std::string_view::npos) next = tmpl.size();
+      segs.push_back({false, false, tmpl.substr(i, next - i)});
+      i = next;
+    }
+  }
+  const size_t n = uri.size();
+  // next_slash[u]: index of the first '/' at or after u (n when none).
+  std::vector<size_t> next_slash(n + 1, n);
+  for (size_t u = n; u-- > 0;) next_slash[u] = uri[u] == '/' ? u : next_slash[u + 1];
+  std::vector<char> after(n + 1, 0), cur(n + 1, 0);
+  after[n] = 1;  // past the last segment: only the end of the URI matches
+  std::vector<size_t> count(n + 2, 0);  // count[u] = trues in after[u..n]
+  for (size_t k = segs.size(); k-- > 0;) {
+    for (size_t u = n + 1; u-- > 0;) count[u] = count[u + 1] + static_cast<size_t>(after[u]);
+    const Segment& sg = segs[k];
+    for (size_t u = 0; u <= n; ++u) {
+      if (!sg.var) {
+        size_t len = sg.literal.size();
+        cur[u] = u + len <= n && uri.compare(u, len, sg.literal) == 0 && after[u + len];
+      } else {
+        // One or more characters: an end e in (u, limit].
+        size_t limit = sg.any ? n : next_slash[u];
+        cur[u] = u < limit && count[u + 1] - count[limit + 1] > 0;
+      }
+    }
+    std::swap(after, cur);
+  }
+  return after[0] != 0;
 }
 
 std::string encode_cursor(std::string_view list, size_t offset) {

@@ -99,6 +99,14 @@ TEST(Merge, UriTemplates) {
   EXPECT_TRUE(uri_template_match("file:///{+path}", "file:///a/b/c"));
   EXPECT_TRUE(uri_template_match("x://{a}/{b}", "x://1/2"));
   EXPECT_FALSE(uri_template_match("x://{a}", "y://1"));
+  EXPECT_TRUE(uri_template_match("{a}", "x"));
+  EXPECT_FALSE(uri_template_match("{a}", ""));
+  EXPECT_FALSE(uri_template_match("x://{a", "x://1"));
+  // Many adjacent expressions must stay fast (no backtracking explosion).
+  std::string many;
+  for (int i = 0; i < 200; ++i) many += "{t}";
+  EXPECT_FALSE(uri_template_match(many + "/", std::string(1000, 'a')));
+  EXPECT_TRUE(uri_template_match(many, std::string(1000, 'a')));
 }
 
 TEST(Merge, Cursors) {
