@@ -58,8 +58,7 @@ class McpValidator {
     if (!mcp.session_secret.empty() && mcp.session_secret.size() < 32)
       error({}, "mcp.session_secret", "invalid_value",
             "must be at least 32 characters (it keys the session tokens)");
-    if (mcp.session_ttl_ms <= 0)
-      error({}, "mcp.session_ttl", "invalid_value", "must be positive");
+    if (mcp.session_ttl_ms <= 0) error({}, "mcp.session_ttl", "invalid_value", "must be positive");
     for (size_t i = 0; i < cfg.routes.size(); ++i) {
       const auto& r = cfg.routes[i];
       if (!r.mcp) continue;
@@ -74,15 +73,18 @@ class McpValidator {
           error(r.pos, idx(f + ".servers", j), "unknown_mcp_server",
                 "unknown MCP server " + in_quotes(n) + did_you_mean(n, names));
         else if (!seen.insert(n).second)
-          error(r.pos, idx(f + ".servers", j), "duplicate_value", in_quotes(n) + " is listed twice");
+          error(r.pos, idx(f + ".servers", j), "duplicate_value",
+                in_quotes(n) + " is listed twice");
       }
       for (const char* list : {"allow", "deny"}) {
         const auto& globs = std::string_view(list) == "allow" ? m.tools_allow : m.tools_deny;
         for (size_t j = 0; j < globs.size(); ++j)
           if (globs[j].empty())
-            error(r.pos, idx(f + ".tools." + list, j), "invalid_value", "a tool glob cannot be empty");
+            error(r.pos, idx(f + ".tools." + list, j), "invalid_value",
+                  "a tool glob cannot be empty");
       }
-      if (m.max_body == 0) error(r.pos, f + ".max_body", "invalid_value", "must be at least 1 byte");
+      if (m.max_body == 0)
+        error(r.pos, f + ".max_body", "invalid_value", "must be at least 1 byte");
     }
   }
 
@@ -145,8 +147,9 @@ class McpValidator {
         if (!parse_http_url(s.url, u, why))
           error(s.pos, f + ".url", "invalid_value", why);
         else if (u.scheme == "https")
-          error(s.pos, f + ".url", "unsupported_value",
-                "https MCP server URLs are not supported yet (no streaming TLS client); use http://");
+          error(
+              s.pos, f + ".url", "unsupported_value",
+              "https MCP server URLs are not supported yet (no streaming TLS client); use http://");
         for (const auto& [k, v] : s.headers)
           if (!header_token(k) || v.find_first_of("\r\n") != std::string::npos)
             error(s.pos, f + ".headers." + k, "invalid_value", "not a valid header");

@@ -53,7 +53,7 @@ class Hub {
       upstreams_.erase(it);
     }
     auto client = cfg.transport == config::McpTransport::kStdio ? make_stdio_upstream(ioc_, cfg)
-                                                                 : make_http_upstream(ioc_, cfg);
+                                                                : make_http_upstream(ioc_, cfg);
     Upstream* raw = client.get();
     upstreams_[cfg.name] = Entry{fp, std::move(client)};
     return raw;

@@ -64,7 +64,9 @@ class McpDownstream {
 
   awaitable<bool> start_stream() {
     std::string head = head_line(200);
-    head += "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n";
+    head +=
+        "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\nTransfer-Encoding: "
+        "chunked\r\n";
     finish_head(head);
     ex_.status = 200;
     streaming = true;
@@ -124,7 +126,8 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
   McpDownstream down(*this, ex);
   const json::value null_id;
   bool has_body = head.body != http1::BodyKind::kNone;
-  auto refuse = [&](int status, std::string_view message, std::string_view code) -> awaitable<bool> {
+  auto refuse = [&](int status, std::string_view message,
+                    std::string_view code) -> awaitable<bool> {
     // The body (if any) was not read: answer and close.
     closing_ = has_body;
     down.close_after = closing_;
@@ -140,7 +143,8 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
     const auto& allowed = rt->cfg.allowed_origins;
     bool ok = std::any_of(allowed.begin(), allowed.end(),
                           [&](const std::string& a) { return a == "*" || iequals(a, *origin); });
-    if (!ok) co_return co_await refuse(403, "Origin not allowed: " + *origin, "mcp_origin_forbidden");
+    if (!ok)
+      co_return co_await refuse(403, "Origin not allowed: " + *origin, "mcp_origin_forbidden");
   }
   if (head.method == "GET") {
     closing_ = has_body;
@@ -181,7 +185,8 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
 
   if (head.method == "DELETE") {
     if (!sid) co_return co_await refuse(400, "DELETE needs an Mcp-Session-Id", "mcp_no_session");
-    if (!open_session()) co_return co_await refuse(404, "unknown or expired session", "mcp_unknown_session");
+    if (!open_session())
+      co_return co_await refuse(404, "unknown or expired session", "mcp_unknown_session");
     ex.mcp->method = "session/delete";
     co_await mcp::close_session(rq);
     closing_ = has_body;
@@ -197,7 +202,8 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
   if (!accepts(accept, "application/json") || !accepts(accept, "text/event-stream"))
     co_return co_await refuse(406, "Accept must list application/json and text/event-stream",
                               "mcp_not_acceptable");
-  if (!has_body) co_return co_await refuse(400, "a POST carries one JSON-RPC message", "mcp_no_body");
+  if (!has_body)
+    co_return co_await refuse(400, "a POST carries one JSON-RPC message", "mcp_no_body");
   if (head.body == http1::BodyKind::kContentLength && head.content_length > rm.max_body)
     co_return co_await refuse(413, "request body exceeds " + std::to_string(rm.max_body) + " bytes",
                               "body_too_large");
@@ -273,9 +279,9 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
   }
   auto& item = parsed.items[0];
   if (!item.msg)
-    co_return co_await down.rpc_error(400, item.fail.id, item.fail.code, item.fail.message,
-                                      item.fail.code == jr::kParseError ? "mcp_parse_error"
-                                                                        : "mcp_invalid_request");
+    co_return co_await down.rpc_error(
+        400, item.fail.id, item.fail.code, item.fail.message,
+        item.fail.code == jr::kParseError ? "mcp_parse_error" : "mcp_invalid_request");
   rq.msg = std::move(*item.msg);
   ex.mcp->method = rq.msg.is_request() || rq.msg.is_notification() ? rq.msg.method : "response";
 
@@ -320,7 +326,8 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
   if (reply.session_gone) {
     ex.mcp->rpc_error = jr::kInvalidRequest;
     if (down.streaming) {
-      co_await down.event(jr::error_response(rq.msg.id, jr::kInvalidRequest, "session expired upstream"));
+      co_await down.event(
+          jr::error_response(rq.msg.id, jr::kInvalidRequest, "session expired upstream"));
       co_return co_await down.end_stream() && !stream_broken;
     }
     co_return co_await down.rpc_error(404, rq.msg.id, jr::kInvalidRequest,

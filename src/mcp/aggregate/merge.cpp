@@ -67,8 +67,7 @@ Merged merge_named(const PerServer& lists, const std::vector<std::string>& serve
       }
       bool prefix = mode == config::McpPrefix::kAlways ||
                     (mode == config::McpPrefix::kOnCollision && owners[original] > 1);
-      std::string exposed =
-          prefix ? servers[s] + std::string(kSeparator) + original : original;
+      std::string exposed = prefix ? servers[s] + std::string(kSeparator) + original : original;
       if (filter && !tool_allowed(*filter, original, exposed)) continue;
       if (exposed.size() > kMaxName) {
         out.skipped.push_back({servers[s], original,
@@ -103,8 +102,8 @@ Merged merge_uris(const PerServer& lists, const std::vector<std::string>& server
       }
       auto [it, fresh] = out.index.emplace(uri, Target{s, uri});
       if (!fresh) {
-        out.skipped.push_back({servers[s], uri,
-                               "also offered by server \"" + servers[it->second.server] + "\""});
+        out.skipped.push_back(
+            {servers[s], uri, "also offered by server \"" + servers[it->second.server] + "\""});
         continue;
       }
       out.items.push_back(item);
@@ -141,7 +140,7 @@ bool uri_template_match(std::string_view tmpl, std::string_view uri) {
   std::vector<size_t> next_slash(n + 1, n);
   for (size_t u = n; u-- > 0;) next_slash[u] = uri[u] == '/' ? u : next_slash[u + 1];
   std::vector<char> after(n + 1, 0), cur(n + 1, 0);
-  after[n] = 1;  // past the last segment: only the end of the URI matches
+  after[n] = 1;                         // past the last segment: only the end of the URI matches
   std::vector<size_t> count(n + 2, 0);  // count[u] = trues in after[u..n]
   for (size_t k = segs.size(); k-- > 0;) {
     for (size_t u = n + 1; u-- > 0;) count[u] = count[u + 1] + static_cast<size_t>(after[u]);

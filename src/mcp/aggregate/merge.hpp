@@ -4,7 +4,6 @@
 #pragma once
 
 #include <boost/json.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -44,8 +43,8 @@ struct Skipped {
 };
 
 struct Merged {
-  json::array items;                                // what the client sees, in order
-  std::unordered_map<std::string, Target> index;    // exposed name -> owner
+  json::array items;                              // what the client sees, in order
+  std::unordered_map<std::string, Target> index;  // exposed name -> owner
   std::vector<Skipped> skipped;
 };
 

@@ -88,7 +88,8 @@ std::optional<Message> classify(const json::value& v, Failure& why) {
       const json::value* code = eo ? eo->if_contains("code") : nullptr;
       const json::value* msg = eo ? eo->if_contains("message") : nullptr;
       if (!eo || !code || !code->is_int64() || !msg || !msg->is_string()) {
-        why.message = "\"error\" must be an object with an integer \"code\" and a string \"message\"";
+        why.message =
+            "\"error\" must be an object with an integer \"code\" and a string \"message\"";
         return std::nullopt;
       }
       m.kind = Kind::kError;
@@ -121,9 +122,9 @@ Parsed parse(std::string_view body, const ParseLimits& limits) {
     if (a.empty() || a.size() > limits.max_batch) {
       Parsed::Item it;
       it.fail.code = kInvalidRequest;
-      it.fail.message = a.empty() ? "an empty batch is not a valid request"
-                                  : "a batch may hold at most " +
-                                        std::to_string(limits.max_batch) + " messages";
+      it.fail.message =
+          a.empty() ? "an empty batch is not a valid request"
+                    : "a batch may hold at most " + std::to_string(limits.max_batch) + " messages";
       out.items.push_back(std::move(it));
       return out;
     }

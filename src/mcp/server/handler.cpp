@@ -40,13 +40,17 @@ constexpr int64_t kIndexTtlMs = 30'000;
 constexpr std::string_view kMetaUnavailable = "io.gatehouse/unavailable";
 constexpr std::string_view kMetaSkipped = "io.gatehouse/skipped";
 
-const config::RouteMcpConfig& route_mcp(const Request& rq) { return *rq.route->mcp; }
+const config::RouteMcpConfig& route_mcp(const Request& rq) {
+  return *rq.route->mcp;
+}
 
 std::string error_body(const json::value& id, int code, std::string_view message) {
   return jsonrpc::error_response(id, code, message);
 }
 
-const json::object* params_of(const Request& rq) { return rq.msg.params(); }
+const json::object* params_of(const Request& rq) {
+  return rq.msg.params();
+}
 
 std::string str_param(const Request& rq, std::string_view key) {
   const json::object* p = params_of(rq);
@@ -120,8 +124,8 @@ awaitable<Fetched> fetch_all(Request& rq, const std::string& method, const std::
       const json::value* next = r.if_contains("nextCursor");
       if (next && next->is_string()) {
         if (page + 1 == kMaxPages) {
-          f.unavailable.emplace_back(servers[i], "list cut after " + std::to_string(kMaxPages) +
-                                                     " pages");
+          f.unavailable.emplace_back(servers[i],
+                                     "list cut after " + std::to_string(kMaxPages) + " pages");
         } else {
           cursor[i] = std::string(next->as_string());
           active[i] = true;
@@ -154,8 +158,7 @@ std::string cache_key(const Request& rq, const std::string& method) {
 }
 
 awaitable<const agg::Merged*> index_for(Request& rq, const std::string& method,
-                                        const std::string& key, bool refresh,
-                                        bool& session_gone) {
+                                        const std::string& key, bool refresh, bool& session_gone) {
   std::string ck = cache_key(rq, method);
   auto it = cache().find(ck);
   if (!refresh && it != cache().end() && steady_ms() - it->second.at_ms < kIndexTtlMs)
@@ -199,7 +202,8 @@ awaitable<Reply> list(Request& rq, const std::string& method, const std::string&
     json::object meta;
     if (!f.unavailable.empty()) {
       json::array a;
-      for (const auto& [s, why] : f.unavailable) a.push_back(json::object{{"server", s}, {"error", why}});
+      for (const auto& [s, why] : f.unavailable)
+        a.push_back(json::object{{"server", s}, {"error", why}});
       meta[kMetaUnavailable] = std::move(a);
     }
     if (!m.skipped.empty()) {
@@ -251,9 +255,9 @@ awaitable<Reply> forward(Request& rq, Outcome& out, const std::string& server,
   if (!e.error.empty() || e.message.empty()) {
     shard.errors.inc();
     out.rpc_error = jsonrpc::kInternalError;
-    log::warn("mcp server failed a request", {log::f("server", server),
-                                              log::f("method", rq.msg.method),
-                                              log::f("error", e.error)});
+    log::warn(
+        "mcp server failed a request",
+        {log::f("server", server), log::f("method", rq.msg.method), log::f("error", e.error)});
     reply.body = error_body(rq.msg.id, jsonrpc::kInternalError,
                             "MCP server \"" + server + "\" failed: " + e.error);
     co_return reply;
@@ -302,7 +306,8 @@ awaitable<Reply> call_named(Request& rq, Outcome& out, const std::string& list_m
   const std::string original = it->second.original;
   if (route_mcp(rq).log_arguments && list_method == "tools/list") {
     const json::object* p = params_of(rq);
-    if (const json::value* a = p ? p->if_contains("arguments") : nullptr) out.arguments = json::serialize(*a);
+    if (const json::value* a = p ? p->if_contains("arguments") : nullptr)
+      out.arguments = json::serialize(*a);
   }
   co_return co_await forward(rq, out, server, [&](json::object& p) { p["name"] = original; });
 }
@@ -357,9 +362,10 @@ awaitable<Reply> initialize(Request& rq) {
   params["capabilities"] = json::object{};
   const json::object* p = params_of(rq);
   const json::value* info = p ? p->if_contains("clientInfo") : nullptr;
-  params["clientInfo"] = info && info->is_object()
-                             ? *info
-                             : json::value(json::object{{"name", kClientName}, {"version", kVersion}});
+  params["clientInfo"] =
+      info && info->is_object()
+          ? *info
+          : json::value(json::object{{"name", kClientName}, {"version", kVersion}});
   SessionState st;
   st.route = rq.route->name;
   st.consumer = rq.consumer;
@@ -411,11 +417,12 @@ awaitable<Reply> handle_request(Request& rq, Outcome& out) {
   if (m == "resources/list") co_return co_await list(rq, m, "resources");
   if (m == "resources/templates/list") co_return co_await list(rq, m, "resourceTemplates");
   if (m == "tools/call") co_return co_await call_named(rq, out, "tools/list", "tools", "tool");
-  if (m == "prompts/get") co_return co_await call_named(rq, out, "prompts/list", "prompts", "prompt");
+  if (m == "prompts/get")
+    co_return co_await call_named(rq, out, "prompts/list", "prompts", "prompt");
   if (m == "resources/read") co_return co_await read_resource(rq, out);
   out.rpc_error = jsonrpc::kMethodNotFound;
-  co_return Reply{error_body(rq.msg.id, jsonrpc::kMethodNotFound, "Method not found: " + m), {},
-                  false};
+  co_return Reply{
+      error_body(rq.msg.id, jsonrpc::kMethodNotFound, "Method not found: " + m), {}, false};
 }
 
 awaitable<void> handle_notification(Request& rq) {

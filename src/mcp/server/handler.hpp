@@ -4,7 +4,6 @@
 #pragma once
 
 #include <boost/json.hpp>
-
 #include <functional>
 #include <memory>
 #include <optional>
@@ -34,11 +33,11 @@ struct Runtime {
 // What the access log's audit fields say about one message.
 struct Outcome {
   std::string method;
-  std::string server;  // the upstream that answered (calls), empty for fan-outs
-  std::string name;    // tool, prompt or URI as the client named it
-  int64_t rpc_error = 0;   // JSON-RPC error code of our answer, 0 = success
-  bool tool_error = false; // a tools/call result with isError: true
-  std::string arguments;   // tools/call arguments (only with log_arguments)
+  std::string server;       // the upstream that answered (calls), empty for fan-outs
+  std::string name;         // tool, prompt or URI as the client named it
+  int64_t rpc_error = 0;    // JSON-RPC error code of our answer, 0 = success
+  bool tool_error = false;  // a tools/call result with isError: true
+  std::string arguments;    // tools/call arguments (only with log_arguments)
   int64_t upstream_us = -1;
 };
 

@@ -6,7 +6,6 @@
 #include <openssl/rand.h>
 
 #include <boost/json.hpp>
-
 #include <cstring>
 #include <mutex>
 
@@ -67,13 +66,13 @@ std::string SessionKey::seal(std::string_view plaintext) const {
   if (RAND_bytes(o, kNonce) != 1) std::abort();
   EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
   int len = 0;
-  bool ok = ctx && EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, key_.data(), o) == 1 &&
-            EVP_EncryptUpdate(ctx, o + kNonce, &len,
-                              reinterpret_cast<const unsigned char*>(plaintext.data()),
-                              static_cast<int>(plaintext.size())) == 1 &&
-            EVP_EncryptFinal_ex(ctx, o + kNonce + len, &len) == 1 &&
-            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kTag,
-                                o + kNonce + plaintext.size()) == 1;
+  bool ok =
+      ctx && EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, key_.data(), o) == 1 &&
+      EVP_EncryptUpdate(ctx, o + kNonce, &len,
+                        reinterpret_cast<const unsigned char*>(plaintext.data()),
+                        static_cast<int>(plaintext.size())) == 1 &&
+      EVP_EncryptFinal_ex(ctx, o + kNonce + len, &len) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kTag, o + kNonce + plaintext.size()) == 1;
   EVP_CIPHER_CTX_free(ctx);
   if (!ok) std::abort();
   return policy::base64_encode(out, true);

@@ -41,9 +41,9 @@ struct SessionState {
     bool failed = false;           // initialize failed: skipped and reported
   };
   std::string route;
-  std::string consumer;            // empty when the route has no authentication
-  std::string protocol_version;    // negotiated with the client
-  int64_t issued_s = 0;            // unix seconds
+  std::string consumer;          // empty when the route has no authentication
+  std::string protocol_version;  // negotiated with the client
+  int64_t issued_s = 0;          // unix seconds
   std::vector<Upstream> upstreams;
 
   std::string encode() const;  // compact JSON

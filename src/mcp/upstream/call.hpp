@@ -6,7 +6,6 @@
 #pragma once
 
 #include <boost/json.hpp>
-
 #include <deque>
 #include <memory>
 #include <string>
@@ -26,17 +25,17 @@ struct Op {
     kClose,    // end a session (HTTP DELETE)
   };
   Type type = Type::kRequest;
-  json::object message;           // kRequest/kNotify: the message; kOpen: initialize params
-  std::string session_id;         // the upstream session (streamable HTTP), may be empty
-  std::string protocol_version;   // sent as MCP-Protocol-Version (streamable HTTP)
+  json::object message;          // kRequest/kNotify: the message; kOpen: initialize params
+  std::string session_id;        // the upstream session (streamable HTTP), may be empty
+  std::string protocol_version;  // sent as MCP-Protocol-Version (streamable HTTP)
 };
 
 struct Event {
-  bool done = false;          // false: a notification in `message`
-  json::object message;       // notification, or the response (done)
-  std::string error;          // done: transport failure (then `message` is empty)
-  bool session_gone = false;  // done: the upstream no longer knows the session (HTTP 404)
-  std::string session_id;     // done, kOpen: the upstream's Mcp-Session-Id
+  bool done = false;             // false: a notification in `message`
+  json::object message;          // notification, or the response (done)
+  std::string error;             // done: transport failure (then `message` is empty)
+  bool session_gone = false;     // done: the upstream no longer knows the session (HTTP 404)
+  std::string session_id;        // done, kOpen: the upstream's Mcp-Session-Id
   std::string protocol_version;  // done, kOpen: negotiated with the upstream
 
   static Event ok(json::object response = {}) {

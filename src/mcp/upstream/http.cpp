@@ -5,7 +5,6 @@
 // their ids travel in the client's sealed Mcp-Session-Id.
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
 #include <chrono>
 
 #include "ai/sse/parser.hpp"
@@ -157,7 +156,8 @@ class HttpUpstream final : public Upstream, public std::enable_shared_from_this<
     }
     auto& res = parser.get();
     x.status = static_cast<int>(res.result_int());
-    if (auto it = res.find("Mcp-Session-Id"); it != res.end()) x.session_id = std::string(it->value());
+    if (auto it = res.find("Mcp-Session-Id"); it != res.end())
+      x.session_id = std::string(it->value());
     std::string ctype(res[http::field::content_type]);
     bool sse = ctype.rfind("text/event-stream", 0) == 0;
     if (x.status == 202 || (x.status >= 200 && x.status < 300 && !id)) co_return x;

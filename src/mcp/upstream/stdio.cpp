@@ -9,10 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/read_until.hpp>
-
-#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <deque>
@@ -43,8 +42,8 @@ constexpr size_t kMaxLoggedLine = 2048;
 std::vector<std::string> child_env(const config::McpServerConfig& cfg) {
   std::vector<std::string> env;
   for (const char* k : {"PATH", "HOME", "LANG"}) {
-    bool overridden = std::any_of(cfg.env.begin(), cfg.env.end(),
-                                  [&](const auto& kv) { return kv.first == k; });
+    bool overridden =
+        std::any_of(cfg.env.begin(), cfg.env.end(), [&](const auto& kv) { return kv.first == k; });
     const char* v = std::getenv(k);
     if (!overridden && v) env.push_back(std::string(k) + "=" + v);
   }
@@ -123,8 +122,8 @@ class StdioUpstream final : public Upstream, public std::enable_shared_from_this
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &defaults);
     posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                        POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setflags(
+        &attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     std::vector<char*> argv;
     for (auto& a : cfg_.command) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -174,8 +173,8 @@ class StdioUpstream final : public Upstream, public std::enable_shared_from_this
     kill_child(false);
     if (stopped_) return;
     int64_t up = steady_ms() - started_ms_;
-    backoff_ms_ = up > kStableMs ? kMinBackoffMs
-                                 : std::clamp(backoff_ms_ * 2, kMinBackoffMs, kMaxBackoffMs);
+    backoff_ms_ =
+        up > kStableMs ? kMinBackoffMs : std::clamp(backoff_ms_ * 2, kMinBackoffMs, kMaxBackoffMs);
     state_ = State::kBackoff;
     log::warn("mcp server restarts after back-off",
               {log::f("server", cfg_.name), log::n("backoff_ms", backoff_ms_)});
@@ -346,10 +345,9 @@ class StdioUpstream final : public Upstream, public std::enable_shared_from_this
           *self->out_, asio::dynamic_buffer(buf, kMaxLine), '\n', use_nothrow);
       if (self->generation_ != gen) co_return;
       if (ec) {
-        self->failed(ec == asio::error::eof ? "exited (stdout closed)"
-                     : ec == asio::error::not_found
-                         ? "a stdout line longer than 16 MiB"
-                         : "reading its stdout: " + ec.message());
+        self->failed(ec == asio::error::eof         ? "exited (stdout closed)"
+                     : ec == asio::error::not_found ? "a stdout line longer than 16 MiB"
+                                                    : "reading its stdout: " + ec.message());
         co_return;
       }
       std::string line = buf.substr(0, n - 1);
@@ -417,7 +415,8 @@ class StdioUpstream final : public Upstream, public std::enable_shared_from_this
     const json::value* result = m.raw.if_contains("result");
     if (m.kind != jsonrpc::Kind::kResult || !result || !result->is_object()) {
       std::string why = "initialize failed: " + m.error_message;
-      log::error("mcp server refused initialize", {log::f("server", cfg_.name), log::f("error", why)});
+      log::error("mcp server refused initialize",
+                 {log::f("server", cfg_.name), log::f("error", why)});
       failed(why);
       return;
     }
@@ -426,8 +425,8 @@ class StdioUpstream final : public Upstream, public std::enable_shared_from_this
     protocol_version_ = v && v->is_string() ? std::string(v->as_string()) : "";
     write_line(json::serialize(jsonrpc::make_notification("notifications/initialized", {})));
     state_ = State::kReady;
-    log::info("mcp server ready", {log::f("server", cfg_.name),
-                                   log::f("protocol_version", protocol_version_)});
+    log::info("mcp server ready",
+              {log::f("server", cfg_.name), log::f("protocol_version", protocol_version_)});
     auto waiting = std::move(waiting_);
     waiting_.clear();
     for (auto& [op, call] : waiting) run(std::move(op), std::move(call));
@@ -447,8 +446,8 @@ class StdioUpstream final : public Upstream, public std::enable_shared_from_this
       return;
     }
     if (m.method == "notifications/message") {
-      log::info("mcp server log", {log::f("server", cfg_.name),
-                                   log::f("message", json::serialize(m.raw["params"]))});
+      log::info("mcp server log",
+                {log::f("server", cfg_.name), log::f("message", json::serialize(m.raw["params"]))});
     }
     // list_changed and resource updates: lists are fetched fresh each time,
     // so there is nothing to invalidate yet.
