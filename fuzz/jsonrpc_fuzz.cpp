@@ -11,8 +11,8 @@
 
 using namespace gatehouse::mcp::jsonrpc;
 
-#define CHECK(cond) \
-  do {              \
+#define CHECK(cond)       \
+  do {                    \
     if (!(cond)) abort(); \
   } while (0)
 

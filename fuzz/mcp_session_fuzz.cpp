@@ -13,8 +13,8 @@
 
 using namespace gatehouse::mcp;
 
-#define CHECK(cond) \
-  do {              \
+#define CHECK(cond)       \
+  do {                    \
     if (!(cond)) abort(); \
   } while (0)
 
