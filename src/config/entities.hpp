@@ -191,12 +191,52 @@ struct RouteLlmConfig {
   uint64_t max_body = 8 * 1024 * 1024;       // request body limit (413 beyond)
 };
 
+// MCP gateway (mcp:). Servers are the upstream MCP servers; a route with
+// `mcp` is one virtual MCP server aggregating some of them (src/mcp).
+enum class McpTransport { kStdio, kStreamableHttp, kOpenApi };
+
+struct McpServerConfig {
+  std::string name;
+  McpTransport transport = McpTransport::kStdio;
+  std::vector<std::string> command;  // stdio: argv, from the operator's file only
+  std::vector<std::pair<std::string, std::string>> env;  // stdio: the child's whole environment
+  std::string cwd;                   // stdio: working directory, empty = ours
+  std::string url;                   // streamable-http: http://host[:port]/path
+  std::vector<std::pair<std::string, std::string>> headers;  // streamable-http: sent upstream
+  std::string openapi_api;           // openapi: the managed API (not supported yet)
+  int64_t timeout_ms = 60'000;       // one upstream request (a tools/call may be long)
+  SourcePos pos;
+};
+
+struct McpConfig {
+  std::vector<McpServerConfig> servers;
+  // Origins a browser-based client may call from; requests with another
+  // Origin header get 403 (DNS-rebinding defence). No Origin = not a browser.
+  std::vector<std::string> allowed_origins;
+  // Key material for Mcp-Session-Id tokens; empty = a random per-process key.
+  std::string session_secret;
+  int64_t session_ttl_ms = 24 * 3'600'000LL;
+};
+
+enum class McpPrefix { kAlways, kOnCollision, kNever };
+
+struct RouteMcpConfig {
+  std::vector<std::string> servers;
+  McpPrefix prefix = McpPrefix::kOnCollision;
+  std::vector<std::string> tools_allow;  // globs; empty = all
+  std::vector<std::string> tools_deny;   // globs
+  uint64_t max_body = 4 * 1024 * 1024;   // one JSON-RPC request body
+  uint64_t page_size = 0;                // list page size; 0 = one page
+  bool log_arguments = false;            // tools/call arguments in the audit line
+};
+
 struct RouteConfig {
   std::string name;
   RouteMatchConfig match;
   int priority = 0;  // higher wins among otherwise equal candidates
   std::string upstream;
   std::optional<RouteLlmConfig> llm;  // set: an AI route (no upstream)
+  std::optional<RouteMcpConfig> mcp;  // set: an MCP route (no upstream)
   RewriteConfig rewrite;
   std::optional<TimeoutsConfig> timeouts;  // overrides the upstream's
   std::vector<PolicyRef> policies;
@@ -257,6 +297,7 @@ struct Config {
   std::vector<ConsumerConfig> consumers;
   std::vector<PolicyRef> policies;  // global
   LlmConfig llm;
+  McpConfig mcp;
 };
 
 }  // namespace gatehouse::config

@@ -72,7 +72,7 @@ class Loader {
     // anchors that other entries merge or alias.
     Fields f(r_, doc,
              {"listeners", "http", "access_log", "drain_timeout", "trust_forwarded", "upstreams",
-              "routes", "consumers", "policies", "llm"},
+              "routes", "consumers", "policies", "llm", "mcp"},
              "x-");
     parse_server(f, cfg.server);
     if (const Slot* s = f.get("upstreams"))
@@ -86,6 +86,7 @@ class Loader {
       for (const auto& item : r_.items(*s)) cfg.consumers.push_back(parse_consumer(item));
     if (const Slot* s = f.get("policies")) cfg.policies = parse_policies(*s);
     if (const Slot* s = f.get("llm")) parse_llm(*s, cfg.llm);
+    if (const Slot* s = f.get("mcp")) parse_mcp(*s, cfg.mcp);
     inherit_route_timeouts(cfg);
   }
 
@@ -241,8 +242,8 @@ class Loader {
     r.pos = s.pos;
     r.order = order;
     Fields f(r_, s,
-             {"name", "match", "priority", "upstream", "llm", "rewrite", "timeouts", "policies",
-              "tags"});
+             {"name", "match", "priority", "upstream", "llm", "mcp", "rewrite", "timeouts",
+              "policies", "tags"});
     f.read("name", r.name);
     if (const Slot* m = f.get("match")) parse_match(*m, r.match);
     f.read("priority", r.priority);
@@ -253,6 +254,7 @@ class Loader {
       lf.strings("models", r.llm->models);
       lf.size("max_body", r.llm->max_body);
     }
+    if (const Slot* m = f.get("mcp")) r.mcp = parse_route_mcp(*m);
     if (const Slot* w = f.get("rewrite")) {
       Fields wf(r_, *w,
                 {"strip_prefix", "regex", "replacement", "path_prefix", "host", "preserve_host"});
@@ -312,6 +314,79 @@ class Loader {
       for (const auto& item : r_.items(*p)) out.providers.push_back(parse_llm_provider(item));
     if (const Slot* m = f.get("models"))
       for (const auto& item : r_.items(*m)) out.models.push_back(parse_llm_model(item));
+  }
+
+  void parse_mcp(const Slot& s, McpConfig& out) {
+    Fields f(r_, s, {"servers", "allowed_origins", "session_secret", "session_ttl"});
+    if (const Slot* p = f.get("servers"))
+      for (const auto& item : r_.items(*p)) out.servers.push_back(parse_mcp_server(item));
+    f.strings("allowed_origins", out.allowed_origins);
+    f.read("session_secret", out.session_secret);
+    f.duration("session_ttl", out.session_ttl_ms);
+  }
+
+  McpServerConfig parse_mcp_server(const Slot& s) {
+    McpServerConfig m;
+    m.pos = s.pos;
+    Fields f(r_, s,
+             {"name", "transport", "command", "env", "cwd", "url", "headers", "openapi", "timeout"});
+    f.read("name", m.name);
+    if (const Slot* t = f.get("transport")) {
+      r_.choice(*t,
+                std::vector<std::pair<std::string, McpTransport>>{
+                    {"stdio", McpTransport::kStdio},
+                    {"streamable-http", McpTransport::kStreamableHttp}},
+                m.transport);
+    } else if (f.has("openapi")) {
+      m.transport = McpTransport::kOpenApi;
+    } else if (f.has("url")) {
+      m.transport = McpTransport::kStreamableHttp;
+    }
+    f.strings("command", m.command);
+    if (const Slot* e = f.get("env")) {
+      for (const auto& entry : r_.entries(*e)) {
+        std::string v;
+        r_.read(entry.value, v);
+        m.env.emplace_back(entry.key, std::move(v));
+      }
+    }
+    f.read("cwd", m.cwd);
+    f.read("url", m.url);
+    if (const Slot* h = f.get("headers")) {
+      for (const auto& entry : r_.entries(*h)) {
+        std::string v;
+        r_.read(entry.value, v);
+        m.headers.emplace_back(entry.key, std::move(v));
+      }
+    }
+    if (const Slot* o = f.get("openapi")) {
+      Fields of(r_, *o, {"api"});
+      of.read("api", m.openapi_api);
+    }
+    f.duration("timeout", m.timeout_ms);
+    return m;
+  }
+
+  RouteMcpConfig parse_route_mcp(const Slot& s) {
+    RouteMcpConfig m;
+    Fields f(r_, s, {"servers", "prefix", "tools", "max_body", "page_size", "log_arguments"});
+    f.strings("servers", m.servers);
+    if (const Slot* p = f.get("prefix"))
+      r_.choice(*p,
+                std::vector<std::pair<std::string, McpPrefix>>{
+                    {"always", McpPrefix::kAlways},
+                    {"on-collision", McpPrefix::kOnCollision},
+                    {"never", McpPrefix::kNever}},
+                m.prefix);
+    if (const Slot* t = f.get("tools")) {
+      Fields tf(r_, *t, {"allow", "deny"});
+      tf.strings("allow", m.tools_allow);
+      tf.strings("deny", m.tools_deny);
+    }
+    f.size("max_body", m.max_body);
+    f.read("page_size", m.page_size);
+    f.read("log_arguments", m.log_arguments);
+    return m;
   }
 
   LlmProviderConfig parse_llm_provider(const Slot& s) {

@@ -48,6 +48,10 @@ void validate(const Config& cfg, const FieldPositions& positions,
 void validate_llm(const Config& cfg, const FieldPositions& positions,
                   std::vector<ConfigError>& errors);
 
+// The mcp: section and the routes' mcp: blocks (validate_mcp.cpp).
+void validate_mcp(const Config& cfg, const FieldPositions& positions,
+                  std::vector<ConfigError>& errors);
+
 // Parts of an LLM provider's base_url ("http://host[:port][/prefix]").
 struct HttpUrl {
   std::string scheme;  // "http" or "https"

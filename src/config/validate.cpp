@@ -271,6 +271,7 @@ class Validator {
     }
     check_policies(cfg.policies, SourcePos{}, "policies");
     validate_llm(cfg, positions_, errors_);
+    validate_mcp(cfg, positions_, errors_);
   }
 
  private:
@@ -516,13 +517,14 @@ class Validator {
   void check_route(const RouteConfig& r, const std::string& f,
                    const std::vector<std::string>& upstreams) {
     const SourcePos& at = r.pos;
-    if (r.llm) {
-      // AI routes are checked by validate_llm(); they have no upstream.
-      if (!r.upstream.empty())
-        error(at, f + ".upstream", "conflicting_fields",
-              "a route has either an upstream or llm, not both");
+    if (r.llm || r.mcp) {
+      // AI and MCP routes are checked by validate_llm() and validate_mcp();
+      // they have no upstream.
+      if (!r.upstream.empty() || (r.llm && r.mcp))
+        error(at, f + (r.llm && r.mcp ? ".mcp" : ".upstream"), "conflicting_fields",
+              "a route has one of upstream, llm or mcp");
     } else if (r.upstream.empty()) {
-      error(at, f + ".upstream", "missing_field", "a route needs an upstream (or llm)");
+      error(at, f + ".upstream", "missing_field", "a route needs an upstream (or llm, or mcp)");
     } else if (std::find(upstreams.begin(), upstreams.end(), r.upstream) == upstreams.end()) {
       error(at, f + ".upstream", "unknown_upstream",
             "unknown upstream " + in_quotes(r.upstream) + did_you_mean(r.upstream, upstreams));

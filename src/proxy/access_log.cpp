@@ -65,6 +65,24 @@ void AccessLog::write(const AccessRecord& r) {
     num_field(buf_, "reasoning_tokens", l->reasoning_tokens);
     buf_ += '}';
   }
+  if (const AccessMcp* m = r.mcp) {
+    buf_ += ",\"mcp\":{\"method\":\"";
+    log::json_escape(buf_, m->method);
+    buf_ += '"';
+    if (!m->server.empty()) str_field(buf_, "server", m->server);
+    if (!m->name.empty()) str_field(buf_, "name", m->name);
+    num_field(buf_, "rpc_error", m->rpc_error);
+    buf_ += ",\"tool_error\":";
+    buf_ += m->tool_error ? "true" : "false";
+    num_field(buf_, "upstream_us", m->upstream_us);
+    // Arguments are raw JSON the upstream accepted; they are only logged
+    // when the route's log_arguments asks for it.
+    if (!m->arguments.empty()) {
+      buf_ += ",\"arguments\":";
+      buf_ += m->arguments;
+    }
+    buf_ += '}';
+  }
   buf_ += "}\n";
   if (buf_.size() >= 32 * 1024) flush();
 }

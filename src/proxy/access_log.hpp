@@ -27,6 +27,18 @@ struct AccessLlm {
   int64_t ttft_us = -1;
 };
 
+// MCP routes: the JSON-RPC message the request carried (the audit line of
+// a tools/call; arguments only when the route logs them).
+struct AccessMcp {
+  std::string_view method;
+  std::string_view server;     // the upstream that answered
+  std::string_view name;       // tool, prompt or resource URI
+  int64_t rpc_error = 0;       // JSON-RPC error code, 0 = success
+  bool tool_error = false;     // tools/call result with isError
+  std::string_view arguments;  // raw JSON, empty = not logged
+  int64_t upstream_us = -1;
+};
+
 struct AccessRecord {
   std::string_view request_id;
   std::string_view method;
@@ -46,6 +58,7 @@ struct AccessRecord {
   int retries = 0;
   std::string_view error;      // error code when the gateway generated the answer
   const AccessLlm* llm = nullptr;
+  const AccessMcp* mcp = nullptr;
 };
 
 class AccessLog {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "ai/gateway/gateway.hpp"
+#include "mcp/server/handler.hpp"
 #include "net/http1/parser.hpp"
 #include "net/http1/path.hpp"
 #include "policies/policy.hpp"
@@ -49,6 +50,7 @@ struct Exchange {
   std::string upstream_target;
   std::string error;
   std::unique_ptr<ai::gateway::Outcome> llm;  // AI routes only
+  std::unique_ptr<mcp::Outcome> mcp;          // MCP routes only
 };
 
 // True when the consumer's own chain has a policy of this name, which then

@@ -402,7 +402,15 @@ awaitable<bool> Session::handle(http1::RequestHead& head) {
       co_return keep && head.keep_alive && !worker_.draining();
     }
   }
-  bool keep = ex.match.route->llm ? co_await serve_llm(ex) : co_await forward(ex);
+  // if/else, not a nested ?: — GCC 12 mis-compiles co_await in nested
+  // conditional expressions.
+  bool keep = false;
+  if (ex.match.route->llm)
+    keep = co_await serve_llm(ex);
+  else if (ex.match.route->mcp)
+    keep = co_await serve_mcp(ex);
+  else
+    keep = co_await forward(ex);
   finish(ex);
   co_return keep && head.keep_alive && !worker_.draining();
 }
@@ -509,6 +517,17 @@ void Session::finish(Exchange& ex) {
     llm.attempts = o->attempts;
     llm.ttft_us = o->ttft_us;
     r.llm = &llm;
+  }
+  AccessMcp mcp;
+  if (const auto* o = ex.mcp.get()) {
+    mcp.method = o->method;
+    mcp.server = o->server;
+    mcp.name = o->name;
+    mcp.rpc_error = o->rpc_error;
+    mcp.tool_error = o->tool_error;
+    mcp.arguments = o->arguments;
+    mcp.upstream_us = o->upstream_us;
+    r.mcp = &mcp;
   }
   r.consumer = ex.pctx.consumer ? std::string_view(ex.pctx.consumer->name) : std::string_view{};
   log.write(r);

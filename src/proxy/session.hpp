@@ -83,6 +83,8 @@ class Session {
   awaitable<bool> forward(Exchange& ex);
   awaitable<bool> serve_llm(Exchange& ex);  // llm_route.cpp
   friend class LlmDownstream;
+  awaitable<bool> serve_mcp(Exchange& ex);  // mcp_route.cpp
+  friend class McpDownstream;
   awaitable<bool> send_error(Exchange* ex, int status, std::string_view code,
                              std::string_view detail, bool close);
   awaitable<bool> write_all(net::Stream& s, net::Deadline& d, std::string_view a,

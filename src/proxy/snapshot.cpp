@@ -90,6 +90,7 @@ Result<std::shared_ptr<const Snapshot>> build_snapshot(const config::Config& cfg
 
   if (!cfg.llm.providers.empty() || !cfg.llm.models.empty())
     snap->llm = ai::gateway::Catalog::build(cfg.llm, registry.workers());
+  if (!cfg.mcp.servers.empty()) snap->mcp = mcp::Runtime::build(cfg, registry.workers(), generation);
 
   policy::register_builtin_policies();
   auto consumers = policy::build_consumers(cfg.consumers);
@@ -149,7 +150,7 @@ Result<std::shared_ptr<const Snapshot>> build_snapshot(const config::Config& cfg
     std::stable_sort(rt.chain.policies.begin(), rt.chain.policies.end(),
                      [](const auto& a, const auto& b) { return a->phase() < b->phase(); });
     rt.stats = registry.route(r.name);
-    if (r.llm) {  // served by the AI gateway: no upstream
+    if (r.llm || r.mcp) {  // served by the AI or MCP gateway: no upstream
       if (r.timeouts) rt.timeouts = *r.timeouts;
       snap->routes.push_back(rt);
       continue;

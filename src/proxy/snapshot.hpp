@@ -14,6 +14,7 @@
 #include "common/metrics.hpp"
 #include "common/result.hpp"
 #include "config/entities.hpp"
+#include "mcp/server/handler.hpp"
 #include "net/asio.hpp"
 #include "net/http1/parser.hpp"
 #include "policies/policy.hpp"
@@ -68,6 +69,7 @@ struct Snapshot {
   std::vector<policy::Chain> consumer_chains;
   http1::Limits limits;
   std::shared_ptr<const ai::gateway::Catalog> llm;  // null without an llm: section
+  std::shared_ptr<const mcp::Runtime> mcp;          // null without an mcp: section
 };
 
 // Builds a snapshot; unchanged upstreams are taken over from `previous`.

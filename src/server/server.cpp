@@ -21,6 +21,8 @@
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "config/loader.hpp"
+#include "mcp/hub.hpp"
+#include "mcp/metrics.hpp"
 #include "net/worker.hpp"
 #include "proxy/upstream/health.hpp"
 
@@ -106,6 +108,7 @@ void Server::publish(std::shared_ptr<const proxy::Snapshot> snap) {
     }
   }
   snapshot_ = snap;
+  mcp::retain(snap->config.mcp);  // stops MCP servers the new config dropped
   start_background_tasks(snap);
   for (auto& w : workers_) {
     asio::post(w->ioc(), [w = w.get(), snap] { w->set_snapshot(snap); });
@@ -416,6 +419,7 @@ std::string Server::render_metrics() const {
            "# TYPE gatehouse_ready gauge\ngatehouse_ready " +
            std::string(ready_ ? "1" : "0") + "\n";
   extra += ai::gateway::render_ai_metrics();
+  extra += mcp::render_metrics();
   return registry_->render(extra);
 }
 
@@ -513,6 +517,7 @@ int Server::run() {
   store_watch_.reset();
   for (auto& w : workers_) w->stop();
   for (auto& w : workers_) w->join();
+  mcp::shutdown();  // stdio MCP servers are terminated and reaped
   log::info("stopped");
   return 0;
 }

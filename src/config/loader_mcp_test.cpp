@@ -1,0 +1,95 @@
+// mcp: servers, origins, session key and MCP routes.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "config/loader.hpp"
+#include "config/loader_test_util.hpp"
+
+namespace gatehouse::config {
+namespace {
+
+TEST(McpConfig, ParsesTheIssueShape) {
+  auto r = load(R"yaml(mcp:
+  servers:
+    - {name: everything, transport: stdio, command: ["node", "x.js", "stdio"], env: {A: "1"}, cwd: /tmp}
+    - {name: remote, transport: streamable-http, url: "http://127.0.0.1:3001/mcp", headers: {x-k: v}, timeout: 5s}
+  allowed_origins: ["http://localhost:3000"]
+  session_secret: "0123456789abcdef0123456789abcdef"
+  session_ttl: 1h
+routes:
+  - name: tools
+    match: {paths: ["/mcp"]}
+    mcp: {servers: [everything, remote], prefix: always, tools: {deny: ["get-env"], allow: ["*"]}, page_size: 5}
+)yaml");
+  ASSERT_TRUE(r.ok()) << dump(r);
+  const auto& m = r.config.mcp;
+  ASSERT_EQ(m.servers.size(), 2u);
+  EXPECT_EQ(m.servers[0].transport, McpTransport::kStdio);
+  EXPECT_EQ(m.servers[0].command.size(), 3u);
+  EXPECT_EQ(m.servers[0].env[0].first, "A");
+  EXPECT_EQ(m.servers[0].cwd, "/tmp");
+  EXPECT_EQ(m.servers[1].transport, McpTransport::kStreamableHttp);
+  EXPECT_EQ(m.servers[1].timeout_ms, 5000);
+  EXPECT_EQ(m.servers[1].headers[0].second, "v");
+  EXPECT_EQ(m.allowed_origins.size(), 1u);
+  EXPECT_EQ(m.session_ttl_ms, 3'600'000);
+  ASSERT_TRUE(r.config.routes[0].mcp);
+  const auto& rm = *r.config.routes[0].mcp;
+  EXPECT_EQ(rm.prefix, McpPrefix::kAlways);
+  EXPECT_EQ(rm.tools_deny, std::vector<std::string>{"get-env"});
+  EXPECT_EQ(rm.page_size, 5u);
+}
+
+TEST(McpConfig, OpenApiServersAreAcceptedButNotSupportedYet) {
+  auto r = load(R"yaml(mcp:
+  servers:
+    - {name: petstore, openapi: {api: petstore}}
+)yaml");
+  expect_only_error(r, "unsupported_value", "mcp.servers[0].openapi", 3, 33);
+}
+
+TEST(McpConfig, PreciseErrors) {
+  auto r = load(R"yaml(mcp:
+  servers:
+    - {name: a_b, transport: stdio}
+    - {name: h, transport: streamable-http, url: "https://x/mcp"}
+    - {name: h, transport: stdoi, command: [x]}
+  allowed_origins: ["http://x/path"]
+  session_secret: short
+routes:
+  - {name: t, mcp: {servers: [h, hh, h], prefix: sometimes}}
+)yaml");
+  // Errors come sorted by position.
+  ASSERT_EQ(r.errors.size(), 10u) << dump(r);
+  EXPECT_EQ(r.errors[0].field, "mcp.servers[0].command");
+  EXPECT_EQ(r.errors[0].code, "missing_field");
+  EXPECT_EQ(r.errors[1].field, "mcp.servers[0].name");
+  EXPECT_EQ(r.errors[1].pos.line, 3);
+  EXPECT_EQ(r.errors[2].code, "unsupported_value");
+  EXPECT_EQ(r.errors[2].field, "mcp.servers[1].url");
+  EXPECT_EQ(r.errors[3].code, "duplicate_name");
+  EXPECT_EQ(r.errors[4].field, "mcp.servers[2].transport");
+  EXPECT_NE(r.errors[4].message.find("did you mean \"stdio\""), std::string::npos);
+  EXPECT_EQ(r.errors[5].field, "mcp.allowed_origins[0]");
+  EXPECT_EQ(r.errors[5].pos.line, 6);
+  EXPECT_EQ(r.errors[6].field, "mcp.session_secret");
+  EXPECT_EQ(r.errors[7].field, "routes[0].mcp.servers[1]");
+  EXPECT_EQ(r.errors[7].code, "unknown_mcp_server");
+  EXPECT_EQ(r.errors[8].code, "duplicate_value");
+  EXPECT_EQ(r.errors[9].field, "routes[0].mcp.prefix");
+}
+
+TEST(McpConfig, RouteHasOneKind) {
+  auto r = load(R"yaml(upstreams:
+  - {name: u, targets: ["127.0.0.1:1"]}
+mcp:
+  servers: [{name: s, command: [x]}]
+routes:
+  - {name: t, upstream: u, mcp: {servers: [s]}}
+)yaml");
+  expect_only_error(r, "conflicting_fields", "routes[0].upstream", 6, 25);
+}
+
+}  // namespace
+}  // namespace gatehouse::config

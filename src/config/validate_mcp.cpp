@@ -1,0 +1,180 @@
+// Checks of the mcp: section (servers, origins, session key) and of MCP routes.
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+#include <string>
+
+#include "config/loader.hpp"
+#include "config/loader_reader.hpp"
+
+namespace gatehouse::config {
+
+namespace {
+
+using detail::in_quotes;
+
+// Server names become tool-name prefixes ("<server>_<tool>"), so they keep
+// to the characters MCP tool names allow, and stay short.
+constexpr size_t kMaxServerName = 64;
+
+bool header_token(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
+    return std::isalnum(c) ||
+           std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+  });
+}
+
+class McpValidator {
+ public:
+  McpValidator(const FieldPositions& positions, std::vector<ConfigError>& errors)
+      : positions_(positions), errors_(errors) {}
+
+  void run(const Config& cfg) {
+    const auto& mcp = cfg.mcp;
+    std::map<std::string, std::string> first;
+    std::vector<std::string> names;
+    for (size_t i = 0; i < mcp.servers.size(); ++i) {
+      const auto& s = mcp.servers[i];
+      std::string f = idx("mcp.servers", i);
+      check_server(s, f);
+      if (s.name.empty()) continue;
+      auto [it, fresh] = first.emplace(s.name, f);
+      if (!fresh)
+        error(s.pos, f + ".name", "duplicate_name",
+              "duplicate MCP server " + in_quotes(s.name) + " (first at " + it->second + ")");
+      names.push_back(s.name);
+    }
+    for (size_t i = 0; i < mcp.allowed_origins.size(); ++i) {
+      const auto& o = mcp.allowed_origins[i];
+      HttpUrl u;
+      std::string why;
+      bool ok = o == "*" || (parse_http_url(o, u, why) && u.prefix.empty() &&
+                             o.find_first_of("?#") == std::string::npos);
+      if (!ok)
+        error({}, idx("mcp.allowed_origins", i), "invalid_value",
+              in_quotes(o) + " is not an origin; expected scheme://host[:port] or \"*\"");
+    }
+    if (!mcp.session_secret.empty() && mcp.session_secret.size() < 32)
+      error({}, "mcp.session_secret", "invalid_value",
+            "must be at least 32 characters (it keys the session tokens)");
+    if (mcp.session_ttl_ms <= 0) error({}, "mcp.session_ttl", "invalid_value", "must be positive");
+    for (size_t i = 0; i < cfg.routes.size(); ++i) {
+      const auto& r = cfg.routes[i];
+      if (!r.mcp) continue;
+      std::string f = idx("routes", i) + ".mcp";
+      const auto& m = *r.mcp;
+      if (m.servers.empty())
+        error(r.pos, f + ".servers", "missing_field", "an mcp route needs at least one server");
+      std::set<std::string> seen;
+      for (size_t j = 0; j < m.servers.size(); ++j) {
+        const auto& n = m.servers[j];
+        if (!first.count(n))
+          error(r.pos, idx(f + ".servers", j), "unknown_mcp_server",
+                "unknown MCP server " + in_quotes(n) + did_you_mean(n, names));
+        else if (!seen.insert(n).second)
+          error(r.pos, idx(f + ".servers", j), "duplicate_value",
+                in_quotes(n) + " is listed twice");
+      }
+      for (const char* list : {"allow", "deny"}) {
+        const auto& globs = std::string_view(list) == "allow" ? m.tools_allow : m.tools_deny;
+        for (size_t j = 0; j < globs.size(); ++j)
+          if (globs[j].empty())
+            error(r.pos, idx(f + ".tools." + list, j), "invalid_value",
+                  "a tool glob cannot be empty");
+      }
+      if (m.max_body == 0)
+        error(r.pos, f + ".max_body", "invalid_value", "must be at least 1 byte");
+    }
+  }
+
+ private:
+  static std::string idx(const std::string& field, size_t i) {
+    return field + "[" + std::to_string(i) + "]";
+  }
+
+  SourcePos locate(const std::string& field, const SourcePos& fallback) const {
+    std::string f = field;
+    while (!f.empty()) {
+      auto it = positions_.find(f);
+      if (it != positions_.end()) return it->second;
+      size_t cut = f.find_last_of(".[");
+      if (cut == std::string::npos) break;
+      f.resize(cut);
+    }
+    return fallback;
+  }
+
+  void error(const SourcePos& fallback, const std::string& field, std::string code,
+             std::string message) {
+    errors_.push_back(
+        ConfigError{locate(field, fallback), field, std::move(code), std::move(message)});
+  }
+
+  void check_server(const McpServerConfig& s, const std::string& f) {
+    if (s.name.empty()) {
+      error(s.pos, f + ".name", "missing_field", "an MCP server needs a name");
+    } else if (s.name.size() > kMaxServerName ||
+               !std::all_of(s.name.begin(), s.name.end(), [](unsigned char c) {
+                 return std::isalnum(c) || c == '-' || c == '.';
+               })) {
+      // '_' is kept out: it separates the prefix from the tool name.
+      error(s.pos, f + ".name", "invalid_value",
+            "an MCP server name has 1 to 64 letters, digits, '-' or '.' (it prefixes tool names)");
+    }
+    if (s.timeout_ms <= 0) error(s.pos, f + ".timeout", "invalid_value", "must be positive");
+    switch (s.transport) {
+      case McpTransport::kStdio:
+        if (s.command.empty() || s.command.front().empty())
+          error(s.pos, f + ".command", "missing_field",
+                "a stdio server needs a command (argv list, e.g. [\"node\", \"server.js\"])");
+        if (!s.url.empty())
+          error(s.pos, f + ".url", "conflicting_fields", "a stdio server has a command, not a url");
+        for (const auto& [k, v] : s.env)
+          if (k.empty() || k.find('=') != std::string::npos)
+            error(s.pos, f + ".env." + k, "invalid_value", "not a valid environment variable name");
+        break;
+      case McpTransport::kStreamableHttp: {
+        if (!s.command.empty())
+          error(s.pos, f + ".command", "conflicting_fields",
+                "a streamable-http server has a url, not a command");
+        if (s.url.empty()) {
+          error(s.pos, f + ".url", "missing_field", "a streamable-http server needs a url");
+          break;
+        }
+        HttpUrl u;
+        std::string why;
+        if (!parse_http_url(s.url, u, why))
+          error(s.pos, f + ".url", "invalid_value", why);
+        else if (u.scheme == "https")
+          error(
+              s.pos, f + ".url", "unsupported_value",
+              "https MCP server URLs are not supported yet (no streaming TLS client); use http://");
+        for (const auto& [k, v] : s.headers)
+          if (!header_token(k) || v.find_first_of("\r\n") != std::string::npos)
+            error(s.pos, f + ".headers." + k, "invalid_value", "not a valid header");
+        break;
+      }
+      case McpTransport::kOpenApi:
+        if (s.openapi_api.empty())
+          error(s.pos, f + ".openapi.api", "missing_field",
+                "an openapi server names the managed API to expose (openapi: {api: NAME})");
+        else
+          error(s.pos, f + ".openapi", "unsupported_value",
+                "MCP servers made from a managed REST API (openapi:) are not supported yet");
+        break;
+    }
+  }
+
+  const FieldPositions& positions_;
+  std::vector<ConfigError>& errors_;
+};
+
+}  // namespace
+
+void validate_mcp(const Config& cfg, const FieldPositions& positions,
+                  std::vector<ConfigError>& errors) {
+  McpValidator(positions, errors).run(cfg);
+}
+
+}  // namespace gatehouse::config

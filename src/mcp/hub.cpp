@@ -1,0 +1,143 @@
+#include "mcp/hub.hpp"
+
+#include <future>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "common/log.hpp"
+#include "mcp/upstream/upstream.hpp"
+
+namespace gatehouse::mcp {
+
+bool supported_version(std::string_view v) {
+  for (const char* s : kSupportedVersions)
+    if (v == s) return true;
+  return false;
+}
+
+namespace {
+
+std::string fingerprint(const config::McpServerConfig& c) {
+  json::object o;
+  o["t"] = static_cast<int>(c.transport);
+  json::array cmd;
+  for (const auto& a : c.command) cmd.push_back(json::string(a));
+  o["c"] = std::move(cmd);
+  json::array env;
+  for (const auto& [k, v] : c.env) env.push_back(json::array{json::string(k), json::string(v)});
+  o["e"] = std::move(env);
+  o["d"] = c.cwd;
+  o["u"] = c.url;
+  json::array hs;
+  for (const auto& [k, v] : c.headers) hs.push_back(json::array{json::string(k), json::string(v)});
+  o["h"] = std::move(hs);
+  o["to"] = c.timeout_ms;
+  return json::serialize(o);
+}
+
+class Hub {
+ public:
+  Hub() : guard_(ioc_.get_executor()), thread_([this] { ioc_.run(); }) {}
+
+  asio::io_context& ioc() { return ioc_; }
+
+  // MCP thread.
+  Upstream* upstream_for(const config::McpServerConfig& cfg) {
+    std::string fp = fingerprint(cfg);
+    auto it = upstreams_.find(cfg.name);
+    if (it != upstreams_.end() && it->second.fingerprint == fp) return it->second.client.get();
+    if (it != upstreams_.end()) {
+      log::info("mcp server config changed; restarting its client", {log::f("server", cfg.name)});
+      it->second.client->stop(false);
+      upstreams_.erase(it);
+    }
+    auto client = cfg.transport == config::McpTransport::kStdio ? make_stdio_upstream(ioc_, cfg)
+                                                                : make_http_upstream(ioc_, cfg);
+    Upstream* raw = client.get();
+    upstreams_[cfg.name] = Entry{fp, std::move(client)};
+    return raw;
+  }
+
+  // MCP thread.
+  void retain(const std::unordered_map<std::string, std::string>& keep) {
+    for (auto it = upstreams_.begin(); it != upstreams_.end();) {
+      auto k = keep.find(it->first);
+      if (k == keep.end() || k->second != it->second.fingerprint) {
+        log::info("mcp server removed from the config; stopping it", {log::f("server", it->first)});
+        it->second.client->stop(false);
+        it = upstreams_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  void stop_all() {
+    std::promise<void> done;
+    asio::post(ioc_, [&] {
+      for (auto& [name, e] : upstreams_) e.client->stop(true);
+      upstreams_.clear();
+      done.set_value();
+    });
+    done.get_future().wait();
+    guard_.reset();
+    ioc_.stop();
+    thread_.join();
+  }
+
+ private:
+  struct Entry {
+    std::string fingerprint;
+    std::shared_ptr<Upstream> client;
+  };
+  asio::io_context ioc_{1};
+  asio::executor_work_guard<asio::io_context::executor_type> guard_;
+  std::unordered_map<std::string, Entry> upstreams_;
+  std::thread thread_;
+};
+
+std::mutex g_mu;  // creation and shutdown only, never per request
+std::atomic<Hub*> g_hub{nullptr};
+
+Hub& hub() {
+  Hub* h = g_hub.load(std::memory_order_acquire);
+  if (h) return *h;
+  std::lock_guard lock(g_mu);
+  h = g_hub.load(std::memory_order_relaxed);
+  if (!h) {
+    h = new Hub();
+    g_hub.store(h, std::memory_order_release);
+  }
+  return *h;
+}
+
+}  // namespace
+
+std::shared_ptr<Call> submit(const config::McpServerConfig& cfg, Op op,
+                             asio::any_io_executor worker) {
+  auto call = std::make_shared<Call>(worker);
+  Hub& h = hub();
+  asio::post(h.ioc(), [&h, cfg, op = std::move(op), call]() mutable {
+    h.upstream_for(cfg)->submit(std::move(op), call);
+  });
+  return call;
+}
+
+void retain(const config::McpConfig& cfg) {
+  Hub* h = g_hub.load(std::memory_order_acquire);
+  if (!h) return;
+  std::unordered_map<std::string, std::string> keep;
+  for (const auto& s : cfg.servers) keep[s.name] = fingerprint(s);
+  asio::post(h->ioc(), [h, keep = std::move(keep)] { h->retain(keep); });
+}
+
+void shutdown() {
+  std::lock_guard lock(g_mu);
+  Hub* h = g_hub.exchange(nullptr);
+  if (!h) return;
+  h->stop_all();
+  delete h;
+}
+
+}  // namespace gatehouse::mcp

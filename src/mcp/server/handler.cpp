@@ -1,0 +1,455 @@
+#include "mcp/server/handler.hpp"
+
+#include <chrono>
+
+#include "common/clock.hpp"
+#include "common/log.hpp"
+#include "mcp/aggregate/merge.hpp"
+#include "mcp/hub.hpp"
+#include "mcp/metrics.hpp"
+#include "mcp/upstream/upstream.hpp"
+
+namespace gatehouse::mcp {
+
+namespace agg = aggregate;
+
+const config::McpServerConfig* Runtime::server(std::string_view name) const {
+  for (const auto& s : cfg.servers)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+std::shared_ptr<const Runtime> Runtime::build(const config::Config& cfg, size_t workers,
+                                              uint64_t generation) {
+  auto rt = std::make_shared<Runtime>();
+  rt->cfg = cfg.mcp;
+  rt->key = SessionKey::derive(cfg.mcp.session_secret);
+  rt->workers = workers;
+  rt->generation = generation;
+  return rt;
+}
+
+namespace {
+
+// Pages of one upstream list followed per request; beyond this the list is
+// cut (and the cut reported).
+constexpr int kMaxPages = 20;
+// How long a worker reuses a route's name index for calls before listing
+// again (a miss also lists again).
+constexpr int64_t kIndexTtlMs = 30'000;
+constexpr std::string_view kMetaUnavailable = "io.gatehouse/unavailable";
+constexpr std::string_view kMetaSkipped = "io.gatehouse/skipped";
+
+const config::RouteMcpConfig& route_mcp(const Request& rq) {
+  return *rq.route->mcp;
+}
+
+std::string error_body(const json::value& id, int code, std::string_view message) {
+  return jsonrpc::error_response(id, code, message);
+}
+
+const json::object* params_of(const Request& rq) {
+  return rq.msg.params();
+}
+
+std::string str_param(const Request& rq, std::string_view key) {
+  const json::object* p = params_of(rq);
+  const json::value* v = p ? p->if_contains(key) : nullptr;
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+std::shared_ptr<Call> send(Request& rq, const std::string& server, Op op) {
+  const auto* cfg = rq.rt->server(server);
+  if (rq.session) {
+    if (const auto* u = rq.session->find(server)) {
+      op.session_id = u->session_id;
+      op.protocol_version = u->protocol_version;
+    }
+  }
+  return submit(*cfg, std::move(op), rq.worker);
+}
+
+bool usable(const Request& rq, const std::string& server) {
+  if (!rq.rt->server(server)) return false;
+  if (!rq.session) return true;
+  const auto* u = rq.session->find(server);
+  return u && !u->failed;
+}
+
+// ---------------------------------------------------------------- listing
+
+struct Fetched {
+  agg::PerServer lists;
+  std::vector<std::pair<std::string, std::string>> unavailable;  // server, why
+  bool session_gone = false;
+};
+
+awaitable<Fetched> fetch_all(Request& rq, const std::string& method, const std::string& key) {
+  const auto& servers = route_mcp(rq).servers;
+  Fetched f;
+  f.lists.resize(servers.size());
+  std::vector<std::optional<std::string>> cursor(servers.size());
+  std::vector<bool> active(servers.size());
+  for (size_t i = 0; i < servers.size(); ++i) {
+    active[i] = usable(rq, servers[i]);
+    if (!active[i]) f.unavailable.emplace_back(servers[i], "initialize failed for this session");
+  }
+  for (int page = 0; page < kMaxPages; ++page) {
+    std::vector<std::pair<size_t, std::shared_ptr<Call>>> calls;
+    for (size_t i = 0; i < servers.size(); ++i) {
+      if (!active[i]) continue;
+      json::object params;
+      if (cursor[i]) params["cursor"] = *cursor[i];
+      Op op;
+      op.message = jsonrpc::make_request("gh-list", method, std::move(params));
+      calls.emplace_back(i, send(rq, servers[i], std::move(op)));
+    }
+    if (calls.empty()) break;
+    for (auto& [i, call] : calls) {
+      Event e = co_await call->result();
+      active[i] = false;
+      if (e.session_gone) f.session_gone = true;
+      const json::value* result = e.message.if_contains("result");
+      if (!e.error.empty() || !result || !result->is_object()) {
+        std::string why = !e.error.empty() ? e.error : json::serialize(e.message["error"]);
+        log::warn("mcp server failed a list; skipped",
+                  {log::f("server", servers[i]), log::f("method", method), log::f("error", why)});
+        f.unavailable.emplace_back(servers[i], why);
+        continue;
+      }
+      const json::object& r = result->as_object();
+      if (const json::value* items = r.if_contains(key); items && items->is_array())
+        for (const auto& it : items->as_array())
+          if (it.is_object()) f.lists[i].push_back(it.as_object());
+      const json::value* next = r.if_contains("nextCursor");
+      if (next && next->is_string()) {
+        if (page + 1 == kMaxPages) {
+          f.unavailable.emplace_back(servers[i],
+                                     "list cut after " + std::to_string(kMaxPages) + " pages");
+        } else {
+          cursor[i] = std::string(next->as_string());
+          active[i] = true;
+        }
+      }
+    }
+  }
+  co_return f;
+}
+
+agg::Merged merge(const Request& rq, const std::string& method, const Fetched& f) {
+  const auto& m = route_mcp(rq);
+  if (method == "tools/list") return agg::merge_named(f.lists, m.servers, m.prefix, &m);
+  if (method == "prompts/list") return agg::merge_named(f.lists, m.servers, m.prefix, nullptr);
+  if (method == "resources/list") return agg::merge_uris(f.lists, m.servers, "uri");
+  return agg::merge_uris(f.lists, m.servers, "uriTemplate");
+}
+
+// Worker-local cache of merged lists, for routing calls by name.
+struct CacheEntry {
+  agg::Merged merged;
+  int64_t at_ms = 0;
+};
+std::unordered_map<std::string, CacheEntry>& cache() {
+  thread_local std::unordered_map<std::string, CacheEntry> c;
+  return c;
+}
+std::string cache_key(const Request& rq, const std::string& method) {
+  return std::to_string(rq.rt->generation) + '\n' + rq.route->name + '\n' + method;
+}
+
+awaitable<const agg::Merged*> index_for(Request& rq, const std::string& method,
+                                        const std::string& key, bool refresh, bool& session_gone) {
+  std::string ck = cache_key(rq, method);
+  auto it = cache().find(ck);
+  if (!refresh && it != cache().end() && steady_ms() - it->second.at_ms < kIndexTtlMs)
+    co_return &it->second.merged;
+  Fetched f = co_await fetch_all(rq, method, key);
+  session_gone = f.session_gone;
+  auto& slot = cache()[ck];
+  slot.merged = merge(rq, method, f);
+  slot.at_ms = steady_ms();
+  co_return &slot.merged;
+}
+
+awaitable<Reply> list(Request& rq, const std::string& method, const std::string& key) {
+  Reply reply;
+  std::string cursor_text = str_param(rq, "cursor");
+  size_t offset = 0;
+  if (!cursor_text.empty()) {
+    auto c = agg::decode_cursor(method, cursor_text);
+    if (!c) {
+      reply.body = error_body(rq.msg.id, jsonrpc::kInvalidParams, "invalid cursor");
+      co_return reply;
+    }
+    offset = *c;
+  }
+  Fetched f = co_await fetch_all(rq, method, key);
+  if (f.session_gone) {
+    reply.session_gone = true;
+    co_return reply;
+  }
+  agg::Merged m = merge(rq, method, f);
+  // Calls route through the same index: keep the fresh one.
+  auto& slot = cache()[cache_key(rq, method)];
+  json::object result;
+  const size_t page = route_mcp(rq).page_size;
+  json::array items;
+  size_t end = page == 0 ? m.items.size() : std::min(m.items.size(), offset + page);
+  for (size_t i = std::min(offset, m.items.size()); i < end; ++i) items.push_back(m.items[i]);
+  result[key] = std::move(items);
+  if (end < m.items.size()) result["nextCursor"] = agg::encode_cursor(method, end);
+  if (!f.unavailable.empty() || !m.skipped.empty()) {
+    json::object meta;
+    if (!f.unavailable.empty()) {
+      json::array a;
+      for (const auto& [s, why] : f.unavailable)
+        a.push_back(json::object{{"server", s}, {"error", why}});
+      meta[kMetaUnavailable] = std::move(a);
+    }
+    if (!m.skipped.empty()) {
+      json::array a;
+      for (const auto& s : m.skipped) {
+        a.push_back(json::object{{"server", s.server}, {"name", s.name}, {"reason", s.reason}});
+        log::warn("mcp name skipped", {log::f("route", rq.route->name), log::f("server", s.server),
+                                       log::f("name", s.name), log::f("reason", s.reason)});
+      }
+      meta[kMetaSkipped] = std::move(a);
+    }
+    result["_meta"] = std::move(meta);
+  }
+  slot.merged = std::move(m);
+  slot.at_ms = steady_ms();
+  reply.body = jsonrpc::result_response(rq.msg.id, result);
+  co_return reply;
+}
+
+// ------------------------------------------------------------------ calls
+
+// Sends the client's request to `server` with `rewrite` applied to its
+// params, relays notifications, and answers with the upstream's response.
+awaitable<Reply> forward(Request& rq, Outcome& out, const std::string& server,
+                         const std::function<void(json::object&)>& rewrite) {
+  Reply reply;
+  out.server = server;
+  json::object msg = rq.msg.raw;
+  if (auto* p = msg["params"].if_object()) rewrite(*p);
+  Op op;
+  op.message = std::move(msg);
+  int64_t start = steady_us();
+  auto call = send(rq, server, std::move(op));
+  Event e;
+  for (;;) {
+    e = co_await call->next();
+    if (e.done) break;
+    if (rq.on_note) co_await rq.on_note(e.message);
+  }
+  out.upstream_us = steady_us() - start;
+  auto& shard = mcp_shard(server, rq.msg.method, out.name, rq.worker_index, rq.rt->workers);
+  shard.calls.inc();
+  shard.latency.observe_us(static_cast<uint64_t>(out.upstream_us));
+  if (e.session_gone) {
+    shard.errors.inc();
+    reply.session_gone = true;
+    co_return reply;
+  }
+  if (!e.error.empty() || e.message.empty()) {
+    shard.errors.inc();
+    out.rpc_error = jsonrpc::kInternalError;
+    log::warn(
+        "mcp server failed a request",
+        {log::f("server", server), log::f("method", rq.msg.method), log::f("error", e.error)});
+    reply.body = error_body(rq.msg.id, jsonrpc::kInternalError,
+                            "MCP server \"" + server + "\" failed: " + e.error);
+    co_return reply;
+  }
+  e.message["id"] = rq.msg.id;
+  if (const json::value* err = e.message.if_contains("error"); err && err->is_object()) {
+    const json::value* code = err->as_object().if_contains("code");
+    out.rpc_error = code && code->is_int64() ? code->as_int64() : jsonrpc::kInternalError;
+    shard.errors.inc();
+  } else if (const json::value* r = e.message.if_contains("result"); r && r->is_object()) {
+    const json::value* is_error = r->as_object().if_contains("isError");
+    out.tool_error = is_error && is_error->is_bool() && is_error->as_bool();
+    if (out.tool_error) shard.errors.inc();
+  }
+  reply.body = json::serialize(e.message);
+  co_return reply;
+}
+
+awaitable<Reply> call_named(Request& rq, Outcome& out, const std::string& list_method,
+                            const std::string& key, const char* what) {
+  Reply reply;
+  std::string name = str_param(rq, "name");
+  out.name = name;
+  if (name.empty()) {
+    reply.body = error_body(rq.msg.id, jsonrpc::kInvalidParams, "params.name is required");
+    co_return reply;
+  }
+  bool gone = false;
+  const agg::Merged* idx = co_await index_for(rq, list_method, key, false, gone);
+  auto it = idx->index.find(name);
+  if (it == idx->index.end()) {  // maybe new upstream: look again once
+    idx = co_await index_for(rq, list_method, key, true, gone);
+    it = idx->index.find(name);
+  }
+  if (gone) {
+    reply.session_gone = true;
+    co_return reply;
+  }
+  if (it == idx->index.end()) {
+    out.rpc_error = jsonrpc::kInvalidParams;
+    reply.body = error_body(rq.msg.id, jsonrpc::kInvalidParams,
+                            std::string("Unknown ") + what + ": " + name);
+    co_return reply;
+  }
+  const std::string server = route_mcp(rq).servers[it->second.server];
+  const std::string original = it->second.original;
+  if (route_mcp(rq).log_arguments && list_method == "tools/list") {
+    const json::object* p = params_of(rq);
+    if (const json::value* a = p ? p->if_contains("arguments") : nullptr)
+      out.arguments = json::serialize(*a);
+  }
+  co_return co_await forward(rq, out, server, [&](json::object& p) { p["name"] = original; });
+}
+
+awaitable<Reply> read_resource(Request& rq, Outcome& out) {
+  Reply reply;
+  std::string uri = str_param(rq, "uri");
+  out.name = uri;
+  if (uri.empty()) {
+    reply.body = error_body(rq.msg.id, jsonrpc::kInvalidParams, "params.uri is required");
+    co_return reply;
+  }
+  const auto& servers = route_mcp(rq).servers;
+  bool gone = false;
+  std::optional<size_t> owner;
+  const agg::Merged* res = co_await index_for(rq, "resources/list", "resources", false, gone);
+  if (auto it = res->index.find(uri); it != res->index.end()) owner = it->second.server;
+  if (!owner) {
+    const agg::Merged* tpl =
+        co_await index_for(rq, "resources/templates/list", "resourceTemplates", false, gone);
+    for (const auto& [t, target] : tpl->index) {
+      if (agg::uri_template_match(t, uri)) {
+        owner = target.server;
+        break;
+      }
+    }
+  }
+  if (!owner && servers.size() == 1) owner = 0;
+  if (gone) {
+    reply.session_gone = true;
+    co_return reply;
+  }
+  if (!owner) {
+    out.rpc_error = -32002;
+    json::value data = json::object{{"uri", uri}};
+    reply.body = jsonrpc::error_response(rq.msg.id, -32002, "Resource not found", &data);
+    co_return reply;
+  }
+  co_return co_await forward(rq, out, servers[*owner], [](json::object&) {});
+}
+
+// -------------------------------------------------------------- initialize
+
+awaitable<Reply> initialize(Request& rq) {
+  Reply reply;
+  std::string asked = str_param(rq, "protocolVersion");
+  std::string version = supported_version(asked) ? asked : kSupportedVersions[0];
+  json::object params;
+  params["protocolVersion"] = version;
+  // Server-to-client requests are not relayed yet, so no client capability
+  // (sampling, roots, elicitation) is passed on.
+  params["capabilities"] = json::object{};
+  const json::object* p = params_of(rq);
+  const json::value* info = p ? p->if_contains("clientInfo") : nullptr;
+  params["clientInfo"] =
+      info && info->is_object()
+          ? *info
+          : json::value(json::object{{"name", kClientName}, {"version", kVersion}});
+  SessionState st;
+  st.route = rq.route->name;
+  st.consumer = rq.consumer;
+  st.protocol_version = version;
+  st.issued_s = std::chrono::duration_cast<std::chrono::seconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  std::vector<std::pair<std::string, std::shared_ptr<Call>>> calls;
+  for (const auto& s : route_mcp(rq).servers) {
+    Op op;
+    op.type = Op::Type::kOpen;
+    op.message = params;
+    calls.emplace_back(s, submit(*rq.rt->server(s), std::move(op), rq.worker));
+  }
+  for (auto& [s, call] : calls) {
+    Event e = co_await call->result();
+    SessionState::Upstream u;
+    u.server = s;
+    if (!e.error.empty()) {
+      u.failed = true;
+      log::warn("mcp server initialize failed; skipped for this session",
+                {log::f("server", s), log::f("error", e.error)});
+    } else {
+      u.session_id = e.session_id;
+      u.protocol_version = e.protocol_version;
+    }
+    st.upstreams.push_back(std::move(u));
+  }
+  json::object result;
+  result["protocolVersion"] = version;
+  result["capabilities"] = json::object{{"tools", json::object{{"listChanged", false}}},
+                                        {"resources", json::object{{"listChanged", false}}},
+                                        {"prompts", json::object{{"listChanged", false}}}};
+  result["serverInfo"] = json::object{{"name", kClientName}, {"version", kVersion}};
+  reply.new_session_token = rq.rt->key->seal(st.encode());
+  reply.body = jsonrpc::result_response(rq.msg.id, result);
+  co_return reply;
+}
+
+}  // namespace
+
+awaitable<Reply> handle_request(Request& rq, Outcome& out) {
+  const std::string& m = rq.msg.method;
+  out.method = m;
+  if (m == "initialize") co_return co_await initialize(rq);
+  if (m == "ping") co_return Reply{jsonrpc::result_response(rq.msg.id, json::object{}), {}, false};
+  if (m == "tools/list") co_return co_await list(rq, m, "tools");
+  if (m == "prompts/list") co_return co_await list(rq, m, "prompts");
+  if (m == "resources/list") co_return co_await list(rq, m, "resources");
+  if (m == "resources/templates/list") co_return co_await list(rq, m, "resourceTemplates");
+  if (m == "tools/call") co_return co_await call_named(rq, out, "tools/list", "tools", "tool");
+  if (m == "prompts/get")
+    co_return co_await call_named(rq, out, "prompts/list", "prompts", "prompt");
+  if (m == "resources/read") co_return co_await read_resource(rq, out);
+  out.rpc_error = jsonrpc::kMethodNotFound;
+  co_return Reply{
+      error_body(rq.msg.id, jsonrpc::kMethodNotFound, "Method not found: " + m), {}, false};
+}
+
+awaitable<void> handle_notification(Request& rq) {
+  // notifications/initialized was sent upstream by us at initialize. A
+  // cancellation goes to the session-scoped (HTTP) upstreams, which ignore
+  // ids they do not know; a shared stdio child is not told (ids repeat
+  // across sessions), documented.
+  if (rq.msg.method != "notifications/cancelled") co_return;
+  for (const auto& s : route_mcp(rq).servers) {
+    const auto* cfg = rq.rt->server(s);
+    if (!cfg || cfg->transport != config::McpTransport::kStreamableHttp || !usable(rq, s)) continue;
+    Op op;
+    op.type = Op::Type::kNotify;
+    op.message = rq.msg.raw;
+    co_await send(rq, s, std::move(op))->result();
+  }
+}
+
+awaitable<void> close_session(Request& rq) {
+  std::vector<std::shared_ptr<Call>> calls;
+  for (const auto& u : rq.session->upstreams) {
+    if (u.session_id.empty() || !rq.rt->server(u.server)) continue;
+    Op op;
+    op.type = Op::Type::kClose;
+    calls.push_back(send(rq, u.server, std::move(op)));
+  }
+  for (auto& c : calls) co_await c->result();
+}
+
+}  // namespace gatehouse::mcp

@@ -1,0 +1,70 @@
+// The virtual MCP server of one route: answers a client's JSON-RPC message
+// by fanning out to (or picking one of) the route's upstream servers. Runs on
+// the worker; upstream I/O happens on the MCP thread (hub.hpp).
+#pragma once
+
+#include <boost/json.hpp>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "config/entities.hpp"
+#include "mcp/jsonrpc/message.hpp"
+#include "mcp/server/session_token.hpp"
+#include "net/asio.hpp"
+
+namespace gatehouse::mcp {
+
+namespace json = boost::json;
+
+// The mcp: section compiled into the snapshot.
+struct Runtime {
+  config::McpConfig cfg;
+  std::shared_ptr<const SessionKey> key;
+  size_t workers = 1;
+  uint64_t generation = 0;
+  const config::McpServerConfig* server(std::string_view name) const;
+  static std::shared_ptr<const Runtime> build(const config::Config& cfg, size_t workers,
+                                              uint64_t generation);
+};
+
+// What the access log's audit fields say about one message.
+struct Outcome {
+  std::string method;
+  std::string server;       // the upstream that answered (calls), empty for fan-outs
+  std::string name;         // tool, prompt or URI as the client named it
+  int64_t rpc_error = 0;    // JSON-RPC error code of our answer, 0 = success
+  bool tool_error = false;  // a tools/call result with isError: true
+  std::string arguments;    // tools/call arguments (only with log_arguments)
+  int64_t upstream_us = -1;
+};
+
+struct Request {
+  const Runtime* rt = nullptr;
+  const config::RouteConfig* route = nullptr;
+  std::string consumer;
+  std::optional<SessionState> session;  // absent for initialize
+  std::string session_token;            // as the client sent it
+  jsonrpc::Message msg;
+  asio::any_io_executor worker;
+  size_t worker_index = 0;
+  // Called for each notification about this request (progress) before the
+  // response; null when the client cannot receive them (JSON answer).
+  std::function<awaitable<void>(const json::object&)> on_note;
+};
+
+struct Reply {
+  std::string body;               // the JSON-RPC response
+  std::string new_session_token;  // initialize: the Mcp-Session-Id to send
+  bool session_gone = false;      // an upstream lost the session: answer 404
+};
+
+awaitable<Reply> handle_request(Request& rq, Outcome& out);
+// Client notifications (initialized, cancelled, ...): relayed where useful.
+awaitable<void> handle_notification(Request& rq);
+// DELETE: ends the upstream sessions the token carries.
+awaitable<void> close_session(Request& rq);
+
+}  // namespace gatehouse::mcp

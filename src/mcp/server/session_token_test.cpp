@@ -1,0 +1,70 @@
+#include "mcp/server/session_token.hpp"
+
+#include <gtest/gtest.h>
+
+namespace gatehouse::mcp {
+namespace {
+
+SessionState sample() {
+  SessionState s;
+  s.route = "tools";
+  s.consumer = "alice";
+  s.protocol_version = "2025-11-25";
+  s.issued_s = 1700000000;
+  s.upstreams.push_back({"everything", "", "2025-11-25", false});
+  s.upstreams.push_back({"remote", "abc-123", "2025-06-18", false});
+  s.upstreams.push_back({"down", "", "", true});
+  return s;
+}
+
+TEST(SessionToken, RoundTripsAcrossKeysFromTheSameSecret) {
+  auto a = SessionKey::derive("0123456789abcdef0123456789abcdef");
+  auto b = SessionKey::derive("0123456789abcdef0123456789abcdef");  // another node
+  std::string token = a->seal(sample().encode());
+  // Visible ASCII only, as the transport requires of Mcp-Session-Id.
+  for (char c : token) EXPECT_TRUE(c >= 0x21 && c <= 0x7e);
+  auto plain = b->open(token);
+  ASSERT_TRUE(plain);
+  auto s = SessionState::decode(*plain);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->route, "tools");
+  EXPECT_EQ(s->consumer, "alice");
+  ASSERT_EQ(s->upstreams.size(), 3u);
+  EXPECT_EQ(s->find("remote")->session_id, "abc-123");
+  EXPECT_TRUE(s->find("down")->failed);
+  EXPECT_EQ(s->find("nope"), nullptr);
+  // Two seals of the same state differ (fresh nonce).
+  EXPECT_NE(a->seal(sample().encode()), token);
+}
+
+TEST(SessionToken, TamperedOrForeignTokensAreRejected) {
+  auto k = SessionKey::derive("0123456789abcdef0123456789abcdef");
+  auto other = SessionKey::derive("another secret, 32 characters...");
+  std::string token = k->seal(sample().encode());
+  EXPECT_FALSE(other->open(token));
+  for (size_t i = 0; i < token.size(); i += 7) {
+    std::string t = token;
+    t[i] = t[i] == 'A' ? 'B' : 'A';
+    EXPECT_FALSE(k->open(t)) << i;
+  }
+  EXPECT_FALSE(k->open(""));
+  EXPECT_FALSE(k->open("not base64 !"));
+  EXPECT_FALSE(k->open(token.substr(0, 20)));
+  EXPECT_FALSE(k->open(std::string(10000, 'A')));
+}
+
+TEST(SessionToken, RandomProcessKeyIsStable) {
+  auto a = SessionKey::derive("");
+  auto b = SessionKey::derive("");
+  EXPECT_TRUE(b->open(a->seal("x")));
+}
+
+TEST(SessionToken, DecodeRejectsOtherShapes) {
+  EXPECT_FALSE(SessionState::decode("[]"));
+  EXPECT_FALSE(SessionState::decode(R"({"r":"x"})"));
+  EXPECT_FALSE(SessionState::decode(R"({"r":"x","c":"","v":"","t":1,"u":[["a","b"]]})"));
+  EXPECT_TRUE(SessionState::decode(R"({"r":"x","c":"","v":"","t":1,"u":[]})"));
+}
+
+}  // namespace
+}  // namespace gatehouse::mcp

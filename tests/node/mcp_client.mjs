@@ -1,0 +1,80 @@
+// Drives Gatehouse's MCP endpoint with the official SDK client
+// (StreamableHTTPClientTransport) and prints one JSON line with what it saw,
+// or {"error": ...}. Usage: mcp_client.mjs URL SCENARIO [API_KEY]
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+
+const [url, scenario, apiKey] = process.argv.slice(2);
+const headers = apiKey ? { "x-api-key": apiKey } : {};
+
+async function connect() {
+  const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } });
+  const client = new Client({ name: "gatehouse-test", version: "1.0.0" });
+  await client.connect(transport);
+  return { client, transport };
+}
+
+async function allTools(client) {
+  const names = [];
+  let cursor;
+  let pages = 0;
+  let meta;
+  do {
+    const r = await client.listTools(cursor ? { cursor } : {});
+    pages++;
+    for (const t of r.tools) names.push(t.name);
+    meta = meta || r._meta;
+    cursor = r.nextCursor;
+  } while (cursor);
+  return { names, pages, meta };
+}
+
+const text = (r) => (r.content || []).filter((c) => c.type === "text").map((c) => c.text).join("\n");
+
+async function main() {
+  const { client, transport } = await connect();
+  const out = { sessionId: transport.sessionId, server: client.getServerVersion() };
+  if (scenario === "basic") {
+    Object.assign(out, { tools: await allTools(client) });
+    out.echoEverything = text(await client.callTool({ name: "everything_echo", arguments: { message: "hi" } }));
+    out.echoFixture = text(await client.callTool({ name: "fixture_echo", arguments: { message: "hi" } }));
+    out.weather = text(await client.callTool({ name: "weather", arguments: { city: "Oslo" } }));
+    out.fail = await client.callTool({ name: "fail", arguments: {} });
+    try {
+      await client.callTool({ name: "get-env", arguments: {} });
+      out.denied = "called";
+    } catch (e) {
+      out.denied = { code: e.code, message: e.message };
+    }
+    const progress = [];
+    const r = await client.callTool({ name: "progress", arguments: {} }, undefined,
+      { onprogress: (p) => progress.push(p.progress) });
+    out.progress = { values: progress, text: text(r) };
+    const everythingProgress = [];
+    const r2 = await client.callTool({ name: "trigger-long-running-operation", arguments: { duration: 0.3, steps: 3 } },
+      undefined, { onprogress: (p) => everythingProgress.push(p.progress) });
+    out.everythingProgress = { values: everythingProgress, text: text(r2) };
+    const res = await client.listResources();
+    out.resources = res.resources.map((x) => x.uri);
+    out.greeting = (await client.readResource({ uri: "fixture://greeting" })).contents[0].text;
+    const prompts = await client.listPrompts();
+    out.prompts = prompts.prompts.map((p) => p.name);
+    const g = await client.getPrompt({ name: "greet", arguments: { name: "Ada" } });
+    out.greet = g.messages[0].content.text;
+    out.templates = (await client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate);
+    await client.ping();
+    out.ping = true;
+    await transport.terminateSession();
+    out.terminated = true;
+  } else if (scenario === "list") {
+    Object.assign(out, { tools: await allTools(client) });
+  } else if (scenario === "call") {
+    out.result = await client.callTool({ name: process.argv[5], arguments: JSON.parse(process.argv[6] || "{}") });
+  }
+  await client.close();
+  console.log(JSON.stringify(out));
+}
+
+main().catch((e) => {
+  console.log(JSON.stringify({ error: String(e && e.message || e), code: e && e.code }));
+});

@@ -1,0 +1,74 @@
+// A small MCP server on the streamable-HTTP transport (official SDK), the
+// second upstream of tests/integration/test_mcp.py. Prints {"port": N} once
+// listening. Tools: echo (collides with server-everything's), weather,
+// progress (sends progress notifications), get-env (denied by the route).
+import http from "node:http";
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+
+const port = Number(process.argv[2] || 0);
+const sessions = new Map();
+let deleted = 0;
+
+function makeServer() {
+  const server = new McpServer({ name: "fixture", version: "1.0.0" });
+  server.registerTool("echo", { description: "Echoes (fixture)", inputSchema: { message: z.string() } },
+    async ({ message }) => ({ content: [{ type: "text", text: `fixture echo: ${message}` }] }));
+  server.registerTool("weather", { description: "Weather for a city", inputSchema: { city: z.string() } },
+    async ({ city }) => ({ content: [{ type: "text", text: `sunny in ${city}` }] }));
+  server.registerTool("fail", { description: "Always an isError result" },
+    async () => ({ isError: true, content: [{ type: "text", text: "it failed" }] }));
+  server.registerTool("progress", { description: "Sends 3 progress notifications" },
+    async (extra) => {  // no inputSchema: the SDK passes only `extra`
+      const token = extra._meta?.progressToken;
+      for (let i = 1; i <= 3; i++) {
+        if (token !== undefined)
+          await extra.sendNotification({ method: "notifications/progress",
+            params: { progressToken: token, progress: i, total: 3 } });
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return { content: [{ type: "text", text: "progress done" }] };
+    });
+  server.registerTool("get-env", { description: "Would leak the environment" },
+    async () => ({ content: [{ type: "text", text: "secret" }] }));
+  server.registerResource("greeting", "fixture://greeting", { mimeType: "text/plain" },
+    async (uri) => ({ contents: [{ uri: uri.href, text: "hello from the fixture" }] }));
+  server.registerPrompt("greet", { description: "Greets someone", argsSchema: { name: z.string() } },
+    ({ name }) => ({ messages: [{ role: "user", content: { type: "text", text: `Say hello to ${name}` } }] }));
+  return server;
+}
+
+const httpServer = http.createServer(async (req, res) => {
+  if (req.url === "/stats") {
+    res.setHeader("content-type", "application/json");
+    res.end(JSON.stringify({ sessions: sessions.size, deleted }));
+    return;
+  }
+  let body = "";
+  for await (const chunk of req) body += chunk;
+  const parsed = body ? JSON.parse(body) : undefined;
+  const sid = req.headers["mcp-session-id"];
+  let transport = sid ? sessions.get(sid) : undefined;
+  if (!transport) {
+    if (sid || parsed?.method !== "initialize") {
+      res.statusCode = 404;
+      res.end(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32001, message: "Session not found" } }));
+      return;
+    }
+    transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => sessions.set(id, transport),
+    });
+    transport.onclose = () => {
+      if (transport.sessionId && sessions.delete(transport.sessionId)) deleted++;
+    };
+    await makeServer().connect(transport);
+  }
+  await transport.handleRequest(req, res, parsed);
+});
+
+httpServer.listen(port, "127.0.0.1", () => {
+  console.log(JSON.stringify({ port: httpServer.address().port }));
+});
