@@ -16,6 +16,7 @@
 #include "config/entities.hpp"
 #include "net/asio.hpp"
 #include "net/http1/parser.hpp"
+#include "net/tls/server.hpp"
 #include "policies/policy.hpp"
 #include "proxy/router.hpp"
 #include "proxy/upstream/balancer.hpp"
@@ -38,6 +39,8 @@ struct UpstreamShared {
   std::string fingerprint;
   std::vector<std::shared_ptr<TargetState>> states;
   std::vector<std::shared_ptr<TargetAddress>> addresses;
+  // Upstream TLS (null for plain TCP): shared by every worker's connections.
+  std::shared_ptr<asio::ssl::context> tls;
   metrics::Family<metrics::UpstreamShard>* stats = nullptr;
   // Circuit breaker and retry budget (node-wide).
   std::atomic<int> connections{0};
@@ -68,6 +71,9 @@ struct Snapshot {
   std::vector<policy::Chain> consumer_chains;
   http1::Limits limits;
   std::shared_ptr<const ai::gateway::Catalog> llm;  // null without an llm: section
+  // Downstream TLS (proxy_tls listener); null without certificates. Taken
+  // over from the previous snapshot when files and settings are unchanged.
+  std::shared_ptr<const net::tls::TlsServer> tls;
 };
 
 // Builds a snapshot; unchanged upstreams are taken over from `previous`.
