@@ -15,7 +15,7 @@ std::string normalize_name(std::string_view name) {
     if (!ok) return {};
     out += c;
   }
-  if (out.find("..") != std::string::npos || out.front() == '.') return {};
+  if (out.find("..") != std::string::npos || out.front() == '.' || out.back() == '.') return {};
   return out;
 }
 
