@@ -45,6 +45,7 @@ void usage(FILE* out) {
                "serve options:\n"
                "  -c, --config FILE        declarative YAML config (hot-reloaded on change and SIGHUP)\n"
                "  --proxy-listen HOST:PORT proxy listener (default 0.0.0.0:8080; port 0 = any)\n"
+               "  --proxy-tls-listen HOST:PORT  TLS proxy listener (needs tls.certificates)\n"
                "  --admin-listen HOST:PORT admin listener (default 127.0.0.1:9080)\n"
                "  --workers N              worker threads (default: number of cores)\n"
                "  --no-watch               do not reload when the file changes (SIGHUP still does)\n"
@@ -262,6 +263,7 @@ int cmd_serve(Args& a) {
       else if (o.rfind("--config=", 0) == 0) opts.config_path = o.substr(9);
       else if (o == "--settings") opts.settings_path = value("--settings");
       else if (o == "--proxy-listen") opts.proxy_listen = value("--proxy-listen");
+      else if (o == "--proxy-tls-listen") opts.proxy_tls_listen = value("--proxy-tls-listen");
       else if (o == "--admin-listen") opts.admin_listen = value("--admin-listen");
       else if (o == "--workers") {
         std::string n = value("--workers");

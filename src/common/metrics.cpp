@@ -97,13 +97,14 @@ std::string Registry::render(const std::string& extra) const {
   std::lock_guard lock(mu_);
 
   int64_t active = 0;
-  uint64_t accepted = 0, requests = 0, parse_errors = 0, no_route = 0;
+  uint64_t accepted = 0, requests = 0, parse_errors = 0, no_route = 0, tls_errors = 0;
   for (const auto& w : worker_shards_.v) {
     active += w->active_connections.get();
     accepted += w->accepted.get();
     requests += w->requests.get();
     parse_errors += w->parse_errors.get();
     no_route += w->no_route.get();
+    tls_errors += w->tls_handshake_errors.get();
   }
   out += "# HELP gatehouse_active_connections Open downstream connections.\n"
          "# TYPE gatehouse_active_connections gauge\n"
@@ -120,6 +121,9 @@ std::string Registry::render(const std::string& extra) const {
   out += "# HELP gatehouse_no_route_total Requests that matched no route.\n"
          "# TYPE gatehouse_no_route_total counter\n"
          "gatehouse_no_route_total " + std::to_string(no_route) + "\n";
+  out += "# HELP gatehouse_tls_handshake_errors_total Downstream TLS handshakes that failed or timed out.\n"
+         "# TYPE gatehouse_tls_handshake_errors_total counter\n"
+         "gatehouse_tls_handshake_errors_total " + std::to_string(tls_errors) + "\n";
   out += "# HELP gatehouse_config_reloads_total Successful config reloads.\n"
          "# TYPE gatehouse_config_reloads_total counter\n"
          "gatehouse_config_reloads_total " + std::to_string(reloads_total.load()) + "\n";

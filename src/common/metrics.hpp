@@ -65,6 +65,7 @@ struct alignas(64) WorkerShard {
   Counter requests;
   Counter parse_errors;
   Counter no_route;
+  Counter tls_handshake_errors;  // failed or timed-out downstream handshakes
 };
 
 template <class Shard>

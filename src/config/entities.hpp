@@ -82,6 +82,18 @@ struct BreakerConfig {
   int max_requests = 10'000;     // requests in flight
 };
 
+// TLS to the upstream's targets: on when `tls.enabled` or the targets are
+// written https://host:port.
+struct UpstreamTlsConfig {
+  bool enabled = false;
+  std::string sni;          // server name sent and verified; default: the target's host
+  bool verify = true;       // certificate chain and name
+  std::string ca_file;      // empty: the system CA bundle
+  std::string client_cert;  // PEM, for mTLS to the upstream (with client_key)
+  std::string client_key;
+  SourcePos pos;
+};
+
 struct UpstreamConfig {
   std::string name;
   std::vector<TargetConfig> targets;
@@ -92,6 +104,7 @@ struct UpstreamConfig {
   PassiveHealthConfig health_passive;
   PoolConfig pool;
   BreakerConfig breaker;
+  UpstreamTlsConfig tls;
   int64_t dns_refresh_ms = 30'000;
   std::vector<std::string> tags;
   SourcePos pos;
@@ -262,6 +275,34 @@ struct ConsumerConfig {
 struct ListenersConfig {
   std::string proxy = "0.0.0.0:8080";
   std::string admin = "127.0.0.1:9080";
+  std::string proxy_tls;  // empty: no TLS listener
+};
+
+// Downstream TLS (the proxy_tls listener). Certificate files are read when a
+// snapshot is built, so a reload picks up new files.
+struct TlsCertificateConfig {
+  std::string cert;  // PEM: leaf first, then the chain
+  std::string key;   // PEM private key
+  SourcePos pos;
+};
+
+enum class TlsVersion { kTls12, kTls13 };
+enum class ClientAuthMode { kNone, kOptional, kRequired };
+
+struct ClientAuthConfig {
+  ClientAuthMode mode = ClientAuthMode::kNone;
+  std::string ca_file;  // CAs client certificates must chain to
+  int verify_depth = 4;
+};
+
+struct TlsConfig {
+  std::vector<TlsCertificateConfig> certificates;  // first = default (no/unknown SNI)
+  TlsVersion min_version = TlsVersion::kTls12;
+  ClientAuthConfig client_auth;
+  int64_t handshake_timeout_ms = 10'000;
+  bool session_tickets = true;
+  int64_t session_timeout_ms = 300'000;  // resumption window (cache and tickets)
+  SourcePos pos;
 };
 
 struct HttpLimitsConfig {
@@ -283,6 +324,7 @@ struct AccessLogConfig {
 
 struct ServerConfig {
   ListenersConfig listeners;
+  TlsConfig tls;
   HttpLimitsConfig http;
   AccessLogConfig access_log;
   int64_t drain_timeout_ms = 15'000;

@@ -46,6 +46,14 @@ const std::vector<std::pair<std::string, HashOn>> kHashOn = {
     {"consumer", HashOn::kConsumer}, {"path", HashOn::kPath},
 };
 
+const std::vector<std::pair<std::string, TlsVersion>> kTlsVersions = {
+    {"1.2", TlsVersion::kTls12}, {"1.3", TlsVersion::kTls13}};
+
+const std::vector<std::pair<std::string, ClientAuthMode>> kClientAuthModes = {
+    {"none", ClientAuthMode::kNone},
+    {"optional", ClientAuthMode::kOptional},
+    {"required", ClientAuthMode::kRequired}};
+
 // Which route timeout fields were written, so the rest inherit the upstream's.
 enum : unsigned { kConnectSet = 1, kRequestSet = 2, kIdleSet = 4 };
 
@@ -72,7 +80,7 @@ class Loader {
     // anchors that other entries merge or alias.
     Fields f(r_, doc,
              {"listeners", "http", "access_log", "drain_timeout", "trust_forwarded", "upstreams",
-              "routes", "consumers", "policies", "llm", "mcp"},
+              "routes", "consumers", "policies", "llm", "mcp", "tls"},
              "x-");
     parse_server(f, cfg.server);
     if (const Slot* s = f.get("upstreams"))
@@ -93,10 +101,20 @@ class Loader {
  private:
   void parse_server(Fields& f, ServerConfig& out) {
     if (const Slot* s = f.get("listeners")) {
-      Fields l(r_, *s, {"proxy", "admin"});
+      Fields l(r_, *s, {"proxy", "admin", "proxy_tls"});
       l.read("proxy", out.listeners.proxy);
       l.read("admin", out.listeners.admin);
+      if (const Slot* t = l.get("proxy_tls")) {
+        // `{address: ...}` (room for per-listener settings) or a bare address.
+        if (t->node.IsScalar()) {
+          r_.read(*t, out.listeners.proxy_tls);
+        } else {
+          Fields tf(r_, *t, {"address"});
+          tf.read("address", out.listeners.proxy_tls);
+        }
+      }
     }
+    if (const Slot* s = f.get("tls")) parse_tls(*s, out.tls);
     if (const Slot* s = f.get("http")) {
       Fields h(r_, *s,
                {"max_request_line", "max_header_bytes", "max_headers", "client_header_timeout",
@@ -118,15 +136,76 @@ class Loader {
     f.read("trust_forwarded", out.trust_forwarded);
   }
 
+  void parse_tls(const Slot& s, TlsConfig& t) {
+    t.pos = s.pos;
+    Fields f(r_, s,
+             {"certificates", "min_version", "client_auth", "handshake_timeout", "session_tickets",
+              "session_timeout"});
+    if (const Slot* c = f.get("certificates")) {
+      for (const auto& item : r_.items(*c)) {
+        TlsCertificateConfig cc;
+        cc.pos = item.pos;
+        Fields cf(r_, item, {"cert", "key"});
+        cf.read("cert", cc.cert);
+        cf.read("key", cc.key);
+        t.certificates.push_back(std::move(cc));
+      }
+    }
+    if (const Slot* v = f.get("min_version"))
+      r_.choice(*v, kTlsVersions, t.min_version);
+    if (const Slot* a = f.get("client_auth")) {
+      Fields af(r_, *a, {"mode", "ca_file", "verify_depth"});
+      if (const Slot* m = af.get("mode"))
+        r_.choice(*m, kClientAuthModes, t.client_auth.mode);
+      af.read("ca_file", t.client_auth.ca_file);
+      af.read("verify_depth", t.client_auth.verify_depth);
+    }
+    f.duration("handshake_timeout", t.handshake_timeout_ms);
+    f.read("session_tickets", t.session_tickets);
+    f.duration("session_timeout", t.session_timeout_ms);
+  }
+
+  void parse_upstream_tls(const Slot& s, UpstreamTlsConfig& t) {
+    t.pos = s.pos;
+    Fields f(r_, s, {"enabled", "sni", "verify", "ca_file", "client_cert", "client_key"});
+    t.enabled = true;  // writing a tls: section means TLS unless enabled: false
+    f.read("enabled", t.enabled);
+    f.read("sni", t.sni);
+    f.read("verify", t.verify);
+    f.read("ca_file", t.ca_file);
+    f.read("client_cert", t.client_cert);
+    f.read("client_key", t.client_key);
+  }
+
   UpstreamConfig parse_upstream(const Slot& s) {
     UpstreamConfig u;
     u.pos = s.pos;
     Fields f(r_, s,
              {"name", "targets", "balancer", "timeouts", "retries", "health_checks", "pool",
-              "circuit_breaker", "dns_refresh", "tags"});
+              "circuit_breaker", "dns_refresh", "tags", "tls"});
     f.read("name", u.name);
-    if (const Slot* t = f.get("targets"))
-      for (const auto& item : r_.items(*t)) u.targets.push_back(parse_target(item));
+    if (const Slot* t = f.get("tls")) parse_upstream_tls(*t, u.tls);
+    if (const Slot* t = f.get("targets")) {
+      // https://host:port targets turn TLS on for the upstream; one upstream
+      // speaks one protocol, so http:// and https:// cannot be mixed.
+      int https = 0, http = 0;
+      bool mixed_reported = false;
+      for (const auto& item : r_.items(*t)) {
+        std::string_view scheme;
+        u.targets.push_back(parse_target(item, &scheme));
+        int* seen = scheme == "https://" ? &https : scheme == "http://" ? &http : nullptr;
+        if (!seen) continue;
+        ++*seen;
+        if (https && http && !mixed_reported) {
+          mixed_reported = true;
+          r_.fail(item, "invalid_value", "an upstream's targets are all http:// or all https://");
+        }
+      }
+      if (https && !f.has("tls")) {
+        u.tls.enabled = true;
+        u.tls.pos = t->pos;
+      }
+    }
     if (const Slot* b = f.get("balancer")) parse_balancer(*b, u.balancer);
     if (const Slot* t = f.get("timeouts")) parse_timeouts(*t, u.timeouts);
     if (const Slot* t = f.get("retries")) parse_retries(*t, u.retries);
@@ -148,7 +227,7 @@ class Loader {
     return u;
   }
 
-  TargetConfig parse_target(const Slot& s) {
+  TargetConfig parse_target(const Slot& s, std::string_view* scheme_out = nullptr) {
     TargetConfig t;
     if (s.node.IsScalar()) {
       r_.read(s, t.address);  // shorthand: "host:port" with weight 1
@@ -156,6 +235,15 @@ class Loader {
       Fields f(r_, s, {"address", "weight"});
       f.read("address", t.address);
       f.read("weight", t.weight);
+    }
+    for (std::string_view scheme : {"https://", "http://"}) {
+      if (t.address.rfind(scheme, 0) == 0) {
+        std::string rest = t.address.substr(scheme.size());
+        if (!rest.empty() && rest.back() == '/') rest.pop_back();
+        if (scheme_out) *scheme_out = scheme;
+        t.address = std::move(rest);
+        break;
+      }
     }
     std::string why;
     if (!split_host_port(t.address, t.host, t.port, why)) {

@@ -5,6 +5,7 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -355,10 +356,46 @@ class Validator {
     if (!split_host_port(addr, host, port, why)) error(SourcePos{}, f, "invalid_address", why);
   }
 
+  // File contents (readable, parsable, key matches) are checked when the
+  // snapshot is built; here only the shape.
+  void check_tls(const TlsConfig& t, bool listener) {
+    const SourcePos& at = t.pos;
+    if (listener && t.certificates.empty())
+      error(at, "tls.certificates", "missing_field",
+            "listeners.proxy_tls needs at least one certificate in tls.certificates");
+    for (size_t i = 0; i < t.certificates.size(); ++i) {
+      const auto& c = t.certificates[i];
+      std::string f = idx("tls.certificates", i);
+      if (c.cert.empty()) error(c.pos, f + ".cert", "missing_field", "a certificate file is needed");
+      if (c.key.empty()) error(c.pos, f + ".key", "missing_field", "a private key file is needed");
+    }
+    if (t.client_auth.mode != ClientAuthMode::kNone && t.client_auth.ca_file.empty())
+      error(at, "tls.client_auth.ca_file", "missing_field",
+            "client_auth optional/required needs the CA file client certificates chain to");
+    if (t.client_auth.verify_depth < 1 || t.client_auth.verify_depth > 16)
+      error(at, "tls.client_auth.verify_depth", "invalid_value", "must be 1 to 16");
+    positive_duration(t.handshake_timeout_ms, at, "tls.handshake_timeout");
+    positive_duration(t.session_timeout_ms, at, "tls.session_timeout");
+  }
+
+  void check_upstream_tls(const UpstreamTlsConfig& t, const std::string& f) {
+    if (!t.enabled) return;
+    if (t.client_cert.empty() != t.client_key.empty())
+      error(t.pos, f + (t.client_cert.empty() ? ".client_cert" : ".client_key"), "missing_field",
+            "client_cert and client_key go together");
+    bool dns = t.sni.size() <= 253 && std::all_of(t.sni.begin(), t.sni.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-';
+    });
+    if (!dns)
+      error(t.pos, f + ".sni", "invalid_value", "sni must be a DNS name");
+  }
+
   void check_server(const ServerConfig& s) {
     const SourcePos none;
     check_listener(s.listeners.proxy, "listeners.proxy");
     check_listener(s.listeners.admin, "listeners.admin");
+    if (!s.listeners.proxy_tls.empty()) check_listener(s.listeners.proxy_tls, "listeners.proxy_tls");
+    check_tls(s.tls, !s.listeners.proxy_tls.empty());
     const auto& h = s.http;
     auto positive = [&](uint64_t v, const char* f) {
       if (v == 0) error(none, f, "invalid_value", "must be greater than 0");
@@ -396,6 +433,7 @@ class Validator {
 
   void check_upstream(const UpstreamConfig& u, const std::string& f) {
     const SourcePos& at = u.pos;
+    check_upstream_tls(u.tls, f + ".tls");
     if (u.targets.empty())
       error(at, f + ".targets", "missing_field", "an upstream needs at least one target");
     std::map<std::string, size_t> seen;

@@ -11,7 +11,6 @@
 
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
-
 #include <memory>
 #include <utility>
 

@@ -27,12 +27,14 @@ Worker::~Worker() {
     thread_.join();
   }
   acceptor_.reset();
+  tls_acceptor_.reset();
   park_.reset();
   upstreams_.clear();
   ioc_.reset();  // destroys pending handlers and the sessions they own
 }
 
-Result<tcp::endpoint> Worker::listen(const tcp::endpoint& ep, int backlog) {
+Result<std::unique_ptr<tcp::acceptor>> Worker::open_acceptor(const tcp::endpoint& ep, int backlog,
+                                                             const char* field) {
   auto acc = std::make_unique<tcp::acceptor>(*ioc_);
   boost::system::error_code ec;
   acc->open(ep.protocol(), ec);
@@ -49,10 +51,26 @@ Result<tcp::endpoint> Worker::listen(const tcp::endpoint& ep, int backlog) {
     return make_error("listen_failed",
                       "cannot listen on " + ep.address().to_string() + ":" +
                           std::to_string(ep.port()) + ": " + ec.message(),
-                      "listeners.proxy", 0, ErrorSide::kInternal);
+                      field, 0, ErrorSide::kInternal);
   }
-  auto bound = acc->local_endpoint(ec);
-  acceptor_ = std::move(acc);
+  return acc;
+}
+
+Result<tcp::endpoint> Worker::listen(const tcp::endpoint& ep, int backlog) {
+  auto acc = open_acceptor(ep, backlog, "listeners.proxy");
+  if (!acc) return acc.error();
+  boost::system::error_code ec;
+  auto bound = acc.value()->local_endpoint(ec);
+  acceptor_ = std::move(acc.value());
+  return bound;
+}
+
+Result<tcp::endpoint> Worker::listen_tls(const tcp::endpoint& ep, int backlog) {
+  auto acc = open_acceptor(ep, backlog, "listeners.proxy_tls");
+  if (!acc) return acc.error();
+  boost::system::error_code ec;
+  auto bound = acc.value()->local_endpoint(ec);
+  tls_acceptor_ = std::move(acc.value());
   return bound;
 }
 
@@ -65,7 +83,8 @@ void Worker::start() {
     park_.reset();
   }
   asio::co_spawn(*ioc_, tick_loop(), asio::detached);
-  if (acceptor_) asio::co_spawn(*ioc_, accept_loop(), asio::detached);
+  if (acceptor_) asio::co_spawn(*ioc_, accept_loop(*acceptor_, false), asio::detached);
+  if (tls_acceptor_) asio::co_spawn(*ioc_, accept_loop(*tls_acceptor_, true), asio::detached);
   thread_ = std::thread([this] {
     ioc_->run();
     access_log_.flush();
@@ -107,6 +126,7 @@ void Worker::begin_drain() {
   draining_ = true;
   boost::system::error_code ec;
   if (acceptor_) acceptor_->close(ec);
+  if (tls_acceptor_) tls_acceptor_->close(ec);
   for (auto* s : sessions_) {
     if (s->idle()) s->socket().close(ec);
   }
@@ -155,11 +175,11 @@ void Worker::trim_buffers() {
   buffer_low_water_ = free_buffers_.size();
 }
 
-awaitable<void> Worker::accept_loop() {
+awaitable<void> Worker::accept_loop(tcp::acceptor& acceptor, bool tls) {
   for (;;) {
-    auto [ec, sock] = co_await acceptor_->async_accept(use_nothrow);
+    auto [ec, sock] = co_await acceptor.async_accept(use_nothrow);
     if (ec) {
-      if (draining_ || ec == asio::error::operation_aborted || !acceptor_->is_open()) co_return;
+      if (draining_ || ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       if (ec == asio::error::no_descriptors) {
         // Out of fds: back off briefly instead of spinning.
         log::error("accept failed", {log::f("error", ec.message())});
@@ -170,6 +190,13 @@ awaitable<void> Worker::accept_loop() {
     }
     stats_->accepted.inc();
     if (!snapshot_) continue;
+    if (tls) {
+      // Certificates come from the snapshot current at accept time; a
+      // snapshot without them (removed by a reload) refuses the connection.
+      if (!snapshot_->tls) continue;
+      proxy::Session::start(std::make_unique<proxy::Session>(*this, std::move(sock), snapshot_->tls));
+      continue;
+    }
     proxy::Session::start(std::make_unique<proxy::Session>(*this, std::move(sock)));
   }
 }

@@ -49,6 +49,9 @@ class Worker {
   // Opens this worker's acceptor on `ep` with SO_REUSEPORT. Returns the bound
   // endpoint (the port is chosen by the kernel when ep's port is 0).
   Result<tcp::endpoint> listen(const tcp::endpoint& ep, int backlog);
+  // The same for the TLS listener (proxy_tls): its connections start with a
+  // handshake against the snapshot's TLS contexts.
+  Result<tcp::endpoint> listen_tls(const tcp::endpoint& ep, int backlog);
   void start();                 // runs the io_context on a new thread
   void join();
   void stop() { ioc_->stop(); }
@@ -97,7 +100,9 @@ class Worker {
   PipeCache& pipes() { return pipes_; }
 
  private:
-  awaitable<void> accept_loop();
+  awaitable<void> accept_loop(tcp::acceptor& acceptor, bool tls);
+  Result<std::unique_ptr<tcp::acceptor>> open_acceptor(const tcp::endpoint& ep, int backlog,
+                                                       const char* field);
   awaitable<void> tick_loop();
 
   size_t index_;
@@ -105,6 +110,7 @@ class Worker {
   // whose destructors touch the members below.
   std::unique_ptr<asio::io_context> ioc_ = std::make_unique<asio::io_context>(1);
   std::unique_ptr<tcp::acceptor> acceptor_;
+  std::unique_ptr<tcp::acceptor> tls_acceptor_;
   std::unique_ptr<ConnectionPark> park_;  // reset before ioc_ (its watch is bound to it)
   std::thread thread_;
   metrics::Registry& registry_;

@@ -8,6 +8,7 @@ void register_key_auth(Registry& r);
 void register_basic_auth(Registry& r);
 void register_jwt(Registry& r);
 void register_hmac_auth(Registry& r);
+void register_mtls_auth(Registry& r);
 void register_cors(Registry& r);
 void register_ip_restriction(Registry& r);
 void register_acl(Registry& r);
@@ -35,6 +36,7 @@ void register_builtin_policies() {
   register_basic_auth(r);
   register_jwt(r);
   register_hmac_auth(r);
+  register_mtls_auth(r);
   register_cors(r);
   register_ip_restriction(r);
   register_acl(r);

@@ -18,6 +18,10 @@
 #include "net/http1/parser.hpp"
 #include "net/http1/path.hpp"
 
+namespace gatehouse::net::tls {
+struct PeerCertificate;  // net/tls/cert_info.hpp
+}
+
 namespace gatehouse::policy {
 
 // Phases run in this order; within a phase, global policies first, then the
@@ -86,6 +90,9 @@ struct RequestContext {
   std::string_view request_id;
   const ConsumerSet* consumers = nullptr;
   const Consumer* consumer = nullptr;          // set by an authentication policy
+  bool tls = false;                            // the request came over TLS
+  // The client's verified TLS certificate (tls.client_auth), else null.
+  const net::tls::PeerCertificate* client_cert = nullptr;
   std::string credential_id;                   // non-secret id of the credential used
   std::string query_override;                  // set when a policy rewrote the query
   bool query_overridden = false;

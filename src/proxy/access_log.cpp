@@ -45,6 +45,13 @@ void AccessLog::write(const AccessRecord& r) {
   num_field(buf_, "duration_us", r.total_us);
   num_field(buf_, "retries", r.retries);
   if (!r.error.empty()) str_field(buf_, "error", r.error);
+  str_field(buf_, "scheme", r.tls_version.empty() ? std::string_view("http") : "https");
+  if (!r.tls_version.empty()) {
+    str_field(buf_, "tls_version", r.tls_version);
+    str_field(buf_, "tls_cipher", r.tls_cipher);
+    if (!r.sni.empty()) str_field(buf_, "sni", r.sni);
+    if (!r.client_subject.empty()) str_field(buf_, "client_subject", r.client_subject);
+  }
   if (const AccessLlm* l = r.llm) {
     buf_ += ",\"llm\":{\"stream\":";
     buf_ += l->stream ? "true" : "false";

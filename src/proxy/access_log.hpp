@@ -59,6 +59,11 @@ struct AccessRecord {
   std::string_view error;      // error code when the gateway generated the answer
   const AccessLlm* llm = nullptr;
   const AccessMcp* mcp = nullptr;
+  // TLS connections (scheme "https" when tls_version is set).
+  std::string_view tls_version;
+  std::string_view tls_cipher;
+  std::string_view sni;
+  std::string_view client_subject;  // verified client certificate
 };
 
 class AccessLog {

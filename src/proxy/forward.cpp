@@ -5,12 +5,14 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <tuple>
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "common/strings.hpp"
 #include "net/worker.hpp"
 #include "proxy/exchange.hpp"
+#include "net/tls/client.hpp"
 #include "proxy/http_util.hpp"
 #include "proxy/mirror.hpp"
 #include "proxy/session.hpp"
@@ -165,6 +167,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
   fo.original_host = ex.original_host;
   fo.request_id = ex.request_id;
   fo.trust_forwarded = snap.config.server.trust_forwarded;
+  fo.https = tls_info_ != nullptr;
   fo.chunked = head.body == http1::BodyKind::kChunked;
   fo.has_length = head.body == http1::BodyKind::kContentLength;
   fo.content_length = head.content_length;
@@ -310,6 +313,34 @@ awaitable<bool> Session::forward(Exchange& ex) {
       conn->live_counter = &us.connections;
       boost::system::error_code ec;
       conn->stream.socket().set_option(tcp::no_delay(true), ec);
+      if (us.tls) {
+        // TLS to the upstream, bounded by the same connect deadline. A
+        // failed handshake (unverifiable certificate, wrong name) counts as
+        // a connect failure of the target.
+        auto& tls = conn->stream.start_tls(*us.tls);
+        const std::string& name = ucfg.tls.sni.empty() ? tcfg.host : ucfg.tls.sni;
+        boost::system::error_code hec = asio::error::invalid_argument;
+        if (net::tls::prepare_client_ssl(tls.native_handle(), name, ucfg.tls.verify)) {
+          conn->deadline.arm(worker_.deadlines(), &conn->stream.socket(), connect_deadline);
+          std::tie(hec) = co_await tls.async_handshake(asio::ssl::stream_base::client, use_nothrow);
+          conn->deadline.disarm();
+        }
+        if (hec) {
+          bool tls_timed_out = conn->deadline.fired();
+          ustats.failures.inc();
+          if (tls_timed_out) ustats.timeouts.inc();
+          record_outcome(us, target, true, false, steady_ms());
+          wu->balancer->on_finish(target, std::chrono::microseconds(steady_us() - attempt_start_us),
+                                  false);
+          last_status = tls_timed_out ? 504 : 502;
+          last_code = tls_timed_out ? "upstream_connect_timeout" : "upstream_tls_failed";
+          last_detail = "TLS to " + tcfg.address + " (" + name + ") failed: " +
+                        (tls_timed_out ? std::string("timed out") : hec.message());
+          ex.upstream_target = tcfg.address;
+          conn.reset();
+          continue;
+        }
+      }
       ex.connect_us = steady_us() - attempt_start_us;
       ustats.connect_latency.observe_us(static_cast<uint64_t>(ex.connect_us));
     }

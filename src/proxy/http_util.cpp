@@ -173,7 +173,9 @@ std::string build_upstream_head(const http1::RequestHead& req, const ForwardOpti
   }
   out += o.client_ip;
   out += "\r\nX-Forwarded-Proto: ";
-  out += (o.trust_forwarded && xfp) ? std::string_view(*xfp) : std::string_view("http");
+  out += (o.trust_forwarded && xfp) ? std::string_view(*xfp)
+         : o.https                  ? std::string_view("https")
+                                    : std::string_view("http");
   if (!o.original_host.empty() || (o.trust_forwarded && xfh)) {
     out += "\r\nX-Forwarded-Host: ";
     out += (o.trust_forwarded && xfh) ? std::string_view(*xfh) : o.original_host;

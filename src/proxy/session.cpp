@@ -72,6 +72,12 @@ Session::Session(net::Worker& worker, tcp::socket sock, std::string client_ip,
   worker_.stats().active_connections.add(1);
 }
 
+Session::Session(net::Worker& worker, tcp::socket sock,
+                 std::shared_ptr<const net::tls::TlsServer> tls)
+    : Session(worker, std::move(sock)) {
+  tls_server_ = std::move(tls);
+}
+
 Session::~Session() {
   deadline_.unlink();
   worker_.remove_session(this);
@@ -99,6 +105,7 @@ namespace {
 // An active keep-alive client sends its next request well within this; a
 // connection idle longer gives up its coroutine frames.
 constexpr int64_t kShallowIdleMs = 2'000;
+constexpr int64_t kTlsShutdownMs = 1'000;
 }  // namespace
 
 void Session::start(std::unique_ptr<Session> self) {
@@ -110,8 +117,27 @@ void Session::close() {
   stream_.close();
 }
 
+awaitable<bool> Session::handshake() {
+  auto& tls = stream_.start_tls(tls_server_->context());
+  deadline_.arm(worker_.deadlines(), &stream_.socket(),
+                steady_ms() + tls_server_->handshake_timeout_ms());
+  auto [ec] = co_await tls.async_handshake(asio::ssl::stream_base::server, use_nothrow);
+  deadline_.disarm();
+  if (ec) {
+    worker_.stats().tls_handshake_errors.inc();
+    co_return false;
+  }
+  tls_info_ = std::make_unique<net::tls::ConnectionInfo>(
+      net::tls::describe_connection(tls.native_handle()));
+  co_return true;
+}
+
 awaitable<void> Session::serve(std::unique_ptr<Session> self) {
   Session& s = *self;
+  if (s.tls_server_ && !s.tls_info_ && !co_await s.handshake()) {
+    s.close();
+    co_return;
+  }
   // This frame holds only loop state; a request's state lives in
   // serve_one()'s frame, which exists only while a request is served.
   for (;;) {
@@ -131,10 +157,11 @@ awaitable<void> Session::serve(std::unique_ptr<Session> self) {
       // A keep-alive connection that already has a buffer reads straight into
       // it (a separate readiness wait costs an epoll_ctl per request); a new
       // one waits for readiness first, so connections that never send hold
-      // no buffer.
+      // no buffer. TLS always reads: the handshake may have left a request
+      // decrypted-to-be in the TLS layer, which a socket wait cannot see.
       boost::system::error_code ec;
       size_t n = 0;
-      if (s.buf_.capacity() > 0) {
+      if (s.buf_.capacity() > 0 || !s.stream_.plain_tcp()) {
         s.buf_.prepare(net::Worker::kIoBufferSize);
         std::tie(ec, n) = co_await s.stream_.async_read_some(s.buf_.writable(), use_nothrow);
       } else {
@@ -154,6 +181,14 @@ awaitable<void> Session::serve(std::unique_ptr<Session> self) {
     }
     s.idle_since_ms_ = 0;
     if (!co_await s.serve_one() || s.closing_ || !s.stream_.is_open()) break;
+  }
+  if (s.tls_info_ && s.stream_.is_open()) {
+    // close_notify, so clients can tell our close from a truncation
+    // (OpenSSL 3 reports an EOF without it as an error). Bounded: a peer that
+    // never answers costs at most a second.
+    s.deadline_.arm(s.worker_.deadlines(), &s.stream_.socket(), steady_ms() + kTlsShutdownMs);
+    co_await s.stream_.tls()->async_shutdown(use_nothrow);
+    s.deadline_.disarm();
   }
   s.close();
 }
@@ -278,6 +313,7 @@ awaitable<bool> Session::send_error(Exchange* ex, int status, std::string_view c
     r.client = client_ip_;
     r.status = status;
     r.error = code;
+    set_tls_fields(r);
     worker_.access_log().write(r);
   }
   if (close) closing_ = true;
@@ -361,6 +397,8 @@ awaitable<bool> Session::handle(http1::RequestHead& head) {
   pc.route_name = ex.match.route->name;
   pc.request_id = ex.request_id;
   pc.consumers = ex.snap->consumers.get();
+  pc.tls = tls_info_ != nullptr;
+  if (tls_info_ && tls_info_->peer) pc.client_cert = &*tls_info_->peer;
   pc.worker = worker_.index();
   pc.now_ms = steady_ms();
   const auto& chain = ex.route->chain.policies;
@@ -463,6 +501,14 @@ awaitable<bool> Session::send_policy_response(Exchange& ex, policy::Respond& r, 
   co_return ok && !close;
 }
 
+void Session::set_tls_fields(AccessRecord& r) const {
+  if (!tls_info_) return;
+  r.tls_version = tls_info_->version;
+  r.tls_cipher = tls_info_->cipher;
+  r.sni = tls_info_->sni;
+  if (tls_info_->peer) r.client_subject = tls_info_->peer->subject;
+}
+
 void Session::finish(Exchange& ex) {
   int64_t total = steady_us() - ex.start_us;
   if (ex.route) {
@@ -530,6 +576,7 @@ void Session::finish(Exchange& ex) {
     r.mcp = &mcp;
   }
   r.consumer = ex.pctx.consumer ? std::string_view(ex.pctx.consumer->name) : std::string_view{};
+  set_tls_fields(r);
   log.write(r);
 }
 

@@ -11,6 +11,8 @@
 #include "net/deadline.hpp"
 #include "net/io_buffer.hpp"
 #include "net/stream.hpp"
+#include "net/tls/cert_info.hpp"
+#include "net/tls/server.hpp"
 #include "net/http1/parser.hpp"
 #include "net/http1/path.hpp"
 #include "policies/policy.hpp"
@@ -62,6 +64,8 @@ class Session {
   // A connection coming back from the worker's park: its address and idle
   // start are known, and its socket options are already set.
   Session(net::Worker& worker, tcp::socket sock, std::string client_ip, int64_t idle_since_ms);
+  // A connection on the TLS listener: the handshake comes first.
+  Session(net::Worker& worker, tcp::socket sock, std::shared_ptr<const net::tls::TlsServer> tls);
   ~Session();
   // Serves the connection; owns the session. Between requests, a short idle
   // wait happens inside the coroutine; past kShallowIdleMs the coroutine ends
@@ -75,6 +79,7 @@ class Session {
 
  private:
   static awaitable<void> serve(std::unique_ptr<Session> self);
+  awaitable<bool> handshake();
   static void go_deep_idle(std::unique_ptr<Session> self);
   void close();
   awaitable<bool> serve_one();
@@ -91,6 +96,7 @@ class Session {
                             std::string_view b = {}, int64_t timeout_ms = 0);
   awaitable<bool> send_policy_response(Exchange& ex, policy::Respond& r, bool close);
   void finish(Exchange& ex);
+  void set_tls_fields(AccessRecord& r) const;
 
   net::Worker& worker_;
   net::Stream stream_;
@@ -100,6 +106,10 @@ class Session {
   bool idle_ = false;
   int64_t idle_since_ms_ = 0;
   bool closing_ = false;
+  // TLS connections: the contexts they were accepted with (kept for the
+  // SNI callback) and, once the handshake is done, what it negotiated.
+  std::shared_ptr<const net::tls::TlsServer> tls_server_;
+  std::unique_ptr<net::tls::ConnectionInfo> tls_info_;
 };
 
 }  // namespace gatehouse::proxy

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include "net/tls/client.hpp"
+
 namespace gatehouse::proxy {
 
 std::string upstream_fingerprint(const config::UpstreamConfig& u) {
@@ -28,6 +30,11 @@ std::string upstream_fingerprint(const config::UpstreamConfig& u) {
     << u.pool.max_requests_per_connection;
   o << '|' << u.breaker.max_connections << ',' << u.breaker.max_pending << ','
     << u.breaker.max_requests << '|' << u.dns_refresh_ms;
+  // File contents are not part of it: a changed CA or client certificate
+  // file is picked up when the upstream's config changes (or on restart).
+  const auto& t = u.tls;
+  o << '|' << t.enabled << ',' << t.sni << ',' << t.verify << ',' << t.ca_file << ','
+    << t.client_cert << ',' << t.client_key;
   return o.str();
 }
 
@@ -84,8 +91,23 @@ Result<std::shared_ptr<const Snapshot>> build_snapshot(const config::Config& cfg
         }
       }
     }
+    if (!reused) {
+      reused = make_upstream(u, registry);
+      if (u.tls.enabled) {
+        auto ctx = net::tls::make_upstream_context(
+            u.tls, "upstreams[" + std::to_string(snap->upstreams.size()) + "].tls");
+        if (!ctx) return ctx.error();
+        reused->tls = ctx.value();
+      }
+    }
     index[u.name] = static_cast<int>(snap->upstreams.size());
-    snap->upstreams.push_back(reused ? reused : make_upstream(u, registry));
+    snap->upstreams.push_back(reused);
+  }
+
+  if (!cfg.server.tls.certificates.empty()) {
+    auto tls = net::tls::TlsServer::build(cfg.server.tls, previous ? previous->tls : nullptr);
+    if (!tls) return tls.error();
+    snap->tls = tls.value();
   }
 
   if (!cfg.llm.providers.empty() || !cfg.llm.models.empty())

@@ -17,6 +17,7 @@
 #include "mcp/server/handler.hpp"
 #include "net/asio.hpp"
 #include "net/http1/parser.hpp"
+#include "net/tls/server.hpp"
 #include "policies/policy.hpp"
 #include "proxy/router.hpp"
 #include "proxy/upstream/balancer.hpp"
@@ -39,6 +40,8 @@ struct UpstreamShared {
   std::string fingerprint;
   std::vector<std::shared_ptr<TargetState>> states;
   std::vector<std::shared_ptr<TargetAddress>> addresses;
+  // Upstream TLS (null for plain TCP): shared by every worker's connections.
+  std::shared_ptr<asio::ssl::context> tls;
   metrics::Family<metrics::UpstreamShard>* stats = nullptr;
   // Circuit breaker and retry budget (node-wide).
   std::atomic<int> connections{0};
@@ -70,6 +73,9 @@ struct Snapshot {
   http1::Limits limits;
   std::shared_ptr<const ai::gateway::Catalog> llm;  // null without an llm: section
   std::shared_ptr<const mcp::Runtime> mcp;          // null without an mcp: section
+  // Downstream TLS (proxy_tls listener); null without certificates. Taken
+  // over from the previous snapshot when files and settings are unchanged.
+  std::shared_ptr<const net::tls::TlsServer> tls;
 };
 
 // Builds a snapshot; unchanged upstreams are taken over from `previous`.

@@ -274,7 +274,13 @@ bool Server::load_initial() {
   server_cfg_ = cfg.server;
   if (!opts_.proxy_listen.empty()) server_cfg_.listeners.proxy = opts_.proxy_listen;
   if (!opts_.admin_listen.empty()) server_cfg_.listeners.admin = opts_.admin_listen;
+  if (!opts_.proxy_tls_listen.empty()) server_cfg_.listeners.proxy_tls = opts_.proxy_tls_listen;
   if (!apply(cfg, steady_us())) return false;
+  if (!server_cfg_.listeners.proxy_tls.empty() && !snapshot_->tls) {
+    log::error("config invalid", {log::f("field", "tls.certificates"),
+                                  log::f("message", "the TLS listener needs at least one certificate")});
+    return false;
+  }
   if (!opts_.config_path.empty()) mirror_file();
   return true;
 }
@@ -289,8 +295,10 @@ void Server::reload(const std::string& reason) {
       log::error("config reload rejected", {log::f("error", e.to_string()), log::f("code", e.code)});
     return;
   }
-  if (res.config.server.listeners.proxy != server_cfg_.listeners.proxy &&
-      opts_.proxy_listen.empty()) {
+  if ((res.config.server.listeners.proxy != server_cfg_.listeners.proxy &&
+       opts_.proxy_listen.empty()) ||
+      (res.config.server.listeners.proxy_tls != server_cfg_.listeners.proxy_tls &&
+       opts_.proxy_tls_listen.empty())) {
     log::warn("listener changes need a restart; keeping the current listeners");
   }
   if (!apply(res.config, t0)) {
@@ -434,6 +442,7 @@ std::string Server::status_json() const {
   if (store_) out += ",\"config_revision\":" + std::to_string(revision_.load());
   out += ",\"workers\":" + std::to_string(workers_.size());
   out += ",\"proxy_listen\":\"" + proxy_address_ + "\",\"admin_listen\":\"" + admin_address_ + "\"";
+  if (!proxy_tls_address_.empty()) out += ",\"proxy_tls_listen\":\"" + proxy_tls_address_ + "\"";
   if (snapshot_) {
     out += ",\"routes\":" + std::to_string(snapshot_->config.routes.size());
     out += ",\"upstreams\":" + std::to_string(snapshot_->upstreams.size());
@@ -479,6 +488,26 @@ int Server::run() {
     }
     bound = r.value();
   }
+  if (!server_cfg_.listeners.proxy_tls.empty()) {
+    auto tls_ep = parse_listen(server_cfg_.listeners.proxy_tls, "listeners.proxy_tls");
+    if (!tls_ep) {
+      log::error("invalid listener", {log::f("field", tls_ep.error().field),
+                                      log::f("message", tls_ep.error().message)});
+      return 1;
+    }
+    tcp::endpoint tls_bound = tls_ep.value();
+    for (auto& w : workers_) {
+      auto r = w->listen_tls(tls_bound, 4096);
+      if (!r) {
+        log::error("listen failed", {log::f("message", r.error().message)});
+        return 1;
+      }
+      tls_bound = r.value();
+    }
+    auto a = tls_bound.address();
+    proxy_tls_address_ = (a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()) + ":" +
+                         std::to_string(tls_bound.port());
+  }
   for (auto& w : workers_) w->set_snapshot(snapshot_);  // before threads start
 
   admin_ = std::make_unique<Admin>();
@@ -511,6 +540,8 @@ int Server::run() {
   ready_ = true;
   log::info("listening", {log::f("listener", "proxy"), log::f("address", proxy_address_),
                           log::n("workers", static_cast<long long>(workers_.size()))});
+  if (!proxy_tls_address_.empty())
+    log::info("listening", {log::f("listener", "proxy_tls"), log::f("address", proxy_tls_address_)});
   log::info("listening", {log::f("listener", "admin"), log::f("address", admin_address_)});
 
   control_.run();

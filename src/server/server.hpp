@@ -23,6 +23,7 @@ struct Options {
   std::string config_path;      // empty = the config store (see docs/admin-api.md)
   std::string proxy_listen;     // flag overrides; empty = from file/default
   std::string admin_listen;
+  std::string proxy_tls_listen;  // --proxy-tls-listen: the TLS listener
   // Store mode: a YAML file with server settings only (listeners, http,
   // access_log, drain_timeout, trust_forwarded); the entities are in the store.
   std::string settings_path;
@@ -76,6 +77,7 @@ class Server {
   std::atomic<bool> shutting_down_{false};
   uint64_t generation_ = 0;
   std::string proxy_address_;
+  std::string proxy_tls_address_;
   std::string admin_address_;
   struct FileStamp {
     int64_t mtime_ns = 0;

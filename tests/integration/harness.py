@@ -427,6 +427,7 @@ class Gatehouse:
         self._threads = []
         self.proxy_port = None
         self.admin_port = None
+        self.proxy_tls_port = None  # with --proxy-tls-listen / listeners.proxy_tls
         if not self.store_mode:
             self.write_config(config)
         if start:
@@ -481,6 +482,8 @@ class Gatehouse:
                             self.proxy_port = port
                         elif rec.get("listener") == "admin":
                             self.admin_port = port
+                        elif rec.get("listener") == "proxy_tls":
+                            self.proxy_tls_port = port
             if self.proxy_port and self.admin_port:
                 return
             if self.proc.poll() is not None:
@@ -680,9 +683,16 @@ class Nginx:
 
     Locations: /nginx/ok -> `return 200 "ok from nginx\\n"`;
                /static/  -> files written with files={"name": bytes}.
+    tls={"cert": path, "key": path, "client_ca": path (optional)} adds an
+    HTTPS server on 127.0.0.1:<tls_port> (self.tls_address) with the same
+    locations plus /nginx/tls -> "tls <protocol> client=<subject DN or ->
+    verify=<ssl_client_verify>" (client certificates are optional).
     """
 
-    def __init__(self, files=None):
+    def __init__(self, files=None, tls=None):
+        self.tls = tls
+        self.tls_port = None
+        self.tls_address = None
         if not os.path.exists(NGINX):
             raise RuntimeError("nginx not installed at " + NGINX)
         self.dir = tempfile.mkdtemp(prefix="gatehouse-nginx-")
@@ -697,6 +707,9 @@ class Nginx:
         last = ""
         for _ in range(5):
             self.port = free_port()
+            if self.tls:
+                self.tls_port = free_port()
+                self.tls_address = "127.0.0.1:%d" % self.tls_port
             self._write_conf()
             self.proc = subprocess.Popen(
                 [NGINX, "-p", self.dir, "-e", os.path.join(self.dir, "error.log"),
@@ -731,10 +744,31 @@ http {
         location = /nginx/ok { return 200 "ok from nginx\\n"; }
         location /static/ { root %(d)s/www; }
     }
-}
-""" % {"user": user, "d": d, "port": self.port}
+%(tls)s}
+""" % {"user": user, "d": d, "port": self.port, "tls": self._tls_server()}
         with open(os.path.join(d, "nginx.conf"), "w") as f:
             f.write(conf)
+
+    def _tls_server(self):
+        if not self.tls:
+            return ""
+        verify = ""
+        if self.tls.get("client_ca"):
+            verify = ("        ssl_verify_client optional;\n"
+                      "        ssl_client_certificate %s;\n" % self.tls["client_ca"])
+        return """    server {
+        listen 127.0.0.1:%(port)d ssl;
+        server_name _;
+        ssl_certificate %(cert)s;
+        ssl_certificate_key %(key)s;
+%(verify)s        location = /nginx/ok { return 200 "ok from nginx\\n"; }
+        location = /nginx/tls {
+            return 200 "tls $ssl_protocol client=$ssl_client_s_dn verify=$ssl_client_verify\\n";
+        }
+        location /static/ { root %(d)s/www; }
+    }
+""" % {"port": self.tls_port, "cert": self.tls["cert"], "key": self.tls["key"], "verify": verify,
+       "d": self.dir}
 
     def _wait_up(self, timeout=10.0):
         end = time.monotonic() + timeout
