@@ -160,6 +160,7 @@ struct LlmProviderConfig {
   LlmProviderKind kind = LlmProviderKind::kOpenAi;
   std::string base_url;  // http://host[:port][/prefix]
   std::string api_key;   // ${ENV} expanded at load
+  std::string ca_file;   // https base_url: extra CA bundle (system CAs are always trusted)
   std::vector<std::pair<std::string, std::string>> headers;  // extra upstream headers
   TimeoutsConfig timeouts{5'000, 600'000, 120'000};
   LlmMockConfig mock;

@@ -317,7 +317,7 @@ class Loader {
   LlmProviderConfig parse_llm_provider(const Slot& s) {
     LlmProviderConfig p;
     p.pos = s.pos;
-    Fields f(r_, s, {"name", "kind", "base_url", "api_key", "headers", "timeouts", "mock"});
+    Fields f(r_, s, {"name", "kind", "base_url", "api_key", "ca_file", "headers", "timeouts", "mock"});
     f.read("name", p.name);
     if (const Slot* k = f.get("kind"))
       r_.choice(*k,
@@ -331,6 +331,7 @@ class Loader {
       r_.fail(s, "missing_field", "a provider needs a kind (openai, anthropic, openai-compatible, mock)");
     f.read("base_url", p.base_url);
     f.read("api_key", p.api_key);
+    f.read("ca_file", p.ca_file);
     if (const Slot* h = f.get("headers")) {
       for (const auto& e : r_.entries(*h)) {
         std::string v;

@@ -102,19 +102,30 @@ routes:
 TEST(AiConfig, BadUrlsAndMissingKey) {
   auto r = load(R"yaml(llm:
   providers:
-    - {name: a, kind: openai, base_url: "https://api.openai.com", api_key: k}
+    - {name: a, kind: openai, base_url: "http://api.openai.com", api_key: k, ca_file: /etc/hostname}
     - {name: b, kind: anthropic, base_url: "ftp://x"}
     - {name: c, kind: openai-compatible}
     - {name: a, kind: mock}
 )yaml");
   ASSERT_EQ(r.errors.size(), 5u) << dump(r);
-  EXPECT_EQ(r.errors[0].code, "unsupported_value");
-  EXPECT_EQ(r.errors[0].field, "llm.providers[0].base_url");
+  EXPECT_EQ(r.errors[0].code, "invalid_value");
+  EXPECT_EQ(r.errors[0].field, "llm.providers[0].ca_file");
   // A missing key points at its entity, which starts before the bad base_url.
   EXPECT_EQ(r.errors[1].field, "llm.providers[1].api_key");
   EXPECT_EQ(r.errors[2].field, "llm.providers[1].base_url");
   EXPECT_EQ(r.errors[3].field, "llm.providers[2].base_url");
   EXPECT_EQ(r.errors[4].code, "duplicate_name");
+}
+
+TEST(AiConfig, HttpsProviders) {
+  auto ok = load(R"yaml(llm:
+  providers: [{name: a, kind: openai, base_url: "https://api.openai.com", api_key: k}]
+)yaml");
+  EXPECT_TRUE(ok.errors.empty()) << dump(ok);
+  auto bad = load(R"yaml(llm:
+  providers: [{name: a, kind: openai, base_url: "https://x", api_key: k, ca_file: /nonexistent.pem}]
+)yaml");
+  expect_only_error(bad, "invalid_value", "llm.providers[0].ca_file", 2, 83);
 }
 
 TEST(AiConfig, HttpUrl) {

@@ -6,6 +6,8 @@
 #include <set>
 #include <string>
 
+#include <openssl/x509_vfy.h>
+
 #include "config/loader.hpp"
 #include "config/loader_reader.hpp"
 
@@ -52,6 +54,14 @@ bool parse_http_url(std::string_view url, HttpUrl& out, std::string& why) {
 }
 
 namespace {
+
+// True when the file holds at least one PEM certificate OpenSSL accepts.
+bool loads_certificates(const std::string& path) {
+  X509_STORE* st = X509_STORE_new();
+  bool ok = st && X509_STORE_load_file(st, path.c_str()) == 1;
+  X509_STORE_free(st);
+  return ok;
+}
 
 using detail::in_quotes;
 
@@ -161,11 +171,13 @@ class LlmValidator {
       if (!parse_http_url(p.base_url, u, why)) {
         error(p.pos, f + ".base_url", "invalid_value", why);
       } else if (u.scheme == "https") {
-        // The TLS client is not built yet (the TLS issue); say so rather than
-        // failing at the first request.
-        error(p.pos, f + ".base_url", "unsupported_value",
-              "https provider URLs are not supported yet (no TLS client); use http:// "
-              "(e.g. a local TLS-terminating forward proxy)");
+        // Load the CA file now, so a bad one is a config error rather than a
+        // failure at the first request.
+        if (!p.ca_file.empty() && !loads_certificates(p.ca_file))
+          error(p.pos, f + ".ca_file", "invalid_value",
+                "cannot load CA certificates from " + in_quotes(p.ca_file));
+      } else if (!p.ca_file.empty()) {
+        error(p.pos, f + ".ca_file", "invalid_value", "ca_file applies to an https base_url");
       }
     }
     if (p.api_key.empty() && p.kind != LlmProviderKind::kOpenAiCompatible)

@@ -236,7 +236,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
         asio::steady_timer t(worker_.ioc(), std::chrono::milliseconds(backoff));
         co_await t.async_wait(use_nothrow);
       }
-      if (worker_.draining() && !sock_.is_open()) co_return false;
+      if (worker_.draining() && !stream_.is_open()) co_return false;
     }
 
     PickContext pc;
@@ -282,10 +282,10 @@ awaitable<bool> Session::forward(Exchange& ex) {
       if (request_deadline) connect_deadline = std::min(connect_deadline, request_deadline);
       boost::system::error_code cec = asio::error::host_not_found;
       for (const auto& ep : *eps) {
-        conn->sock = tcp::socket(worker_.ioc());
+        conn->stream.socket() = tcp::socket(worker_.ioc());
         conn->deadline.reset_fired();
-        conn->deadline.arm(worker_.deadlines(), &conn->sock, connect_deadline);
-        auto [ec] = co_await conn->sock.async_connect(ep, use_nothrow);
+        conn->deadline.arm(worker_.deadlines(), &conn->stream.socket(), connect_deadline);
+        auto [ec] = co_await conn->stream.socket().async_connect(ep, use_nothrow);
         cec = ec;
         if (!ec || conn->deadline.fired()) break;
       }
@@ -309,7 +309,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
       us.connections.fetch_add(1, std::memory_order_relaxed);
       conn->live_counter = &us.connections;
       boost::system::error_code ec;
-      conn->sock.set_option(tcp::no_delay(true), ec);
+      conn->stream.socket().set_option(tcp::no_delay(true), ec);
       ex.connect_us = steady_us() - attempt_start_us;
       ustats.connect_latency.observe_us(static_cast<uint64_t>(ex.connect_us));
     }
@@ -317,7 +317,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
     if (conn->peer.empty()) {
       // Once per connection: getpeername on every request showed in profiles.
       boost::system::error_code ec;
-      auto rep = conn->sock.remote_endpoint(ec);
+      auto rep = conn->stream.socket().remote_endpoint(ec);
       conn->peer = ec ? tcfg.address
                       : rep.address().to_string() + ":" + std::to_string(rep.port());
     }
@@ -336,7 +336,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
                                                         : tcfg.address;
     fo.upstream_host = host_value;
     std::string uhead = build_upstream_head(head, fo);
-    bool wrote = co_await write_all(conn->sock, conn->deadline, uhead, buffered_body, to.idle_ms);
+    bool wrote = co_await write_all(conn->stream, conn->deadline, uhead, buffered_body, to.idle_ms);
     if (!wrote) {
       ustats.failures.inc();
       bool stale = conn->reused && !conn->deadline.fired();
@@ -358,7 +358,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
     if (!buffered) {
       if (head.expect_continue && !sent_continue) {
         sent_continue = true;
-        if (!co_await write_all(sock_, deadline_, "HTTP/1.1 100 Continue\r\n\r\n", {},
+        if (!co_await write_all(stream_, deadline_, "HTTP/1.1 100 Continue\r\n\r\n", {},
                                 http_cfg.client_idle_timeout_ms)) {
           co_return false;
         }
@@ -372,17 +372,18 @@ awaitable<bool> Session::forward(Exchange& ex) {
         // kernel to kernel like large response bodies.
         if (!buf_.empty() && remaining > 0) {
           size_t take = static_cast<size_t>(std::min<uint64_t>(remaining, buf_.size()));
-          up_ok = co_await write_all(conn->sock, conn->deadline, buf_.view().substr(0, take), {},
+          up_ok = co_await write_all(conn->stream, conn->deadline, buf_.view().substr(0, take), {},
                                      to.idle_ms);
           buf_.consume(take);
           remaining -= take;
           ex.bytes_in += take;
         }
         if (up_ok && remaining > 0 && buf_.empty() && http_cfg.splice_threshold > 0 &&
+            stream_.plain_tcp() && conn->stream.plain_tcp() &&
             remaining >= http_cfg.splice_threshold) {
           net::Pipe pipe = worker_.pipes().take();
           if (pipe.valid()) {
-            auto r = co_await net::splice_relay(sock_, deadline_, conn->sock, conn->deadline,
+            auto r = co_await net::splice_relay(stream_.socket(), deadline_, conn->stream.socket(), conn->deadline,
                                                 worker_.deadlines(), remaining,
                                                 http_cfg.client_idle_timeout_ms, pipe, to.idle_ms);
             remaining -= r.moved;
@@ -394,11 +395,11 @@ awaitable<bool> Session::forward(Exchange& ex) {
         }
         while (up_ok && down_ok && remaining > 0) {
           if (buf_.empty()) {
-            deadline_.arm(worker_.deadlines(), &sock_, steady_ms() + http_cfg.client_idle_timeout_ms);
+            deadline_.arm(worker_.deadlines(), &stream_.socket(), steady_ms() + http_cfg.client_idle_timeout_ms);
             if (!co_await read_some()) { down_ok = false; break; }
           }
           size_t take = static_cast<size_t>(std::min<uint64_t>(remaining, buf_.size()));
-          if (!co_await write_all(conn->sock, conn->deadline, buf_.view().substr(0, take), {},
+          if (!co_await write_all(conn->stream, conn->deadline, buf_.view().substr(0, take), {},
                                   to.idle_ms)) {
             up_ok = false;
             break;
@@ -416,7 +417,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
         http1::ChunkedDecoder dec;
         for (;;) {
           if (buf_.empty()) {
-            deadline_.arm(worker_.deadlines(), &sock_, steady_ms() + http_cfg.client_idle_timeout_ms);
+            deadline_.arm(worker_.deadlines(), &stream_.socket(), steady_ms() + http_cfg.client_idle_timeout_ms);
             if (!co_await read_some()) { down_ok = false; break; }
           }
           auto out = dec.feed(buf_.view());
@@ -441,8 +442,8 @@ awaitable<bool> Session::forward(Exchange& ex) {
           }
           if (out.done) bufs.push_back(asio::buffer("0\r\n\r\n", 5));
           if (!bufs.empty()) {
-            conn->deadline.arm(worker_.deadlines(), &conn->sock, steady_ms() + to.idle_ms);
-            auto [wec, wn] = co_await asio::async_write(conn->sock, bufs, use_nothrow);
+            conn->deadline.arm(worker_.deadlines(), &conn->stream.socket(), steady_ms() + to.idle_ms);
+            auto [wec, wn] = co_await asio::async_write(conn->stream, bufs, use_nothrow);
             if (wec) { up_ok = false; break; }
           }
           buf_.consume(out.consumed);
@@ -478,7 +479,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
     if (request_deadline && (!head_deadline || request_deadline < head_deadline))
       head_deadline = request_deadline;
     if (!head_deadline) head_deadline = now_ms + std::max<int64_t>(to.idle_ms, 1);
-    conn->deadline.arm(worker_.deadlines(), &conn->sock, head_deadline);
+    conn->deadline.arm(worker_.deadlines(), &conn->stream.socket(), head_deadline);
     http1::ParseError perr;
     bool got_head = false, timed_out = false, bad_head = false;
     size_t received = 0;
@@ -494,7 +495,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
             bool forward_it = resp.status == 103 && head.version_minor >= 1;
             std::string copy = forward_it ? std::string(interim) : std::string();
             ubuf.consume(resp.head_bytes);
-            if (forward_it && !co_await write_all(sock_, deadline_, copy, {}, to.idle_ms))
+            if (forward_it && !co_await write_all(stream_, deadline_, copy, {}, to.idle_ms))
               co_return false;
             if (resp.status == 101) { bad_head = true; break; }
             continue;
@@ -504,7 +505,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
         }
       }
       if (!ubuf.prepare(snap.limits.max_header_bytes + 1)) { bad_head = true; break; }
-      auto [ec, n] = co_await conn->sock.async_read_some(ubuf.writable(), use_nothrow);
+      auto [ec, n] = co_await conn->stream.async_read_some(ubuf.writable(), use_nothrow);
       if (ec || n == 0) {
         timed_out = conn->deadline.fired();
         break;
@@ -610,20 +611,21 @@ awaitable<bool> Session::forward(Exchange& ex) {
   int64_t idle = to.idle_ms > 0 ? to.idle_ms : 60'000;
 
   if (resp.body == http1::BodyKind::kNone) {
-    ok_down = co_await write_all(sock_, deadline_, dhead, {}, idle);
+    ok_down = co_await write_all(stream_, deadline_, dhead, {}, idle);
     if (!ubuf.empty()) up_reusable = false;  // bytes after a body-less response
   } else if (resp.body == http1::BodyKind::kContentLength) {
     uint64_t remaining = resp.content_length;
     size_t first = static_cast<size_t>(std::min<uint64_t>(remaining, ubuf.size()));
-    ok_down = co_await write_all(sock_, deadline_, dhead, ubuf.view().substr(0, first), idle);
+    ok_down = co_await write_all(stream_, deadline_, dhead, ubuf.view().substr(0, first), idle);
     ubuf.consume(first);
     remaining -= first;
     ex.bytes_out += first;
-    if (ok_down && remaining > 0 && http_cfg.splice_threshold > 0 &&
+    if (ok_down && remaining > 0 && http_cfg.splice_threshold > 0 && stream_.plain_tcp() &&
+        conn->stream.plain_tcp() &&
         remaining >= http_cfg.splice_threshold && ubuf.empty()) {
       net::Pipe pipe = worker_.pipes().take();
       if (pipe.valid()) {
-        auto r = co_await net::splice_relay(conn->sock, conn->deadline, sock_, deadline_,
+        auto r = co_await net::splice_relay(conn->stream.socket(), conn->deadline, stream_.socket(), deadline_,
                                             worker_.deadlines(), remaining, idle, pipe);
         remaining -= r.moved;
         ex.bytes_out += r.moved;
@@ -634,12 +636,12 @@ awaitable<bool> Session::forward(Exchange& ex) {
     }
     while (ok_down && ok_up && remaining > 0) {
       ubuf.prepare(net::Worker::kIoBufferSize);
-      conn->deadline.arm(worker_.deadlines(), &conn->sock, steady_ms() + idle);
-      auto [ec, n] = co_await conn->sock.async_read_some(ubuf.writable(), use_nothrow);
+      conn->deadline.arm(worker_.deadlines(), &conn->stream.socket(), steady_ms() + idle);
+      auto [ec, n] = co_await conn->stream.async_read_some(ubuf.writable(), use_nothrow);
       if (ec || n == 0) { ok_up = false; break; }
       ubuf.commit(n);
       size_t take = static_cast<size_t>(std::min<uint64_t>(remaining, ubuf.size()));
-      ok_down = co_await write_all(sock_, deadline_, ubuf.view().substr(0, take), {}, idle);
+      ok_down = co_await write_all(stream_, deadline_, ubuf.view().substr(0, take), {}, idle);
       ubuf.consume(take);
       remaining -= take;
       ex.bytes_out += take;
@@ -663,16 +665,16 @@ awaitable<bool> Session::forward(Exchange& ex) {
       }
       if (out.done && framing == 1) bufs.push_back(asio::buffer("0\r\n\r\n", 5));
       if (!bufs.empty()) {
-        deadline_.arm(worker_.deadlines(), &sock_, steady_ms() + idle);
-        auto [wec, wn] = co_await asio::async_write(sock_, bufs, use_nothrow);
+        deadline_.arm(worker_.deadlines(), &stream_.socket(), steady_ms() + idle);
+        auto [wec, wn] = co_await asio::async_write(stream_, bufs, use_nothrow);
         if (wec) { ok_down = false; break; }
         head_sent = true;
       }
       ubuf.consume(out.consumed);
       if (out.done) break;
       ubuf.prepare(net::Worker::kIoBufferSize);
-      conn->deadline.arm(worker_.deadlines(), &conn->sock, steady_ms() + idle);
-      auto [ec, n] = co_await conn->sock.async_read_some(ubuf.writable(), use_nothrow);
+      conn->deadline.arm(worker_.deadlines(), &conn->stream.socket(), steady_ms() + idle);
+      auto [ec, n] = co_await conn->stream.async_read_some(ubuf.writable(), use_nothrow);
       if (ec || n == 0) { ok_up = false; break; }
       ubuf.commit(n);
     }
@@ -691,15 +693,15 @@ awaitable<bool> Session::forward(Exchange& ex) {
         ex.bytes_out += ubuf.size();
       }
       if (!bufs.empty()) {
-        deadline_.arm(worker_.deadlines(), &sock_, steady_ms() + idle);
-        auto [wec, wn] = co_await asio::async_write(sock_, bufs, use_nothrow);
+        deadline_.arm(worker_.deadlines(), &stream_.socket(), steady_ms() + idle);
+        auto [wec, wn] = co_await asio::async_write(stream_, bufs, use_nothrow);
         if (wec) { ok_down = false; break; }
         head_sent = true;
       }
       ubuf.consume(ubuf.size());
       ubuf.prepare(net::Worker::kIoBufferSize);
-      conn->deadline.arm(worker_.deadlines(), &conn->sock, steady_ms() + idle);
-      auto [ec, n] = co_await conn->sock.async_read_some(ubuf.writable(), use_nothrow);
+      conn->deadline.arm(worker_.deadlines(), &conn->stream.socket(), steady_ms() + idle);
+      auto [ec, n] = co_await conn->stream.async_read_some(ubuf.writable(), use_nothrow);
       if (ec || n == 0) {
         if (conn->deadline.fired()) ok_up = false;
         break;
@@ -707,7 +709,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
       ubuf.commit(n);
     }
     if (ok_down && ok_up && framing == 1) {
-      ok_down = co_await write_all(sock_, deadline_, "0\r\n\r\n", {}, idle);
+      ok_down = co_await write_all(stream_, deadline_, "0\r\n\r\n", {}, idle);
     }
   }
   deadline_.disarm();
@@ -718,7 +720,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
   ustats.pool_active.add(-1);
   ++conn->requests;
   int max_req = ucfg.pool.max_requests_per_connection;
-  if (ok_up && ok_down && up_reusable && conn->sock.is_open() &&
+  if (ok_up && ok_down && up_reusable && conn->stream.is_open() &&
       (max_req == 0 || conn->requests < static_cast<uint32_t>(max_req)) &&
       wu->pools[static_cast<size_t>(target)].size() <
           static_cast<size_t>(ucfg.pool.max_idle_per_target)) {

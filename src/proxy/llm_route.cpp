@@ -33,7 +33,7 @@ class LlmDownstream final : public ai::gateway::Downstream {
     head += std::to_string(body.size());
     head += "\r\n";
     finish_head(head);
-    bool ok = co_await s_.write_all(s_.sock_, s_.deadline_, head,
+    bool ok = co_await s_.write_all(s_.stream_, s_.deadline_, head,
                                     ex_.method_head ? std::string_view{} : body, kWriteTimeoutMs);
     s_.deadline_.disarm();
     ex_.status = status;
@@ -48,7 +48,7 @@ class LlmDownstream final : public ai::gateway::Downstream {
         "Transfer-Encoding: chunked\r\n";
     finish_head(head);
     ex_.status = 200;
-    bool ok = co_await s_.write_all(s_.sock_, s_.deadline_, head, {}, kWriteTimeoutMs);
+    bool ok = co_await s_.write_all(s_.stream_, s_.deadline_, head, {}, kWriteTimeoutMs);
     s_.deadline_.disarm();
     co_return ok;
   }
@@ -62,7 +62,7 @@ class LlmDownstream final : public ai::gateway::Downstream {
     framed.append(line.data(), static_cast<size_t>(n));
     framed.append(data);
     framed.append("\r\n");
-    bool ok = co_await s_.write_all(s_.sock_, s_.deadline_, framed, {}, kWriteTimeoutMs);
+    bool ok = co_await s_.write_all(s_.stream_, s_.deadline_, framed, {}, kWriteTimeoutMs);
     s_.deadline_.disarm();
     if (ok) {
       if (ex_.first_byte_us < 0) ex_.first_byte_us = steady_us() - ex_.start_us;
@@ -72,7 +72,7 @@ class LlmDownstream final : public ai::gateway::Downstream {
   }
 
   awaitable<bool> end_stream() override {
-    bool ok = co_await s_.write_all(s_.sock_, s_.deadline_, "0\r\n\r\n", {}, kWriteTimeoutMs);
+    bool ok = co_await s_.write_all(s_.stream_, s_.deadline_, "0\r\n\r\n", {}, kWriteTimeoutMs);
     s_.deadline_.disarm();
     co_return ok;
   }
@@ -158,9 +158,9 @@ awaitable<bool> Session::serve_llm(Exchange& ex) {
       }
     } else {
       if (head.expect_continue) {
-        co_await write_all(sock_, deadline_, "HTTP/1.1 100 Continue\r\n\r\n", {}, kWriteTimeoutMs);
+        co_await write_all(stream_, deadline_, "HTTP/1.1 100 Continue\r\n\r\n", {}, kWriteTimeoutMs);
       }
-      deadline_.arm(worker_.deadlines(), &sock_, steady_ms() + kBodyTimeoutMs);
+      deadline_.arm(worker_.deadlines(), &stream_.socket(), steady_ms() + kBodyTimeoutMs);
       bool complete = false;
       bool too_large = false;
       bool bad = false;

@@ -52,11 +52,11 @@ void ReadBuffer::release() {
 // ------------------------------------------------------------------ Session
 
 Session::Session(net::Worker& worker, tcp::socket sock)
-    : worker_(worker), sock_(std::move(sock)), buf_(worker) {
+    : worker_(worker), stream_(std::move(sock)), buf_(worker) {
   boost::system::error_code ec;
-  auto ep = sock_.remote_endpoint(ec);
+  auto ep = stream_.socket().remote_endpoint(ec);
   if (!ec) client_ip_ = ep.address().to_string();
-  sock_.set_option(tcp::no_delay(true), ec);
+  stream_.socket().set_option(tcp::no_delay(true), ec);
   worker_.add_session(this);
   worker_.stats().active_connections.add(1);
 }
@@ -64,7 +64,7 @@ Session::Session(net::Worker& worker, tcp::socket sock)
 Session::Session(net::Worker& worker, tcp::socket sock, std::string client_ip,
                  int64_t idle_since_ms)
     : worker_(worker),
-      sock_(std::move(sock)),
+      stream_(std::move(sock)),
       buf_(worker),
       client_ip_(std::move(client_ip)),
       idle_since_ms_(idle_since_ms) {
@@ -80,15 +80,15 @@ Session::~Session() {
 
 awaitable<bool> Session::read_some() {
   if (!buf_.prepare(buf_.capacity() ? buf_.capacity() : net::Worker::kIoBufferSize)) co_return false;
-  auto [ec, n] = co_await sock_.async_read_some(buf_.writable(), use_nothrow);
+  auto [ec, n] = co_await stream_.async_read_some(buf_.writable(), use_nothrow);
   if (ec || n == 0) co_return false;
   buf_.commit(n);
   co_return true;
 }
 
-awaitable<bool> Session::write_all(tcp::socket& s, net::Deadline& d, std::string_view a,
+awaitable<bool> Session::write_all(net::Stream& s, net::Deadline& d, std::string_view a,
                                    std::string_view b, int64_t timeout_ms) {
-  if (timeout_ms > 0) d.arm(worker_.deadlines(), &s, steady_ms() + timeout_ms);
+  if (timeout_ms > 0) d.arm(worker_.deadlines(), &s.socket(), steady_ms() + timeout_ms);
   std::array<asio::const_buffer, 2> bufs{asio::buffer(a.data(), a.size()),
                                          asio::buffer(b.data(), b.size())};
   auto [ec, n] = co_await asio::async_write(s, bufs, use_nothrow);
@@ -107,9 +107,7 @@ void Session::start(std::unique_ptr<Session> self) {
 }
 
 void Session::close() {
-  boost::system::error_code ec;
-  sock_.shutdown(tcp::socket::shutdown_send, ec);
-  sock_.close(ec);
+  stream_.close();
 }
 
 awaitable<void> Session::serve(std::unique_ptr<Session> self) {
@@ -126,9 +124,9 @@ awaitable<void> Session::serve(std::unique_ptr<Session> self) {
       int64_t shallow_until = s.idle_since_ms_ + kShallowIdleMs;
       s.idle_ = true;
       if (shallow_until < close_at) {
-        s.deadline_.arm_cancel(s.worker_.deadlines(), &s.sock_, shallow_until);
+        s.deadline_.arm_cancel(s.worker_.deadlines(), &s.stream_.socket(), shallow_until);
       } else {
-        s.deadline_.arm(s.worker_.deadlines(), &s.sock_, close_at);
+        s.deadline_.arm(s.worker_.deadlines(), &s.stream_.socket(), close_at);
       }
       // A keep-alive connection that already has a buffer reads straight into
       // it (a separate readiness wait costs an epoll_ctl per request); a new
@@ -138,24 +136,24 @@ awaitable<void> Session::serve(std::unique_ptr<Session> self) {
       size_t n = 0;
       if (s.buf_.capacity() > 0) {
         s.buf_.prepare(net::Worker::kIoBufferSize);
-        std::tie(ec, n) = co_await s.sock_.async_read_some(s.buf_.writable(), use_nothrow);
+        std::tie(ec, n) = co_await s.stream_.async_read_some(s.buf_.writable(), use_nothrow);
       } else {
-        std::tie(ec) = co_await s.sock_.async_wait(tcp::socket::wait_read, use_nothrow);
+        std::tie(ec) = co_await s.stream_.socket().async_wait(tcp::socket::wait_read, use_nothrow);
         n = ec ? 0 : 1;
       }
       s.idle_ = false;
-      if (ec == asio::error::operation_aborted && s.deadline_.fired() && s.sock_.is_open() &&
+      if (ec == asio::error::operation_aborted && s.deadline_.fired() && s.stream_.is_open() &&
           shallow_until < close_at && !s.worker_.draining()) {
         s.deadline_.reset_fired();
         s.buf_.release();
         go_deep_idle(std::move(self));
         co_return;
       }
-      if (ec || n == 0 || !s.sock_.is_open()) break;
+      if (ec || n == 0 || !s.stream_.is_open()) break;
       if (s.buf_.capacity() > 0) s.buf_.commit(n);
     }
     s.idle_since_ms_ = 0;
-    if (!co_await s.serve_one() || s.closing_ || !s.sock_.is_open()) break;
+    if (!co_await s.serve_one() || s.closing_ || !s.stream_.is_open()) break;
   }
   s.close();
 }
@@ -164,15 +162,17 @@ void Session::go_deep_idle(std::unique_ptr<Session> self) {
   Session& s = *self;
   // Parked, the connection keeps no session, socket object or pending
   // operation; the session ends here and a new one starts on its next bytes.
-  if (s.worker_.park_connection(s.sock_, s.client_ip_, s.idle_since_ms_)) return;
-  s.deadline_.arm(s.worker_.deadlines(), &s.sock_,
+  if (s.stream_.plain_tcp() &&
+      s.worker_.park_connection(s.stream_.socket(), s.client_ip_, s.idle_since_ms_))
+    return;
+  s.deadline_.arm(s.worker_.deadlines(), &s.stream_.socket(),
                   s.idle_since_ms_ + s.worker_.snapshot()->config.server.http.client_idle_timeout_ms);
   s.idle_ = true;
-  s.sock_.async_wait(tcp::socket::wait_read,
+  s.stream_.socket().async_wait(tcp::socket::wait_read,
                      [self = std::move(self)](boost::system::error_code ec) mutable {
                        Session& s = *self;
                        s.idle_ = false;
-                       if (ec || !s.sock_.is_open() || s.worker_.draining()) {
+                       if (ec || !s.stream_.is_open() || s.worker_.draining()) {
                          s.close();
                          return;  // the session dies with this handler
                        }
@@ -183,7 +183,7 @@ void Session::go_deep_idle(std::unique_ptr<Session> self) {
 awaitable<bool> Session::serve_one() {
   auto snap = worker_.snapshot();  // the snapshot this request starts with
   // Reading one head is bounded by the header timeout (slowloris defence).
-  deadline_.arm(worker_.deadlines(), &sock_,
+  deadline_.arm(worker_.deadlines(), &stream_.socket(),
                 steady_ms() + snap->config.server.http.client_header_timeout_ms);
   http1::RequestHead head;
   http1::ParseError perr;
@@ -264,7 +264,7 @@ awaitable<bool> Session::send_error(Exchange* ex, int status, std::string_view c
   if (close) head += "Connection: close\r\n";
   head += "\r\n";
   bool head_only = ex && ex->method_head;
-  bool ok = co_await write_all(sock_, deadline_, head, head_only ? std::string_view{} : body,
+  bool ok = co_await write_all(stream_, deadline_, head, head_only ? std::string_view{} : body,
                                30'000);
   deadline_.disarm();
   if (ex) {
@@ -318,7 +318,7 @@ awaitable<bool> Session::handle(http1::RequestHead& head) {
     std::string resp =
         "HTTP/1.1 200 OK\r\nAllow: GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS\r\n"
         "Content-Length: 0\r\nX-Request-Id: " + ex.request_id + "\r\n\r\n";
-    bool ok = co_await write_all(sock_, deadline_, resp, {}, 30'000);
+    bool ok = co_await write_all(stream_, deadline_, resp, {}, 30'000);
     deadline_.disarm();
     finish(ex);
     co_return ok && head.keep_alive && head.body == http1::BodyKind::kNone;
@@ -446,7 +446,7 @@ awaitable<bool> Session::send_policy_response(Exchange& ex, policy::Respond& r, 
   if (close) head += "Connection: close\r\n";
   head += "\r\n";
   bool send_body = !no_body && !ex.method_head;
-  bool ok = co_await write_all(sock_, deadline_, head, send_body ? body : std::string_view{}, 30'000);
+  bool ok = co_await write_all(stream_, deadline_, head, send_body ? body : std::string_view{}, 30'000);
   deadline_.disarm();
   ex.status = r.status;
   ex.error = r.code;

@@ -10,6 +10,7 @@
 #include "net/asio.hpp"
 #include "net/deadline.hpp"
 #include "net/io_buffer.hpp"
+#include "net/stream.hpp"
 #include "net/http1/parser.hpp"
 #include "net/http1/path.hpp"
 #include "policies/policy.hpp"
@@ -68,7 +69,8 @@ class Session {
   // (see go_deep_idle), so long-idle keep-alive connections keep no frames.
   static void start(std::unique_ptr<Session> self);
 
-  tcp::socket& socket() { return sock_; }
+  tcp::socket& socket() { return stream_.socket(); }
+  net::Stream& stream() { return stream_; }
   bool idle() const { return idle_; }
 
  private:
@@ -83,13 +85,13 @@ class Session {
   friend class LlmDownstream;
   awaitable<bool> send_error(Exchange* ex, int status, std::string_view code,
                              std::string_view detail, bool close);
-  awaitable<bool> write_all(tcp::socket& s, net::Deadline& d, std::string_view a,
+  awaitable<bool> write_all(net::Stream& s, net::Deadline& d, std::string_view a,
                             std::string_view b = {}, int64_t timeout_ms = 0);
   awaitable<bool> send_policy_response(Exchange& ex, policy::Respond& r, bool close);
   void finish(Exchange& ex);
 
   net::Worker& worker_;
-  tcp::socket sock_;
+  net::Stream stream_;
   net::Deadline deadline_;
   ReadBuffer buf_;
   std::string client_ip_;

@@ -6,10 +6,14 @@ FakeLLM("anthropic") answers POST .../v1/messages in Anthropic Messages format,
 both streaming (SSE, chunked) and not. Every request is recorded (path,
 lower-case headers, JSON body) so tests can assert on the translation and on
 which credentials reached the provider. `fail_status` makes every request fail
-with that status and a provider-shaped error body.
+with that status and a provider-shaped error body. `tls=(certfile, keyfile)`
+serves HTTPS; `connections` counts accepted connections (keep-alive reuse);
+`drop_after_response` closes each connection after its response without
+announcing it (a provider's idle keep-alive timeout in miniature).
 """
 
 import json
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -25,6 +29,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args):  # quiet
         pass
+
+    def setup(self):
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.do_handshake()
+        super().setup()
 
     def do_POST(self):
         fake = self.server.fake
@@ -51,6 +60,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._anthropic(body)
         except _Cut:
             self.close_connection = True  # the socket closes with no terminal chunk
+        finally:
+            if fake.drop_after_response:
+                self.close_connection = True
 
     # -- plumbing
 
@@ -195,20 +207,39 @@ class _Handler(BaseHTTPRequestHandler):
         self._end()
 
 
+class _Server(ThreadingHTTPServer):
+    def process_request(self, request, client_address):
+        with self.fake.lock:
+            self.fake.connections += 1
+        super().process_request(request, client_address)
+
+    def handle_error(self, request, client_address):
+        pass  # refused handshakes are part of the tests
+
+
 class FakeLLM:
-    def __init__(self, kind, reply=None):
+    def __init__(self, kind, reply=None, tls=None):
         assert kind in ("openai", "anthropic")
         self.kind = kind
         self.reply = reply or "Hello from the fake %s provider" % kind
         self.fail_status = 0
         self.cut_after = 0  # streams: drop the connection after this many frames
+        self.drop_after_response = False
+        self.connections = 0
         self.requests = []
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.server = _Server(("127.0.0.1", 0), _Handler)
         self.server.daemon_threads = True
         self.server.fake = self
         self.port = self.server.server_address[1]
         self.base_url = "http://127.0.0.1:%d" % self.port
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            # The handshake runs in the handler's thread, not in accept().
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True,
+                                                 do_handshake_on_connect=False)
+            self.base_url = "https://localhost:%d" % self.port
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

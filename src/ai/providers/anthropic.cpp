@@ -14,6 +14,9 @@ class Anthropic final : public Provider {
   explicit Anthropic(const config::LlmProviderConfig& cfg) : Provider(cfg) {
     std::string why;
     config::parse_http_url(cfg_.base_url, url_, why);  // validated at load
+    // The CA file was checked at load; a failure here leaves tls_ empty and
+    // every call answers 502 saying so.
+    if (auto t = provider_tls_context(cfg_)) tls_ = std::move(t.value());
   }
   Format format() const override { return Format::kMessages; }
   std::unique_ptr<Call> call(asio::any_io_executor ex, const Request&,
@@ -31,11 +34,13 @@ class Anthropic final : public Provider {
     r.headers.emplace_back("Accept", "application/json, text/event-stream");
     r.body = std::move(body);
     r.timeouts = cfg_.timeouts;
+    r.tls = tls_;
     return make_http_call(ex, std::move(r));
   }
 
  private:
   config::HttpUrl url_;
+  std::shared_ptr<asio::ssl::context> tls_;
 };
 
 }  // namespace

@@ -1,13 +1,18 @@
-// A plain HTTP/1.1 request to an LLM provider on the worker's io_context: one
-// connection per call (no pooling yet), head parsed with our strict parser,
-// body read as Content-Length, chunked or until close. Timeouts: connect, idle
-// (no bytes for this long) and the whole call.
+// An HTTP/1.1 request to an LLM provider on the worker's io_context, over
+// plain TCP or TLS (certificate and host name verified, SNI). Connections are
+// kept alive per io_context and reused by later calls to the same origin, so
+// a worker pays the TCP and TLS handshakes once rather than per call. Head
+// parsed with our strict parser, body read as Content-Length, chunked or until
+// close. Timeouts: connect (including the TLS handshake), idle (no bytes for
+// this long) and the whole call.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <boost/asio/ssl/context.hpp>
 
 #include "ai/providers/provider.hpp"
 #include "config/loader.hpp"
@@ -20,7 +25,15 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   config::TimeoutsConfig timeouts;
+  std::shared_ptr<asio::ssl::context> tls;  // required for https URLs
 };
+
+// The TLS client context for a provider's base_url: null for http, else one
+// verifying with the system CAs plus the provider's ca_file.
+Result<std::shared_ptr<asio::ssl::context>> provider_tls_context(const config::LlmProviderConfig& cfg);
+
+// Idle provider connections kept by the calling thread's io_context (tests).
+size_t idle_provider_connections(asio::any_io_executor ex);
 
 std::unique_ptr<Call> make_http_call(asio::any_io_executor ex, HttpRequest req);
 

@@ -11,6 +11,9 @@ class OpenAi final : public Provider {
   explicit OpenAi(const config::LlmProviderConfig& cfg) : Provider(cfg) {
     std::string why;
     config::parse_http_url(cfg_.base_url, url_, why);  // validated at load
+    // The CA file was checked at load; a failure here leaves tls_ empty and
+    // every call answers 502 saying so.
+    if (auto t = provider_tls_context(cfg_)) tls_ = std::move(t.value());
   }
   Format format() const override { return Format::kChat; }
   std::unique_ptr<Call> call(asio::any_io_executor ex, const Request&,
@@ -23,11 +26,13 @@ class OpenAi final : public Provider {
     for (const auto& h : cfg_.headers) r.headers.push_back(h);
     r.body = std::move(body);
     r.timeouts = cfg_.timeouts;
+    r.tls = tls_;
     return make_http_call(ex, std::move(r));
   }
 
  private:
   config::HttpUrl url_;
+  std::shared_ptr<asio::ssl::context> tls_;
 };
 
 }  // namespace

@@ -11,12 +11,12 @@ std::unique_ptr<UpstreamConn> TargetPool::take() {
     auto c = std::move(idle_.back());
     idle_.pop_back();
     if (gauge_) gauge_->add(-1);
-    if (!c->sock.is_open()) continue;
+    if (!c->stream.is_open()) continue;
     // A peer that closed while idle shows up as readable with EOF; a cheap
     // non-blocking check avoids sending a request into a dead connection.
     // One syscall: 0 = orderly close, >0 = unsolicited bytes, error = reset.
     char probe;
-    ssize_t n = ::recv(c->sock.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+    ssize_t n = ::recv(c->stream.socket().native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n >= 0) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK) continue;
     c->reused = true;
@@ -36,7 +36,7 @@ void TargetPool::put(std::unique_ptr<UpstreamConn> c, int64_t now_ms) {
 size_t TargetPool::expire(int64_t now_ms, int64_t idle_timeout_ms) {
   size_t before = idle_.size();
   std::erase_if(idle_, [&](const std::unique_ptr<UpstreamConn>& c) {
-    return !c->sock.is_open() || now_ms - c->idle_since_ms >= idle_timeout_ms;
+    return !c->stream.is_open() || now_ms - c->idle_since_ms >= idle_timeout_ms;
   });
   size_t n = before - idle_.size();
   if (gauge_) gauge_->add(-static_cast<int64_t>(n));

@@ -11,19 +11,20 @@
 #include "common/metrics.hpp"
 #include "net/asio.hpp"
 #include "net/deadline.hpp"
+#include "net/stream.hpp"
 
 namespace gatehouse::proxy {
 
 struct UpstreamShared;
 
 struct UpstreamConn {
-  explicit UpstreamConn(asio::any_io_executor ex) : sock(ex) {}
+  explicit UpstreamConn(const net::Stream::executor_type& ex) : stream(ex) {}
   ~UpstreamConn() {
     if (live_counter) live_counter->fetch_sub(1, std::memory_order_relaxed);
   }
   UpstreamConn(const UpstreamConn&) = delete;
   UpstreamConn& operator=(const UpstreamConn&) = delete;
-  tcp::socket sock;
+  net::Stream stream;         // TCP, or TLS on TCP
   int target = -1;
   uint32_t requests = 0;     // requests carried so far
   int64_t idle_since_ms = 0;
