@@ -62,6 +62,8 @@ class Session {
   // A connection coming back from the worker's park: its address and idle
   // start are known, and its socket options are already set.
   Session(net::Worker& worker, tcp::socket sock, std::string client_ip, int64_t idle_since_ms);
+  // One HTTP/2 stream served through an in-memory pipe (proxy/h2_connection).
+  Session(net::Worker& worker, net::DuplexEnd end, std::string client_ip);
   ~Session();
   // Serves the connection; owns the session. Between requests, a short idle
   // wait happens inside the coroutine; past kShallowIdleMs the coroutine ends
@@ -98,6 +100,9 @@ class Session {
   bool idle_ = false;
   int64_t idle_since_ms_ = 0;
   bool closing_ = false;
+  bool first_request_ = true;
+  bool h2_preface_ = false;    // the client spoke HTTP/2 prior knowledge: hand over
+  std::string_view protocol_;  // for the access log ("HTTP/2" on streams)
 };
 
 }  // namespace gatehouse::proxy
