@@ -25,7 +25,7 @@ TEST(ConfigHttp2, DefaultsAndOverrides) {
 
 TEST(ConfigHttp2, UnknownKeyAndBadValues) {
   auto unknown = load("http2: {max_streams: 8}\n");
-  expect_only_error(unknown, "unknown_field", "http2.max_streams", 1, 10);
+  expect_only_error(unknown, "unknown_field", "http2.max_streams", 1, 9);
   EXPECT_FALSE(load("http2: {max_concurrent_streams: 0}\n").ok());
   EXPECT_FALSE(load("http2: {initial_window_size: 4g}\n").ok());
   EXPECT_FALSE(load("http2: {max_header_list_size: 10}\n").ok());
