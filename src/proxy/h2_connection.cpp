@@ -3,6 +3,8 @@
 #include <nghttp2/nghttp2.h>
 
 #include <array>
+#include <unordered_set>
+#include <vector>
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
@@ -17,6 +19,9 @@ constexpr size_t kPipeCapacity = 64 * 1024;
 // Response bytes queued for the client per stream before the stream stops
 // reading its Session (which then stops reading its upstream).
 constexpr size_t kSendHighWater = 256 * 1024;
+// This worker thread's live connections, for drain (one thread per worker,
+// so thread_local is per worker and needs no lock).
+thread_local std::unordered_set<H2Connection*> tl_live;
 }  // namespace
 
 struct H2Connection::StreamState {
@@ -59,9 +64,25 @@ H2Connection::H2Connection(net::Worker& worker, tcp::socket sock, std::string cl
       session_(settings, *this),
       writer_wake_(worker.ioc().get_executor()) {
   worker_.stats().active_connections.add(1);
+  tl_live.insert(this);
+}
+
+void H2Connection::drain_worker() {
+  std::vector<H2Connection*> live(tl_live.begin(), tl_live.end());
+  for (auto* c : live) c->begin_drain();
+}
+
+void H2Connection::begin_drain() {
+  if (!goaway_on_drain_) {
+    goaway_on_drain_ = true;
+    session_.shutdown();
+  }
+  if (streams_.empty()) read_done_ = true;  // the writer flushes the GOAWAY, then closes
+  writer_wake_.notify();
 }
 
 H2Connection::~H2Connection() {
+  tl_live.erase(this);
   read_deadline_.unlink();
   write_deadline_.unlink();
   worker_.stats().active_connections.add(-1);
@@ -83,10 +104,7 @@ awaitable<void> H2Connection::read_loop(std::shared_ptr<H2Connection> self, std:
     auto [ec, n] = co_await c.stream_.async_read_some(asio::buffer(buf), use_nothrow);
     if (ec || n == 0 || c.closed_) break;
     ok = c.session_.receive(std::string_view(buf.data(), n));
-    if (ok && c.worker_.draining() && !c.goaway_on_drain_) {
-      c.goaway_on_drain_ = true;
-      c.session_.shutdown();
-    }
+    if (ok && c.worker_.draining()) c.begin_drain();
     c.writer_wake_.notify();
   }
   c.read_done_ = true;
@@ -174,6 +192,10 @@ void H2Connection::on_stream_close(int32_t id, uint32_t) {
   st->end.close();
   st->req_wake.notify();
   st->send_ready.notify();
+  if (goaway_on_drain_ && streams_.empty()) {
+    read_done_ = true;
+    writer_wake_.notify();
+  }
 }
 
 void H2Connection::on_send_ready(int32_t id) {

@@ -55,6 +55,10 @@ class H2Connection : public net::http2::Callbacks,
                const net::http2::Settings& settings);
   ~H2Connection() override;
 
+  // Graceful shutdown of this thread's (this worker's) HTTP/2 connections:
+  // GOAWAY now, close once their open streams are done.
+  static void drain_worker();
+
   void on_request(net::http2::Request& r) override;
   void on_request_data(int32_t id, std::string_view data) override;
   void on_request_end(int32_t id) override;
@@ -70,6 +74,7 @@ class H2Connection : public net::http2::Callbacks,
   static awaitable<void> response_pump(std::shared_ptr<H2Connection> self,
                                        std::shared_ptr<StreamState> st);
   void close_all();
+  void begin_drain();
 
   net::Worker& worker_;
   net::Stream stream_;

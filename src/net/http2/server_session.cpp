@@ -382,9 +382,12 @@ void ServerSession::reject(Stream& s, const char*) {
 
 void ServerSession::respond_error(Stream& s, int status, std::string_view code,
                                   std::string_view detail) {
-  std::string body = R"({"type":"about:blank","status":)" + std::to_string(status) +
-                     R"(,"code":")" + std::string(code) + R"(","message":")" +
-                     std::string(detail) + "\"}";
+  // The same problem+json shape the HTTP/1.1 pipeline answers with.
+  std::string body = R"({"type":"about:blank","title":")" +
+                     std::string(status == 431 ? "Request Header Fields Too Large"
+                                               : "Not Implemented") +
+                     R"(","status":)" + std::to_string(status) + R"(,"detail":")" +
+                     std::string(detail) + R"(","code":")" + std::string(code) + "\"}";
   submit_response(s.id, status,
                   {{"content-type", "application/problem+json"},
                    {"content-length", std::to_string(body.size())}},
