@@ -317,6 +317,14 @@ struct HttpLimitsConfig {
   uint64_t splice_threshold = 16 * 1024;
 };
 
+// Downstream HTTP/2 (h2c prior knowledge on the proxy listener; docs/http2.md).
+struct Http2Config {
+  bool enabled = true;
+  uint64_t max_concurrent_streams = 100;
+  uint64_t initial_window_size = 65'535;  // per stream, request body bytes in flight
+  uint64_t max_header_list_size = 64 * 1024;
+};
+
 struct AccessLogConfig {
   bool enabled = true;
   std::string path = "-";  // "-" = stdout
@@ -326,6 +334,7 @@ struct ServerConfig {
   ListenersConfig listeners;
   TlsConfig tls;
   HttpLimitsConfig http;
+  Http2Config http2;
   AccessLogConfig access_log;
   int64_t drain_timeout_ms = 15'000;
   bool trust_forwarded = false;  // keep incoming X-Forwarded-* (behind a trusted LB)

@@ -79,8 +79,8 @@ class Loader {
     // Top-level "x-" keys are ignored (as in docker-compose): a home for YAML
     // anchors that other entries merge or alias.
     Fields f(r_, doc,
-             {"listeners", "http", "access_log", "drain_timeout", "trust_forwarded", "upstreams",
-              "routes", "consumers", "policies", "llm", "mcp", "tls"},
+             {"listeners", "http", "http2", "access_log", "drain_timeout", "trust_forwarded",
+              "upstreams", "routes", "consumers", "policies", "llm", "mcp", "tls"},
              "x-");
     parse_server(f, cfg.server);
     if (const Slot* s = f.get("upstreams"))
@@ -126,6 +126,14 @@ class Loader {
       h.duration("client_idle_timeout", out.http.client_idle_timeout_ms);
       h.read("max_pipelined", out.http.max_pipelined);
       h.size("splice_threshold", out.http.splice_threshold);
+    }
+    if (const Slot* s = f.get("http2")) {
+      Fields h(r_, *s,
+               {"enabled", "max_concurrent_streams", "initial_window_size", "max_header_list_size"});
+      h.read("enabled", out.http2.enabled);
+      h.read("max_concurrent_streams", out.http2.max_concurrent_streams);
+      h.size("initial_window_size", out.http2.initial_window_size);
+      h.size("max_header_list_size", out.http2.max_header_list_size);
     }
     if (const Slot* s = f.get("access_log")) {
       Fields a(r_, *s, {"enabled", "path"});

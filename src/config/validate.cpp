@@ -406,6 +406,15 @@ class Validator {
     positive(h.max_pipelined, "http.max_pipelined");
     positive_duration(h.client_header_timeout_ms, none, "http.client_header_timeout");
     positive_duration(h.client_idle_timeout_ms, none, "http.client_idle_timeout");
+    const auto& h2 = s.http2;
+    if (h2.max_concurrent_streams == 0 || h2.max_concurrent_streams > 10'000)
+      error(none, "http2.max_concurrent_streams", "invalid_value", "must be between 1 and 10000");
+    // RFC 9113 6.5.2: windows above 2^31-1 are a protocol error.
+    if (h2.initial_window_size == 0 || h2.initial_window_size > 0x7fffffff)
+      error(none, "http2.initial_window_size", "invalid_value",
+            "must be between 1 and 2147483647 bytes");
+    if (h2.max_header_list_size < 1024 || h2.max_header_list_size > 16 * 1024 * 1024)
+      error(none, "http2.max_header_list_size", "invalid_value", "must be between 1k and 16m");
     if (s.access_log.path.empty())
       error(none, "access_log.path", "invalid_value", "use \"-\" for stdout or a file path");
     non_negative_duration(s.drain_timeout_ms, none, "drain_timeout");

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "net/asio.hpp"
+#include "net/duplex.hpp"
 
 namespace gatehouse::net {
 
@@ -25,6 +26,11 @@ class Stream {
 
   explicit Stream(tcp::socket sock) : sock_(std::move(sock)) {}
   explicit Stream(const executor_type& ex) : sock_(ex) {}
+  // An HTTP/2 stream's end of an in-memory pipe (net/http2/README.md). The
+  // socket stays unopened: deadlines armed on it never fire on the pipe, so
+  // the HTTP/2 connection bounds the stream's time instead.
+  Stream(const executor_type& ex, DuplexEnd end)
+      : sock_(ex), duplex_(std::make_unique<DuplexEnd>(std::move(end))) {}
   // Not movable: the TLS layer refers to sock_.
   Stream(const Stream&) = delete;
   Stream& operator=(const Stream&) = delete;
@@ -35,11 +41,13 @@ class Stream {
   // it), and, on plain TCP only, splice(2) and the idle park.
   tcp::socket& socket() { return sock_; }
   const tcp::socket& socket() const { return sock_; }
-  bool is_open() const { return sock_.is_open(); }
+  bool is_open() const { return duplex_ ? duplex_->is_open() : sock_.is_open(); }
 
   // splice(2) and parking bypass the byte stream, so they are only allowed
   // when the bytes on the socket are the bytes of the exchange.
-  bool plain_tcp() const { return !tls_; }
+  bool plain_tcp() const { return !tls_ && !duplex_; }
+  // False for an in-memory stream: readiness waits need a real socket.
+  bool has_socket() const { return !duplex_; }
 
   // Puts TLS on the socket (before any byte is read or written); the
   // handshake is the caller's (tls()->async_handshake).
@@ -53,6 +61,7 @@ class Stream {
   // Closes the socket; TLS (if any) fails on its next operation. No
   // close_notify: a response's framing already tells the peer where it ends.
   void close() {
+    if (duplex_) duplex_->close();
     boost::system::error_code ec;
     sock_.shutdown(tcp::socket::shutdown_send, ec);
     sock_.close(ec);
@@ -80,15 +89,18 @@ class Stream {
   // The one dispatch place.
   template <class F>
   void visit(F&& f) {
-    if (!tls_) [[likely]] {
+    if (!tls_ && !duplex_) [[likely]] {
       f(sock_);
-    } else {
+    } else if (tls_) {
       f(*tls_);
+    } else {
+      f(*duplex_);
     }
   }
 
   tcp::socket sock_;
   std::unique_ptr<TlsStream> tls_;
+  std::unique_ptr<DuplexEnd> duplex_;
 };
 
 }  // namespace gatehouse::net

@@ -7,6 +7,7 @@
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
+#include "proxy/h2_connection.hpp"
 #include "proxy/session.hpp"
 
 namespace gatehouse::net {
@@ -131,6 +132,7 @@ void Worker::begin_drain() {
     if (s->idle()) s->socket().close(ec);
   }
   if (park_) park_->close_all();
+  proxy::H2Connection::drain_worker();
 }
 
 std::string Worker::next_request_id() {

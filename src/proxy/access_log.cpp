@@ -30,6 +30,7 @@ void AccessLog::write(const AccessRecord& r) {
   buf_ += '"';
   str_field(buf_, "request_id", r.request_id);
   str_field(buf_, "client", r.client);
+  if (!r.protocol.empty()) str_field(buf_, "protocol", r.protocol);
   str_field(buf_, "method", r.method);
   str_field(buf_, "host", r.host);
   str_field(buf_, "path", r.path);

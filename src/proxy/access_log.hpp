@@ -49,6 +49,7 @@ struct AccessRecord {
   std::string_view consumer;   // empty when anonymous / no auth policy
   std::string upstream_target; // "ip:port" of the last attempt
   std::string_view client;     // client ip
+  std::string_view protocol;   // "HTTP/2" for HTTP/2 streams; empty (not written) for HTTP/1.x
   int status = 0;
   uint64_t bytes_in = 0;       // request body bytes
   uint64_t bytes_out = 0;      // response body bytes

@@ -9,6 +9,7 @@
 #include "common/strings.hpp"
 #include "net/worker.hpp"
 #include "proxy/exchange.hpp"
+#include "proxy/h2_connection.hpp"
 #include "proxy/http_util.hpp"
 #include "proxy/snapshot.hpp"
 
@@ -68,6 +69,18 @@ Session::Session(net::Worker& worker, tcp::socket sock, std::string client_ip,
       buf_(worker),
       client_ip_(std::move(client_ip)),
       idle_since_ms_(idle_since_ms) {
+  first_request_ = false;  // it served HTTP/1.1 before it was parked
+  worker_.add_session(this);
+  worker_.stats().active_connections.add(1);
+}
+
+Session::Session(net::Worker& worker, net::DuplexEnd end, std::string client_ip)
+    : worker_(worker),
+      stream_(worker.ioc().get_executor(), std::move(end)),
+      buf_(worker),
+      client_ip_(std::move(client_ip)),
+      protocol_("HTTP/2") {
+  first_request_ = false;  // no preface sniffing inside a stream
   worker_.add_session(this);
   worker_.stats().active_connections.add(1);
 }
@@ -102,6 +115,8 @@ awaitable<bool> Session::write_all(net::Stream& s, net::Deadline& d, std::string
 }
 
 namespace {
+// RFC 9113 3.4: what an HTTP/2 client with prior knowledge sends first.
+constexpr std::string_view kH2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 // An active keep-alive client sends its next request well within this; a
 // connection idle longer gives up its coroutine frames.
 constexpr int64_t kShallowIdleMs = 2'000;
@@ -177,10 +192,21 @@ awaitable<void> Session::serve(std::unique_ptr<Session> self) {
         co_return;
       }
       if (ec || n == 0 || !s.stream_.is_open()) break;
-      if (s.buf_.capacity() > 0) s.buf_.commit(n);
+      if (s.buf_.capacity() > 0 || !s.stream_.has_socket()) s.buf_.commit(n);
     }
     s.idle_since_ms_ = 0;
-    if (!co_await s.serve_one() || s.closing_ || !s.stream_.is_open()) break;
+    bool keep = co_await s.serve_one();
+    if (s.h2_preface_) {
+      // The connection is HTTP/2 from its first byte: it leaves this session
+      // with what was read so far (the preface included).
+      std::string initial(s.buf_.view());
+      s.buf_.consume(s.buf_.size());
+      s.deadline_.unlink();
+      H2Connection::start(s.worker_, std::move(s.stream_.socket()), s.client_ip_,
+                          std::move(initial));
+      co_return;
+    }
+    if (!keep || s.closing_ || !s.stream_.is_open()) break;
   }
   if (s.tls_info_ && s.stream_.is_open()) {
     // close_notify, so clients can tell our close from a truncation
@@ -228,7 +254,22 @@ awaitable<bool> Session::serve_one() {
   // end of the head may be in the buffer, or a limit may have been crossed.
   size_t scanned = 0;
   bool seen_newline = false;
+  const bool sniff_h2 = first_request_ && stream_.plain_tcp() && snap->config.server.http2.enabled;
+  first_request_ = false;
   for (;;) {
+    if (sniff_h2 && !buf_.empty()) {
+      std::string_view v = buf_.view();
+      if (v.starts_with(kH2Preface)) {
+        h2_preface_ = true;
+        deadline_.disarm();
+        co_return false;
+      }
+      // A prefix of the preface: wait for the rest before deciding.
+      if (v.size() < kH2Preface.size() && kH2Preface.starts_with(v)) {
+        if (!co_await read_some()) co_return false;
+        continue;
+      }
+    }
     if (!buf_.empty()) {
       std::string_view v = buf_.view();
       size_t from = scanned > 2 ? scanned - 2 : 0;
@@ -311,6 +352,7 @@ awaitable<bool> Session::send_error(Exchange* ex, int status, std::string_view c
     AccessRecord r;
     r.request_id = rid;
     r.client = client_ip_;
+    r.protocol = protocol_;
     r.status = status;
     r.error = code;
     set_tls_fields(r);
@@ -528,6 +570,7 @@ void Session::finish(Exchange& ex) {
   AccessRecord r;
   r.request_id = ex.request_id;
   r.client = client_ip_;
+  r.protocol = protocol_;
   r.method = ex.head ? std::string_view(ex.head->method) : std::string_view{};
   r.path = ex.target.path;
   r.host = ex.host;

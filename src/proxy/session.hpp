@@ -66,6 +66,8 @@ class Session {
   Session(net::Worker& worker, tcp::socket sock, std::string client_ip, int64_t idle_since_ms);
   // A connection on the TLS listener: the handshake comes first.
   Session(net::Worker& worker, tcp::socket sock, std::shared_ptr<const net::tls::TlsServer> tls);
+  // One HTTP/2 stream served through an in-memory pipe (proxy/h2_connection).
+  Session(net::Worker& worker, net::DuplexEnd end, std::string client_ip);
   ~Session();
   // Serves the connection; owns the session. Between requests, a short idle
   // wait happens inside the coroutine; past kShallowIdleMs the coroutine ends
@@ -110,6 +112,9 @@ class Session {
   // SNI callback) and, once the handshake is done, what it negotiated.
   std::shared_ptr<const net::tls::TlsServer> tls_server_;
   std::unique_ptr<net::tls::ConnectionInfo> tls_info_;
+  bool first_request_ = true;
+  bool h2_preface_ = false;    // the client spoke HTTP/2 prior knowledge: hand over
+  std::string_view protocol_;  // for the access log ("HTTP/2" on streams)
 };
 
 }  // namespace gatehouse::proxy

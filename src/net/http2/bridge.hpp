@@ -1,0 +1,63 @@
+// The two translations between an HTTP/2 stream and the HTTP/1.1 pipeline
+// that serves it (see README.md): a validated Request becomes a strict
+// HTTP/1.1 request head with framing we chose, and the HTTP/1.1 response the
+// pipeline writes back is parsed into a head, body pieces and an end.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "net/http1/parser.hpp"
+#include "net/http2/server_session.hpp"
+
+namespace gatehouse::net::http2 {
+
+// How the body goes into the HTTP/1.1 request: none when END_STREAM came
+// with HEADERS, Content-Length when the client sent one (nghttp2 checks the
+// DATA adds up to it), chunked otherwise.
+enum class BodyFraming { kNone, kLength, kChunked };
+
+BodyFraming framing_for(const Request& r);
+
+// "METHOD path HTTP/1.1", Host from :authority, the fields, then the framing.
+std::string request_head_to_http1(const Request& r);
+
+// Appends one body piece in the given framing.
+void append_body(std::string& out, BodyFraming f, std::string_view data);
+// The end of a chunked body ("0\r\n\r\n"); nothing for the others.
+void append_body_end(std::string& out, BodyFraming f);
+
+// Incremental reader of the HTTP/1.1 response the pipeline writes.
+class ResponseReader {
+ public:
+  explicit ResponseReader(std::string_view request_method);
+
+  struct Output {
+    size_t consumed = 0;
+    bool head_ready = false;                // `head()` is set (once)
+    std::vector<std::string_view> data;     // body pieces, into the fed buffer
+    bool done = false;                      // the whole response was read
+    bool error = false;
+  };
+  Output feed(std::string_view in);
+  // The pipeline closed its side: ends an until-close body, else an error
+  // unless the response was complete.
+  bool on_eof();
+  const http1::ResponseHead& head() const { return head_; }
+  bool has_body() const { return head_.body != http1::BodyKind::kNone; }
+  // Response header fields to send as HTTP/2 (connection-specific and
+  // framing fields removed; names lower-cased by ServerSession).
+  std::vector<Field> fields() const;
+
+ private:
+  enum class State { kHead, kLength, kChunked, kUntilClose, kDone, kError };
+  std::string method_;
+  State state_ = State::kHead;
+  http1::ResponseHead head_;
+  uint64_t remaining_ = 0;
+  http1::ChunkedDecoder chunked_;
+};
+
+}  // namespace gatehouse::net::http2

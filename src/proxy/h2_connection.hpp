@@ -1,0 +1,91 @@
+// One downstream HTTP/2 connection (h2c with prior knowledge today; h2 over
+// TLS once ALPN hands sockets here). It reads and writes the socket, runs the
+// nghttp2 server session, and serves every stream with an ordinary HTTP/1.1
+// Session over an in-memory pipe (net/http2/README.md says why).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "net/asio.hpp"
+#include "net/deadline.hpp"
+#include "net/duplex.hpp"
+#include "net/http2/bridge.hpp"
+#include "net/http2/server_session.hpp"
+#include "net/stream.hpp"
+
+namespace gatehouse::net {
+class Worker;
+}
+
+namespace gatehouse::proxy {
+
+// A wake-up for one waiting coroutine; a notify() before the wait is kept.
+class Signal {
+ public:
+  explicit Signal(const asio::any_io_executor& ex) : timer_(ex) {}
+  void notify() {
+    pending_ = true;
+    timer_.cancel();
+  }
+  awaitable<void> wait() {
+    if (!pending_) {
+      timer_.expires_at(asio::steady_timer::time_point::max());
+      co_await timer_.async_wait(use_nothrow);
+    }
+    pending_ = false;
+  }
+
+ private:
+  asio::steady_timer timer_;
+  bool pending_ = false;
+};
+
+class H2Connection : public net::http2::Callbacks,
+                     public std::enable_shared_from_this<H2Connection> {
+ public:
+  // Takes over a connection whose first bytes (`initial`: the preface and
+  // whatever followed it) were read by the HTTP/1.1 session.
+  static void start(net::Worker& worker, tcp::socket sock, std::string client_ip,
+                    std::string initial);
+
+  H2Connection(net::Worker& worker, tcp::socket sock, std::string client_ip,
+               const net::http2::Settings& settings);
+  ~H2Connection() override;
+
+  // Graceful shutdown of this thread's (this worker's) HTTP/2 connections:
+  // GOAWAY now, close once their open streams are done.
+  static void drain_worker();
+
+  void on_request(net::http2::Request& r) override;
+  void on_request_data(int32_t id, std::string_view data) override;
+  void on_request_end(int32_t id) override;
+  void on_stream_close(int32_t id, uint32_t error_code) override;
+  void on_send_ready(int32_t id) override;
+
+ private:
+  struct StreamState;
+  static awaitable<void> read_loop(std::shared_ptr<H2Connection> self, std::string initial);
+  static awaitable<void> write_loop(std::shared_ptr<H2Connection> self);
+  static awaitable<void> request_pump(std::shared_ptr<H2Connection> self,
+                                      std::shared_ptr<StreamState> st);
+  static awaitable<void> response_pump(std::shared_ptr<H2Connection> self,
+                                       std::shared_ptr<StreamState> st);
+  void close_all();
+  void begin_drain();
+
+  net::Worker& worker_;
+  net::Stream stream_;
+  std::string client_ip_;
+  net::http2::ServerSession session_;
+  std::unordered_map<int32_t, std::shared_ptr<StreamState>> streams_;
+  Signal writer_wake_;
+  net::Deadline read_deadline_, write_deadline_;
+  bool read_done_ = false;
+  bool closed_ = false;
+  bool goaway_on_drain_ = false;
+};
+
+}  // namespace gatehouse::proxy
