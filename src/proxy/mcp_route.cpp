@@ -46,7 +46,7 @@ class McpDownstream {
     head += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     if (!session_id.empty()) head += "Mcp-Session-Id: " + std::string(session_id) + "\r\n";
     finish_head(head);
-    bool ok = co_await s_.write_all(s_.sock_, s_.deadline_, head,
+    bool ok = co_await s_.write_all(s_.stream_, s_.deadline_, head,
                                     ex_.method_head ? std::string_view{} : body, kWriteTimeoutMs);
     s_.deadline_.disarm();
     ex_.status = status;
@@ -70,7 +70,7 @@ class McpDownstream {
     finish_head(head);
     ex_.status = 200;
     streaming = true;
-    bool ok = co_await s_.write_all(s_.sock_, s_.deadline_, head, {}, kWriteTimeoutMs);
+    bool ok = co_await s_.write_all(s_.stream_, s_.deadline_, head, {}, kWriteTimeoutMs);
     s_.deadline_.disarm();
     co_return ok;
   }
@@ -84,7 +84,7 @@ class McpDownstream {
     std::string framed(line.data(), static_cast<size_t>(n));
     framed += data;
     framed += "\r\n";
-    bool ok = co_await s_.write_all(s_.sock_, s_.deadline_, framed, {}, kWriteTimeoutMs);
+    bool ok = co_await s_.write_all(s_.stream_, s_.deadline_, framed, {}, kWriteTimeoutMs);
     s_.deadline_.disarm();
     if (ok) {
       if (ex_.first_byte_us < 0) ex_.first_byte_us = steady_us() - ex_.start_us;
@@ -94,7 +94,7 @@ class McpDownstream {
   }
 
   awaitable<bool> end_stream() {
-    bool ok = co_await s_.write_all(s_.sock_, s_.deadline_, "0\r\n\r\n", {}, kWriteTimeoutMs);
+    bool ok = co_await s_.write_all(s_.stream_, s_.deadline_, "0\r\n\r\n", {}, kWriteTimeoutMs);
     s_.deadline_.disarm();
     co_return ok;
   }
@@ -211,8 +211,8 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
   std::string body;
   {
     if (head.expect_continue)
-      co_await write_all(sock_, deadline_, "HTTP/1.1 100 Continue\r\n\r\n", {}, kWriteTimeoutMs);
-    deadline_.arm(worker_.deadlines(), &sock_, steady_ms() + kBodyTimeoutMs);
+      co_await write_all(stream_, deadline_, "HTTP/1.1 100 Continue\r\n\r\n", {}, kWriteTimeoutMs);
+    deadline_.arm(worker_.deadlines(), &stream_.socket(), steady_ms() + kBodyTimeoutMs);
     bool complete = false, too_large = false, bad = false;
     if (head.body == http1::BodyKind::kContentLength) {
       body.reserve(head.content_length);
