@@ -168,6 +168,12 @@ awaitable<bool> Session::forward(Exchange& ex) {
   fo.request_id = ex.request_id;
   fo.trust_forwarded = snap.config.server.trust_forwarded;
   fo.https = tls_info_ != nullptr;
+  // WebSocket (RFC 6455 4.1): a GET asking to upgrade to websocket keeps its
+  // Connection: Upgrade / Upgrade headers; any other upgrade (h2c, ...) is
+  // dropped as hop-by-hop like before.
+  const std::string* upgrade_to = head.upgrade ? head.find("upgrade") : nullptr;
+  const bool websocket = upgrade_to && head.method == "GET" && iequals(*upgrade_to, "websocket");
+  if (websocket) fo.upgrade = *upgrade_to;
   fo.chunked = head.body == http1::BodyKind::kChunked;
   fo.has_length = head.body == http1::BodyKind::kContentLength;
   fo.content_length = head.content_length;
@@ -519,9 +525,14 @@ awaitable<bool> Session::forward(Exchange& ex) {
         auto st = http1::parse_response_head(ubuf.view(), snap.limits, head.method, resp, perr);
         if (st == http1::ParseStatus::kError) { bad_head = true; break; }
         if (st == http1::ParseStatus::kComplete) {
+          if (resp.status == 101 && websocket) {
+            got_head = true;  // the upgrade was asked for: the exchange turns into a relay
+            break;
+          }
           if (resp.status >= 100 && resp.status < 200) {
             // Interim responses: 100 is ours to send (already handled); 103
-            // goes to HTTP/1.1 clients; 101 is not requested (Upgrade stripped).
+            // goes to HTTP/1.1 clients; 101 was not asked for (no upgrade
+            // was forwarded), so it is a broken answer.
             std::string_view interim = ubuf.view().substr(0, resp.head_bytes);
             bool forward_it = resp.status == 103 && head.version_minor >= 1;
             std::string copy = forward_it ? std::string(interim) : std::string();
@@ -606,6 +617,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
   }
   retry_guard.release();
   in_flight_guard.release();
+  if (resp.status == 101) co_return co_await relay_upgraded(ex, *conn, ubuf, resp, ustats, to.idle_ms);
   ubuf.consume(resp.head_bytes);
   // The replayable body was kept in the read buffer for retries; it is done
   // with now, and must not be read as the next request.

@@ -189,6 +189,11 @@ std::string build_upstream_head(const http1::RequestHead& req, const ForwardOpti
   out += "\r\nX-Request-Id: ";
   out += o.request_id;
   out += "\r\n";
+  if (!o.upgrade.empty()) {
+    out += "Connection: Upgrade\r\nUpgrade: ";
+    out += o.upgrade;
+    out += "\r\n";
+  }
   if (o.chunked) {
     out += "Transfer-Encoding: chunked\r\n";
   } else if (o.has_length) {

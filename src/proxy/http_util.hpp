@@ -41,6 +41,7 @@ struct ForwardOptions {
   std::string_view request_id;
   bool trust_forwarded = false;
   bool https = false;                // the client connection is TLS (X-Forwarded-Proto)
+  std::string_view upgrade;          // "websocket": keep Connection: Upgrade + Upgrade
   bool chunked = false;              // request body re-framed as chunked
   bool has_length = false;
   uint64_t content_length = 0;

@@ -81,6 +81,27 @@ TEST(HttpUtil, UpstreamHeadDropsHopByHopAndSetsForwarding) {
   EXPECT_EQ(head.substr(head.size() - 4), "\r\n\r\n");
 }
 
+TEST(HttpUtil, UpstreamHeadKeepsWebSocketUpgradeAndSaysHttps) {
+  auto req = make_request({{"Host", "h"},
+                           {"Connection", "Upgrade"},
+                           {"Upgrade", "websocket"},
+                           {"Sec-WebSocket-Key", "k"}});
+  ForwardOptions o;
+  o.method = "GET";
+  o.path_and_query = "/ws";
+  o.upstream_host = "u";
+  o.client_ip = "127.0.0.1";
+  o.request_id = "rid";
+  o.https = true;
+  std::string plain = build_upstream_head(req, o);
+  EXPECT_EQ(plain.find("Upgrade"), std::string::npos);  // hop-by-hop unless asked for
+  EXPECT_NE(plain.find("X-Forwarded-Proto: https\r\n"), std::string::npos);
+  o.upgrade = "websocket";
+  std::string ws = build_upstream_head(req, o);
+  EXPECT_NE(ws.find("Connection: Upgrade\r\nUpgrade: websocket\r\n"), std::string::npos);
+  EXPECT_NE(ws.find("Sec-WebSocket-Key: k\r\n"), std::string::npos);
+}
+
 TEST(HttpUtil, TrustedForwardedIsAppended) {
   auto req = make_request({{"Host", "h"}, {"X-Forwarded-For", "1.2.3.4"}, {"X-Forwarded-Proto", "https"}});
   ForwardOptions o;

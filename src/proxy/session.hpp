@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/metrics.hpp"
 #include "net/asio.hpp"
 #include "net/deadline.hpp"
 #include "net/io_buffer.hpp"
@@ -89,6 +90,11 @@ class Session {
   awaitable<bool> handle(http1::RequestHead& head);
   awaitable<bool> forward(Exchange& ex);
   awaitable<bool> serve_llm(Exchange& ex);  // llm_route.cpp
+  // After a 101 to a WebSocket upgrade: both directions relayed until either
+  // side closes or nothing moves for idle_ms (upgrade.cpp).
+  awaitable<bool> relay_upgraded(Exchange& ex, UpstreamConn& conn, ReadBuffer& ubuf,
+                                 const http1::ResponseHead& resp, metrics::UpstreamShard& ustats,
+                                 int64_t idle_ms);
   friend class LlmDownstream;
   awaitable<bool> serve_mcp(Exchange& ex);  // mcp_route.cpp
   friend class McpDownstream;
