@@ -4,10 +4,12 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 
 #include "admin/config_bridge.hpp"
 #include "admin/yaml_json.hpp"
 #include "apim/openapi/diff.hpp"
+#include "apim/openapi/lint.hpp"
 #include "apim/openapi/loader.hpp"
 #include "apim/openapi/to_routes.hpp"
 
@@ -161,6 +163,54 @@ int cmd_diff(const std::vector<std::string>& args) {
   return counts[0] > 0 ? 1 : 0;
 }
 
+int cmd_lint(const std::vector<std::string>& args) {
+  std::string file, format = "text";
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--format" && i + 1 < args.size()) format = args[++i];
+    else if (a.starts_with("--format=")) format = a.substr(9);
+    else if (!a.starts_with("-") && file.empty()) file = a;
+    else return fail("lint: unknown option '" + a + "'");
+  }
+  if (file.empty()) return fail("lint: usage: gatehouse openapi lint SPEC [--format text|json]");
+  if (format != "text" && format != "json") return fail("lint: --format is text or json");
+  auto doc = openapi::load_document_file(file);
+  if (!doc) {
+    std::fprintf(stderr, "%s\n", located(doc.error()).c_str());
+    return 2;
+  }
+  // The root file again, for positions and the raw info object.
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto src = openapi::parse_source(ss.str(), file);
+  auto findings = openapi::lint(*doc, src ? src->get() : nullptr);
+  size_t errors = 0;
+  for (const auto& f : findings) errors += f.severity == openapi::Level::kError;
+  if (format == "json") {
+    json::array items;
+    for (const auto& f : findings)
+      items.push_back(json::object{{"rule", f.rule},
+                                   {"severity", openapi::level_name(f.severity)},
+                                   {"pointer", f.pointer},
+                                   {"line", f.line},
+                                   {"column", f.column},
+                                   {"message", f.message}});
+    std::printf("%s\n", json::serialize(json::object{{"file", file}, {"errors", errors},
+                                                      {"findings", std::move(items)}}).c_str());
+  } else {
+    for (const auto& f : findings) {
+      std::string where = file;
+      if (f.line > 0) where += ":" + std::to_string(f.line) + ":" + std::to_string(f.column);
+      std::printf("%s: %s [%s] %s (%s)\n", where.c_str(), std::string(openapi::level_name(f.severity)).c_str(),
+                  f.rule.c_str(), f.message.c_str(), f.pointer.empty() ? "/" : f.pointer.c_str());
+    }
+    std::printf("%zu error%s, %zu other finding%s\n", errors, errors == 1 ? "" : "s",
+                findings.size() - errors, findings.size() - errors == 1 ? "" : "s");
+  }
+  return errors > 0 ? 1 : 0;
+}
+
 }  // namespace
 
 int openapi_command(const std::vector<std::string>& args) {
@@ -168,6 +218,7 @@ int openapi_command(const std::vector<std::string>& args) {
   std::vector<std::string> rest(args.begin() + 1, args.end());
   if (args[0] == "import") return cmd_import(rest);
   if (args[0] == "diff") return cmd_diff(rest);
+  if (args[0] == "lint") return cmd_lint(rest);
   return fail("unknown subcommand '" + args[0] + "' (import, diff, lint)");
 }
 

@@ -342,19 +342,25 @@ struct Differ {
   }
 
   void run() {
-    std::map<std::string, const Operation*> bops;
+    // Matched by exact path first, then by shape (parameter names ignored);
+    // two paths of one shape are invalid OpenAPI but must still compare sanely.
+    std::map<std::string, const Operation*> exact, bops;
     std::set<std::string> bpaths;
     for (const auto& o : b.operations) {
-      bops[o.method + " " + path_key(o.path)] = &o;
+      exact[o.method + " " + o.path] = &o;
+      bops.emplace(o.method + " " + path_key(o.path), &o);
       bpaths.insert(path_key(o.path));
     }
-    std::set<std::string> aops;
+    std::set<std::string> aops, aexact;
     for (const auto& oa : a.operations) {
       std::string key = oa.method + " " + path_key(oa.path);
       aops.insert(key);
+      aexact.insert(oa.method + " " + oa.path);
       op = oa.method + " " + oa.path;
-      auto it = bops.find(key);
-      if (it == bops.end()) {
+      const Operation* match = nullptr;
+      if (auto e = exact.find(oa.method + " " + oa.path); e != exact.end()) match = e->second;
+      else if (auto sh = bops.find(key); sh != bops.end()) match = sh->second;
+      if (!match) {
         bool path_gone = !bpaths.count(path_key(oa.path));
         if (oa.deprecated)
           add(Level::kWarning, "api-removed-with-deprecation", "", "the deprecated operation was removed");
@@ -363,7 +369,7 @@ struct Differ {
               "", path_gone ? "the path was removed" : "the operation was removed");
         continue;
       }
-      const Operation& ob = *it->second;
+      const Operation& ob = *match;
       if (!oa.deprecated && ob.deprecated) add(Level::kInfo, "api-deprecated", "", "the operation is now deprecated");
       parameters(oa, ob);
       request_body(oa, ob);
@@ -371,7 +377,7 @@ struct Differ {
       security(oa, ob);
     }
     for (const auto& ob : b.operations) {
-      if (aops.count(ob.method + " " + path_key(ob.path))) continue;
+      if (aexact.count(ob.method + " " + ob.path) || aops.count(ob.method + " " + path_key(ob.path))) continue;
       op = ob.method + " " + ob.path;
       add(Level::kInfo, "endpoint-added", "", "new operation");
     }

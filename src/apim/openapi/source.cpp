@@ -230,7 +230,10 @@ Result<std::shared_ptr<const SourceDoc>> parse_source(std::string_view text, std
 std::pair<int, int> SourceDoc::position(std::string_view pointer) const {
   if (!is_yaml) return {0, 0};
   try {
-    YAML::Node n = yaml;
+    // YAML::Node assignment writes through to the shared tree; reset()
+    // rebinds the handle instead, which is what a walk needs.
+    YAML::Node n;
+    n.reset(yaml);
     std::pair<int, int> best{n.Mark().line + 1, n.Mark().column + 1};
     size_t i = pointer.empty() ? pointer.size() : 1;
     std::string token;
@@ -239,22 +242,29 @@ std::pair<int, int> SourceDoc::position(std::string_view pointer) const {
       if (j == std::string_view::npos) j = pointer.size();
       if (!decode_token(pointer.substr(i, j - i), token)) break;
       YAML::Node next;
+      bool found = false;
+      bool found_in_map = n.IsMap();
       if (n.IsMap()) {
         for (const auto& kv : n)
           if (kv.first.IsScalar() && kv.first.Scalar() == token) {
-            next = kv.second;
-            // A null value has no useful mark of its own; its key does.
+            next.reset(kv.second);
+            found = true;
+            // A key's position names a map or list written below it (the
+            // collection's own mark is its first entry) and a null value.
             best = {kv.first.Mark().line + 1, kv.first.Mark().column + 1};
             break;
           }
       } else if (n.IsSequence()) {
         size_t idx = 0;
         auto [p, ec] = std::from_chars(token.data(), token.data() + token.size(), idx);
-        if (ec == std::errc() && p == token.data() + token.size() && idx < n.size()) next = n[idx];
+        if (ec == std::errc() && p == token.data() + token.size() && idx < n.size()) {
+          next.reset(n[idx]);
+          found = true;
+        }
       }
-      if (!next.IsDefined()) break;
-      n = next;
-      if (!n.IsNull()) best = {n.Mark().line + 1, n.Mark().column + 1};
+      if (!next.IsDefined() || !found) break;
+      n.reset(next);
+      if (n.IsScalar() || (!found_in_map && !n.IsNull())) best = {n.Mark().line + 1, n.Mark().column + 1};
       i = j + 1;
     }
     return best;
