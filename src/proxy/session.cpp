@@ -81,14 +81,14 @@ Session::Session(net::Worker& worker, net::DuplexEnd end, std::string client_ip)
       client_ip_(std::move(client_ip)),
       protocol_("HTTP/2") {
   first_request_ = false;  // no preface sniffing inside a stream
+  // A stream is not a connection: the HTTP/2 connection counts itself.
   worker_.add_session(this);
-  worker_.stats().active_connections.add(1);
 }
 
 Session::~Session() {
   deadline_.unlink();
   worker_.remove_session(this);
-  worker_.stats().active_connections.add(-1);
+  if (stream_.has_socket()) worker_.stats().active_connections.add(-1);
 }
 
 awaitable<bool> Session::read_some() {
