@@ -34,7 +34,8 @@ struct Owner : Callbacks {
     for (char c : r.method + r.path + r.authority) CHECK(c != '\r' && c != '\n' && c != '\0');
     for (const auto& h : r.headers) {
       CHECK(!h.name.empty() && !is_connection_specific(h.name) && h.name != "te");
-      for (char c : h.name) CHECK(http1::is_tchar(static_cast<unsigned char>(c)) && !(c >= 'A' && c <= 'Z'));
+      for (char c : h.name)
+        CHECK(http1::is_tchar(static_cast<unsigned char>(c)) && !(c >= 'A' && c <= 'Z'));
       for (char c : h.value) CHECK(c != '\r' && c != '\n' && c != '\0');
     }
     std::string head = request_head_to_http1(r);

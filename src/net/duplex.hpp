@@ -85,8 +85,7 @@ class DuplexEnd {
   using executor_type = asio::any_io_executor;
 
   DuplexEnd() = default;  // not connected: closed
-  DuplexEnd(std::shared_ptr<duplex_detail::State> st, int side)
-      : st_(std::move(st)), side_(side) {}
+  DuplexEnd(std::shared_ptr<duplex_detail::State> st, int side) : st_(std::move(st)), side_(side) {}
   DuplexEnd(DuplexEnd&& o) noexcept : st_(std::move(o.st_)), side_(o.side_), closed_(o.closed_) {}
   DuplexEnd& operator=(DuplexEnd&& o) noexcept {
     if (this != &o) {

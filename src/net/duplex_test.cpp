@@ -31,18 +31,25 @@ TEST(Duplex, BytesFlowBothWaysAndEofAfterShutdown) {
   auto [a, b] = make_duplex(ioc.get_executor(), 4096);
   std::string at_b, at_a;
   boost::system::error_code eb, ea;
-  asio::co_spawn(ioc, [&]() -> awaitable<void> {
-    auto [ec, n] = co_await asio::async_write(a, asio::buffer(std::string_view("hello from a")), use_nothrow);
-    EXPECT_FALSE(ec);
-    EXPECT_EQ(n, 12u);
-    a.shutdown_send();
-    at_a = co_await read_all(a, ea);
-  }, asio::detached);
-  asio::co_spawn(ioc, [&]() -> awaitable<void> {
-    at_b = co_await read_all(b, eb);
-    co_await asio::async_write(b, asio::buffer(std::string_view("and back")), use_nothrow);
-    b.shutdown_send();
-  }, asio::detached);
+  asio::co_spawn(
+      ioc,
+      [&]() -> awaitable<void> {
+        auto [ec, n] = co_await asio::async_write(a, asio::buffer(std::string_view("hello from a")),
+                                                  use_nothrow);
+        EXPECT_FALSE(ec);
+        EXPECT_EQ(n, 12u);
+        a.shutdown_send();
+        at_a = co_await read_all(a, ea);
+      },
+      asio::detached);
+  asio::co_spawn(
+      ioc,
+      [&]() -> awaitable<void> {
+        at_b = co_await read_all(b, eb);
+        co_await asio::async_write(b, asio::buffer(std::string_view("and back")), use_nothrow);
+        b.shutdown_send();
+      },
+      asio::detached);
   ioc.run();
   EXPECT_EQ(at_b, "hello from a");
   EXPECT_EQ(eb, asio::error::eof);
@@ -58,25 +65,31 @@ TEST(Duplex, WriterWaitsUntilPeerReads) {
   size_t max_buffered = 0;
   std::string got;
   boost::system::error_code last;
-  asio::co_spawn(ioc, [&]() -> awaitable<void> {
-    auto [ec, n] = co_await asio::async_write(a, asio::buffer(payload), use_nothrow);
-    EXPECT_FALSE(ec);
-    EXPECT_EQ(n, payload.size());
-    write_done = true;
-    a.shutdown_send();
-  }, asio::detached);
-  asio::co_spawn(ioc, [&]() -> awaitable<void> {
-    char buf[333];
-    for (;;) {
-      max_buffered = std::max(max_buffered, b.readable());
-      auto [ec, n] = co_await b.async_read_some(asio::buffer(buf), use_nothrow);
-      got.append(buf, n);
-      if (ec) {
-        last = ec;
-        break;
-      }
-    }
-  }, asio::detached);
+  asio::co_spawn(
+      ioc,
+      [&]() -> awaitable<void> {
+        auto [ec, n] = co_await asio::async_write(a, asio::buffer(payload), use_nothrow);
+        EXPECT_FALSE(ec);
+        EXPECT_EQ(n, payload.size());
+        write_done = true;
+        a.shutdown_send();
+      },
+      asio::detached);
+  asio::co_spawn(
+      ioc,
+      [&]() -> awaitable<void> {
+        char buf[333];
+        for (;;) {
+          max_buffered = std::max(max_buffered, b.readable());
+          auto [ec, n] = co_await b.async_read_some(asio::buffer(buf), use_nothrow);
+          got.append(buf, n);
+          if (ec) {
+            last = ec;
+            break;
+          }
+        }
+      },
+      asio::detached);
   // Run a few handlers only: the writer must still be waiting, with no more
   // than the capacity buffered.
   for (int i = 0; i < 5; ++i) ioc.run_one();
@@ -93,12 +106,15 @@ TEST(Duplex, ReaderGoneMakesWritesFail) {
   auto [a, b] = make_duplex(ioc.get_executor(), 10);
   boost::system::error_code wec;
   size_t written = 0;
-  asio::co_spawn(ioc, [&]() -> awaitable<void> {
-    std::string big(100, 'x');
-    auto [ec, n] = co_await asio::async_write(a, asio::buffer(big), use_nothrow);
-    wec = ec;
-    written = n;
-  }, asio::detached);
+  asio::co_spawn(
+      ioc,
+      [&]() -> awaitable<void> {
+        std::string big(100, 'x');
+        auto [ec, n] = co_await asio::async_write(a, asio::buffer(big), use_nothrow);
+        wec = ec;
+        written = n;
+      },
+      asio::detached);
   ioc.run_one();  // the writer fills 10 bytes and waits
   ioc.restart();
   b.close();

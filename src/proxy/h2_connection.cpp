@@ -33,7 +33,7 @@ struct H2Connection::StreamState {
   std::string req_out;        // framed request bytes for the pipe
   size_t req_unconsumed = 0;  // DATA bytes in req_out, not yet given back to the window
   bool req_ended = false;
-  bool req_broken = false;    // the Session stopped reading: drop the rest
+  bool req_broken = false;  // the Session stopped reading: drop the rest
   bool h2_closed = false;
   Signal req_wake, send_ready;
 };

@@ -81,8 +81,8 @@ Session::Session(net::Worker& worker, net::DuplexEnd end, std::string client_ip)
       client_ip_(std::move(client_ip)),
       protocol_("HTTP/2") {
   first_request_ = false;  // no preface sniffing inside a stream
+  // A stream is not a connection: the HTTP/2 connection counts itself.
   worker_.add_session(this);
-  worker_.stats().active_connections.add(1);
 }
 
 Session::Session(net::Worker& worker, tcp::socket sock,
@@ -94,7 +94,7 @@ Session::Session(net::Worker& worker, tcp::socket sock,
 Session::~Session() {
   deadline_.unlink();
   worker_.remove_session(this);
-  worker_.stats().active_connections.add(-1);
+  if (stream_.has_socket()) worker_.stats().active_connections.add(-1);
 }
 
 awaitable<bool> Session::read_some() {

@@ -91,13 +91,19 @@ ResponseReader::Output ResponseReader::feed(std::string_view in) {
         head_ = std::move(h);
         o.head_ready = true;
         switch (head_.body) {
-          case http1::BodyKind::kNone: state_ = State::kDone; break;
+          case http1::BodyKind::kNone:
+            state_ = State::kDone;
+            break;
           case http1::BodyKind::kContentLength:
             remaining_ = head_.content_length;
             state_ = remaining_ == 0 ? State::kDone : State::kLength;
             break;
-          case http1::BodyKind::kChunked: state_ = State::kChunked; break;
-          case http1::BodyKind::kUntilClose: state_ = State::kUntilClose; break;
+          case http1::BodyKind::kChunked:
+            state_ = State::kChunked;
+            break;
+          case http1::BodyKind::kUntilClose:
+            state_ = State::kUntilClose;
+            break;
         }
         if (state_ == State::kDone) {
           o.done = true;

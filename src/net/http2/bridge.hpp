@@ -36,9 +36,9 @@ class ResponseReader {
 
   struct Output {
     size_t consumed = 0;
-    bool head_ready = false;                // `head()` is set (once)
-    std::vector<std::string_view> data;     // body pieces, into the fed buffer
-    bool done = false;                      // the whole response was read
+    bool head_ready = false;             // `head()` is set (once)
+    std::vector<std::string_view> data;  // body pieces, into the fed buffer
+    bool done = false;                   // the whole response was read
     bool error = false;
   };
   Output feed(std::string_view in);

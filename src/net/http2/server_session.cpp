@@ -119,11 +119,16 @@ struct Glue {
     }
     if (!name.empty() && name[0] == ':') {
       Request& r = st->req;
-      if (name == ":method") r.method = value;
-      else if (name == ":scheme") r.scheme = value;
-      else if (name == ":authority") r.authority = value;
-      else if (name == ":path") r.path = value;
-      else s.reject(*st, "unknown pseudo-header");
+      if (name == ":method")
+        r.method = value;
+      else if (name == ":scheme")
+        r.scheme = value;
+      else if (name == ":authority")
+        r.authority = value;
+      else if (name == ":path")
+        r.path = value;
+      else
+        s.reject(*st, "unknown pseudo-header");
       return 0;
     }
     if (!valid_name(name) || is_connection_specific(name)) {
@@ -321,7 +326,8 @@ bool ServerSession::receive(std::string_view bytes) {
                                         bytes.size());
   if (rv < 0) {
     // Protocol errors have queued a GOAWAY already; make sure there is one.
-    if (rv != NGHTTP2_ERR_FLOODED) nghttp2_session_terminate_session(session_, NGHTTP2_PROTOCOL_ERROR);
+    if (rv != NGHTTP2_ERR_FLOODED)
+      nghttp2_session_terminate_session(session_, NGHTTP2_PROTOCOL_ERROR);
     return false;
   }
   // A connection error nghttp2 handled itself (e.g. too many SETTINGS
@@ -352,7 +358,9 @@ bool ServerSession::drain(std::string& out) {
   }
 }
 
-bool ServerSession::want_read() const { return session_ && nghttp2_session_want_read(session_); }
+bool ServerSession::want_read() const {
+  return session_ && nghttp2_session_want_read(session_);
+}
 bool ServerSession::want_write() const {
   return session_ && nghttp2_session_want_write(session_);
 }
@@ -383,11 +391,11 @@ void ServerSession::reject(Stream& s, const char*) {
 void ServerSession::respond_error(Stream& s, int status, std::string_view code,
                                   std::string_view detail) {
   // The same problem+json shape the HTTP/1.1 pipeline answers with.
-  std::string body = R"({"type":"about:blank","title":")" +
-                     std::string(status == 431 ? "Request Header Fields Too Large"
-                                               : "Not Implemented") +
-                     R"(","status":)" + std::to_string(status) + R"(,"detail":")" +
-                     std::string(detail) + R"(","code":")" + std::string(code) + "\"}";
+  std::string body =
+      R"({"type":"about:blank","title":")" +
+      std::string(status == 431 ? "Request Header Fields Too Large" : "Not Implemented") +
+      R"(","status":)" + std::to_string(status) + R"(,"detail":")" + std::string(detail) +
+      R"(","code":")" + std::string(code) + "\"}";
   submit_response(s.id, status,
                   {{"content-type", "application/problem+json"},
                    {"content-length", std::to_string(body.size())}},
@@ -400,9 +408,9 @@ void ServerSession::finish_head(Stream& s, bool end_stream) {
   if (s.rejected) return;
   if (s.too_large) {
     ++stats_.refused_too_large;
-    respond_error(s, 431, "headers_too_large",
-                  "header list exceeds " + std::to_string(settings_.max_header_list_size) +
-                      " bytes");
+    respond_error(
+        s, 431, "headers_too_large",
+        "header list exceeds " + std::to_string(settings_.max_header_list_size) + " bytes");
     return;
   }
   Request& r = s.req;

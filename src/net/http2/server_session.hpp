@@ -29,11 +29,11 @@ struct Settings {
   // flood_window_ms; past a limit the connection ends with GOAWAY
   // ENHANCE_YOUR_CALM.
   int64_t flood_window_ms = 10'000;
-  uint32_t max_resets_per_window = 200;          // client RST_STREAM (CVE-2023-44487)
+  uint32_t max_resets_per_window = 200;            // client RST_STREAM (CVE-2023-44487)
   uint32_t max_control_frames_per_window = 1'000;  // PING, SETTINGS, PRIORITY, empty DATA
-  uint32_t max_continuations = 8;      // CONTINUATION frames after one HEADERS
-  uint32_t max_settings_entries = 32;  // entries in one SETTINGS frame
-  uint32_t max_outbound_ack = 1'000;   // unsent PING/SETTINGS ACKs (client not reading)
+  uint32_t max_continuations = 8;                  // CONTINUATION frames after one HEADERS
+  uint32_t max_settings_entries = 32;              // entries in one SETTINGS frame
+  uint32_t max_outbound_ack = 1'000;               // unsent PING/SETTINGS ACKs (client not reading)
   // Response bytes queued per stream above which on_send_ready waits to fire.
   size_t stream_send_low_water = 64 * 1024;
 };
@@ -100,8 +100,7 @@ class ServerSession {
 
   // Response side. Headers are lower-case names; connection-specific fields
   // are dropped here. end_stream: no body follows.
-  void submit_response(int32_t id, int status, const std::vector<Field>& headers,
-                       bool end_stream);
+  void submit_response(int32_t id, int status, const std::vector<Field>& headers, bool end_stream);
   void send_data(int32_t id, std::string_view data);
   // Ends the response after the queued data, with trailers when non-empty.
   void end_response(int32_t id, std::vector<Field> trailers = {});

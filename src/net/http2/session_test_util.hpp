@@ -22,7 +22,9 @@ struct RawFrame {
   uint32_t error_code() const {  // RST_STREAM and GOAWAY
     size_t off = type == NGHTTP2_GOAWAY ? 4 : 0;
     if (payload.size() < off + 4) return 0;
-    auto b = [&](size_t i) { return static_cast<uint32_t>(static_cast<uint8_t>(payload[off + i])); };
+    auto b = [&](size_t i) {
+      return static_cast<uint32_t>(static_cast<uint8_t>(payload[off + i]));
+    };
     return b(0) << 24 | b(1) << 16 | b(2) << 8 | b(3);
   }
 };
@@ -64,7 +66,12 @@ constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 // HPACK for a simple GET / with :authority "a" (static table entries and one
 // literal): what a minimal raw client sends.
-inline std::string hpack_get() { return std::string("\x82\x86\x84\x41\x01" "a", 6); }
+inline std::string hpack_get() {
+  return std::string(
+      "\x82\x86\x84\x41\x01"
+      "a",
+      6);
+}
 // One literal field without indexing (new name), for padding header blocks.
 inline std::string hpack_literal(std::string_view name, std::string_view value) {
   std::string s;
@@ -92,8 +99,9 @@ class Client {
     nghttp2_session_callbacks* cbs;
     nghttp2_session_callbacks_new(&cbs);
     nghttp2_session_callbacks_set_on_header_callback(
-        cbs, [](nghttp2_session*, const nghttp2_frame* f, const uint8_t* n, size_t nl,
-                const uint8_t* v, size_t vl, uint8_t, void* u) -> int {
+        cbs,
+        [](nghttp2_session*, const nghttp2_frame* f, const uint8_t* n, size_t nl, const uint8_t* v,
+           size_t vl, uint8_t, void* u) -> int {
           auto& r = static_cast<Client*>(u)->responses[f->hd.stream_id];
           std::string name(reinterpret_cast<const char*>(n), nl);
           std::string value(reinterpret_cast<const char*>(v), vl);
@@ -107,7 +115,8 @@ class Client {
         cbs, [](nghttp2_session*, const nghttp2_frame* f, void* u) -> int {
           auto* c = static_cast<Client*>(u);
           if (f->hd.type == NGHTTP2_HEADERS) c->responses[f->hd.stream_id].got_headers = true;
-          if (f->hd.type == NGHTTP2_GOAWAY) c->goaway_code = static_cast<int64_t>(f->goaway.error_code);
+          if (f->hd.type == NGHTTP2_GOAWAY)
+            c->goaway_code = static_cast<int64_t>(f->goaway.error_code);
           return 0;
         });
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(
@@ -134,7 +143,8 @@ class Client {
     for (auto& [n, v] : headers)
       nva.push_back({reinterpret_cast<uint8_t*>(n.data()), reinterpret_cast<uint8_t*>(v.data()),
                      n.size(), v.size(), NGHTTP2_NV_FLAG_NONE});
-    if (!body) return nghttp2_submit_request(session, nullptr, nva.data(), nva.size(), nullptr, nullptr);
+    if (!body)
+      return nghttp2_submit_request(session, nullptr, nva.data(), nva.size(), nullptr, nullptr);
     body_ = *body;
     body_off_ = 0;
     nghttp2_data_provider prd;
