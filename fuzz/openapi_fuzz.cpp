@@ -17,8 +17,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   gatehouse::apim::openapi::LoadOptions opt;
   opt.reader = [](const std::string& path) -> gatehouse::Result<std::string> {
     if (path == "other.yaml")
-      return std::string("A: {type: object, properties: {self: {$ref: '#/A'}}}\n"
-                         "P: {get: {responses: {'200': {description: x}}}}\n");
+      return std::string(
+          "A: {type: object, properties: {self: {$ref: '#/A'}}}\n"
+          "P: {get: {responses: {'200': {description: x}}}}\n");
     return gatehouse::make_error("not_found", "no such file");
   };
   auto doc = gatehouse::apim::openapi::load_document(text, "fuzz.yaml", opt);

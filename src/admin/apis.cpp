@@ -77,7 +77,9 @@ json::object revision_view(const Entity& e) {
   return o;
 }
 
-AdminResponse fail(const Error& e) { return error_response(e); }
+AdminResponse fail(const Error& e) {
+  return error_response(e);
+}
 
 Error bad(std::string code, std::string message, std::string field = {}, int status = 400) {
   return make_error(std::move(code), std::move(message), std::move(field), status,
@@ -164,7 +166,8 @@ Result<void> stage_deploy(Ctx& c, store::Transaction& tx, const Loaded& l, Entit
   lp.successor_version = str(vb, "successor");
   lp.successor_url = str(vb, "successor_url");
   if (lp.successor_url.empty() && !lp.successor_version.empty()) {
-    auto succ = c.store().get(Ref::by_name("api_version", l.api.name + "@" + lp.successor_version, l.ws));
+    auto succ =
+        c.store().get(Ref::by_name("api_version", l.api.name + "@" + lp.successor_version, l.ws));
     if (succ) lp.successor_url = str(succ->body, "base_path");
   }
   if (auto p = apim::lifecycle_policy(lp); !p.empty()) o.policies.push_back(std::move(p));
@@ -219,7 +222,9 @@ Result<void> check_compatible(Ctx& c, const Loaded& l, const Entity& next_rev, b
              "revision", 409);
 }
 
-AdminResponse answer(int status, json::object o) { return json_response(status, o); }
+AdminResponse answer(int status, json::object o) {
+  return json_response(status, o);
+}
 
 // ---- /apis ----------------------------------------------------------------
 
@@ -252,7 +257,8 @@ Result<void> read_api_fields(const json::object& b, Entity& e, bool partial) {
     return bad("missing_field", "owner_team is required: the team that owns the API", "owner_team");
   }
   if (auto* d = b.if_contains("description")) {
-    if (!d->is_string()) return bad("invalid_entity", "description must be a string", "description");
+    if (!d->is_string())
+      return bad("invalid_entity", "description must be a string", "description");
     e.body.get_object()["description"] = *d;
   }
   if (auto* t = b.if_contains("tags")) {
@@ -261,7 +267,8 @@ Result<void> read_api_fields(const json::object& b, Entity& e, bool partial) {
     for (size_t i = 0; i < t->get_array().size(); ++i) {
       const auto& v = t->get_array()[i];
       if (!v.is_string() || v.get_string().empty())
-        return bad("invalid_entity", "tags must be non-empty strings", "tags[" + std::to_string(i) + "]");
+        return bad("invalid_entity", "tags must be non-empty strings",
+                   "tags[" + std::to_string(i) + "]");
       e.tags.emplace_back(v.get_string());
     }
   }
@@ -350,8 +357,8 @@ AdminResponse delete_api(Ctx& c) {
 
 // ---- /apis/{api}/versions -------------------------------------------------
 
-constexpr const char* kVersionSettings[] = {"upstream", "upstream_url", "oauth2_policy",
-                                            "oauth2_config", "auth", "successor",
+constexpr const char* kVersionSettings[] = {"upstream",      "upstream_url", "oauth2_policy",
+                                            "oauth2_config", "auth",         "successor",
                                             "successor_url"};
 
 Result<void> read_version_settings(const json::object& b, json::object& body) {
@@ -360,14 +367,16 @@ Result<void> read_version_settings(const json::object& b, json::object& body) {
     if (!v) continue;
     bool object_field = std::string_view(k) == "oauth2_config" || std::string_view(k) == "auth";
     if (object_field ? !v->is_object() : !v->is_string())
-      return bad("invalid_entity", std::string(k) + (object_field ? " must be an object" : " must be a string"), k);
+      return bad("invalid_entity",
+                 std::string(k) + (object_field ? " must be an object" : " must be a string"), k);
     body[k] = *v;
   }
-  if (auto* p = b.if_contains("oauth2_policy"); p && p->is_string() && p->get_string() != "jwt" &&
-                                                 p->get_string() != "oauth2-introspection")
-    return bad("invalid_entity", "oauth2_policy must be jwt or oauth2-introspection", "oauth2_policy");
-  if (auto* sv = b.if_contains("successor"); sv && sv->is_string() && !sv->get_string().empty() &&
-                                              !apim::version_kind(sv->get_string()))
+  if (auto* p = b.if_contains("oauth2_policy");
+      p && p->is_string() && p->get_string() != "jwt" && p->get_string() != "oauth2-introspection")
+    return bad("invalid_entity", "oauth2_policy must be jwt or oauth2-introspection",
+               "oauth2_policy");
+  if (auto* sv = b.if_contains("successor");
+      sv && sv->is_string() && !sv->get_string().empty() && !apim::version_kind(sv->get_string()))
     return bad("invalid_entity", "successor must be a version string", "successor");
   return Ok{};
 }
@@ -397,13 +406,17 @@ AdminResponse create_version(Ctx& c) {
   std::string v = str(*body, "version");
   if (!apim::version_kind(v))
     return problem(400, "invalid_version",
-                   "version must be semantic (1.2.3, 2.0, 1.0.0-rc.1) or dated (2024-06-01)", "version");
+                   "version must be semantic (1.2.3, 2.0, 1.0.0-rc.1) or dated (2024-06-01)",
+                   "version");
   Entity e;
   e.kind = "api_version";
   e.workspace = l->ws;
   e.name = l->api.name + "@" + v;
-  json::object vb{{"api", l->api.name}, {"version", v}, {"state", "draft"},
-                  {"latest_revision", 0}, {"deployed_revision", 0}};
+  json::object vb{{"api", l->api.name},
+                  {"version", v},
+                  {"state", "draft"},
+                  {"latest_revision", 0},
+                  {"deployed_revision", 0}};
   if (auto r = read_version_settings(body->get_object(), vb); !r) return fail(r.error());
   e.body = std::move(vb);
   auto tx = c.store().begin(c.who.actor);
@@ -439,7 +452,8 @@ AdminResponse patch_version(Ctx& c) {
   if (!body) return fail(body.error());
   if (!body->is_object()) return problem(400, "invalid_body", "the body must be a JSON object");
   Entity v = *l->version;
-  if (auto r = read_version_settings(body->get_object(), v.body.get_object()); !r) return fail(r.error());
+  if (auto r = read_version_settings(body->get_object(), v.body.get_object()); !r)
+    return fail(r.error());
   auto tx = c.store().begin(c.who.actor);
   // New upstream or auth settings take effect on the deployed revision at once.
   if (int64_t dep = num(v.body, "deployed_revision")) {
@@ -458,7 +472,8 @@ AdminResponse delete_version(Ctx& c) {
   std::string state = str(l->version->body, "state");
   if (state != "draft" && state != "retired")
     return problem(409, "invalid_state",
-                   "only draft or retired versions can be deleted (this one is " + state + ")", "state");
+                   "only draft or retired versions can be deleted (this one is " + state + ")",
+                   "state");
   auto tx = c.store().begin(c.who.actor);
   store::ReplaceSpec spec;
   spec.workspace = l->ws;
@@ -486,7 +501,9 @@ AdminResponse delete_version(Ctx& c) {
 
 // ---- revisions ------------------------------------------------------------
 
-bool truthy(const std::optional<std::string>& p) { return p && (*p == "true" || *p == "1"); }
+bool truthy(const std::optional<std::string>& p) {
+  return p && (*p == "true" || *p == "1");
+}
 
 AdminResponse create_revision(Ctx& c) {
   auto l = load(c, true);
@@ -503,14 +520,18 @@ AdminResponse create_revision(Ctx& c) {
   if (!ec && env.is_object() && env.get_object().contains("document")) {
     const auto& o = env.get_object();
     const auto& d = o.at("document");
-    if (d.is_string()) text = std::string(d.get_string());
-    else if (d.is_object()) text = json::serialize(d);
-    else return problem(400, "invalid_body", "document must be a string or an object", "document");
+    if (d.is_string())
+      text = std::string(d.get_string());
+    else if (d.is_object())
+      text = json::serialize(d);
+    else
+      return problem(400, "invalid_body", "document must be a string or an object", "document");
     if (auto* b = o.if_contains("deploy"); b && b->is_bool()) deploy = b->get_bool();
     if (auto* b = o.if_contains("force"); b && b->is_bool()) force = b->get_bool();
     description = str(env, "description");
   }
-  if (text.empty()) return problem(400, "invalid_body", "an OpenAPI document is required", "document");
+  if (text.empty())
+    return problem(400, "invalid_body", "an OpenAPI document is required", "document");
   auto doc = oa::load_document(text, "document");
   if (!doc) return document_problem(doc.error());
   auto sha = c.store().put_document(text);
@@ -573,8 +594,9 @@ AdminResponse list_revisions(Ctx& c) {
     if (page->next_cursor.empty()) break;
     q.cursor = page->next_cursor;
   }
-  std::sort(all.begin(), all.end(),
-            [](const Entity& a, const Entity& b) { return num(a.body, "number") < num(b.body, "number"); });
+  std::sort(all.begin(), all.end(), [](const Entity& a, const Entity& b) {
+    return num(a.body, "number") < num(b.body, "number");
+  });
   json::array items;
   int64_t deployed = num(l->version->body, "deployed_revision");
   for (const auto& e : all) {
@@ -598,7 +620,8 @@ AdminResponse get_revision_handler(Ctx& c, bool document) {
   AdminResponse r;
   r.status = 200;
   size_t i = text->find_first_not_of(" \t\r\n");
-  r.content_type = i != std::string::npos && (*text)[i] == '{' ? "application/json" : "application/yaml";
+  r.content_type =
+      i != std::string::npos && (*text)[i] == '{' ? "application/json" : "application/yaml";
   r.body = std::move(*text);
   return r;
 }
@@ -612,7 +635,8 @@ AdminResponse deploy(Ctx& c) {
   if (!body) return fail(body.error());
   if (!body->is_object() || !body->get_object().contains("revision") ||
       !body->get_object().at("revision").is_int64())
-    return problem(400, "invalid_body", "the body is {\"revision\": N, \"force\": false}", "revision");
+    return problem(400, "invalid_body", "the body is {\"revision\": N, \"force\": false}",
+                   "revision");
   auto rev = get_revision(c, *l, body->get_object().at("revision").as_int64());
   if (!rev) return fail(rev.error());
   bool force = false;
@@ -677,7 +701,8 @@ AdminResponse lifecycle(Ctx& c) {
                    "state must be draft, published, deprecated, retired or blocked", "state");
   if (!apim::transition_allowed(from, *to)) {
     std::string allowed;
-    for (auto s : apim::next_states(from)) allowed += (allowed.empty() ? "" : ", ") + std::string(apim::state_name(s));
+    for (auto s : apim::next_states(from))
+      allowed += (allowed.empty() ? "" : ", ") + std::string(apim::state_name(s));
     return problem(409, "invalid_transition",
                    "a " + std::string(apim::state_name(from)) + " version cannot become " +
                        std::string(apim::state_name(*to)) +
@@ -691,7 +716,8 @@ AdminResponse lifecycle(Ctx& c) {
   Entity v = *l->version;
   auto& vb = v.body.get_object();
   vb["state"] = apim::state_name(*to);
-  if (*to == apim::State::kDeprecated && from != apim::State::kDeprecated) vb["deprecated_at"] = store::now_ms();
+  if (*to == apim::State::kDeprecated && from != apim::State::kDeprecated)
+    vb["deprecated_at"] = store::now_ms();
   if (*to == apim::State::kPublished) {
     vb.erase("deprecated_at");
     vb.erase("sunset");
@@ -699,8 +725,10 @@ AdminResponse lifecycle(Ctx& c) {
   if (auto* s = body->get_object().if_contains("sunset")) {
     auto t = s->is_string() ? apim::parse_http_date(s->get_string()) : std::nullopt;
     if (!t)
-      return problem(400, "invalid_value",
-                     "sunset must be an HTTP-date or an ISO date (2026-12-31, 2026-12-31T23:59:59Z)", "sunset");
+      return problem(
+          400, "invalid_value",
+          "sunset must be an HTTP-date or an ISO date (2026-12-31, 2026-12-31T23:59:59Z)",
+          "sunset");
     vb["sunset"] = apim::http_date(*t);
   }
   if (auto r = read_version_settings(body->get_object(), vb); !r) return fail(r.error());
@@ -721,10 +749,12 @@ void register_api_routes(Api& api) {
   using store::Role;
   const std::string base = "/api/v1/apis";
   const std::string ver = base + "/{api}/versions/{version}";
-  api.add({"GET", base, Role::kViewer, false, "List APIs (?tag, limit, cursor)", "apis", list_apis});
+  api.add(
+      {"GET", base, Role::kViewer, false, "List APIs (?tag, limit, cursor)", "apis", list_apis});
   api.add({"POST", base, Role::kEditor, true, "Create an API {name, owner_team, tags, description}",
            "apis", create_api});
-  api.add({"GET", base + "/{api}", Role::kViewer, false, "Get an API and its versions", "apis", get_api});
+  api.add({"GET", base + "/{api}", Role::kViewer, false, "Get an API and its versions", "apis",
+           get_api});
   api.add({"PATCH", base + "/{api}", Role::kEditor, true,
            "Change an API's owner_team, tags or description", "apis", patch_api});
   api.add({"DELETE", base + "/{api}", Role::kEditor, true, "Delete an API without versions", "apis",
@@ -732,13 +762,16 @@ void register_api_routes(Api& api) {
   api.add({"GET", base + "/{api}/versions", Role::kViewer, false, "List an API's versions", "apis",
            list_versions});
   api.add({"POST", base + "/{api}/versions", Role::kEditor, true,
-           "Create a version {version, upstream | upstream_url, oauth2_policy, oauth2_config, auth, successor}",
+           "Create a version {version, upstream | upstream_url, oauth2_policy, oauth2_config, "
+           "auth, successor}",
            "apis", create_version});
   api.add({"GET", ver, Role::kViewer, false, "Get a version", "apis", get_version});
   api.add({"PATCH", ver, Role::kEditor, true,
-           "Change a version's upstream, auth or successor settings (redeploys)", "apis", patch_version});
+           "Change a version's upstream, auth or successor settings (redeploys)", "apis",
+           patch_version});
   api.add({"DELETE", ver, Role::kEditor, true,
-           "Delete a draft or retired version, its revisions and its routes", "apis", delete_version});
+           "Delete a draft or retired version, its revisions and its routes", "apis",
+           delete_version});
   api.add({"GET", ver + "/revisions", Role::kViewer, false, "List a version's revisions", "apis",
            list_revisions});
   api.add({"POST", ver + "/revisions", Role::kEditor, true,
@@ -751,7 +784,8 @@ void register_api_routes(Api& api) {
            "The revision's OpenAPI document as it was sent", "apis",
            [](Ctx& c) { return get_revision_handler(c, true); }});
   api.add({"POST", ver + "/deploy", Role::kEditor, true,
-           "Deploy a revision {revision, force}: its routes replace the version's (rollback = an earlier revision)",
+           "Deploy a revision {revision, force}: its routes replace the version's (rollback = an "
+           "earlier revision)",
            "apis", deploy});
   api.add({"POST", ver + "/lifecycle", Role::kEditor, true,
            "Change the state {state, sunset, successor, successor_url, force}", "apis", lifecycle});

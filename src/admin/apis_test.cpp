@@ -81,7 +81,8 @@ class AdminApis : public ::testing::Test {
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
-  AdminResponse call(const std::string& method, const std::string& target, const std::string& body = "") {
+  AdminResponse call(const std::string& method, const std::string& target,
+                     const std::string& body = "") {
     ApiRequest r;
     r.method = method;
     auto q = target.find('?');
@@ -107,7 +108,10 @@ class AdminApis : public ::testing::Test {
   }
 
   void make_version() {
-    ASSERT_EQ(call("POST", "/api/v1/apis", R"({"name":"pets","owner_team":"zoo","tags":["public"]})").status, 201);
+    ASSERT_EQ(
+        call("POST", "/api/v1/apis", R"({"name":"pets","owner_team":"zoo","tags":["public"]})")
+            .status,
+        201);
     ASSERT_EQ(call("POST", "/api/v1/apis/pets/versions", R"({"version":"1.0.0"})").status, 201);
   }
 
@@ -180,32 +184,41 @@ TEST_F(AdminApis, BadDocumentIsLocated) {
   EXPECT_EQ(b.at("code").as_string(), "unresolved_ref");
   EXPECT_EQ(b.at("pointer").as_string(), "/paths/~1a/$ref");
   EXPECT_EQ(b.at("line").as_int64(), 4);
-  auto ext = call("POST", "/api/v1/apis/pets/versions/1.0.0/revisions",
-                  "openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths:\n  /a: {$ref: '/etc/passwd'}\n");
+  auto ext =
+      call("POST", "/api/v1/apis/pets/versions/1.0.0/revisions",
+           "openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths:\n  /a: {$ref: '/etc/passwd'}\n");
   EXPECT_EQ(js(ext).at("code").as_string(), "external_ref_not_allowed");
 }
 
 TEST_F(AdminApis, LifecycleTransitionsAndPolicies) {
   make_version();
-  ASSERT_EQ(call("POST", "/api/v1/apis/pets/versions/1.0.0/revisions?deploy=true", kV1).status, 201);
+  ASSERT_EQ(call("POST", "/api/v1/apis/pets/versions/1.0.0/revisions?deploy=true", kV1).status,
+            201);
   auto bad = call("POST", "/api/v1/apis/pets/versions/1.0.0/lifecycle", R"({"state":"retired"})");
   EXPECT_EQ(bad.status, 409);
   EXPECT_EQ(js(bad).at("code").as_string(), "invalid_transition");
-  ASSERT_EQ(call("POST", "/api/v1/apis/pets/versions/1.0.0/lifecycle", R"({"state":"published"})").status, 200);
+  ASSERT_EQ(
+      call("POST", "/api/v1/apis/pets/versions/1.0.0/lifecycle", R"({"state":"published"})").status,
+      200);
   for (const auto& [name, ps] : routes()) EXPECT_TRUE(ps.empty()) << name;
   auto dep = call("POST", "/api/v1/apis/pets/versions/1.0.0/lifecycle",
                   R"({"state":"deprecated","sunset":"2026-12-31","successor":"2.0.0"})");
   ASSERT_EQ(dep.status, 200) << dep.body;
   EXPECT_EQ(js(dep).at("sunset").as_string(), "Thu, 31 Dec 2026 00:00:00 GMT");
-  for (const auto& [name, ps] : routes()) EXPECT_EQ(ps, std::vector<std::string>{"api-lifecycle"}) << name;
-  ASSERT_EQ(call("POST", "/api/v1/apis/pets/versions/1.0.0/lifecycle", R"({"state":"retired"})").status, 200);
+  for (const auto& [name, ps] : routes())
+    EXPECT_EQ(ps, std::vector<std::string>{"api-lifecycle"}) << name;
+  ASSERT_EQ(
+      call("POST", "/api/v1/apis/pets/versions/1.0.0/lifecycle", R"({"state":"retired"})").status,
+      200);
   auto snap = store_->load_all();
   for (const auto& e : snap->entities) {
     if (e.kind != "route") continue;
     EXPECT_EQ(e.body.at("policies").at(0).at("config").at("state").as_string(), "retired");
   }
   // Final.
-  EXPECT_EQ(call("POST", "/api/v1/apis/pets/versions/1.0.0/lifecycle", R"({"state":"published"})").status, 409);
+  EXPECT_EQ(
+      call("POST", "/api/v1/apis/pets/versions/1.0.0/lifecycle", R"({"state":"published"})").status,
+      409);
   EXPECT_EQ(call("POST", "/api/v1/apis/pets/versions/1.0.0/revisions", kV1).status, 409);
   // Retired versions can be deleted, with their routes.
   EXPECT_EQ(call("DELETE", "/api/v1/apis/pets/versions/1.0.0").status, 204);
@@ -214,36 +227,55 @@ TEST_F(AdminApis, LifecycleTransitionsAndPolicies) {
 
 TEST_F(AdminApis, BreakingChangeInPublishedVersionNeedsForce) {
   make_version();
-  ASSERT_EQ(call("POST", "/api/v1/apis/pets/versions/1.0.0/revisions?deploy=true", kV1).status, 201);
-  ASSERT_EQ(call("POST", "/api/v1/apis/pets/versions/1.0.0/lifecycle", R"({"state":"published"})").status, 200);
-  ASSERT_EQ(call("POST", "/api/v1/apis/pets/versions/1.0.0/revisions?deploy=true", kV1b).status, 201);
+  ASSERT_EQ(call("POST", "/api/v1/apis/pets/versions/1.0.0/revisions?deploy=true", kV1).status,
+            201);
+  ASSERT_EQ(
+      call("POST", "/api/v1/apis/pets/versions/1.0.0/lifecycle", R"({"state":"published"})").status,
+      200);
+  ASSERT_EQ(call("POST", "/api/v1/apis/pets/versions/1.0.0/revisions?deploy=true", kV1b).status,
+            201);
   auto r = call("POST", "/api/v1/apis/pets/versions/1.0.0/revisions?deploy=true", kBreaking);
   ASSERT_EQ(r.status, 409) << r.body;
   EXPECT_EQ(js(r).at("code").as_string(), "breaking_change");
   EXPECT_EQ(routes().size(), 3u);  // nothing changed
-  auto forced = call("POST", "/api/v1/apis/pets/versions/1.0.0/revisions?deploy=true&force=true", kBreaking);
+  auto forced =
+      call("POST", "/api/v1/apis/pets/versions/1.0.0/revisions?deploy=true&force=true", kBreaking);
   ASSERT_EQ(forced.status, 201) << forced.body;
   EXPECT_EQ(routes().size(), 1u);
   // Publishing 1.1.0 (same major) with a document that breaks 1.0.0 is refused.
   ASSERT_EQ(call("POST", "/api/v1/apis/pets/versions", R"({"version":"1.1.0"})").status, 201);
-  ASSERT_EQ(call("POST", "/api/v1/apis/pets/versions/1.1.0/revisions?deploy=true", kV1).status, 201);
+  ASSERT_EQ(call("POST", "/api/v1/apis/pets/versions/1.1.0/revisions?deploy=true", kV1).status,
+            201);
   // 1.0.0 now serves kBreaking (listPets only); 1.1.0 adds getPet: compatible.
-  EXPECT_EQ(call("POST", "/api/v1/apis/pets/versions/1.1.0/lifecycle", R"({"state":"published"})").status, 200);
+  EXPECT_EQ(
+      call("POST", "/api/v1/apis/pets/versions/1.1.0/lifecycle", R"({"state":"published"})").status,
+      200);
   ASSERT_EQ(call("POST", "/api/v1/apis/pets/versions", R"({"version":"1.2.0"})").status, 201);
-  ASSERT_EQ(call("POST", "/api/v1/apis/pets/versions/1.2.0/revisions?deploy=true", kBreaking).status, 201);
+  ASSERT_EQ(
+      call("POST", "/api/v1/apis/pets/versions/1.2.0/revisions?deploy=true", kBreaking).status,
+      201);
   auto pub = call("POST", "/api/v1/apis/pets/versions/1.2.0/lifecycle", R"({"state":"published"})");
   EXPECT_EQ(pub.status, 409) << pub.body;
   ASSERT_EQ(call("POST", "/api/v1/apis/pets/versions", R"({"version":"2.0.0"})").status, 201);
-  ASSERT_EQ(call("POST", "/api/v1/apis/pets/versions/2.0.0/revisions?deploy=true", kBreaking).status, 201);
-  EXPECT_EQ(call("POST", "/api/v1/apis/pets/versions/2.0.0/lifecycle", R"({"state":"published"})").status, 200);
+  ASSERT_EQ(
+      call("POST", "/api/v1/apis/pets/versions/2.0.0/revisions?deploy=true", kBreaking).status,
+      201);
+  EXPECT_EQ(
+      call("POST", "/api/v1/apis/pets/versions/2.0.0/lifecycle", R"({"state":"published"})").status,
+      200);
 }
 
 TEST_F(AdminApis, RoutesOfOneVersionDoNotClaimOthers) {
   make_version();
   // A hand-made route with a generated name is not taken over by a deploy.
-  ASSERT_EQ(call("POST", "/api/v1/upstreams", R"({"name":"svc","targets":[{"address":"127.0.0.1:9"}]})").status, 201);
+  ASSERT_EQ(
+      call("POST", "/api/v1/upstreams", R"({"name":"svc","targets":[{"address":"127.0.0.1:9"}]})")
+          .status,
+      201);
   ASSERT_EQ(call("POST", "/api/v1/routes",
-                 R"({"name":"pets.1.0.0.listPets","match":{"paths":["/x"]},"upstream":"svc"})").status, 201);
+                 R"({"name":"pets.1.0.0.listPets","match":{"paths":["/x"]},"upstream":"svc"})")
+                .status,
+            201);
   auto r = call("POST", "/api/v1/apis/pets/versions/1.0.0/revisions?deploy=true", kV1);
   EXPECT_EQ(r.status, 409) << r.body;
 }

@@ -45,17 +45,28 @@ int cmd_import(const std::vector<std::string>& args) {
     const std::string& a = args[i];
     auto value = [&]() -> const std::string* { return i + 1 < args.size() ? &args[++i] : nullptr; };
     const std::string* v = nullptr;
-    if (a == "--check") check = true;
-    else if (a == "--timing") timing = true;
-    else if (a == "--api" && (v = value())) o.api = *v;
-    else if (a == "--version" && (v = value())) o.version = *v;
-    else if (a == "--upstream" && (v = value())) o.upstream = *v;
-    else if (a == "--upstream-url" && (v = value())) o.upstream_url = *v;
-    else if (a == "--tag" && (v = value())) o.tags.push_back(*v);
-    else if (a == "--oauth2-policy" && (v = value())) o.oauth2_policy = *v;
-    else if ((a == "-o" || a == "--output") && (v = value())) output = *v;
-    else if (!a.starts_with("-") && spec.empty()) spec = a;
-    else return fail("import: unknown or incomplete option '" + a + "'");
+    if (a == "--check")
+      check = true;
+    else if (a == "--timing")
+      timing = true;
+    else if (a == "--api" && (v = value()))
+      o.api = *v;
+    else if (a == "--version" && (v = value()))
+      o.version = *v;
+    else if (a == "--upstream" && (v = value()))
+      o.upstream = *v;
+    else if (a == "--upstream-url" && (v = value()))
+      o.upstream_url = *v;
+    else if (a == "--tag" && (v = value()))
+      o.tags.push_back(*v);
+    else if (a == "--oauth2-policy" && (v = value()))
+      o.oauth2_policy = *v;
+    else if ((a == "-o" || a == "--output") && (v = value()))
+      output = *v;
+    else if (!a.starts_with("-") && spec.empty())
+      spec = a;
+    else
+      return fail("import: unknown or incomplete option '" + a + "'");
   }
   if (spec.empty()) return fail("import: SPEC is required");
   auto t0 = std::chrono::steady_clock::now();
@@ -70,8 +81,10 @@ int cmd_import(const std::vector<std::string>& args) {
     for (char c : doc->title) {
       char d = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
       bool keep = (d >= 'a' && d <= 'z') || (d >= '0' && d <= '9');
-      if (keep) o.api += d;
-      else if (!o.api.empty() && o.api.back() != '-') o.api += '-';
+      if (keep)
+        o.api += d;
+      else if (!o.api.empty() && o.api.back() != '-')
+        o.api += '-';
     }
     while (!o.api.empty() && o.api.back() == '-') o.api.pop_back();
     if (o.api.empty()) return fail("import: the document has no usable title: give --api NAME");
@@ -109,10 +122,10 @@ int cmd_import(const std::vector<std::string>& args) {
     if (!f) return fail("cannot write " + output);
   }
   if (timing)
-    std::fprintf(stderr,
-                 "%zu operations -> %zu routes: load %.1f ms, routes %.1f ms%s\n",
-                 doc->operations.size(), res->routes.size(), load_ms, routes_ms,
-                 check ? (", check " + std::to_string(static_cast<int>(check_ms)) + " ms").c_str() : "");
+    std::fprintf(
+        stderr, "%zu operations -> %zu routes: load %.1f ms, routes %.1f ms%s\n",
+        doc->operations.size(), res->routes.size(), load_ms, routes_ms,
+        check ? (", check " + std::to_string(static_cast<int>(check_ms)) + " ms").c_str() : "");
   return 0;
 }
 
@@ -121,12 +134,17 @@ int cmd_diff(const std::vector<std::string>& args) {
   std::string format = "text";
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (a == "--format" && i + 1 < args.size()) format = args[++i];
-    else if (a.starts_with("--format=")) format = a.substr(9);
-    else if (!a.starts_with("-") || a == "-") files.push_back(a);
-    else return fail("diff: unknown option '" + a + "'");
+    if (a == "--format" && i + 1 < args.size())
+      format = args[++i];
+    else if (a.starts_with("--format="))
+      format = a.substr(9);
+    else if (!a.starts_with("-") || a == "-")
+      files.push_back(a);
+    else
+      return fail("diff: unknown option '" + a + "'");
   }
-  if (files.size() != 2) return fail("diff: usage: gatehouse openapi diff OLD NEW [--format text|json]");
+  if (files.size() != 2)
+    return fail("diff: usage: gatehouse openapi diff OLD NEW [--format text|json]");
   if (format != "text" && format != "json") return fail("diff: --format is text or json");
   auto base = openapi::load_document_file(files[0]);
   if (!base) {
@@ -149,16 +167,18 @@ int cmd_diff(const std::vector<std::string>& args) {
                                    {"operation", c.operation},
                                    {"location", c.location},
                                    {"message", c.message}});
-    json::object out{{"breaking", counts[0] > 0},
-                     {"summary", json::object{{"error", counts[0]}, {"warning", counts[1]}, {"info", counts[2]}}},
-                     {"changes", std::move(items)}};
+    json::object out{
+        {"breaking", counts[0] > 0},
+        {"summary",
+         json::object{{"error", counts[0]}, {"warning", counts[1]}, {"info", counts[2]}}},
+        {"changes", std::move(items)}};
     std::printf("%s\n", json::serialize(out).c_str());
   } else {
     for (const auto& c : changes)
-      std::printf("%-7s [%s] %s: %s\n", std::string(openapi::level_name(c.level)).c_str(), c.id.c_str(),
-                  c.location.c_str(), c.message.c_str());
-    std::printf("%zu breaking, %zu warning%s, %zu info\n", counts[0], counts[1], counts[1] == 1 ? "" : "s",
-                counts[2]);
+      std::printf("%-7s [%s] %s: %s\n", std::string(openapi::level_name(c.level)).c_str(),
+                  c.id.c_str(), c.location.c_str(), c.message.c_str());
+    std::printf("%zu breaking, %zu warning%s, %zu info\n", counts[0], counts[1],
+                counts[1] == 1 ? "" : "s", counts[2]);
   }
   return counts[0] > 0 ? 1 : 0;
 }
@@ -167,10 +187,14 @@ int cmd_lint(const std::vector<std::string>& args) {
   std::string file, format = "text";
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (a == "--format" && i + 1 < args.size()) format = args[++i];
-    else if (a.starts_with("--format=")) format = a.substr(9);
-    else if (!a.starts_with("-") && file.empty()) file = a;
-    else return fail("lint: unknown option '" + a + "'");
+    if (a == "--format" && i + 1 < args.size())
+      format = args[++i];
+    else if (a.starts_with("--format="))
+      format = a.substr(9);
+    else if (!a.starts_with("-") && file.empty())
+      file = a;
+    else
+      return fail("lint: unknown option '" + a + "'");
   }
   if (file.empty()) return fail("lint: usage: gatehouse openapi lint SPEC [--format text|json]");
   if (format != "text" && format != "json") return fail("lint: --format is text or json");
@@ -196,14 +220,17 @@ int cmd_lint(const std::vector<std::string>& args) {
                                    {"line", f.line},
                                    {"column", f.column},
                                    {"message", f.message}});
-    std::printf("%s\n", json::serialize(json::object{{"file", file}, {"errors", errors},
-                                                      {"findings", std::move(items)}}).c_str());
+    std::printf("%s\n", json::serialize(json::object{{"file", file},
+                                                     {"errors", errors},
+                                                     {"findings", std::move(items)}})
+                            .c_str());
   } else {
     for (const auto& f : findings) {
       std::string where = file;
       if (f.line > 0) where += ":" + std::to_string(f.line) + ":" + std::to_string(f.column);
-      std::printf("%s: %s [%s] %s (%s)\n", where.c_str(), std::string(openapi::level_name(f.severity)).c_str(),
-                  f.rule.c_str(), f.message.c_str(), f.pointer.empty() ? "/" : f.pointer.c_str());
+      std::printf("%s: %s [%s] %s (%s)\n", where.c_str(),
+                  std::string(openapi::level_name(f.severity)).c_str(), f.rule.c_str(),
+                  f.message.c_str(), f.pointer.empty() ? "/" : f.pointer.c_str());
     }
     std::printf("%zu error%s, %zu other finding%s\n", errors, errors == 1 ? "" : "s",
                 findings.size() - errors, findings.size() - errors == 1 ? "" : "s");

@@ -56,11 +56,16 @@ bool valid_date(int y, int m, int d) {
 
 std::string_view state_name(State s) {
   switch (s) {
-    case State::kDraft: return "draft";
-    case State::kPublished: return "published";
-    case State::kDeprecated: return "deprecated";
-    case State::kRetired: return "retired";
-    case State::kBlocked: return "blocked";
+    case State::kDraft:
+      return "draft";
+    case State::kPublished:
+      return "published";
+    case State::kDeprecated:
+      return "deprecated";
+    case State::kRetired:
+      return "retired";
+    case State::kBlocked:
+      return "blocked";
   }
   return "";
 }
@@ -73,13 +78,16 @@ std::optional<State> parse_state(std::string_view s) {
 
 bool transition_allowed(State from, State to) {
   switch (from) {
-    case State::kDraft: return to == State::kPublished || to == State::kBlocked;
-    case State::kPublished: return to == State::kDeprecated || to == State::kBlocked;
+    case State::kDraft:
+      return to == State::kPublished || to == State::kBlocked;
+    case State::kPublished:
+      return to == State::kDeprecated || to == State::kBlocked;
     case State::kDeprecated:
       return to == State::kPublished || to == State::kRetired || to == State::kBlocked;
     case State::kBlocked:
       return to == State::kPublished || to == State::kDeprecated || to == State::kRetired;
-    case State::kRetired: return false;
+    case State::kRetired:
+      return false;
   }
   return false;
 }

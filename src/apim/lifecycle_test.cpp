@@ -14,8 +14,8 @@ TEST(ApiLifecycleRules, Transitions) {
   EXPECT_TRUE(transition_allowed(State::kDeprecated, State::kRetired));
   EXPECT_TRUE(transition_allowed(State::kDeprecated, State::kPublished));
   EXPECT_TRUE(transition_allowed(State::kBlocked, State::kPublished));
-  for (State s : {State::kDraft, State::kPublished, State::kDeprecated, State::kBlocked,
-                  State::kRetired})
+  for (State s :
+       {State::kDraft, State::kPublished, State::kDeprecated, State::kBlocked, State::kRetired})
     EXPECT_FALSE(transition_allowed(State::kRetired, s));
   EXPECT_EQ(next_states(State::kPublished),
             (std::vector<State>{State::kDeprecated, State::kBlocked}));
@@ -51,7 +51,8 @@ TEST(ApiLifecycleRules, Dates) {
 
 TEST(ApiLifecycleRules, PolicyForState) {
   EXPECT_TRUE(lifecycle_policy({State::kPublished, "a 1", 0, "", "", ""}).empty());
-  auto p = lifecycle_policy({State::kDeprecated, "a 1", 1767225600123, "Thu, 31 Dec 2026 23:59:59 GMT", "/v2", "2.0.0"});
+  auto p = lifecycle_policy(
+      {State::kDeprecated, "a 1", 1767225600123, "Thu, 31 Dec 2026 23:59:59 GMT", "/v2", "2.0.0"});
   EXPECT_EQ(p.at("name").as_string(), "api-lifecycle");
   EXPECT_EQ(p.at("config").at("deprecation").as_int64(), 1767225600);
   EXPECT_EQ(p.at("config").at("state").as_string(), "deprecated");

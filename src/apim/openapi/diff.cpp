@@ -89,8 +89,9 @@ struct Differ {
   }
 
   // `what` is "request-parameter", "request-property", "response-property".
-  void schema(const json::value& sa_in, const json::value& sb_in, Direction dir, const std::string& what,
-              const std::string& where, int depth, std::set<std::pair<const void*, const void*>>& seen) {
+  void schema(const json::value& sa_in, const json::value& sb_in, Direction dir,
+              const std::string& what, const std::string& where, int depth,
+              std::set<std::pair<const void*, const void*>>& seen) {
     const json::value& sa = resolve_schema(a, sa_in);
     const json::value& sb = resolve_schema(b, sb_in);
     if (depth > 32 || !sa.is_object() || !sb.is_object()) return;
@@ -105,11 +106,13 @@ struct Differ {
     auto* eb = field(sb, "enum");
     if (ea && ea->is_array() && eb && eb->is_array()) {
       for (const auto& v : ea->get_array())
-        if (req && std::find(eb->get_array().begin(), eb->get_array().end(), v) == eb->get_array().end())
+        if (req &&
+            std::find(eb->get_array().begin(), eb->get_array().end(), v) == eb->get_array().end())
           add(Level::kError, what + "-enum-value-removed", where,
               "enum value " + json::serialize(v) + " was removed");
       for (const auto& v : eb->get_array())
-        if (!req && std::find(ea->get_array().begin(), ea->get_array().end(), v) == ea->get_array().end())
+        if (!req &&
+            std::find(ea->get_array().begin(), ea->get_array().end(), v) == ea->get_array().end())
           add(Level::kWarning, what + "-enum-value-added", where,
               "enum value " + json::serialize(v) + " was added: clients may not expect it");
     } else if (!ea && eb && eb->is_array() && req) {
@@ -122,15 +125,16 @@ struct Differ {
         bool upper;
         const char* name;
       };
-      for (const Bound& bd : {Bound{"maximum", true, "max"}, Bound{"maxLength", true, "max-length"},
-                              Bound{"maxItems", true, "max-items"}, Bound{"minimum", false, "min"},
-                              Bound{"minLength", false, "min-length"},
-                              Bound{"minItems", false, "min-items"}}) {
+      for (const Bound& bd :
+           {Bound{"maximum", true, "max"}, Bound{"maxLength", true, "max-length"},
+            Bound{"maxItems", true, "max-items"}, Bound{"minimum", false, "min"},
+            Bound{"minLength", false, "min-length"}, Bound{"minItems", false, "min-items"}}) {
         auto va = number(sa, bd.key), vb = number(sb, bd.key);
         bool narrowed = bd.upper ? (vb && (!va || *vb < *va)) : (vb && (!va || *vb > *va));
         if (narrowed)
           add(Level::kError, what + "-" + bd.name + (bd.upper ? "-decreased" : "-increased"), where,
-              std::string(bd.key) + (va ? " changed from " + json::serialize(*field(sa, bd.key)) : " added") +
+              std::string(bd.key) +
+                  (va ? " changed from " + json::serialize(*field(sa, bd.key)) : " added") +
                   " to " + json::serialize(*field(sb, bd.key)));
       }
       auto* pa = field(sa, "pattern");
@@ -152,7 +156,8 @@ struct Differ {
       std::string at = where + "/" + name;
       if (!propb.contains(kv.key())) {
         if (req)
-          add(Level::kWarning, "request-property-removed", at, "property '" + name + "' was removed");
+          add(Level::kWarning, "request-property-removed", at,
+              "property '" + name + "' was removed");
         else
           add(Level::kError, "response-property-removed", at,
               "property '" + name + "' was removed from the response");
@@ -181,8 +186,8 @@ struct Differ {
         schema(*ia, *ib, dir, what, where + "/items", depth + 1, seen);
   }
 
-  void schema_top(const json::value& sa, const json::value& sb, Direction dir, const std::string& what,
-                  const std::string& where) {
+  void schema_top(const json::value& sa, const json::value& sb, Direction dir,
+                  const std::string& what, const std::string& where) {
     std::set<std::pair<const void*, const void*>> seen;
     schema(sa, sb, dir, what, where, 0, seen);
   }
@@ -200,7 +205,8 @@ struct Differ {
         continue;
       }
       if (!pa.required && pb->required)
-        add(Level::kError, "request-parameter-became-required", where, "the parameter became required");
+        add(Level::kError, "request-parameter-became-required", where,
+            "the parameter became required");
       schema_top(pa.schema, pb->schema, Direction::kRequest, "request-parameter", where);
     }
     for (const auto& pb : ob.parameters) {
@@ -221,7 +227,8 @@ struct Differ {
     if (!oa.request_body && !ob.request_body) return;
     if (!oa.request_body) {
       if (ob.request_body->required)
-        add(Level::kError, "new-required-request-body", "request body", "a required request body was added");
+        add(Level::kError, "new-required-request-body", "request body",
+            "a required request body was added");
       return;
     }
     if (!ob.request_body) {
@@ -229,14 +236,16 @@ struct Differ {
       return;
     }
     if (!oa.request_body->required && ob.request_body->required)
-      add(Level::kError, "request-body-became-required", "request body", "the request body became required");
+      add(Level::kError, "request-body-became-required", "request body",
+          "the request body became required");
     for (const auto& ma : oa.request_body->content) {
       const MediaType* mb = nullptr;
       for (const auto& m : ob.request_body->content)
         if (m.type == ma.type) mb = &m;
       std::string where = "request body " + ma.type;
       if (!mb) {
-        add(Level::kError, "request-body-media-type-removed", where, "media type " + ma.type + " is no longer accepted");
+        add(Level::kError, "request-body-media-type-removed", where,
+            "media type " + ma.type + " is no longer accepted");
         continue;
       }
       schema_top(ma.schema, mb->schema, Direction::kRequest, "request-body", where);
@@ -252,8 +261,8 @@ struct Differ {
       if (!rb) {
         bool success = !ra.status.empty() && ra.status[0] == '2';
         add(success ? Level::kError : Level::kWarning,
-            success ? "response-success-status-removed" : "response-non-success-status-removed", where,
-            "status " + ra.status + " was removed");
+            success ? "response-success-status-removed" : "response-non-success-status-removed",
+            where, "status " + ra.status + " was removed");
         continue;
       }
       for (const auto& ma : ra.content) {
@@ -265,13 +274,16 @@ struct Differ {
               "media type " + ma.type + " is no longer returned");
           continue;
         }
-        schema_top(ma.schema, mb->schema, Direction::kResponse, "response-body", where + " " + ma.type);
+        schema_top(ma.schema, mb->schema, Direction::kResponse, "response-body",
+                   where + " " + ma.type);
       }
     }
     for (const auto& rb : ob.responses) {
       bool known = false;
       for (const auto& r : oa.responses) known = known || r.status == rb.status;
-      if (!known) add(Level::kInfo, "response-status-added", "response " + rb.status, "status " + rb.status + " was added");
+      if (!known)
+        add(Level::kInfo, "response-status-added", "response " + rb.status,
+            "status " + rb.status + " was added");
     }
   }
 
@@ -310,7 +322,8 @@ struct Differ {
             break;
           }
           for (const auto& sc : scopes)
-            if (std::find(old_scopes->begin(), old_scopes->end(), sc) == old_scopes->end()) ok = false;
+            if (std::find(old_scopes->begin(), old_scopes->end(), sc) == old_scopes->end())
+              ok = false;
         }
         covered = covered || ok;
       }
@@ -332,8 +345,8 @@ struct Differ {
       const auto& sb = it->second;
       if (sa.type != sb.type || sa.scheme != sb.scheme)
         add(Level::kError, "security-scheme-type-changed", "security scheme '" + name + "'",
-            "type changed from " + sa.type + (sa.scheme.empty() ? "" : " " + sa.scheme) + " to " + sb.type +
-                (sb.scheme.empty() ? "" : " " + sb.scheme));
+            "type changed from " + sa.type + (sa.scheme.empty() ? "" : " " + sa.scheme) + " to " +
+                sb.type + (sb.scheme.empty() ? "" : " " + sb.scheme));
       else if (sa.type == "apiKey" && (sa.in != sb.in || sa.parameter_name != sb.parameter_name))
         add(Level::kError, "security-scheme-api-key-changed", "security scheme '" + name + "'",
             "the API key moved from " + sa.in + " '" + sa.parameter_name + "' to " + sb.in + " '" +
@@ -358,26 +371,34 @@ struct Differ {
       aexact.insert(oa.method + " " + oa.path);
       op = oa.method + " " + oa.path;
       const Operation* match = nullptr;
-      if (auto e = exact.find(oa.method + " " + oa.path); e != exact.end()) match = e->second;
-      else if (auto sh = bops.find(key); sh != bops.end()) match = sh->second;
+      if (auto e = exact.find(oa.method + " " + oa.path); e != exact.end())
+        match = e->second;
+      else if (auto sh = bops.find(key); sh != bops.end())
+        match = sh->second;
       if (!match) {
         bool path_gone = !bpaths.count(path_key(oa.path));
         if (oa.deprecated)
-          add(Level::kWarning, "api-removed-with-deprecation", "", "the deprecated operation was removed");
+          add(Level::kWarning, "api-removed-with-deprecation", "",
+              "the deprecated operation was removed");
         else
-          add(Level::kError, path_gone ? "api-path-removed-without-deprecation" : "api-removed-without-deprecation",
+          add(Level::kError,
+              path_gone ? "api-path-removed-without-deprecation"
+                        : "api-removed-without-deprecation",
               "", path_gone ? "the path was removed" : "the operation was removed");
         continue;
       }
       const Operation& ob = *match;
-      if (!oa.deprecated && ob.deprecated) add(Level::kInfo, "api-deprecated", "", "the operation is now deprecated");
+      if (!oa.deprecated && ob.deprecated)
+        add(Level::kInfo, "api-deprecated", "", "the operation is now deprecated");
       parameters(oa, ob);
       request_body(oa, ob);
       responses(oa, ob);
       security(oa, ob);
     }
     for (const auto& ob : b.operations) {
-      if (aexact.count(ob.method + " " + ob.path) || aops.count(ob.method + " " + path_key(ob.path))) continue;
+      if (aexact.count(ob.method + " " + ob.path) ||
+          aops.count(ob.method + " " + path_key(ob.path)))
+        continue;
       op = ob.method + " " + ob.path;
       add(Level::kInfo, "endpoint-added", "", "new operation");
     }
@@ -389,9 +410,12 @@ struct Differ {
 
 std::string_view level_name(Level l) {
   switch (l) {
-    case Level::kError: return "error";
-    case Level::kWarning: return "warning";
-    case Level::kInfo: return "info";
+    case Level::kError:
+      return "error";
+    case Level::kWarning:
+      return "warning";
+    case Level::kInfo:
+      return "info";
   }
   return "";
 }

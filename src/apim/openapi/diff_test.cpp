@@ -104,7 +104,8 @@ void expect(const std::string& after, const std::string& id, Level level) {
 TEST(OpenApiDiff, IdenticalIsEmpty) {
   EXPECT_TRUE(run(kBase, kBase).empty()) << ids(run(kBase, kBase));
   // A renamed path parameter is the same endpoint.
-  auto renamed = edit(edit(kBase, "/pets/{id}:", "/pets/{petId}:"), "{name: id, in: path", "{name: petId, in: path");
+  auto renamed = edit(edit(kBase, "/pets/{id}:", "/pets/{petId}:"), "{name: id, in: path",
+                      "{name: petId, in: path");
   EXPECT_TRUE(run(kBase, renamed).empty()) << ids(run(kBase, renamed));
 }
 
@@ -118,59 +119,75 @@ TEST(OpenApiDiff, RemovedPathAndOperation) {
   ASSERT_TRUE(find(cs, "api-removed-with-deprecation")) << ids(cs);
   EXPECT_EQ(find(cs, "api-removed-with-deprecation")->level, Level::kWarning);
   EXPECT_EQ(find(cs, "api-removed-with-deprecation")->operation, "DELETE /pets/{id}");
-  expect(edit(kBase, "  /pets/{id}:\n", "  /owners:\n    get: {responses: {'200': {description: x}}}\n  /pets/{id}:\n"),
+  expect(edit(kBase, "  /pets/{id}:\n",
+              "  /owners:\n    get: {responses: {'200': {description: x}}}\n  /pets/{id}:\n"),
          "endpoint-added", Level::kInfo);
 }
 
 TEST(OpenApiDiff, Parameters) {
-  expect(edit(kBase, "        - {name: sort,", "        - {name: q, in: query, required: true}\n        - {name: sort,"),
+  expect(edit(kBase, "        - {name: sort,",
+              "        - {name: q, in: query, required: true}\n        - {name: sort,"),
          "new-required-request-parameter", Level::kError);
-  expect(edit(kBase, "        - {name: sort,", "        - {name: q, in: query}\n        - {name: sort,"),
+  expect(edit(kBase, "        - {name: sort,",
+              "        - {name: q, in: query}\n        - {name: sort,"),
          "new-optional-request-parameter", Level::kInfo);
   expect(edit(kBase, "{name: sort, in: query,", "{name: sort, in: query, required: true,"),
          "request-parameter-became-required", Level::kError);
-  expect(edit(kBase, "        - {name: sort, in: query, schema: {type: string, enum: [asc, desc]}}\n", ""),
+  expect(edit(kBase,
+              "        - {name: sort, in: query, schema: {type: string, enum: [asc, desc]}}\n", ""),
          "request-parameter-removed", Level::kWarning);
-  expect(edit(kBase, "{name: limit, in: query, schema: {type: integer,", "{name: limit, in: query, schema: {type: string,"),
+  expect(edit(kBase, "{name: limit, in: query, schema: {type: integer,",
+              "{name: limit, in: query, schema: {type: string,"),
          "request-parameter-type-changed", Level::kError);
   // integer -> number widens a request: compatible.
-  auto widened = run(kBase, edit(kBase, "{name: limit, in: query, schema: {type: integer,", "{name: limit, in: query, schema: {type: number,"));
+  auto widened = run(kBase, edit(kBase, "{name: limit, in: query, schema: {type: integer,",
+                                 "{name: limit, in: query, schema: {type: number,"));
   EXPECT_FALSE(find(widened, "request-parameter-type-changed")) << ids(widened);
-  expect(edit(kBase, "enum: [asc, desc]", "enum: [asc]"), "request-parameter-enum-value-removed", Level::kError);
-  expect(edit(kBase, "maximum: 100", "maximum: 50"), "request-parameter-max-decreased", Level::kError);
-  expect(edit(kBase, "minimum: 1}", "minimum: 5}"), "request-parameter-min-increased", Level::kError);
+  expect(edit(kBase, "enum: [asc, desc]", "enum: [asc]"), "request-parameter-enum-value-removed",
+         Level::kError);
+  expect(edit(kBase, "maximum: 100", "maximum: 50"), "request-parameter-max-decreased",
+         Level::kError);
+  expect(edit(kBase, "minimum: 1}", "minimum: 5}"), "request-parameter-min-increased",
+         Level::kError);
   auto raised = run(kBase, edit(kBase, "maximum: 100", "maximum: 500"));
   EXPECT_FALSE(has_breaking(raised)) << ids(raised);
 }
 
 TEST(OpenApiDiff, RequestBody) {
-  expect(edit(kBase, "        required: false\n", "        required: true\n"), "request-body-became-required",
-         Level::kError);
+  expect(edit(kBase, "        required: false\n", "        required: true\n"),
+         "request-body-became-required", Level::kError);
   // The Pet schema is shared by request and response: narrowing it breaks the request side.
   expect(edit(kBase, "name: {type: string, maxLength: 50}", "name: {type: string, maxLength: 20}"),
          "request-property-max-length-decreased", Level::kError);
-  expect(edit(kBase, "        tag: {type: string}\n", "        tag: {type: string}\n        born: {type: string}\n"),
+  expect(edit(kBase, "        tag: {type: string}\n",
+              "        tag: {type: string}\n        born: {type: string}\n"),
          "response-property-added", Level::kInfo);
   auto req_prop = edit(kBase, "required: [id, name]", "required: [id, name, tag]");
   expect(req_prop, "request-property-became-required", Level::kError);
   auto new_req = edit(edit(kBase, "required: [id, name]", "required: [id, name, born]"),
-                      "        tag: {type: string}\n", "        tag: {type: string}\n        born: {type: string}\n");
+                      "        tag: {type: string}\n",
+                      "        tag: {type: string}\n        born: {type: string}\n");
   expect(new_req, "new-required-request-property", Level::kError);
-  expect(edit(kBase, "          application/json:\n            schema: {$ref: '#/components/schemas/Pet'}\n      responses:\n        '201'",
-              "          application/xml:\n            schema: {$ref: '#/components/schemas/Pet'}\n      responses:\n        '201'"),
+  expect(edit(kBase,
+              "          application/json:\n            schema: {$ref: "
+              "'#/components/schemas/Pet'}\n      responses:\n        '201'",
+              "          application/xml:\n            schema: {$ref: "
+              "'#/components/schemas/Pet'}\n      responses:\n        '201'"),
          "request-body-media-type-removed", Level::kError);
 }
 
 TEST(OpenApiDiff, Responses) {
-  expect(edit(kBase, "        '201': {description: created}", "        '202': {description: accepted}"),
+  expect(edit(kBase, "        '201': {description: created}",
+              "        '202': {description: accepted}"),
          "response-success-status-removed", Level::kError);
-  expect(edit(kBase, "        '400': {description: bad}\n", ""), "response-non-success-status-removed",
-         Level::kWarning);
-  expect(edit(kBase, "        tag: {type: string}\n", ""), "response-property-removed", Level::kError);
+  expect(edit(kBase, "        '400': {description: bad}\n", ""),
+         "response-non-success-status-removed", Level::kWarning);
+  expect(edit(kBase, "        tag: {type: string}\n", ""), "response-property-removed",
+         Level::kError);
   expect(edit(kBase, "required: [id, name]", "required: [id]"), "response-property-became-optional",
          Level::kError);
-  expect(edit(kBase, "enum: [cat, dog]", "enum: [cat, dog, bird]"), "response-property-enum-value-added",
-         Level::kWarning);
+  expect(edit(kBase, "enum: [cat, dog]", "enum: [cat, dog, bird]"),
+         "response-property-enum-value-added", Level::kWarning);
   expect(edit(kBase, "id: {type: integer}", "id: {type: string}"), "response-property-type-changed",
          Level::kError);
 }
@@ -182,15 +199,19 @@ TEST(OpenApiDiff, RecursiveSchemasTerminate) {
 }
 
 TEST(OpenApiDiff, Security) {
-  expect(edit(kBase, "    post:\n      operationId: create\n", "    post:\n      operationId: create\n      security: [{bearer: []}]\n"),
+  expect(edit(kBase, "    post:\n      operationId: create\n",
+              "    post:\n      operationId: create\n      security: [{bearer: []}]\n"),
          "api-security-added", Level::kError);
-  expect(edit(kBase, "security: [{key: []}]", "security: [{bearer: []}]"), "api-security-requirement-changed",
-         Level::kError);
-  expect(edit(kBase, "security: [{key: []}]", "security: []"), "api-security-removed", Level::kInfo);
+  expect(edit(kBase, "security: [{key: []}]", "security: [{bearer: []}]"),
+         "api-security-requirement-changed", Level::kError);
+  expect(edit(kBase, "security: [{key: []}]", "security: []"), "api-security-removed",
+         Level::kInfo);
   // Offering an alternative is compatible.
-  auto alt = run(kBase, edit(kBase, "security: [{key: []}]", "security: [{key: []}, {bearer: []}]"));
+  auto alt =
+      run(kBase, edit(kBase, "security: [{key: []}]", "security: [{key: []}, {bearer: []}]"));
   EXPECT_FALSE(has_breaking(alt)) << ids(alt);
-  expect(edit(kBase, "key: {type: apiKey, in: header, name: X-Key}", "key: {type: apiKey, in: query, name: key}"),
+  expect(edit(kBase, "key: {type: apiKey, in: header, name: X-Key}",
+              "key: {type: apiKey, in: query, name: key}"),
          "security-scheme-api-key-changed", Level::kError);
   expect(edit(kBase, "bearer: {type: http, scheme: bearer}", "bearer: {type: http, scheme: basic}"),
          "security-scheme-type-changed", Level::kError);
@@ -201,11 +222,13 @@ TEST(OpenApiDiff, Swagger2AgainstOpenApi3) {
   const char* v2 =
       "swagger: '2.0'\ninfo: {title: t, version: '1'}\n"
       "paths:\n  /a:\n    get:\n      parameters: [{name: q, in: query, type: string}]\n"
-      "      responses: {'200': {description: ok, schema: {type: object, properties: {x: {type: string}}}}}\n";
+      "      responses: {'200': {description: ok, schema: {type: object, properties: {x: {type: "
+      "string}}}}}\n";
   const char* v3 =
       "openapi: 3.0.0\ninfo: {title: t, version: '1'}\n"
       "paths:\n  /a:\n    get:\n      parameters: [{name: q, in: query, schema: {type: string}}]\n"
-      "      responses: {'200': {description: ok, content: {application/json: {schema: {type: object, properties: {x: {type: string}}}}}}}\n";
+      "      responses: {'200': {description: ok, content: {application/json: {schema: {type: "
+      "object, properties: {x: {type: string}}}}}}}\n";
   auto cs = run(v2, v3);
   EXPECT_TRUE(cs.empty()) << ids(cs);
 }

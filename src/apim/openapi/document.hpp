@@ -70,15 +70,15 @@ struct Operation {
   std::vector<Response> responses;
   // nullopt: the document-level requirement applies.
   std::optional<std::vector<SecurityAlternative>> security;
-  std::vector<Server> servers;  // operation or path-item servers; empty = document's
+  std::vector<Server> servers;     // operation or path-item servers; empty = document's
   boost::json::object extensions;  // x-* of the path item, then the operation's (which win)
   std::string pointer;             // "/paths/~1pets~1{petId}/get"
 };
 
 struct SecurityScheme {
   std::string name;
-  std::string type;  // apiKey, http, oauth2, openIdConnect, mutualTLS
-  std::string in;    // apiKey: header, query, cookie
+  std::string type;            // apiKey, http, oauth2, openIdConnect, mutualTLS
+  std::string in;              // apiKey: header, query, cookie
   std::string parameter_name;  // apiKey: the header/query/cookie name
   std::string scheme;          // http: basic, bearer, ...
   std::string bearer_format;   // http bearer: "JWT"
@@ -93,7 +93,7 @@ struct Document {
   std::string title;
   std::string api_version;  // info.version
   std::vector<Server> servers;
-  std::vector<Operation> operations;  // document order; methods in kMethods order
+  std::vector<Operation> operations;                  // document order; methods in kMethods order
   std::map<std::string, boost::json::value> schemas;  // components/schemas (+ imported)
   std::map<std::string, SecurityScheme> security_schemes;
   std::vector<SecurityAlternative> security;  // document-level

@@ -31,7 +31,8 @@ bool is_type(const json::value& v, std::string_view t) {
   if (t == "number") return v.is_number();
   if (t == "integer") {
     if (v.is_int64() || v.is_uint64()) return true;
-    return v.is_double() && v.get_double() == static_cast<double>(static_cast<int64_t>(v.get_double()));
+    return v.is_double() &&
+           v.get_double() == static_cast<double>(static_cast<int64_t>(v.get_double()));
   }
   return true;  // unknown type names are not ours to judge
 }
@@ -68,14 +69,17 @@ struct Linter {
       std::string at = base + "/content/" + pointer_escape(mt.type);
       if (!mt.example.is_null()) {
         std::string why = check_example(d, mt.schema, mt.example);
-        if (!why.empty()) add("oas3-valid-media-example", Level::kError, at + "/example", "example does not match the schema: " + why);
+        if (!why.empty())
+          add("oas3-valid-media-example", Level::kError, at + "/example",
+              "example does not match the schema: " + why);
       }
       for (const auto& kv : mt.examples) {
         const json::value& ex = kv.value();
         if (!ex.is_object() || !ex.get_object().contains("value")) continue;
         std::string why = check_example(d, mt.schema, ex.get_object().at("value"));
         if (!why.empty())
-          add("oas3-valid-media-example", Level::kError, at + "/examples/" + pointer_escape(kv.key()) + "/value",
+          add("oas3-valid-media-example", Level::kError,
+              at + "/examples/" + pointer_escape(kv.key()) + "/value",
               "example '" + std::string(kv.key()) + "' does not match the schema: " + why);
       }
     }
@@ -86,7 +90,9 @@ struct Linter {
     const auto& o = s.get_object();
     if (auto* ex = o.if_contains("example"); ex && !o.contains("$ref")) {
       std::string why = check_example(d, s, *ex);
-      if (!why.empty()) add("oas3-valid-schema-example", Level::kError, at + "/example", "example does not match its schema: " + why);
+      if (!why.empty())
+        add("oas3-valid-schema-example", Level::kError, at + "/example",
+            "example does not match its schema: " + why);
     }
     if (auto* e = o.if_contains("enum"); e && e->is_array()) {
       const auto& a = e->get_array();
@@ -108,25 +114,31 @@ struct Linter {
     const json::value* root = src ? &src->root : nullptr;
     auto info = root && root->is_object() ? root->get_object().if_contains("info") : nullptr;
     if (!info || !info->is_object() || !info->get_object().contains("contact"))
-      add("info-contact", Level::kWarning, "/info", "info should have a contact (who owns this API)");
+      add("info-contact", Level::kWarning, "/info",
+          "info should have a contact (who owns this API)");
     if (!info || !info->is_object() || !info->get_object().contains("description"))
       add("info-description", Level::kWarning, "/info", "info should have a description");
     if (d.servers.empty())
-      add(d.version == SpecVersion::kSwagger2 ? "oas2-api-host" : "oas3-api-servers", Level::kWarning,
-          d.version == SpecVersion::kSwagger2 ? "" : "/servers", "no server: clients and the gateway import need a base URL");
+      add(d.version == SpecVersion::kSwagger2 ? "oas2-api-host" : "oas3-api-servers",
+          Level::kWarning, d.version == SpecVersion::kSwagger2 ? "" : "/servers",
+          "no server: clients and the gateway import need a base URL");
     std::map<std::string, std::string> ids;  // operationId -> first pointer
     std::set<std::string> paths_seen;
     for (const auto& op : d.operations) {
       std::string path_ptr = "/paths/" + pointer_escape(op.path);
       if (paths_seen.insert(op.path).second && op.path.size() > 1 && op.path.back() == '/')
-        add("path-keys-no-trailing-slash", Level::kWarning, path_ptr, "path '" + op.path + "' ends with a slash");
+        add("path-keys-no-trailing-slash", Level::kWarning, path_ptr,
+            "path '" + op.path + "' ends with a slash");
       if (op.operation_id.empty()) {
-        add("operation-operationId", Level::kWarning, op.pointer, op.method + " " + op.path + " has no operationId");
+        add("operation-operationId", Level::kWarning, op.pointer,
+            op.method + " " + op.path + " has no operationId");
       } else if (auto [it, fresh] = ids.emplace(op.operation_id, op.pointer); !fresh) {
         add("operation-operationId-unique", Level::kError, op.pointer + "/operationId",
             "operationId '" + op.operation_id + "' is also used at " + it->second);
       }
-      if (op.tags.empty()) add("operation-tags", Level::kWarning, op.pointer, op.method + " " + op.path + " has no tags");
+      if (op.tags.empty())
+        add("operation-tags", Level::kWarning, op.pointer,
+            op.method + " " + op.path + " has no tags");
       bool success = false;
       for (const auto& r : op.responses)
         success = success || (!r.status.empty() && (r.status[0] == '2' || r.status[0] == '3'));
@@ -140,18 +152,21 @@ struct Linter {
         if (p.in != "path") continue;
         declared.insert(p.name);
         if (std::find(names.begin(), names.end(), p.name) == names.end())
-          add("path-params", Level::kError, p.pointer, "path parameter '" + p.name + "' is not in the path " + op.path);
+          add("path-params", Level::kError, p.pointer,
+              "path parameter '" + p.name + "' is not in the path " + op.path);
       }
       std::set<std::string> seen;
       for (const auto& n : names) {
         if (!seen.insert(n).second)
-          add("path-params", Level::kError, path_ptr, "path " + op.path + " uses {" + n + "} twice");
+          add("path-params", Level::kError, path_ptr,
+              "path " + op.path + " uses {" + n + "} twice");
         else if (!declared.count(n))
           add("path-params", Level::kError, op.pointer,
               op.method + " " + op.path + " does not define path parameter '" + n + "'");
       }
       if (op.request_body) examples(op.request_body->content, op.request_body->pointer);
-      for (const auto& r : op.responses) examples(r.content, op.pointer + "/responses/" + pointer_escape(r.status));
+      for (const auto& r : op.responses)
+        examples(r.content, op.pointer + "/responses/" + pointer_escape(r.status));
     }
     // Schemas: examples, enums, and whether anything refers to them.
     std::set<std::string> used;
@@ -170,11 +185,13 @@ struct Linter {
         if (auto it = d.schemas.find(n); it != d.schemas.end()) collect_refs(it->second, more);
       for (const auto& n : more) grew = used.insert(n).second || grew;
     }
-    std::string base = d.version == SpecVersion::kSwagger2 ? "/definitions/" : "/components/schemas/";
+    std::string base =
+        d.version == SpecVersion::kSwagger2 ? "/definitions/" : "/components/schemas/";
     for (const auto& [name, s] : d.schemas) {
       schema_examples(s, base + pointer_escape(name), 0);
       if (!used.count(name))
-        add(d.version == SpecVersion::kSwagger2 ? "oas2-unused-definition" : "oas3-unused-component",
+        add(d.version == SpecVersion::kSwagger2 ? "oas2-unused-definition"
+                                                : "oas3-unused-component",
             Level::kWarning, base + pointer_escape(name), "schema '" + name + "' is never used");
     }
   }
@@ -212,7 +229,8 @@ std::string check_example(const Document& d, const json::value& schema_in, const
     for (const auto& x : e->get_array()) found = found || x == v;
     if (!found) return where + " (" + json::serialize(v) + ") is not one of the enum values";
   }
-  if (auto* c = o.if_contains("const"); c && *c != v) return where + " is not " + json::serialize(*c);
+  if (auto* c = o.if_contains("const"); c && *c != v)
+    return where + " is not " + json::serialize(*c);
   auto num = [&](const char* k) -> std::optional<double> {
     auto* x = o.if_contains(k);
     if (!x || !x->is_number()) return std::nullopt;
@@ -220,8 +238,10 @@ std::string check_example(const Document& d, const json::value& schema_in, const
   };
   if (v.is_number()) {
     double x = v.to_number<double>();
-    if (auto m = num("minimum"); m && x < *m) return where + " is below the minimum " + json::serialize(o.at("minimum"));
-    if (auto m = num("maximum"); m && x > *m) return where + " is above the maximum " + json::serialize(o.at("maximum"));
+    if (auto m = num("minimum"); m && x < *m)
+      return where + " is below the minimum " + json::serialize(o.at("minimum"));
+    if (auto m = num("maximum"); m && x > *m)
+      return where + " is above the maximum " + json::serialize(o.at("maximum"));
   }
   if (v.is_string()) {
     // Length in code points, as JSON Schema counts.
@@ -232,8 +252,10 @@ std::string check_example(const Document& d, const json::value& schema_in, const
   }
   if (v.is_array()) {
     const auto& a = v.get_array();
-    if (auto m = num("minItems"); m && a.size() < *m) return where + " has fewer than minItems items";
-    if (auto m = num("maxItems"); m && a.size() > *m) return where + " has more than maxItems items";
+    if (auto m = num("minItems"); m && a.size() < *m)
+      return where + " has fewer than minItems items";
+    if (auto m = num("maxItems"); m && a.size() > *m)
+      return where + " has more than maxItems items";
     if (auto* items = o.if_contains("items"))
       for (size_t i = 0; i < a.size() && i < 1000; ++i) {
         auto why = check_example(d, *items, a[i], where + "[" + std::to_string(i) + "]");

@@ -16,7 +16,8 @@ namespace {
 
 constexpr int kMaxRefHops = 64;
 constexpr int kMaxSchemaDepth = 512;
-constexpr const char* kMethods[] = {"get", "put", "post", "delete", "options", "head", "patch", "trace"};
+constexpr const char* kMethods[] = {"get",     "put",  "post",  "delete",
+                                    "options", "head", "patch", "trace"};
 
 std::string upper(std::string s) {
   for (auto& c : s) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
@@ -38,8 +39,10 @@ std::string normalize_path(const std::string& p) {
     if (j == std::string::npos) j = p.size();
     std::string seg = p.substr(i, j - i);
     if (seg == "..") {
-      if (!parts.empty() && parts.back() != "..") parts.pop_back();
-      else if (!absolute) parts.push_back(seg);
+      if (!parts.empty() && parts.back() != "..")
+        parts.pop_back();
+      else if (!absolute)
+        parts.push_back(seg);
     } else if (!seg.empty() && seg != ".") {
       parts.push_back(seg);
     }
@@ -159,8 +162,9 @@ Result<const SourceDoc*> Loader::load_file(const Loc& at, const std::string& pat
                 "a reference to another file ('" + path +
                     "') cannot be followed here: send one self-contained document");
   if (files_.size() >= options_.max_files)
-    return fail(at, "too_many_files", "the document references more than " +
-                                          std::to_string(options_.max_files) + " files");
+    return fail(
+        at, "too_many_files",
+        "the document references more than " + std::to_string(options_.max_files) + " files");
   auto text = options_.reader(path);
   if (!text) {
     Error e = fail(at, "unresolved_ref", "cannot read '" + path + "': " + text.error().message);
@@ -190,8 +194,7 @@ Result<Loc> Loader::resolve(const Loc& at, std::string_view ref) {
   if (!fragment.empty() && fragment[0] != '/')
     return fail(site, "invalid_ref", "'" + std::string(ref) + "' is not a JSON pointer reference");
   const json::value* v = pointer_find(doc->root, fragment);
-  if (!v)
-    return fail(site, "unresolved_ref", "'" + std::string(ref) + "' points to nothing");
+  if (!v) return fail(site, "unresolved_ref", "'" + std::string(ref) + "' points to nothing");
   return Loc{doc, v, fragment};
 }
 
@@ -239,7 +242,8 @@ Result<json::value> Loader::copy_schema(const Loc& at, int depth) {
     json::object copy;
     for (const auto& kv : *o) {
       if (kv.key() == "$ref") {
-        if (!kv.value().is_string()) return fail(at.at("$ref"), "invalid_ref", "$ref must be a string");
+        if (!kv.value().is_string())
+          return fail(at.at("$ref"), "invalid_ref", "$ref must be a string");
         auto target = resolve(at, kv.value().get_string());
         if (!target) return target.error();
         auto name = schema_name_for(at, *target);
@@ -454,7 +458,8 @@ Result<void> Loader::load_openapi3() {
   if (auto s = r.at("servers"); s.exists()) {
     if (!s.arr()) return fail(s, "invalid_type", "servers must be an array");
     for (size_t i = 0; i < s.arr()->size(); ++i) {
-      if (s.at(i).str("url").empty()) return fail(s.at(i), "missing_field", "a server needs a 'url'");
+      if (s.at(i).str("url").empty())
+        return fail(s.at(i), "missing_field", "a server needs a 'url'");
       out.servers.push_back({substitute_server_variables(s.at(i)), s.at(i).str("description")});
     }
   }
@@ -472,7 +477,8 @@ Result<void> Loader::load_openapi3() {
       SecurityScheme s;
       s.name = std::string(kv.key());
       s.type = d->str("type");
-      if (s.type.empty()) return fail(*d, "missing_field", "security scheme '" + s.name + "' needs a 'type'");
+      if (s.type.empty())
+        return fail(*d, "missing_field", "security scheme '" + s.name + "' needs a 'type'");
       s.in = d->str("in");
       s.parameter_name = d->str("name");
       s.scheme = d->str("scheme");
@@ -501,7 +507,8 @@ Result<void> Loader::load_openapi3() {
   for (const auto& kv : *paths.obj()) {
     if (kv.key().starts_with("x-")) continue;
     if (!kv.key().starts_with("/"))
-      return fail(paths.at(kv.key()), "invalid_path", "path '" + std::string(kv.key()) + "' must start with '/'");
+      return fail(paths.at(kv.key()), "invalid_path",
+                  "path '" + std::string(kv.key()) + "' must start with '/'");
     if (auto rr = load_path_item3(std::string(kv.key()), paths.at(kv.key())); !rr) return rr;
   }
   return Ok{};
@@ -548,7 +555,8 @@ Result<Document> Loader::run(std::string_view text, const std::string& name) {
       }
     }
   out.extensions = extensions(r);
-  Result<void> loaded = out.version == SpecVersion::kSwagger2 ? load_swagger2(*this) : load_openapi3();
+  Result<void> loaded =
+      out.version == SpecVersion::kSwagger2 ? load_swagger2(*this) : load_openapi3();
   if (!loaded) return loaded.error();
   return std::move(out);
 }
@@ -557,9 +565,12 @@ Result<Document> Loader::run(std::string_view text, const std::string& name) {
 
 std::string_view spec_version_name(SpecVersion v) {
   switch (v) {
-    case SpecVersion::kSwagger2: return "swagger-2.0";
-    case SpecVersion::kOpenApi30: return "openapi-3.0";
-    case SpecVersion::kOpenApi31: return "openapi-3.1";
+    case SpecVersion::kSwagger2:
+      return "swagger-2.0";
+    case SpecVersion::kOpenApi30:
+      return "openapi-3.0";
+    case SpecVersion::kOpenApi31:
+      return "openapi-3.1";
   }
   return "";
 }

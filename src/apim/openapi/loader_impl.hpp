@@ -23,7 +23,9 @@ struct Loc {
   Loc at(std::string_view key) const;  // child of an object; v null when absent
   Loc at(size_t index) const;          // child of an array
   bool exists() const { return v != nullptr; }
-  const boost::json::object* obj() const { return v && v->is_object() ? &v->get_object() : nullptr; }
+  const boost::json::object* obj() const {
+    return v && v->is_object() ? &v->get_object() : nullptr;
+  }
   const boost::json::array* arr() const { return v && v->is_array() ? &v->get_array() : nullptr; }
   std::string str(std::string_view key) const;  // "" when absent or not a string
   bool flag(std::string_view key) const;        // false when absent or not a bool

@@ -52,7 +52,8 @@ TEST(OpenApiLoader, Petstore30) {
   ASSERT_EQ(list->responses.size(), 2u);
   EXPECT_EQ(list->responses[0].status, "200");
   EXPECT_EQ(list->responses[0].headers, std::vector<std::string>{"x-next"});
-  EXPECT_EQ(list->responses[0].content[0].schema.at("$ref").as_string(), "#/components/schemas/Pets");
+  EXPECT_EQ(list->responses[0].content[0].schema.at("$ref").as_string(),
+            "#/components/schemas/Pets");
   const auto* create = find_op(*d, "POST", "/pets");
   ASSERT_TRUE(create && create->request_body);
   EXPECT_TRUE(create->request_body->required);
@@ -77,7 +78,8 @@ TEST(OpenApiLoader, Petstore20IsConverted) {
   EXPECT_TRUE(add->request_body->required);
   ASSERT_EQ(add->request_body->content.size(), 2u);
   EXPECT_EQ(add->request_body->content[1].type, "application/xml");
-  EXPECT_EQ(add->request_body->content[0].schema.at("$ref").as_string(), "#/components/schemas/Pet");
+  EXPECT_EQ(add->request_body->content[0].schema.at("$ref").as_string(),
+            "#/components/schemas/Pet");
   EXPECT_TRUE(add->parameters.empty());
   // definitions -> schemas, with their internal references rewritten
   ASSERT_TRUE(d->schemas.count("Pet"));
@@ -87,8 +89,9 @@ TEST(OpenApiLoader, Petstore20IsConverted) {
   const auto* upload = find_op(*d, "POST", "/pet/{petId}/uploadImage");
   ASSERT_TRUE(upload && upload->request_body);
   EXPECT_EQ(upload->request_body->content[0].type, "multipart/form-data");
-  EXPECT_EQ(upload->request_body->content[0]
-                .schema.at("properties").at("file").at("format").as_string(), "binary");
+  EXPECT_EQ(
+      upload->request_body->content[0].schema.at("properties").at("file").at("format").as_string(),
+      "binary");
   const auto* form = find_op(*d, "POST", "/pet/{petId}");
   ASSERT_TRUE(form && form->request_body);
   EXPECT_EQ(form->request_body->content[0].type, "application/x-www-form-urlencoded");
@@ -249,8 +252,9 @@ TEST(OpenApiLoader, ExternalRefsNeedAReader) {
 }
 
 TEST(OpenApiLoader, GitHubRestDescription) {
-  std::string path = std::string(GATEHOUSE_SOURCE_DIR) +
-                     "/tools/openapi-specs/node_modules/@octokit/openapi/generated/api.github.com.json";
+  std::string path =
+      std::string(GATEHOUSE_SOURCE_DIR) +
+      "/tools/openapi-specs/node_modules/@octokit/openapi/generated/api.github.com.json";
   std::ifstream in(path);
   ASSERT_TRUE(in.good()) << path << " is missing: run scripts/bootstrap";
   std::stringstream ss;

@@ -1,12 +1,13 @@
 #include "apim/openapi/source.hpp"
 
+#include <yaml-cpp/depthguard.h>
+
 #include <boost/json/parser.hpp>
 #include <boost/json/stream_parser.hpp>
 #include <charconv>
 #include <cmath>
 #include <exception>
 #include <optional>
-#include <yaml-cpp/depthguard.h>
 
 namespace gatehouse::apim::openapi {
 
@@ -150,7 +151,9 @@ Result<json::value> parse_json(std::string_view text, const std::string& path) {
   if (!ec && used < text.size()) {
     // write_some stops after one complete value; anything but blanks after it is an error.
     size_t i = used;
-    while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t')) ++i;
+    while (i < text.size() &&
+           (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t'))
+      ++i;
     if (i < text.size()) {
       auto [l, c] = line_column(text, i);
       return parse_error(path, l, c, "invalid_json", "unexpected content after the JSON document");
@@ -172,9 +175,12 @@ bool decode_token(std::string_view raw, std::string& out) {
       continue;
     }
     if (i + 1 >= raw.size()) return false;
-    if (raw[i + 1] == '0') out += '~';
-    else if (raw[i + 1] == '1') out += '/';
-    else return false;
+    if (raw[i + 1] == '0')
+      out += '~';
+    else if (raw[i + 1] == '1')
+      out += '/';
+    else
+      return false;
     ++i;
   }
   return true;
@@ -190,7 +196,9 @@ Result<std::shared_ptr<const SourceDoc>> parse_source(std::string_view text, std
   size_t i = 0;
   // A UTF-8 byte order mark is allowed by both formats' readers in practice.
   if (text.substr(0, 3) == "\xEF\xBB\xBF") i = 3;
-  while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t')) ++i;
+  while (i < text.size() &&
+         (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t'))
+    ++i;
   if (i < text.size() && (text[i] == '{' || text[i] == '[')) {
     auto v = parse_json(text.substr(i), doc->path);
     if (!v) {
@@ -264,7 +272,8 @@ std::pair<int, int> SourceDoc::position(std::string_view pointer) const {
       }
       if (!next.IsDefined() || !found) break;
       n.reset(next);
-      if (n.IsScalar() || (!found_in_map && !n.IsNull())) best = {n.Mark().line + 1, n.Mark().column + 1};
+      if (n.IsScalar() || (!found_in_map && !n.IsNull()))
+        best = {n.Mark().line + 1, n.Mark().column + 1};
       i = j + 1;
     }
     return best;
@@ -277,9 +286,12 @@ std::string pointer_escape(std::string_view token) {
   std::string out;
   out.reserve(token.size());
   for (char c : token) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
   }
   return out;
 }

@@ -14,9 +14,10 @@ namespace {
 constexpr const char* kMethods[] = {"get", "put", "post", "delete", "options", "head", "patch"};
 // Keys of a 2.0 non-body parameter that describe its value: they form its schema.
 constexpr const char* kSchemaKeys[] = {
-    "type", "format", "items", "collectionFormat", "default", "maximum", "exclusiveMaximum",
-    "minimum", "exclusiveMinimum", "maxLength", "minLength", "pattern", "maxItems", "minItems",
-    "uniqueItems", "enum", "multipleOf"};
+    "type",      "format",           "items",    "collectionFormat", "default",
+    "maximum",   "exclusiveMaximum", "minimum",  "exclusiveMinimum", "maxLength",
+    "minLength", "pattern",          "maxItems", "minItems",         "uniqueItems",
+    "enum",      "multipleOf"};
 
 std::vector<std::string> strings(const Loc& at) {
   std::vector<std::string> out;
@@ -83,7 +84,8 @@ Result<void> load_swagger2(Loader& l) {
         s.in = d.str("in");
         s.parameter_name = d.str("name");
         if (s.in.empty() || s.parameter_name.empty())
-          return l.fail(d, "missing_field", "apiKey definition '" + s.name + "' needs 'name' and 'in'");
+          return l.fail(d, "missing_field",
+                        "apiKey definition '" + s.name + "' needs 'name' and 'in'");
       } else if (type == "oauth2") {
         s.type = "oauth2";
         // 2.0 names the flows differently: implicit, password, application, accessCode.
@@ -187,8 +189,9 @@ Result<void> load_swagger2(Loader& l) {
           continue;
         }
         if (in != "path" && in != "query" && in != "header")
-          return l.fail(p.at("in"), "invalid_value",
-                        "parameter '" + name + "': 'in' must be path, query, header, body or formData");
+          return l.fail(
+              p.at("in"), "invalid_value",
+              "parameter '" + name + "': 'in' must be path, query, header, body or formData");
         Parameter out_p;
         out_p.name = name;
         out_p.in = in;

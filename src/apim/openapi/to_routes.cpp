@@ -84,7 +84,8 @@ std::optional<Target> parse_url(const std::string& url) {
   bool v6 = !authority.empty() && authority[0] == '[';
   if (colon != std::string::npos && (!v6 || authority.find(']') < colon)) {
     unsigned p = 0;
-    auto [ptr, ec] = std::from_chars(authority.data() + colon + 1, authority.data() + authority.size(), p);
+    auto [ptr, ec] =
+        std::from_chars(authority.data() + colon + 1, authority.data() + authority.size(), p);
     if (ec != std::errc() || ptr != authority.data() + authority.size() || p == 0 || p > 65535)
       return std::nullopt;
     t.port = static_cast<uint16_t>(p);
@@ -141,7 +142,8 @@ Result<json::object> scheme_policy(const SecurityScheme& s, const std::vector<st
   if (s.type == "http" && s.scheme == "bearer") return policy("jwt");
   if (s.type == "oauth2" || s.type == "openIdConnect") {
     json::object c = o.oauth2_config;
-    if (o.oauth2_policy == "oauth2-introspection" && !scopes.empty() && !c.contains("required_scopes")) {
+    if (o.oauth2_policy == "oauth2-introspection" && !scopes.empty() &&
+        !c.contains("required_scopes")) {
       json::array a;
       for (const auto& sc : scopes) a.emplace_back(sc);
       c["required_scopes"] = std::move(a);
@@ -247,9 +249,11 @@ std::string route_path(const std::string& path) {
 Result<ImportResult> to_routes(const Document& d, const ImportOptions& o) {
   ImportResult r;
   if (!valid_name(o.api))
-    return import_error("invalid_name", "the API name must be 1 to 128 letters, digits, '.', '_' or '-'", "api");
+    return import_error("invalid_name",
+                        "the API name must be 1 to 128 letters, digits, '.', '_' or '-'", "api");
   if (!o.version.empty() && !valid_name(o.version))
-    return import_error("invalid_version", "the version must be letters, digits, '.', '_' or '-'", "version");
+    return import_error("invalid_version", "the version must be letters, digits, '.', '_' or '-'",
+                        "version");
   std::string prefix = o.version.empty() ? o.api : o.api + "." + o.version;
   json::array tags;
   for (const auto& t : o.tags) tags.emplace_back(t);
@@ -261,20 +265,25 @@ Result<ImportResult> to_routes(const Document& d, const ImportOptions& o) {
     if (!o.upstream_url.empty()) {
       t = parse_url(o.upstream_url);
       if (!t)
-        return import_error("invalid_upstream_url", "'" + o.upstream_url + "' is not an http(s)://host[:port][/path] URL", "upstream_url");
+        return import_error("invalid_upstream_url",
+                            "'" + o.upstream_url + "' is not an http(s)://host[:port][/path] URL",
+                            "upstream_url");
     } else {
       for (const auto& s : d.servers)
         if ((t = parse_url(s.url))) break;
       if (!t)
-        return import_error("no_upstream",
-                            "the document has no absolute http(s) server URL: give an upstream or an upstream URL",
-                            "/servers");
+        return import_error(
+            "no_upstream",
+            "the document has no absolute http(s) server URL: give an upstream or an upstream URL",
+            "/servers");
     }
     if (t->scheme == "https")
-      r.warnings.push_back("the upstream " + t->host + ":" + std::to_string(t->port) +
-                           " is reached in plain HTTP: the gateway does not originate TLS to upstreams yet");
+      r.warnings.push_back(
+          "the upstream " + t->host + ":" + std::to_string(t->port) +
+          " is reached in plain HTTP: the gateway does not originate TLS to upstreams yet");
     upstream = fit_name(prefix);
-    std::string host = t->host.find(':') != std::string::npos && t->host[0] != '[' ? "[" + t->host + "]" : t->host;
+    std::string host =
+        t->host.find(':') != std::string::npos && t->host[0] != '[' ? "[" + t->host + "]" : t->host;
     json::object u;
     u["name"] = upstream;
     u["targets"] = json::array{json::object{{"address", host + ":" + std::to_string(t->port)}}};
@@ -302,7 +311,8 @@ Result<ImportResult> to_routes(const Document& d, const ImportOptions& o) {
   if (auto rp = append_extension_policies(d.extensions, "", root_policies); !rp) return rp.error();
   std::set<std::string> names;
   for (const auto& op : d.operations) {
-    if (auto* skip = op.extensions.if_contains("x-gatehouse-ignore"); skip && skip->is_bool() && skip->as_bool())
+    if (auto* skip = op.extensions.if_contains("x-gatehouse-ignore");
+        skip && skip->is_bool() && skip->as_bool())
       continue;
     std::string leaf = !op.operation_id.empty() ? sanitize(op.operation_id) : "";
     if (leaf.empty()) {
@@ -311,7 +321,8 @@ Result<ImportResult> to_routes(const Document& d, const ImportOptions& o) {
       leaf = sanitize(m + "-" + op.path);
     }
     std::string name = fit_name(prefix + "." + leaf);
-    for (int n = 2; names.count(name); ++n) name = fit_name(prefix + "." + leaf + "-" + std::to_string(n));
+    for (int n = 2; names.count(name); ++n)
+      name = fit_name(prefix + "." + leaf + "-" + std::to_string(n));
     names.insert(name);
 
     json::object route;
@@ -331,7 +342,8 @@ Result<ImportResult> to_routes(const Document& d, const ImportOptions& o) {
       bool optional = false;
       for (const auto& alt : sec) optional = optional || alt.schemes.empty();
       if (optional) {
-        r.warnings.push_back(name + ": authentication is optional ({} in security); no authentication policy added");
+        r.warnings.push_back(
+            name + ": authentication is optional ({} in security); no authentication policy added");
       } else {
         if (sec.size() > 1)
           r.warnings.push_back(name + ": " + std::to_string(sec.size()) +
@@ -340,8 +352,9 @@ Result<ImportResult> to_routes(const Document& d, const ImportOptions& o) {
           auto it = d.security_schemes.find(scheme);
           if (it == d.security_schemes.end())
             return import_error("unknown_security_scheme",
-                                "operation " + op.method + " " + op.path + " requires security scheme '" +
-                                    scheme + "', which is not defined",
+                                "operation " + op.method + " " + op.path +
+                                    " requires security scheme '" + scheme +
+                                    "', which is not defined",
                                 op.pointer + "/security");
           auto p = scheme_policy(it->second, scopes, o, r.warnings);
           if (!p) return p.error();
@@ -354,7 +367,8 @@ Result<ImportResult> to_routes(const Document& d, const ImportOptions& o) {
       }
     }
     for (const auto& p : root_policies) policies.push_back(p);
-    if (auto rp = append_extension_policies(op.extensions, op.pointer, policies); !rp) return rp.error();
+    if (auto rp = append_extension_policies(op.extensions, op.pointer, policies); !rp)
+      return rp.error();
     for (const auto& p : o.policies) policies.push_back(p);
     if (!policies.empty()) route["policies"] = std::move(policies);
     if (!tags.empty()) route["tags"] = tags;

@@ -20,7 +20,7 @@ struct ImportOptions {
   // The upstream the routes use. Empty: one is generated (named like the
   // routes' prefix) from `upstream_url`, else from the first absolute server.
   std::string upstream;
-  std::string upstream_url;  // http://host[:port][/base]; its path is the base path
+  std::string upstream_url;       // http://host[:port][/base]; its path is the base path
   std::vector<std::string> tags;  // added to every item
   // Per security scheme: the policy to use instead of the derived one
   // ({name, config}); same effect as x-gatehouse-policy on the scheme.

@@ -49,7 +49,8 @@ TEST(OpenApiToRoutes, Petstore30) {
   ASSERT_TRUE(r.ok()) << r.error().message;
   ASSERT_EQ(r->upstreams.size(), 1u);
   EXPECT_EQ(r->upstreams[0].at("name").as_string(), "petstore");
-  EXPECT_EQ(r->upstreams[0].at("targets").at(0).at("address").as_string(), "petstore.swagger.io:80");
+  EXPECT_EQ(r->upstreams[0].at("targets").at(0).at("address").as_string(),
+            "petstore.swagger.io:80");
   ASSERT_EQ(r->routes.size(), 3u);
   const auto* show = route(*r, "petstore.showPetById");
   ASSERT_TRUE(show);
@@ -114,12 +115,13 @@ TEST(OpenApiToRoutes, Petstore31BearerAndExtensions) {
   o.api = "pets31";
   auto r = to_routes(*d, o);
   ASSERT_TRUE(r.ok()) << r.error().message;
-  EXPECT_EQ(r->upstreams[0].at("targets").at(0).at("address").as_string(), "petstore.example.com:8080");
+  EXPECT_EQ(r->upstreams[0].at("targets").at(0).at("address").as_string(),
+            "petstore.example.com:8080");
   const auto* create = route(*r, "pets31.createPets");
   ASSERT_TRUE(create);
   const auto& ps = create->at("policies").as_array();
   ASSERT_EQ(ps.size(), 2u);
-  EXPECT_EQ(ps[0].at("name").as_string(), "jwt");  // document-level bearer JWT
+  EXPECT_EQ(ps[0].at("name").as_string(), "jwt");         // document-level bearer JWT
   EXPECT_EQ(ps[1].at("name").as_string(), "rate-limit");  // x-gatehouse-policies
   const auto* show = route(*r, "pets31.showPetById");
   EXPECT_EQ(show->at("policies").at(0).at("config").at("key_names").at(0).as_string(), "X-Pet-Key");

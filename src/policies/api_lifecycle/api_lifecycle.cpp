@@ -53,45 +53,49 @@ bool header_safe(const std::string& v) {
 }  // namespace
 
 void register_api_lifecycle(Registry& r) {
-  r.add("api-lifecycle", [](const config::PolicyRef& ref,
-                            const BuildContext& ctx) -> Result<std::shared_ptr<const Policy>> {
-    ConfigReader cr(ref, ctx.field);
-    cr.allow_only({"state", "api", "deprecation", "sunset", "successor", "successor_version"});
-    auto p = std::make_shared<ApiLifecycle>();
-    std::string state = cr.choice("state", {"deprecated", "retired", "blocked"}, "");
-    if (!cr.has("state")) cr.fail("state", "missing_field", "'state' is required");
-    p->state = state == "retired"   ? ApiLifecycle::State::kRetired
-               : state == "blocked" ? ApiLifecycle::State::kBlocked
-                                    : ApiLifecycle::State::kDeprecated;
-    p->api = cr.str("api", "this API");
-    int64_t deprecation = cr.integer("deprecation", 0, 0, 253402300799);
-    std::string sunset = cr.str("sunset");
-    std::string successor = cr.str("successor");
-    std::string successor_version = cr.str("successor_version");
-    for (const char* k : {"api", "sunset", "successor", "successor_version"})
-      if (!header_safe(cr.str(k)))
-        cr.fail(k, "invalid_value", std::string("'") + k + "' contains control characters");
-    if (successor.find_first_of("<> ") != std::string::npos)
-      cr.fail("successor", "invalid_value", "'successor' must be a URI (no spaces or angle brackets)");
-    if (deprecation > 0) p->headers.push_back({"Deprecation", "@" + std::to_string(deprecation)});
-    if (!sunset.empty()) p->headers.push_back({"Sunset", sunset});
-    if (!successor.empty())
-      p->headers.push_back({"Link", "<" + successor + ">; rel=\"successor-version\""});
-    boost::json::object body{{"type", "about:blank"},
-                             {"title", "Gone"},
-                             {"status", 410},
-                             {"code", "api_retired"},
-                             {"detail", p->api + " is retired" +
-                                            (successor_version.empty()
-                                                 ? std::string()
-                                                 : "; use version " + successor_version)}};
-    if (!successor_version.empty()) body["successor_version"] = successor_version;
-    if (!successor.empty()) body["successor"] = successor;
-    if (!sunset.empty()) body["sunset"] = sunset;
-    p->retired_body = boost::json::serialize(body);
-    if (auto r2 = cr.finish(); !r2) return r2.error();
-    return std::shared_ptr<const Policy>(p);
-  });
+  r.add(
+      "api-lifecycle",
+      [](const config::PolicyRef& ref,
+         const BuildContext& ctx) -> Result<std::shared_ptr<const Policy>> {
+        ConfigReader cr(ref, ctx.field);
+        cr.allow_only({"state", "api", "deprecation", "sunset", "successor", "successor_version"});
+        auto p = std::make_shared<ApiLifecycle>();
+        std::string state = cr.choice("state", {"deprecated", "retired", "blocked"}, "");
+        if (!cr.has("state")) cr.fail("state", "missing_field", "'state' is required");
+        p->state = state == "retired"   ? ApiLifecycle::State::kRetired
+                   : state == "blocked" ? ApiLifecycle::State::kBlocked
+                                        : ApiLifecycle::State::kDeprecated;
+        p->api = cr.str("api", "this API");
+        int64_t deprecation = cr.integer("deprecation", 0, 0, 253402300799);
+        std::string sunset = cr.str("sunset");
+        std::string successor = cr.str("successor");
+        std::string successor_version = cr.str("successor_version");
+        for (const char* k : {"api", "sunset", "successor", "successor_version"})
+          if (!header_safe(cr.str(k)))
+            cr.fail(k, "invalid_value", std::string("'") + k + "' contains control characters");
+        if (successor.find_first_of("<> ") != std::string::npos)
+          cr.fail("successor", "invalid_value",
+                  "'successor' must be a URI (no spaces or angle brackets)");
+        if (deprecation > 0)
+          p->headers.push_back({"Deprecation", "@" + std::to_string(deprecation)});
+        if (!sunset.empty()) p->headers.push_back({"Sunset", sunset});
+        if (!successor.empty())
+          p->headers.push_back({"Link", "<" + successor + ">; rel=\"successor-version\""});
+        boost::json::object body{
+            {"type", "about:blank"},
+            {"title", "Gone"},
+            {"status", 410},
+            {"code", "api_retired"},
+            {"detail", p->api + " is retired" +
+                           (successor_version.empty() ? std::string()
+                                                      : "; use version " + successor_version)}};
+        if (!successor_version.empty()) body["successor_version"] = successor_version;
+        if (!successor.empty()) body["successor"] = successor;
+        if (!sunset.empty()) body["sunset"] = sunset;
+        p->retired_body = boost::json::serialize(body);
+        if (auto r2 = cr.finish(); !r2) return r2.error();
+        return std::shared_ptr<const Policy>(p);
+      });
 }
 
 }  // namespace gatehouse::policy

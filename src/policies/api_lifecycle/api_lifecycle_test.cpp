@@ -48,7 +48,8 @@ TEST(ApiLifecycle, DeprecatedAddsHeadersAndContinues) {
 }
 
 TEST(ApiLifecycle, RetiredAnswers410WithSuccessor) {
-  auto p = build("{state: retired, api: 'petstore 1.0.0', successor: /v2, successor_version: 2.0.0}");
+  auto p =
+      build("{state: retired, api: 'petstore 1.0.0', successor: /v2, successor_version: 2.0.0}");
   ASSERT_TRUE(p) << p.error().message;
   RequestContext ctx;
   Respond out;
