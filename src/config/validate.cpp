@@ -361,7 +361,7 @@ class Validator {
   void check_tls(const TlsConfig& t, bool listener) {
     const SourcePos& at = t.pos;
     if (listener && t.certificates.empty())
-      error(at, "tls.certificates", "missing_field",
+      error(locate("listeners.proxy_tls", at), "tls.certificates", "missing_field",
             "listeners.proxy_tls needs at least one certificate in tls.certificates");
     for (size_t i = 0; i < t.certificates.size(); ++i) {
       const auto& c = t.certificates[i];
