@@ -120,7 +120,8 @@ class TlsDownstream(unittest.TestCase):
         certs = certs or [cls.default, cls.a, cls.b, cls.wild]
         return {
             "tls": {"certificates": [{"cert": c, "key": k} for c, k in certs],
-                    "client_auth": {"mode": client_auth, "ca_file": cls.pki.ca_crt}},
+                    "client_auth": {"mode": client_auth, "ca_file": cls.pki.ca_crt},
+                    "handshake_timeout": "1s"},
             "upstreams": [{"name": "svc", "targets": [cls.up.address]}],
             "consumers": [
                 {"name": "alice", "credentials": [{"type": "mtls-auth", "subject": "CN=alice,O=Acme"}]},
@@ -308,6 +309,16 @@ class TlsDownstream(unittest.TestCase):
             self.assertIn("r.test new", served_subject(port, "r.test"))
         finally:
             gh.stop_and_check(self)
+
+    def test_handshake_timeout(self):
+        import socket
+        before = self.gh.metric("gatehouse_tls_handshake_errors_total")
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=15)
+        self.addCleanup(s.close)
+        s.sendall(b"\x16\x03\x01")  # the start of a ClientHello, never finished
+        self.assertEqual(s.recv(100), b"")  # closed by the 1 s handshake timeout
+        self.assertTrue(wait_until(
+            lambda: self.gh.metric("gatehouse_tls_handshake_errors_total") > before))
 
     def test_bad_certificate_config(self):
         base = "tls:\n  certificates:\n    - {cert: %s, key: %s}\nlisteners:\n  proxy_tls: {address: \"127.0.0.1:0\"}\n"
