@@ -33,7 +33,11 @@ struct Settings {
   uint32_t max_control_frames_per_window = 1'000;  // PING, SETTINGS, PRIORITY, empty DATA
   uint32_t max_continuations = 8;                  // CONTINUATION frames after one HEADERS
   uint32_t max_settings_entries = 32;              // entries in one SETTINGS frame
-  uint32_t max_outbound_ack = 1'000;               // unsent PING/SETTINGS ACKs (client not reading)
+  // Unsent PING/SETTINGS ACKs (client not reading). Above the control-frame
+  // limit on purpose: a PING flood must meet our own check first, which
+  // answers GOAWAY ENHANCE_YOUR_CALM; nghttp2's cap refuses the frame before
+  // any callback and ends the connection without a word.
+  uint32_t max_outbound_ack = 2'000;
   // Response bytes queued per stream above which on_send_ready waits to fire.
   size_t stream_send_low_water = 64 * 1024;
 };
