@@ -160,7 +160,7 @@ struct PolicyRef {
 // AI gateway (llm:). Providers are where requests go, models are the names
 // clients send; a route with `llm` is served by src/ai/gateway instead of an
 // upstream.
-enum class LlmProviderKind { kOpenAi, kAnthropic, kOpenAiCompatible, kMock };
+enum class LlmProviderKind { kOpenAi, kAnthropic, kOpenAiCompatible, kMock, kGemini, kAzureOpenAi, kOllama };
 
 struct LlmMockConfig {
   std::string reply;              // empty: echo the last user message
@@ -175,6 +175,11 @@ struct LlmProviderConfig {
   std::string api_key;   // ${ENV} expanded at load
   std::string ca_file;   // https base_url: extra CA bundle (system CAs are always trusted)
   std::vector<std::pair<std::string, std::string>> headers;  // extra upstream headers
+  // azure-openai: "v1" (or empty) for /openai/v1/, else the api-version of the
+  // /openai/deployments/{deployment}/ form.
+  std::string api_version;
+  // azure-openai: target model -> deployment name (unlisted models name their deployment).
+  std::vector<std::pair<std::string, std::string>> deployments;
   TimeoutsConfig timeouts{5'000, 600'000, 120'000};
   LlmMockConfig mock;
   SourcePos pos;

@@ -515,7 +515,8 @@ class Loader {
   LlmProviderConfig parse_llm_provider(const Slot& s) {
     LlmProviderConfig p;
     p.pos = s.pos;
-    Fields f(r_, s, {"name", "kind", "base_url", "api_key", "ca_file", "headers", "timeouts", "mock"});
+    Fields f(r_, s, {"name", "kind", "base_url", "api_key", "ca_file", "headers", "timeouts", "mock",
+                     "api_version", "deployments"});
     f.read("name", p.name);
     if (const Slot* k = f.get("kind"))
       r_.choice(*k,
@@ -523,10 +524,15 @@ class Loader {
                     {"openai", LlmProviderKind::kOpenAi},
                     {"anthropic", LlmProviderKind::kAnthropic},
                     {"openai-compatible", LlmProviderKind::kOpenAiCompatible},
-                    {"mock", LlmProviderKind::kMock}},
+                    {"mock", LlmProviderKind::kMock},
+                    {"gemini", LlmProviderKind::kGemini},
+                    {"azure-openai", LlmProviderKind::kAzureOpenAi},
+                    {"ollama", LlmProviderKind::kOllama}},
                 p.kind);
     else
-      r_.fail(s, "missing_field", "a provider needs a kind (openai, anthropic, openai-compatible, mock)");
+      r_.fail(s, "missing_field",
+              "a provider needs a kind (openai, anthropic, openai-compatible, gemini, "
+              "azure-openai, ollama, mock)");
     f.read("base_url", p.base_url);
     f.read("api_key", p.api_key);
     f.read("ca_file", p.ca_file);
@@ -535,6 +541,14 @@ class Loader {
         std::string v;
         r_.read(e.value, v);
         p.headers.emplace_back(e.key, std::move(v));
+      }
+    }
+    f.read("api_version", p.api_version);
+    if (const Slot* d = f.get("deployments")) {
+      for (const auto& e : r_.entries(*d)) {
+        std::string v;
+        r_.read(e.value, v);
+        p.deployments.emplace_back(e.key, std::move(v));
       }
     }
     if (const Slot* t = f.get("timeouts")) parse_timeouts(*t, p.timeouts);

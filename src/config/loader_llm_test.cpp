@@ -1,6 +1,7 @@
 // llm: providers, models and AI routes.
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 
 #include "config/loader.hpp"
@@ -162,6 +163,50 @@ TEST(AiConfig, HttpUrl) {
   ASSERT_TRUE(parse_http_url("http://[::1]", u, why)) << why;
   EXPECT_EQ(u.port, 80);
   EXPECT_FALSE(parse_http_url("http://u:p@h", u, why));
+}
+
+}  // namespace
+}  // namespace gatehouse::config
+
+namespace gatehouse::config {
+namespace {
+
+TEST(AiConfig, GeminiAzureAndOllamaProviders) {
+  auto r = load(R"yaml(llm:
+  providers:
+    - {name: g, kind: gemini, base_url: "https://generativelanguage.googleapis.com", api_key: k}
+    - {name: az, kind: azure-openai, base_url: "https://res.openai.azure.com", api_key: k,
+       api_version: "2024-10-21", deployments: {gpt-4o: prod-4o}}
+    - {name: o, kind: ollama, base_url: "http://127.0.0.1:11434"}
+  models:
+    - {name: m, targets: [{provider: g, model: gemini-2.5-flash}, {provider: az, model: gpt-4o}, {provider: o, model: "llama3.2:3b"}]}
+)yaml");
+  ASSERT_TRUE(r.errors.empty()) << dump(r);
+  const auto& p = r.config.llm.providers;
+  EXPECT_EQ(p[0].kind, LlmProviderKind::kGemini);
+  EXPECT_EQ(p[1].kind, LlmProviderKind::kAzureOpenAi);
+  EXPECT_EQ(p[1].api_version, "2024-10-21");
+  ASSERT_EQ(p[1].deployments.size(), 1u);
+  EXPECT_EQ(p[1].deployments[0], (std::pair<std::string, std::string>{"gpt-4o", "prod-4o"}));
+  EXPECT_EQ(p[2].kind, LlmProviderKind::kOllama);
+  EXPECT_TRUE(p[2].api_key.empty());  // Ollama needs no key
+}
+
+TEST(AiConfig, AzureKeysAreCheckedAndOnlyForAzure) {
+  auto r = load(R"yaml(llm:
+  providers:
+    - {name: g, kind: gemini, base_url: "http://127.0.0.1:1", api_version: v1}
+    - {name: o, kind: openai, base_url: "http://127.0.0.1:1", api_key: k, deployments: {a: b}}
+    - {name: az, kind: azure-openai, base_url: "http://127.0.0.1:1", api_key: k,
+       api_version: "2024/10", deployments: {gpt-4o: "prod 4o"}}
+)yaml");
+  std::set<std::string> fields;
+  for (const auto& e : r.errors) fields.insert(e.field);
+  EXPECT_EQ(fields, (std::set<std::string>{
+                        "llm.providers[0].api_key", "llm.providers[0].api_version",
+                        "llm.providers[1].deployments", "llm.providers[2].api_version",
+                        "llm.providers[2].deployments.gpt-4o"}))
+      << dump(r);
 }
 
 }  // namespace

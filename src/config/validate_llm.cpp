@@ -191,9 +191,30 @@ class LlmValidator {
         error(p.pos, f + ".ca_file", "invalid_value", "ca_file applies to an https base_url");
       }
     }
-    if (p.api_key.empty() && p.kind != LlmProviderKind::kOpenAiCompatible)
+    if (p.api_key.empty() && p.kind != LlmProviderKind::kOpenAiCompatible &&
+        p.kind != LlmProviderKind::kOllama)
       error(p.pos, f + ".api_key", "missing_field",
             "this provider kind needs an api_key (e.g. \"${OPENAI_API_KEY}\")");
+    if (p.kind != LlmProviderKind::kAzureOpenAi) {
+      if (!p.api_version.empty())
+        error(p.pos, f + ".api_version", "invalid_value", "api_version applies to kind azure-openai");
+      if (!p.deployments.empty())
+        error(p.pos, f + ".deployments", "invalid_value", "deployments apply to kind azure-openai");
+    } else {
+      // Both go into the request path: keep them to URL-safe characters.
+      auto url_safe = [](const std::string& v) {
+        return !v.empty() && std::all_of(v.begin(), v.end(), [](unsigned char c) {
+          return std::isalnum(c) || c == '-' || c == '_' || c == '.';
+        });
+      };
+      if (!p.api_version.empty() && !url_safe(p.api_version))
+        error(p.pos, f + ".api_version", "invalid_value",
+              "not an api-version (e.g. \"2024-10-21\" or \"v1\")");
+      for (const auto& [model, dep] : p.deployments)
+        if (!url_safe(dep))
+          error(p.pos, f + ".deployments." + model, "invalid_value",
+                "a deployment name has letters, digits, '-', '_' and '.' only");
+    }
     for (size_t i = 0; i < p.headers.size(); ++i) {
       const auto& [name, value] = p.headers[i];
       bool ok = !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {

@@ -61,6 +61,8 @@ void AccessLog::write(const AccessRecord& r) {
     str_field(buf_, "provider", l->provider);
     str_field(buf_, "provider_model", l->provider_model);
     num_field(buf_, "attempts", l->attempts);
+    num_field(buf_, "cooldowns", l->cooldowns);
+    num_field(buf_, "cooling_skips", l->cooling_skips);
     num_field(buf_, "ttft_us", l->ttft_us);
     buf_ += ",\"usage_known\":";
     buf_ += l->usage_known ? "true" : "false";

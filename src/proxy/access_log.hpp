@@ -24,6 +24,8 @@ struct AccessLlm {
   bool partial = false;
   bool stream = false;
   int attempts = 0;
+  int cooldowns = 0;      // targets this request cooled down (Retry-After)
+  int cooling_skips = 0;  // candidates skipped while cooling down
   int64_t ttft_us = -1;
 };
 

@@ -101,6 +101,7 @@ class LlmDownstream final : public ai::gateway::Downstream {
     head += "X-Request-Id: ";
     head += ex_.request_id;
     head += "\r\n";
+    if (retry_after_s >= 0) head += "Retry-After: " + std::to_string(retry_after_s) + "\r\n";
     if (close_after) head += "Connection: close\r\n";
     head += "\r\n";
   }

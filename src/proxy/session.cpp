@@ -604,6 +604,8 @@ void Session::finish(Exchange& ex) {
     llm.partial = o->usage.partial;
     llm.stream = o->stream;
     llm.attempts = o->attempts;
+    llm.cooldowns = o->cooldowns;
+    llm.cooling_skips = o->cooling_skips;
     llm.ttft_us = o->ttft_us;
     r.llm = &llm;
   }

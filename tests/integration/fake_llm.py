@@ -3,10 +3,15 @@
 
 FakeLLM("openai") answers POST .../v1/chat/completions in OpenAI Chat format,
 FakeLLM("anthropic") answers POST .../v1/messages in Anthropic Messages format,
-both streaming (SSE, chunked) and not. Every request is recorded (path,
+FakeLLM("gemini") answers POST .../models/{model}:generateContent and
+:streamGenerateContent?alt=sse in Gemini's format, FakeLLM("azure") answers
+Azure OpenAI's /openai/v1/ and /openai/deployments/{d}/ paths in OpenAI's,
+FakeLLM("ollama") answers POST /api/chat in Ollama's (NDJSON streams),
+all streaming (SSE, chunked) and not. Every request is recorded (path,
 lower-case headers, JSON body) so tests can assert on the translation and on
 which credentials reached the provider. `fail_status` makes every request fail
-with that status and a provider-shaped error body. `tls=(certfile, keyfile)`
+with that status and a provider-shaped error body (`fail_headers` added to it,
+e.g. Retry-After; `fail_count` > 0 fails only that many requests). `tls=(certfile, keyfile)`
 serves HTTPS; `connections` counts accepted connections (keep-alive reuse);
 `drop_after_response` closes each connection after its response without
 announcing it (a provider's idle keep-alive timeout in miniature).
@@ -48,9 +53,27 @@ class _Handler(BaseHTTPRequestHandler):
         with fake.lock:
             fake.requests.append(rec)
         if fake.fail_status:
-            return self._error(fake.fail_status)
+            with fake.lock:
+                fail = fake.fail_count != 0
+                if fake.fail_count > 0:
+                    fake.fail_count -= 1
+            if fail:
+                return self._error(fake.fail_status)
         self._frames = 0
         try:
+            if fake.kind == "gemini":
+                return self._gemini(body)
+            if fake.kind == "ollama":
+                if self.path != "/api/chat":
+                    return self._error(404)
+                return self._ollama(body)
+            if fake.kind == "azure":
+                path = self.path.split("?")[0]
+                if path.endswith("/embeddings"):
+                    return self._embeddings(body)
+                if not path.endswith("/chat/completions"):
+                    return self._error(404)
+                return self._openai(body)
             if fake.kind == "openai" and self.path.endswith("/v1/embeddings"):
                 return self._embeddings(body)
             if fake.kind == "openai":
@@ -68,9 +91,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- plumbing
 
-    def _json(self, status, obj):
+    def _json(self, status, obj, headers=()):
         data = json.dumps(obj).encode()
         self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -98,14 +123,23 @@ class _Handler(BaseHTTPRequestHandler):
     def _error(self, status):
         fake = self.server.fake
         msg = "fake %s error %d" % (fake.kind, status)
-        if fake.kind == "openai":
+        hdrs = list(fake.fail_headers.items())
+        if fake.kind in ("openai", "azure"):
             etype = "rate_limit_error" if status == 429 else (
                 "invalid_request_error" if status < 500 else "server_error")
             return self._json(status, {"error": {"message": msg, "type": etype, "param": None,
-                                                 "code": "fake_%d" % status}})
+                                                 "code": "fake_%d" % status}}, hdrs)
+        if fake.kind == "ollama":
+            return self._json(status, {"error": msg}, hdrs)
+        if fake.kind == "gemini":
+            gstatus = {400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
+                       429: "RESOURCE_EXHAUSTED", 503: "UNAVAILABLE"}.get(status, "INTERNAL")
+            return self._json(status, {"error": {"code": status, "message": msg,
+                                                 "status": gstatus}}, hdrs)
         etype = {400: "invalid_request_error", 401: "authentication_error",
                  429: "rate_limit_error", 529: "overloaded_error"}.get(status, "api_error")
-        return self._json(status, {"type": "error", "error": {"type": etype, "message": msg}})
+        return self._json(status, {"type": "error", "error": {"type": etype, "message": msg}},
+                          hdrs)
 
     # -- OpenAI Chat
 
@@ -164,6 +198,81 @@ class _Handler(BaseHTTPRequestHandler):
                 "created": 1700000000, "model": req.get("model"), "choices": [],
                 "usage": usage}))
         self._chunk("data: [DONE]\n\n")
+        self._end()
+
+    # -- Google Gemini
+
+    def _gemini(self, req):
+        fake = self.server.fake
+        path, _, query = self.path.partition("?")
+        if ":" not in path or "/models/" not in path:
+            return self._error(404)
+        model, method = path.rsplit("/models/", 1)[1].split(":", 1)
+        stream = method == "streamGenerateContent"
+        if method not in ("generateContent", "streamGenerateContent") or \
+                (stream and query != "alt=sse"):
+            return self._error(404)
+        decls = [d for t in (req.get("tools") or []) for d in t.get("functionDeclarations", [])]
+        usage = {"promptTokenCount": 21, "candidatesTokenCount": 6, "totalTokenCount": 31,
+                 "cachedContentTokenCount": 5, "thoughtsTokenCount": 4}
+
+        def chunk(parts, finish=None, usage_now=None):
+            cand = {"content": {"parts": parts, "role": "model"}, "index": 0}
+            if finish:
+                cand["finishReason"] = finish
+            obj = {"candidates": [cand], "modelVersion": model + "-001",
+                   "responseId": "gemfake1"}
+            if usage_now:
+                obj["usageMetadata"] = usage_now
+            return obj
+
+        call = [{"functionCall": {"name": TOOL["name"], "args": TOOL["args"]}}]
+        if not stream:
+            parts = call if decls else [{"text": fake.reply}]
+            return self._json(200, chunk(parts, "STOP", usage))
+        self._start_sse()
+        if decls:
+            self._chunk("data: %s\r\n\r\n" % json.dumps(chunk(call, "STOP", usage)))
+        else:
+            words = fake.reply.split(" ")
+            for i, w in enumerate(words):
+                last = i + 1 == len(words)
+                part = [{"text": w + ("" if last else " ")}]
+                partial = dict(usage, candidatesTokenCount=i + 1)
+                self._chunk("data: %s\r\n\r\n" % json.dumps(
+                    chunk(part, "STOP" if last else None, usage if last else partial)))
+        self._end()
+
+    # -- Ollama
+
+    def _ollama(self, req):
+        fake = self.server.fake
+        tools = bool(req.get("tools"))
+        counts = {"prompt_eval_count": 17, "eval_count": 8, "total_duration": 1000,
+                  "eval_duration": 500}
+
+        def obj(message, done, **extra):
+            o = {"model": req.get("model"), "created_at": "2025-06-01T10:00:00Z",
+                 "message": dict({"role": "assistant", "content": ""}, **message), "done": done}
+            o.update(extra)
+            return o
+
+        calls = [{"function": {"name": TOOL["name"], "arguments": TOOL["args"]}}]
+        if req.get("stream") is False:
+            msg = {"tool_calls": calls} if tools else {"content": fake.reply}
+            return self._json(200, obj(msg, True, done_reason="stop", **counts))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-ndjson")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        if tools:
+            self._chunk(json.dumps(obj({"tool_calls": calls}, False)) + "\n")
+        else:
+            words = fake.reply.split(" ")
+            for i, w in enumerate(words):
+                self._chunk(json.dumps(obj(
+                    {"content": w + (" " if i + 1 < len(words) else "")}, False)) + "\n")
+        self._chunk(json.dumps(obj({}, True, done_reason="stop", **counts)) + "\n")
         self._end()
 
     # -- Anthropic Messages
@@ -229,10 +338,12 @@ class _Server(ThreadingHTTPServer):
 
 class FakeLLM:
     def __init__(self, kind, reply=None, tls=None):
-        assert kind in ("openai", "anthropic")
+        assert kind in ("openai", "anthropic", "gemini", "azure", "ollama")
         self.kind = kind
         self.reply = reply or "Hello from the fake %s provider" % kind
         self.fail_status = 0
+        self.fail_headers = {}
+        self.fail_count = -1  # < 0: every request fails while fail_status is set
         self.cut_after = 0  # streams: drop the connection after this many frames
         self.drop_after_response = False
         self.connections = 0

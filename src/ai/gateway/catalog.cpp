@@ -10,6 +10,7 @@ std::shared_ptr<const Catalog> Catalog::build(const config::LlmConfig& cfg, size
   for (const auto& p : cfg.providers) {
     provider_index[p.name] = c->providers_.size();
     c->providers_.push_back(providers::make_provider(p));
+    c->cooldowns_.push_back(cooldown_for(p.name, p.api_key));
   }
   for (const auto& m : cfg.models) {
     ModelEntry e;

@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ai/gateway/cooldown.hpp"
 #include "ai/gateway/metrics.hpp"
 #include "ai/providers/provider.hpp"
 #include "config/entities.hpp"
@@ -31,11 +32,14 @@ class Catalog {
   const ModelEntry& model(size_t i) const { return models_[i]; }
   size_t model_count() const { return models_.size(); }
   const providers::Provider& provider(size_t i) const { return *providers_[i]; }
+  // The provider's (provider + key) cooldown, shared by every worker.
+  Cooldown& cooldown(size_t provider) const { return *cooldowns_[provider]; }
   // A weighted random target of a model (index into its targets).
   size_t pick_target(const ModelEntry& m) const;
 
  private:
   std::vector<std::unique_ptr<providers::Provider>> providers_;
+  std::vector<Cooldown*> cooldowns_;  // per provider; process lifetime
   std::vector<ModelEntry> models_;
   std::unordered_map<std::string, size_t> by_name_;  // names and aliases
 };

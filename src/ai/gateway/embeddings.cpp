@@ -155,10 +155,13 @@ awaitable<bool> serve_embeddings(const Catalog& cat, const Call& call, Downstrea
   std::string last_code = "ai_no_embeddings";
   std::string last_body;
   int last_status = 0;
+  int64_t last_retry_ms = -1;
+  int64_t soonest_ms = -1;
   const auto tries = candidates(cat, cat.model(static_cast<size_t>(mi)));
   for (size_t step = 0; step < tries.size(); ++step) {
     const ModelEntry& m = cat.model(tries[step].first);
     const size_t t = tries[step].second;
+    if (cooling(cat, m, t, out, soonest_ms)) continue;
     const auto& target = m.cfg.targets[t];
     const providers::Provider& prov = cat.provider(m.target_provider[t]);
     req["model"] = target.model;
@@ -190,6 +193,7 @@ awaitable<bool> serve_embeddings(const Catalog& cat, const Call& call, Downstrea
       last_status = *st;
       last_body = std::move(body.value());
       last_code = "ai_provider_error";
+      last_retry_ms = note_failure(cat, m, t, *st, *pc, out);
       if (falls_back(*st) && step + 1 < tries.size()) continue;
       break;
     }
@@ -198,7 +202,10 @@ awaitable<bool> serve_embeddings(const Catalog& cat, const Call& call, Downstrea
     out.status = 200;
     co_return co_await down.respond(200, "application/json", body.value());
   }
+  if (out.attempts == 0 && soonest_ms >= 0)
+    co_return co_await send_all_cooling(down, client, out.model, soonest_ms, out);
   if (last_status != 0) {
+    forward_retry_after(down, last_status, last_retry_ms);
     auto b = translate_error(client, last_status, last_body);
     out.status = b.status;
     out.error = last_code;

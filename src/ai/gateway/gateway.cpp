@@ -1,6 +1,7 @@
 #include "ai/gateway/gateway.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -99,6 +100,49 @@ std::vector<std::pair<size_t, size_t>> candidates(const Catalog& cat, const Mode
       if (t != picked && m.cfg.targets[t].weight > 0) out.emplace_back(mi2, t);
   }
   return out;
+}
+
+bool cooling(const Catalog& cat, const ModelEntry& m, size_t t, Outcome& out,
+             int64_t& soonest_ms) {
+  Cooldown& c = cat.cooldown(m.target_provider[t]);
+  int64_t left = c.remaining_ms(steady_ms());
+  if (left <= 0) return false;
+  c.count_skip();
+  ++out.cooling_skips;
+  if (soonest_ms < 0 || left < soonest_ms) soonest_ms = left;
+  return true;
+}
+
+int64_t note_failure(const Catalog& cat, const ModelEntry& m, size_t t, int status,
+                     const providers::Call& pc, Outcome& out) {
+  if (status != 429 && status != 503) return -1;
+  const int64_t now_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+  int64_t ms = retry_after_ms(pc.header("retry-after"), pc.header("retry-after-ms"), now_unix_ms);
+  if (ms > 0) {
+    cat.cooldown(m.target_provider[t]).start(steady_ms(), ms);
+    ++out.cooldowns;
+  }
+  return ms;
+}
+
+void forward_retry_after(Downstream& down, int status, int64_t retry_ms) {
+  if ((status == 429 || status == 503) && retry_ms >= 0)
+    down.retry_after_s = (std::min(retry_ms, kMaxCooldownMs) + 999) / 1000;
+}
+
+awaitable<bool> send_all_cooling(Downstream& down, Format f, const std::string& model,
+                                 int64_t soonest_ms, Outcome& out) {
+  int64_t secs = (soonest_ms + 999) / 1000;
+  down.retry_after_s = secs;
+  co_return co_await send_error(down, f,
+                                info("rate_limit",
+                                     "every provider of model '" + model +
+                                         "' is cooling down after a rate limit; retry in " +
+                                         std::to_string(secs) + " s",
+                                     429),
+                                out, "ai_cooling_down");
 }
 
 }  // namespace detail
@@ -256,10 +300,13 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
   std::string last_code = "ai_no_provider";
   std::string last_body;
   int last_status = 0;
+  int64_t last_retry_ms = -1;
+  int64_t soonest_ms = -1;  // cooling candidates: the earliest end
   const auto candidates = detail::candidates(cat, first);
   for (size_t step = 0; step < candidates.size(); ++step) {
     const ModelEntry& m = cat.model(candidates[step].first);
     const size_t t = candidates[step].second;
+    if (cooling(cat, m, t, out, soonest_ms)) continue;
     const auto& target = m.cfg.targets[t];
     const providers::Provider& prov = cat.provider(m.target_provider[t]);
     Request up = req;
@@ -285,6 +332,7 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
       last_status = status;
       last_body = eb ? eb.value() : std::string();
       last_code = "ai_provider_error";
+      last_retry_ms = note_failure(cat, m, t, status, *pc, out);
       if (falls_back(status) && step + 1 < candidates.size()) continue;
       break;
     }
@@ -357,7 +405,10 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
     if (client_ok) client_ok = co_await down.end_stream();
     co_return client_ok;
   }
+  if (out.attempts == 0 && soonest_ms >= 0)
+    co_return co_await send_all_cooling(down, client, req.model, soonest_ms, out);
   if (last_status != 0) {
+    forward_retry_after(down, last_status, last_retry_ms);
     auto b = translate_error(client, last_status, last_body);
     out.status = b.status;
     out.error = last_code;

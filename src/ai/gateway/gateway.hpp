@@ -35,6 +35,9 @@ class Downstream {
   virtual awaitable<bool> start_stream() = 0;
   virtual awaitable<bool> write_chunk(std::string_view data) = 0;
   virtual awaitable<bool> end_stream() = 0;
+  // respond() adds `Retry-After: <seconds>` when set (>= 0): a provider's own
+  // on a forwarded 429/503, or ours when every target is cooling down.
+  int64_t retry_after_s = -1;
 };
 
 // What happened, for the access log and metrics.
@@ -48,6 +51,8 @@ struct Outcome {
   Usage usage;
   bool stream = false;
   int attempts = 0;
+  int cooldowns = 0;          // targets this request put into cooldown (429/503 + Retry-After)
+  int cooling_skips = 0;      // candidates skipped because they were cooling down
   int64_t ttft_us = -1;       // request start -> first provider body byte
   std::string error;          // our error code, when the gateway answered an error
   AiFamily* stats = nullptr;  // metrics of the last target tried

@@ -26,6 +26,19 @@ bool route_allows(const config::RouteLlmConfig& route, const ModelEntry& m);
 bool allows(const Call& call, const ModelEntry& m);
 // (model index, target index) in the order they are tried.
 std::vector<std::pair<size_t, size_t>> candidates(const Catalog& cat, const ModelEntry& first);
+// Cooldowns (cooldown.hpp). Whether candidate (model m, target t) is cooling
+// down: counts the skip and keeps the soonest end in `soonest_ms` (-1: none yet).
+bool cooling(const Catalog& cat, const ModelEntry& m, size_t t, Outcome& out, int64_t& soonest_ms);
+// After a non-2xx answer: a 429 or 503 carrying Retry-After / retry-after-ms
+// cools the target down. The delay the provider asked for, or -1.
+int64_t note_failure(const Catalog& cat, const ModelEntry& m, size_t t, int status,
+                     const providers::Call& pc, Outcome& out);
+// Every candidate was cooling down: 429 in the client's format with Retry-After.
+awaitable<bool> send_all_cooling(Downstream& down, Format f, const std::string& model,
+                                 int64_t soonest_ms, Outcome& out);
+// A forwarded 429/503 keeps the provider's Retry-After (rounded up to seconds).
+void forward_retry_after(Downstream& down, int status, int64_t retry_ms);
+
 // Reads a whole provider body (non-streamed answers, error bodies), bounded.
 awaitable<Result<std::string>> read_all(providers::Call& pc);
 

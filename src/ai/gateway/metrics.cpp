@@ -5,6 +5,9 @@
 #include <mutex>
 #include <utility>
 
+#include "ai/gateway/cooldown.hpp"
+#include "common/clock.hpp"
+
 namespace gatehouse::ai::gateway {
 namespace {
 
@@ -87,7 +90,7 @@ std::string render_ai_metrics() {
     ttft += "gatehouse_llm_time_to_first_token_seconds_count{" + labels + "} " +
             std::to_string(count) + "\n";
   }
-  return req + tok + part + ttft;
+  return req + tok + part + ttft + render_cooldown_metrics(steady_ms());
 }
 
 }  // namespace gatehouse::ai::gateway

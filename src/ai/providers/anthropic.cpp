@@ -58,6 +58,12 @@ std::unique_ptr<Provider> make_provider(const config::LlmProviderConfig& cfg) {
       return make_anthropic(cfg);
     case config::LlmProviderKind::kMock:
       return make_mock(cfg);
+    case config::LlmProviderKind::kGemini:
+      return make_gemini(cfg);
+    case config::LlmProviderKind::kAzureOpenAi:
+      return make_azure_openai(cfg);
+    case config::LlmProviderKind::kOllama:
+      return make_ollama(cfg);
   }
   return make_mock(cfg);
 }

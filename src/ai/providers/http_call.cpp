@@ -205,6 +205,10 @@ class HttpCall final : public Call {
   }
 
   std::string peer() const override { return peer_; }
+  std::string_view header(std::string_view name) const override {
+    const std::string* v = head_.find(name);
+    return v ? std::string_view(*v) : std::string_view{};
+  }
 
  private:
   awaitable<Result<void>> connect() {

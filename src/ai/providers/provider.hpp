@@ -1,7 +1,7 @@
 // One interface for every LLM provider: given a translated request, start a
 // call and read the provider's answer (status, then body bytes) incrementally.
 // One provider per file: openai.cpp (also openai-compatible), anthropic.cpp,
-// mock.cpp. HTTP providers share http_call.cpp.
+// gemini.cpp, azure_openai.cpp, ollama.cpp, mock.cpp. HTTP providers share http_call.cpp.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +36,8 @@ class Call {
   virtual awaitable<Result<bool>> read(std::string& out) = 0;
   // "ip:port" the call went to (access log); empty for the mock.
   virtual std::string peer() const { return {}; }
+  // A response header after start() (Retry-After on a 429); empty when absent.
+  virtual std::string_view header(std::string_view /*name*/) const { return {}; }
 };
 
 class Provider {
@@ -64,6 +66,9 @@ class Provider {
 std::unique_ptr<Provider> make_openai(const config::LlmProviderConfig& cfg);
 std::unique_ptr<Provider> make_anthropic(const config::LlmProviderConfig& cfg);
 std::unique_ptr<Provider> make_mock(const config::LlmProviderConfig& cfg);
+std::unique_ptr<Provider> make_gemini(const config::LlmProviderConfig& cfg);
+std::unique_ptr<Provider> make_azure_openai(const config::LlmProviderConfig& cfg);
+std::unique_ptr<Provider> make_ollama(const config::LlmProviderConfig& cfg);
 std::unique_ptr<Provider> make_provider(const config::LlmProviderConfig& cfg);
 
 // The text the mock answers with and its token counts (exposed for tests).

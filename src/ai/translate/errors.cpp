@@ -66,6 +66,10 @@ ErrorInfo parse_error_json(const json::object& o, int status) {
     } else {
       e.type = type_from_status(status);
     }
+  } else if (const json::value* es = find(o, "error"); es && es->is_string()) {
+    // {"error": "text"}: Ollama and some OpenAI-compatible servers.
+    e.message = es->as_string();
+    e.type = type_from_status(status);
   } else if (str_or(o, "type") == "error") {  // Responses stream `error` event
     e.message = str_or(o, "message");
     e.code = str_or(o, "code");

@@ -14,7 +14,9 @@
 
 namespace gatehouse::ai {
 
-enum class Format { kChat, kMessages, kResponses };
+// kChat, kMessages and kResponses are client and provider formats; the rest are
+// provider formats only (no client endpoint speaks them).
+enum class Format { kChat, kMessages, kResponses, kGemini, kOllama };
 std::string_view format_name(Format f);
 
 enum class Role { kSystem, kDeveloper, kUser, kAssistant, kTool };

@@ -11,6 +11,8 @@ std::string_view format_name(Format f) {
     case Format::kChat: return "openai-chat";
     case Format::kMessages: return "anthropic-messages";
     case Format::kResponses: return "openai-responses";
+    case Format::kGemini: return "gemini";
+    case Format::kOllama: return "ollama";
   }
   return "unknown";
 }
@@ -206,6 +208,8 @@ std::string response_id(Format f, std::string_view upstream_id) {
     case Format::kChat: return "chatcmpl-" + std::string(core);
     case Format::kMessages: return "msg_" + std::string(core);
     case Format::kResponses: return "resp_" + std::string(core);
+    case Format::kGemini:
+    case Format::kOllama: return std::string(upstream_id);
   }
   return std::string(core);
 }

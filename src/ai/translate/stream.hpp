@@ -96,7 +96,6 @@ class StreamTranslator {
   void emit(const StreamEvent& e, std::string& out);
 
   Format provider_;
-  Format client_;
   bool passthrough_;
   sse::Parser parser_;
   std::unique_ptr<StreamDecoder> decoder_;
@@ -106,6 +105,9 @@ class StreamTranslator {
   std::vector<StreamEvent> ir_;
   bool done_ = false;
   bool partial_ = false;
+  bool ndjson_ = false;   // the provider streams NDJSON (Ollama), not SSE
+  size_t max_line_ = 0;   // NDJSON: longest line accepted
+  std::string line_;      // NDJSON: the incomplete last line
 };
 
 // The ledger of a finished or cut stream / response.
@@ -123,6 +125,12 @@ namespace responses {
 std::unique_ptr<StreamDecoder> make_decoder();
 std::unique_ptr<StreamEncoder> make_encoder(const EncoderOptions& opt);
 }  // namespace responses
+namespace gemini {
+std::unique_ptr<StreamDecoder> make_decoder();
+}  // namespace gemini
+namespace ollama {
+std::unique_ptr<StreamDecoder> make_decoder();  // fed one NDJSON line per Event::data
+}  // namespace ollama
 
 }  // namespace gatehouse::ai
 

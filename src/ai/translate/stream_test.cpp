@@ -36,6 +36,8 @@ const char* client_suffix(Format f) {
     case Format::kChat: return "chat";
     case Format::kMessages: return "messages";
     case Format::kResponses: return "responses";
+    case Format::kGemini:
+    case Format::kOllama: break;
   }
   return "";
 }

@@ -11,6 +11,8 @@ Result<Request> parse_request(Format f, std::string_view body) {
     case Format::kChat: return chat::parse_request(body);
     case Format::kMessages: return messages::parse_request(body);
     case Format::kResponses: return responses::parse_request(body);
+    case Format::kGemini:
+    case Format::kOllama: break;
   }
   return make_error("bad_format", "unknown wire format");
 }
@@ -20,6 +22,8 @@ std::string write_request(Format f, const Request& r, const WriteOptions& opt) {
     case Format::kChat: return chat::write_request(r, opt);
     case Format::kMessages: return messages::write_request(r, opt);
     case Format::kResponses: return responses::write_request(r, opt);
+    case Format::kGemini: return gemini::write_request(r, opt);
+    case Format::kOllama: return ollama::write_request(r, opt);
   }
   return {};
 }
@@ -29,6 +33,8 @@ Result<Response> parse_response(Format f, std::string_view body) {
     case Format::kChat: return chat::parse_response(body);
     case Format::kMessages: return messages::parse_response(body);
     case Format::kResponses: return responses::parse_response(body);
+    case Format::kGemini: return gemini::parse_response(body);
+    case Format::kOllama: return ollama::parse_response(body);
   }
   return make_error("bad_format", "unknown wire format");
 }
@@ -38,6 +44,8 @@ std::string write_response(Format f, const Response& r, const WriteOptions& opt)
     case Format::kChat: return chat::write_response(r, opt);
     case Format::kMessages: return messages::write_response(r, opt);
     case Format::kResponses: return responses::write_response(r, opt);
+    case Format::kGemini:
+    case Format::kOllama: break;  // provider-only: no client reads them
   }
   return {};
 }
@@ -47,6 +55,8 @@ std::unique_ptr<StreamDecoder> make_decoder(Format provider) {
     case Format::kChat: return chat::make_decoder();
     case Format::kMessages: return messages::make_decoder();
     case Format::kResponses: return responses::make_decoder();
+    case Format::kGemini: return gemini::make_decoder();
+    case Format::kOllama: return ollama::make_decoder();
   }
   return nullptr;
 }
@@ -56,9 +66,41 @@ std::unique_ptr<StreamEncoder> make_encoder(Format client, const EncoderOptions&
     case Format::kChat: return chat::make_encoder(opt);
     case Format::kMessages: return messages::make_encoder(opt);
     case Format::kResponses: return responses::make_encoder(opt);
+    case Format::kGemini:
+    case Format::kOllama: break;
   }
-  return nullptr;
+  // Provider-only formats have no encoder; Chat keeps a caller that asks anyway safe.
+  return chat::make_encoder(opt);
 }
+
+namespace {
+
+// Providers that stream NDJSON (Ollama) rather than SSE: one JSON object a line.
+bool is_ndjson(Format provider) { return provider == Format::kOllama; }
+
+// Splits NDJSON into one Event per non-empty line (data = the line, CR
+// stripped); an incomplete last line waits in `pending` for the next chunk.
+Result<void> ndjson_lines(std::string& pending, std::string_view chunk, size_t max_line,
+                          std::vector<sse::Event>& out) {
+  pending.append(chunk);
+  size_t start = 0;
+  for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
+    std::string_view line(pending.data() + start, nl - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    sse::Event e;
+    e.data.assign(line);
+    out.push_back(std::move(e));
+  }
+  pending.erase(0, start);
+  if (pending.size() > max_line)
+    return make_error("ndjson_line_too_long",
+                      "upstream NDJSON line longer than " + std::to_string(max_line) + " bytes",
+                      {}, 502, ErrorSide::kUpstream);
+  return Ok{};
+}
+
+}  // namespace
 
 void Accumulator::add(const StreamEvent& e) {
   Response& r = response_;
@@ -112,7 +154,6 @@ void Accumulator::add(const StreamEvent& e) {
 
 StreamTranslator::StreamTranslator(Format provider, Format client, StreamOptions opt)
     : provider_(provider),
-      client_(client),
       passthrough_(opt.passthrough_same_format && provider == client &&
                    !(client == Format::kChat && !opt.encoder.include_usage)),
       parser_([&] {
@@ -121,7 +162,9 @@ StreamTranslator::StreamTranslator(Format provider, Format client, StreamOptions
         return p;
       }()),
       decoder_(make_decoder(provider)),
-      encoder_(make_encoder(client, opt.encoder)) {}
+      encoder_(make_encoder(client, opt.encoder)),
+      ndjson_(is_ndjson(provider)),
+      max_line_(opt.sse.max_frame_bytes) {}
 
 void StreamTranslator::emit(const StreamEvent& e, std::string& out) {
   acc_.add(e);
@@ -131,7 +174,8 @@ void StreamTranslator::emit(const StreamEvent& e, std::string& out) {
 Result<void> StreamTranslator::feed(std::string_view chunk, std::string& out) {
   if (done_) return Ok{};
   events_.clear();
-  auto parsed = parser_.feed(chunk, events_);
+  auto parsed = ndjson_ ? ndjson_lines(line_, chunk, max_line_, events_)
+                        : parser_.feed(chunk, events_);
   for (const auto& ev : events_) {
     if (passthrough_) {
       // Same format: the provider's frames go out as they came (re-framed, not re-encoded),
@@ -184,6 +228,8 @@ void StreamTranslator::fail(const ErrorInfo& e, std::string& out) {
 }
 
 void StreamTranslator::finish(std::string& out) {
+  // A last NDJSON line may lack its newline.
+  if (ndjson_ && !done_ && !line_.empty()) (void)feed("\n", out);
   if (done_) return;
   if (!acc_.started()) {
     StreamEvent start;
@@ -210,7 +256,10 @@ Usage extract_usage(const Response& r, bool partial) {
 Result<Response> collect_stream(Format provider, std::string_view body) {
   sse::Parser parser;
   std::vector<sse::Event> events;
-  auto parsed = parser.feed(body, events);
+  std::string pending;
+  auto parsed = is_ndjson(provider)
+                    ? ndjson_lines(pending, std::string(body) + "\n", sse::ParserOptions{}.max_frame_bytes, events)
+                    : parser.feed(body, events);
   auto decoder = make_decoder(provider);
   Accumulator acc;
   std::vector<StreamEvent> ir;

@@ -54,4 +54,14 @@ Result<Response> parse_response(std::string_view body);
 std::string write_response(const Response& r, const WriteOptions& opt);
 }  // namespace responses
 
+// Provider-only format: requests are written and responses read, never the reverse.
+namespace gemini {
+std::string write_request(const Request& r, const WriteOptions& opt);
+Result<Response> parse_response(std::string_view body);
+}  // namespace gemini
+namespace ollama {
+std::string write_request(const Request& r, const WriteOptions& opt);
+Result<Response> parse_response(std::string_view body);
+}  // namespace ollama
+
 }  // namespace gatehouse::ai

@@ -1,0 +1,80 @@
+// Azure OpenAI: OpenAI's Chat Completions and Embeddings wire format, the key
+// in `api-key`, and the model named by a deployment. Two URL forms:
+// - api_version "v1" or unset: /openai/v1/chat/completions, deployment in the
+//   body's `model` (Azure's v1 API);
+// - any other api_version: /openai/deployments/{deployment}/chat/completions
+//   ?api-version=..., where Azure ignores the body's model.
+#include "ai/providers/http_call.hpp"
+#include "ai/providers/provider.hpp"
+#include "ai/translate/json_util.hpp"
+
+namespace gatehouse::ai::providers {
+namespace {
+
+class AzureOpenAi final : public Provider {
+ public:
+  explicit AzureOpenAi(const config::LlmProviderConfig& cfg) : Provider(cfg) {
+    std::string why;
+    config::parse_http_url(cfg_.base_url, url_, why);  // validated at load
+    if (auto t = provider_tls_context(cfg_)) tls_ = std::move(t.value());
+    v1_ = cfg_.api_version.empty() || cfg_.api_version == "v1";
+  }
+  Format format() const override { return Format::kChat; }
+  std::unique_ptr<Call> call(asio::any_io_executor ex, const Request& ir,
+                             std::string body) const override {
+    return send(ex, ir.model, "/chat/completions", std::move(body),
+                "application/json, text/event-stream");
+  }
+  std::unique_ptr<Call> embeddings(asio::any_io_executor ex, std::string body,
+                                   const EmbeddingsInput& in) const override {
+    return send(ex, in.model, "/embeddings", std::move(body), "application/json");
+  }
+
+ private:
+  std::string deployment(const std::string& model) const {
+    for (const auto& [m, d] : cfg_.deployments)
+      if (m == model) return d;
+    return model;
+  }
+
+  std::unique_ptr<Call> send(asio::any_io_executor ex, const std::string& model,
+                             std::string_view api, std::string body, const char* accept) const {
+    HttpRequest r;
+    r.url = url_;
+    const std::string dep = deployment(model);
+    if (v1_) {
+      r.path = "/openai/v1" + std::string(api);
+      if (dep != model) body = with_model(body, dep);
+    } else {
+      r.path = "/openai/deployments/" + dep + std::string(api) + "?api-version=" + cfg_.api_version;
+    }
+    r.headers.emplace_back("api-key", cfg_.api_key);
+    r.headers.emplace_back("Accept", accept);
+    for (const auto& h : cfg_.headers) r.headers.push_back(h);
+    r.body = std::move(body);
+    r.timeouts = cfg_.timeouts;
+    r.tls = tls_;
+    return make_http_call(ex, std::move(r));
+  }
+
+  // The v1 form reads the deployment from the body's model.
+  static std::string with_model(const std::string& body, const std::string& dep) {
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(body, ec);
+    if (ec || !v.is_object()) return body;
+    v.as_object()["model"] = dep;
+    return boost::json::serialize(v);
+  }
+
+  config::HttpUrl url_;
+  bool v1_ = true;
+  std::shared_ptr<asio::ssl::context> tls_;
+};
+
+}  // namespace
+
+std::unique_ptr<Provider> make_azure_openai(const config::LlmProviderConfig& cfg) {
+  return std::make_unique<AzureOpenAi>(cfg);
+}
+
+}  // namespace gatehouse::ai::providers
