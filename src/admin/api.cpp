@@ -138,6 +138,7 @@ Api::Api(ApiHost host) : host_(std::move(host)) {
   register_audit_routes(*this);
   register_config_routes(*this);
   register_api_routes(*this);
+  register_cache_routes(*this);
   register_openapi_routes(*this);
 }
 
@@ -214,7 +215,8 @@ AdminResponse Api::handle(const ApiRequest& req) {
                    "the config is managed by the file " + host_.file_path +
                        "; edit the file (or run without -c to manage it through the API)");
   if (!host_.store && found->pattern != "/api/v1/openapi.json" &&
-      found->pattern != "/api/v1/config" && found->pattern != "/api/v1/status")
+      found->pattern != "/api/v1/config" && found->pattern != "/api/v1/status" &&
+      !found->pattern.starts_with("/api/v1/cache"))
     return problem(503, "store_unavailable", "no config store is available");
   Ctx ctx{*this, req, std::move(who), std::move(vars)};
   try {

@@ -104,6 +104,7 @@ void register_audit_routes(Api& api);
 void register_config_routes(Api& api);
 void register_openapi_routes(Api& api);
 void register_api_routes(Api& api);  // apis.cpp: APIs as assets
+void register_cache_routes(Api& api);  // cache.cpp: proxy-cache purge
 // The OpenAPI 3.1 document of `api`'s routes.
 boost::json::value openapi_document(const Api& api);
 

@@ -38,6 +38,11 @@ struct TimeoutsConfig {
   int64_t connect_ms = 5'000;
   int64_t request_ms = 60'000;  // whole exchange incl. retries, 0 = none
   int64_t idle_ms = 60'000;     // no bytes either way for this long
+  // Response bodies (SSE, long downloads): once the head is sent, silence from
+  // the upstream longer than stream_idle, or a body lasting longer than
+  // stream_total, ends the response. 0 = idle_ms applies / no total limit.
+  int64_t stream_idle_ms = 0;
+  int64_t stream_total_ms = 0;
 };
 
 struct RetryConfig {

@@ -55,7 +55,7 @@ const std::vector<std::pair<std::string, ClientAuthMode>> kClientAuthModes = {
     {"required", ClientAuthMode::kRequired}};
 
 // Which route timeout fields were written, so the rest inherit the upstream's.
-enum : unsigned { kConnectSet = 1, kRequestSet = 2, kIdleSet = 4 };
+enum : unsigned { kConnectSet = 1, kRequestSet = 2, kIdleSet = 4, kStreamIdleSet = 8, kStreamTotalSet = 16 };
 
 PathPattern classify_path(const std::string& p) {
   if (!p.empty() && p.front() == '=') return {PathKind::kExact, p.substr(1)};
@@ -307,12 +307,15 @@ class Loader {
   }
 
   unsigned parse_timeouts(const Slot& s, TimeoutsConfig& t) {
-    Fields f(r_, s, {"connect", "request", "idle"});
+    Fields f(r_, s, {"connect", "request", "idle", "stream_idle", "stream_total"});
     f.duration("connect", t.connect_ms);
     f.duration("request", t.request_ms);
     f.duration("idle", t.idle_ms);
+    f.duration("stream_idle", t.stream_idle_ms);
+    f.duration("stream_total", t.stream_total_ms);
     return (f.get("connect") ? kConnectSet : 0u) | (f.get("request") ? kRequestSet : 0u) |
-           (f.get("idle") ? kIdleSet : 0u);
+           (f.get("idle") ? kIdleSet : 0u) | (f.get("stream_idle") ? kStreamIdleSet : 0u) |
+           (f.get("stream_total") ? kStreamTotalSet : 0u);
   }
 
   void parse_retries(const Slot& s, RetryConfig& r) {
@@ -691,6 +694,8 @@ class Loader {
       if (!(set & kConnectSet)) r.timeouts->connect_ms = u->timeouts.connect_ms;
       if (!(set & kRequestSet)) r.timeouts->request_ms = u->timeouts.request_ms;
       if (!(set & kIdleSet)) r.timeouts->idle_ms = u->timeouts.idle_ms;
+      if (!(set & kStreamIdleSet)) r.timeouts->stream_idle_ms = u->timeouts.stream_idle_ms;
+      if (!(set & kStreamTotalSet)) r.timeouts->stream_total_ms = u->timeouts.stream_total_ms;
     }
   }
 

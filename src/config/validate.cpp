@@ -434,6 +434,8 @@ class Validator {
     positive_duration(t.connect_ms, at, f + ".connect");
     non_negative_duration(t.request_ms, at, f + ".request");
     positive_duration(t.idle_ms, at, f + ".idle");
+    non_negative_duration(t.stream_idle_ms, at, f + ".stream_idle");
+    non_negative_duration(t.stream_total_ms, at, f + ".stream_total");
   }
 
   void check_tags(const std::vector<std::string>& tags, const SourcePos& at, const std::string& f) {

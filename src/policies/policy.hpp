@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "net/asio.hpp"
@@ -85,6 +86,15 @@ struct Respond {
   std::string content_type;
 };
 
+// A complete response a policy holds (proxy-cache). When a request hook sets
+// RequestContext::serve_stored, the proxy sends it instead of contacting the
+// upstream, through the same response hooks as an upstream's answer.
+struct StoredResponse {
+  int status = 200;
+  std::vector<http1::Header> headers;  // as the upstream sent them (no framing fields)
+  std::string body;
+};
+
 // What policies may read and change about a request.
 struct RequestContext {
   http1::RequestHead* head = nullptr;          // headers may be edited
@@ -105,6 +115,9 @@ struct RequestContext {
   std::string upstream_host;                   // request-transformer `set: {Host: ..}`
   std::vector<http1::Header> response_headers; // added to the response (RateLimit-*, CORS)
   std::unordered_map<std::string, std::string> vars;  // policy-to-policy notes
+  std::shared_ptr<const StoredResponse> serve_stored;  // answer from a store, not the upstream
+  // State a policy keeps between its hooks for this request, keyed by the policy.
+  std::vector<std::pair<const void*, std::shared_ptr<void>>> policy_state;
   size_t worker = 0;
   int64_t now_ms = 0;                          // steady clock at request start
 };
@@ -131,6 +144,28 @@ class Policy {
                            std::vector<http1::Header>& /*headers*/) const {}
   // The exchange is over (metrics, concurrency release, quotas).
   virtual void on_log(RequestContext& /*ctx*/, int /*status*/) const {}
+
+  // Whole-body hooks (JSON body transforms). Bodies stream unless a policy
+  // whose request hook ran asks for one here, with a size limit for this
+  // request (0: not wanted). The proxy then buffers the body (413 past the
+  // largest request limit asked for) and calls the body hook: request bodies
+  // in chain order, response bodies in reverse, after on_response.
+  virtual uint64_t request_body_limit(const RequestContext& /*ctx*/) const { return 0; }
+  virtual Action on_request_body(RequestContext& /*ctx*/, std::string& /*body*/,
+                                 Respond& /*out*/) const {
+    return Action::kContinue;
+  }
+  struct ResponseBodyWant {
+    uint64_t limit = 0;          // 0: not wanted
+    bool reject_larger = false;  // a larger body is a 502 instead of passing through untouched
+  };
+  virtual ResponseBodyWant response_body_want(const RequestContext& /*ctx*/, int /*status*/,
+                                              const std::vector<http1::Header>& /*headers*/) const {
+    return {};
+  }
+  virtual void on_response_body(RequestContext& /*ctx*/, int /*status*/,
+                                std::vector<http1::Header>& /*headers*/,
+                                std::string& /*body*/) const {}
 };
 
 // What a factory may look at besides its own config.

@@ -133,6 +133,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
   const config::TimeoutsConfig& to = rr.timeouts;
   const auto& http_cfg = snap.config.server.http;
   const bool close_after_error = head.body != http1::BodyKind::kNone;
+  if (ex.pctx.serve_stored && head.body == http1::BodyKind::kNone) co_return co_await serve_stored(ex);
 
   // Circuit breaker: requests in flight for this upstream, node-wide.
   if (us.in_flight.fetch_add(1, std::memory_order_relaxed) >= ucfg.breaker.max_requests) {
@@ -152,13 +153,23 @@ awaitable<bool> Session::forward(Exchange& ex) {
   }
 
   // Bodies already complete in our read buffer can be replayed on retry.
-  const bool buffered = head.body == http1::BodyKind::kNone ||
-                        (head.body == http1::BodyKind::kContentLength &&
-                         head.content_length <= buf_.size());
+  bool buffered = head.body == http1::BodyKind::kNone ||
+                  (head.body == http1::BodyKind::kContentLength &&
+                   head.content_length <= buf_.size());
   std::string_view buffered_body =
       head.body == http1::BodyKind::kContentLength && buffered
           ? buf_.view().substr(0, static_cast<size_t>(head.content_length))
           : std::string_view{};
+  // A policy editing the whole body (JSON transforms) reads it first; it is
+  // then ours, sent with a Content-Length and replayable.
+  std::string owned_body;
+  auto body_step = co_await buffer_request_body(ex, owned_body);
+  if (body_step.kind == BodyStep::kAnswered) co_return body_step.keep;
+  const bool body_owned = body_step.kind == BodyStep::kBuffered;
+  if (body_owned) {
+    buffered = true;
+    buffered_body = owned_body;
+  }
 
   ForwardOptions fo;
   fo.method = head.method;
@@ -174,9 +185,9 @@ awaitable<bool> Session::forward(Exchange& ex) {
   const std::string* upgrade_to = head.upgrade ? head.find("upgrade") : nullptr;
   const bool websocket = upgrade_to && head.method == "GET" && iequals(*upgrade_to, "websocket");
   if (websocket) fo.upgrade = *upgrade_to;
-  fo.chunked = head.body == http1::BodyKind::kChunked;
-  fo.has_length = head.body == http1::BodyKind::kContentLength;
-  fo.content_length = head.content_length;
+  fo.chunked = head.body == http1::BodyKind::kChunked && !body_owned;
+  fo.has_length = head.body == http1::BodyKind::kContentLength || body_owned;
+  fo.content_length = body_owned ? owned_body.size() : head.content_length;
 
   std::string hash_key;
   if (ucfg.balancer.kind == config::BalancerKind::kConsistentHash)
@@ -621,7 +632,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
   ubuf.consume(resp.head_bytes);
   // The replayable body was kept in the read buffer for retries; it is done
   // with now, and must not be read as the next request.
-  if (!buffered_body.empty()) buf_.consume(buffered_body.size());
+  if (!buffered_body.empty() && !body_owned) buf_.consume(buffered_body.size());
 
   // ---- response to the client
   ex.status = resp.status;
@@ -652,8 +663,33 @@ awaitable<bool> Session::forward(Exchange& ex) {
   bool up_reusable = resp.keep_alive && !worker_.draining();
   bool ok_down = true, ok_up = true;
   int64_t idle = to.idle_ms > 0 ? to.idle_ms : 60'000;
+  // Route stream limits (SSE, long downloads) count from the response head.
+  const int64_t stream_idle = to.stream_idle_ms > 0 ? to.stream_idle_ms : idle;
+  const int64_t stream_end = to.stream_total_ms > 0 ? steady_ms() + to.stream_total_ms : 0;
+  auto body_deadline = [&] {
+    int64_t at = steady_ms() + stream_idle;
+    return stream_end && stream_end < at ? stream_end : at;
+  };
 
-  if (resp.body == http1::BodyKind::kNone) {
+  // Whole-body edits (response-transformer `body`): bounded buffering.
+  auto rbody = co_await transform_response_body(ex, *conn, ubuf, resp, close_down, idle);
+  if (rbody.kind == ResponseBodyStep::kTooLarge || rbody.kind == ResponseBodyStep::kUpstreamFailed) {
+    conn->deadline.unlink();
+    conn.reset();
+    ustats.pool_active.add(-1);
+    if (rbody.kind == ResponseBodyStep::kUpstreamFailed) ustats.failures.inc();
+    co_return co_await send_error(&ex, 502,
+                                  rbody.kind == ResponseBodyStep::kTooLarge
+                                      ? "response_body_too_large" : "upstream_body_aborted",
+                                  rbody.kind == ResponseBodyStep::kTooLarge
+                                      ? "the upstream's response body exceeds the route's transform limit"
+                                      : "the upstream response body was cut or malformed",
+                                  !head.keep_alive);
+  }
+  if (rbody.kind == ResponseBodyStep::kSent) {
+    ok_down = rbody.ok_down;
+    up_reusable = up_reusable && rbody.up_reusable;
+  } else if (resp.body == http1::BodyKind::kNone) {
     ok_down = co_await write_all(stream_, deadline_, dhead, {}, idle);
     if (!ubuf.empty()) up_reusable = false;  // bytes after a body-less response
   } else if (resp.body == http1::BodyKind::kContentLength) {
@@ -665,11 +701,11 @@ awaitable<bool> Session::forward(Exchange& ex) {
     ex.bytes_out += first;
     if (ok_down && remaining > 0 && http_cfg.splice_threshold > 0 && stream_.plain_tcp() &&
         conn->stream.plain_tcp() &&
-        remaining >= http_cfg.splice_threshold && ubuf.empty()) {
+        remaining >= http_cfg.splice_threshold && ubuf.empty() && !stream_end) {
       net::Pipe pipe = worker_.pipes().take();
       if (pipe.valid()) {
         auto r = co_await net::splice_relay(conn->stream.socket(), conn->deadline, stream_.socket(), deadline_,
-                                            worker_.deadlines(), remaining, idle, pipe);
+                                            worker_.deadlines(), remaining, stream_idle, pipe);
         remaining -= r.moved;
         ex.bytes_out += r.moved;
         ok_up = r.in_ok;
@@ -679,7 +715,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
     }
     while (ok_down && ok_up && remaining > 0) {
       ubuf.prepare(net::Worker::kIoBufferSize);
-      conn->deadline.arm(worker_.deadlines(), &conn->stream.socket(), steady_ms() + idle);
+      conn->deadline.arm(worker_.deadlines(), &conn->stream.socket(), body_deadline());
       auto [ec, n] = co_await conn->stream.async_read_some(ubuf.writable(), use_nothrow);
       if (ec || n == 0) { ok_up = false; break; }
       ubuf.commit(n);
@@ -716,7 +752,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
       ubuf.consume(out.consumed);
       if (out.done) break;
       ubuf.prepare(net::Worker::kIoBufferSize);
-      conn->deadline.arm(worker_.deadlines(), &conn->stream.socket(), steady_ms() + idle);
+      conn->deadline.arm(worker_.deadlines(), &conn->stream.socket(), body_deadline());
       auto [ec, n] = co_await conn->stream.async_read_some(ubuf.writable(), use_nothrow);
       if (ec || n == 0) { ok_up = false; break; }
       ubuf.commit(n);
@@ -743,7 +779,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
       }
       ubuf.consume(ubuf.size());
       ubuf.prepare(net::Worker::kIoBufferSize);
-      conn->deadline.arm(worker_.deadlines(), &conn->stream.socket(), steady_ms() + idle);
+      conn->deadline.arm(worker_.deadlines(), &conn->stream.socket(), body_deadline());
       auto [ec, n] = co_await conn->stream.async_read_some(ubuf.writable(), use_nothrow);
       if (ec || n == 0) {
         if (conn->deadline.fired()) ok_up = false;
@@ -758,6 +794,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
   deadline_.disarm();
   while (!ubuf.empty()) ubuf.consume(ubuf.size());
 
+  const bool stream_timed_out = !ok_up && conn->deadline.fired();
   // ---- return the upstream connection
   conn->deadline.disarm();
   ustats.pool_active.add(-1);
@@ -774,7 +811,10 @@ awaitable<bool> Session::forward(Exchange& ex) {
   }
   if (!ok_up) {
     ustats.failures.inc();
-    ex.error = "upstream_body_aborted";
+    ex.error = !stream_timed_out                          ? "upstream_body_aborted"
+               : stream_end && steady_ms() >= stream_end ? "stream_total_timeout"
+                                                         : "stream_idle_timeout";
+    if (stream_timed_out) ustats.timeouts.inc();
     closing_ = true;  // the client got a truncated body: framing says so only by closing
     co_return false;
   }

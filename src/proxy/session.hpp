@@ -103,6 +103,22 @@ class Session {
   awaitable<bool> write_all(net::Stream& s, net::Deadline& d, std::string_view a,
                             std::string_view b = {}, int64_t timeout_ms = 0);
   awaitable<bool> send_policy_response(Exchange& ex, policy::Respond& r, bool close);
+  // Whole-body buffering for policies that edit bodies (body_transform.cpp).
+  struct BodyStep {
+    enum Kind { kStream, kBuffered, kAnswered } kind = kStream;  // kAnswered: a response was sent
+    bool keep = false;                                           // with kAnswered
+  };
+  awaitable<BodyStep> buffer_request_body(Exchange& ex, std::string& body);
+  // A policy's stored response instead of the upstream's (stored_response.cpp).
+  awaitable<bool> serve_stored(Exchange& ex);
+  struct ResponseBodyStep {
+    enum Kind { kStream, kSent, kTooLarge, kUpstreamFailed } kind = kStream;
+    bool ok_down = true;
+    bool up_reusable = false;
+  };
+  awaitable<ResponseBodyStep> transform_response_body(Exchange& ex, UpstreamConn& conn,
+                                                      ReadBuffer& ubuf, http1::ResponseHead& resp,
+                                                      bool close_down, int64_t idle_ms);
   void finish(Exchange& ex);
   void set_tls_fields(AccessRecord& r) const;
 

@@ -23,6 +23,7 @@
 #include "config/loader.hpp"
 #include "mcp/hub.hpp"
 #include "mcp/metrics.hpp"
+#include "policies/proxy_cache/cache_store.hpp"
 #include "net/worker.hpp"
 #include "proxy/upstream/health.hpp"
 
@@ -434,6 +435,7 @@ std::string Server::render_metrics() const {
            std::string(ready_ ? "1" : "0") + "\n";
   extra += ai::gateway::render_ai_metrics();
   extra += mcp::render_metrics();
+  extra += policy::render_cache_metrics();
   return registry_->render(extra);
 }
 

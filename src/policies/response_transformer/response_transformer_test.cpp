@@ -150,7 +150,7 @@ TEST(ResponseTransformerConfig, Errors) {
   EXPECT_EQ(crlf.error().code, "invalid_value");
   auto json = build("json: {remove: [password]}");
   ASSERT_FALSE(json.ok());
-  EXPECT_EQ(json.error().code, "not_supported");
+  EXPECT_EQ(json.error().code, "renamed");
   EXPECT_EQ(json.error().field, std::string(kBase) + "json");
   auto query = build("query: {add: {a: b}}");
   ASSERT_FALSE(query.ok());
