@@ -5,6 +5,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "common/clock.hpp"
 #include "common/log.hpp"
 #include "mcp/upstream/upstream.hpp"
 
@@ -73,9 +74,12 @@ class Hub {
     }
   }
 
+  SessionBus& bus() { return bus_; }
+
   void stop_all() {
     std::promise<void> done;
     asio::post(ioc_, [&] {
+      bus_.end_all();
       for (auto& [name, e] : upstreams_) e.client->stop(true);
       upstreams_.clear();
       done.set_value();
@@ -94,6 +98,7 @@ class Hub {
   asio::io_context ioc_{1};
   asio::executor_work_guard<asio::io_context::executor_type> guard_;
   std::unordered_map<std::string, Entry> upstreams_;
+  SessionBus bus_;
   std::thread thread_;
 };
 
@@ -130,6 +135,48 @@ void retain(const config::McpConfig& cfg) {
   std::unordered_map<std::string, std::string> keep;
   for (const auto& s : cfg.servers) keep[s.name] = fingerprint(s);
   asio::post(h->ioc(), [h, keep = std::move(keep)] { h->retain(keep); });
+}
+
+void stream_listen(std::string session, std::vector<std::string> servers,
+                   std::optional<EventId> resume, std::shared_ptr<Feed> feed) {
+  Hub& h = hub();
+  asio::post(h.ioc(), [&h, session = std::move(session), servers = std::move(servers), resume,
+                       feed = std::move(feed)]() mutable {
+    h.bus().listen(session, std::move(servers), resume, std::move(feed), steady_ms());
+  });
+}
+
+void stream_publish(std::string session, std::string data) {
+  Hub& h = hub();
+  asio::post(h.ioc(), [&h, session = std::move(session), data = std::move(data)]() mutable {
+    h.bus().publish(session, std::move(data), steady_ms());
+  });
+}
+
+void stream_record(std::string session, EventId id, std::string data, bool final) {
+  Hub& h = hub();
+  asio::post(h.ioc(),
+             [&h, session = std::move(session), id, data = std::move(data), final]() mutable {
+               h.bus().record(session, id, std::move(data), final, steady_ms());
+             });
+}
+
+void stream_forget(std::string session) {
+  Hub* h = g_hub.load(std::memory_order_acquire);
+  if (!h) return;
+  asio::post(h->ioc(), [h, session = std::move(session)] { h->bus().forget(session); });
+}
+
+void stream_broadcast(const std::string& server, const std::string& data) {
+  Hub* h = g_hub.load(std::memory_order_acquire);
+  if (h) h->bus().broadcast(server, data, steady_ms());
+}
+
+void stream_broadcast_post(std::string server, std::string data) {
+  Hub& h = hub();
+  asio::post(h.ioc(), [&h, server = std::move(server), data = std::move(data)] {
+    h.bus().broadcast(server, data, steady_ms());
+  });
 }
 
 void shutdown() {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "config/entities.hpp"
+#include "mcp/server/stream_bus.hpp"
 #include "mcp/upstream/call.hpp"
 
 namespace gatehouse::mcp {
@@ -21,6 +22,19 @@ std::shared_ptr<Call> submit(const config::McpServerConfig& cfg, Op op,
 // Control thread, after a reload: stops upstreams whose server is gone from
 // (or changed in) `cfg`. A no-op when the MCP thread never started.
 void retain(const config::McpConfig& cfg);
+
+// Worker side of the session streams (server/stream_bus.hpp); `session` is
+// the client's Mcp-Session-Id.
+void stream_listen(std::string session, std::vector<std::string> servers,
+                   std::optional<EventId> resume, std::shared_ptr<Feed> feed);
+void stream_publish(std::string session, std::string data);
+void stream_record(std::string session, EventId id, std::string data, bool final);
+void stream_forget(std::string session);
+// MCP thread (an upstream's own notification, e.g. a stdio child's
+// list_changed): to every live standalone stream whose route uses `server`.
+void stream_broadcast(const std::string& server, const std::string& data);
+// The same from a worker.
+void stream_broadcast_post(std::string server, std::string data);
 
 // Process end: stops every upstream (children are terminated and reaped)
 // and joins the MCP thread.

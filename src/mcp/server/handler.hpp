@@ -47,6 +47,7 @@ struct Request {
   std::string consumer;
   std::optional<SessionState> session;  // absent for initialize
   std::string session_token;            // as the client sent it
+  bool modern = false;                  // 2026-07-28: stateless (server/modern.hpp)
   jsonrpc::Message msg;
   asio::any_io_executor worker;
   size_t worker_index = 0;
