@@ -1,5 +1,6 @@
 #include "mcp/hub.hpp"
 
+#include <cstdint>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -7,6 +8,7 @@
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
+#include "mcp/openapi_tools/upstream.hpp"
 #include "mcp/upstream/upstream.hpp"
 
 namespace gatehouse::mcp {
@@ -44,8 +46,12 @@ class Hub {
   asio::io_context& ioc() { return ioc_; }
 
   // MCP thread.
-  Upstream* upstream_for(const config::McpServerConfig& cfg) {
+  Upstream* upstream_for(const config::McpServerConfig& cfg,
+                         const std::shared_ptr<const OpenApiBinding>& binding) {
     std::string fp = fingerprint(cfg);
+    // A REST-API server is rebuilt with each snapshot (its document and
+    // tools are the snapshot's); it holds no state worth keeping.
+    if (binding) fp += '\n' + std::to_string(reinterpret_cast<uintptr_t>(binding.get()));
     auto it = upstreams_.find(cfg.name);
     if (it != upstreams_.end() && it->second.fingerprint == fp) return it->second.client.get();
     if (it != upstreams_.end()) {
@@ -53,8 +59,13 @@ class Hub {
       it->second.client->stop(false);
       upstreams_.erase(it);
     }
-    auto client = cfg.transport == config::McpTransport::kStdio ? make_stdio_upstream(ioc_, cfg)
-                                                                : make_http_upstream(ioc_, cfg);
+    std::shared_ptr<Upstream> client;
+    if (cfg.transport == config::McpTransport::kOpenApi && binding)
+      client = make_openapi_upstream(ioc_, binding);
+    else if (cfg.transport == config::McpTransport::kStdio)
+      client = make_stdio_upstream(ioc_, cfg);
+    else
+      client = make_http_upstream(ioc_, cfg);
     Upstream* raw = client.get();
     upstreams_[cfg.name] = Entry{fp, std::move(client)};
     return raw;
@@ -120,11 +131,12 @@ Hub& hub() {
 }  // namespace
 
 std::shared_ptr<Call> submit(const config::McpServerConfig& cfg, Op op,
-                             asio::any_io_executor worker) {
+                             asio::any_io_executor worker,
+                             std::shared_ptr<const OpenApiBinding> binding) {
   auto call = std::make_shared<Call>(worker);
   Hub& h = hub();
-  asio::post(h.ioc(), [&h, cfg, op = std::move(op), call]() mutable {
-    h.upstream_for(cfg)->submit(std::move(op), call);
+  asio::post(h.ioc(), [&h, cfg, op = std::move(op), call, binding = std::move(binding)]() mutable {
+    h.upstream_for(cfg, binding)->submit(std::move(op), call);
   });
   return call;
 }

@@ -14,10 +14,14 @@
 
 namespace gatehouse::mcp {
 
+struct OpenApiBinding;
+
 // Worker side: runs `op` against the server `cfg` describes (the upstream is
-// created on first use and replaced when its config changed).
+// created on first use and replaced when its config changed). A REST-API
+// server (transport openapi) also needs its `binding` (openapi_tools/).
 std::shared_ptr<Call> submit(const config::McpServerConfig& cfg, Op op,
-                             asio::any_io_executor worker);
+                             asio::any_io_executor worker,
+                             std::shared_ptr<const OpenApiBinding> binding = nullptr);
 
 // Control thread, after a reload: stops upstreams whose server is gone from
 // (or changed in) `cfg`. A no-op when the MCP thread never started.

@@ -95,6 +95,8 @@ async function main() {
   console.log(JSON.stringify(out));
 }
 
-main().catch((e) => {
+main().then(() => process.exit(0), (e) => {
   console.log(JSON.stringify({ error: String(e && e.message || e), code: e && e.code }));
+  // The SDK keeps its GET stream open: exit instead of waiting for it.
+  process.exit(0);
 });

@@ -7,6 +7,7 @@
 #include "mcp/aggregate/merge.hpp"
 #include "mcp/hub.hpp"
 #include "mcp/metrics.hpp"
+#include "mcp/openapi_tools/upstream.hpp"
 #include "mcp/server/modern.hpp"
 #include "mcp/upstream/upstream.hpp"
 
@@ -20,14 +21,27 @@ const config::McpServerConfig* Runtime::server(std::string_view name) const {
   return nullptr;
 }
 
-std::shared_ptr<const Runtime> Runtime::build(const config::Config& cfg, size_t workers,
-                                              uint64_t generation) {
+std::shared_ptr<const OpenApiBinding> Runtime::binding(const std::string& name) const {
+  auto it = openapi.find(name);
+  return it == openapi.end() ? nullptr : it->second;
+}
+
+Result<std::shared_ptr<const Runtime>> Runtime::build(const config::Config& cfg,
+                                                      const apim::SpecSet* specs, size_t workers,
+                                                      uint64_t generation) {
   auto rt = std::make_shared<Runtime>();
   rt->cfg = cfg.mcp;
   rt->key = SessionKey::derive(cfg.mcp.session_secret);
   rt->workers = workers;
   rt->generation = generation;
-  return rt;
+  for (size_t i = 0; i < cfg.mcp.servers.size(); ++i) {
+    const auto& s = cfg.mcp.servers[i];
+    if (s.transport != config::McpTransport::kOpenApi) continue;
+    auto b = bind_openapi(cfg, s, "mcp.servers[" + std::to_string(i) + "].openapi", specs);
+    if (!b) return b.error();
+    rt->openapi[s.name] = b.value();
+  }
+  return std::shared_ptr<const Runtime>(std::move(rt));
 }
 
 namespace {
@@ -67,7 +81,7 @@ std::shared_ptr<Call> send(Request& rq, const std::string& server, Op op) {
       op.protocol_version = u->protocol_version;
     }
   }
-  return submit(*cfg, std::move(op), rq.worker);
+  return submit(*cfg, std::move(op), rq.worker, rq.rt->binding(server));
 }
 
 bool usable(const Request& rq, const std::string& server) {
@@ -400,7 +414,7 @@ awaitable<SessionState> open_upstreams(Request& rq, const std::string& version,
     Op op;
     op.type = Op::Type::kOpen;
     op.message = params;
-    calls.emplace_back(s, submit(*rq.rt->server(s), std::move(op), rq.worker));
+    calls.emplace_back(s, submit(*rq.rt->server(s), std::move(op), rq.worker, rq.rt->binding(s)));
   }
   for (auto& [s, call] : calls) {
     Event e = co_await call->result();
