@@ -330,8 +330,10 @@ Result<std::vector<Entity>> document_entities(const json::value& doc, const std:
   std::vector<Entity> out;
   if (doc.is_null()) return out;
   if (!doc.is_object()) return bad("", "a config document must be a map");
-  static const std::set<std::string> kServerKeys = {"listeners", "http", "access_log",
-                                                    "drain_timeout", "trust_forwarded"};
+  // Node-level sections: the file's to set, not entities (the file-mode
+  // mirror of a config holding them must not fail on them).
+  static const std::set<std::string> kServerKeys = {
+      "listeners", "http", "access_log", "drain_timeout", "trust_forwarded", "llm", "mcp", "tls"};
   for (const auto& kv : doc.get_object()) {
     std::string key(kv.key());
     auto kind = kind_of_section(key);

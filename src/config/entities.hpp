@@ -226,7 +226,10 @@ struct McpServerConfig {
   std::string cwd;                   // stdio: working directory, empty = ours
   std::string url;                   // streamable-http: http://host[:port]/path
   std::vector<std::pair<std::string, std::string>> headers;  // streamable-http: sent upstream
-  std::string openapi_api;           // openapi: the managed API (not supported yet)
+  std::string openapi_api;           // openapi: a managed API (its newest deployed version)
+  std::string openapi_spec;          // openapi: a specs: entry
+  std::vector<std::string> openapi_operations;  // openapi: operationIds to expose; empty = all
+  std::string openapi_upstream;      // openapi: where calls go; empty = the deployed API's
   int64_t timeout_ms = 60'000;       // one upstream request (a tools/call may be long)
   SourcePos pos;
 };

@@ -486,8 +486,11 @@ class Loader {
       }
     }
     if (const Slot* o = f.get("openapi")) {
-      Fields of(r_, *o, {"api"});
+      Fields of(r_, *o, {"api", "spec", "operations", "upstream"});
       of.read("api", m.openapi_api);
+      of.read("spec", m.openapi_spec);
+      of.strings("operations", m.openapi_operations);
+      of.read("upstream", m.openapi_upstream);
     }
     f.duration("timeout", m.timeout_ms);
     return m;

@@ -37,7 +37,7 @@ class McpValidator {
     for (size_t i = 0; i < mcp.servers.size(); ++i) {
       const auto& s = mcp.servers[i];
       std::string f = idx("mcp.servers", i);
-      check_server(s, f);
+      check_server(cfg, s, f);
       if (s.name.empty()) continue;
       auto [it, fresh] = first.emplace(s.name, f);
       if (!fresh)
@@ -111,7 +111,7 @@ class McpValidator {
         ConfigError{locate(field, fallback), field, std::move(code), std::move(message)});
   }
 
-  void check_server(const McpServerConfig& s, const std::string& f) {
+  void check_server(const Config& cfg, const McpServerConfig& s, const std::string& f) {
     if (s.name.empty()) {
       error(s.pos, f + ".name", "missing_field", "an MCP server needs a name");
     } else if (s.name.size() > kMaxServerName ||
@@ -156,12 +156,22 @@ class McpValidator {
         break;
       }
       case McpTransport::kOpenApi:
-        if (s.openapi_api.empty())
-          error(s.pos, f + ".openapi.api", "missing_field",
-                "an openapi server names the managed API to expose (openapi: {api: NAME})");
-        else
-          error(s.pos, f + ".openapi", "unsupported_value",
-                "MCP servers made from a managed REST API (openapi:) are not supported yet");
+        // Whether the API or spec exists is known once the specs are loaded
+        // (mcp::Runtime::build, with the field path too).
+        if (s.openapi_api.empty() == s.openapi_spec.empty())
+          error(s.pos, f + ".openapi",
+                s.openapi_api.empty() ? "missing_field" : "conflicting_fields",
+                "an openapi server names exactly one of a managed API (openapi: {api: NAME}) "
+                "or a specs: entry (openapi: {spec: NAME})");
+        if (!s.openapi_upstream.empty() &&
+            std::none_of(cfg.upstreams.begin(), cfg.upstreams.end(),
+                         [&](const UpstreamConfig& u) { return u.name == s.openapi_upstream; }))
+          error(s.pos, f + ".openapi.upstream", "unknown_upstream",
+                "unknown upstream " + in_quotes(s.openapi_upstream));
+        for (size_t j = 0; j < s.openapi_operations.size(); ++j)
+          if (s.openapi_operations[j].empty())
+            error(s.pos, idx(f + ".openapi.operations", j), "invalid_value",
+                  "an operationId cannot be empty");
         break;
     }
   }

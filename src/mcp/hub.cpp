@@ -1,11 +1,14 @@
 #include "mcp/hub.hpp"
 
+#include <cstdint>
 #include <future>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
 
+#include "common/clock.hpp"
 #include "common/log.hpp"
+#include "mcp/openapi_tools/upstream.hpp"
 #include "mcp/upstream/upstream.hpp"
 
 namespace gatehouse::mcp {
@@ -43,8 +46,12 @@ class Hub {
   asio::io_context& ioc() { return ioc_; }
 
   // MCP thread.
-  Upstream* upstream_for(const config::McpServerConfig& cfg) {
+  Upstream* upstream_for(const config::McpServerConfig& cfg,
+                         const std::shared_ptr<const OpenApiBinding>& binding) {
     std::string fp = fingerprint(cfg);
+    // A REST-API server is rebuilt with each snapshot (its document and
+    // tools are the snapshot's); it holds no state worth keeping.
+    if (binding) fp += '\n' + std::to_string(reinterpret_cast<uintptr_t>(binding.get()));
     auto it = upstreams_.find(cfg.name);
     if (it != upstreams_.end() && it->second.fingerprint == fp) return it->second.client.get();
     if (it != upstreams_.end()) {
@@ -52,8 +59,13 @@ class Hub {
       it->second.client->stop(false);
       upstreams_.erase(it);
     }
-    auto client = cfg.transport == config::McpTransport::kStdio ? make_stdio_upstream(ioc_, cfg)
-                                                                : make_http_upstream(ioc_, cfg);
+    std::shared_ptr<Upstream> client;
+    if (cfg.transport == config::McpTransport::kOpenApi && binding)
+      client = make_openapi_upstream(ioc_, binding);
+    else if (cfg.transport == config::McpTransport::kStdio)
+      client = make_stdio_upstream(ioc_, cfg);
+    else
+      client = make_http_upstream(ioc_, cfg);
     Upstream* raw = client.get();
     upstreams_[cfg.name] = Entry{fp, std::move(client)};
     return raw;
@@ -73,9 +85,12 @@ class Hub {
     }
   }
 
+  SessionBus& bus() { return bus_; }
+
   void stop_all() {
     std::promise<void> done;
     asio::post(ioc_, [&] {
+      bus_.end_all();
       for (auto& [name, e] : upstreams_) e.client->stop(true);
       upstreams_.clear();
       done.set_value();
@@ -94,6 +109,7 @@ class Hub {
   asio::io_context ioc_{1};
   asio::executor_work_guard<asio::io_context::executor_type> guard_;
   std::unordered_map<std::string, Entry> upstreams_;
+  SessionBus bus_;
   std::thread thread_;
 };
 
@@ -115,11 +131,12 @@ Hub& hub() {
 }  // namespace
 
 std::shared_ptr<Call> submit(const config::McpServerConfig& cfg, Op op,
-                             asio::any_io_executor worker) {
+                             asio::any_io_executor worker,
+                             std::shared_ptr<const OpenApiBinding> binding) {
   auto call = std::make_shared<Call>(worker);
   Hub& h = hub();
-  asio::post(h.ioc(), [&h, cfg, op = std::move(op), call]() mutable {
-    h.upstream_for(cfg)->submit(std::move(op), call);
+  asio::post(h.ioc(), [&h, cfg, op = std::move(op), call, binding = std::move(binding)]() mutable {
+    h.upstream_for(cfg, binding)->submit(std::move(op), call);
   });
   return call;
 }
@@ -130,6 +147,48 @@ void retain(const config::McpConfig& cfg) {
   std::unordered_map<std::string, std::string> keep;
   for (const auto& s : cfg.servers) keep[s.name] = fingerprint(s);
   asio::post(h->ioc(), [h, keep = std::move(keep)] { h->retain(keep); });
+}
+
+void stream_listen(std::string session, std::vector<std::string> servers,
+                   std::optional<EventId> resume, std::shared_ptr<Feed> feed) {
+  Hub& h = hub();
+  asio::post(h.ioc(), [&h, session = std::move(session), servers = std::move(servers), resume,
+                       feed = std::move(feed)]() mutable {
+    h.bus().listen(session, std::move(servers), resume, std::move(feed), steady_ms());
+  });
+}
+
+void stream_publish(std::string session, std::string data) {
+  Hub& h = hub();
+  asio::post(h.ioc(), [&h, session = std::move(session), data = std::move(data)]() mutable {
+    h.bus().publish(session, std::move(data), steady_ms());
+  });
+}
+
+void stream_record(std::string session, EventId id, std::string data, bool final) {
+  Hub& h = hub();
+  asio::post(h.ioc(),
+             [&h, session = std::move(session), id, data = std::move(data), final]() mutable {
+               h.bus().record(session, id, std::move(data), final, steady_ms());
+             });
+}
+
+void stream_forget(std::string session) {
+  Hub* h = g_hub.load(std::memory_order_acquire);
+  if (!h) return;
+  asio::post(h->ioc(), [h, session = std::move(session)] { h->bus().forget(session); });
+}
+
+void stream_broadcast(const std::string& server, const std::string& data) {
+  Hub* h = g_hub.load(std::memory_order_acquire);
+  if (h) h->bus().broadcast(server, data, steady_ms());
+}
+
+void stream_broadcast_post(std::string server, std::string data) {
+  Hub& h = hub();
+  asio::post(h.ioc(), [&h, server = std::move(server), data = std::move(data)] {
+    h.bus().broadcast(server, data, steady_ms());
+  });
 }
 
 void shutdown() {

@@ -9,18 +9,36 @@
 #include <string>
 
 #include "config/entities.hpp"
+#include "mcp/server/stream_bus.hpp"
 #include "mcp/upstream/call.hpp"
 
 namespace gatehouse::mcp {
 
+struct OpenApiBinding;
+
 // Worker side: runs `op` against the server `cfg` describes (the upstream is
-// created on first use and replaced when its config changed).
+// created on first use and replaced when its config changed). A REST-API
+// server (transport openapi) also needs its `binding` (openapi_tools/).
 std::shared_ptr<Call> submit(const config::McpServerConfig& cfg, Op op,
-                             asio::any_io_executor worker);
+                             asio::any_io_executor worker,
+                             std::shared_ptr<const OpenApiBinding> binding = nullptr);
 
 // Control thread, after a reload: stops upstreams whose server is gone from
 // (or changed in) `cfg`. A no-op when the MCP thread never started.
 void retain(const config::McpConfig& cfg);
+
+// Worker side of the session streams (server/stream_bus.hpp); `session` is
+// the client's Mcp-Session-Id.
+void stream_listen(std::string session, std::vector<std::string> servers,
+                   std::optional<EventId> resume, std::shared_ptr<Feed> feed);
+void stream_publish(std::string session, std::string data);
+void stream_record(std::string session, EventId id, std::string data, bool final);
+void stream_forget(std::string session);
+// MCP thread (an upstream's own notification, e.g. a stdio child's
+// list_changed): to every live standalone stream whose route uses `server`.
+void stream_broadcast(const std::string& server, const std::string& data);
+// The same from a worker.
+void stream_broadcast_post(std::string server, std::string data);
 
 // Process end: stops every upstream (children are terminated and reaped)
 // and joins the MCP thread.

@@ -2,13 +2,15 @@
 // Streamable HTTP transport (2025-11-25) on the route's path: POST carries
 // one JSON-RPC message and gets JSON, or an SSE stream when the request asked
 // for progress; notifications and responses get 202; DELETE ends a session;
-// GET (a server-initiated stream) is 405 for now, as the transport allows.
+// GET opens the session's standalone stream (mcp/server/stream_bus.hpp).
 #include <array>
 #include <cstdio>
 
 #include "common/clock.hpp"
 #include "common/strings.hpp"
+#include "mcp/hub.hpp"
 #include "mcp/server/handler.hpp"
+#include "mcp/server/modern.hpp"
 #include "mcp/upstream/upstream.hpp"
 #include "net/worker.hpp"
 #include "proxy/exchange.hpp"
@@ -23,6 +25,8 @@ namespace json = boost::json;
 namespace {
 constexpr int64_t kBodyTimeoutMs = 60'000;
 constexpr int64_t kWriteTimeoutMs = 60'000;
+// A quiet standalone stream gets a comment this often.
+constexpr int64_t kKeepAliveMs = 15'000;
 
 bool accepts(const std::string* accept, std::string_view type) {
   if (!accept) return false;
@@ -56,10 +60,10 @@ class McpDownstream {
 
   // A JSON-RPC error as the whole answer, with an HTTP status.
   awaitable<bool> rpc_error(int status, const json::value& id, int code, std::string_view message,
-                            std::string_view err) {
+                            std::string_view err, const json::value* data = nullptr) {
     ex_.error = std::string(err);
     co_return co_await respond(status, "application/json",
-                               mcp::jsonrpc::error_response(id, code, message));
+                               mcp::jsonrpc::error_response(id, code, message, data));
   }
 
   awaitable<bool> start_stream() {
@@ -75,10 +79,40 @@ class McpDownstream {
     co_return ok;
   }
 
-  awaitable<bool> event(std::string_view json_text) {
-    std::string data = "event: message\ndata: ";
-    data += json_text;
-    data += "\n\n";
+  // One SSE event; `id` empty for none. Empty `json_text` is a priming
+  // event (an id the client can resume from, no message).
+  awaitable<bool> event(std::string_view id, std::string_view json_text) {
+    std::string data;
+    if (!id.empty()) {
+      data += "id: ";
+      data += id;
+      data += '\n';
+    }
+    if (json_text.empty()) {
+      data += "data:\n\n";
+    } else {
+      data += "event: message\ndata: ";
+      data += json_text;
+      data += "\n\n";
+    }
+    co_return co_await chunk(data);
+  }
+
+  // An SSE comment: keeps idle intermediaries from closing a quiet stream
+  // and tells us when the client has gone.
+  awaitable<bool> keep_alive() { co_return co_await chunk(": keep-alive\n\n"); }
+
+  awaitable<bool> end_stream() {
+    bool ok = co_await s_.write_all(s_.stream_, s_.deadline_, "0\r\n\r\n", {}, kWriteTimeoutMs);
+    s_.deadline_.disarm();
+    co_return ok;
+  }
+
+  bool close_after = false;
+  bool streaming = false;
+
+ private:
+  awaitable<bool> chunk(std::string_view data) {
     std::array<char, 24> line{};
     int n = std::snprintf(line.data(), line.size(), "%zx\r\n", data.size());
     std::string framed(line.data(), static_cast<size_t>(n));
@@ -93,16 +127,6 @@ class McpDownstream {
     co_return ok;
   }
 
-  awaitable<bool> end_stream() {
-    bool ok = co_await s_.write_all(s_.stream_, s_.deadline_, "0\r\n\r\n", {}, kWriteTimeoutMs);
-    s_.deadline_.disarm();
-    co_return ok;
-  }
-
-  bool close_after = false;
-  bool streaming = false;
-
- private:
   static std::string head_line(int status) {
     return "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) + "\r\n";
   }
@@ -116,6 +140,61 @@ class McpDownstream {
   Session& s_;
   Exchange& ex_;
 };
+
+namespace {
+
+// UnsupportedProtocolVersionError (-32022, 2026-07-28), naming what we speak:
+// modern clients retry with one of them, legacy ones just see the 400.
+awaitable<bool> unsupported_version(McpDownstream& down, const json::value& id,
+                                    std::string_view requested) {
+  json::array supported;
+  for (const auto& v : mcp::modern::supported_versions()) supported.emplace_back(v);
+  json::value data = json::object{{"supported", std::move(supported)}, {"requested", requested}};
+  co_return co_await down.rpc_error(400, id, mcp::modern::kUnsupportedVersion,
+                                    "Unsupported protocol version: " + std::string(requested),
+                                    "mcp_bad_protocol_version", &data);
+}
+
+// subscriptions/listen (2026-07-28): an SSE stream that opens with the
+// acknowledgement and then carries the list changes asked for, stamped
+// with the subscription id, until the client closes it.
+awaitable<bool> serve_listen(McpDownstream& down, mcp::Request& rq, Exchange& ex,
+                             asio::any_io_executor worker) {
+  namespace jr = mcp::jsonrpc;
+  std::string why;
+  auto filter = mcp::modern::ListenFilter::parse(rq.msg.params(), why);
+  if (!filter) {
+    ex.mcp->rpc_error = jr::kInvalidParams;
+    co_return co_await down.respond(200, "application/json",
+                                    jr::error_response(rq.msg.id, jr::kInvalidParams, why));
+  }
+  std::string key = "listen-" + std::to_string(mcp::next_stream_number());
+  auto feed = std::make_shared<mcp::Feed>(worker);
+  mcp::stream_listen(key, rq.route->mcp->servers, std::nullopt, feed);
+  json::object ack = jr::make_notification("notifications/subscriptions/acknowledged",
+                                           json::object{{"notifications", filter->acknowledged()}});
+  bool ok = co_await down.start_stream() &&
+            co_await down.event({}, mcp::modern::stamp(std::move(ack), rq.msg.id));
+  while (ok) {
+    std::optional<mcp::FeedItem> item = co_await feed->next(kKeepAliveMs);
+    if (!item) {
+      ok = co_await down.keep_alive();
+      continue;
+    }
+    if (item->end) break;
+    boost::system::error_code ec;
+    json::value note = json::parse(item->data, ec);
+    if (ec || !note.is_object()) continue;
+    const json::value* m = note.as_object().if_contains("method");
+    if (!m || !m->is_string() || !filter->wants(m->as_string())) continue;
+    ok = co_await down.event({}, mcp::modern::stamp(std::move(note.as_object()), rq.msg.id));
+  }
+  feed->closed.store(true, std::memory_order_relaxed);
+  mcp::stream_forget(key);
+  co_return ok&& co_await down.end_stream();
+}
+
+}  // namespace
 
 awaitable<bool> Session::serve_mcp(Exchange& ex) {
   namespace jr = mcp::jsonrpc;
@@ -146,20 +225,23 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
     if (!ok)
       co_return co_await refuse(403, "Origin not allowed: " + *origin, "mcp_origin_forbidden");
   }
-  if (head.method == "GET") {
-    closing_ = has_body;
-    down.close_after = closing_;
-    ex.pctx.response_headers.push_back({"Allow", "POST, DELETE"});
-    co_return co_await down.respond(405, {}, {}) && !closing_;
-  }
-  if (head.method != "POST" && head.method != "DELETE") {
-    ex.pctx.response_headers.push_back({"Allow", "POST, DELETE"});
-    co_return co_await refuse(405, "an MCP endpoint takes POST and DELETE", "method_not_allowed");
+  if (head.method != "POST" && head.method != "DELETE" && head.method != "GET") {
+    ex.pctx.response_headers.push_back({"Allow", "GET, POST, DELETE"});
+    co_return co_await refuse(405, "an MCP endpoint takes GET, POST and DELETE",
+                              "method_not_allowed");
   }
   const std::string* version = head.find("mcp-protocol-version");
-  if (version && !mcp::supported_version(*version))
-    co_return co_await refuse(400, "unsupported MCP-Protocol-Version: " + *version,
-                              "mcp_bad_protocol_version");
+  bool modern_header = version && *version == mcp::modern::kVersion;
+  if (version && !modern_header && !mcp::supported_version(*version)) {
+    closing_ = has_body;
+    down.close_after = closing_;
+    co_return co_await unsupported_version(down, null_id, *version) && !closing_;
+  }
+  if (modern_header && head.method != "POST") {
+    // 2026-07-28 has no sessions and no GET stream.
+    ex.pctx.response_headers.push_back({"Allow", "POST"});
+    co_return co_await refuse(405, "MCP " + *version + " takes POST only", "method_not_allowed");
+  }
 
   mcp::Request rq;
   rq.rt = rt;
@@ -189,9 +271,46 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
       co_return co_await refuse(404, "unknown or expired session", "mcp_unknown_session");
     ex.mcp->method = "session/delete";
     co_await mcp::close_session(rq);
+    mcp::stream_forget(*sid);
     closing_ = has_body;
     down.close_after = closing_;
     co_return co_await down.respond(204, {}, {}) && !closing_;
+  }
+  if (head.method == "GET") {
+    // The session's standalone stream: notifications not tied to a request
+    // (list_changed, logs of calls answered as JSON), and resumption of any
+    // of the session's streams with Last-Event-ID.
+    closing_ = has_body;
+    down.close_after = closing_;
+    if (!accepts(head.find("accept"), "text/event-stream"))
+      co_return co_await refuse(406, "Accept must list text/event-stream", "mcp_not_acceptable");
+    if (!sid) co_return co_await refuse(400, "GET needs an Mcp-Session-Id", "mcp_no_session");
+    if (!open_session())
+      co_return co_await refuse(404, "unknown or expired session", "mcp_unknown_session");
+    std::optional<mcp::EventId> resume;
+    if (const std::string* last = head.find("last-event-id")) {
+      resume = mcp::EventId::parse(*last);
+      if (!resume)
+        co_return co_await refuse(400, "Last-Event-ID is not an id this server sent: " + *last,
+                                  "mcp_bad_last_event_id");
+    }
+    ex.mcp->method = resume ? "stream/resume" : "stream/open";
+    auto feed = std::make_shared<mcp::Feed>(worker_.ioc().get_executor());
+    mcp::stream_listen(*sid, rm.servers, resume, feed);
+    bool ok = co_await down.start_stream();
+    while (ok) {
+      std::optional<mcp::FeedItem> item = co_await feed->next(kKeepAliveMs);
+      if (!item) {
+        ok = co_await down.keep_alive();
+      } else if (item->end) {
+        break;
+      } else {
+        ok = co_await down.event(item->id, item->data);
+      }
+    }
+    feed->closed.store(true, std::memory_order_relaxed);
+    if (!ok) co_return false;
+    co_return co_await down.end_stream() && !closing_;
   }
 
   // ---- POST: one JSON-RPC message
@@ -285,8 +404,25 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
   rq.msg = std::move(*item.msg);
   ex.mcp->method = rq.msg.is_request() || rq.msg.is_notification() ? rq.msg.method : "response";
 
+  // The era is the request's: modern when the body or the header says so.
+  std::optional<std::string> body_version = mcp::modern::body_version(rq.msg);
+  rq.modern = body_version || modern_header;
+  if (rq.modern) {
+    mcp::modern::Headers mh{version, head.find("mcp-method"), head.find("mcp-name")};
+    std::string mismatch = mcp::modern::check_headers(rq.msg, mh);
+    if (!mismatch.empty())
+      co_return co_await down.rpc_error(400, rq.msg.id, mcp::modern::kHeaderMismatch,
+                                        "Header mismatch: " + mismatch, "mcp_header_mismatch");
+    if (*body_version != mcp::modern::kVersion)
+      co_return co_await unsupported_version(down, rq.msg.id, *body_version);
+    if (rq.msg.is_response())
+      co_return co_await down.rpc_error(400, rq.msg.id, jr::kInvalidRequest,
+                                        "MCP " + *body_version + " clients send no responses",
+                                        "mcp_invalid_request");
+  }
+
   bool is_init = rq.msg.is_request() && rq.msg.method == "initialize";
-  if (!is_init) {
+  if (!is_init && !rq.modern) {
     if (!sid)
       co_return co_await down.rpc_error(400, rq.msg.id, jr::kInvalidRequest,
                                         "Mcp-Session-Id is required (initialize first)",
@@ -298,10 +434,13 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
   }
 
   if (!rq.msg.is_request()) {
-    // Notifications and responses: accepted with no body.
-    if (rq.msg.is_notification()) co_await mcp::handle_notification(rq);
+    // Notifications and responses: accepted with no body. (2026-07-28
+    // defines none over HTTP: closing a stream is the cancellation.)
+    if (rq.msg.is_notification() && !rq.modern) co_await mcp::handle_notification(rq);
     co_return co_await down.respond(202, {}, {});
   }
+  if (rq.modern && rq.msg.method == "subscriptions/listen")
+    co_return co_await serve_listen(down, rq, ex, worker_.ioc().get_executor());
 
   // Progress needs a stream: answer with SSE when the client asked for it.
   bool wants_progress = false;
@@ -309,15 +448,32 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
     if (const auto* meta = p->if_contains("_meta"); meta && meta->is_object())
       wants_progress = meta->as_object().contains("progressToken");
   }
+  // The stream (once started) is numbered and every event recorded on the
+  // MCP thread, so a client that loses it can GET it back with
+  // Last-Event-ID, including the response if it came after the loss.
   bool stream_broken = false;
+  mcp::EventId next_id{0, 0};
+  auto send_event = [&](std::string data, bool final) -> awaitable<void> {
+    if (rq.modern) {  // 2026-07-28 streams are not resumable: no ids
+      if (!stream_broken && !co_await down.event({}, data)) stream_broken = true;
+      co_return;
+    }
+    ++next_id.seq;
+    if (!stream_broken && !co_await down.event(next_id.str(), data)) stream_broken = true;
+    mcp::stream_record(rq.session_token, next_id, std::move(data), final);
+  };
   if (wants_progress) {
     rq.on_note = [&](const json::object& note) -> awaitable<void> {
-      if (stream_broken) co_return;
-      if (!down.streaming && !co_await down.start_stream()) {
-        stream_broken = true;
-        co_return;
+      if (!down.streaming) {
+        next_id.stream = mcp::next_stream_number();
+        if (!co_await down.start_stream()) stream_broken = true;
+        // The priming event (2025-11-25): an id before any message, so the
+        // client knows the stream can be resumed.
+        if (!stream_broken && !rq.modern && rq.session->protocol_version >= "2025-11-25" &&
+            !co_await down.event(next_id.str(), {}))
+          stream_broken = true;
       }
-      if (!co_await down.event(json::serialize(note))) stream_broken = true;
+      co_await send_event(json::serialize(note), false);
     };
   }
   int64_t start = steady_us();
@@ -326,20 +482,23 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
   if (reply.session_gone) {
     ex.mcp->rpc_error = jr::kInvalidRequest;
     if (down.streaming) {
-      co_await down.event(
-          jr::error_response(rq.msg.id, jr::kInvalidRequest, "session expired upstream"));
-      co_return co_await down.end_stream() && !stream_broken;
+      co_await send_event(
+          jr::error_response(rq.msg.id, jr::kInvalidRequest, "session expired upstream"), true);
+      co_return !stream_broken && co_await down.end_stream();
     }
     co_return co_await down.rpc_error(404, rq.msg.id, jr::kInvalidRequest,
                                       "an upstream server ended this session; initialize again",
                                       "mcp_session_gone");
   }
+  // 2026-07-28: a method this server does not implement is a 404.
+  int status =
+      rq.modern && ex.mcp->rpc_error == jr::kMethodNotFound && ex.mcp->server.empty() ? 404 : 200;
   if (down.streaming) {
+    co_await send_event(std::move(reply.body), true);
     if (stream_broken) co_return false;
-    if (!co_await down.event(reply.body)) co_return false;
     co_return co_await down.end_stream();
   }
-  co_return co_await down.respond(200, "application/json", reply.body, reply.new_session_token);
+  co_return co_await down.respond(status, "application/json", reply.body, reply.new_session_token);
 }
 
 }  // namespace gatehouse::proxy

@@ -116,7 +116,11 @@ Result<std::shared_ptr<const Snapshot>> build_snapshot(const config::Config& cfg
 
   if (!cfg.llm.providers.empty() || !cfg.llm.models.empty())
     snap->llm = ai::gateway::Catalog::build(cfg.llm, registry.workers());
-  if (!cfg.mcp.servers.empty()) snap->mcp = mcp::Runtime::build(cfg, registry.workers(), generation);
+  if (!cfg.mcp.servers.empty()) {
+    auto rt = mcp::Runtime::build(cfg, snap->specs.get(), registry.workers(), generation);
+    if (!rt) return rt.error();
+    snap->mcp = rt.value();
+  }
 
   policy::register_builtin_policies();
   auto consumers = policy::build_consumers(cfg.consumers);

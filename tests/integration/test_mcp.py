@@ -242,10 +242,13 @@ class McpGateway(unittest.TestCase):
         # Wrong Accept and Content-Type.
         self.assertEqual(self.post("/mcp", ping, sid, headers={"accept": "application/json"}).status, 406)
         self.assertEqual(self.post("/mcp", ping, sid, headers={"content-type": "text/plain"}).status, 415)
-        # GET (server-initiated stream) is not offered yet: 405 as the spec allows.
+        # GET (the standalone stream) needs Accept: text/event-stream and a
+        # session; test_mcp_streams.py covers the stream itself.
         r = http_request(self.gh.proxy_port, "GET", "/mcp",
-                         headers={"accept": "text/event-stream", "mcp-session-id": sid})
-        self.assertEqual(r.status, 405)
+                         headers={"accept": "application/json", "mcp-session-id": sid})
+        self.assertEqual(r.status, 406)
+        r = http_request(self.gh.proxy_port, "GET", "/mcp", headers={"accept": "text/event-stream"})
+        self.assertEqual(r.status, 400)
         # Unknown method: -32601.
         r = self.post("/mcp", json.dumps({"jsonrpc": "2.0", "id": 8, "method": "nope/nope"}), sid)
         self.assertEqual(json.loads(r.body)["error"]["code"], -32601)

@@ -3,6 +3,7 @@
 // or {"error": ...}. Usage: mcp_client.mjs URL SCENARIO [API_KEY]
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 
 const [url, scenario, apiKey] = process.argv.slice(2);
 const headers = apiKey ? { "x-api-key": apiKey } : {};
@@ -68,6 +69,25 @@ async function main() {
     out.terminated = true;
   } else if (scenario === "list") {
     Object.assign(out, { tools: await allTools(client) });
+  } else if (scenario === "notify") {
+    // Calls each named tool (argv[5..]), which makes its server send
+    // notifications/tools/list_changed; the gateway relays it on the GET
+    // stream the SDK opened after initialize. A call is repeated (bounded)
+    // while no notification came, since the GET may still be opening.
+    let changed = 0;
+    let wake = () => {};
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => { changed++; wake(); });
+    out.notified = [];
+    for (const name of process.argv.slice(5)) {
+      const before = changed;
+      let calls = 0;
+      while (changed === before && calls < 10) {
+        calls++;
+        await client.callTool({ name, arguments: {} });
+        await new Promise((r) => { wake = r; setTimeout(r, 1000); });
+      }
+      out.notified.push({ name, calls, received: changed - before });
+    }
   } else if (scenario === "call") {
     out.result = await client.callTool({ name: process.argv[5], arguments: JSON.parse(process.argv[6] || "{}") });
   }
@@ -75,6 +95,8 @@ async function main() {
   console.log(JSON.stringify(out));
 }
 
-main().catch((e) => {
+main().then(() => process.exit(0), (e) => {
   console.log(JSON.stringify({ error: String(e && e.message || e), code: e && e.code }));
+  // The SDK keeps its GET stream open: exit instead of waiting for it.
+  process.exit(0);
 });

@@ -1,14 +1,17 @@
 // A small MCP server on the streamable-HTTP transport (official SDK), the
 // second upstream of tests/integration/test_mcp.py. Prints {"port": N} once
 // listening. Tools: echo (collides with server-everything's), weather,
-// progress (sends progress notifications), get-env (denied by the route).
+// progress (sends progress notifications), notify (list_changed), get-env
+// (denied by the route). With the argument `stdio` it serves stdio instead.
 import http from "node:http";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 
 const port = Number(process.argv[2] || 0);
+const stdio = process.argv[2] === "stdio";
 const sessions = new Map();
 let deleted = 0;
 
@@ -31,6 +34,13 @@ function makeServer() {
       }
       return { content: [{ type: "text", text: "progress done" }] };
     });
+  server.registerTool("notify", { description: "Announces that its tool list changed" },
+    async (extra) => {
+      // Sent with the request (HTTP: on its SSE stream; stdio: unsolicited),
+      // so the gateway's relay is exercised without an upstream GET stream.
+      await extra.sendNotification({ method: "notifications/tools/list_changed" });
+      return { content: [{ type: "text", text: "notified" }] };
+    });
   server.registerTool("get-env", { description: "Would leak the environment" },
     async () => ({ content: [{ type: "text", text: "secret" }] }));
   server.registerResource("greeting", "fixture://greeting", { mimeType: "text/plain" },
@@ -40,35 +50,40 @@ function makeServer() {
   return server;
 }
 
-const httpServer = http.createServer(async (req, res) => {
-  if (req.url === "/stats") {
-    res.setHeader("content-type", "application/json");
-    res.end(JSON.stringify({ sessions: sessions.size, deleted }));
-    return;
-  }
-  let body = "";
-  for await (const chunk of req) body += chunk;
-  const parsed = body ? JSON.parse(body) : undefined;
-  const sid = req.headers["mcp-session-id"];
-  let transport = sid ? sessions.get(sid) : undefined;
-  if (!transport) {
-    if (sid || parsed?.method !== "initialize") {
-      res.statusCode = 404;
-      res.end(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32001, message: "Session not found" } }));
+if (stdio) {
+  // `mcp_fixture_server.mjs stdio`: the same tools over stdio.
+  await makeServer().connect(new StdioServerTransport());
+} else {
+  const httpServer = http.createServer(async (req, res) => {
+    if (req.url === "/stats") {
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ sessions: sessions.size, deleted }));
       return;
     }
-    transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => sessions.set(id, transport),
-    });
-    transport.onclose = () => {
-      if (transport.sessionId && sessions.delete(transport.sessionId)) deleted++;
-    };
-    await makeServer().connect(transport);
-  }
-  await transport.handleRequest(req, res, parsed);
-});
+    let body = "";
+    for await (const chunk of req) body += chunk;
+    const parsed = body ? JSON.parse(body) : undefined;
+    const sid = req.headers["mcp-session-id"];
+    let transport = sid ? sessions.get(sid) : undefined;
+    if (!transport) {
+      if (sid || parsed?.method !== "initialize") {
+        res.statusCode = 404;
+        res.end(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32001, message: "Session not found" } }));
+        return;
+      }
+      transport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        onsessioninitialized: (id) => sessions.set(id, transport),
+      });
+      transport.onclose = () => {
+        if (transport.sessionId && sessions.delete(transport.sessionId)) deleted++;
+      };
+      await makeServer().connect(transport);
+    }
+    await transport.handleRequest(req, res, parsed);
+  });
 
-httpServer.listen(port, "127.0.0.1", () => {
-  console.log(JSON.stringify({ port: httpServer.address().port }));
-});
+  httpServer.listen(port, "127.0.0.1", () => {
+    console.log(JSON.stringify({ port: httpServer.address().port }));
+  });
+}

@@ -7,6 +7,8 @@
 #include "mcp/aggregate/merge.hpp"
 #include "mcp/hub.hpp"
 #include "mcp/metrics.hpp"
+#include "mcp/openapi_tools/upstream.hpp"
+#include "mcp/server/modern.hpp"
 #include "mcp/upstream/upstream.hpp"
 
 namespace gatehouse::mcp {
@@ -19,14 +21,27 @@ const config::McpServerConfig* Runtime::server(std::string_view name) const {
   return nullptr;
 }
 
-std::shared_ptr<const Runtime> Runtime::build(const config::Config& cfg, size_t workers,
-                                              uint64_t generation) {
+std::shared_ptr<const OpenApiBinding> Runtime::binding(const std::string& name) const {
+  auto it = openapi.find(name);
+  return it == openapi.end() ? nullptr : it->second;
+}
+
+Result<std::shared_ptr<const Runtime>> Runtime::build(const config::Config& cfg,
+                                                      const apim::SpecSet* specs, size_t workers,
+                                                      uint64_t generation) {
   auto rt = std::make_shared<Runtime>();
   rt->cfg = cfg.mcp;
   rt->key = SessionKey::derive(cfg.mcp.session_secret);
   rt->workers = workers;
   rt->generation = generation;
-  return rt;
+  for (size_t i = 0; i < cfg.mcp.servers.size(); ++i) {
+    const auto& s = cfg.mcp.servers[i];
+    if (s.transport != config::McpTransport::kOpenApi) continue;
+    auto b = bind_openapi(cfg, s, "mcp.servers[" + std::to_string(i) + "].openapi", specs);
+    if (!b) return b.error();
+    rt->openapi[s.name] = b.value();
+  }
+  return std::shared_ptr<const Runtime>(std::move(rt));
 }
 
 namespace {
@@ -66,7 +81,7 @@ std::shared_ptr<Call> send(Request& rq, const std::string& server, Op op) {
       op.protocol_version = u->protocol_version;
     }
   }
-  return submit(*cfg, std::move(op), rq.worker);
+  return submit(*cfg, std::move(op), rq.worker, rq.rt->binding(server));
 }
 
 bool usable(const Request& rq, const std::string& server) {
@@ -225,6 +240,28 @@ awaitable<Reply> list(Request& rq, const std::string& method, const std::string&
 
 // ------------------------------------------------------------------ calls
 
+// list_changed concerns the whole session, not the request it came with.
+bool is_list_changed(const json::object& note) {
+  const json::value* m = note.if_contains("method");
+  return m && m->is_string() && m->as_string().ends_with("/list_changed");
+}
+
+// A notification an upstream sent while answering: one the request's own
+// SSE stream cannot carry (the client gets JSON, or it concerns the whole
+// session) goes to the session's standalone stream (GET).
+void relay_note(Request& rq, const std::string& server, const json::object& note) {
+  if (rq.session_token.empty()) {
+    // A modern request shares its upstream session: a list change there
+    // goes to every subscriptions/listen stream of a route using it.
+    if (rq.modern && is_list_changed(note)) stream_broadcast_post(server, json::serialize(note));
+    return;
+  }
+  if (rq.on_note && !is_list_changed(note)) return;
+  const json::value* m = note.if_contains("method");
+  if (!rq.on_note && m && m->is_string() && m->as_string() == "notifications/progress") return;
+  stream_publish(rq.session_token, json::serialize(note));
+}
+
 // Sends the client's request to `server` with `rewrite` applied to its
 // params, relays notifications, and answers with the upstream's response.
 awaitable<Reply> forward(Request& rq, Outcome& out, const std::string& server,
@@ -241,7 +278,8 @@ awaitable<Reply> forward(Request& rq, Outcome& out, const std::string& server,
   for (;;) {
     e = co_await call->next();
     if (e.done) break;
-    if (rq.on_note) co_await rq.on_note(e.message);
+    relay_note(rq, server, e.message);
+    if (rq.on_note && !is_list_changed(e.message)) co_await rq.on_note(e.message);
   }
   out.upstream_us = steady_us() - start;
   auto& shard = mcp_shard(server, rq.msg.method, out.name, rq.worker_index, rq.rt->workers);
@@ -351,20 +389,18 @@ awaitable<Reply> read_resource(Request& rq, Outcome& out) {
 
 // -------------------------------------------------------------- initialize
 
-awaitable<Reply> initialize(Request& rq) {
-  Reply reply;
-  std::string asked = str_param(rq, "protocolVersion");
-  std::string version = supported_version(asked) ? asked : kSupportedVersions[0];
+// Opens the route's upstream sessions, concurrently; a server whose
+// initialize fails is marked and skipped for this session.
+awaitable<SessionState> open_upstreams(Request& rq, const std::string& version,
+                                       const json::value* client_info) {
   json::object params;
   params["protocolVersion"] = version;
   // Server-to-client requests are not relayed yet, so no client capability
   // (sampling, roots, elicitation) is passed on.
   params["capabilities"] = json::object{};
-  const json::object* p = params_of(rq);
-  const json::value* info = p ? p->if_contains("clientInfo") : nullptr;
   params["clientInfo"] =
-      info && info->is_object()
-          ? *info
+      client_info && client_info->is_object()
+          ? *client_info
           : json::value(json::object{{"name", kClientName}, {"version", kVersion}});
   SessionState st;
   st.route = rq.route->name;
@@ -378,7 +414,7 @@ awaitable<Reply> initialize(Request& rq) {
     Op op;
     op.type = Op::Type::kOpen;
     op.message = params;
-    calls.emplace_back(s, submit(*rq.rt->server(s), std::move(op), rq.worker));
+    calls.emplace_back(s, submit(*rq.rt->server(s), std::move(op), rq.worker, rq.rt->binding(s)));
   }
   for (auto& [s, call] : calls) {
     Event e = co_await call->result();
@@ -394,24 +430,61 @@ awaitable<Reply> initialize(Request& rq) {
     }
     st.upstreams.push_back(std::move(u));
   }
+  co_return st;
+}
+
+awaitable<Reply> initialize(Request& rq) {
+  Reply reply;
+  std::string asked = str_param(rq, "protocolVersion");
+  std::string version = supported_version(asked) ? asked : kSupportedVersions[0];
+  const json::object* p = params_of(rq);
+  SessionState st =
+      co_await open_upstreams(rq, version, p ? p->if_contains("clientInfo") : nullptr);
   json::object result;
   result["protocolVersion"] = version;
-  result["capabilities"] = json::object{{"tools", json::object{{"listChanged", false}}},
-                                        {"resources", json::object{{"listChanged", false}}},
-                                        {"prompts", json::object{{"listChanged", false}}}};
+  // list_changed from upstreams is relayed on the session's GET stream.
+  result["capabilities"] = json::object{{"tools", json::object{{"listChanged", true}}},
+                                        {"resources", json::object{{"listChanged", true}}},
+                                        {"prompts", json::object{{"listChanged", true}}}};
   result["serverInfo"] = json::object{{"name", kClientName}, {"version", kVersion}};
   reply.new_session_token = rq.rt->key->seal(st.encode());
   reply.body = jsonrpc::result_response(rq.msg.id, result);
   co_return reply;
 }
 
-}  // namespace
+// ------------------------------------------------------- 2026-07-28 era
 
-awaitable<Reply> handle_request(Request& rq, Outcome& out) {
+// Modern requests carry no session: each worker keeps one set of upstream
+// sessions per route (opened on first use, like a shared stdio child) and
+// reopens it when an upstream forgets it.
+std::unordered_map<std::string, SessionState>& stateless_sessions() {
+  thread_local std::unordered_map<std::string, SessionState> m;
+  return m;
+}
+
+awaitable<void> stateless_session(Request& rq, bool reopen) {
+  std::string key = std::to_string(rq.rt->generation) + '\n' + rq.route->name;
+  auto& m = stateless_sessions();
+  if (reopen) m.erase(key);
+  if (auto it = m.find(key); it != m.end()) {
+    rq.session = it->second;
+    co_return;
+  }
+  SessionState st = co_await open_upstreams(rq, kSupportedVersions[0], nullptr);
+  st.protocol_version = std::string(modern::kVersion);
+  std::erase_if(m, [&](const auto& kv) {  // earlier generations' sessions
+    return !kv.first.starts_with(std::to_string(rq.rt->generation) + '\n');
+  });
+  m[key] = st;
+  rq.session = std::move(st);
+}
+
+awaitable<Reply> dispatch(Request& rq, Outcome& out) {
   const std::string& m = rq.msg.method;
-  out.method = m;
-  if (m == "initialize") co_return co_await initialize(rq);
+  if (m == "initialize" && !rq.modern) co_return co_await initialize(rq);
   if (m == "ping") co_return Reply{jsonrpc::result_response(rq.msg.id, json::object{}), {}, false};
+  if (m == "server/discover")
+    co_return Reply{jsonrpc::result_response(rq.msg.id, modern::discover_result()), {}, false};
   if (m == "tools/list") co_return co_await list(rq, m, "tools");
   if (m == "prompts/list") co_return co_await list(rq, m, "prompts");
   if (m == "resources/list") co_return co_await list(rq, m, "resources");
@@ -423,6 +496,23 @@ awaitable<Reply> handle_request(Request& rq, Outcome& out) {
   out.rpc_error = jsonrpc::kMethodNotFound;
   co_return Reply{
       error_body(rq.msg.id, jsonrpc::kMethodNotFound, "Method not found: " + m), {}, false};
+}
+
+}  // namespace
+
+awaitable<Reply> handle_request(Request& rq, Outcome& out) {
+  out.method = rq.msg.method;
+  if (!rq.modern) co_return co_await dispatch(rq, out);
+  bool local = rq.msg.method == "server/discover" || rq.msg.method == "ping";
+  if (!local) co_await stateless_session(rq, false);
+  Reply r = co_await dispatch(rq, out);
+  if (r.session_gone) {  // an upstream restarted: open again, once
+    co_await stateless_session(rq, true);
+    out = Outcome{};
+    out.method = rq.msg.method;
+    r = co_await dispatch(rq, out);
+  }
+  co_return r;
 }
 
 awaitable<void> handle_notification(Request& rq) {

@@ -10,6 +10,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "apim/spec_set.hpp"
+#include "common/result.hpp"
 #include "config/entities.hpp"
 #include "mcp/jsonrpc/message.hpp"
 #include "mcp/server/session_token.hpp"
@@ -20,14 +22,22 @@ namespace gatehouse::mcp {
 namespace json = boost::json;
 
 // The mcp: section compiled into the snapshot.
+struct OpenApiBinding;
+
 struct Runtime {
   config::McpConfig cfg;
   std::shared_ptr<const SessionKey> key;
   size_t workers = 1;
   uint64_t generation = 0;
+  // REST-API servers (openapi:), resolved against the snapshot's specs.
+  std::unordered_map<std::string, std::shared_ptr<const OpenApiBinding>> openapi;
   const config::McpServerConfig* server(std::string_view name) const;
-  static std::shared_ptr<const Runtime> build(const config::Config& cfg, size_t workers,
-                                              uint64_t generation);
+  std::shared_ptr<const OpenApiBinding> binding(const std::string& name) const;
+  // Fails (with the field path and position) when an openapi server names
+  // an API or spec the snapshot does not have, or operations it lacks.
+  static Result<std::shared_ptr<const Runtime>> build(const config::Config& cfg,
+                                                      const apim::SpecSet* specs, size_t workers,
+                                                      uint64_t generation);
 };
 
 // What the access log's audit fields say about one message.
@@ -47,6 +57,7 @@ struct Request {
   std::string consumer;
   std::optional<SessionState> session;  // absent for initialize
   std::string session_token;            // as the client sent it
+  bool modern = false;                  // 2026-07-28: stateless (server/modern.hpp)
   jsonrpc::Message msg;
   asio::any_io_executor worker;
   size_t worker_index = 0;

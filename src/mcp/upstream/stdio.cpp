@@ -20,6 +20,7 @@
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
+#include "mcp/hub.hpp"
 #include "mcp/jsonrpc/message.hpp"
 #include "mcp/upstream/upstream.hpp"
 
@@ -449,8 +450,11 @@ class StdioUpstream final : public Upstream, public std::enable_shared_from_this
       log::info("mcp server log",
                 {log::f("server", cfg_.name), log::f("message", json::serialize(m.raw["params"]))});
     }
-    // list_changed and resource updates: lists are fetched fresh each time,
-    // so there is nothing to invalidate yet.
+    // list_changed of a shared child concerns every session that uses it:
+    // each one with a standalone stream open gets it (lists themselves are
+    // fetched fresh on every list request, so there is nothing to
+    // invalidate).
+    if (m.method.ends_with("/list_changed")) stream_broadcast(cfg_.name, json::serialize(m.raw));
   }
 
   asio::io_context& ioc_;

@@ -1,0 +1,277 @@
+#include "mcp/openapi_tools/tools.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+namespace gatehouse::mcp::openapi_tools {
+
+namespace {
+
+constexpr size_t kMaxToolName = 128;  // the MCP tool-name limit
+constexpr std::string_view kComponentRef = "#/components/schemas/";
+
+bool name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-' || c == '.';
+}
+
+bool is_json(std::string_view type) {
+  return type == "application/json" || type.ends_with("+json");
+}
+
+const oa::MediaType* json_media(const std::vector<oa::MediaType>& content) {
+  for (const auto& m : content)
+    if (is_json(m.type)) return &m;
+  return nullptr;
+}
+
+// The argument name of each sent parameter: its own name, or "<in>_<name>"
+// when two parameters (say a path and a query one) share it.
+std::vector<std::pair<const oa::Parameter*, std::string>> sent_parameters(const oa::Operation& op) {
+  std::vector<std::pair<const oa::Parameter*, std::string>> out;
+  std::set<std::string> names;
+  for (const auto& p : op.parameters) {
+    if (p.in == "cookie") continue;
+    std::string key = names.count(p.name) || p.name == "body" ? p.in + "_" + p.name : p.name;
+    names.insert(key);
+    out.emplace_back(&p, std::move(key));
+  }
+  return out;
+}
+
+// Copies `v` with component references pointed at $defs, noting the names.
+json::value rewrite_refs(const json::value& v, std::set<std::string>& refs) {
+  if (v.is_array()) {
+    json::array a;
+    for (const auto& x : v.as_array()) a.push_back(rewrite_refs(x, refs));
+    return a;
+  }
+  if (!v.is_object()) return v;
+  json::object o;
+  for (const auto& [k, x] : v.as_object()) {
+    if (k == "$ref" && x.is_string() && x.as_string().starts_with(kComponentRef)) {
+      std::string name(std::string_view(x.as_string()).substr(kComponentRef.size()));
+      refs.insert(name);
+      o["$ref"] = "#/$defs/" + name;
+    } else {
+      o[k] = rewrite_refs(x, refs);
+    }
+  }
+  return o;
+}
+
+// $defs holding every schema reached from `refs`, transitively.
+json::object collect_defs(const oa::Document& d, std::set<std::string> refs) {
+  json::object defs;
+  std::set<std::string> done;
+  while (!refs.empty()) {
+    std::string name = *refs.begin();
+    refs.erase(refs.begin());
+    if (!done.insert(name).second) continue;
+    auto it = d.schemas.find(name);
+    if (it == d.schemas.end()) continue;  // dangling: left for the client to report
+    std::set<std::string> more;
+    defs[name] = rewrite_refs(it->second, more);
+    for (auto& m : more)
+      if (!done.count(m)) refs.insert(m);
+  }
+  return defs;
+}
+
+std::string scalar_text(const json::value& v) {
+  if (v.is_string()) return std::string(v.as_string());
+  return json::serialize(v);  // numbers, booleans as written in JSON
+}
+
+}  // namespace
+
+std::string tool_name(const oa::Operation& op) {
+  if (!op.operation_id.empty() && op.operation_id.size() <= kMaxToolName &&
+      std::all_of(op.operation_id.begin(), op.operation_id.end(), name_char))
+    return op.operation_id;
+  std::string n;
+  for (char c : op.method) n += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  bool last_sep = false;
+  for (char c : op.path) {
+    bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (keep) {
+      if (last_sep || n.size() == op.method.size()) n += '_';
+      n += c;
+      last_sep = false;
+    } else {
+      last_sep = true;
+    }
+  }
+  if (n.size() > kMaxToolName) n.resize(kMaxToolName);
+  return n;
+}
+
+json::object input_schema(const oa::Document& d, const oa::Operation& op) {
+  json::object props;
+  json::array required;
+  std::set<std::string> refs;
+  for (const auto& [p, key] : sent_parameters(op)) {
+    json::value schema = p->schema.is_null() ? json::value(json::object{}) : p->schema;
+    json::value s = rewrite_refs(schema, refs);
+    if (s.is_object() && !s.as_object().contains("description"))
+      s.as_object()["description"] = p->in + " parameter " + p->name;
+    props[key] = std::move(s);
+    if (p->required || p->in == "path") required.emplace_back(key);
+  }
+  if (op.request_body && !op.request_body->content.empty()) {
+    const oa::MediaType* m = json_media(op.request_body->content);
+    json::value s =
+        m ? rewrite_refs(m->schema.is_null() ? json::value(json::object{}) : m->schema, refs)
+          : json::value(json::object{{"type", "string"}});
+    if (s.is_object() && !s.as_object().contains("description"))
+      s.as_object()["description"] =
+          "request body (" + (m ? m->type : op.request_body->content.front().type) + ")";
+    props["body"] = std::move(s);
+    if (op.request_body->required) required.emplace_back("body");
+  }
+  json::object schema{{"type", "object"}, {"properties", std::move(props)}};
+  if (!required.empty()) schema["required"] = std::move(required);
+  json::object defs = collect_defs(d, std::move(refs));
+  if (!defs.empty()) schema["$defs"] = std::move(defs);
+  return schema;
+}
+
+std::vector<Tool> build_tools(const oa::Document& d, const Options& o, std::string& error) {
+  std::vector<Tool> out;
+  std::set<std::string> wanted(o.operations.begin(), o.operations.end());
+  for (const auto& id : o.operations) {
+    bool found = std::any_of(d.operations.begin(), d.operations.end(),
+                             [&](const oa::Operation& op) { return op.operation_id == id; });
+    if (!found) {
+      error = "operation \"" + id + "\" is not in the document";
+      return {};
+    }
+  }
+  std::set<std::string> names;
+  for (const auto& op : d.operations) {
+    if (!wanted.empty() && !wanted.count(op.operation_id)) continue;
+    Tool t;
+    t.name = tool_name(op);
+    t.operation = &op;
+    if (!names.insert(t.name).second) {
+      error = "two operations make the tool name \"" + t.name + "\" (" + op.method + " " + op.path +
+              "); give them distinct operationIds";
+      return {};
+    }
+    std::string description = !op.summary.empty() ? op.summary : op.method + " " + op.path;
+    if (auto it = op.extensions.find("x-mcp-description");
+        it != op.extensions.end() && it->value().is_string())
+      description = it->value().as_string();  // an operator's own wording
+    if (op.deprecated) description += " (deprecated)";
+    t.definition["name"] = t.name;
+    t.definition["description"] = description;
+    t.definition["inputSchema"] = input_schema(d, op);
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+std::string percent_encode(std::string_view s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '.' || c == '_' || c == '~';
+    if (unreserved) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::optional<HttpCall> build_call(const oa::Operation& op, std::string_view base_path,
+                                   const json::object& arguments, std::string& error) {
+  HttpCall call;
+  call.method = op.method;
+  std::string path = op.path;
+  std::string query;
+  for (const auto& [p, key] : sent_parameters(op)) {
+    const json::value* v = arguments.if_contains(key);
+    if (!v || v->is_null()) {
+      if (p->required || p->in == "path") {
+        error = "missing required argument \"" + key + "\" (" + p->in + " parameter)";
+        return std::nullopt;
+      }
+      continue;
+    }
+    if (p->in == "path") {
+      if (v->is_object() || v->is_array()) {
+        error = "argument \"" + key + "\" must be a string, number or boolean";
+        return std::nullopt;
+      }
+      std::string token = "{" + p->name + "}";
+      std::string value = percent_encode(scalar_text(*v));
+      for (size_t at = path.find(token); at != std::string::npos;
+           at = path.find(token, at + value.size()))
+        path.replace(at, token.size(), value);
+    } else if (p->in == "query") {
+      // Arrays explode (form style, the OpenAPI default): k=a&k=b.
+      const std::string& qname = p->name;  // (structured bindings are not captured)
+      auto add = [&query, &qname](const json::value& x) {
+        query += query.empty() ? '?' : '&';
+        query += percent_encode(qname) + "=" + percent_encode(scalar_text(x));
+      };
+      if (v->is_array()) {
+        for (const auto& x : v->as_array()) add(x);
+      } else {
+        add(*v);
+      }
+    } else if (p->in == "header") {
+      std::string value = scalar_text(*v);
+      if (value.find_first_of("\r\n") != std::string::npos) {
+        error = "argument \"" + key + "\" cannot hold a line break (header parameter)";
+        return std::nullopt;
+      }
+      call.headers.emplace_back(p->name, std::move(value));
+    }
+  }
+  if (op.request_body) {
+    const json::value* b = arguments.if_contains("body");
+    if (!b || b->is_null()) {
+      if (op.request_body->required) {
+        error = "missing required argument \"body\" (request body)";
+        return std::nullopt;
+      }
+    } else {
+      const oa::MediaType* m = json_media(op.request_body->content);
+      std::string type =
+          m ? m->type
+            : (op.request_body->content.empty() ? std::string("application/json")
+                                                : op.request_body->content.front().type);
+      call.body = !m && b->is_string() ? std::string(b->as_string()) : json::serialize(*b);
+      call.headers.emplace_back("Content-Type", type);
+    }
+  }
+  std::string base(base_path);
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  call.target = base + path + query;
+  return call;
+}
+
+json::object to_result(int status, std::string_view content_type, std::string_view body) {
+  bool ok = status >= 200 && status < 300;
+  json::object r;
+  std::string text =
+      ok ? std::string(body)
+         : "HTTP " + std::to_string(status) + (body.empty() ? "" : ": ") + std::string(body);
+  r["content"] = json::array{json::object{{"type", "text"}, {"text", text}}};
+  if (ok && is_json(content_type.substr(0, content_type.find(';')))) {
+    boost::system::error_code ec;
+    json::value v = json::parse(body, ec);
+    if (!ec && v.is_object()) r["structuredContent"] = std::move(v);
+  }
+  if (!ok) r["isError"] = true;
+  return r;
+}
+
+}  // namespace gatehouse::mcp::openapi_tools

@@ -1,0 +1,66 @@
+// REST to MCP: the operations of an OpenAPI document as MCP tools. Pure
+// functions (no I/O): the tool definitions a tools/list shows, the HTTP
+// request a tools/call becomes, and the tool result an HTTP response
+// becomes. The caller finds the document (apim::SpecSet) and sends the
+// request through the API's upstream.
+#pragma once
+
+#include <boost/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "apim/openapi/document.hpp"
+
+namespace gatehouse::mcp::openapi_tools {
+
+namespace json = boost::json;
+namespace oa = apim::openapi;
+
+struct Tool {
+  std::string name;
+  const oa::Operation* operation = nullptr;
+  json::object definition;  // {name, description, inputSchema[, outputSchema]}
+};
+
+struct Options {
+  std::vector<std::string> operations;  // operationIds to expose; empty = all
+};
+
+// One tool per operation. Fails (error set, empty result) when a listed
+// operationId is not in the document or two operations end up with one
+// tool name.
+std::vector<Tool> build_tools(const oa::Document& d, const Options& o, std::string& error);
+
+// operationId when it is a valid tool name, else "<method>_<path>" with
+// every other character as '_' (GET /pets/{id} -> get_pets_id); at most 128.
+std::string tool_name(const oa::Operation& op);
+
+// The tool's inputSchema: an object with one property per parameter (path,
+// query, header; cookies are not sent) and `body` for a JSON request body;
+// component schemas the properties refer to are copied into `$defs` and
+// the references rewritten to "#/$defs/NAME".
+json::object input_schema(const oa::Document& d, const oa::Operation& op);
+
+struct HttpCall {
+  std::string method;
+  std::string target;  // base path + path (parameters substituted, percent-encoded) + query
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;  // JSON, with Content-Type: application/json when not empty
+};
+
+// The request for a tools/call with `arguments`. A missing required
+// parameter or body is an error naming it (the caller answers -32602).
+std::optional<HttpCall> build_call(const oa::Operation& op, std::string_view base_path,
+                                   const json::object& arguments, std::string& error);
+
+// RFC 3986 unreserved characters stay, everything else is %XX.
+std::string percent_encode(std::string_view s);
+
+// A CallToolResult for an HTTP response: the body as text content, plus
+// structuredContent when it is a JSON object; isError for a non-2xx status.
+json::object to_result(int status, std::string_view content_type, std::string_view body);
+
+}  // namespace gatehouse::mcp::openapi_tools

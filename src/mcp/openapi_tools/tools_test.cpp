@@ -1,0 +1,156 @@
+#include "mcp/openapi_tools/tools.hpp"
+
+#include <gtest/gtest.h>
+
+#include "apim/openapi/loader.hpp"
+
+namespace gatehouse::mcp::openapi_tools {
+namespace {
+
+constexpr std::string_view kSpec = R"(openapi: 3.0.3
+info: {title: Pets, version: "1"}
+paths:
+  /pets:
+    get:
+      operationId: listPets
+      summary: List pets
+      parameters:
+        - {name: limit, in: query, schema: {type: integer}}
+        - {name: tag, in: query, schema: {type: array, items: {type: string}}}
+        - {name: X-Trace, in: header, schema: {type: string}}
+        - {name: session, in: cookie, schema: {type: string}}
+      responses: {"200": {description: ok}}
+    post:
+      operationId: createPet
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/NewPet"}
+      responses: {"201": {description: created}}
+  /pets/{petId}:
+    get:
+      summary: Info for a pet
+      x-mcp-description: Fetches one pet by its id
+      parameters:
+        - {name: petId, in: path, required: true, schema: {type: string}}
+      responses: {"200": {description: ok}}
+components:
+  schemas:
+    NewPet:
+      type: object
+      required: [name]
+      properties:
+        name: {type: string}
+        owner: {$ref: "#/components/schemas/Owner"}
+    Owner:
+      type: object
+      properties: {name: {type: string}}
+    Unused: {type: string}
+)";
+
+oa::Document doc() {
+  auto d = oa::load_document(kSpec, "pets.yaml");
+  EXPECT_TRUE(d.ok()) << d.error().message;
+  return *d;
+}
+
+TEST(OpenapiTools, OneToolPerOperation) {
+  auto d = doc();
+  std::string error;
+  auto tools = build_tools(d, {}, error);
+  ASSERT_EQ(error, "");
+  ASSERT_EQ(tools.size(), 3u);
+  EXPECT_EQ(tools[0].name, "listPets");
+  EXPECT_EQ(tools[0].definition.at("description"), "List pets");
+  EXPECT_EQ(tools[2].name, "get_pets_petId");  // no operationId: method and path
+  EXPECT_EQ(tools[2].definition.at("description"), "Fetches one pet by its id");
+  // Parameters become properties; cookies are not sent, so not offered.
+  const auto& in = tools[0].definition.at("inputSchema").as_object();
+  EXPECT_EQ(in.at("type"), "object");
+  const auto& props = in.at("properties").as_object();
+  EXPECT_TRUE(props.contains("limit"));
+  EXPECT_TRUE(props.contains("X-Trace"));
+  EXPECT_FALSE(props.contains("session"));
+  // The body's component schemas are copied into $defs, transitively.
+  const auto& create = tools[1].definition.at("inputSchema").as_object();
+  EXPECT_EQ(create.at("properties").at("body").at("$ref"), "#/$defs/NewPet");
+  EXPECT_EQ(json::serialize(create.at("required")), R"(["body"])");
+  const auto& defs = create.at("$defs").as_object();
+  EXPECT_TRUE(defs.contains("NewPet"));
+  EXPECT_TRUE(defs.contains("Owner"));
+  EXPECT_FALSE(defs.contains("Unused"));
+  EXPECT_EQ(defs.at("NewPet").at("properties").at("owner").at("$ref"), "#/$defs/Owner");
+  // Path parameters are required.
+  const auto& get = tools[2].definition.at("inputSchema").as_object();
+  EXPECT_EQ(json::serialize(get.at("required")), R"(["petId"])");
+}
+
+TEST(OpenapiTools, PickedOperations) {
+  auto d = doc();
+  std::string error;
+  auto tools = build_tools(d, {{"createPet"}}, error);
+  ASSERT_EQ(tools.size(), 1u);
+  EXPECT_EQ(tools[0].name, "createPet");
+  EXPECT_TRUE(build_tools(d, {{"nope"}}, error).empty());
+  EXPECT_EQ(error, "operation \"nope\" is not in the document");
+}
+
+TEST(OpenapiTools, BuildCall) {
+  auto d = doc();
+  std::string error;
+  auto tools = build_tools(d, {}, error);
+  json::object args =
+      json::parse(R"({"limit":5,"tag":["a b","c"],"X-Trace":"t1","session":"s"})").as_object();
+  auto c = build_call(*tools[0].operation, "/v1/", args, error);
+  ASSERT_TRUE(c) << error;
+  EXPECT_EQ(c->method, "GET");
+  EXPECT_EQ(c->target, "/v1/pets?limit=5&tag=a%20b&tag=c");
+  ASSERT_EQ(c->headers.size(), 1u);
+  EXPECT_EQ(c->headers[0], (std::pair<std::string, std::string>{"X-Trace", "t1"}));
+  // Path parameters are percent-encoded: no escaping the path.
+  json::object p = json::parse(R"({"petId":"../admin?x=1"})").as_object();
+  c = build_call(*tools[2].operation, "", p, error);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->target, "/pets/..%2Fadmin%3Fx%3D1");
+  EXPECT_FALSE(build_call(*tools[2].operation, "", {}, error));
+  EXPECT_EQ(error, "missing required argument \"petId\" (path parameter)");
+  json::object b = json::parse(R"({"body":{"name":"Rex"}})").as_object();
+  c = build_call(*tools[1].operation, "", b, error);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->method, "POST");
+  EXPECT_EQ(c->body, R"({"name":"Rex"})");
+  EXPECT_EQ(c->headers[0].second, "application/json");
+  EXPECT_FALSE(build_call(*tools[1].operation, "", {}, error));
+  EXPECT_EQ(error, "missing required argument \"body\" (request body)");
+  json::object crlf = json::parse(R"({"X-Trace":"a\r\nb: c"})").as_object();
+  EXPECT_FALSE(build_call(*tools[0].operation, "", crlf, error));
+}
+
+TEST(OpenapiTools, Results) {
+  auto r = to_result(200, "application/json; charset=utf-8", R"({"id":1})");
+  EXPECT_EQ(r.at("content").at(0).at("text"), R"({"id":1})");
+  EXPECT_EQ(r.at("structuredContent").at("id"), 1);
+  EXPECT_FALSE(r.contains("isError"));
+  r = to_result(200, "application/json", "[1,2]");  // not an object: text only
+  EXPECT_FALSE(r.contains("structuredContent"));
+  r = to_result(404, "application/json", R"({"error":"no pet"})");
+  EXPECT_EQ(r.at("isError"), true);
+  EXPECT_EQ(r.at("content").at(0).at("text"), R"(HTTP 404: {"error":"no pet"})");
+  EXPECT_FALSE(r.contains("structuredContent"));
+}
+
+TEST(OpenapiTools, Names) {
+  oa::Operation op;
+  op.method = "DELETE";
+  op.path = "/stores/{store-id}/items/{item_id}";
+  EXPECT_EQ(tool_name(op), "delete_stores_store_id_items_item_id");
+  op.operation_id = "has space";
+  EXPECT_EQ(tool_name(op), "delete_stores_store_id_items_item_id");
+  op.operation_id = "removeItem";
+  EXPECT_EQ(tool_name(op), "removeItem");
+  EXPECT_EQ(percent_encode("a b/é~"), "a%20b%2F%C3%A9~");
+}
+
+}  // namespace
+}  // namespace gatehouse::mcp::openapi_tools

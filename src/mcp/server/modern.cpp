@@ -1,0 +1,138 @@
+#include "mcp/server/modern.hpp"
+
+#include "mcp/upstream/upstream.hpp"
+#include "policies/crypto.hpp"
+
+namespace gatehouse::mcp::modern {
+
+std::vector<std::string> supported_versions() {
+  std::vector<std::string> v{std::string(kVersion)};
+  for (const char* s : kSupportedVersions) v.emplace_back(s);
+  return v;
+}
+
+bool is_modern_version(std::string_view v) {
+  // Dated revisions compare as strings; anything from 2026-07-28 on is of
+  // the per-request-metadata era (a later one we do not speak is refused
+  // with -32022 rather than taken for legacy).
+  return v.size() == 10 && v >= kVersion;
+}
+
+std::optional<std::string> body_version(const jsonrpc::Message& msg) {
+  const json::object* p = msg.params();
+  const json::value* meta = p ? p->if_contains("_meta") : nullptr;
+  const json::value* v =
+      meta && meta->is_object() ? meta->as_object().if_contains(kMetaVersion) : nullptr;
+  if (!v) return std::nullopt;
+  return v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+std::optional<std::string> decode_header_value(std::string_view v) {
+  constexpr std::string_view kOpen = "=?base64?", kClose = "?=";
+  if (v.size() >= kOpen.size() + kClose.size() && v.starts_with(kOpen) && v.ends_with(kClose)) {
+    bool ok = false;
+    std::string out = policy::base64_decode(
+        v.substr(kOpen.size(), v.size() - kOpen.size() - kClose.size()), false, &ok);
+    if (!ok) return std::nullopt;
+    return out;
+  }
+  for (unsigned char c : v)
+    if ((c < 0x20 && c != '\t') || c > 0x7e) return std::nullopt;
+  return std::string(v);
+}
+
+namespace {
+std::string quoted(std::string_view s) {
+  return "'" + std::string(s) + "'";
+}
+}  // namespace
+
+std::string check_headers(const jsonrpc::Message& msg, const Headers& h) {
+  std::optional<std::string> body_v = body_version(msg);
+  if (!h.protocol_version) return "the MCP-Protocol-Version header is required";
+  if (!body_v)
+    return "the body has no _meta[\"" + std::string(kMetaVersion) +
+           "\"] for MCP-Protocol-Version " + quoted(*h.protocol_version);
+  if (*body_v != *h.protocol_version)
+    return "MCP-Protocol-Version header value " + quoted(*h.protocol_version) +
+           " does not match body value " + quoted(*body_v);
+  if (!msg.is_request()) return {};  // notification POSTs: no header rules (2026-07-28)
+  if (!h.method) return "the Mcp-Method header is required";
+  if (*h.method != msg.method)
+    return "Mcp-Method header value " + quoted(*h.method) + " does not match body value " +
+           quoted(msg.method);
+  std::string_view key = msg.method == "resources/read" ? "uri" : "name";
+  if (msg.method != "tools/call" && msg.method != "prompts/get" && msg.method != "resources/read")
+    return {};
+  if (!h.name) return "the Mcp-Name header is required for " + msg.method;
+  std::optional<std::string> name = decode_header_value(*h.name);
+  if (!name) return "the Mcp-Name header value is not valid header text or base64";
+  const json::object* p = msg.params();
+  const json::value* v = p ? p->if_contains(key) : nullptr;
+  std::string body = v && v->is_string() ? std::string(v->as_string()) : std::string();
+  if (*name != body)
+    return "Mcp-Name header value " + quoted(*name) + " does not match body value " + quoted(body);
+  return {};
+}
+
+json::object discover_result() {
+  json::array versions;
+  for (const auto& v : supported_versions()) versions.emplace_back(v);
+  json::object r;
+  r["resultType"] = "complete";
+  r["supportedVersions"] = std::move(versions);
+  r["capabilities"] = json::object{{"tools", json::object{{"listChanged", true}}},
+                                   {"resources", json::object{{"listChanged", true}}},
+                                   {"prompts", json::object{{"listChanged", true}}}};
+  r["serverInfo"] = json::object{{"name", kClientName}, {"version", mcp::kVersion}};
+  return r;
+}
+
+std::optional<ListenFilter> ListenFilter::parse(const json::object* params, std::string& error) {
+  const json::value* n = params ? params->if_contains("notifications") : nullptr;
+  if (!n || !n->is_object()) {
+    error = "params.notifications (an object) is required";
+    return std::nullopt;
+  }
+  ListenFilter f;
+  for (const auto& [k, v] : n->as_object()) {
+    bool* slot = k == "toolsListChanged"       ? &f.tools
+                 : k == "promptsListChanged"   ? &f.prompts
+                 : k == "resourcesListChanged" ? &f.resources
+                                               : nullptr;
+    if (slot) {
+      if (!v.is_bool()) {
+        error = "params.notifications." + std::string(k) + " must be a boolean";
+        return std::nullopt;
+      }
+      *slot = v.as_bool();
+    }
+  }
+  return f;
+}
+
+json::object ListenFilter::acknowledged() const {
+  json::object o;
+  if (tools) o["toolsListChanged"] = true;
+  if (prompts) o["promptsListChanged"] = true;
+  if (resources) o["resourcesListChanged"] = true;
+  return o;
+}
+
+bool ListenFilter::wants(std::string_view method) const {
+  return (tools && method == "notifications/tools/list_changed") ||
+         (prompts && method == "notifications/prompts/list_changed") ||
+         (resources && method == "notifications/resources/list_changed");
+}
+
+std::string stamp(json::object note, const json::value& listen_id) {
+  json::value& params = note["params"];
+  if (!params.is_object()) params = json::object{};
+  json::value& meta = params.as_object()["_meta"];
+  if (!meta.is_object()) meta = json::object{};
+  meta.as_object()[kMetaSubscription] =
+      listen_id.is_string() ? listen_id.as_string() : json::string(json::serialize(listen_id));
+  return json::serialize(note);
+}
+
+}  // namespace gatehouse::mcp::modern

@@ -1,0 +1,66 @@
+// The 2026-07-28 ("modern") revision on the same endpoint as 2025-11-25
+// ("legacy"): a dual-era server picks the era per request. A POST whose body
+// carries `_meta["io.modelcontextprotocol/protocolVersion"]` (or whose
+// MCP-Protocol-Version header names a modern revision) is served
+// statelessly: no initialize, no Mcp-Session-Id, headers mirrored from the
+// body and validated against it. Pure functions here; the route does I/O.
+#pragma once
+
+#include <boost/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mcp/jsonrpc/message.hpp"
+
+namespace gatehouse::mcp::modern {
+
+namespace json = boost::json;
+
+inline constexpr std::string_view kVersion = "2026-07-28";
+inline constexpr std::string_view kMetaVersion = "io.modelcontextprotocol/protocolVersion";
+inline constexpr std::string_view kMetaSubscription = "io.modelcontextprotocol/subscriptionId";
+inline constexpr int kHeaderMismatch = -32020;
+inline constexpr int kUnsupportedVersion = -32022;
+
+// Every revision the endpoint serves, newest first (discover, -32022 data).
+std::vector<std::string> supported_versions();
+bool is_modern_version(std::string_view v);
+
+// The version the body's _meta declares; nullopt when it declares none
+// (a legacy message), "" when the member is there but not a string.
+std::optional<std::string> body_version(const jsonrpc::Message& msg);
+
+// `=?base64?...?=` (the sentinel for values that are not plain header
+// text) decoded; a plain value as is; nullopt for a malformed sentinel or a
+// plain value with characters a header cannot carry.
+std::optional<std::string> decode_header_value(std::string_view v);
+
+struct Headers {
+  const std::string* protocol_version = nullptr;
+  const std::string* method = nullptr;
+  const std::string* name = nullptr;
+};
+
+// The HeaderMismatch message for a modern request whose headers are missing
+// or disagree with its body; empty when they agree.
+std::string check_headers(const jsonrpc::Message& msg, const Headers& h);
+
+// server/discover's result for a route.
+json::object discover_result();
+
+// subscriptions/listen: the notification types asked for. The gateway
+// honours the list_changed ones; resource subscriptions are not relayed
+// (the acknowledgement leaves them out, as the spec says to).
+struct ListenFilter {
+  bool tools = false, prompts = false, resources = false;
+  static std::optional<ListenFilter> parse(const json::object* params, std::string& error);
+  json::object acknowledged() const;
+  bool wants(std::string_view method) const;
+};
+
+// A notification for a listen stream: stamped with the subscription id.
+std::string stamp(json::object note, const json::value& listen_id);
+
+}  // namespace gatehouse::mcp::modern

@@ -1,0 +1,101 @@
+#include "mcp/server/modern.hpp"
+
+#include <gtest/gtest.h>
+
+namespace gatehouse::mcp::modern {
+namespace {
+
+jsonrpc::Message msg(std::string_view text) {
+  auto p = jsonrpc::parse(text);
+  EXPECT_TRUE(p.items[0].msg);
+  return *p.items[0].msg;
+}
+
+constexpr std::string_view kCall =
+    R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"weather",)"
+    R"("_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}})";
+
+TEST(Modern, BodyVersion) {
+  EXPECT_EQ(body_version(msg(kCall)), std::optional<std::string>("2026-07-28"));
+  EXPECT_FALSE(body_version(msg(R"({"jsonrpc":"2.0","id":1,"method":"ping"})")));
+  EXPECT_EQ(
+      body_version(msg(
+          R"({"jsonrpc":"2.0","id":1,"method":"ping","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":5}}})")),
+      std::optional<std::string>(""));
+}
+
+TEST(Modern, HeadersMustMirrorTheBody) {
+  std::string v = "2026-07-28", m = "tools/call", n = "weather";
+  auto m1 = msg(kCall);
+  EXPECT_EQ(check_headers(m1, {&v, &m, &n}), "");
+  EXPECT_EQ(check_headers(m1, {nullptr, &m, &n}), "the MCP-Protocol-Version header is required");
+  EXPECT_EQ(check_headers(m1, {&v, nullptr, &n}), "the Mcp-Method header is required");
+  EXPECT_EQ(check_headers(m1, {&v, &m, nullptr}), "the Mcp-Name header is required for tools/call");
+  std::string other = "tools/list";
+  EXPECT_EQ(check_headers(m1, {&v, &other, &n}),
+            "Mcp-Method header value 'tools/list' does not match body value 'tools/call'");
+  std::string foo = "foo";
+  EXPECT_EQ(check_headers(m1, {&v, &m, &foo}),
+            "Mcp-Name header value 'foo' does not match body value 'weather'");
+  std::string old = "2025-11-25";
+  EXPECT_EQ(check_headers(m1, {&old, &m, &n}),
+            "MCP-Protocol-Version header value '2025-11-25' does not match body value "
+            "'2026-07-28'");
+  // Base64 sentinel for names that are not plain header text.
+  std::string b64 = "=?base64?d2VhdGhlcg==?=";
+  EXPECT_EQ(check_headers(m1, {&v, &m, &b64}), "");
+  std::string bad = "=?base64?***?=";
+  EXPECT_EQ(check_headers(m1, {&v, &m, &bad}),
+            "the Mcp-Name header value is not valid header text or base64");
+  // Methods without a name need only Mcp-Method.
+  auto list = msg(
+      R"({"jsonrpc":"2.0","id":2,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}})");
+  EXPECT_EQ(check_headers(list, {&v, &other, nullptr}), "");
+  // resources/read mirrors the uri.
+  auto read = msg(
+      R"({"jsonrpc":"2.0","id":3,"method":"resources/read","params":{"uri":"a://b","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}})");
+  std::string rr = "resources/read", uri = "a://b";
+  EXPECT_EQ(check_headers(read, {&v, &rr, &uri}), "");
+}
+
+TEST(Modern, DecodeHeaderValue) {
+  EXPECT_EQ(decode_header_value("plain"), std::optional<std::string>("plain"));
+  EXPECT_EQ(decode_header_value("=?base64?SGVsbG8sIOS4lueVjA==?="),
+            std::optional<std::string>("Hello, \xe4\xb8\x96\xe7\x95\x8c"));
+  EXPECT_FALSE(decode_header_value("caf\xc3\xa9"));
+  EXPECT_FALSE(decode_header_value("=?base64?!!?="));
+}
+
+TEST(Modern, Versions) {
+  EXPECT_TRUE(is_modern_version("2026-07-28"));
+  EXPECT_TRUE(is_modern_version("2027-01-01"));
+  EXPECT_FALSE(is_modern_version("2025-11-25"));
+  EXPECT_EQ(supported_versions().front(), "2026-07-28");
+  json::object d = discover_result();
+  EXPECT_EQ(d["resultType"], "complete");
+  EXPECT_EQ(d["supportedVersions"].as_array().size(), 4u);
+}
+
+TEST(Modern, ListenFilter) {
+  std::string why;
+  json::object p =
+      json::parse(
+          R"({"notifications":{"toolsListChanged":true,"resourceSubscriptions":["a://b"]}})")
+          .as_object();
+  auto f = ListenFilter::parse(&p, why);
+  ASSERT_TRUE(f);
+  EXPECT_TRUE(f->wants("notifications/tools/list_changed"));
+  EXPECT_FALSE(f->wants("notifications/prompts/list_changed"));
+  // Resource subscriptions are not relayed, so not acknowledged.
+  EXPECT_EQ(json::serialize(f->acknowledged()), R"({"toolsListChanged":true})");
+  json::object bad = json::parse(R"({"notifications":{"toolsListChanged":"yes"}})").as_object();
+  EXPECT_FALSE(ListenFilter::parse(&bad, why));
+  EXPECT_EQ(why, "params.notifications.toolsListChanged must be a boolean");
+  EXPECT_FALSE(ListenFilter::parse(nullptr, why));
+  EXPECT_EQ(
+      stamp(jsonrpc::make_notification("notifications/tools/list_changed", {}), 7),
+      R"({"jsonrpc":"2.0","method":"notifications/tools/list_changed","params":{"_meta":{"io.modelcontextprotocol/subscriptionId":"7"}}})");
+}
+
+}  // namespace
+}  // namespace gatehouse::mcp::modern
