@@ -47,9 +47,10 @@ std::string decode(std::string_view body, std::string_view seed, bool& done, boo
   }
   // Kept trailers are safe to re-serialise: a token name that is not
   // forbidden, a value without CR, LF or NUL and without outer whitespace.
+  // (A section that fails later keeps the fields before the bad line; the
+  // caller drops them with the errored body.)
   trailers.clear();
   for (const Header& t : dec.trailers()) {
-    CHECK(done);
     CHECK(!t.name.empty() && !is_forbidden_trailer(t.name));
     for (char c : t.name) CHECK(is_tchar(static_cast<unsigned char>(c)));
     for (char c : t.value) CHECK(c != '\r' && c != '\n' && c != '\0');
