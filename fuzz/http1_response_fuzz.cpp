@@ -1,5 +1,5 @@
 // libFuzzer target: response heads from an upstream (every failure must be a 502), then the
-// chunked body, split as the fuzzer likes.
+// chunked body and its kept trailer section, split as the fuzzer likes.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -18,8 +18,9 @@ namespace {
   } while (0)
 
 std::string decode(std::string_view body, std::string_view seed, bool& done, bool& error,
-                   std::string& code, size_t& consumed) {
+                   std::string& code, size_t& consumed, std::string& trailers) {
   ChunkedDecoder dec(128, 512);
+  dec.keep_trailers();
   std::string data;
   size_t pos = 0;
   size_t k = 0;
@@ -43,6 +44,18 @@ std::string decode(std::string_view body, std::string_view seed, bool& done, boo
       break;
     }
     pos += len;
+  }
+  // Kept trailers are safe to re-serialise: a token name that is not
+  // forbidden, a value without CR, LF or NUL and without outer whitespace.
+  // (A section that fails later keeps the fields before the bad line; the
+  // caller drops them with the errored body.)
+  trailers.clear();
+  for (const Header& t : dec.trailers()) {
+    CHECK(!t.name.empty() && !is_forbidden_trailer(t.name));
+    for (char c : t.name) CHECK(is_tchar(static_cast<unsigned char>(c)));
+    for (char c : t.value) CHECK(c != '\r' && c != '\n' && c != '\0');
+    if (!t.value.empty()) CHECK(t.value.front() != ' ' && t.value.back() != ' ');
+    trailers += t.name + ": " + t.value + "\r\n";
   }
   return data;
 }
@@ -91,12 +104,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (head.body == BodyKind::kChunked) {
     const std::string_view body = in.substr(head.head_bytes);
     bool d1, e1, d2, e2;
-    std::string c1, c2;
+    std::string c1, c2, t1, t2;
     size_t n1, n2;
-    const std::string a = decode(body, {}, d1, e1, c1, n1);
-    const std::string b = decode(body, in, d2, e2, c2, n2);
+    const std::string a = decode(body, {}, d1, e1, c1, n1, t1);
+    const std::string b = decode(body, in, d2, e2, c2, n2, t2);
     CHECK(d1 == d2 && e1 == e2 && c1 == c2);
-    if (!e1) CHECK(a == b && n1 == n2);
+    if (!e1) CHECK(a == b && n1 == n2 && t1 == t2);
   }
   return 0;
 }

@@ -51,7 +51,8 @@ struct Owner : Callbacks {
       CHECK(parsed.method == r.method);
       CHECK(parsed.headers.size() ==
             r.headers.size() + (r.authority.empty() ? 0 : 1) +
-                (framing_for(r) != BodyFraming::kNone || r.has_content_length ? 1 : 0));
+                (framing_for(r) != BodyFraming::kNone || r.has_content_length ? 1 : 0) +
+                (r.te_trailers ? 1 : 0));
     } else {
       // Only a request without any authority may be refused (no Host), or
       // one whose method/target the HTTP/1.1 grammar rejects.
@@ -61,6 +62,17 @@ struct Owner : Callbacks {
   }
   void on_request_data(int32_t id, std::string_view d) override { s->consume(id, d.size()); }
   void on_request_end(int32_t) override {}
+  // Request trailers re-serialise to exactly one chunked trailer section
+  // that the strict decoder reads back field for field.
+  void on_request_trailers(int32_t, std::vector<Field>& t) override {
+    std::string end;
+    append_body_end(end, BodyFraming::kChunked, t);
+    http1::ChunkedDecoder dec(1 << 20, 1 << 20);
+    dec.keep_trailers();
+    auto o = dec.feed(end);
+    CHECK(!o.error && o.done && o.consumed == end.size());
+    CHECK(dec.trailers().size() == t.size());
+  }
   void on_stream_close(int32_t, uint32_t) override {}
 };
 

@@ -463,6 +463,8 @@ awaitable<bool> Session::forward(Exchange& ex) {
         if (auto it = ex.pctx.vars.find("max_body"); it != ex.pctx.vars.end())
           max_body = std::strtoull(it->second.c_str(), nullptr, 10);
         http1::ChunkedDecoder dec;
+        dec.keep_trailers();  // request trailers go upstream (forbidden ones dropped)
+        std::string last;
         for (;;) {
           if (buf_.empty()) {
             deadline_.arm(worker_.deadlines(), &stream_.socket(), steady_ms() + http_cfg.client_idle_timeout_ms);
@@ -488,7 +490,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
             bad_code = "body_too_large";
             break;
           }
-          if (out.done) bufs.push_back(asio::buffer("0\r\n\r\n", 5));
+          if (out.done) bufs.push_back(asio::buffer(last = last_chunk(dec.trailers())));
           if (!bufs.empty()) {
             conn->deadline.arm(worker_.deadlines(), &conn->stream.socket(), steady_ms() + to.idle_ms);
             auto [wec, wn] = co_await asio::async_write(conn->stream, bufs, use_nothrow);
@@ -728,6 +730,8 @@ awaitable<bool> Session::forward(Exchange& ex) {
     if (!ubuf.empty()) up_reusable = false;
   } else if (resp.body == http1::BodyKind::kChunked) {
     http1::ChunkedDecoder dec;
+    if (framing == 1 && accepts_trailers(head)) dec.keep_trailers();
+    std::string last;
     bool head_sent = false;
     for (;;) {
       auto out = dec.feed(ubuf.view());
@@ -742,7 +746,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
         if (framing == 1) bufs.push_back(asio::buffer("\r\n", 2));
         ex.bytes_out += out.data[i].size();
       }
-      if (out.done && framing == 1) bufs.push_back(asio::buffer("0\r\n\r\n", 5));
+      if (out.done && framing == 1) bufs.push_back(asio::buffer(last = last_chunk(dec.trailers())));
       if (!bufs.empty()) {
         deadline_.arm(worker_.deadlines(), &stream_.socket(), steady_ms() + idle);
         auto [wec, wn] = co_await asio::async_write(stream_, bufs, use_nothrow);

@@ -19,6 +19,8 @@ constexpr size_t kPipeCapacity = 64 * 1024;
 // Response bytes queued for the client per stream before the stream stops
 // reading its Session (which then stops reading its upstream).
 constexpr size_t kSendHighWater = 256 * 1024;
+// How long a TLS connection waits for the client's close_notify at the end.
+constexpr int64_t kTlsShutdownMs = 1'000;
 // This worker thread's live connections, for drain (one thread per worker,
 // so thread_local is per worker and needs no lock).
 thread_local std::unordered_set<H2Connection*> tl_live;
@@ -31,6 +33,7 @@ struct H2Connection::StreamState {
   std::string method;
   net::http2::BodyFraming framing = net::http2::BodyFraming::kNone;
   std::string req_out;        // framed request bytes for the pipe
+  std::vector<net::http2::Field> req_trailers;
   size_t req_unconsumed = 0;  // DATA bytes in req_out, not yet given back to the window
   bool req_ended = false;
   bool req_broken = false;  // the Session stopped reading: drop the rest
@@ -38,8 +41,9 @@ struct H2Connection::StreamState {
   Signal req_wake, send_ready;
 };
 
-void H2Connection::start(net::Worker& worker, tcp::socket sock, std::string client_ip,
-                         std::string initial) {
+void H2Connection::start(std::unique_ptr<Session> carrier, std::string initial) {
+  net::Worker& worker = carrier->worker();
+  carrier->hand_over();
   const auto& c = worker.snapshot()->config.server.http2;
   net::http2::Settings s;
   s.max_concurrent_streams = static_cast<uint32_t>(c.max_concurrent_streams);
@@ -49,21 +53,21 @@ void H2Connection::start(net::Worker& worker, tcp::socket sock, std::string clie
   // consumer does not stall the others.
   s.connection_window_size = static_cast<uint32_t>(
       std::min<uint64_t>(0x7fffffff, std::max<uint64_t>(1 << 20, 4 * c.initial_window_size)));
-  auto conn = std::make_shared<H2Connection>(worker, std::move(sock), std::move(client_ip), s);
+  auto conn = std::make_shared<H2Connection>(std::move(carrier), s);
   if (!conn->session_.ok()) return;
   auto& ioc = worker.ioc();
   asio::co_spawn(ioc, read_loop(conn, std::move(initial)), asio::detached);
   asio::co_spawn(ioc, write_loop(conn), asio::detached);
 }
 
-H2Connection::H2Connection(net::Worker& worker, tcp::socket sock, std::string client_ip,
-                           const net::http2::Settings& settings)
-    : worker_(worker),
-      stream_(std::move(sock)),
-      client_ip_(std::move(client_ip)),
+H2Connection::H2Connection(std::unique_ptr<Session> carrier, const net::http2::Settings& settings)
+    : carrier_(std::move(carrier)),
+      worker_(carrier_->worker()),
+      stream_(carrier_->stream()),
+      client_ip_(carrier_->client_ip()),
+      tls_(carrier_->tls_info()),
       session_(settings, *this),
-      writer_wake_(worker.ioc().get_executor()) {
-  worker_.stats().active_connections.add(1);
+      writer_wake_(worker_.ioc().get_executor()) {
   tl_live.insert(this);
 }
 
@@ -85,7 +89,6 @@ H2Connection::~H2Connection() {
   tl_live.erase(this);
   read_deadline_.unlink();
   write_deadline_.unlink();
-  worker_.stats().active_connections.add(-1);
 }
 
 awaitable<void> H2Connection::read_loop(std::shared_ptr<H2Connection> self, std::string initial) {
@@ -126,9 +129,23 @@ awaitable<void> H2Connection::write_loop(std::shared_ptr<H2Connection> self) {
     c.write_deadline_.arm(c.worker_.deadlines(), &c.stream_.socket(), steady_ms() + idle);
     auto [ec, n] = co_await asio::async_write(c.stream_, asio::buffer(out), use_nothrow);
     c.write_deadline_.disarm();
-    if (ec) break;
+    if (ec) {
+      c.close_all();
+      co_return;
+    }
   }
+  if (c.tls_ && !c.closed_) co_await shutdown_tls(self);
   c.close_all();
+}
+
+awaitable<void> H2Connection::shutdown_tls(std::shared_ptr<H2Connection> self) {
+  // close_notify after the last frame, so the client can tell our close from
+  // a truncation (OpenSSL 3 clients report a bare EOF as an error). A client
+  // that never answers costs at most a second: the deadline closes the socket.
+  H2Connection& c = *self;
+  c.write_deadline_.arm(c.worker_.deadlines(), &c.stream_.socket(), steady_ms() + kTlsShutdownMs);
+  co_await c.stream_.tls()->async_shutdown(use_nothrow);
+  c.write_deadline_.disarm();
 }
 
 void H2Connection::close_all() {
@@ -155,7 +172,7 @@ void H2Connection::on_request(net::http2::Request& r) {
   st->req_out = net::http2::request_head_to_http1(r);
   st->req_ended = r.end_stream;
   streams_[r.stream_id] = st;
-  Session::start(std::make_unique<Session>(worker_, std::move(theirs), client_ip_));
+  Session::start(std::make_unique<Session>(worker_, std::move(theirs), client_ip_, tls_));
   auto self = shared_from_this();
   asio::co_spawn(worker_.ioc(), request_pump(self, st), asio::detached);
   asio::co_spawn(worker_.ioc(), response_pump(self, st), asio::detached);
@@ -177,9 +194,14 @@ void H2Connection::on_request_end(int32_t id) {
   auto it = streams_.find(id);
   if (it == streams_.end()) return;
   StreamState& st = *it->second;
-  net::http2::append_body_end(st.req_out, st.framing);
+  net::http2::append_body_end(st.req_out, st.framing, st.req_trailers);
   st.req_ended = true;
   st.req_wake.notify();
+}
+
+void H2Connection::on_request_trailers(int32_t id, std::vector<net::http2::Field>& trailers) {
+  auto it = streams_.find(id);
+  if (it != streams_.end()) it->second->req_trailers = std::move(trailers);
 }
 
 void H2Connection::on_stream_close(int32_t id, uint32_t) {
@@ -252,7 +274,7 @@ awaitable<void> H2Connection::response_pump(std::shared_ptr<H2Connection> self,
       // The Session closed its end: fine after a complete response (or one
       // that runs until close), a reset otherwise.
       if (head_sent && reader.on_eof()) {
-        c.session_.end_response(st->id);
+        c.session_.end_response(st->id, reader.trailers());
       } else {
         c.session_.reset_stream(st->id, NGHTTP2_INTERNAL_ERROR);
       }
@@ -268,7 +290,9 @@ awaitable<void> H2Connection::response_pump(std::shared_ptr<H2Connection> self,
       co_return;
     }
     if (o.head_ready) {
-      bool no_body = o.done && o.data.empty();
+      // A chunked response with trailers but no data still needs its DATA
+      // path: the trailers go after it as a HEADERS frame.
+      bool no_body = o.done && o.data.empty() && reader.trailers().empty();
       c.session_.submit_response(st->id, reader.head().status, reader.fields(), no_body);
       head_sent = true;
       if (no_body) {  // ended with the HEADERS frame
@@ -277,7 +301,7 @@ awaitable<void> H2Connection::response_pump(std::shared_ptr<H2Connection> self,
       }
     }
     for (auto d : o.data) c.session_.send_data(st->id, d);
-    if (o.done) c.session_.end_response(st->id);
+    if (o.done) c.session_.end_response(st->id, reader.trailers());
     buf.erase(0, o.consumed);
     c.writer_wake_.notify();
     if (o.done) co_return;

@@ -259,4 +259,34 @@ std::string build_downstream_head(const http1::ResponseHead& resp, int client_mi
   return out;
 }
 
+bool accepts_trailers(const http1::RequestHead& head) {
+  for (const auto& h : head.headers) {
+    if (!iequals(h.name, "te")) continue;
+    std::string_view v = h.value;
+    while (!v.empty()) {
+      size_t comma = v.find(',');
+      std::string_view item = v.substr(0, comma);
+      item = item.substr(0, item.find(';'));
+      while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+      while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+      if (iequals(item, "trailers")) return true;
+      if (comma == std::string_view::npos) break;
+      v.remove_prefix(comma + 1);
+    }
+  }
+  return false;
+}
+
+std::string last_chunk(const std::vector<http1::Header>& trailers) {
+  std::string out = "0\r\n";
+  for (const auto& t : trailers) {
+    out += t.name;
+    out += ": ";
+    out += t.value;
+    out += "\r\n";
+  }
+  out += "\r\n";
+  return out;
+}
+
 }  // namespace gatehouse::proxy

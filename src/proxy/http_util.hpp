@@ -32,6 +32,13 @@ bool is_hop_by_hop(std::string_view name, const std::vector<std::string>& connec
 // Lower-cased tokens of every Connection header.
 std::vector<std::string> connection_tokens(const std::vector<http1::Header>& headers);
 
+// The client takes trailer fields in the response: its TE lists "trailers"
+// (RFC 9110 10.1.4). Without it, upstream trailers are dropped (6.5.1 allows).
+bool accepts_trailers(const http1::RequestHead& head);
+
+// The end of a chunked body: last chunk, trailer fields, empty line.
+std::string last_chunk(const std::vector<http1::Header>& trailers);
+
 struct ForwardOptions {
   std::string_view method;
   std::string_view path_and_query;

@@ -137,6 +137,25 @@ TEST(HttpUtil, DownstreamHeadFraming) {
   EXPECT_NE(v10.find("Connection: keep-alive\r\n"), std::string::npos);
 }
 
+TEST(HttpUtil, AcceptsTrailersFromTe) {
+  auto with_te = [](std::vector<std::string> values) {
+    http1::RequestHead h;
+    for (auto& v : values) h.headers.push_back({"TE", v});
+    return accepts_trailers(h);
+  };
+  EXPECT_TRUE(with_te({"trailers"}));
+  EXPECT_TRUE(with_te({"gzip;q=0.5, Trailers"}));
+  EXPECT_TRUE(with_te({"gzip", " trailers "}));
+  EXPECT_FALSE(with_te({}));
+  EXPECT_FALSE(with_te({"gzip, deflate"}));
+  EXPECT_FALSE(with_te({"trailersx"}));
+}
+
+TEST(HttpUtil, LastChunkCarriesTrailers) {
+  EXPECT_EQ(last_chunk({}), "0\r\n\r\n");
+  EXPECT_EQ(last_chunk({{"grpc-status", "0"}}), "0\r\ngrpc-status: 0\r\n\r\n");
+}
+
 TEST(HttpUtil, Idempotency) {
   EXPECT_TRUE(is_idempotent("GET"));
   EXPECT_TRUE(is_idempotent("PUT"));

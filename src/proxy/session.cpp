@@ -74,11 +74,13 @@ Session::Session(net::Worker& worker, tcp::socket sock, std::string client_ip,
   worker_.stats().active_connections.add(1);
 }
 
-Session::Session(net::Worker& worker, net::DuplexEnd end, std::string client_ip)
+Session::Session(net::Worker& worker, net::DuplexEnd end, std::string client_ip,
+                 std::shared_ptr<const net::tls::ConnectionInfo> tls)
     : worker_(worker),
       stream_(worker.ioc().get_executor(), std::move(end)),
       buf_(worker),
       client_ip_(std::move(client_ip)),
+      tls_info_(std::move(tls)),
       protocol_("HTTP/2") {
   first_request_ = false;  // no preface sniffing inside a stream
   // A stream is not a connection: the HTTP/2 connection counts itself.
@@ -142,8 +144,9 @@ awaitable<bool> Session::handshake() {
     worker_.stats().tls_handshake_errors.inc();
     co_return false;
   }
-  tls_info_ = std::make_unique<net::tls::ConnectionInfo>(
+  tls_info_ = std::make_shared<const net::tls::ConnectionInfo>(
       net::tls::describe_connection(tls.native_handle()));
+  h2_alpn_ = tls_info_->alpn == "h2";
   co_return true;
 }
 
@@ -151,6 +154,12 @@ awaitable<void> Session::serve(std::unique_ptr<Session> self) {
   Session& s = *self;
   if (s.tls_server_ && !s.tls_info_ && !co_await s.handshake()) {
     s.close();
+    co_return;
+  }
+  if (s.h2_alpn_) {
+    // HTTP/2 over TLS: the connection is HTTP/2 from its first byte; this
+    // session stays as the holder of the TLS stream (it cannot move).
+    H2Connection::start(std::move(self), {});
     co_return;
   }
   // This frame holds only loop state; a request's state lives in
@@ -201,14 +210,12 @@ awaitable<void> Session::serve(std::unique_ptr<Session> self) {
       // with what was read so far (the preface included).
       std::string initial(s.buf_.view());
       s.buf_.consume(s.buf_.size());
-      s.deadline_.unlink();
-      H2Connection::start(s.worker_, std::move(s.stream_.socket()), s.client_ip_,
-                          std::move(initial));
+      H2Connection::start(std::move(self), std::move(initial));
       co_return;
     }
     if (!keep || s.closing_ || !s.stream_.is_open()) break;
   }
-  if (s.tls_info_ && s.stream_.is_open()) {
+  if (s.stream_.tls() && s.stream_.is_open()) {
     // close_notify, so clients can tell our close from a truncation
     // (OpenSSL 3 reports an EOF without it as an error). Bounded: a peer that
     // never answers costs at most a second.

@@ -67,8 +67,11 @@ class Session {
   Session(net::Worker& worker, tcp::socket sock, std::string client_ip, int64_t idle_since_ms);
   // A connection on the TLS listener: the handshake comes first.
   Session(net::Worker& worker, tcp::socket sock, std::shared_ptr<const net::tls::TlsServer> tls);
-  // One HTTP/2 stream served through an in-memory pipe (proxy/h2_connection).
-  Session(net::Worker& worker, net::DuplexEnd end, std::string client_ip);
+  // One HTTP/2 stream served through an in-memory pipe (proxy/h2_connection);
+  // `tls` is the HTTP/2 connection's handshake (null on h2c), so policies,
+  // forwarding and the access log see the same TLS facts as on HTTP/1.1.
+  Session(net::Worker& worker, net::DuplexEnd end, std::string client_ip,
+          std::shared_ptr<const net::tls::ConnectionInfo> tls = nullptr);
   ~Session();
   // Serves the connection; owns the session. Between requests, a short idle
   // wait happens inside the coroutine; past kShallowIdleMs the coroutine ends
@@ -79,6 +82,15 @@ class Session {
   tcp::socket& socket() { return stream_.socket(); }
   net::Stream& stream() { return stream_; }
   bool idle() const { return idle_; }
+  net::Worker& worker() { return worker_; }
+  const std::string& client_ip() const { return client_ip_; }
+  const std::shared_ptr<const net::tls::ConnectionInfo>& tls_info() const { return tls_info_; }
+  // The connection becomes HTTP/2 (H2Connection keeps this session as the
+  // owner of its stream): no deadline or buffer of ours stays in use.
+  void hand_over() {
+    deadline_.unlink();
+    buf_.release();
+  }
 
  private:
   static awaitable<void> serve(std::unique_ptr<Session> self);
@@ -133,9 +145,10 @@ class Session {
   // TLS connections: the contexts they were accepted with (kept for the
   // SNI callback) and, once the handshake is done, what it negotiated.
   std::shared_ptr<const net::tls::TlsServer> tls_server_;
-  std::unique_ptr<net::tls::ConnectionInfo> tls_info_;
+  std::shared_ptr<const net::tls::ConnectionInfo> tls_info_;
   bool first_request_ = true;
   bool h2_preface_ = false;    // the client spoke HTTP/2 prior knowledge: hand over
+  bool h2_alpn_ = false;       // the TLS handshake negotiated h2: hand over
   std::string_view protocol_;  // for the access log ("HTTP/2" on streams)
 };
 

@@ -105,7 +105,8 @@ Result<std::shared_ptr<const Snapshot>> build_snapshot(const config::Config& cfg
   }
 
   if (!cfg.server.tls.certificates.empty()) {
-    auto tls = net::tls::TlsServer::build(cfg.server.tls, previous ? previous->tls : nullptr);
+    auto tls = net::tls::TlsServer::build(cfg.server.tls, previous ? previous->tls : nullptr,
+                                          cfg.server.http2.enabled);
     if (!tls) return tls.error();
     snap->tls = tls.value();
   }

@@ -63,8 +63,15 @@ class Frame:
 
 
 class RawH2:
-    def __init__(self, port, host="127.0.0.1", timeout=10.0):
+    """`tls`: an ssl.SSLContext to speak h2 over TLS (ALPN h2 is offered) with
+    `server_hostname` as SNI; without it, h2c with prior knowledge."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=10.0, tls=None, server_hostname=None):
         self.sock = socket.create_connection((host, port), timeout=timeout)
+        if tls is not None:
+            tls.set_alpn_protocols(["h2"])
+            self.sock = tls.wrap_socket(self.sock, server_hostname=server_hostname)
+            self.alpn = self.sock.selected_alpn_protocol()
         self.buf = b""
         self.closed = False
 
@@ -85,7 +92,7 @@ class RawH2:
         while len(self.buf) < 9 or len(self.buf) < 9 + int.from_bytes(self.buf[:3], "big"):
             try:
                 chunk = self.sock.recv(65536)
-            except (ConnectionResetError, socket.timeout):
+            except (ConnectionResetError, socket.timeout, OSError):
                 chunk = b""
             if not chunk:
                 self.closed = True

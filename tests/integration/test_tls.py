@@ -185,7 +185,11 @@ class TlsDownstream(unittest.TestCase):
         self.assertIn("alert protocol version", out)
 
     def test_alpn(self):
+        # h2 first when HTTP/2 is enabled (the default; test_http2_tls.py has more).
         rc, out = s_client(self.port, ["-alpn", "h2,http/1.1"], servername="a.test")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("ALPN protocol: h2", out)
+        rc, out = s_client(self.port, ["-alpn", "http/1.1"], servername="a.test")
         self.assertEqual(rc, 0, out)
         self.assertIn("ALPN protocol: http/1.1", out)
         rc, out = s_client(self.port, ["-alpn", "spdy/1"], servername="a.test")

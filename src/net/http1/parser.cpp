@@ -656,6 +656,26 @@ const char* check_field_line(std::string_view line) {
 
 }  // namespace
 
+bool is_forbidden_trailer(std::string_view name) {
+  static constexpr std::string_view kForbidden[] = {
+      // framing and hop-by-hop
+      "content-length", "transfer-encoding", "trailer", "connection", "keep-alive",
+      "proxy-connection", "te", "upgrade",
+      // routing and request modifiers
+      "host", "cache-control", "expect", "max-forwards", "pragma", "range", "if-match",
+      "if-none-match", "if-modified-since", "if-unmodified-since", "if-range",
+      // authentication
+      "authorization", "proxy-authorization", "www-authenticate", "proxy-authenticate",
+      "cookie", "set-cookie",
+      // response control data and content metadata
+      "age", "expires", "date", "location", "retry-after", "vary", "warning",
+      "content-encoding", "content-type", "content-range"};
+  if (!name.empty() && name.front() == ':') return true;
+  for (auto f : kForbidden)
+    if (iequals(name, f)) return true;
+  return false;
+}
+
 ChunkedDecoder::Output ChunkedDecoder::feed(std::string_view in) {
   Output o;
   if (state_ == State::kDone) {
@@ -776,6 +796,16 @@ ChunkedDecoder::Output ChunkedDecoder::feed(std::string_view in) {
           return o;
         }
         if (const char* code = check_field_line(line)) return fail(code);
+        if (keep_trailers_) {
+          size_t colon = line.find(':');
+          std::string_view name = line.substr(0, colon);
+          if (!is_forbidden_trailer(name)) {
+            std::string_view value = line.substr(colon + 1);
+            while (!value.empty() && is_ws(value.front())) value.remove_prefix(1);
+            while (!value.empty() && is_ws(value.back())) value.remove_suffix(1);
+            trailers_.push_back({std::string(name), std::string(value)});
+          }
+        }
         line_.clear();
         break;
       }

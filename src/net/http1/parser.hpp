@@ -77,10 +77,15 @@ ParseStatus parse_response_head(std::string_view buf, const Limits& limits,
                                 std::string_view request_method, ResponseHead& out,
                                 ParseError& err);
 
+// Fields a trailer section must not carry (RFC 9110 6.5.1): framing,
+// routing, request modifiers, authentication, response control and content
+// metadata, plus hop-by-hop fields. They are dropped, never forwarded.
+bool is_forbidden_trailer(std::string_view name);
+
 // Incremental chunked-body decoder. Feed it bytes; it reports payload spans
 // (pointing into the fed buffer) and how much it consumed. Chunk extensions are
-// validated and dropped; trailers are validated and dropped (we never forward
-// trailer fields we did not parse).
+// validated and dropped; trailers are validated and, unless keep_trailers()
+// was called, dropped (we never forward trailer fields we did not parse).
 class ChunkedDecoder {
  public:
   struct Output {
@@ -94,6 +99,10 @@ class ChunkedDecoder {
       : max_line_(max_line), max_trailer_bytes_(max_trailer_bytes) {}
   Output feed(std::string_view in);
   bool done() const { return state_ == State::kDone; }
+  // Keeps the trailer fields (minus is_forbidden_trailer ones) for
+  // trailers(), within max_trailer_bytes.
+  void keep_trailers() { keep_trailers_ = true; }
+  const std::vector<Header>& trailers() const { return trailers_; }
 
  private:
   enum class State { kSize, kData, kDataCr, kDataLf, kTrailer, kDone, kError };
@@ -104,6 +113,8 @@ class ChunkedDecoder {
   const char* error_code_ = "";  // sticky: later feeds after an error report the same code
   size_t max_line_;
   size_t max_trailer_bytes_;
+  bool keep_trailers_ = false;
+  std::vector<Header> trailers_;
 };
 
 // Token characters (RFC 9110 section 5.6.2).

@@ -32,6 +32,9 @@ std::string request_head_to_http1(const Request& r) {
     out += h.value;
     out += "\r\n";
   }
+  // Tells the pipeline the client takes response trailers (RFC 9110 10.1.4);
+  // it is hop-by-hop, so it stops there.
+  if (r.te_trailers) out += "TE: trailers\r\n";
   switch (framing_for(r)) {
     case BodyFraming::kNone:
       // A POST without a body still says so, as HTTP/1.1 clients do.
@@ -63,11 +66,27 @@ void append_body(std::string& out, BodyFraming f, std::string_view data) {
   out += data;
 }
 
-void append_body_end(std::string& out, BodyFraming f) {
-  if (f == BodyFraming::kChunked) out += "0\r\n\r\n";
+void append_body_end(std::string& out, BodyFraming f, const std::vector<Field>& trailers) {
+  if (f != BodyFraming::kChunked) return;
+  out += "0\r\n";
+  for (const auto& t : trailers) {
+    out += t.name;
+    out += ": ";
+    out += t.value;
+    out += "\r\n";
+  }
+  out += "\r\n";
 }
 
-ResponseReader::ResponseReader(std::string_view request_method) : method_(request_method) {}
+ResponseReader::ResponseReader(std::string_view request_method) : method_(request_method) {
+  chunked_.keep_trailers();
+}
+
+std::vector<Field> ResponseReader::trailers() const {
+  std::vector<Field> out;
+  for (const auto& t : chunked_.trailers()) out.push_back({t.name, t.value});
+  return out;
+}
 
 ResponseReader::Output ResponseReader::feed(std::string_view in) {
   Output o;

@@ -26,8 +26,9 @@ std::string request_head_to_http1(const Request& r);
 
 // Appends one body piece in the given framing.
 void append_body(std::string& out, BodyFraming f, std::string_view data);
-// The end of a chunked body ("0\r\n\r\n"); nothing for the others.
-void append_body_end(std::string& out, BodyFraming f);
+// The end of a chunked body: the last chunk, the trailer fields, CRLF.
+// Nothing for the others (a Content-Length body cannot carry trailers).
+void append_body_end(std::string& out, BodyFraming f, const std::vector<Field>& trailers = {});
 
 // Incremental reader of the HTTP/1.1 response the pipeline writes.
 class ResponseReader {
@@ -50,6 +51,9 @@ class ResponseReader {
   // Response header fields to send as HTTP/2 (connection-specific and
   // framing fields removed; names lower-cased by ServerSession).
   std::vector<Field> fields() const;
+  // The chunked response's trailer fields (forbidden ones already dropped),
+  // once done.
+  std::vector<Field> trailers() const;
 
  private:
   enum class State { kHead, kLength, kChunked, kUntilClose, kDone, kError };

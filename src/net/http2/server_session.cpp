@@ -32,6 +32,7 @@ struct ServerSession::Stream {
   bool deferred = false;
   bool above_low_water = false;
   std::vector<Field> trailers;
+  std::vector<Field> req_trailers;
 
   size_t queued() const { return out.size() - out_off; }
 };
@@ -112,7 +113,15 @@ struct Glue {
     st->header_bytes += name_len + value_len + 32;
     if (st->header_bytes > s.settings_.max_header_list_size) st->too_large = true;
     if (st->too_large) return 0;  // keep decoding (HPACK state), store nothing
-    if (f->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;  // request trailers are not forwarded
+    if (f->headers.cat == NGHTTP2_HCAT_HEADERS) {
+      // A trailer section: nghttp2 already refused pseudo-headers in it; fields
+      // RFC 9110 6.5.1 forbids (and anything unsafe for HTTP/1.1) are dropped.
+      if (valid_value(value) && valid_name(name) && !is_connection_specific(name) &&
+          !http1::is_forbidden_trailer(name))
+        st->req_trailers.push_back({std::string(name), std::string(value)});
+      return 0;
+    }
+    if (f->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
     if (!valid_value(value)) {
       s.reject(*st, "invalid field value");
       return 0;
@@ -137,7 +146,8 @@ struct Glue {
     }
     if (name == "te") {
       if (!iequals(value, "trailers")) s.reject(*st, "te other than trailers");
-      return 0;  // hop-by-hop: not forwarded
+      st->req.te_trailers = true;  // the bridge says so to the pipeline
+      return 0;
     }
     if (name == "host") {
       if (st->seen_host) {
@@ -202,6 +212,10 @@ struct Glue {
     }
     if ((f->hd.flags & NGHTTP2_FLAG_END_STREAM) && st->delivered && !st->request_ended) {
       st->request_ended = true;
+      // A trailer block past the header-list limit is dropped whole.
+      if (f->hd.type == NGHTTP2_HEADERS && !st->too_large && !st->req_trailers.empty())
+        s.cb_.on_request_trailers(st->id, st->req_trailers);
+      st->req_trailers.clear();
       s.cb_.on_request_end(st->id);
     }
     return 0;

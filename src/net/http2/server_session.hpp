@@ -57,6 +57,7 @@ struct Request {
   bool has_content_length = false;
   uint64_t content_length = 0;
   bool end_stream = false;  // END_STREAM came with HEADERS: no body
+  bool te_trailers = false;  // the client sent "te: trailers" (it accepts response trailers)
 };
 
 class Callbacks {
@@ -67,6 +68,9 @@ class Callbacks {
   // the owner calls consume(id, n).
   virtual void on_request_data(int32_t id, std::string_view data) = 0;
   virtual void on_request_end(int32_t id) = 0;
+  // The request's trailer section (validated, forbidden fields dropped),
+  // just before on_request_end.
+  virtual void on_request_trailers(int32_t /*id*/, std::vector<Field>& /*trailers*/) {}
   // The stream is gone (finished or reset); no more calls for it, and
   // response calls for it are ignored.
   virtual void on_stream_close(int32_t id, uint32_t error_code) = 0;

@@ -36,6 +36,7 @@ TEST(Http2Session, GetIsDeliveredAndResponseWithTrailersReturns) {
   EXPECT_EQ(r.authority, "api.example");
   EXPECT_TRUE(r.end_stream);
   ASSERT_EQ(r.headers.size(), 2u);  // te is hop-by-hop; cookies joined last
+  EXPECT_TRUE(r.te_trailers);
   EXPECT_EQ(r.headers[0].name, "x-trace");
   EXPECT_EQ(r.headers[1].name, "cookie");
   EXPECT_EQ(r.headers[1].value, "a=1; b=2");

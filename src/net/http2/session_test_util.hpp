@@ -138,7 +138,8 @@ class Client {
   ~Client() { nghttp2_session_del(session); }
 
   int32_t request(std::vector<std::pair<std::string, std::string>> headers,
-                  const std::string* body = nullptr) {
+                  const std::string* body = nullptr,
+                  std::vector<std::pair<std::string, std::string>> trailers = {}) {
     std::vector<nghttp2_nv> nva;
     for (auto& [n, v] : headers)
       nva.push_back({reinterpret_cast<uint8_t*>(n.data()), reinterpret_cast<uint8_t*>(v.data()),
@@ -147,15 +148,27 @@ class Client {
       return nghttp2_submit_request(session, nullptr, nva.data(), nva.size(), nullptr, nullptr);
     body_ = *body;
     body_off_ = 0;
+    trailers_ = std::move(trailers);
     nghttp2_data_provider prd;
     prd.source.ptr = this;
-    prd.read_callback = [](nghttp2_session*, int32_t, uint8_t* buf, size_t len, uint32_t* flags,
-                           nghttp2_data_source* src, void*) -> ssize_t {
+    prd.read_callback = [](nghttp2_session* sess, int32_t id, uint8_t* buf, size_t len,
+                           uint32_t* flags, nghttp2_data_source* src, void*) -> ssize_t {
       auto* c = static_cast<Client*>(src->ptr);
       size_t n = std::min(len, c->body_.size() - c->body_off_);
       std::copy_n(c->body_.data() + c->body_off_, n, buf);
       c->body_off_ += n;
-      if (c->body_off_ == c->body_.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
+      if (c->body_off_ == c->body_.size()) {
+        *flags |= NGHTTP2_DATA_FLAG_EOF;
+        if (!c->trailers_.empty()) {
+          std::vector<nghttp2_nv> tv;
+          for (auto& [tn, tval] : c->trailers_)
+            tv.push_back({reinterpret_cast<uint8_t*>(tn.data()),
+                          reinterpret_cast<uint8_t*>(tval.data()), tn.size(), tval.size(),
+                          NGHTTP2_NV_FLAG_NONE});
+          if (nghttp2_submit_trailer(sess, id, tv.data(), tv.size()) == 0)
+            *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+        }
+      }
       return static_cast<ssize_t>(n);
     };
     return nghttp2_submit_request(session, nullptr, nva.data(), nva.size(), &prd, this);
@@ -189,6 +202,7 @@ class Client {
  private:
   std::string body_;
   size_t body_off_ = 0;
+  std::vector<std::pair<std::string, std::string>> trailers_;
 };
 
 // Records what the server session hands its owner.
@@ -200,7 +214,9 @@ struct Recorder : Callbacks {
   std::vector<int32_t> send_ready;
   void on_request(Request& r) override { requests.push_back(r); }
   void on_request_data(int32_t id, std::string_view d) override { bodies[id].append(d); }
+  std::map<int32_t, std::vector<Field>> trailers;
   void on_request_end(int32_t id) override { ended[id] = true; }
+  void on_request_trailers(int32_t id, std::vector<Field>& t) override { trailers[id] = t; }
   void on_stream_close(int32_t id, uint32_t code) override { closed[id] = code; }
   void on_send_ready(int32_t id) override { send_ready.push_back(id); }
 };

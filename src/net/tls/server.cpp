@@ -38,19 +38,30 @@ const unsigned char* ticket_keys() {
   return keys;
 }
 
-std::string alpn_wire() {
+template <size_t N>
+std::string alpn_wire(const std::string_view (&protocols)[N]) {
   std::string w;
-  for (auto p : kServerAlpn) {
+  for (auto p : protocols) {
     w += static_cast<char>(p.size());
     w += p;
   }
   return w;
 }
 
+// `arg` is the wire-format list this context offers (one of the two below,
+// static, so a context never outlives it).
+const std::string& alpn_list(bool h2) {
+  static const std::string with_h2 = alpn_wire(kServerAlpnH2);
+  static const std::string without = alpn_wire(kServerAlpn);
+  return h2 ? with_h2 : without;
+}
+
 int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
-                unsigned int inlen, void*) {
-  static const std::string wire = alpn_wire();
+                unsigned int inlen, void* arg) {
+  const auto& wire = *static_cast<const std::string*>(arg);
   unsigned char* selected = nullptr;
+  // Our order wins (the server's preference), so a client offering
+  // "http/1.1,h2" still gets h2.
   if (SSL_select_next_proto(&selected, outlen, reinterpret_cast<const unsigned char*>(wire.data()),
                             static_cast<unsigned>(wire.size()), in,
                             inlen) != OPENSSL_NPN_NEGOTIATED)
@@ -90,7 +101,8 @@ int TlsServer::on_servername(SSL* ssl, int*, void* arg) {
 }
 
 Result<std::shared_ptr<const TlsServer>> TlsServer::build(
-    const config::TlsConfig& cfg, const std::shared_ptr<const TlsServer>& previous) {
+    const config::TlsConfig& cfg, const std::shared_ptr<const TlsServer>& previous,
+    bool http2) {
   // Identity: every input byte, so a reload with changed files rebuilds.
   std::string identity;
   std::vector<std::pair<std::string, std::string>> pem;  // cert, key
@@ -115,13 +127,14 @@ Result<std::shared_ptr<const TlsServer>> TlsServer::build(
               std::to_string(static_cast<int>(cfg.client_auth.mode)) + ',' +
               std::to_string(cfg.client_auth.verify_depth) + ',' +
               std::to_string(cfg.handshake_timeout_ms) + ',' + (cfg.session_tickets ? "t" : "f") +
-              ',' + std::to_string(cfg.session_timeout_ms);
+              ',' + std::to_string(cfg.session_timeout_ms) + (http2 ? ",h2" : "");
   if (previous && previous->identity_ == identity) return previous;
 
   auto srv = std::make_shared<TlsServer>();
   srv->identity_ = std::move(identity);
   srv->handshake_timeout_ms_ = cfg.handshake_timeout_ms;
   srv->verify_clients_ = cfg.client_auth.mode != config::ClientAuthMode::kNone;
+  srv->offer_h2_ = http2;
   for (size_t i = 0; i < pem.size(); ++i) {
     const auto& c = cfg.certificates[i];
     std::string f = "tls.certificates[" + std::to_string(i) + "]";
@@ -153,7 +166,11 @@ Result<std::shared_ptr<const TlsServer>> TlsServer::build(
     SSL_CTX_set_cipher_list(raw, kTls12Ciphers);
     // Idle connections give their read/write buffers back.
     SSL_CTX_set_mode(raw, SSL_MODE_RELEASE_BUFFERS);
-    SSL_CTX_set_alpn_select_cb(raw, select_alpn, nullptr);
+    // h2 needs TLS 1.2+, no renegotiation, no compression and none of the
+    // RFC 9113 Appendix A suites: the settings above already guarantee all
+    // four, so offering h2 changes nothing else.
+    SSL_CTX_set_alpn_select_cb(raw, select_alpn,
+                               const_cast<std::string*>(&alpn_list(http2)));
     SSL_CTX_set_session_id_context(raw, kSessionIdContext, sizeof kSessionIdContext - 1);
     SSL_CTX_set_session_cache_mode(raw, SSL_SESS_CACHE_SERVER);
     SSL_CTX_sess_set_cache_size(raw, 20'480);

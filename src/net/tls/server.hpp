@@ -18,8 +18,10 @@
 
 namespace gatehouse::net::tls {
 
-// ALPN protocols the proxy_tls listener offers, in preference order. The
-// HTTP/2 work adds "h2" here (and dispatches on Stream's negotiated protocol).
+// ALPN protocols the proxy_tls listener offers, in preference order: h2 first
+// when HTTP/2 is enabled (RFC 9113 3.2), then http/1.1. The session dispatches
+// on what was negotiated (ConnectionInfo::alpn).
+inline constexpr std::string_view kServerAlpnH2[] = {"h2", "http/1.1"};
 inline constexpr std::string_view kServerAlpn[] = {"http/1.1"};
 
 class TlsServer {
@@ -28,14 +30,17 @@ class TlsServer {
   // (tls.certificates[i].cert/key) and its position. When `previous` was
   // built from identical files and settings it is returned as is, so a
   // reload that changes nothing keeps the session cache.
+  // `http2` offers h2 in ALPN (config http2.enabled).
   static Result<std::shared_ptr<const TlsServer>> build(
-      const config::TlsConfig& cfg, const std::shared_ptr<const TlsServer>& previous);
+      const config::TlsConfig& cfg, const std::shared_ptr<const TlsServer>& previous,
+      bool http2 = false);
 
   // The context new connections start with (the first certificate); the
   // SNI callback moves a connection to another certificate's context.
   asio::ssl::context& context() const { return *contexts_.front(); }
   int64_t handshake_timeout_ms() const { return handshake_timeout_ms_; }
   bool verifies_clients() const { return verify_clients_; }
+  bool offers_h2() const { return offer_h2_; }
   size_t certificate_count() const { return contexts_.size(); }
 
   TlsServer(const TlsServer&) = delete;
@@ -49,6 +54,7 @@ class TlsServer {
   SniIndex names_;
   int64_t handshake_timeout_ms_ = 10'000;
   bool verify_clients_ = false;
+  bool offer_h2_ = false;
   std::string identity_;  // file contents + settings: reuse decision on reload
 };
 
