@@ -39,6 +39,12 @@ int64_t num(const json::value& body, std::string_view key) {
   return v && v->is_int64() ? v->as_int64() : 0;
 }
 
+bool flag(const json::value& body, std::string_view key) {
+  if (!body.is_object()) return false;
+  auto* v = body.get_object().if_contains(key);
+  return v && v->is_bool() && v->get_bool();
+}
+
 std::string owner_tag(const std::string& api, const std::string& version) {
   return "api:" + api + "@" + version;
 }
@@ -175,8 +181,22 @@ Result<void> stage_deploy(Ctx& c, store::Transaction& tx, const Loaded& l, Entit
     if (succ) lp.successor_url = str(succ->body, "base_path");
   }
   if (auto p = apim::lifecycle_policy(lp); !p.empty()) o.policies.push_back(std::move(p));
+  const bool mock = flag(vb, "mock");
   auto res = oa::to_routes(*doc, o);
+  if (!res && mock && res.error().code == "no_upstream") {
+    // A mock needs no upstream: import against a placeholder, dropped below.
+    o.upstream = "mock";
+    res = oa::to_routes(*doc, o);
+  }
   if (!res) return res.error();
+  if (mock) {
+    // The same routes, answered from this revision's document (docs/mock.md).
+    for (auto& r : res->routes) {
+      auto& ro = r.as_object();
+      ro.erase("upstream");
+      ro["mock"] = json::object{{"spec", l.api.name + "@" + vname}};
+    }
+  }
   json::object items{{"upstreams", res->upstreams}, {"routes", res->routes}};
   auto entities = document_entities(items, l.ws, nullptr);
   if (!entities) return entities.error();
@@ -374,6 +394,10 @@ Result<void> read_version_settings(const json::object& b, json::object& body) {
       return bad("invalid_entity",
                  std::string(k) + (object_field ? " must be an object" : " must be a string"), k);
     body[k] = *v;
+  }
+  if (auto* m = b.if_contains("mock")) {
+    if (!m->is_bool()) return bad("invalid_entity", "mock must be true or false", "mock");
+    body["mock"] = *m;
   }
   if (auto* p = b.if_contains("oauth2_policy");
       p && p->is_string() && p->get_string() != "jwt" && p->get_string() != "oauth2-introspection")
@@ -767,11 +791,11 @@ void register_api_routes(Api& api) {
            list_versions});
   api.add({"POST", base + "/{api}/versions", Role::kEditor, true,
            "Create a version {version, upstream | upstream_url, oauth2_policy, oauth2_config, "
-           "auth, successor}",
+           "auth, successor, mock}",
            "apis", create_version});
   api.add({"GET", ver, Role::kViewer, false, "Get a version", "apis", get_version});
   api.add({"PATCH", ver, Role::kEditor, true,
-           "Change a version's upstream, auth or successor settings (redeploys)", "apis",
+           "Change a version's upstream, auth, successor or mock settings (redeploys)", "apis",
            patch_version});
   api.add({"DELETE", ver, Role::kEditor, true,
            "Delete a draft or retired version, its revisions and its routes", "apis",

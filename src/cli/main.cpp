@@ -18,6 +18,7 @@
 #include "admin/declarative.hpp"
 #include "admin/yaml_json.hpp"
 #include "apim/cli.hpp"
+#include "cli/mock_command.hpp"
 #include "common/metrics.hpp"
 #include "common/settings.hpp"
 #include "config/loader.hpp"
@@ -40,6 +41,7 @@ void usage(FILE* out) {
                "  apply     make the store's config match a YAML file (atomically)\n"
                "  diff      show what apply would change (exit 0: none, 1: changes, 2: error)\n"
                "  openapi   import SPEC (routes as YAML), diff OLD NEW, lint SPEC: see docs/openapi.md\n"
+               "  mock      serve SPEC as a mock server (--listen HOST:PORT, --dynamic): docs/mock.md\n"
                "  version   print the version\n"
                "\n"
                "serve options:\n"
@@ -308,6 +310,8 @@ int main(int argc, char** argv) {
   if (cmd == "export" || cmd == "apply" || cmd == "diff") return cmd_sync(cmd, a);
   if (cmd == "openapi")
     return gatehouse::apim::openapi_command(std::vector<std::string>(a.v.begin() + 1, a.v.end()));
+  if (cmd == "mock")
+    return gatehouse::cli::mock_command(std::vector<std::string>(a.v.begin() + 1, a.v.end()));
   if (cmd == "version" || cmd == "--version") {
     std::printf("gatehouse %s\n", kVersion);
     return 0;

@@ -97,7 +97,7 @@ std::string Registry::render(const std::string& extra) const {
   std::lock_guard lock(mu_);
 
   int64_t active = 0;
-  uint64_t accepted = 0, requests = 0, parse_errors = 0, no_route = 0, tls_errors = 0;
+  uint64_t accepted = 0, requests = 0, parse_errors = 0, no_route = 0, tls_errors = 0, mocks = 0;
   for (const auto& w : worker_shards_.v) {
     active += w->active_connections.get();
     accepted += w->accepted.get();
@@ -105,6 +105,7 @@ std::string Registry::render(const std::string& extra) const {
     parse_errors += w->parse_errors.get();
     no_route += w->no_route.get();
     tls_errors += w->tls_handshake_errors.get();
+    mocks += w->mock_responses.get();
   }
   out += "# HELP gatehouse_active_connections Open downstream connections.\n"
          "# TYPE gatehouse_active_connections gauge\n"
@@ -124,6 +125,9 @@ std::string Registry::render(const std::string& extra) const {
   out += "# HELP gatehouse_tls_handshake_errors_total Downstream TLS handshakes that failed or timed out.\n"
          "# TYPE gatehouse_tls_handshake_errors_total counter\n"
          "gatehouse_tls_handshake_errors_total " + std::to_string(tls_errors) + "\n";
+  out += "# HELP gatehouse_mock_responses_total Answers made by mock routes from an OpenAPI document.\n"
+         "# TYPE gatehouse_mock_responses_total counter\n"
+         "gatehouse_mock_responses_total " + std::to_string(mocks) + "\n";
   out += "# HELP gatehouse_config_reloads_total Successful config reloads.\n"
          "# TYPE gatehouse_config_reloads_total counter\n"
          "gatehouse_config_reloads_total " + std::to_string(reloads_total.load()) + "\n";

@@ -66,6 +66,7 @@ struct alignas(64) WorkerShard {
   Counter parse_errors;
   Counter no_route;
   Counter tls_handshake_errors;  // failed or timed-out downstream handshakes
+  Counter mock_responses;        // answers made by mock routes (src/apim/mock)
 };
 
 template <class Shard>

@@ -271,6 +271,15 @@ struct RouteMcpConfig {
   bool log_arguments = false;            // tools/call arguments in the audit line
 };
 
+// Mock routes (mock:): answered from an OpenAPI document of `specs:` (or a
+// deployed API version, "API@VERSION") instead of an upstream (src/apim/mock).
+struct RouteMockConfig {
+  std::string spec;
+  std::string operation;             // operationId; empty = the request's method and path pick it
+  bool dynamic = false;              // generated data differs per request (Prism's -d)
+  uint64_t max_body = 1024 * 1024;   // request body read (and validated) before answering
+};
+
 struct RouteConfig {
   std::string name;
   RouteMatchConfig match;
@@ -278,6 +287,7 @@ struct RouteConfig {
   std::string upstream;
   std::optional<RouteLlmConfig> llm;  // set: an AI route (no upstream)
   std::optional<RouteMcpConfig> mcp;  // set: an MCP route (no upstream)
+  std::optional<RouteMockConfig> mock;  // set: a mock route (no upstream)
   RewriteConfig rewrite;
   std::optional<TimeoutsConfig> timeouts;  // overrides the upstream's
   std::vector<PolicyRef> policies;

@@ -368,8 +368,8 @@ class Loader {
     r.pos = s.pos;
     r.order = order;
     Fields f(r_, s,
-             {"name", "match", "priority", "upstream", "llm", "mcp", "rewrite", "timeouts",
-              "policies", "tags"});
+             {"name", "match", "priority", "upstream", "llm", "mcp", "mock", "rewrite",
+              "timeouts", "policies", "tags"});
     f.read("name", r.name);
     if (const Slot* m = f.get("match")) parse_match(*m, r.match);
     f.read("priority", r.priority);
@@ -381,6 +381,14 @@ class Loader {
       lf.size("max_body", r.llm->max_body);
     }
     if (const Slot* m = f.get("mcp")) r.mcp = parse_route_mcp(*m);
+    if (const Slot* m = f.get("mock")) {
+      Fields mf(r_, *m, {"spec", "operation", "dynamic", "max_body"});
+      r.mock = RouteMockConfig{};
+      mf.read("spec", r.mock->spec);
+      mf.read("operation", r.mock->operation);
+      mf.read("dynamic", r.mock->dynamic);
+      mf.size("max_body", r.mock->max_body);
+    }
     if (const Slot* w = f.get("rewrite")) {
       Fields wf(r_, *w,
                 {"strip_prefix", "regex", "replacement", "path_prefix", "host", "preserve_host"});

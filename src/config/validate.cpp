@@ -281,11 +281,29 @@ class Validator {
         error(s.pos, f, s.file.empty() ? "missing_field" : "invalid_value",
               "a spec needs exactly one of file or document");
     }
+    check_mock_specs(cfg);
     validate_llm(cfg, positions_, errors_);
     validate_mcp(cfg, positions_, errors_);
   }
 
  private:
+  // Mock routes name a spec of `specs:` (deployed API versions are there too,
+  // as API@VERSION); operations are checked when the snapshot loads the spec.
+  void check_mock_specs(const Config& cfg) {
+    std::vector<std::string> names;
+    for (const auto& s : cfg.specs) names.push_back(s.name);
+    for (size_t i = 0; i < cfg.routes.size(); ++i) {
+      const auto& r = cfg.routes[i];
+      if (!r.mock || r.mock->spec.empty() || !r.upstream.empty() || r.llm || r.mcp) continue;
+      // "API@VERSION" names a deployed API version: the store adds those
+      // specs after this check, and the snapshot build reports a missing one.
+      if (r.mock->spec.find('@') != std::string::npos) continue;
+      if (std::find(names.begin(), names.end(), r.mock->spec) == names.end())
+        error(r.pos, idx("routes", i) + ".mock.spec", "unknown_spec",
+              "unknown spec " + in_quotes(r.mock->spec) + did_you_mean(r.mock->spec, names));
+    }
+  }
+
   SourcePos locate(const std::string& field, const SourcePos& fallback) const {
     std::string f = field;
     while (!f.empty()) {
@@ -576,14 +594,24 @@ class Validator {
   void check_route(const RouteConfig& r, const std::string& f,
                    const std::vector<std::string>& upstreams) {
     const SourcePos& at = r.pos;
-    if (r.llm || r.mcp) {
+    if (r.mock) {
+      // A mock route answers from a spec (src/apim/mock): no upstream. The
+      // spec name is checked against `specs:` in check_mock_specs().
+      if (!r.upstream.empty() || r.llm || r.mcp)
+        error(at, f + ".mock", "conflicting_fields",
+              "a route has one of upstream, llm, mcp or mock");
+      else if (r.mock->spec.empty())
+        error(at, f + ".mock.spec", "missing_field",
+              "a mock route needs the spec it answers from (a specs[].name)");
+    } else if (r.llm || r.mcp) {
       // AI and MCP routes are checked by validate_llm() and validate_mcp();
       // they have no upstream.
       if (!r.upstream.empty() || (r.llm && r.mcp))
         error(at, f + (r.llm && r.mcp ? ".mcp" : ".upstream"), "conflicting_fields",
               "a route has one of upstream, llm or mcp");
     } else if (r.upstream.empty()) {
-      error(at, f + ".upstream", "missing_field", "a route needs an upstream (or llm, or mcp)");
+      error(at, f + ".upstream", "missing_field",
+            "a route needs an upstream (or llm, mcp or mock)");
     } else if (std::find(upstreams.begin(), upstreams.end(), r.upstream) == upstreams.end()) {
       error(at, f + ".upstream", "unknown_upstream",
             "unknown upstream " + in_quotes(r.upstream) + did_you_mean(r.upstream, upstreams));

@@ -49,6 +49,7 @@ struct Exchange {
   int retries = 0;
   std::string upstream_target;
   std::string error;
+  std::string mock;  // mock routes: how the answer was made (access log)
   std::unique_ptr<ai::gateway::Outcome> llm;  // AI routes only
   std::unique_ptr<mcp::Outcome> mcp;          // MCP routes only
 };

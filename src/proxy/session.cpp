@@ -496,6 +496,8 @@ awaitable<bool> Session::handle(http1::RequestHead& head) {
     keep = co_await serve_llm(ex);
   else if (ex.match.route->mcp)
     keep = co_await serve_mcp(ex);
+  else if (ex.match.route->mock)
+    keep = co_await serve_mock(ex);
   else
     keep = co_await forward(ex);
   finish(ex);
@@ -596,6 +598,7 @@ void Session::finish(Exchange& ex) {
   r.total_us = total;
   r.retries = ex.retries;
   r.error = ex.error;
+  r.mock = ex.mock;
   AccessLlm llm;
   if (const auto* o = ex.llm.get()) {
     llm.model = o->model;

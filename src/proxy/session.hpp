@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/metrics.hpp"
 #include "net/asio.hpp"
@@ -110,6 +112,12 @@ class Session {
   friend class LlmDownstream;
   awaitable<bool> serve_mcp(Exchange& ex);  // mcp_route.cpp
   friend class McpDownstream;
+  awaitable<bool> serve_mock(Exchange& ex);  // mock_route.cpp
+  using HeaderList = std::vector<std::pair<std::string, std::string>>;
+  awaitable<bool> mock_answer(Exchange& ex, int status, std::string content_type,
+                              std::string body, HeaderList extra);
+  awaitable<bool> mock_problem(Exchange& ex, int status, std::string code, std::string detail,
+                               HeaderList extra = {});
   awaitable<bool> send_error(Exchange* ex, int status, std::string_view code,
                              std::string_view detail, bool close);
   awaitable<bool> write_all(net::Stream& s, net::Deadline& d, std::string_view a,

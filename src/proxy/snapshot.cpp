@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "config/loader.hpp"
 #include "net/tls/client.hpp"
 
 namespace gatehouse::proxy {
@@ -182,7 +183,35 @@ Result<std::shared_ptr<const Snapshot>> build_snapshot(const config::Config& cfg
     std::stable_sort(rt.chain.policies.begin(), rt.chain.policies.end(),
                      [](const auto& a, const auto& b) { return a->phase() < b->phase(); });
     rt.stats = registry.route(r.name);
-    if (r.llm || r.mcp) {  // served by the AI or MCP gateway: no upstream
+    if (r.mock) {  // answered from a spec (mock_route.cpp): no upstream
+      std::string f = "routes[" + std::to_string(i) + "].mock";
+      rt.mock_spec = snap->specs->find(r.mock->spec);
+      if (!rt.mock_spec) {
+        Error e = make_error("unknown_spec",
+                             "route '" + r.name + "' mocks unknown spec '" + r.mock->spec + "'",
+                             f + ".spec", 0, ErrorSide::kConfig);
+        e.line = r.pos.line;
+        e.column = r.pos.column;
+        return e;
+      }
+      if (!r.mock->operation.empty()) {
+        rt.mock_operation = apim::find_operation(*rt.mock_spec->document, r.mock->operation);
+        if (!rt.mock_operation) {
+          std::vector<std::string> ids;
+          for (const auto& op : rt.mock_spec->document->operations)
+            if (!op.operation_id.empty()) ids.push_back(op.operation_id);
+          Error e = make_error("unknown_operation",
+                               "spec '" + r.mock->spec + "' has no operation '" +
+                                   r.mock->operation + "'" +
+                                   config::did_you_mean(r.mock->operation, ids),
+                               f + ".operation", 0, ErrorSide::kConfig);
+          e.line = r.pos.line;
+          e.column = r.pos.column;
+          return e;
+        }
+      }
+    }
+    if (r.llm || r.mcp || r.mock) {  // served by the AI, MCP or mock route: no upstream
       if (r.timeouts) rt.timeouts = *r.timeouts;
       snap->routes.push_back(rt);
       continue;

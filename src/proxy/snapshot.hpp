@@ -59,6 +59,10 @@ struct RouteRuntime {
   int upstream = -1;  // index into Snapshot::upstreams
   config::TimeoutsConfig timeouts;  // effective (route override or upstream)
   policy::Chain chain;              // global + route policies, ordered by phase
+  // Mock routes: the spec they answer from (in Snapshot::specs) and, when
+  // the route names one, its operation.
+  const apim::SpecEntry* mock_spec = nullptr;
+  const apim::openapi::Operation* mock_operation = nullptr;
 };
 
 struct Snapshot {

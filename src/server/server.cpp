@@ -551,6 +551,7 @@ int Server::run() {
   if (!proxy_tls_address_.empty())
     log::info("listening", {log::f("listener", "proxy_tls"), log::f("address", proxy_tls_address_)});
   log::info("listening", {log::f("listener", "admin"), log::f("address", admin_address_)});
+  if (opts_.on_listening) opts_.on_listening(proxy_address_, admin_address_);
 
   control_.run();
   store_watch_.reset();

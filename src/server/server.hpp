@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +30,9 @@ struct Options {
   std::string settings_path;
   size_t workers = 0;           // 0 = hardware concurrency
   bool watch_config = true;     // reload when the file changes
+  // Called once the listeners are bound, with their addresses (`gatehouse
+  // mock` prints where it serves).
+  std::function<void(const std::string& proxy, const std::string& admin)> on_listening;
 };
 
 class Server {

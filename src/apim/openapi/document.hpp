@@ -45,11 +45,20 @@ struct RequestBody {
   std::string pointer;
 };
 
+// A response header as declared: what the mock needs to set it.
+struct HeaderSpec {
+  std::string name;
+  bool required = false;
+  boost::json::value schema;   // null when none
+  boost::json::value example;  // `example`, else the first of `examples`; null when none
+};
+
 struct Response {
   std::string status;  // "200", "4XX", "default"
   std::string description;
   std::vector<MediaType> content;
   std::vector<std::string> headers;
+  std::vector<HeaderSpec> header_specs;  // same order as `headers`
 };
 
 // One alternative of a security requirement: every scheme named must pass.

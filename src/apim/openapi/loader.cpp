@@ -326,6 +326,35 @@ Result<std::vector<MediaType>> Loader::content3(const Loc& at) {
   return out_types;
 }
 
+Result<HeaderSpec> Loader::header3(std::string name, Loc at) {
+  auto d = deref(at);
+  if (!d) return d.error();
+  at = *d;
+  HeaderSpec h;
+  h.name = std::move(name);
+  if (!at.obj()) return h;  // lint's business, not the loader's
+  h.required = at.flag("required");
+  if (auto sch = at.at("schema"); sch.exists()) {
+    auto s = import_schema(sch);
+    if (!s) return s.error();
+    h.schema = std::move(*s);
+  } else if (auto c = at.at("content"); c.obj() && !c.obj()->empty()) {
+    // A header described by content: its one media type's schema and example.
+    Loc mt = c.at(c.obj()->begin()->key());
+    auto s = import_schema(mt.at("schema"));
+    if (!s) return s.error();
+    h.schema = std::move(*s);
+    if (auto* ex = mt.obj() ? mt.obj()->if_contains("example") : nullptr) h.example = *ex;
+  }
+  if (auto* ex = at.obj()->if_contains("example")) h.example = *ex;
+  if (auto exs = at.at("examples"); h.example.is_null() && exs.obj() && !exs.obj()->empty()) {
+    auto first = deref(exs.at(exs.obj()->begin()->key()));
+    if (!first) return first.error();
+    if (auto* v = first->obj() ? first->obj()->if_contains("value") : nullptr) h.example = *v;
+  }
+  return h;
+}
+
 Result<Parameter> Loader::parameter3(Loc at) {
   auto d = deref(at);
   if (!d) return d.error();
@@ -428,7 +457,12 @@ Result<void> Loader::load_path_item3(const std::string& path, Loc item) {
         if (!content) return content.error();
         out_resp.content = std::move(*content);
         if (auto h = resp->at("headers"); h.obj())
-          for (const auto& hk : *h.obj()) out_resp.headers.emplace_back(hk.key());
+          for (const auto& hk : *h.obj()) {
+            out_resp.headers.emplace_back(hk.key());
+            auto spec = header3(std::string(hk.key()), h.at(hk.key()));
+            if (!spec) return spec.error();
+            out_resp.header_specs.push_back(std::move(*spec));
+          }
         o.responses.push_back(std::move(out_resp));
       }
     }

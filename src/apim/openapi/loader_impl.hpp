@@ -59,6 +59,7 @@ class Loader {
   Result<void> load_openapi3();
   Result<void> load_path_item3(const std::string& path, Loc item);
   Result<Parameter> parameter3(Loc at);
+  Result<HeaderSpec> header3(std::string name, Loc at);
   Result<std::vector<MediaType>> content3(const Loc& at);
 
   const LoadOptions& options_;

@@ -232,7 +232,22 @@ Result<void> load_swagger2(Loader& l) {
             }
           }
           if (auto h = resp->at("headers"); h.obj())
-            for (const auto& hk : *h.obj()) out_r.headers.emplace_back(hk.key());
+            for (const auto& hk : *h.obj()) {
+              out_r.headers.emplace_back(hk.key());
+              // A 2.0 header object is itself schema-like (type, format, enum, default).
+              HeaderSpec spec;
+              spec.name = std::string(hk.key());
+              auto hd = l.deref(h.at(hk.key()));
+              if (!hd) return hd.error();
+              if (hd->obj()) {
+                auto sch = l.import_schema(*hd);
+                if (!sch) return sch.error();
+                if (sch->is_object()) sch->get_object().erase("description");
+                spec.schema = std::move(*sch);
+                if (auto* ex = hd->obj()->if_contains("x-example")) spec.example = *ex;
+              }
+              out_r.header_specs.push_back(std::move(spec));
+            }
           o.responses.push_back(std::move(out_r));
         }
       }
