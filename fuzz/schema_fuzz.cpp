@@ -23,7 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view rest = sep == std::string_view::npos ? std::string_view{} : text.substr(sep + 4);
   size_t sep2 = rest.find("\n--\n");
   std::string_view i_text = rest.substr(0, sep2);
-  std::string_view query = sep2 == std::string_view::npos ? std::string_view{} : rest.substr(sep2 + 4);
+  std::string_view query =
+      sep2 == std::string_view::npos ? std::string_view{} : rest.substr(sep2 + 4);
   json::parse_options po;
   po.max_depth = 64;
   json::error_code ec;
@@ -52,8 +53,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   p.schema = s;
   auto shape = schema::shape_of(doc, s);
   auto pairs = schema::split_query(query);
-  for (const char* style : {"form", "spaceDelimited", "pipeDelimited", "deepObject", "simple",
-                            "label", "matrix"}) {
+  for (const char* style :
+       {"form", "spaceDelimited", "pipeDelimited", "deepObject", "simple", "label", "matrix"}) {
     for (bool explode : {false, true}) {
       p.style = style;
       p.explode = explode;

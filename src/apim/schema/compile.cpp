@@ -25,7 +25,8 @@ std::string unescape(std::string_view s) {
     if (s[i] == '~' && i + 1 < s.size() && (s[i + 1] == '0' || s[i + 1] == '1')) {
       out += s[i + 1] == '0' ? '~' : '/';
       ++i;
-    } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+    } else if (s[i] == '%' && i + 2 < s.size() &&
+               std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
                std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
       out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
       i += 2;
@@ -60,10 +61,9 @@ const json::value* follow(const json::value* v, std::string_view ptr) {
 detail::Format format_of(std::string_view text) {
   using F = detail::Format;
   static const std::pair<std::string_view, F> kMap[] = {
-      {"date-time", F::kDateTime}, {"date", F::kDate},         {"time", F::kTime},
-      {"email", F::kEmail},        {"uuid", F::kUuid},         {"uri", F::kUri},
-      {"ipv4", F::kIpv4},          {"ipv6", F::kIpv6},         {"hostname", F::kHostname},
-      {"int32", F::kInt32},        {"int64", F::kInt64},       {"float", F::kFloat},
+      {"date-time", F::kDateTime}, {"date", F::kDate},   {"time", F::kTime},   {"email", F::kEmail},
+      {"uuid", F::kUuid},          {"uri", F::kUri},     {"ipv4", F::kIpv4},   {"ipv6", F::kIpv6},
+      {"hostname", F::kHostname},  {"int32", F::kInt32}, {"int64", F::kInt64}, {"float", F::kFloat},
       {"double", F::kDouble}};
   for (const auto& [name, f] : kMap)
     if (name == text) return f;
@@ -97,8 +97,8 @@ struct Compiler {
       auto it = opt.components->find(name);
       const json::value* target = nullptr;
       if (it != opt.components->end())
-        target = slash == std::string_view::npos ? &it->second
-                                                 : follow(&it->second, rest.substr(slash));
+        target =
+            slash == std::string_view::npos ? &it->second : follow(&it->second, rest.substr(slash));
       if (target) return std::make_pair(target, std::string(ref));
     } else if (ref == "#" || ref.starts_with("#/")) {
       if (const json::value* target = follow(&root, ref.substr(1)))
@@ -204,8 +204,9 @@ struct Compiler {
       n.types = 0;
       auto add = [&](const json::value& name, const std::string& at) -> Result<void> {
         static const std::pair<std::string_view, uint8_t> kTypes[] = {
-            {"null", detail::kNull},     {"boolean", detail::kBoolean}, {"object", detail::kObject},
-            {"array", detail::kArray},   {"number", detail::kNumber},   {"string", detail::kString},
+            {"null", detail::kNull},      {"boolean", detail::kBoolean},
+            {"object", detail::kObject},  {"array", detail::kArray},
+            {"number", detail::kNumber},  {"string", detail::kString},
             {"integer", detail::kInteger}};
         if (name.is_string())
           for (const auto& [tn, bit] : kTypes)
@@ -214,8 +215,7 @@ struct Compiler {
               return Ok{};
             }
         return fail(at, "invalid_schema",
-                    "'type' must be one of " +
-                        std::string(oas30 ? "" : "null, ") +
+                    "'type' must be one of " + std::string(oas30 ? "" : "null, ") +
                         "boolean, object, array, number, string, integer");
       };
       if (t->is_array() && !oas30) {
@@ -228,7 +228,8 @@ struct Compiler {
     }
     if (oas30 && n.has_type && o.contains("nullable")) {
       const json::value& nl = o.at("nullable");
-      if (!nl.is_bool()) return fail(kw("nullable"), "invalid_schema", "'nullable' must be a boolean");
+      if (!nl.is_bool())
+        return fail(kw("nullable"), "invalid_schema", "'nullable' must be a boolean");
       if (nl.get_bool()) n.types |= detail::kNull;
     }
     auto flag = [&](const char* k, bool& out) -> Result<void> {
@@ -272,9 +273,9 @@ struct Compiler {
         if (!x->get_bool()) continue;
         auto& bound = is_min ? n.minimum : n.maximum;
         if (!bound)
-          return fail(kw(k), "invalid_schema",
-                      std::string("'") + k + ": true' needs '" +
-                          (is_min ? "minimum" : "maximum") + "'");
+          return fail(
+              kw(k), "invalid_schema",
+              std::string("'") + k + ": true' needs '" + (is_min ? "minimum" : "maximum") + "'");
         (is_min ? n.exclusive_minimum : n.exclusive_maximum) = *bound;
         bound.reset();
       } else if (auto r = num(k, is_min ? n.exclusive_minimum : n.exclusive_maximum); !r) {
@@ -301,7 +302,8 @@ struct Compiler {
       n.max_length = *b;
     }
     if (const json::value* p = o.if_contains("pattern")) {
-      if (!p->is_string()) return fail(kw("pattern"), "invalid_schema", "'pattern' must be a string");
+      if (!p->is_string())
+        return fail(kw("pattern"), "invalid_schema", "'pattern' must be a string");
       auto re = pattern(std::string(p->get_string()), kw("pattern"));
       if (!re) return re.error();
       n.pattern = std::move(*re);
@@ -332,7 +334,8 @@ struct Compiler {
         n.items = *s;
       }
     }
-    for (auto [k, out] : {std::pair{"minItems", &n.min_items}, {"maxItems", &n.max_items},
+    for (auto [k, out] : {std::pair{"minItems", &n.min_items},
+                          {"maxItems", &n.max_items},
                           {"minProperties", &n.min_properties},
                           {"maxProperties", &n.max_properties}}) {
       auto c = opt_count(v, path, k);
@@ -355,7 +358,8 @@ struct Compiler {
       auto up = sub(o, path, "unevaluatedProperties");
       if (!up) return up.error();
       n.unevaluated_properties = *up;
-      n.collects = n.unevaluated_items != detail::kNone || n.unevaluated_properties != detail::kNone;
+      n.collects =
+          n.unevaluated_items != detail::kNone || n.unevaluated_properties != detail::kNone;
     }
 
     // Objects.
@@ -402,7 +406,8 @@ struct Compiler {
       }
     }
     if (const json::value* r = o.if_contains("required")) {
-      if (!r->is_array()) return fail(kw("required"), "invalid_schema", "'required' must be an array");
+      if (!r->is_array())
+        return fail(kw("required"), "invalid_schema", "'required' must be an array");
       for (const auto& x : r->get_array()) {
         if (!x.is_string())
           return fail(kw("required"), "invalid_schema", "'required' must list property names");
@@ -440,15 +445,16 @@ struct Compiler {
     }
 
     // Applicators.
-    for (auto [k, out] : {std::pair{"allOf", &n.all_of}, {"anyOf", &n.any_of}, {"oneOf", &n.one_of}}) {
+    for (auto [k, out] :
+         {std::pair{"allOf", &n.all_of}, {"anyOf", &n.any_of}, {"oneOf", &n.one_of}}) {
       if (const json::value* x = o.if_contains(k)) {
         auto l = list(*x, kw(k));
         if (!l) return l.error();
         *out = std::move(*l);
       }
     }
-    for (auto [k, out] : {std::pair{"not", &n.not_}, {"if", &n.if_}, {"then", &n.then_},
-                          {"else", &n.else_}}) {
+    for (auto [k, out] :
+         {std::pair{"not", &n.not_}, {"if", &n.if_}, {"then", &n.then_}, {"else", &n.else_}}) {
       if (oas30 && std::string_view(k) != "not") continue;
       auto s = sub(o, path, k);
       if (!s) return s.error();

@@ -26,7 +26,9 @@ bool digits(std::string_view s, size_t pos, size_t n, int& out) {
   return true;
 }
 
-bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool leap(int y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 bool full_date(std::string_view s) {
   int y, m, d;
@@ -62,7 +64,9 @@ bool date_time(std::string_view s) {
          full_date(s.substr(0, 10)) && full_time(s.substr(11));
 }
 
-bool hex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
+bool hex(char c) {
+  return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+}
 
 bool uuid(std::string_view s) {
   if (s.size() != 36) return false;
@@ -99,7 +103,8 @@ bool email(std::string_view s) {
   for (char c : local) {
     unsigned char u = static_cast<unsigned char>(c);
     if (u >= 0x80) continue;  // RFC 6531 (idn-email) is lenient in practice
-    if (!std::isalnum(u) && std::string_view("!#$%&'*+-/=?^_`{|}~.").find(c) == std::string_view::npos)
+    if (!std::isalnum(u) &&
+        std::string_view("!#$%&'*+-/=?^_`{|}~.").find(c) == std::string_view::npos)
       return false;
   }
   if (domain.size() > 2 && domain.front() == '[' && domain.back() == ']') {
@@ -193,10 +198,9 @@ bool check_format(std::string_view f, const json::value& v, bool* known) {
     }
     if (f == "double") return true;
   }
-  static constexpr std::string_view kKnown[] = {"date-time", "date", "time",     "email",
-                                                "uuid",      "uri",  "ipv4",     "ipv6",
-                                                "hostname",  "int32", "int64",   "float",
-                                                "double"};
+  static constexpr std::string_view kKnown[] = {"date-time", "date",  "time",  "email",    "uuid",
+                                                "uri",       "ipv4",  "ipv6",  "hostname", "int32",
+                                                "int64",     "float", "double"};
   if (known) *known = false;
   for (auto k : kKnown)
     if (k == f && known) *known = true;

@@ -55,7 +55,8 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   size_t start = 0;
   for (;;) {
     size_t end = s.find(sep, start);
-    out.push_back(s.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    out.push_back(
+        s.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
     if (end == std::string_view::npos) break;
     start = end + 1;
   }
@@ -79,7 +80,8 @@ uint8_t property_types(const ParamShape& s, std::string_view name) {
 json::value array_of(const std::vector<std::string_view>& parts, const ParamShape& s, bool decode,
                      bool plus) {
   json::array a;
-  for (auto p : parts) a.push_back(coerce(decode ? percent_decode(p, plus) : std::string(p), s.item_types));
+  for (auto p : parts)
+    a.push_back(coerce(decode ? percent_decode(p, plus) : std::string(p), s.item_types));
   return a;
 }
 
@@ -92,7 +94,8 @@ Deserialized object_of(const std::vector<std::string_view>& parts, const ParamSh
     for (auto p : parts) {
       if (p.empty()) continue;
       size_t eq = p.find('=');
-      if (eq == std::string_view::npos) return {std::nullopt, "'" + std::string(p) + "' is not name=value"};
+      if (eq == std::string_view::npos)
+        return {std::nullopt, "'" + std::string(p) + "' is not name=value"};
       std::string k = dec(p.substr(0, eq));
       o[k] = coerce(dec(p.substr(eq + 1)), property_types(s, k));
     }
@@ -107,12 +110,15 @@ Deserialized object_of(const std::vector<std::string_view>& parts, const ParamSh
   return {json::value(std::move(o)), {}};
 }
 
-Deserialized shaped(const std::vector<std::string_view>& parts, const ParamShape& s, bool explode_pairs,
-                    bool decode, bool plus) {
+Deserialized shaped(const std::vector<std::string_view>& parts, const ParamShape& s,
+                    bool explode_pairs, bool decode, bool plus) {
   switch (s.kind) {
-    case ParamShape::Kind::kArray: return {array_of(parts, s, decode, plus), {}};
-    case ParamShape::Kind::kObject: return object_of(parts, s, explode_pairs, decode, plus);
-    case ParamShape::Kind::kPrimitive: break;
+    case ParamShape::Kind::kArray:
+      return {array_of(parts, s, decode, plus), {}};
+    case ParamShape::Kind::kObject:
+      return object_of(parts, s, explode_pairs, decode, plus);
+    case ParamShape::Kind::kPrimitive:
+      break;
   }
   return {};
 }
@@ -166,7 +172,8 @@ json::value coerce(std::string_view text, uint8_t types) {
     if (text == "true") return json::value(true);
     if (text == "false") return json::value(false);
   }
-  if ((types & detail::kNull) && text == "null" && !(types & detail::kString)) return json::value(nullptr);
+  if ((types & detail::kNull) && text == "null" && !(types & detail::kString))
+    return json::value(nullptr);
   return json::value(json::string_view(text.data(), text.size()));
 }
 
@@ -180,8 +187,7 @@ std::string percent_decode(std::string_view s, bool plus_space) {
     return -1;
   };
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hexval(s[i + 1]) >= 0 &&
-        hexval(s[i + 2]) >= 0) {
+    if (s[i] == '%' && i + 2 < s.size() && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
       out += static_cast<char>(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
       i += 2;
     } else if (s[i] == '+' && plus_space) {
@@ -220,7 +226,8 @@ std::vector<std::pair<std::string_view, std::string_view>> split_cookies(std::st
   return out;
 }
 
-Deserialized deserialize_path(const openapi::Parameter& p, const ParamShape& s, std::string_view raw) {
+Deserialized deserialize_path(const openapi::Parameter& p, const ParamShape& s,
+                              std::string_view raw) {
   if (!p.content_type.empty()) return content_value(p, percent_decode(raw, false));
   const std::string& style = p.style;
   std::string_view v = raw;
@@ -250,16 +257,19 @@ Deserialized deserialize_path(const openapi::Parameter& p, const ParamShape& s, 
       return {std::nullopt, "expected ';" + prefix + "...'"};
     }
     v.remove_prefix(prefix.size());
-    if (s.kind == ParamShape::Kind::kPrimitive) return {coerce(percent_decode(v, false), s.types), {}};
+    if (s.kind == ParamShape::Kind::kPrimitive)
+      return {coerce(percent_decode(v, false), s.types), {}};
     return shaped(split(v, ','), s, false, true, false);
   }
   // simple
-  if (s.kind == ParamShape::Kind::kPrimitive) return {coerce(percent_decode(v, false), s.types), {}};
+  if (s.kind == ParamShape::Kind::kPrimitive)
+    return {coerce(percent_decode(v, false), s.types), {}};
   return shaped(split(v, ','), s, p.explode, true, false);
 }
 
-Deserialized deserialize_query(const openapi::Parameter& p, const ParamShape& s,
-                               const std::vector<std::pair<std::string_view, std::string_view>>& query) {
+Deserialized deserialize_query(
+    const openapi::Parameter& p, const ParamShape& s,
+    const std::vector<std::pair<std::string_view, std::string_view>>& query) {
   auto name_is = [&](std::string_view raw) {
     return raw == p.name || percent_decode(raw, true) == p.name;
   };
@@ -298,7 +308,10 @@ Deserialized deserialize_query(const openapi::Parameter& p, const ParamShape& s,
   if (s.kind == ParamShape::Kind::kArray && p.explode) return shaped(values, s, false, true, true);
   // One value, delimited: split after decoding for space/pipe/tab (they are
   // usually sent encoded), before decoding for commas (form).
-  char sep = p.style == "spaceDelimited" ? ' ' : p.style == "pipeDelimited" ? '|' : p.style == "tabDelimited" ? '\t' : ',';
+  char sep = p.style == "spaceDelimited"  ? ' '
+             : p.style == "pipeDelimited" ? '|'
+             : p.style == "tabDelimited"  ? '\t'
+                                          : ',';
   if (sep == ',') return shaped(split(values.front(), ','), s, false, true, true);
   std::string decoded = percent_decode(values.front(), true);
   Deserialized out = shaped(split(decoded, sep), s, false, false, false);
@@ -317,7 +330,8 @@ Deserialized deserialize_header(const openapi::Parameter& p, const ParamShape& s
 Deserialized deserialize_cookie(const openapi::Parameter& p, const ParamShape& s,
                                 std::string_view value) {
   if (!p.content_type.empty()) return content_value(p, percent_decode(value, false));
-  if (s.kind == ParamShape::Kind::kPrimitive) return {coerce(percent_decode(value, false), s.types), {}};
+  if (s.kind == ParamShape::Kind::kPrimitive)
+    return {coerce(percent_decode(value, false), s.types), {}};
   return shaped(split(value, ','), s, false, true, false);
 }
 

@@ -21,7 +21,7 @@ struct ParamShape {
   uint8_t types = 0;       // primitive: type bits (detail::TypeBit); 0 = untyped (string)
   uint8_t item_types = 0;  // array items
   std::vector<std::pair<std::string, uint8_t>> properties;  // object: name -> type bits
-  uint8_t other_types = 0;  // object: additional properties
+  uint8_t other_types = 0;                                  // object: additional properties
 };
 
 ParamShape shape_of(const openapi::Document& d, const boost::json::value& schema);
@@ -48,9 +48,11 @@ struct Deserialized {
 
 // `raw` is the path segment value (percent-encoded), the header value or
 // the cookie value; query parameters read `query` instead.
-Deserialized deserialize_path(const openapi::Parameter& p, const ParamShape& s, std::string_view raw);
-Deserialized deserialize_query(const openapi::Parameter& p, const ParamShape& s,
-                               const std::vector<std::pair<std::string_view, std::string_view>>& query);
+Deserialized deserialize_path(const openapi::Parameter& p, const ParamShape& s,
+                              std::string_view raw);
+Deserialized deserialize_query(
+    const openapi::Parameter& p, const ParamShape& s,
+    const std::vector<std::pair<std::string_view, std::string_view>>& query);
 Deserialized deserialize_header(const openapi::Parameter& p, const ParamShape& s,
                                 std::string_view value);
 Deserialized deserialize_cookie(const openapi::Parameter& p, const ParamShape& s,

@@ -54,7 +54,7 @@ struct Pattern {
 constexpr int kNone = -1;
 
 struct Node {
-  std::string path;  // JSON pointer of this schema ("#/components/schemas/Pet")
+  std::string path;    // JSON pointer of this schema ("#/components/schemas/Pet")
   bool always = true;  // boolean schema value (only meaningful when is_bool)
   bool is_bool = false;
   uint8_t types = kAnyType;  // `type` (plus null when 3.0 nullable)

@@ -1,7 +1,7 @@
 #include "apim/schema/request_validator.hpp"
 
-#include <boost/json/parse.hpp>
 #include <algorithm>
+#include <boost/json/parse.hpp>
 
 #include "apim/schema/program.hpp"
 
@@ -22,7 +22,8 @@ std::string lower(std::string_view s) {
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
       return false;
   return true;
 }
@@ -65,7 +66,9 @@ std::optional<std::vector<std::pair<std::string, std::string>>> template_params(
   return out;
 }
 
-std::string pointer_escape_(std::string_view s) { return detail::pointer_escape(s); }
+std::string pointer_escape_(std::string_view s) {
+  return detail::pointer_escape(s);
+}
 
 // Picks the content entry for a media type: exact, then "type/*", then "*/*".
 template <class M>
@@ -116,7 +119,10 @@ Result<std::shared_ptr<const RequestValidator>> RequestValidator::compile(
   for (const auto& p : rv->op_.parameters) {
     Param pp{&p, shape_of(d, p.schema), std::nullopt, p.in + "." + p.name};
     if (!p.schema.is_null()) {
-      co.base = "#" + p.pointer + (p.content_type.empty() ? "/schema" : "/content/" + pointer_escape_(p.content_type) + "/schema");
+      co.base =
+          "#" + p.pointer +
+          (p.content_type.empty() ? "/schema"
+                                  : "/content/" + pointer_escape_(p.content_type) + "/schema");
       auto v = Validator::compile(p.schema, co);
       if (!v) return where(v.error(), op.method + " " + op.path + " parameter '" + p.name + "'");
       pp.validator = std::move(*v);
@@ -129,9 +135,11 @@ Result<std::shared_ptr<const RequestValidator>> RequestValidator::compile(
     for (const auto& mt : op.request_body->content) {
       Media m{lower(mt.type), std::nullopt};
       if (!mt.schema.is_null()) {
-        co.base = "#" + op.request_body->pointer + "/content/" + pointer_escape_(mt.type) + "/schema";
+        co.base =
+            "#" + op.request_body->pointer + "/content/" + pointer_escape_(mt.type) + "/schema";
         auto v = Validator::compile(mt.schema, co);
-        if (!v) return where(v.error(), op.method + " " + op.path + " request body (" + mt.type + ")");
+        if (!v)
+          return where(v.error(), op.method + " " + op.path + " request body (" + mt.type + ")");
         m.validator = std::move(*v);
       }
       rv->body_.push_back(std::move(m));
@@ -141,7 +149,8 @@ Result<std::shared_ptr<const RequestValidator>> RequestValidator::compile(
     ResponseSchemas rs{r.status, {}};
     for (const auto& mt : r.content) {
       if (mt.schema.is_null() || !is_json_media_type(media_type_of(mt.type))) continue;
-      co.base = "#" + op.pointer + "/responses/" + r.status + "/content/" + pointer_escape_(mt.type) + "/schema";
+      co.base = "#" + op.pointer + "/responses/" + r.status + "/content/" +
+                pointer_escape_(mt.type) + "/schema";
       auto v = Validator::compile(mt.schema, co);
       if (!v) return where(v.error(), op.method + " " + op.path + " response " + r.status);
       rs.content.push_back({lower(mt.type), std::move(*v)});
@@ -158,10 +167,12 @@ std::vector<Violation> RequestValidator::validate(const RequestView& r) const {
   return out;
 }
 
-void RequestValidator::validate_parameters(const RequestView& r, std::vector<Violation>& out) const {
+void RequestValidator::validate_parameters(const RequestView& r,
+                                           std::vector<Violation>& out) const {
   const size_t max = options_.max_errors;
   auto add = [&](std::string location, std::string keyword, std::string message) {
-    if (out.size() < max) out.push_back({std::move(location), "", std::move(keyword), std::move(message)});
+    if (out.size() < max)
+      out.push_back({std::move(location), "", std::move(keyword), std::move(message)});
   };
   if (options_.parameters) {
     std::optional<std::vector<std::pair<std::string, std::string>>> from_path;
@@ -179,8 +190,10 @@ void RequestValidator::validate_parameters(const RequestView& r, std::vector<Vio
         if (!raw && r.path_params.empty()) {
           if (!from_path) {
             std::string_view path = r.path;
-            if (!r.base_path.empty() && path.starts_with(r.base_path)) path.remove_prefix(r.base_path.size());
-            from_path = template_params(op_.path, path).value_or(std::vector<std::pair<std::string, std::string>>{});
+            if (!r.base_path.empty() && path.starts_with(r.base_path))
+              path.remove_prefix(r.base_path.size());
+            from_path = template_params(op_.path, path)
+                            .value_or(std::vector<std::pair<std::string, std::string>>{});
           }
           for (const auto& [k, v] : *from_path)
             if (k == p.name) raw = &v;
@@ -207,14 +220,15 @@ void RequestValidator::validate_parameters(const RequestView& r, std::vector<Vio
         continue;
       }
       if (!d.value) {
-        if (p.required) add(pp.location, "required", "required " + p.in + " parameter '" + p.name + "' is missing");
+        if (p.required)
+          add(pp.location, "required",
+              "required " + p.in + " parameter '" + p.name + "' is missing");
         continue;
       }
       if (!pp.validator) continue;
       size_t from = out.size();
       if (!pp.validator->validate(*d.value, Direction::kRequest, &out, max)) {
-        for (size_t i = from; i < out.size(); ++i)
-          out[i].instance = pp.location + out[i].instance;
+        for (size_t i = from; i < out.size(); ++i) out[i].instance = pp.location + out[i].instance;
       }
     }
   }
@@ -223,7 +237,8 @@ void RequestValidator::validate_parameters(const RequestView& r, std::vector<Vio
 void RequestValidator::validate_body(const RequestView& r, std::vector<Violation>& out) const {
   const size_t max = options_.max_errors;
   auto add = [&](std::string location, std::string keyword, std::string message) {
-    if (out.size() < max) out.push_back({std::move(location), "", std::move(keyword), std::move(message)});
+    if (out.size() < max)
+      out.push_back({std::move(location), "", std::move(keyword), std::move(message)});
   };
   if (options_.body && has_body_ && out.size() < max) {
     const bool present = r.body && !r.body->empty();
@@ -264,7 +279,8 @@ int RequestValidator::status_for(const std::vector<Violation>& v) {
   return 400;
 }
 
-std::vector<Violation> RequestValidator::validate_response(int status, std::string_view content_type,
+std::vector<Violation> RequestValidator::validate_response(int status,
+                                                           std::string_view content_type,
                                                            std::string_view body) const {
   std::vector<Violation> out;
   std::string code = std::to_string(status);

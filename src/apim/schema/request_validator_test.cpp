@@ -118,12 +118,12 @@ TEST_F(Fixture, QueryParametersTypedAndRequired) {
 TEST_F(Fixture, QueryStyles) {
   auto rv = op("listPets");
   RequestView r;
-  r.query = "limit=1&tags=a&tags=b&ids=1,2,3&piped=4|5&spaced=x%20y&filter[min]=2.5&filter[kind]=cat";
+  r.query =
+      "limit=1&tags=a&tags=b&ids=1,2,3&piped=4|5&spaced=x%20y&filter[min]=2.5&filter[kind]=cat";
   EXPECT_EQ(where(rv->validate(r)), Strings{});
   r.query = "limit=1&ids=1,x&piped=4|y&filter[kind]=cow&filter[min]=low";
-  EXPECT_EQ(where(rv->validate(r)),
-            (Strings{"query.ids/1 type", "query.piped/1 type", "query.filter/kind enum",
-                     "query.filter/min type"}));
+  EXPECT_EQ(where(rv->validate(r)), (Strings{"query.ids/1 type", "query.piped/1 type",
+                                             "query.filter/kind enum", "query.filter/min type"}));
   // %2C is a comma inside a value, not a separator.
   r.query = "limit=1&ids=1%2C2";
   EXPECT_EQ(where(rv->validate(r)), Strings{"query.ids/0 type"});
@@ -140,7 +140,8 @@ TEST_F(Fixture, HeaderAndCookie) {
   auto rv = op("listPets");
   RequestView r;
   r.query = "limit=1";
-  r.headers = {{"x-trace", "123e4567-e89b-12d3-a456-426614174000"}, {"Cookie", "a=1; session=abcd"}};
+  r.headers = {{"x-trace", "123e4567-e89b-12d3-a456-426614174000"},
+               {"Cookie", "a=1; session=abcd"}};
   EXPECT_EQ(where(rv->validate(r)), Strings{});
   r.headers = {{"X-TRACE", "nope"}, {"Cookie", "session=ab"}};
   EXPECT_EQ(where(rv->validate(r)), (Strings{"header.X-Trace format", "cookie.session minLength"}));
@@ -164,9 +165,11 @@ TEST_F(Fixture, PathStyles) {
   r.path = "/grid/x,1,y,2/.1.2.3/;matrix=4,5";
   EXPECT_EQ(where(rv->validate(r)), Strings{});
   r.path = "/grid/x,1,y/1.2/;other=4";
-  EXPECT_EQ(where(rv->validate(r)), (Strings{"path.coords style", "path.label style", "path.matrix style"}));
+  EXPECT_EQ(where(rv->validate(r)),
+            (Strings{"path.coords style", "path.label style", "path.matrix style"}));
   r.path = "/grid/x,a,y,2/.1.b/;matrix=4,c";
-  EXPECT_EQ(where(rv->validate(r)), (Strings{"path.coords/x type", "path.label/1 type", "path.matrix/1 type"}));
+  EXPECT_EQ(where(rv->validate(r)),
+            (Strings{"path.coords/x type", "path.label/1 type", "path.matrix/1 type"}));
 }
 
 TEST_F(Fixture, JsonBody) {
@@ -205,8 +208,10 @@ TEST_F(Fixture, UnsupportedMediaTypeIs415) {
 TEST_F(Fixture, ResponseValidation) {
   auto rv = op("listPets");
   EXPECT_TRUE(rv->has_response_schemas());
-  EXPECT_TRUE(rv->validate_response(200, "application/json", R"([{"id": 1, "name": "a"}])").empty());
-  auto v = rv->validate_response(200, "application/json", R"([{"name": "a"}, {"id": "x", "name": "b"}])");
+  EXPECT_TRUE(
+      rv->validate_response(200, "application/json", R"([{"id": 1, "name": "a"}])").empty());
+  auto v = rv->validate_response(200, "application/json",
+                                 R"([{"name": "a"}, {"id": "x", "name": "b"}])");
   EXPECT_EQ(where(v), (Strings{"response/0 required", "response/1/id type"}));
   EXPECT_TRUE(rv->validate_response(404, "application/json", "{}").empty());  // not described
   EXPECT_TRUE(rv->validate_response(200, "text/plain", "x").empty());

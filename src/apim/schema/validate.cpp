@@ -63,8 +63,8 @@ struct Ctx {
   bool stop() const { return !out || out->size() >= max || exhausted; }
   void report(const Node& n, std::string_view keyword, std::string message) {
     if (!out || out->size() >= max) return;
-    out->push_back({inst, n.path + "/" + std::string(keyword), std::string(keyword),
-                    std::move(message)});
+    out->push_back(
+        {inst, n.path + "/" + std::string(keyword), std::string(keyword), std::move(message)});
   }
 };
 
@@ -106,12 +106,16 @@ bool is_multiple(const json::value& x, const Node& n) {
 // Hash consistent with json_equal (1 and 1.0 hash the same; key order ignored).
 size_t json_hash(const json::value& v) {
   switch (v.kind()) {
-    case json::kind::null: return 0x9e37;
-    case json::kind::bool_: return v.get_bool() ? 1 : 2;
+    case json::kind::null:
+      return 0x9e37;
+    case json::kind::bool_:
+      return v.get_bool() ? 1 : 2;
     case json::kind::int64:
     case json::kind::uint64:
-    case json::kind::double_: return std::hash<double>{}(to_double(v));
-    case json::kind::string: return std::hash<std::string_view>{}(v.get_string());
+    case json::kind::double_:
+      return std::hash<double>{}(to_double(v));
+    case json::kind::string:
+      return std::hash<std::string_view>{}(v.get_string());
     case json::kind::array: {
       size_t h = 7;
       for (const auto& x : v.get_array()) h = h * 31 + json_hash(x);
@@ -127,7 +131,9 @@ size_t json_hash(const json::value& v) {
   return 0;
 }
 
-const Node& at(const Ctx& c, int i) { return c.p.nodes[static_cast<size_t>(i)]; }
+const Node& at(const Ctx& c, int i) {
+  return c.p.nodes[static_cast<size_t>(i)];
+}
 
 // readOnly / writeOnly of a property's schema, following $ref and allOf.
 bool flagged(const Ctx& c, int i, bool read, int hops = 0) {
@@ -165,7 +171,9 @@ bool trial(int idx, const json::value& x, Ctx& c, Annot* a) {
   return ok;
 }
 
-bool run_child(int idx, const json::value& x, Ctx& c) { return run(idx, x, c, nullptr); }
+bool run_child(int idx, const json::value& x, Ctx& c) {
+  return run(idx, x, c, nullptr);
+}
 
 bool check_object(const Node& n, const json::object& o, Ctx& c, Annot* a) {
   bool ok = true;
@@ -192,8 +200,8 @@ bool check_object(const Node& n, const json::object& o, Ctx& c, Annot* a) {
   for (const auto& [name, deps] : n.dependent_required) {
     if (!o.contains(name)) continue;
     for (const auto& d : deps)
-      if (!o.contains(d) &&
-          bad("dependentRequired", "property '" + d + "' is required when '" + name + "' is present"))
+      if (!o.contains(d) && bad("dependentRequired",
+                                "property '" + d + "' is required when '" + name + "' is present"))
         return false;
   }
   if (n.property_names != detail::kNone) {
@@ -235,7 +243,8 @@ bool check_object(const Node& n, const json::object& o, Ctx& c, Annot* a) {
         }
       }
       for (const auto& [pat, s] : n.pattern_properties) {
-        if (!RE2::PartialMatch(std::string_view(kv.key().data(), kv.key().size()), *pat.re)) continue;
+        if (!RE2::PartialMatch(std::string_view(kv.key().data(), kv.key().size()), *pat.re))
+          continue;
         matched = true;
         push(c.inst, kv.key());
         bool good = run_child(s, kv.value(), c);
@@ -389,16 +398,19 @@ bool check_value(const Node& n, const json::value& x, Ctx& c) {
     return false;
   if (x.is_number()) {
     double d = to_double(x);
-    if (n.minimum && d < *n.minimum && bad("minimum", num_text(d) + " is less than " + num_text(*n.minimum)))
+    if (n.minimum && d < *n.minimum &&
+        bad("minimum", num_text(d) + " is less than " + num_text(*n.minimum)))
       return false;
     if (n.maximum && d > *n.maximum &&
         bad("maximum", num_text(d) + " is greater than " + num_text(*n.maximum)))
       return false;
     if (n.exclusive_minimum && d <= *n.exclusive_minimum &&
-        bad("exclusiveMinimum", num_text(d) + " must be greater than " + num_text(*n.exclusive_minimum)))
+        bad("exclusiveMinimum",
+            num_text(d) + " must be greater than " + num_text(*n.exclusive_minimum)))
       return false;
     if (n.exclusive_maximum && d >= *n.exclusive_maximum &&
-        bad("exclusiveMaximum", num_text(d) + " must be less than " + num_text(*n.exclusive_maximum)))
+        bad("exclusiveMaximum",
+            num_text(d) + " must be less than " + num_text(*n.exclusive_maximum)))
       return false;
     if (n.multiple_of && !is_multiple(x, n) &&
         bad("multipleOf", num_text(d) + " is not a multiple of " + num_text(*n.multiple_of)))
@@ -421,8 +433,9 @@ bool check_value(const Node& n, const json::value& x, Ctx& c) {
       return false;
   }
   if (n.format != detail::Format::kNone && c.p.formats && !check_format(n.format_name, x) &&
-      bad("format", x.is_string() ? "is not a valid " + n.format_name
-                                  : num_text(to_double(x)) + " is out of range for " + n.format_name))
+      bad("format", x.is_string()
+                        ? "is not a valid " + n.format_name
+                        : num_text(to_double(x)) + " is out of range for " + n.format_name))
     return false;
   return ok;
 }
@@ -477,8 +490,9 @@ bool run(int idx, const json::value& x, Ctx& c, Annot* a) {
     }
     if (!any) {
       ok = false;
-      c.report(n, "anyOf", "does not match any of the " + std::to_string(n.any_of.size()) +
-                               " alternatives in anyOf");
+      c.report(n, "anyOf",
+               "does not match any of the " + std::to_string(n.any_of.size()) +
+                   " alternatives in anyOf");
       if (c.stop()) return false;
     }
   }
@@ -590,14 +604,22 @@ namespace detail {
 
 const char* type_name(uint8_t bit) {
   switch (bit) {
-    case kNull: return "null";
-    case kBoolean: return "boolean";
-    case kObject: return "object";
-    case kArray: return "array";
-    case kNumber: return "number";
-    case kString: return "string";
-    case kInteger: return "integer";
-    default: return "value";
+    case kNull:
+      return "null";
+    case kBoolean:
+      return "boolean";
+    case kObject:
+      return "object";
+    case kArray:
+      return "array";
+    case kNumber:
+      return "number";
+    case kString:
+      return "string";
+    case kInteger:
+      return "integer";
+    default:
+      return "value";
   }
 }
 
@@ -616,13 +638,19 @@ std::string types_text(uint8_t types) {
 
 uint8_t type_of(const json::value& v) {
   switch (v.kind()) {
-    case json::kind::null: return kNull;
-    case json::kind::bool_: return kBoolean;
-    case json::kind::object: return kObject;
-    case json::kind::array: return kArray;
-    case json::kind::string: return kString;
+    case json::kind::null:
+      return kNull;
+    case json::kind::bool_:
+      return kBoolean;
+    case json::kind::object:
+      return kObject;
+    case json::kind::array:
+      return kArray;
+    case json::kind::string:
+      return kString;
     case json::kind::int64:
-    case json::kind::uint64: return kInteger;
+    case json::kind::uint64:
+      return kInteger;
     case json::kind::double_: {
       double d = v.get_double();
       return std::isfinite(d) && std::floor(d) == d ? kInteger : kNumber;
