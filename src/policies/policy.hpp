@@ -127,6 +127,24 @@ class Policy {
                            std::vector<http1::Header>& /*headers*/) const {}
   // The exchange is over (metrics, concurrency release, quotas).
   virtual void on_log(RequestContext& /*ctx*/, int /*status*/) const {}
+
+  // Whole bodies, for the few policies that must see them (request
+  // validation). Bodies stream by default; a policy whose request hook ran
+  // and that returns a limit above 0 here makes the session read the whole
+  // request body (413 past the largest limit asked for) and call
+  // on_request_body before forwarding. HTTP proxy routes only.
+  virtual size_t request_body_limit(const RequestContext& /*ctx*/) const { return 0; }
+  virtual Action on_request_body(RequestContext& /*ctx*/, std::string_view /*body*/,
+                                 Respond& /*out*/) const {
+    return Action::kContinue;
+  }
+  // Response bodies up to the limit are copied while they stream to the
+  // client (never held back); on_response_body sees the copy once the whole
+  // body was relayed, and is not called for larger bodies.
+  virtual size_t response_body_limit(const RequestContext& /*ctx*/) const { return 0; }
+  virtual void on_response_body(RequestContext& /*ctx*/, int /*status*/,
+                                const std::vector<http1::Header>& /*headers*/,
+                                std::string_view /*body*/) const {}
 };
 
 // What a factory may look at besides its own config.

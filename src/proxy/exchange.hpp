@@ -51,6 +51,11 @@ struct Exchange {
   std::string error;
   std::unique_ptr<ai::gateway::Outcome> llm;  // AI routes only
   std::unique_ptr<mcp::Outcome> mcp;          // MCP routes only
+  // A policy asked for the whole request body (Policy::request_body_limit)
+  // and it came chunked: decoded here and forwarded with a Content-Length.
+  // (A Content-Length body is kept in the session's read buffer instead.)
+  bool body_decoded = false;
+  std::string body;
 };
 
 // True when the consumer's own chain has a policy of this name, which then

@@ -152,11 +152,13 @@ awaitable<bool> Session::forward(Exchange& ex) {
   }
 
   // Bodies already complete in our read buffer can be replayed on retry.
-  const bool buffered = head.body == http1::BodyKind::kNone ||
+  // A chunked body a policy had decoded whole (ex.body) goes as one piece.
+  const bool buffered = head.body == http1::BodyKind::kNone || ex.body_decoded ||
                         (head.body == http1::BodyKind::kContentLength &&
                          head.content_length <= buf_.size());
   std::string_view buffered_body =
-      head.body == http1::BodyKind::kContentLength && buffered
+      ex.body_decoded ? std::string_view(ex.body)
+      : head.body == http1::BodyKind::kContentLength && buffered
           ? buf_.view().substr(0, static_cast<size_t>(head.content_length))
           : std::string_view{};
 
@@ -174,9 +176,9 @@ awaitable<bool> Session::forward(Exchange& ex) {
   const std::string* upgrade_to = head.upgrade ? head.find("upgrade") : nullptr;
   const bool websocket = upgrade_to && head.method == "GET" && iequals(*upgrade_to, "websocket");
   if (websocket) fo.upgrade = *upgrade_to;
-  fo.chunked = head.body == http1::BodyKind::kChunked;
-  fo.has_length = head.body == http1::BodyKind::kContentLength;
-  fo.content_length = head.content_length;
+  fo.chunked = head.body == http1::BodyKind::kChunked && !ex.body_decoded;
+  fo.has_length = head.body == http1::BodyKind::kContentLength || ex.body_decoded;
+  fo.content_length = ex.body_decoded ? ex.body.size() : head.content_length;
 
   std::string hash_key;
   if (ucfg.balancer.kind == config::BalancerKind::kConsistentHash)
@@ -621,7 +623,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
   ubuf.consume(resp.head_bytes);
   // The replayable body was kept in the read buffer for retries; it is done
   // with now, and must not be read as the next request.
-  if (!buffered_body.empty()) buf_.consume(buffered_body.size());
+  if (!buffered_body.empty() && !ex.body_decoded) buf_.consume(buffered_body.size());
 
   // ---- response to the client
   ex.status = resp.status;
@@ -653,6 +655,26 @@ awaitable<bool> Session::forward(Exchange& ex) {
   bool ok_down = true, ok_up = true;
   int64_t idle = to.idle_ms > 0 ? to.idle_ms : 60'000;
 
+  // Policies that look at the response body (report-only validation) get a
+  // copy of bodies up to their limit, taken while they stream.
+  size_t capture_limit = 0;
+  for_each_policy_run(ex, false, [&](const policy::Policy& p) {
+    capture_limit = std::max(capture_limit, p.response_body_limit(ex.pctx));
+  });
+  std::string captured;
+  bool capturing = capture_limit > 0 && resp.body != http1::BodyKind::kNone &&
+                   !(resp.body == http1::BodyKind::kContentLength &&
+                     resp.content_length > capture_limit);
+  auto capture = [&](std::string_view d) {
+    if (!capturing) return;
+    if (captured.size() + d.size() > capture_limit) {
+      capturing = false;
+      captured.clear();
+      return;
+    }
+    captured.append(d);
+  };
+
   if (resp.body == http1::BodyKind::kNone) {
     ok_down = co_await write_all(stream_, deadline_, dhead, {}, idle);
     if (!ubuf.empty()) up_reusable = false;  // bytes after a body-less response
@@ -660,10 +682,11 @@ awaitable<bool> Session::forward(Exchange& ex) {
     uint64_t remaining = resp.content_length;
     size_t first = static_cast<size_t>(std::min<uint64_t>(remaining, ubuf.size()));
     ok_down = co_await write_all(stream_, deadline_, dhead, ubuf.view().substr(0, first), idle);
+    capture(ubuf.view().substr(0, first));
     ubuf.consume(first);
     remaining -= first;
     ex.bytes_out += first;
-    if (ok_down && remaining > 0 && http_cfg.splice_threshold > 0 && stream_.plain_tcp() &&
+    if (ok_down && remaining > 0 && !capturing && http_cfg.splice_threshold > 0 && stream_.plain_tcp() &&
         conn->stream.plain_tcp() &&
         remaining >= http_cfg.splice_threshold && ubuf.empty()) {
       net::Pipe pipe = worker_.pipes().take();
@@ -685,6 +708,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
       ubuf.commit(n);
       size_t take = static_cast<size_t>(std::min<uint64_t>(remaining, ubuf.size()));
       ok_down = co_await write_all(stream_, deadline_, ubuf.view().substr(0, take), {}, idle);
+      capture(ubuf.view().substr(0, take));
       ubuf.consume(take);
       remaining -= take;
       ex.bytes_out += take;
@@ -705,6 +729,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
         bufs.push_back(asio::buffer(out.data[i].data(), out.data[i].size()));
         if (framing == 1) bufs.push_back(asio::buffer("\r\n", 2));
         ex.bytes_out += out.data[i].size();
+        capture(out.data[i]);
       }
       if (out.done && framing == 1) bufs.push_back(asio::buffer("0\r\n\r\n", 5));
       if (!bufs.empty()) {
@@ -734,6 +759,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
         bufs.push_back(asio::buffer(ubuf.view().data(), ubuf.size()));
         if (framing == 1) bufs.push_back(asio::buffer("\r\n", 2));
         ex.bytes_out += ubuf.size();
+        capture(ubuf.view());
       }
       if (!bufs.empty()) {
         deadline_.arm(worker_.deadlines(), &stream_.socket(), steady_ms() + idle);
@@ -757,6 +783,12 @@ awaitable<bool> Session::forward(Exchange& ex) {
   }
   deadline_.disarm();
   while (!ubuf.empty()) ubuf.consume(ubuf.size());
+  if (capturing && ok_up && ok_down) {
+    for_each_policy_run(ex, false, [&](const policy::Policy& p) {
+      if (p.response_body_limit(ex.pctx) > 0)
+        p.on_response_body(ex.pctx, resp.status, resp.headers, captured);
+    });
+  }
 
   // ---- return the upstream connection
   conn->deadline.disarm();

@@ -482,6 +482,13 @@ awaitable<bool> Session::handle(http1::RequestHead& head) {
       co_return keep && head.keep_alive && !worker_.draining();
     }
   }
+  if (!ex.match.route->llm && !ex.match.route->mcp && head.body != http1::BodyKind::kNone) {
+    bool keep_conn = false;
+    if (!co_await body_policies(ex, keep_conn)) {
+      finish(ex);
+      co_return keep_conn && head.keep_alive && !worker_.draining();
+    }
+  }
   // if/else, not a nested ?: — GCC 12 mis-compiles co_await in nested
   // conditional expressions.
   bool keep = false;
@@ -493,6 +500,83 @@ awaitable<bool> Session::handle(http1::RequestHead& head) {
     keep = co_await forward(ex);
   finish(ex);
   co_return keep && head.keep_alive && !worker_.draining();
+}
+
+awaitable<bool> Session::body_policies(Exchange& ex, bool& keep) {
+  http1::RequestHead& head = *ex.head;
+  size_t limit = 0;
+  for_each_policy_run(ex, false, [&](const policy::Policy& p) {
+    limit = std::max(limit, p.request_body_limit(ex.pctx));
+  });
+  if (limit == 0) co_return true;
+  if (head.body == http1::BodyKind::kContentLength && head.content_length > limit) {
+    keep = co_await send_error(&ex, 413, "request_too_large",
+                               "request body exceeds " + std::to_string(limit) + " bytes", true);
+    co_return false;
+  }
+  if (head.expect_continue) {
+    head.expect_continue = false;  // answered here; the upstream gets the body whole
+    if (!co_await write_all(stream_, deadline_, "HTTP/1.1 100 Continue\r\n\r\n", {}, 30'000))
+      co_return false;
+  }
+  constexpr int64_t kBodyTimeoutMs = 60'000;
+  deadline_.arm(worker_.deadlines(), &stream_.socket(), steady_ms() + kBodyTimeoutMs);
+  bool complete = false, too_large = false, bad = false;
+  if (head.body == http1::BodyKind::kContentLength) {
+    // Kept in the read buffer: forward() sends a body it finds there whole.
+    const size_t want = static_cast<size_t>(head.content_length);
+    while (buf_.size() < want) {
+      if (!buf_.prepare(std::max(want, buf_.capacity()))) break;
+      auto [ec, n] = co_await stream_.async_read_some(buf_.writable(), use_nothrow);
+      if (ec || n == 0) break;
+      buf_.commit(n);
+    }
+    complete = buf_.size() >= want;
+  } else {
+    http1::ChunkedDecoder dec;
+    for (;;) {
+      if (!buf_.empty()) {
+        auto o = dec.feed(buf_.view());
+        for (auto d : o.data) ex.body.append(d);
+        buf_.consume(o.consumed);
+        if (o.error) { bad = true; break; }
+        if (ex.body.size() > limit) { too_large = true; break; }
+        if (o.done) { complete = true; break; }
+      }
+      if (!co_await read_some()) break;
+    }
+    ex.body_decoded = complete;
+  }
+  deadline_.disarm();
+  if (too_large || bad) {
+    keep = co_await send_error(&ex, too_large ? 413 : 400,
+                               too_large ? "request_too_large" : "invalid_request",
+                               too_large ? "request body exceeds " + std::to_string(limit) + " bytes"
+                                         : "invalid chunked request body",
+                               true);
+    co_return false;
+  }
+  if (!complete) {
+    ex.status = 400;
+    ex.error = "client_body_incomplete";
+    closing_ = true;
+    co_return false;
+  }
+  std::string_view body = ex.body_decoded
+                              ? std::string_view(ex.body)
+                              : buf_.view().substr(0, static_cast<size_t>(head.content_length));
+  policy::Respond answer;
+  bool respond = false;
+  for_each_policy_run(ex, false, [&](const policy::Policy& p) {
+    if (!respond && p.request_body_limit(ex.pctx) > 0)
+      respond = p.on_request_body(ex.pctx, body, answer) == policy::Action::kRespond;
+  });
+  if (!respond) co_return true;
+  // The body was read whole, so the connection stays usable.
+  if (!ex.body_decoded) buf_.consume(body.size());
+  ex.bytes_in = body.size();
+  keep = co_await send_policy_response(ex, answer, false);
+  co_return false;
 }
 
 awaitable<bool> Session::send_policy_response(Exchange& ex, policy::Respond& r, bool close) {
@@ -589,6 +673,7 @@ void Session::finish(Exchange& ex) {
   r.total_us = total;
   r.retries = ex.retries;
   r.error = ex.error;
+  if (auto it = ex.pctx.vars.find("validation"); it != ex.pctx.vars.end()) r.validation = it->second;
   AccessLlm llm;
   if (const auto* o = ex.llm.get()) {
     llm.model = o->model;

@@ -89,6 +89,9 @@ class Session {
   awaitable<bool> read_some();
   awaitable<bool> handle(http1::RequestHead& head);
   awaitable<bool> forward(Exchange& ex);
+  // Reads the whole request body for policies that asked for it, then runs
+  // their body hooks. False: the request was answered (or the client left).
+  awaitable<bool> body_policies(Exchange& ex, bool& keep);
   awaitable<bool> serve_llm(Exchange& ex);  // llm_route.cpp
   // After a 101 to a WebSocket upgrade: both directions relayed until either
   // side closes or nothing moves for idle_ms (upgrade.cpp).
