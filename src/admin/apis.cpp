@@ -15,6 +15,7 @@
 #include "apim/openapi/diff.hpp"
 #include "apim/openapi/loader.hpp"
 #include "apim/openapi/to_routes.hpp"
+#include "apim/spec_set.hpp"
 #include "store/codec.hpp"
 
 namespace gatehouse::admin {
@@ -144,6 +145,9 @@ Result<void> stage_deploy(Ctx& c, store::Transaction& tx, const Loaded& l, Entit
                           const Entity& rev) {
   auto doc = revision_document(c, rev);
   if (!doc) return doc.error();
+  // The commit's validation builds the deployed spec: parsed once, here.
+  apim::DocumentCache::instance().put(str(rev.body, "sha256"),
+                                      std::make_shared<const oa::Document>(*doc));
   const auto& vb = version.body;
   std::string vname = str(vb, "version");
   oa::ImportOptions o;

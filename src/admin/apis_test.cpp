@@ -282,3 +282,42 @@ TEST_F(AdminApis, RoutesOfOneVersionDoNotClaimOthers) {
 
 }  // namespace
 }  // namespace gatehouse::admin
+
+namespace gatehouse::admin {
+namespace {
+
+TEST_F(AdminApis, DeployedRevisionIsASpecOfTheRunningConfig) {
+  store_->set_validator(
+      make_validator([s = store_.get()](const std::string& sha) { return s->get_document(sha); }));
+  make_version();
+  ASSERT_EQ(call("POST", "/api/v1/apis/pets/versions/1.0.0/revisions?deploy=true", kV1).status,
+            201);
+  // Forget every parsed document: the next commit's validation must read the
+  // store from inside the store's own transaction (recursive lock).
+  apim::DocumentCache::instance().retain({});
+  auto up = call("POST", "/api/v1/upstreams",
+                 R"({"name":"other","targets":[{"address":"127.0.0.1:9"}]})");
+  ASSERT_EQ(up.status, 201) << up.body;
+
+  auto all = store_->load_all();
+  ASSERT_TRUE(all.ok());
+  apim::DocumentFetch fetch = [s = store_.get()](const std::string& sha) {
+    return s->get_document(sha);
+  };
+  auto cfg = build_config(all->entities, nullptr, &fetch);
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  ASSERT_EQ(cfg->specs.size(), 1u);
+  const auto& s = cfg->specs[0];
+  EXPECT_EQ(s.name, "pets@1.0.0");
+  EXPECT_EQ(s.api, "pets");
+  EXPECT_EQ(s.version, "1.0.0");
+  EXPECT_EQ(s.base_path, "/v1");
+  EXPECT_FALSE(s.upstream.empty());
+  auto set = apim::SpecSet::build(cfg->specs);
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  ASSERT_NE((*set)->find_api("pets"), nullptr);
+  EXPECT_EQ((*set)->find_api("pets")->document->operations.size(), 2u);
+}
+
+}  // namespace
+}  // namespace gatehouse::admin

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "apim/spec_set.hpp"
 #include "common/result.hpp"
 #include "config/entities.hpp"
 #include "store/store.hpp"
@@ -34,13 +35,20 @@ struct EntityProblem {
 // Builds the runnable config from every workspace's entities. Names in a
 // workspace other than "default" are qualified as "workspace/name" in the
 // data plane (metrics labels, logs). Returns the problems instead when any.
+// Deployed API versions become specs ("API@VERSION", document by hash);
+// `fetch` loads documents the process has not parsed yet (store.get_document;
+// without it they must already be in apim::DocumentCache).
 Result<config::Config> build_config(const std::vector<store::Entity>& entities,
-                                    std::vector<EntityProblem>* problems = nullptr);
+                                    std::vector<EntityProblem>* problems = nullptr,
+                                    const apim::DocumentFetch* fetch = nullptr);
 
 // build_config + compiling the snapshot (router, policies) like `check`.
 // The first problem becomes an Error (see EntityProblem).
-Result<void> validate_entities(const std::vector<store::Entity>& entities);
-store::Validator make_validator();
+// The validator runs inside the store's commit; `fetch` may read the store
+// (its lock is recursive for that).
+Result<void> validate_entities(const std::vector<store::Entity>& entities,
+                               const apim::DocumentFetch* fetch = nullptr);
+store::Validator make_validator(apim::DocumentFetch fetch = {});
 
 // The YAML item for an entity: {name, tags, ...body} (credential ids dropped,
 // policies without tags), as the loader wants it.

@@ -198,7 +198,8 @@ int cmd_sync(const std::string& cmd, Args& a) {
   auto st = gatehouse::store::open_store(ps.store_url, ps.data_dir);
   if (!st) return fail("cannot open the config store: " + st.error().message);
   auto& store = *st.value();
-  store.set_validator(gatehouse::admin::make_validator());
+  store.set_validator(gatehouse::admin::make_validator(
+      [&store](const std::string& sha) { return store.get_document(sha); }));
   if (cmd == "export") {
     int64_t rev = 0;
     auto d = gatehouse::admin::export_document(store, workspace, false, &rev);

@@ -221,6 +221,21 @@ struct McpServerConfig {
   SourcePos pos;
 };
 
+// An OpenAPI document the running config refers to by name (request
+// validation, mock routes, REST-to-MCP tools). Exactly one source: `file`
+// (resolved against the config file's folder), `text` (an inline document),
+// or `sha256` (a deployed API revision's document in the store).
+struct SpecConfig {
+  std::string name;
+  std::string file;
+  std::string text;
+  std::string sha256;
+  // Deployed API versions only: which API and version, the upstream and base
+  // path their routes use.
+  std::string api, version, upstream, base_path;
+  SourcePos pos;
+};
+
 struct McpConfig {
   std::vector<McpServerConfig> servers;
   // Origins a browser-based client may call from; requests with another
@@ -349,6 +364,7 @@ struct Config {
   std::vector<PolicyRef> policies;  // global
   LlmConfig llm;
   McpConfig mcp;
+  std::vector<SpecConfig> specs;
 };
 
 }  // namespace gatehouse::config

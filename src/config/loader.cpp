@@ -80,7 +80,7 @@ class Loader {
     // anchors that other entries merge or alias.
     Fields f(r_, doc,
              {"listeners", "http", "http2", "access_log", "drain_timeout", "trust_forwarded",
-              "upstreams", "routes", "consumers", "policies", "llm", "mcp", "tls"},
+              "upstreams", "routes", "consumers", "policies", "llm", "mcp", "tls", "specs"},
              "x-");
     parse_server(f, cfg.server);
     if (const Slot* s = f.get("upstreams"))
@@ -95,6 +95,8 @@ class Loader {
     if (const Slot* s = f.get("policies")) cfg.policies = parse_policies(*s);
     if (const Slot* s = f.get("llm")) parse_llm(*s, cfg.llm);
     if (const Slot* s = f.get("mcp")) parse_mcp(*s, cfg.mcp);
+    if (const Slot* s = f.get("specs"))
+      for (const auto& item : r_.items(*s)) cfg.specs.push_back(parse_spec(item));
     inherit_route_timeouts(cfg);
   }
 
@@ -142,6 +144,31 @@ class Loader {
     }
     f.duration("drain_timeout", out.drain_timeout_ms);
     f.read("trust_forwarded", out.trust_forwarded);
+  }
+
+  // A relative `file` is taken from the config file's folder (as compose
+  // files do), so a config and its specs move together.
+  SpecConfig parse_spec(const Slot& s) {
+    SpecConfig sc;
+    sc.pos = s.pos;
+    Fields f(r_, s, {"name", "file", "document"});
+    f.read("name", sc.name);
+    f.read("file", sc.file);
+    if (!sc.file.empty() && sc.file.front() != '/') {
+      auto dir = std::filesystem::path(s.pos.file).parent_path();
+      if (!dir.empty() && s.pos.file.find(':') == std::string::npos)
+        sc.file = (dir / sc.file).lexically_normal().string();
+    }
+    if (const Slot* d = f.get("document")) {
+      if (d->node.IsScalar()) {
+        sc.text = d->node.Scalar();
+      } else {
+        YAML::Emitter out;
+        out << d->node;
+        sc.text = out.c_str();
+      }
+    }
+    return sc;
   }
 
   void parse_tls(const Slot& s, TlsConfig& t) {

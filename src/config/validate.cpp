@@ -271,6 +271,16 @@ class Validator {
       check_consumer(c, f, credential_first);
     }
     check_policies(cfg.policies, SourcePos{}, "policies");
+    std::map<std::string, std::string> spec_first;
+    for (size_t i = 0; i < cfg.specs.size(); ++i) {
+      const auto& s = cfg.specs[i];
+      std::string f = idx("specs", i);
+      if (!s.sha256.empty()) continue;  // a deployed API revision, named by the store
+      check_name("spec", s.name, s.pos, f, spec_first);
+      if (s.file.empty() == s.text.empty())
+        error(s.pos, f, s.file.empty() ? "missing_field" : "invalid_value",
+              "a spec needs exactly one of file or document");
+    }
     validate_llm(cfg, positions_, errors_);
     validate_mcp(cfg, positions_, errors_);
   }

@@ -22,6 +22,10 @@ namespace gatehouse::net::tls {
 struct PeerCertificate;  // net/tls/cert_info.hpp
 }
 
+namespace gatehouse::apim {
+class SpecSet;  // apim/spec_set.hpp
+}
+
 namespace gatehouse::policy {
 
 // Phases run in this order; within a phase, global policies first, then the
@@ -154,6 +158,7 @@ struct BuildContext {
   std::function<int(std::string_view upstream)> upstream_index;  // -1 when unknown
   size_t workers = 1;
   const config::RouteConfig* route = nullptr;  // null for global policies
+  const apim::SpecSet* specs = nullptr;        // the config's OpenAPI documents; never null
   std::string field;  // e.g. "routes[2].policies[0]" for error paths
 };
 

@@ -110,6 +110,10 @@ Result<std::shared_ptr<const Snapshot>> build_snapshot(const config::Config& cfg
     snap->tls = tls.value();
   }
 
+  auto specs = apim::SpecSet::build(cfg.specs, previous ? previous->specs.get() : nullptr);
+  if (!specs) return specs.error();
+  snap->specs = specs.value();
+
   if (!cfg.llm.providers.empty() || !cfg.llm.models.empty())
     snap->llm = ai::gateway::Catalog::build(cfg.llm, registry.workers());
   if (!cfg.mcp.servers.empty()) snap->mcp = mcp::Runtime::build(cfg, registry.workers(), generation);
@@ -121,6 +125,7 @@ Result<std::shared_ptr<const Snapshot>> build_snapshot(const config::Config& cfg
   policy::BuildContext bctx;
   bctx.config = &cfg;
   bctx.consumers = snap->consumers.get();
+  bctx.specs = snap->specs.get();
   bctx.workers = registry.workers();
   bctx.upstream_index = [&index](std::string_view name) {
     auto it = index.find(std::string(name));

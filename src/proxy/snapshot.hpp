@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ai/gateway/catalog.hpp"
+#include "apim/spec_set.hpp"
 #include "common/metrics.hpp"
 #include "common/result.hpp"
 #include "config/entities.hpp"
@@ -76,6 +77,8 @@ struct Snapshot {
   // Downstream TLS (proxy_tls listener); null without certificates. Taken
   // over from the previous snapshot when files and settings are unchanged.
   std::shared_ptr<const net::tls::TlsServer> tls;
+  // The OpenAPI documents routes and policies refer to by name; never null.
+  std::shared_ptr<const apim::SpecSet> specs;
 };
 
 // Builds a snapshot; unchanged upstreams are taken over from `previous`.

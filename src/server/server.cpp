@@ -93,6 +93,10 @@ bool Server::apply(const config::Config& cfg, int64_t started_us) {
     return false;
   }
   ++generation_;
+  std::vector<std::string> used;  // store documents the new config still names
+  for (const auto& s : cfg.specs)
+    if (!s.sha256.empty()) used.push_back(s.sha256);
+  apim::DocumentCache::instance().retain(used);
   publish(snap.value());
   registry_->config_generation.store(generation_);
   registry_->last_reload_ms.store((steady_us() - started_us) / 1000);
@@ -148,14 +152,15 @@ bool Server::open_config_store(config::Config& cfg) {
     return false;
   }
   store_ = std::move(st.value());
-  store_->set_validator(admin::make_validator());
+  store_->set_validator(admin::make_validator(document_fetch()));
   bootstrap_admin_token();
   auto snap = store_->load_all();
   if (!snap) {
     log::error("cannot read the config store", {log::f("message", snap.error().message)});
     return false;
   }
-  auto built = admin::build_config(snap->entities);
+  auto fetch = document_fetch();
+  auto built = admin::build_config(snap->entities, nullptr, &fetch);
   if (!built) {
     // Written by another version or by hand: refuse rather than serve half.
     log::error("config in the store is invalid",
@@ -208,7 +213,8 @@ void Server::reload_from_store(int64_t revision, const std::string& reason, bool
     return;
   }
   if (!force && snap->revision <= revision_.load()) return;
-  auto built = admin::build_config(snap->entities);
+  auto fetch = document_fetch();
+  auto built = admin::build_config(snap->entities, nullptr, &fetch);
   if (!built) {
     registry_->reload_errors_total.fetch_add(1);
     log::error("config in the store is invalid; keeping the running config",

@@ -56,6 +56,10 @@ class Server {
   bool load_initial();
   bool open_config_store(config::Config& cfg);
   void bootstrap_admin_token();
+  // Reads API documents from the store by hash (deployed API versions' specs).
+  apim::DocumentFetch document_fetch() const {
+    return [s = store_.get()](const std::string& sha) { return s->get_document(sha); };
+  }
   // Rebuilds from the store when it is past `revision` (or always, forced).
   void reload_from_store(int64_t revision, const std::string& reason, bool force = false);
   void mirror_file();

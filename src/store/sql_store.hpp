@@ -53,7 +53,9 @@ class SqlStore final : public Store {
                             const std::string& workspace, const std::string& name,
                             const boost::json::value& before, const boost::json::value& after);
 
-  std::mutex mu_;
+  // Recursive: the commit validator reads API documents (get_document)
+  // while the commit holds the lock.
+  std::recursive_mutex mu_;
   std::unique_ptr<sql::Conn> conn_;
   std::string description_;
   std::unique_ptr<ChangeFeed> feed_;  // last: stopped before the connection goes
