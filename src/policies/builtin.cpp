@@ -26,6 +26,7 @@ void register_quota(Registry& r);
 void register_oauth2_introspection(Registry& r);
 void register_llm_token_limit(Registry& r);
 void register_api_lifecycle(Registry& r);
+void register_request_validation(Registry& r);
 
 void register_builtin_policies() {
   static bool done = false;
@@ -54,6 +55,7 @@ void register_builtin_policies() {
   register_llm_token_limit(r);
   register_quota(r);
   register_api_lifecycle(r);
+  register_request_validation(r);
 }
 
 }  // namespace gatehouse::policy

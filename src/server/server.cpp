@@ -24,6 +24,7 @@
 #include "mcp/hub.hpp"
 #include "mcp/metrics.hpp"
 #include "net/worker.hpp"
+#include "policies/request_validation/request_validation.hpp"
 #include "proxy/upstream/health.hpp"
 
 namespace gatehouse::server {
@@ -434,6 +435,7 @@ std::string Server::render_metrics() const {
            std::string(ready_ ? "1" : "0") + "\n";
   extra += ai::gateway::render_ai_metrics();
   extra += mcp::render_metrics();
+  extra += policy::render_validation_metrics();
   return registry_->render(extra);
 }
 
