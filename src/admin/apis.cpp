@@ -182,6 +182,14 @@ Result<void> stage_deploy(Ctx& c, store::Transaction& tx, const Loaded& l, Entit
   }
   if (auto p = apim::lifecycle_policy(lp); !p.empty()) o.policies.push_back(std::move(p));
   const bool mock = flag(vb, "mock");
+  if (auto* val = vb.get_object().if_contains("validation"); val && val->is_object()) {
+    std::string req = str(*val, "requests"), resp = str(*val, "responses");
+    o.validate_requests = req == "on";
+    o.validation_responses = resp.empty() ? "off" : resp;
+    // The deployed revision is in the running config's SpecSet as API@VERSION.
+    if (o.validate_requests || o.validation_responses != "off")
+      o.validation_spec = l.api.name + "@" + vname;
+  }
   auto res = oa::to_routes(*doc, o);
   if (!res && mock && res.error().code == "no_upstream") {
     // A mock needs no upstream: import against a placeholder, dropped below.
@@ -406,6 +414,25 @@ Result<void> read_version_settings(const json::object& b, json::object& body) {
   if (auto* sv = b.if_contains("successor");
       sv && sv->is_string() && !sv->get_string().empty() && !apim::version_kind(sv->get_string()))
     return bad("invalid_entity", "successor must be a version string", "successor");
+  // validation: {requests: on|off, responses: off|report} (request-validation on deploy).
+  if (auto* v = b.if_contains("validation")) {
+    if (!v->is_object()) return bad("invalid_entity", "validation must be an object", "validation");
+    for (const auto& kv : v->get_object()) {
+      std::string k(kv.key());
+      bool requests = k == "requests";
+      if (!requests && k != "responses")
+        return bad("invalid_entity", "validation has requests and responses only",
+                   "validation." + k);
+      std::string_view val = kv.value().is_string() ? std::string_view(kv.value().get_string())
+                                                    : std::string_view{};
+      if (requests ? (val != "on" && val != "off") : (val != "off" && val != "report"))
+        return bad("invalid_entity",
+                   requests ? "validation.requests must be on or off"
+                            : "validation.responses must be off or report",
+                   "validation." + k);
+    }
+    body["validation"] = *v;
+  }
   return Ok{};
 }
 

@@ -278,6 +278,7 @@ struct RouteMockConfig {
   std::string operation;             // operationId; empty = the request's method and path pick it
   bool dynamic = false;              // generated data differs per request (Prism's -d)
   uint64_t max_body = 1024 * 1024;   // request body read (and validated) before answering
+  bool validate = true;              // requests checked against the operation first (400/415)
 };
 
 struct RouteConfig {

@@ -382,12 +382,13 @@ class Loader {
     }
     if (const Slot* m = f.get("mcp")) r.mcp = parse_route_mcp(*m);
     if (const Slot* m = f.get("mock")) {
-      Fields mf(r_, *m, {"spec", "operation", "dynamic", "max_body"});
+      Fields mf(r_, *m, {"spec", "operation", "dynamic", "max_body", "validate"});
       r.mock = RouteMockConfig{};
       mf.read("spec", r.mock->spec);
       mf.read("operation", r.mock->operation);
       mf.read("dynamic", r.mock->dynamic);
       mf.size("max_body", r.mock->max_body);
+      mf.read("validate", r.mock->validate);
     }
     if (const Slot* w = f.get("rewrite")) {
       Fields wf(r_, *w,

@@ -27,6 +27,7 @@ void register_oauth2_introspection(Registry& r);
 void register_llm_token_limit(Registry& r);
 void register_api_lifecycle(Registry& r);
 void register_proxy_cache(Registry& r);
+void register_request_validation(Registry& r);
 
 void register_builtin_policies() {
   static bool done = false;
@@ -56,6 +57,7 @@ void register_builtin_policies() {
   register_quota(r);
   register_api_lifecycle(r);
   register_proxy_cache(r);
+  register_request_validation(r);
 }
 
 }  // namespace gatehouse::policy

@@ -145,7 +145,7 @@ class Policy {
   // The exchange is over (metrics, concurrency release, quotas).
   virtual void on_log(RequestContext& /*ctx*/, int /*status*/) const {}
 
-  // Whole-body hooks (JSON body transforms). Bodies stream unless a policy
+  // Whole-body hooks (JSON body transforms, request validation). Bodies stream unless a policy
   // whose request hook ran asks for one here, with a size limit for this
   // request (0: not wanted). The proxy then buffers the body (413 past the
   // largest request limit asked for) and calls the body hook: request bodies

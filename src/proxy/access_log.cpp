@@ -47,6 +47,7 @@ void AccessLog::write(const AccessRecord& r) {
   num_field(buf_, "retries", r.retries);
   if (!r.error.empty()) str_field(buf_, "error", r.error);
   if (!r.mock.empty()) str_field(buf_, "mock", r.mock);
+  if (!r.validation.empty()) str_field(buf_, "validation", r.validation);
   str_field(buf_, "scheme", r.tls_version.empty() ? std::string_view("http") : "https");
   if (!r.tls_version.empty()) {
     str_field(buf_, "tls_version", r.tls_version);

@@ -61,6 +61,7 @@ struct AccessRecord {
   int retries = 0;
   std::string_view error;      // error code when the gateway generated the answer
   std::string_view mock;       // mock routes: how the answer was made ("example:cats", "generated")
+  std::string_view validation; // request-validation findings (report mode), empty = none
   const AccessLlm* llm = nullptr;
   const AccessMcp* mcp = nullptr;
   // TLS connections (scheme "https" when tls_version is set).

@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "apim/mock/mock.hpp"
+#include "apim/schema/compiled.hpp"
 #include "apim/spec_set.hpp"
 #include "common/clock.hpp"
 #include "common/strings.hpp"
@@ -166,10 +167,27 @@ awaitable<bool> Session::serve_mock(Exchange& ex) {
 
   // ---- request validation first (Prism: an invalid request gets its
   // violations, not a made-up success).
-  // VALIDATION SEAM (issue 5, branch oasval): once the RequestValidator entry
-  // point lands, validate `head`, `ex.target.query`, `path_params` and `body`
-  // against `op` here and answer 400 problem+json listing the violations.
-  (void)path_params;
+  if (mc.validate) {
+    auto rv = apim::schema::compiled_validator(spec->document, *op);
+    if (!rv)
+      co_return co_await mock_problem(ex, 500, rv.error().code,
+                                      "operation cannot be validated: " + rv.error().message);
+    apim::schema::RequestView view;
+    view.path = ex.target.path;
+    view.query = ex.target.query;
+    view.base_path = spec->base_path;
+    view.path_params = std::move(path_params);
+    view.headers.reserve(head.headers.size());
+    for (const auto& h : head.headers) view.headers.emplace_back(h.name, h.value);
+    if (head.body != http1::BodyKind::kNone) view.body = body;
+    auto violations = (*rv)->validate(view);
+    if (!violations.empty()) {
+      auto p = apim::schema::violation_problem(violations, ex.request_id);
+      ex.mock = "invalid";
+      co_return co_await mock_answer(ex, p.status, "application/problem+json", std::move(p.body),
+                                     {});
+    }
+  }
 
   // ---- the answer
   apim::mock::MockRequest req;

@@ -599,6 +599,7 @@ void Session::finish(Exchange& ex) {
   r.retries = ex.retries;
   r.error = ex.error;
   r.mock = ex.mock;
+  if (auto it = ex.pctx.vars.find("validation"); it != ex.pctx.vars.end()) r.validation = it->second;
   AccessLlm llm;
   if (const auto* o = ex.llm.get()) {
     llm.model = o->model;

@@ -25,6 +25,7 @@
 #include "mcp/metrics.hpp"
 #include "policies/proxy_cache/cache_store.hpp"
 #include "net/worker.hpp"
+#include "policies/request_validation/request_validation.hpp"
 #include "proxy/upstream/health.hpp"
 
 namespace gatehouse::server {
@@ -436,6 +437,7 @@ std::string Server::render_metrics() const {
   extra += ai::gateway::render_ai_metrics();
   extra += mcp::render_metrics();
   extra += policy::render_cache_metrics();
+  extra += policy::render_validation_metrics();
   return registry_->render(extra);
 }
 

@@ -37,6 +37,8 @@ def mock_config():
              "mock": {"spec": "petstore", "dynamic": True}},
             {"name": "mock-op", "match": {"paths": ["=/fixed"]},
              "mock": {"spec": "petstore", "operation": "getStatus"}},
+            {"name": "mock-lax", "match": {"paths": ["/lax/"]}, "rewrite": {"strip_prefix": True},
+             "mock": {"spec": "petstore", "validate": False}},
         ],
     }
 
@@ -123,6 +125,34 @@ class MockRoutes(unittest.TestCase):
                for _ in range(3)}
         self.assertEqual(len(off), 1)
 
+    def test_request_validation(self):
+        h = {"Content-Type": "application/json"}
+        # Body: a required property missing and a pattern broken, both listed.
+        r = self.req("POST", "/pets", h, json.dumps({"tag": "X1"}).encode())
+        doc = check_problem(self, r, 400, "request_invalid")
+        locations = {(e["location"], e["keyword"]) for e in doc["errors"]}
+        self.assertIn(("body", "required"), locations, doc)
+        self.assertIn(("body/tag", "pattern"), locations, doc)
+        self.assertTrue(self.gh.wait_access(lambda x: x.get("mock") == "invalid"))
+        # Not JSON at all, and a missing required body.
+        check_problem(self, self.req("POST", "/pets", h, b"{nope"), 400, "request_invalid")
+        check_problem(self, self.req("POST", "/pets", h), 400, "request_invalid")
+        # A media type the operation does not accept.
+        r = self.req("POST", "/pets", {"Content-Type": "text/plain"}, b"Rex")
+        check_problem(self, r, 415, "unsupported_media_type")
+        # Parameters: a query parameter out of range, a path parameter not an integer.
+        doc = check_problem(self, self.req("GET", "/pets?limit=500"), 400, "request_invalid")
+        self.assertEqual(doc["errors"][0]["location"], "query.limit", doc)
+        self.assertEqual(doc["errors"][0]["keyword"], "maximum", doc)
+        doc = check_problem(self, self.req("GET", "/pets/abc"), 400, "request_invalid")
+        self.assertEqual(doc["errors"][0]["location"], "path.petId", doc)
+        # Valid requests still get their answers.
+        self.assertEqual(self.req("GET", "/pets?limit=5").status, 200)
+        self.assertEqual(self.req("POST", "/pets", h, b'{"name":"Rex","tag":"dog"}').status, 201)
+        # validate: false answers whatever arrives.
+        self.assertEqual(self.req("GET", "/lax/pets?limit=500").status, 200)
+        self.assertEqual(self.req("POST", "/lax/pets", h, b'{"tag":"X1"}').status, 201)
+
     def test_operation_route_empty_body_and_head(self):
         r = self.req("GET", "/fixed")
         self.assertEqual(r.status, 200, r)
@@ -145,7 +175,8 @@ class MockRoutes(unittest.TestCase):
             c.send(b"POST /pets HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
                    b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
             self.assertEqual(c.read_response().status, 201)
-            c.send(b"POST /pets HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+            c.send(b"POST /pets HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
+                   b"Content-Type: application/json\r\n\r\n"
                    b"5\r\n{\"nam\r\n9\r\ne\":\"Rex\"}\r\n0\r\n\r\n")
             self.assertEqual(c.read_response().status, 201)
             c.send("GET /pets HTTP/1.1\r\nHost: t\r\n\r\n")

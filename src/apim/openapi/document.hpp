@@ -30,6 +30,14 @@ struct Parameter {
   bool deprecated = false;
   boost::json::value schema;  // null when the parameter has none (content-only)
   std::string pointer;        // where it was written (after $ref resolution)
+  // Serialization (OpenAPI 3 style/explode with the defaults for `in`
+  // applied; Swagger 2.0 collectionFormat mapped onto them, tsv as
+  // "tabDelimited"). `content_type` is set when the value is described by
+  // `content` instead (e.g. a JSON-encoded query parameter); `schema` then
+  // holds that media type's schema.
+  std::string style;  // simple, form, label, matrix, deepObject, pipeDelimited, spaceDelimited
+  bool explode = false;
+  std::string content_type;
 };
 
 struct MediaType {

@@ -378,7 +378,14 @@ Result<Parameter> Loader::parameter3(Loc at) {
     auto types = content3(c);
     if (!types) return types.error();
     p.schema = std::move(types->front().schema);
+    p.content_type = types->front().type;
   }
+  p.style = at.str("style");
+  if (p.style.empty()) p.style = p.in == "query" || p.in == "cookie" ? "form" : "simple";
+  if (auto* e = at.obj()->if_contains("explode"); e && e->is_bool())
+    p.explode = e->get_bool();
+  else
+    p.explode = p.style == "form";
   return p;
 }
 

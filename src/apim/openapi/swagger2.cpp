@@ -198,6 +198,14 @@ Result<void> load_swagger2(Loader& l) {
         out_p.required = p.flag("required") || in == "path";
         out_p.schema = std::move(*s);
         out_p.pointer = p.ptr;
+        // collectionFormat -> OpenAPI 3 style/explode (the 3.0 migration guide's mapping).
+        std::string cf = p.str("collectionFormat");
+        bool form = in == "query";
+        out_p.style = form ? "form" : "simple";
+        if (cf == "multi" && form) out_p.explode = true;
+        if (cf == "ssv") out_p.style = "spaceDelimited";
+        if (cf == "pipes") out_p.style = "pipeDelimited";
+        if (cf == "tsv") out_p.style = "tabDelimited";
         o.parameters.push_back(std::move(out_p));
       }
       if (!form_props.empty()) {

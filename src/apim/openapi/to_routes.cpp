@@ -370,6 +370,17 @@ Result<ImportResult> to_routes(const Document& d, const ImportOptions& o) {
     if (auto rp = append_extension_policies(op.extensions, op.pointer, policies); !rp)
       return rp.error();
     for (const auto& p : o.policies) policies.push_back(p);
+    if (!o.validation_spec.empty()) {
+      json::object cfg{{"spec", o.validation_spec}};
+      // Without an operationId the policy finds the operation by method and path.
+      if (!op.operation_id.empty()) cfg["operation"] = op.operation_id;
+      if (!o.validate_requests) {
+        cfg["parameters"] = false;
+        cfg["body"] = false;
+      }
+      if (o.validation_responses != "off") cfg["responses"] = o.validation_responses;
+      policies.push_back(json::object{{"name", "request-validation"}, {"config", std::move(cfg)}});
+    }
     if (!policies.empty()) route["policies"] = std::move(policies);
     if (!tags.empty()) route["tags"] = tags;
     r.routes.push_back(std::move(route));

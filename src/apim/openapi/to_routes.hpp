@@ -30,6 +30,12 @@ struct ImportOptions {
   boost::json::object oauth2_config;
   // Extra policies on every route, after the derived ones (lifecycle headers).
   boost::json::array policies;
+  // Request validation: when set, every route gets the `request-validation`
+  // policy for this spec (a SpecSet name, "API@VERSION" for deployments)
+  // and the route's operation; `validation_responses` is "off" or "report".
+  std::string validation_spec;
+  bool validate_requests = true;
+  std::string validation_responses = "off";
 };
 
 struct ImportResult {

@@ -174,5 +174,33 @@ TEST(OpenApiToRoutes, Errors) {
   EXPECT_EQ(r.error().field, "/paths/~1a/get/security");
 }
 
+TEST(OpenApiToRoutes, ValidationPolicyPerOperation) {
+  auto d = load_document(
+      "openapi: 3.0.0\ninfo: {title: t, version: '1'}\n"
+      "paths: {/a: {get: {operationId: getA, responses: {'200': {description: ok}}},\n"
+      "             post: {responses: {'200': {description: ok}}}}}\n",
+      "t.yaml");
+  ASSERT_TRUE(d.ok());
+  ImportOptions o;
+  o.api = "t";
+  o.upstream = "up";
+  o.validation_spec = "t@1";
+  o.validation_responses = "report";
+  auto r = to_routes(*d, o);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->routes.size(), 2u);
+  // With an operationId the policy names it; without, it matches by method and path.
+  EXPECT_EQ(boost::json::serialize(r->routes[0].at("policies")),
+            R"([{"name":"request-validation","config":{"spec":"t@1","operation":"getA","responses":"report"}}])");
+  EXPECT_EQ(boost::json::serialize(r->routes[1].at("policies")),
+            R"([{"name":"request-validation","config":{"spec":"t@1","responses":"report"}}])");
+  o.validate_requests = false;
+  o.validation_responses = "off";
+  auto off = to_routes(*d, o);
+  ASSERT_TRUE(off.ok());
+  EXPECT_EQ(boost::json::serialize(off->routes[0].at("policies").at(0).at("config")),
+            R"({"spec":"t@1","operation":"getA","parameters":false,"body":false})");
+}
+
 }  // namespace
 }  // namespace gatehouse::apim::openapi
