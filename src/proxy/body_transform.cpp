@@ -34,70 +34,25 @@ awaitable<Session::BodyStep> Session::buffer_request_body(Exchange& ex, std::str
   // Kept in this frame: send_error is a coroutine holding only a view of it.
   const std::string too_large = "the request body exceeds the " + std::to_string(limit) +
                                 "-byte limit for body transformation on this route";
-  if (head.body == http1::BodyKind::kContentLength && head.content_length > limit) {
-    step.keep = co_await send_error(&ex, 413, "body_too_large", too_large, true);
-    co_return step;
-  }
-  const auto& http_cfg = ex.snap->config.server.http;
-  if (head.expect_continue &&
-      !co_await write_all(stream_, deadline_, "HTTP/1.1 100 Continue\r\n\r\n", {},
-                          http_cfg.client_idle_timeout_ms)) {
-    closing_ = true;
-    co_return step;
-  }
-  auto client_gone = [&]() {
-    deadline_.disarm();
-    ex.status = 499;  // client closed request (nginx's convention)
-    ex.error = "client_aborted";
-    closing_ = true;
-  };
-  if (head.body == http1::BodyKind::kContentLength) {
-    uint64_t remaining = head.content_length;
-    body.reserve(static_cast<size_t>(remaining));
-    for (;;) {
-      size_t take = static_cast<size_t>(std::min<uint64_t>(remaining, buf_.size()));
-      body.append(buf_.view().substr(0, take));
-      buf_.consume(take);
-      remaining -= take;
-      if (remaining == 0) break;
-      deadline_.arm(worker_.deadlines(), &stream_.socket(),
-                    steady_ms() + http_cfg.client_idle_timeout_ms);
-      if (!co_await read_some()) {
-        client_gone();
-        co_return step;
-      }
-    }
-  } else {
-    http1::ChunkedDecoder dec;
-    for (;;) {
-      if (buf_.empty()) {
-        deadline_.arm(worker_.deadlines(), &stream_.socket(),
-                      steady_ms() + http_cfg.client_idle_timeout_ms);
-        if (!co_await read_some()) {
-          client_gone();
-          co_return step;
-        }
-      }
-      auto out = dec.feed(buf_.view());
-      if (out.error) {
-        deadline_.disarm();
-        step.keep = co_await send_error(
-            &ex, 400, out.error_code.empty() ? "bad_chunked_body" : out.error_code,
-            "invalid chunked request body", true);
-        co_return step;
-      }
-      for (auto piece : out.data) body.append(piece);
-      buf_.consume(out.consumed);
-      if (body.size() > limit) {
-        deadline_.disarm();
-        step.keep = co_await send_error(&ex, 413, "body_too_large", too_large, true);
-        co_return step;
-      }
-      if (out.done) break;
-    }
-  }
-  deadline_.disarm();
+  auto got = co_await read_whole_body(head, body, limit,
+                                      {ex.snap->config.server.http.client_idle_timeout_ms, true});
   ex.bytes_in = body.size();
+  switch (got.kind) {
+    case WholeBody::kComplete:
+      break;
+    case WholeBody::kTooLarge:
+      step.keep = co_await send_error(&ex, 413, "body_too_large", too_large, true);
+      co_return step;
+    case WholeBody::kBadChunked:
+      step.keep =
+          co_await send_error(&ex, 400, got.error_code, "invalid chunked request body", true);
+      co_return step;
+    case WholeBody::kIncomplete:
+      ex.status = 499;  // client closed request (nginx's convention)
+      ex.error = "client_aborted";
+      closing_ = true;
+      co_return step;
+  }
 
   policy::Respond answer;
   bool respond = false;
@@ -114,8 +69,8 @@ awaitable<Session::BodyStep> Session::buffer_request_body(Exchange& ex, std::str
 }
 
 awaitable<Session::ResponseBodyStep> Session::transform_response_body(
-    Exchange& ex, UpstreamConn& conn, ReadBuffer& ubuf, http1::ResponseHead& resp,
-    bool close_down, int64_t idle_ms) {
+    Exchange& ex, UpstreamConn& conn, ReadBuffer& ubuf, http1::ResponseHead& resp, bool close_down,
+    int64_t idle_ms) {
   ResponseBodyStep step;
   if (resp.body == http1::BodyKind::kNone || ex.method_head) co_return step;
   policy::Policy::ResponseBodyWant want;
@@ -200,8 +155,8 @@ awaitable<Session::ResponseBodyStep> Session::transform_response_body(
     return iequals(h.name, "content-length") || (changed && iequals(h.name, "etag"));
   });
   resp.headers.push_back({"Content-Length", std::to_string(body.size())});
-  std::string dhead = build_downstream_head(resp, ex.head->version_minor, 0, close_down,
-                                            ex.request_id, true);
+  std::string dhead =
+      build_downstream_head(resp, ex.head->version_minor, 0, close_down, ex.request_id, true);
   step.ok_down = co_await write_all(stream_, deadline_, dhead, body, idle_ms);
   ex.bytes_out += body.size();
   step.kind = ResponseBodyStep::kSent;

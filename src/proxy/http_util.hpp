@@ -7,14 +7,12 @@
 #include <vector>
 
 #include "net/http1/parser.hpp"
+#include "net/http1/status.hpp"
 
 namespace gatehouse::proxy {
 
-const char* reason_phrase(int status);
-
-// RFC 9457 problem details; `code` is our stable machine-readable code.
-std::string problem_json(int status, std::string_view code, std::string_view detail,
-                         std::string_view request_id);
+using http1::problem_json;
+using http1::reason_phrase;
 
 bool is_idempotent(std::string_view method);
 
@@ -42,14 +40,14 @@ std::string last_chunk(const std::vector<http1::Header>& trailers);
 struct ForwardOptions {
   std::string_view method;
   std::string_view path_and_query;
-  std::string_view upstream_host;    // Host to send
+  std::string_view upstream_host;  // Host to send
   std::string_view client_ip;
   std::string_view original_host;
   std::string_view request_id;
   bool trust_forwarded = false;
-  bool https = false;                // the client connection is TLS (X-Forwarded-Proto)
-  std::string_view upgrade;          // "websocket": keep Connection: Upgrade + Upgrade
-  bool chunked = false;              // request body re-framed as chunked
+  bool https = false;        // the client connection is TLS (X-Forwarded-Proto)
+  std::string_view upgrade;  // "websocket": keep Connection: Upgrade + Upgrade
+  bool chunked = false;      // request body re-framed as chunked
   bool has_length = false;
   uint64_t content_length = 0;
 };
@@ -59,8 +57,8 @@ std::string build_upstream_head(const http1::RequestHead& req, const ForwardOpti
 
 // Builds the response head sent downstream. `framing`: 0 = none/as-is
 // (Content-Length copied when present), 1 = chunked, 2 = close-delimited.
-std::string build_downstream_head(const http1::ResponseHead& resp, int client_minor,
-                                  int framing, bool close, std::string_view request_id,
+std::string build_downstream_head(const http1::ResponseHead& resp, int client_minor, int framing,
+                                  bool close, std::string_view request_id,
                                   bool keep_content_length);
 
 }  // namespace gatehouse::proxy

@@ -128,7 +128,8 @@ class TokenAdmission final : public ai::gateway::Admission {
   bool admit(int64_t prompt_tokens, int64_t max_output, std::string& why) override {
     for (size_t i = 0; i < limits_.size(); ++i) {
       auto& [limit, res] = limits_[i];
-      int64_t need = prompt_tokens + (max_output >= 0 ? max_output : limit->default_output_tokens());
+      int64_t need =
+          prompt_tokens + (max_output >= 0 ? max_output : limit->default_output_tokens());
       int64_t retry_after_s = 1;
       if (limit->reserve(ex_.pctx, need, res, why, retry_after_s)) continue;
       for (size_t k = 0; k < i; ++k) limits_[k].first->settle(limits_[k].second, 0, steady_ms());
@@ -153,8 +154,8 @@ class TokenAdmission final : public ai::gateway::Admission {
 
  private:
   Exchange& ex_;
-  std::vector<std::pair<const policy::llm_token_limit::TokenLimiter*,
-                        policy::llm_token_limit::Reservation>>
+  std::vector<
+      std::pair<const policy::llm_token_limit::TokenLimiter*, policy::llm_token_limit::Reservation>>
       limits_;
   bool admitted_ = false;
 };
@@ -210,62 +211,20 @@ awaitable<bool> Session::serve_llm(Exchange& ex) {
         co_return false;
       }
     } else {
-      if (head.expect_continue) {
-        co_await write_all(stream_, deadline_, "HTTP/1.1 100 Continue\r\n\r\n", {}, kWriteTimeoutMs);
-      }
-      deadline_.arm(worker_.deadlines(), &stream_.socket(), steady_ms() + kBodyTimeoutMs);
-      bool complete = false;
-      bool too_large = false;
-      bool bad = false;
-      if (head.body == http1::BodyKind::kContentLength) {
-        call.body.reserve(head.content_length);
-        for (;;) {
-          size_t want = head.content_length - call.body.size();
-          size_t take = std::min(want, buf_.size());
-          call.body.append(buf_.view().substr(0, take));
-          buf_.consume(take);
-          if (call.body.size() == head.content_length) {
-            complete = true;
-            break;
-          }
-          if (!co_await read_some()) break;
-        }
-      } else {
-        http1::ChunkedDecoder dec;
-        for (;;) {
-          if (!buf_.empty()) {
-            auto o = dec.feed(buf_.view());
-            for (auto d : o.data) call.body.append(d);
-            buf_.consume(o.consumed);
-            if (o.error) {
-              bad = true;
-              break;
-            }
-            if (call.body.size() > route.max_body) {
-              too_large = true;
-              break;
-            }
-            if (o.done) {
-              complete = true;
-              break;
-            }
-          }
-          if (!co_await read_some()) break;
-        }
-      }
-      deadline_.disarm();
+      auto got = co_await read_whole_body(head, call.body, route.max_body, {kBodyTimeoutMs, false});
       ex.bytes_in = call.body.size();
-      if (too_large || bad) {
+      if (got.kind == WholeBody::kTooLarge || got.kind == WholeBody::kBadChunked) {
+        bool too_large = got.kind == WholeBody::kTooLarge;
         closing_ = true;
         down.close_after = true;
         co_await answer_error(
             too_large ? 413 : 400, too_large ? "request_too_large" : "invalid_request",
             too_large ? "request body exceeds " + std::to_string(route.max_body) + " bytes"
                       : "invalid chunked request body",
-            too_large ? "body_too_large" : "bad_chunked_body");
+            too_large ? "body_too_large" : got.error_code);
         co_return false;
       }
-      if (!complete) {
+      if (got.kind == WholeBody::kIncomplete) {
         ex.status = 400;
         ex.error = "client_body_incomplete";
         closing_ = true;

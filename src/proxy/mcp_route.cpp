@@ -323,62 +323,16 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
                               "mcp_not_acceptable");
   if (!has_body)
     co_return co_await refuse(400, "a POST carries one JSON-RPC message", "mcp_no_body");
-  if (head.body == http1::BodyKind::kContentLength && head.content_length > rm.max_body)
-    co_return co_await refuse(413, "request body exceeds " + std::to_string(rm.max_body) + " bytes",
-                              "body_too_large");
-
   std::string body;
   {
-    if (head.expect_continue)
-      co_await write_all(stream_, deadline_, "HTTP/1.1 100 Continue\r\n\r\n", {}, kWriteTimeoutMs);
-    deadline_.arm(worker_.deadlines(), &stream_.socket(), steady_ms() + kBodyTimeoutMs);
-    bool complete = false, too_large = false, bad = false;
-    if (head.body == http1::BodyKind::kContentLength) {
-      body.reserve(head.content_length);
-      for (;;) {
-        size_t take = std::min(head.content_length - body.size(), buf_.size());
-        body.append(buf_.view().substr(0, take));
-        buf_.consume(take);
-        if (body.size() == head.content_length) {
-          complete = true;
-          break;
-        }
-        if (!co_await read_some()) break;
-      }
-    } else {
-      http1::ChunkedDecoder dec;
-      for (;;) {
-        if (!buf_.empty()) {
-          auto o = dec.feed(buf_.view());
-          for (auto d : o.data) body.append(d);
-          buf_.consume(o.consumed);
-          if (o.error) {
-            bad = true;
-            break;
-          }
-          if (body.size() > rm.max_body) {
-            too_large = true;
-            break;
-          }
-          if (o.done) {
-            complete = true;
-            break;
-          }
-        }
-        if (!co_await read_some()) break;
-      }
-    }
-    deadline_.disarm();
+    auto got = co_await read_whole_body(head, body, rm.max_body, {kBodyTimeoutMs, false});
     ex.bytes_in = body.size();
-    if (too_large || bad) {
-      has_body = true;
-      co_await refuse(too_large ? 413 : 400,
-                      too_large ? "request body exceeds " + std::to_string(rm.max_body) + " bytes"
-                                : "invalid chunked request body",
-                      too_large ? "body_too_large" : "bad_chunked_body");
-      co_return false;
-    }
-    if (!complete) {
+    if (got.kind == WholeBody::kTooLarge)
+      co_return co_await refuse(
+          413, "request body exceeds " + std::to_string(rm.max_body) + " bytes", "body_too_large");
+    if (got.kind == WholeBody::kBadChunked)
+      co_return co_await refuse(400, "invalid chunked request body", got.error_code);
+    if (got.kind == WholeBody::kIncomplete) {
       ex.status = 400;
       ex.error = "client_body_incomplete";
       closing_ = true;

@@ -40,9 +40,9 @@ awaitable<bool> Session::mock_answer(Exchange& ex, int status, std::string conte
   if (closing_) h += "Connection: close\r\n";
   h += "\r\n";
   bool send_body = !no_body && !ex.method_head;
-  bool ok = co_await write_all(stream_, deadline_, h, send_body ? std::string_view(body)
-                                                                : std::string_view{},
-                               kWriteTimeoutMs);
+  bool ok =
+      co_await write_all(stream_, deadline_, h,
+                         send_body ? std::string_view(body) : std::string_view{}, kWriteTimeoutMs);
   deadline_.disarm();
   ex.status = status;
   ex.bytes_out = send_body ? body.size() : 0;
@@ -69,71 +69,31 @@ awaitable<bool> Session::serve_mock(Exchange& ex) {
   // stays in step for the next request.
   std::string body;
   if (head.body != http1::BodyKind::kNone) {
-    if (head.body == http1::BodyKind::kContentLength && head.content_length > mc.max_body) {
-      closing_ = true;  // not read: it is still on the wire
-      co_return co_await mock_problem(ex, 413, "request_too_large",
-                                 "request body exceeds " + std::to_string(mc.max_body) + " bytes");
-    }
-    if (head.expect_continue)
-      co_await write_all(stream_, deadline_, "HTTP/1.1 100 Continue\r\n\r\n", {}, kWriteTimeoutMs);
-    deadline_.arm(worker_.deadlines(), &stream_.socket(), steady_ms() + kBodyTimeoutMs);
-    bool complete = false, too_large = false, bad = false;
-    if (head.body == http1::BodyKind::kContentLength) {
-      for (;;) {
-        size_t take = std::min<size_t>(head.content_length - body.size(), buf_.size());
-        body.append(buf_.view().substr(0, take));
-        buf_.consume(take);
-        if (body.size() == head.content_length) {
-          complete = true;
-          break;
-        }
-        if (!co_await read_some()) break;
-      }
-    } else {
-      http1::ChunkedDecoder dec;
-      for (;;) {
-        if (!buf_.empty()) {
-          auto o = dec.feed(buf_.view());
-          for (auto d : o.data) body.append(d);
-          buf_.consume(o.consumed);
-          if (o.error) {
-            bad = true;
-            break;
-          }
-          if (body.size() > mc.max_body) {
-            too_large = true;
-            break;
-          }
-          if (o.done) {
-            complete = true;
-            break;
-          }
-        }
-        if (!co_await read_some()) break;
-      }
-    }
-    deadline_.disarm();
+    auto got = co_await read_whole_body(head, body, mc.max_body, {kBodyTimeoutMs, false});
     ex.bytes_in = body.size();
-    if (too_large || bad) {
-      closing_ = true;
-      int status = too_large ? 413 : 400;
-      std::string code = too_large ? "request_too_large" : "bad_chunked_body";
-      std::string detail = "invalid chunked request body";
-      if (too_large) detail = "request body exceeds " + std::to_string(mc.max_body) + " bytes";
-      co_return co_await mock_problem(ex, status, std::move(code), std::move(detail));
-    }
-    if (!complete) {
-      ex.status = 400;
-      ex.error = "client_body_incomplete";
-      closing_ = true;
-      co_return false;
+    switch (got.kind) {
+      case WholeBody::kComplete:
+        break;
+      case WholeBody::kTooLarge:
+        closing_ = true;
+        co_return co_await mock_problem(
+            ex, 413, "request_too_large",
+            "request body exceeds " + std::to_string(mc.max_body) + " bytes");
+      case WholeBody::kBadChunked:
+        closing_ = true;
+        co_return co_await mock_problem(ex, 400, got.error_code, "invalid chunked request body");
+      case WholeBody::kIncomplete:
+        ex.status = 400;
+        ex.error = "client_body_incomplete";
+        closing_ = true;
+        co_return false;
     }
   }
 
   const apim::SpecEntry* spec = rt.mock_spec;
   if (!spec || !spec->document)
     co_return co_await mock_problem(ex, 500, "mock_spec_missing",
-                               "spec '" + mc.spec + "' is not loaded in this configuration");
+                                    "spec '" + mc.spec + "' is not loaded in this configuration");
   const apim::openapi::Document& doc = *spec->document;
 
   // ---- which operation
@@ -145,7 +105,8 @@ awaitable<bool> Session::serve_mock(Exchange& ex) {
     std::string path = ex.snap->router->rewrite_path(ex.match, ex.target.path);
     auto m = apim::match_operation(doc, spec->base_path, head.method, path);
     // HEAD is GET without a body (RFC 9110 9.3.2) when the spec has no HEAD.
-    if (!m.operation && ex.method_head) m = apim::match_operation(doc, spec->base_path, "GET", path);
+    if (!m.operation && ex.method_head)
+      m = apim::match_operation(doc, spec->base_path, "GET", path);
     if (!m.operation) {
       if (m.path_known) {
         std::string allow;
@@ -158,8 +119,8 @@ awaitable<bool> Session::serve_mock(Exchange& ex) {
                                         std::move(extra));
       }
       co_return co_await mock_problem(ex, 404, "mock_no_operation",
-                                 "no operation of spec '" + spec->name + "' matches " +
-                                     std::string(head.method) + " " + path);
+                                      "no operation of spec '" + spec->name + "' matches " +
+                                          std::string(head.method) + " " + path);
     }
     op = m.operation;
     path_params = std::move(m.path_params);
@@ -209,12 +170,12 @@ awaitable<bool> Session::serve_mock(Exchange& ex) {
     HeaderList extra;
     if (res.error().status == 406) extra.emplace_back("Vary", "Accept");
     co_return co_await mock_problem(ex, res.error().status, res.error().code, res.error().message,
-                               std::move(extra));
+                                    std::move(extra));
   }
   ex.mock = res->source;
   if (ex.first_byte_us < 0) ex.first_byte_us = steady_us() - ex.start_us;
   co_return co_await mock_answer(ex, res->status, res->content_type, std::move(res->body),
-                                  std::move(res->headers));
+                                 std::move(res->headers));
 }
 
 }  // namespace gatehouse::proxy

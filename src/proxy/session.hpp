@@ -12,12 +12,12 @@
 #include "common/metrics.hpp"
 #include "net/asio.hpp"
 #include "net/deadline.hpp"
+#include "net/http1/parser.hpp"
+#include "net/http1/path.hpp"
 #include "net/io_buffer.hpp"
 #include "net/stream.hpp"
 #include "net/tls/cert_info.hpp"
 #include "net/tls/server.hpp"
-#include "net/http1/parser.hpp"
-#include "net/http1/path.hpp"
 #include "policies/policy.hpp"
 #include "proxy/access_log.hpp"
 
@@ -114,8 +114,8 @@ class Session {
   friend class McpDownstream;
   awaitable<bool> serve_mock(Exchange& ex);  // mock_route.cpp
   using HeaderList = std::vector<std::pair<std::string, std::string>>;
-  awaitable<bool> mock_answer(Exchange& ex, int status, std::string content_type,
-                              std::string body, HeaderList extra);
+  awaitable<bool> mock_answer(Exchange& ex, int status, std::string content_type, std::string body,
+                              HeaderList extra);
   awaitable<bool> mock_problem(Exchange& ex, int status, std::string code, std::string detail,
                                HeaderList extra = {});
   awaitable<bool> send_error(Exchange* ex, int status, std::string_view code,
@@ -123,6 +123,19 @@ class Session {
   awaitable<bool> write_all(net::Stream& s, net::Deadline& d, std::string_view a,
                             std::string_view b = {}, int64_t timeout_ms = 0);
   awaitable<bool> send_policy_response(Exchange& ex, policy::Respond& r, bool close);
+  // A whole request body read into memory, at most `max` bytes (whole_body.cpp).
+  // kTooLarge by Content-Length leaves the body unread; every outcome but
+  // kComplete leaves the connection out of step: the caller answers and closes.
+  struct WholeBody {
+    enum Kind { kComplete, kTooLarge, kBadChunked, kIncomplete } kind = kComplete;
+    std::string error_code;  // with kBadChunked: the decoder's code
+  };
+  struct BodyDeadline {
+    int64_t ms = 60'000;
+    bool per_read = false;  // false: one deadline for the whole body; true: idle per read
+  };
+  awaitable<WholeBody> read_whole_body(const http1::RequestHead& head, std::string& body,
+                                       uint64_t max, BodyDeadline deadline);
   // Whole-body buffering for policies that edit bodies (body_transform.cpp).
   struct BodyStep {
     enum Kind { kStream, kBuffered, kAnswered } kind = kStream;  // kAnswered: a response was sent

@@ -181,6 +181,20 @@ class Http2(unittest.TestCase):
         f = c.frames_until(lambda f: f.type == h2raw.HEADERS and f.stream == 1)
         self.assertIsNotNone(f)
         self.assertEqual(h2raw.first_status(f.payload), "431")
+        # The body is the same problem+json the HTTP/1.1 pipeline answers with.
+        body = b""
+        while True:
+            d = c.frames_until(lambda f: f.type == h2raw.DATA and f.stream == 1)
+            self.assertIsNotNone(d)
+            body += d.payload
+            if d.flags & h2raw.END_STREAM:
+                break
+        doc = json.loads(body)
+        self.assertEqual(doc["status"], 431, doc)
+        self.assertEqual(doc["code"], "headers_too_large", doc)
+        self.assertEqual(doc["title"], "Request Header Fields Too Large", doc)
+        self.assertEqual(doc["type"], "urn:gatehouse:problem:headers_too_large", doc)
+        self.assertIn("exceeds", doc["detail"])
         # The connection is still usable.
         c.send(frame(h2raw.HEADERS, h2raw.END_HEADERS | h2raw.END_STREAM, 3,
                      h2raw.request_block(path="/echo")))

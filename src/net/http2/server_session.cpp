@@ -9,6 +9,7 @@
 #include "common/clock.hpp"
 #include "common/strings.hpp"
 #include "net/http1/parser.hpp"
+#include "net/http1/status.hpp"
 
 namespace gatehouse::net::http2 {
 
@@ -404,12 +405,9 @@ void ServerSession::reject(Stream& s, const char*) {
 
 void ServerSession::respond_error(Stream& s, int status, std::string_view code,
                                   std::string_view detail) {
-  // The same problem+json shape the HTTP/1.1 pipeline answers with.
-  std::string body =
-      R"({"type":"about:blank","title":")" +
-      std::string(status == 431 ? "Request Header Fields Too Large" : "Not Implemented") +
-      R"(","status":)" + std::to_string(status) + R"(,"detail":")" + std::string(detail) +
-      R"(","code":")" + std::string(code) + "\"}";
+  // The same problem+json shape the HTTP/1.1 pipeline answers with; the
+  // stream has no request id yet (the proxy assigns it after the head).
+  std::string body = http1::problem_json(status, code, detail, {});
   submit_response(s.id, status,
                   {{"content-type", "application/problem+json"},
                    {"content-length", std::to_string(body.size())}},

@@ -82,7 +82,7 @@ void register_api_lifecycle(Registry& r) {
         if (!successor.empty())
           p->headers.push_back({"Link", "<" + successor + ">; rel=\"successor-version\""});
         boost::json::object body{
-            {"type", "about:blank"},
+            {"type", "urn:gatehouse:problem:api_retired"},
             {"title", "Gone"},
             {"status", 410},
             {"code", "api_retired"},
