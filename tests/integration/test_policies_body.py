@@ -14,6 +14,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import h2raw  # noqa: E402
 from body_peer import DOC, DOC_TEXT, Peer  # noqa: E402
 from harness import ConnectionClosed, Gatehouse, wait_until  # noqa: E402
 
@@ -229,6 +230,49 @@ class PoliciesBody(unittest.TestCase):
         self.assertGreater(len(events), 0)
         rec = self.gh.wait_access(lambda a: a.get("route") == "stream-total")
         self.assertEqual(rec["error"], "stream_total_timeout")
+
+    def h2_stream(self, path):
+        """One HTTP/2 (h2c) request; returns (data, how it ended: "end" or "rst")."""
+        c = h2raw.RawH2(self.gh.proxy_port)
+        self.addCleanup(c.close)
+        c.start()
+        c.send(h2raw.frame(h2raw.HEADERS, h2raw.END_HEADERS | h2raw.END_STREAM, 1,
+                           h2raw.request_block(path=path)))
+        data = b""
+        while True:
+            f = c.read_frame()
+            if f is None:
+                return data, "closed"
+            if f.stream != 1:
+                continue
+            if f.type == h2raw.RST_STREAM:
+                return data, "rst"
+            if f.type == h2raw.DATA:
+                data += f.payload
+            if f.type in (h2raw.DATA, h2raw.HEADERS) and f.flags & h2raw.END_STREAM:
+                return data, "end"
+
+    def test_stream_cuts_on_http2_reset_the_stream(self):
+        # A cut HTTP/2 stream ends with RST_STREAM, never with END_STREAM: the
+        # client can tell a cut from a complete response, as with the missing
+        # chunked terminator on HTTP/1.1.
+        data, how = self.h2_stream("/idle/sse?n=2&gap_ms=10&hold_ms=5000")
+        self.assertEqual(how, "rst")
+        self.assertEqual(data, b"data: 0\n\ndata: 1\n\n")
+        rec = self.gh.wait_access(lambda a: a.get("route") == "stream-idle" and
+                                  a.get("protocol") == "HTTP/2")
+        self.assertEqual(rec["error"], "stream_idle_timeout")
+        data, how = self.h2_stream("/total/sse?n=100&gap_ms=100")
+        self.assertEqual(how, "rst")
+        self.assertTrue(data.startswith(b"data: 0\n\n"), data)
+        self.assertLess(data.count(b"data: "), 100)
+        rec = self.gh.wait_access(lambda a: a.get("route") == "stream-total" and
+                                  a.get("protocol") == "HTTP/2")
+        self.assertEqual(rec["error"], "stream_total_timeout")
+        # A stream that completes within its limits ends normally.
+        data, how = self.h2_stream("/idle/sse?n=4&gap_ms=100")
+        self.assertEqual(how, "end")
+        self.assertEqual(data.count(b"data: "), 4)
 
     def test_reload_keeps_a_long_stream(self):
         result = {}
