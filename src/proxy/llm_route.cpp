@@ -8,6 +8,7 @@
 #include "ai/translate/errors.hpp"
 #include "common/clock.hpp"
 #include "net/worker.hpp"
+#include "policies/llm_guardrails/guardrails_policy.hpp"
 #include "policies/llm_token_limit/token_limit.hpp"
 #include "proxy/exchange.hpp"
 #include "proxy/http_util.hpp"
@@ -279,6 +280,10 @@ awaitable<bool> Session::serve_llm(Exchange& ex) {
     const auto& models = ex.snap->consumers->configs()[who->index].llm_models;
     if (models) call.consumer_models = &*models;
   }
+  for_each_policy_run(ex, false, [&](const policy::Policy& p) {
+    if (auto* g = dynamic_cast<const policy::llm_guardrails::GuardrailsFace*>(&p))
+      call.guards.push_back(&g->guard());
+  });
   TokenAdmission admission(ex);
   if (!admission.empty()) call.admission = &admission;
   bool ok = co_await gw::serve(*ex.snap->llm, std::move(call), down, *ex.llm);

@@ -285,6 +285,10 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
         "ai_unknown_model");
   }
 
+  guardrails::Findings findings;
+  if (auto answered = co_await guard_prompt(call, client, req, findings, down, out))
+    co_return *answered;
+
   if (call.admission) {
     std::string why;
     if (!call.admission->admit(estimate_prompt_tokens(client, req, call.body),
@@ -355,6 +359,16 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
         break;
       }
       out.usage = extract_usage(resp.value(), false);
+      if (!call.guards.empty()) {
+        std::string why;
+        bool passed = co_await guard_completion(call, resp.value(), findings, why);
+        out.guardrails = findings.summary();
+        if (!passed) {
+          ErrorInfo e = info("invalid_request", why, 400);
+          e.code = "guardrail_blocked";
+          co_return co_await send_error(down, client, e, out, e.code);
+        }
+      }
       out.status = 200;
       co_return co_await down.respond(200, "application/json",
                                       write_response(client, resp.value()));
@@ -362,6 +376,8 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
 
     StreamOptions so;
     so.encoder.include_usage = client != Format::kChat || req.include_usage;
+    guardrails::StreamGuard guard(completion_guards(call), findings);
+    if (guard.active()) so.filter = &guard;
     StreamTranslator tr(prov.format(), client, so);
     out.status = 200;
     if (!co_await down.start_stream()) {
@@ -401,6 +417,8 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
       if (!frame.empty()) client_ok = co_await down.write_chunk(frame);
     }
     out.usage = tr.usage();
+    out.guardrails = findings.summary();
+    if (!findings.blocked.empty()) out.error = "guardrail_blocked";
     if (!client_ok) out.usage.partial = true;
     if (client_ok) client_ok = co_await down.end_stream();
     co_return client_ok;
