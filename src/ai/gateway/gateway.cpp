@@ -288,6 +288,10 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
   guardrails::Findings findings;
   if (auto answered = co_await guard_prompt(call, client, req, findings, down, out))
     co_return *answered;
+  std::string cache_key;  // set: store the answer under it
+  if (auto answered = co_await serve_from_cache(call, client, req, cat.model(static_cast<size_t>(mi)),
+                                                cache_key, down, out))
+    co_return *answered;
 
   if (call.admission) {
     std::string why;
@@ -369,6 +373,7 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
           co_return co_await send_error(down, client, e, out, e.code);
         }
       }
+      store_in_cache(call, cache_key, resp.value());
       out.status = 200;
       co_return co_await down.respond(200, "application/json",
                                       write_response(client, resp.value()));
@@ -419,6 +424,8 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
     out.usage = tr.usage();
     out.guardrails = findings.summary();
     if (!findings.blocked.empty()) out.error = "guardrail_blocked";
+    if (client_ok && tr.done() && !tr.partial() && findings.blocked.empty())
+      store_in_cache(call, cache_key, tr.response());
     if (!client_ok) out.usage.partial = true;
     if (client_ok) client_ok = co_await down.end_stream();
     co_return client_ok;

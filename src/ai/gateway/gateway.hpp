@@ -16,6 +16,9 @@
 namespace gatehouse::ai::guardrails {
 class Guard;
 }
+namespace gatehouse::ai::cache {
+class ExactCache;
+}
 
 namespace gatehouse::ai::gateway {
 
@@ -61,6 +64,7 @@ struct Outcome {
   int64_t ttft_us = -1;       // request start -> first provider body byte
   std::string error;          // our error code, when the gateway answered an error
   std::string guardrails;     // Findings::summary(): rules that blocked/masked, never the text
+  std::string cache;          // llm-cache: hit, miss or bypass (x-gatehouse-cache)
   AiFamily* stats = nullptr;  // metrics of the last target tried
 };
 
@@ -95,6 +99,12 @@ struct Call {
   const std::vector<std::string>* consumer_models = nullptr;
   // llm-guardrails policies that ran, in chain order (src/ai/guardrails).
   std::vector<const guardrails::Guard*> guards;
+  // llm-cache: the cache, the caller's scope, and the client's Cache-Control
+  // (no-cache: no lookup, the answer is stored; no-store: neither).
+  cache::ExactCache* cache = nullptr;
+  std::string cache_scope;
+  bool cache_lookup = true;
+  bool cache_store = true;
 };
 
 awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& out);

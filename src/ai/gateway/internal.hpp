@@ -56,6 +56,16 @@ awaitable<bool> guard_completion(const Call& call, Response& r, guardrails::Find
 // The guards that check streamed completions.
 std::vector<const guardrails::Guard*> completion_guards(const Call& call);
 
+// The response cache (cache_hooks.cpp). Looks the request up once guardrails
+// passed: nullopt to go on (then `key` is set when the answer is to be
+// stored), else the request was answered from the cache.
+awaitable<std::optional<bool>> serve_from_cache(const Call& call, Format client,
+                                                const Request& req, const ModelEntry& m,
+                                                std::string& key, Downstream& down,
+                                                Outcome& out);
+// Stores a complete answer under `key` (no-op when empty).
+void store_in_cache(const Call& call, const std::string& key, const Response& r);
+
 // /v1/embeddings (embeddings.cpp).
 awaitable<bool> serve_embeddings(const Catalog& cat, const Call& call, Downstream& down,
                                  Outcome& out);

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "ai/gateway/cooldown.hpp"
+#include "ai/cache/exact_cache.hpp"
 #include "ai/guardrails/guardrails.hpp"
 #include "common/clock.hpp"
 
@@ -92,7 +93,7 @@ std::string render_ai_metrics() {
             std::to_string(count) + "\n";
   }
   return req + tok + part + ttft + render_cooldown_metrics(steady_ms()) +
-         guardrails::render_guardrail_metrics();
+         guardrails::render_guardrail_metrics() + cache::render_cache_metrics();
 }
 
 }  // namespace gatehouse::ai::gateway
