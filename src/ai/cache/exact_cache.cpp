@@ -143,7 +143,8 @@ void canonical(const json::value& v, std::string& out) {
       out += ']';
       break;
     }
-    default: out += json::serialize(v);
+    default:
+      out += json::serialize(v);
   }
 }
 

@@ -18,7 +18,8 @@ Request chat(std::string_view body) {
 TEST(CacheKey, FieldOrderAndStreamingDoNotMatter) {
   Request a = chat(R"({"model":"m","temperature":0.5,"messages":[{"role":"user","content":"hi"}],
     "tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{"a":{"type":"string"},"b":{"type":"number"}}}}}]})");
-  Request b = chat(R"({"tools":[{"function":{"parameters":{"properties":{"b":{"type":"number"},"a":{"type":"string"}},"type":"object"},"name":"f"},"type":"function"}],
+  Request b = chat(
+      R"({"tools":[{"function":{"parameters":{"properties":{"b":{"type":"number"},"a":{"type":"string"}},"type":"object"},"name":"f"},"type":"function"}],
     "messages":[{"content":"hi","role":"user"}],"stream":true,"stream_options":{"include_usage":true},"user":"u1","model":"alias","temperature":0.5})");
   EXPECT_EQ(request_key("c:alice", "m", a), request_key("c:alice", "m", b));
 }
@@ -39,9 +40,11 @@ TEST(CacheKey, ContentScopeModelAndSamplingDo) {
 }
 
 TEST(CacheKey, ChatAndMessagesOfTheSamePromptShareAnEntry) {
-  Request c = chat(R"({"model":"m","max_tokens":100,"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"hi"}]})");
-  auto m = parse_request(Format::kMessages,
-                         R"({"model":"m","max_tokens":100,"system":"Be brief.","messages":[{"role":"user","content":"hi"}]})");
+  Request c = chat(
+      R"({"model":"m","max_tokens":100,"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"hi"}]})");
+  auto m = parse_request(
+      Format::kMessages,
+      R"({"model":"m","max_tokens":100,"system":"Be brief.","messages":[{"role":"user","content":"hi"}]})");
   ASSERT_TRUE(m);
   EXPECT_EQ(canonical_request("m", c), canonical_request("m", m.value()));
 }
@@ -61,7 +64,8 @@ Response answer(std::string text) {
 }
 
 TEST(ExactCache, HitTtlAndReplace) {
-  ExactCache c({.max_entries = 100, .max_bytes = 1 << 20, .max_entry_bytes = 1 << 16, .ttl_ms = 1000});
+  ExactCache c(
+      {.max_entries = 100, .max_bytes = 1 << 20, .max_entry_bytes = 1 << 16, .ttl_ms = 1000});
   EXPECT_EQ(c.get("k", 0), nullptr);
   EXPECT_TRUE(c.put("k", answer("one"), 0));
   ASSERT_NE(c.get("k", 999), nullptr);
@@ -75,20 +79,24 @@ TEST(ExactCache, HitTtlAndReplace) {
 }
 
 TEST(ExactCache, BoundedInEntriesAndBytes) {
-  ExactCache c({.max_entries = 16, .max_bytes = 16 * 4096, .max_entry_bytes = 4096, .ttl_ms = 60000});
+  ExactCache c(
+      {.max_entries = 16, .max_bytes = 16 * 4096, .max_entry_bytes = 4096, .ttl_ms = 60000});
   for (int i = 0; i < 200; ++i) c.put("key" + std::to_string(i), answer("x"), 0);
   EXPECT_LE(c.entries(), 16u);
   EXPECT_GT(c.entries(), 0u);
   EXPECT_FALSE(c.put("big", answer(std::string(5000, 'y')), 0));  // over max_entry_bytes
-  ExactCache b({.max_entries = 100000, .max_bytes = 16 * 4096, .max_entry_bytes = 4096, .ttl_ms = 60000});
-  for (int i = 0; i < 2000; ++i) b.put("key" + std::to_string(i), answer(std::string(1000, 'z')), 0);
+  ExactCache b(
+      {.max_entries = 100000, .max_bytes = 16 * 4096, .max_entry_bytes = 4096, .ttl_ms = 60000});
+  for (int i = 0; i < 2000; ++i)
+    b.put("key" + std::to_string(i), answer(std::string(1000, 'z')), 0);
   EXPECT_LE(b.bytes(), 16u * 4096u);
 }
 
 TEST(ExactCache, LeastRecentlyUsedGoesFirst) {
   // One shard's share is max_entries / 16: put keys until one is evicted
   // while a key of the same shard kept being read.
-  ExactCache c({.max_entries = 32, .max_bytes = 1 << 20, .max_entry_bytes = 1 << 15, .ttl_ms = 60000});
+  ExactCache c(
+      {.max_entries = 32, .max_bytes = 1 << 20, .max_entry_bytes = 1 << 15, .ttl_ms = 60000});
   c.put("hot", answer("h"), 0);
   for (int i = 0; i < 500; ++i) {
     c.put("cold" + std::to_string(i), answer("c"), 0);

@@ -31,14 +31,21 @@ std::vector<StreamEvent> response_events(const Response& r) {
       out.push_back(std::move(d));
     };
     switch (p.kind) {
-      case PartKind::kText: delta(DeltaKind::kText, p.text); break;
-      case PartKind::kRefusal: delta(DeltaKind::kRefusal, p.text); break;
+      case PartKind::kText:
+        delta(DeltaKind::kText, p.text);
+        break;
+      case PartKind::kRefusal:
+        delta(DeltaKind::kRefusal, p.text);
+        break;
       case PartKind::kThinking:
         delta(DeltaKind::kThinking, p.text);
         delta(DeltaKind::kSignature, p.signature);
         break;
-      case PartKind::kToolCall: delta(DeltaKind::kArguments, p.arguments); break;
-      default: break;
+      case PartKind::kToolCall:
+        delta(DeltaKind::kArguments, p.arguments);
+        break;
+      default:
+        break;
     }
     StreamEvent stop;
     stop.kind = EventKind::kBlockStop;

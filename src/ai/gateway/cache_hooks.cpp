@@ -9,10 +9,9 @@
 
 namespace gatehouse::ai::gateway::detail {
 
-awaitable<std::optional<bool>> serve_from_cache(const Call& call, Format client,
-                                                const Request& req, const ModelEntry& m,
-                                                std::string& key, Downstream& down,
-                                                Outcome& out) {
+awaitable<std::optional<bool>> serve_from_cache(const Call& call, Format client, const Request& req,
+                                                const ModelEntry& m, std::string& key,
+                                                Downstream& down, Outcome& out) {
   if (!call.cache) co_return std::nullopt;
   auto& stats = cache::cache_stats();
   if (!call.cache_store) {

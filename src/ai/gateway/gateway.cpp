@@ -289,8 +289,8 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
   if (auto answered = co_await guard_prompt(call, client, req, findings, down, out))
     co_return *answered;
   std::string cache_key;  // set: store the answer under it
-  if (auto answered = co_await serve_from_cache(call, client, req, cat.model(static_cast<size_t>(mi)),
-                                                cache_key, down, out))
+  const ModelEntry& resolved = cat.model(static_cast<size_t>(mi));
+  if (auto answered = co_await serve_from_cache(call, client, req, resolved, cache_key, down, out))
     co_return *answered;
 
   if (call.admission) {

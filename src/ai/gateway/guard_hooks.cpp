@@ -67,7 +67,8 @@ awaitable<std::optional<bool>> guard_prompt(const Call& call, Format client, Req
       if (why.empty()) continue;
     }
     out.guardrails = f.summary();
-    ErrorInfo e = unavailable ? info("api_error", why, 503) : info("invalid_request", why, 400, "messages");
+    ErrorInfo e =
+        unavailable ? info("api_error", why, 503) : info("invalid_request", why, 400, "messages");
     e.code = unavailable ? "guardrail_unavailable" : "guardrail_blocked";
     co_return co_await send_error(down, client, e, out, e.code);
   }

@@ -11,15 +11,31 @@ namespace gatehouse::ai::guardrails {
 
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_alnum(char c) { return is_digit(c) || is_alpha(c); }
-bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
-bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_alnum(char c) {
+  return is_digit(c) || is_alpha(c);
+}
+bool is_hex(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+bool is_upper(char c) {
+  return c >= 'A' && c <= 'Z';
+}
+bool is_lower(char c) {
+  return c >= 'a' && c <= 'z';
+}
 
-char at(std::string_view t, size_t i) { return i < t.size() ? t[i] : '\0'; }
-char before(std::string_view t, size_t i) { return i > 0 ? t[i - 1] : '\0'; }
+char at(std::string_view t, size_t i) {
+  return i < t.size() ? t[i] : '\0';
+}
+char before(std::string_view t, size_t i) {
+  return i > 0 ? t[i - 1] : '\0';
+}
 
 // Candidates of every type, then resolved by priority (see the header).
 struct Candidate {
@@ -58,27 +74,30 @@ void cards(std::string_view t, std::vector<Candidate>& out) {
 // ---- API keys: well-known prefixes, then high-entropy tokens.
 struct Prefix {
   std::string_view text;
-  int cls;           // 0: [A-Za-z0-9], 1: + '_' '-', 2: [A-Z0-9], 3: + '-', 4: + '_'
+  int cls;  // 0: [A-Za-z0-9], 1: + '_' '-', 2: [A-Z0-9], 3: + '-', 4: + '_'
   size_t min_body;
   size_t exact_body;  // 0: any length >= min_body
 };
 constexpr std::array<Prefix, 20> kPrefixes{{
-    {"sk-", 1, 20, 0},        {"sk_live_", 0, 16, 0},   {"sk_test_", 0, 16, 0},
-    {"rk_live_", 0, 16, 0},   {"AKIA", 2, 16, 16},      {"ASIA", 2, 16, 16},
-    {"ghp_", 0, 30, 0},       {"gho_", 0, 30, 0},       {"ghu_", 0, 30, 0},
-    {"ghs_", 0, 30, 0},       {"ghr_", 0, 30, 0},       {"github_pat_", 4, 40, 0},
-    {"xoxb-", 3, 10, 0},      {"xoxa-", 3, 10, 0},      {"xoxp-", 3, 10, 0},
-    {"xoxr-", 3, 10, 0},      {"xoxs-", 3, 10, 0},      {"xapp-", 3, 10, 0},
-    {"AIza", 1, 35, 35},      {"glpat-", 1, 20, 0},
+    {"sk-", 1, 20, 0},   {"sk_live_", 0, 16, 0}, {"sk_test_", 0, 16, 0}, {"rk_live_", 0, 16, 0},
+    {"AKIA", 2, 16, 16}, {"ASIA", 2, 16, 16},    {"ghp_", 0, 30, 0},     {"gho_", 0, 30, 0},
+    {"ghu_", 0, 30, 0},  {"ghs_", 0, 30, 0},     {"ghr_", 0, 30, 0},     {"github_pat_", 4, 40, 0},
+    {"xoxb-", 3, 10, 0}, {"xoxa-", 3, 10, 0},    {"xoxp-", 3, 10, 0},    {"xoxr-", 3, 10, 0},
+    {"xoxs-", 3, 10, 0}, {"xapp-", 3, 10, 0},    {"AIza", 1, 35, 35},    {"glpat-", 1, 20, 0},
 }};
 
 bool in_class(char c, int cls) {
   switch (cls) {
-    case 0: return is_alnum(c);
-    case 1: return is_alnum(c) || c == '_' || c == '-';
-    case 2: return is_upper(c) || is_digit(c);
-    case 3: return is_alnum(c) || c == '-';
-    default: return is_alnum(c) || c == '_';
+    case 0:
+      return is_alnum(c);
+    case 1:
+      return is_alnum(c) || c == '_' || c == '-';
+    case 2:
+      return is_upper(c) || is_digit(c);
+    case 3:
+      return is_alnum(c) || c == '-';
+    default:
+      return is_alnum(c) || c == '_';
   }
 }
 
@@ -140,7 +159,9 @@ void api_keys(std::string_view t, std::vector<Candidate>& out) {
 bool local_char(char c) {
   return is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
 }
-bool domain_char(char c) { return is_alnum(c) || c == '.' || c == '-'; }
+bool domain_char(char c) {
+  return is_alnum(c) || c == '.' || c == '-';
+}
 
 void emails(std::string_view t, std::vector<Candidate>& out) {
   const size_t n = t.size();
@@ -212,7 +233,9 @@ void ips(std::string_view t, std::vector<Candidate>& out) {
 
 // ---- phone numbers: +E.164 (8-15 digits) or national forms (10-11 digits
 // in two groups or more: "(555) 123-4567", "555-123-4567", "020 7946 0958").
-bool phone_sep(char c) { return c == ' ' || c == '-' || c == '.' || c == '(' || c == ')'; }
+bool phone_sep(char c) {
+  return c == ' ' || c == '-' || c == '.' || c == '(' || c == ')';
+}
 
 void phones(std::string_view t, std::vector<Candidate>& out) {
   const size_t n = t.size();
@@ -254,11 +277,16 @@ void phones(std::string_view t, std::vector<Candidate>& out) {
 
 std::string_view pii_name(PiiType t) {
   switch (t) {
-    case PiiType::kCard: return "card";
-    case PiiType::kApiKey: return "api_key";
-    case PiiType::kEmail: return "email";
-    case PiiType::kIp: return "ip";
-    case PiiType::kPhone: return "phone";
+    case PiiType::kCard:
+      return "card";
+    case PiiType::kApiKey:
+      return "api_key";
+    case PiiType::kEmail:
+      return "email";
+    case PiiType::kIp:
+      return "ip";
+    case PiiType::kPhone:
+      return "phone";
   }
   return "";
 }
@@ -271,11 +299,16 @@ std::optional<PiiType> parse_pii(std::string_view name) {
 
 std::string_view pii_mask(PiiType t) {
   switch (t) {
-    case PiiType::kCard: return "[CARD]";
-    case PiiType::kApiKey: return "[API_KEY]";
-    case PiiType::kEmail: return "[EMAIL]";
-    case PiiType::kIp: return "[IP]";
-    case PiiType::kPhone: return "[PHONE]";
+    case PiiType::kCard:
+      return "[CARD]";
+    case PiiType::kApiKey:
+      return "[API_KEY]";
+    case PiiType::kEmail:
+      return "[EMAIL]";
+    case PiiType::kIp:
+      return "[IP]";
+    case PiiType::kPhone:
+      return "[PHONE]";
   }
   return "[REDACTED]";
 }

@@ -32,7 +32,9 @@ struct PiiMatch {
 
 // Bit (1 << type) set for every type to look for.
 using PiiSet = uint32_t;
-inline constexpr PiiSet pii_bit(PiiType t) { return PiiSet{1} << static_cast<unsigned>(t); }
+inline constexpr PiiSet pii_bit(PiiType t) {
+  return PiiSet{1} << static_cast<unsigned>(t);
+}
 
 // Appends the matches of the enabled types, sorted by begin, non-overlapping.
 void find_pii(std::string_view text, PiiSet enabled, std::vector<PiiMatch>& out);

@@ -45,13 +45,14 @@ TEST(Cards, WithAndWithoutSeparators) {
 
 TEST(Cards, FalsePositives) {
   EXPECT_EQ(found("order 4111111111111112 shipped", pii_bit(PiiType::kCard)), V{});  // Luhn
-  EXPECT_EQ(found("id 123456789012", pii_bit(PiiType::kCard)), V{});  // 12 digits
-  EXPECT_EQ(found("x4111111111111111", pii_bit(PiiType::kCard)), V{});  // inside a word
+  EXPECT_EQ(found("id 123456789012", pii_bit(PiiType::kCard)), V{});                 // 12 digits
+  EXPECT_EQ(found("x4111111111111111", pii_bit(PiiType::kCard)), V{});        // inside a word
   EXPECT_EQ(found("41111111111111111111111", pii_bit(PiiType::kCard)), V{});  // 23 digits
 }
 
 TEST(Emails, FoundAndBounded) {
-  EXPECT_EQ(found("mail jane.doe+tag@example.co.uk, thanks"), V{"email:jane.doe+tag@example.co.uk"});
+  EXPECT_EQ(found("mail jane.doe+tag@example.co.uk, thanks"),
+            V{"email:jane.doe+tag@example.co.uk"});
   EXPECT_EQ(found("at a@b.io."), V{"email:a@b.io"});
 }
 
@@ -92,7 +93,8 @@ TEST(ApiKeys, HighEntropyTokens) {
 
 TEST(ApiKeys, FalsePositives) {
   PiiSet k = pii_bit(PiiType::kApiKey);
-  EXPECT_EQ(found("sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", k), V{});
+  EXPECT_EQ(found("sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", k),
+            V{});
   EXPECT_EQ(found("uuid 123e4567-e89b-12d3-a456-426614174000", k), V{});
   EXPECT_EQ(found("task-list and sk-short and internationalization", k), V{});
   EXPECT_EQ(found("Supercalifragilisticexpialidocious1Antidisestablishment", k), V{});

@@ -49,8 +49,7 @@ void find_deny(const DenyRule& d, std::string_view text, std::vector<Hit>& out) 
   re2::StringPiece in(text.data(), text.size());
   re2::StringPiece m;
   size_t pos = 0;
-  while (pos <= text.size() &&
-         d.re->Match(in, pos, text.size(), re2::RE2::UNANCHORED, &m, 1)) {
+  while (pos <= text.size() && d.re->Match(in, pos, text.size(), re2::RE2::UNANCHORED, &m, 1)) {
     size_t b = static_cast<size_t>(m.data() - text.data());
     size_t e = b + m.size();
     if (e > b) out.push_back({b, e, d.name, "[REDACTED]", d.action});
@@ -77,9 +76,9 @@ std::string render_guardrail_metrics() {
       "# TYPE gatehouse_llm_guardrail_total counter\n";
   for (const auto& [key, ctr] : c.map) {
     const auto& [rule, a, d] = key;
-    out += "gatehouse_llm_guardrail_total{rule=\"" + metrics::label_escape(rule) +
-           "\",action=\"" + std::string(a == Action::kOff ? "pass" : action_name(a)) +
-           "\",direction=\"" + std::string(direction_name(d)) + "\"} " +
+    out += "gatehouse_llm_guardrail_total{rule=\"" + metrics::label_escape(rule) + "\",action=\"" +
+           std::string(a == Action::kOff ? "pass" : action_name(a)) + "\",direction=\"" +
+           std::string(direction_name(d)) + "\"} " +
            std::to_string(ctr->n.load(std::memory_order_relaxed)) + "\n";
   }
   return out;
@@ -124,7 +123,8 @@ Guard::Guard(GuardConfig cfg) : cfg_(std::move(cfg)) {
   for (size_t i = 0; i < kPiiTypes; ++i)
     if (cfg_.pii[i] != Action::kOff) make(pii_rules_[i], cfg_.pii[i]);
   for (const auto& d : cfg_.deny) make(d.name, d.action);
-  if (cfg_.max_prompt_chars > 0) rule_counter("max_prompt_chars", Action::kBlock, Direction::kPrompt);
+  if (cfg_.max_prompt_chars > 0)
+    rule_counter("max_prompt_chars", Action::kBlock, Direction::kPrompt);
   if (cfg_.max_prompt_tokens > 0)
     rule_counter("max_prompt_tokens", Action::kBlock, Direction::kPrompt);
   if (cfg_.moderation) {
@@ -201,7 +201,8 @@ bool Guard::check_prompt(Request& req, int64_t tokens, Findings& f, std::string&
   };
   if (cfg_.max_prompt_chars > 0) {
     size_t chars = 0;
-    for (auto& m : req.messages) each_text(m.parts, [&](std::string& t) { chars += utf8_chars(t); });
+    for (auto& m : req.messages)
+      each_text(m.parts, [&](std::string& t) { chars += utf8_chars(t); });
     if (static_cast<int64_t>(chars) > cfg_.max_prompt_chars)
       return block("max_prompt_chars", "the prompt has " + std::to_string(chars) +
                                            " characters, more than the limit of " +
@@ -220,8 +221,7 @@ bool Guard::check_prompt(Request& req, int64_t tokens, Findings& f, std::string&
     });
     if (!ok) break;
   }
-  if (!ok)
-    why = "the prompt was refused by guardrail rule '" + f.blocked + "'";
+  if (!ok) why = "the prompt was refused by guardrail rule '" + f.blocked + "'";
   return ok;
 }
 
@@ -345,7 +345,8 @@ void StreamGuard::filter(const StreamEvent& e, std::vector<StreamEvent>& out,
     out.push_back(e);
     return;
   }
-  if (e.kind == EventKind::kDelta && (e.delta == DeltaKind::kText || e.delta == DeltaKind::kRefusal)) {
+  if (e.kind == EventKind::kDelta &&
+      (e.delta == DeltaKind::kText || e.delta == DeltaKind::kRefusal)) {
     auto it = std::find_if(pending_.begin(), pending_.end(),
                            [&](const Pending& p) { return p.index == e.index; });
     if (it == pending_.end()) {

@@ -8,10 +8,9 @@
 
 #include <re2/re2.h>
 
-#include <boost/asio/ssl/context.hpp>
-
 #include <array>
 #include <atomic>
+#include <boost/asio/ssl/context.hpp>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -48,11 +47,11 @@ struct DenyRule {
 };
 
 struct ModerationConfig {
-  std::string url;      // http(s)://host[:port]/path, OpenAI moderation format
+  std::string url;  // http(s)://host[:port]/path, OpenAI moderation format
   config::HttpUrl parsed;
   std::shared_ptr<asio::ssl::context> tls;  // https only
-  std::string api_key;  // sent as a Bearer token when set
-  std::string model;    // sent as "model" when set
+  std::string api_key;                      // sent as a Bearer token when set
+  std::string model;                        // sent as "model" when set
   int64_t timeout_ms = 2000;
   bool fail_closed = false;  // hook unreachable or unreadable: refuse (503) instead of pass
   bool prompt = true;
@@ -72,7 +71,7 @@ struct GuardConfig {
 
 // What one request ran into. Rule names only, never the matched text.
 struct Findings {
-  std::string blocked;       // the rule that blocked, e.g. "pii.card", "deny.jailbreak"
+  std::string blocked;  // the rule that blocked, e.g. "pii.card", "deny.jailbreak"
   Direction blocked_in = Direction::kPrompt;
   std::vector<std::pair<std::string, uint32_t>> masked;  // rule -> count
   std::string moderation_error;  // the hook failed (fail-open passes, noted here)

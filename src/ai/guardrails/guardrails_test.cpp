@@ -52,8 +52,8 @@ TEST(Guard, DenyPatternsAndSizeLimits) {
   c.deny.push_back({"deny.jailbreak",
                     std::make_shared<const re2::RE2>("(?i)ignore (all )?previous instructions"),
                     Action::kBlock});
-  c.deny.push_back({"deny.codename", std::make_shared<const re2::RE2>("Project X\\w*"),
-                    Action::kMask});
+  c.deny.push_back(
+      {"deny.codename", std::make_shared<const re2::RE2>("Project X\\w*"), Action::kMask});
   c.max_prompt_chars = 40;
   c.max_prompt_tokens = 100;
   Guard g(c);
@@ -135,7 +135,8 @@ StreamRun run(const Guard& g, Findings& f, const std::vector<std::string>& delta
 TEST(StreamGuard, CardSplitAcrossDeltasIsMasked) {
   Guard g(masking());
   Findings f;
-  auto r = run(g, f, {"Your card is 4111 ", "1111 11", "11 1111", " and that is all, thank you very much."});
+  auto r = run(
+      g, f, {"Your card is 4111 ", "1111 11", "11 1111", " and that is all, thank you very much."});
   EXPECT_EQ(r.text, "Your card is [CARD] and that is all, thank you very much.");
   EXPECT_EQ(f.summary(), "masked:pii.card=1");
   EXPECT_FALSE(r.stop);

@@ -42,7 +42,8 @@ Result<ModerationVerdict> parse_moderation(std::string_view body) {
     if (!flagged || !flagged->is_bool()) return bad("a moderation result has no boolean flagged");
     if (!flagged->as_bool()) continue;
     out.flagged = true;
-    if (const json::value* cats = r.as_object().if_contains("categories"); cats && cats->is_object())
+    if (const json::value* cats = r.as_object().if_contains("categories");
+        cats && cats->is_object())
       for (const auto& [k, val] : cats->as_object())
         if (val.is_bool() && val.as_bool()) out.categories.emplace_back(k);
   }
