@@ -25,6 +25,8 @@ void register_concurrency_limit(Registry& r);
 void register_quota(Registry& r);
 void register_oauth2_introspection(Registry& r);
 void register_llm_token_limit(Registry& r);
+void register_llm_guardrails(Registry& r);
+void register_llm_cache(Registry& r);
 void register_api_lifecycle(Registry& r);
 void register_proxy_cache(Registry& r);
 void register_request_validation(Registry& r);
@@ -54,6 +56,8 @@ void register_builtin_policies() {
   register_concurrency_limit(r);
   register_oauth2_introspection(r);
   register_llm_token_limit(r);
+  register_llm_guardrails(r);
+  register_llm_cache(r);
   register_quota(r);
   register_api_lifecycle(r);
   register_proxy_cache(r);

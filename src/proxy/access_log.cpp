@@ -66,6 +66,8 @@ void AccessLog::write(const AccessRecord& r) {
     num_field(buf_, "cooldowns", l->cooldowns);
     num_field(buf_, "cooling_skips", l->cooling_skips);
     num_field(buf_, "ttft_us", l->ttft_us);
+    if (!l->guardrails.empty()) str_field(buf_, "guardrails", l->guardrails);
+    if (!l->cache.empty()) str_field(buf_, "cache", l->cache);
     buf_ += ",\"usage_known\":";
     buf_ += l->usage_known ? "true" : "false";
     buf_ += ",\"partial\":";

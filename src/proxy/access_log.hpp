@@ -27,6 +27,8 @@ struct AccessLlm {
   int cooldowns = 0;      // targets this request cooled down (Retry-After)
   int cooling_skips = 0;  // candidates skipped while cooling down
   int64_t ttft_us = -1;
+  std::string_view guardrails;  // "blocked:pii.card", "masked:pii.email=2" (rules, never text)
+  std::string_view cache;       // llm-cache: hit, miss, bypass
 };
 
 // MCP routes: the JSON-RPC message the request carried (the audit line of

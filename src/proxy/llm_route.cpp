@@ -8,6 +8,9 @@
 #include "ai/translate/errors.hpp"
 #include "common/clock.hpp"
 #include "net/worker.hpp"
+#include "common/strings.hpp"
+#include "policies/llm_cache/cache_policy.hpp"
+#include "policies/llm_guardrails/guardrails_policy.hpp"
 #include "policies/llm_token_limit/token_limit.hpp"
 #include "proxy/exchange.hpp"
 #include "proxy/http_util.hpp"
@@ -102,6 +105,7 @@ class LlmDownstream final : public ai::gateway::Downstream {
     head += ex_.request_id;
     head += "\r\n";
     if (retry_after_s >= 0) head += "Retry-After: " + std::to_string(retry_after_s) + "\r\n";
+    if (ex_.llm && !ex_.llm->cache.empty()) head += "x-gatehouse-cache: " + ex_.llm->cache + "\r\n";
     if (close_after) head += "Connection: close\r\n";
     head += "\r\n";
   }
@@ -238,6 +242,21 @@ awaitable<bool> Session::serve_llm(Exchange& ex) {
     const auto& models = ex.snap->consumers->configs()[who->index].llm_models;
     if (models) call.consumer_models = &*models;
   }
+  for_each_policy_run(ex, false, [&](const policy::Policy& p) {
+    if (auto* g = dynamic_cast<const policy::llm_guardrails::GuardrailsFace*>(&p))
+      call.guards.push_back(&g->guard());
+  });
+  for_each_policy_run(ex, false, [&](const policy::Policy& p) {
+    auto* c = dynamic_cast<const policy::llm_cache::CacheFace*>(&p);
+    if (!c || call.cache) return;  // the first cache policy that ran serves
+    call.cache = &c->cache();
+    call.cache_scope = c->scope(ex.pctx);
+    if (const auto* cc = head.find("cache-control")) {
+      std::string v = to_lower(*cc);
+      if (v.find("no-store") != std::string::npos) call.cache_store = false;
+      if (v.find("no-cache") != std::string::npos) call.cache_lookup = false;
+    }
+  });
   TokenAdmission admission(ex);
   if (!admission.empty()) call.admission = &admission;
   bool ok = co_await gw::serve(*ex.snap->llm, std::move(call), down, *ex.llm);

@@ -618,6 +618,8 @@ void Session::finish(Exchange& ex) {
     llm.cooldowns = o->cooldowns;
     llm.cooling_skips = o->cooling_skips;
     llm.ttft_us = o->ttft_us;
+    llm.guardrails = o->guardrails;
+    llm.cache = o->cache;
     r.llm = &llm;
   }
   AccessMcp mcp;

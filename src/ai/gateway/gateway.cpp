@@ -285,6 +285,14 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
         "ai_unknown_model");
   }
 
+  guardrails::Findings findings;
+  if (auto answered = co_await guard_prompt(call, client, req, findings, down, out))
+    co_return *answered;
+  std::string cache_key;  // set: store the answer under it
+  const ModelEntry& resolved = cat.model(static_cast<size_t>(mi));
+  if (auto answered = co_await serve_from_cache(call, client, req, resolved, cache_key, down, out))
+    co_return *answered;
+
   if (call.admission) {
     std::string why;
     if (!call.admission->admit(estimate_prompt_tokens(client, req, call.body),
@@ -355,6 +363,17 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
         break;
       }
       out.usage = extract_usage(resp.value(), false);
+      if (!call.guards.empty()) {
+        std::string why;
+        bool passed = co_await guard_completion(call, resp.value(), findings, why);
+        out.guardrails = findings.summary();
+        if (!passed) {
+          ErrorInfo e = info("invalid_request", why, 400);
+          e.code = "guardrail_blocked";
+          co_return co_await send_error(down, client, e, out, e.code);
+        }
+      }
+      store_in_cache(call, cache_key, resp.value());
       out.status = 200;
       co_return co_await down.respond(200, "application/json",
                                       write_response(client, resp.value()));
@@ -362,6 +381,8 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
 
     StreamOptions so;
     so.encoder.include_usage = client != Format::kChat || req.include_usage;
+    guardrails::StreamGuard guard(completion_guards(call), findings);
+    if (guard.active()) so.filter = &guard;
     StreamTranslator tr(prov.format(), client, so);
     out.status = 200;
     if (!co_await down.start_stream()) {
@@ -401,6 +422,10 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
       if (!frame.empty()) client_ok = co_await down.write_chunk(frame);
     }
     out.usage = tr.usage();
+    out.guardrails = findings.summary();
+    if (!findings.blocked.empty()) out.error = "guardrail_blocked";
+    if (client_ok && tr.done() && !tr.partial() && findings.blocked.empty())
+      store_in_cache(call, cache_key, tr.response());
     if (!client_ok) out.usage.partial = true;
     if (client_ok) client_ok = co_await down.end_stream();
     co_return client_ok;

@@ -6,11 +6,19 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ai/gateway/catalog.hpp"
 #include "ai/translate/ir.hpp"
 #include "config/entities.hpp"
 #include "net/asio.hpp"
+
+namespace gatehouse::ai::guardrails {
+class Guard;
+}
+namespace gatehouse::ai::cache {
+class ExactCache;
+}
 
 namespace gatehouse::ai::gateway {
 
@@ -55,6 +63,8 @@ struct Outcome {
   int cooling_skips = 0;      // candidates skipped because they were cooling down
   int64_t ttft_us = -1;       // request start -> first provider body byte
   std::string error;          // our error code, when the gateway answered an error
+  std::string guardrails;     // Findings::summary(): rules that blocked/masked, never the text
+  std::string cache;          // llm-cache: hit, miss or bypass (x-gatehouse-cache)
   AiFamily* stats = nullptr;  // metrics of the last target tried
 };
 
@@ -87,6 +97,14 @@ struct Call {
   Admission* admission = nullptr;
   // The identified consumer's llm.models; null: no restriction.
   const std::vector<std::string>* consumer_models = nullptr;
+  // llm-guardrails policies that ran, in chain order (src/ai/guardrails).
+  std::vector<const guardrails::Guard*> guards;
+  // llm-cache: the cache, the caller's scope, and the client's Cache-Control
+  // (no-cache: no lookup, the answer is stored; no-store: neither).
+  cache::ExactCache* cache = nullptr;
+  std::string cache_scope;
+  bool cache_lookup = true;
+  bool cache_store = true;
 };
 
 awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& out);

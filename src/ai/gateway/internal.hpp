@@ -2,6 +2,7 @@
 // Messages and Responses; embeddings.cpp). Not part of the module's interface.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "ai/gateway/catalog.hpp"
 #include "ai/gateway/gateway.hpp"
 #include "ai/providers/provider.hpp"
+#include "ai/guardrails/guardrails.hpp"
 #include "ai/translate/errors.hpp"
 
 namespace gatehouse::ai::gateway::detail {
@@ -41,6 +43,28 @@ void forward_retry_after(Downstream& down, int status, int64_t retry_ms);
 
 // Reads a whole provider body (non-streamed answers, error bodies), bounded.
 awaitable<Result<std::string>> read_all(providers::Call& pc);
+
+// Guardrails (guard_hooks.cpp). Prompt checks once the request is parsed:
+// nullopt to go on, else the request was answered (blocked, or the moderation
+// hook failed closed) and the value is serve()'s result.
+awaitable<std::optional<bool>> guard_prompt(const Call& call, Format client, Request& req,
+                                            guardrails::Findings& f, Downstream& down,
+                                            Outcome& out);
+// A whole completion: masks in place; false when blocked (`why` for the client).
+awaitable<bool> guard_completion(const Call& call, Response& r, guardrails::Findings& f,
+                                 std::string& why);
+// The guards that check streamed completions.
+std::vector<const guardrails::Guard*> completion_guards(const Call& call);
+
+// The response cache (cache_hooks.cpp). Looks the request up once guardrails
+// passed: nullopt to go on (then `key` is set when the answer is to be
+// stored), else the request was answered from the cache.
+awaitable<std::optional<bool>> serve_from_cache(const Call& call, Format client,
+                                                const Request& req, const ModelEntry& m,
+                                                std::string& key, Downstream& down,
+                                                Outcome& out);
+// Stores a complete answer under `key` (no-op when empty).
+void store_in_cache(const Call& call, const std::string& key, const Response& r);
 
 // /v1/embeddings (embeddings.cpp).
 awaitable<bool> serve_embeddings(const Catalog& cat, const Call& call, Downstream& down,

@@ -6,6 +6,8 @@
 #include <utility>
 
 #include "ai/gateway/cooldown.hpp"
+#include "ai/cache/exact_cache.hpp"
+#include "ai/guardrails/guardrails.hpp"
 #include "common/clock.hpp"
 
 namespace gatehouse::ai::gateway {
@@ -90,7 +92,8 @@ std::string render_ai_metrics() {
     ttft += "gatehouse_llm_time_to_first_token_seconds_count{" + labels + "} " +
             std::to_string(count) + "\n";
   }
-  return req + tok + part + ttft + render_cooldown_metrics(steady_ms());
+  return req + tok + part + ttft + render_cooldown_metrics(steady_ms()) +
+         guardrails::render_guardrail_metrics() + cache::render_cache_metrics();
 }
 
 }  // namespace gatehouse::ai::gateway

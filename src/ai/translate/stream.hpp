@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,8 +63,20 @@ class Accumulator {
   bool failed_ = false;
 };
 
+// Sits between the decoder and the encoder (guardrails): sees every IR event
+// and writes the ones to encode now, possibly rewritten or held back. Setting
+// `stop` ends the stream with that in-band error after `out` is encoded.
+class EventFilter {
+ public:
+  virtual ~EventFilter() = default;
+  virtual void filter(const StreamEvent& e, std::vector<StreamEvent>& out,
+                      std::optional<ErrorInfo>& stop) = 0;
+};
+
 struct StreamOptions {
   EncoderOptions encoder;
+  // Not owned; outlives the translator. Set: no same-format passthrough.
+  EventFilter* filter = nullptr;
   sse::ParserOptions sse;
   // Same format on both sides: forward the provider's bytes unchanged (still decoding them
   // for the ledger and for cut detection). Ignored for a Chat client that did not ask for
@@ -97,6 +110,8 @@ class StreamTranslator {
 
   Format provider_;
   bool passthrough_;
+  EventFilter* filter_;
+  std::vector<StreamEvent> filtered_;
   sse::Parser parser_;
   std::unique_ptr<StreamDecoder> decoder_;
   std::unique_ptr<StreamEncoder> encoder_;

@@ -154,8 +154,9 @@ void Accumulator::add(const StreamEvent& e) {
 
 StreamTranslator::StreamTranslator(Format provider, Format client, StreamOptions opt)
     : provider_(provider),
-      passthrough_(opt.passthrough_same_format && provider == client &&
+      passthrough_(opt.passthrough_same_format && provider == client && !opt.filter &&
                    !(client == Format::kChat && !opt.encoder.include_usage)),
+      filter_(opt.filter),
       parser_([&] {
         sse::ParserOptions p = opt.sse;
         p.report_comments = true;  // keepalives are forwarded as the client's ping
@@ -167,6 +168,17 @@ StreamTranslator::StreamTranslator(Format provider, Format client, StreamOptions
       max_line_(opt.sse.max_frame_bytes) {}
 
 void StreamTranslator::emit(const StreamEvent& e, std::string& out) {
+  if (filter_) {
+    filtered_.clear();
+    std::optional<ErrorInfo> stop;
+    filter_->filter(e, filtered_, stop);
+    for (const auto& f : filtered_) {
+      acc_.add(f);
+      encoder_->encode(f, out);
+    }
+    if (stop) fail(*stop, out);
+    return;
+  }
   acc_.add(e);
   if (!passthrough_) encoder_->encode(e, out);
 }
@@ -193,7 +205,9 @@ Result<void> StreamTranslator::feed(std::string_view chunk, std::string& out) {
       fail(from_error(r.error()), out);
       return r.error();
     }
-    for (const auto& ie : ir_) emit(ie, out);
+    for (const auto& ie : ir_)
+      if (!done_) emit(ie, out);
+    if (done_) return Ok{};  // a filter ended the stream
     if (decoder_->terminated()) {
       done_ = true;
       if (acc_.failed()) partial_ = true;
