@@ -25,6 +25,7 @@ void register_concurrency_limit(Registry& r);
 void register_quota(Registry& r);
 void register_oauth2_introspection(Registry& r);
 void register_llm_token_limit(Registry& r);
+void register_llm_budget(Registry& r);
 void register_api_lifecycle(Registry& r);
 void register_proxy_cache(Registry& r);
 
@@ -53,6 +54,7 @@ void register_builtin_policies() {
   register_concurrency_limit(r);
   register_oauth2_introspection(r);
   register_llm_token_limit(r);
+  register_llm_budget(r);
   register_quota(r);
   register_api_lifecycle(r);
   register_proxy_cache(r);

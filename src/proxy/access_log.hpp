@@ -27,6 +27,7 @@ struct AccessLlm {
   int cooldowns = 0;      // targets this request cooled down (Retry-After)
   int cooling_skips = 0;  // candidates skipped while cooling down
   int64_t ttft_us = -1;
+  double cost = -1;  // money from llm.prices; -1: unknown (not logged)
 };
 
 // MCP routes: the JSON-RPC message the request carried (the audit line of

@@ -617,6 +617,7 @@ void Session::finish(Exchange& ex) {
     llm.cooldowns = o->cooldowns;
     llm.cooling_skips = o->cooling_skips;
     llm.ttft_us = o->ttft_us;
+    llm.cost = o->cost;
     r.llm = &llm;
   }
   AccessMcp mcp;

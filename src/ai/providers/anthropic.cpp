@@ -47,6 +47,8 @@ std::unique_ptr<Provider> make_provider(const config::LlmProviderConfig& cfg) {
       return make_azure_openai(cfg);
     case config::LlmProviderKind::kOllama:
       return make_ollama(cfg);
+    case config::LlmProviderKind::kBedrock:
+      return make_bedrock(cfg);
   }
   return make_mock(cfg);
 }

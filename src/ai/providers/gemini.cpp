@@ -16,18 +16,7 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 // dropped, since the path adds it).
 std::string model_segment(std::string_view model) {
   if (model.substr(0, 7) == "models/") model.remove_prefix(7);
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : model) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
+  return percent_encode(model);
 }
 
 class Gemini final : public HttpProvider {

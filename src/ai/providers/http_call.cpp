@@ -5,11 +5,13 @@
 #include <array>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ssl.hpp>
+#include <cctype>
 #include <cerrno>
 #include <tuple>
 #include <unordered_map>
 
 #include "common/clock.hpp"
+#include "policies/query.hpp"
 #include "net/http_client.hpp"
 #include "net/http1/parser.hpp"
 
@@ -372,6 +374,18 @@ Result<std::shared_ptr<asio::ssl::context>> provider_tls_context(const config::L
   if (!config::parse_http_url(cfg.base_url, u, why) || u.scheme != "https")
     return std::shared_ptr<asio::ssl::context>{};
   return net::make_tls_client_context(cfg.ca_file);
+}
+
+std::string percent_encode(std::string_view s, bool keep_slash) {
+  if (!keep_slash) return policy::percent_encode(s);
+  std::string out;
+  for (size_t at = 0;;) {
+    size_t slash = s.find('/', at);
+    out += policy::percent_encode(s.substr(at, slash == std::string_view::npos ? slash : slash - at));
+    if (slash == std::string_view::npos) return out;
+    out.push_back('/');
+    at = slash + 1;
+  }
 }
 
 std::string host_header(const config::HttpUrl& url) {

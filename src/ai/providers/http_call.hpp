@@ -37,6 +37,10 @@ size_t idle_provider_connections(asio::any_io_executor ex);
 
 std::unique_ptr<Call> make_http_call(asio::any_io_executor ex, HttpRequest req);
 
+// RFC 3986 percent-encoding of all but the unreserved characters (and '/'
+// when keep_slash), upper-case hex: model names in paths, SigV4's canonical URI.
+std::string percent_encode(std::string_view s, bool keep_slash = false);
+
 // The Host header value the call sends for `url` (the port only when not the
 // scheme's default); request signing (Bedrock's SigV4) must sign the same.
 std::string host_header(const config::HttpUrl& url);
