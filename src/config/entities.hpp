@@ -165,7 +165,7 @@ struct PolicyRef {
 // AI gateway (llm:). Providers are where requests go, models are the names
 // clients send; a route with `llm` is served by src/ai/gateway instead of an
 // upstream.
-enum class LlmProviderKind { kOpenAi, kAnthropic, kOpenAiCompatible, kMock, kGemini, kAzureOpenAi, kOllama };
+enum class LlmProviderKind { kOpenAi, kAnthropic, kOpenAiCompatible, kMock, kGemini, kAzureOpenAi, kOllama, kBedrock };
 
 struct LlmMockConfig {
   std::string reply;              // empty: echo the last user message
@@ -185,6 +185,13 @@ struct LlmProviderConfig {
   std::string api_version;
   // azure-openai: target model -> deployment name (unlisted models name their deployment).
   std::vector<std::pair<std::string, std::string>> deployments;
+  // bedrock: the AWS region (SigV4 scope; base_url defaults to
+  // https://bedrock-runtime.{region}.amazonaws.com) and credentials (`aws:`),
+  // ${ENV} expanded at load.
+  std::string region;
+  std::string aws_access_key_id;
+  std::string aws_secret_access_key;
+  std::string aws_session_token;
   TimeoutsConfig timeouts{5'000, 600'000, 120'000};
   LlmMockConfig mock;
   SourcePos pos;
@@ -204,9 +211,25 @@ struct LlmModelConfig {
   SourcePos pos;
 };
 
+// A row of the price table (llm.prices): money per million tokens of a
+// provider model, per usage-ledger type. Negative: unset (cache prices
+// default to the input price, reasoning to the output price).
+struct LlmPriceConfig {
+  std::string provider;  // empty: this model at any provider
+  std::string model;     // the provider's model name, as a target names it
+  double input = 0;
+  double output = 0;
+  double cache_read = -1;
+  double cache_write = -1;
+  double reasoning = -1;
+  SourcePos pos;
+};
+
 struct LlmConfig {
   std::vector<LlmProviderConfig> providers;
   std::vector<LlmModelConfig> models;
+  std::vector<LlmPriceConfig> prices;
+  std::string currency = "USD";  // what the prices are in (labels and docs only)
 };
 
 struct RouteLlmConfig {

@@ -10,6 +10,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -17,6 +18,7 @@
 #include <utility>
 
 #include "common/strings.hpp"
+#include "config/load_llm_prices.hpp"
 #include "config/loader_reader.hpp"
 
 namespace gatehouse::config {
@@ -444,11 +446,14 @@ class Loader {
   }
 
   void parse_llm(const Slot& s, LlmConfig& out) {
-    Fields f(r_, s, {"providers", "models"});
+    Fields f(r_, s, {"providers", "models", "prices", "currency"});
     if (const Slot* p = f.get("providers"))
       for (const auto& item : r_.items(*p)) out.providers.push_back(parse_llm_provider(item));
     if (const Slot* m = f.get("models"))
       for (const auto& item : r_.items(*m)) out.models.push_back(parse_llm_model(item));
+    if (const Slot* p = f.get("prices"))
+      for (const auto& item : r_.items(*p)) out.prices.push_back(parse_llm_price(r_, item));
+    f.read("currency", out.currency);
   }
 
   void parse_mcp(const Slot& s, McpConfig& out) {
@@ -531,7 +536,7 @@ class Loader {
     LlmProviderConfig p;
     p.pos = s.pos;
     Fields f(r_, s, {"name", "kind", "base_url", "api_key", "ca_file", "headers", "timeouts", "mock",
-                     "api_version", "deployments"});
+                     "api_version", "deployments", "region", "aws"});
     f.read("name", p.name);
     if (const Slot* k = f.get("kind"))
       r_.choice(*k,
@@ -542,12 +547,13 @@ class Loader {
                     {"mock", LlmProviderKind::kMock},
                     {"gemini", LlmProviderKind::kGemini},
                     {"azure-openai", LlmProviderKind::kAzureOpenAi},
-                    {"ollama", LlmProviderKind::kOllama}},
+                    {"ollama", LlmProviderKind::kOllama},
+                    {"bedrock", LlmProviderKind::kBedrock}},
                 p.kind);
     else
       r_.fail(s, "missing_field",
               "a provider needs a kind (openai, anthropic, openai-compatible, gemini, "
-              "azure-openai, ollama, mock)");
+              "azure-openai, ollama, bedrock, mock)");
     f.read("base_url", p.base_url);
     f.read("api_key", p.api_key);
     f.read("ca_file", p.ca_file);
@@ -566,6 +572,18 @@ class Loader {
         p.deployments.emplace_back(e.key, std::move(v));
       }
     }
+    f.read("region", p.region);
+    if (const Slot* a = f.get("aws")) {
+      Fields af(r_, *a, {"access_key_id", "secret_access_key", "session_token"});
+      af.read("access_key_id", p.aws_access_key_id);
+      af.read("secret_access_key", p.aws_secret_access_key);
+      af.read("session_token", p.aws_session_token);
+    }
+    // Bedrock's endpoint follows from the region (a bad region is reported as such).
+    if (p.kind == LlmProviderKind::kBedrock && p.base_url.empty() && !p.region.empty() &&
+        std::all_of(p.region.begin(), p.region.end(),
+                    [](unsigned char c) { return std::islower(c) || std::isdigit(c) || c == '-'; }))
+      p.base_url = "https://bedrock-runtime." + p.region + ".amazonaws.com";
     if (const Slot* t = f.get("timeouts")) parse_timeouts(*t, p.timeouts);
     if (const Slot* m = f.get("mock")) {
       Fields mf(r_, *m, {"reply", "latency", "tokens_per_second"});

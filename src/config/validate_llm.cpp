@@ -95,6 +95,7 @@ class LlmValidator {
     }
     for (size_t i = 0; i < llm.models.size(); ++i)
       check_model(llm.models[i], idx("llm.models", i), providers, models);
+    check_prices(llm, providers);
     std::vector<std::string> names;
     for (const auto& [n, _] : model_first) names.push_back(n);
     for (size_t i = 0; i < cfg.routes.size(); ++i) {
@@ -166,6 +167,64 @@ class LlmValidator {
                 ")");
   }
 
+  // Prices: a known provider (or none), a model, amounts that are money;
+  // one row per (provider, model), so the table reads one way.
+  void check_prices(const LlmConfig& llm, const std::vector<std::string>& providers) {
+    std::map<std::string, std::string> first;
+    for (size_t i = 0; i < llm.prices.size(); ++i) {
+      const auto& p = llm.prices[i];
+      std::string f = idx("llm.prices", i);
+      if (p.model.empty()) error(p.pos, f + ".model", "missing_field", "a price needs a model");
+      if (!p.provider.empty() &&
+          std::find(providers.begin(), providers.end(), p.provider) == providers.end())
+        error(p.pos, f + ".provider", "unknown_provider",
+              "unknown provider " + in_quotes(p.provider) + did_you_mean(p.provider, providers));
+      const std::pair<const char*, double> amounts[] = {{"input", p.input},
+                                                        {"output", p.output},
+                                                        {"cache_read", p.cache_read},
+                                                        {"cache_write", p.cache_write},
+                                                        {"reasoning", p.reasoning}};
+      for (const auto& [name, v] : amounts) {
+        bool optional = std::string_view(name) != "input" && std::string_view(name) != "output";
+        if (!(v >= 0 || (optional && v == -1)) || v > 1e9)
+          error(p.pos, f + "." + name, "invalid_value",
+                "a price per million tokens is a number from 0 to 1e9");
+      }
+      unique_name("price for", p.provider + "/" + p.model, p.pos, f, first);
+    }
+    if (llm.currency.empty() || llm.currency.size() > 8 ||
+        !std::all_of(llm.currency.begin(), llm.currency.end(),
+                     [](unsigned char c) { return std::isupper(c) != 0; }))
+      error({}, "llm.currency", "invalid_value", "a currency code such as \"USD\"");
+  }
+
+  void check_bedrock(const LlmProviderConfig& p, const std::string& f) {
+    bool aws = !p.region.empty() || !p.aws_access_key_id.empty() ||
+               !p.aws_secret_access_key.empty() || !p.aws_session_token.empty();
+    if (p.kind != LlmProviderKind::kBedrock) {
+      if (aws)
+        error(p.pos, f + (p.region.empty() ? ".aws" : ".region"), "invalid_value",
+              "region and aws apply to kind bedrock");
+      return;
+    }
+    // The region is part of the SigV4 scope and of the default host name.
+    bool region_ok = !p.region.empty() && std::all_of(p.region.begin(), p.region.end(), [](unsigned char c) {
+      return std::islower(c) || std::isdigit(c) || c == '-';
+    });
+    if (!region_ok)
+      error(p.pos, f + ".region", p.region.empty() ? "missing_field" : "invalid_value",
+            "a bedrock provider needs an AWS region such as \"us-east-1\"");
+    if (p.aws_access_key_id.empty())
+      error(p.pos, f + ".aws.access_key_id", "missing_field",
+            "a bedrock provider needs aws.access_key_id (e.g. \"${AWS_ACCESS_KEY_ID}\")");
+    if (p.aws_secret_access_key.empty())
+      error(p.pos, f + ".aws.secret_access_key", "missing_field",
+            "a bedrock provider needs aws.secret_access_key (e.g. \"${AWS_SECRET_ACCESS_KEY}\")");
+    if (!p.api_key.empty())
+      error(p.pos, f + ".api_key", "invalid_value",
+            "a bedrock provider signs with aws credentials, not an api_key");
+  }
+
   void check_provider(const LlmProviderConfig& p, const std::string& f) {
     if (p.kind == LlmProviderKind::kMock) {
       if (p.mock.latency_ms < 0)
@@ -175,7 +234,9 @@ class LlmValidator {
       return;
     }
     if (p.base_url.empty()) {
-      error(p.pos, f + ".base_url", "missing_field", "a provider needs a base_url");
+      // Bedrock's comes from its region, which check_bedrock reports.
+      if (p.kind != LlmProviderKind::kBedrock)
+        error(p.pos, f + ".base_url", "missing_field", "a provider needs a base_url");
     } else {
       HttpUrl u;
       std::string why;
@@ -191,8 +252,9 @@ class LlmValidator {
         error(p.pos, f + ".ca_file", "invalid_value", "ca_file applies to an https base_url");
       }
     }
+    check_bedrock(p, f);
     if (p.api_key.empty() && p.kind != LlmProviderKind::kOpenAiCompatible &&
-        p.kind != LlmProviderKind::kOllama)
+        p.kind != LlmProviderKind::kOllama && p.kind != LlmProviderKind::kBedrock)
       error(p.pos, f + ".api_key", "missing_field",
             "this provider kind needs an api_key (e.g. \"${OPENAI_API_KEY}\")");
     if (p.kind != LlmProviderKind::kAzureOpenAi) {

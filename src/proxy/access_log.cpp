@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <unistd.h>
 
+#include "ai/usage/cost.hpp"
 #include "common/log.hpp"
 
 namespace gatehouse::proxy {
@@ -77,6 +78,10 @@ void AccessLog::write(const AccessRecord& r) {
     num_field(buf_, "cache_write_tokens", l->cache_write_tokens);
     num_field(buf_, "output_tokens", l->output_tokens);
     num_field(buf_, "reasoning_tokens", l->reasoning_tokens);
+    if (l->cost >= 0) {
+      buf_ += ",\"cost\":";
+      buf_ += ai::usage::format_cost(l->cost);
+    }
     buf_ += '}';
   }
   if (const AccessMcp* m = r.mcp) {

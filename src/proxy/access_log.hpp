@@ -29,6 +29,7 @@ struct AccessLlm {
   int64_t ttft_us = -1;
   std::string_view guardrails;  // "blocked:pii.card", "masked:pii.email=2" (rules, never text)
   std::string_view cache;       // llm-cache: hit, miss, bypass
+  double cost = -1;  // money from llm.prices; -1: unknown (not logged)
 };
 
 // MCP routes: the JSON-RPC message the request carried (the audit line of

@@ -6,11 +6,13 @@
 #include <cstdio>
 
 #include "ai/translate/errors.hpp"
+#include "ai/usage/cost.hpp"
 #include "common/clock.hpp"
 #include "net/worker.hpp"
 #include "common/strings.hpp"
 #include "policies/llm_cache/cache_policy.hpp"
 #include "policies/llm_guardrails/guardrails_policy.hpp"
+#include "policies/llm_budget/budget.hpp"
 #include "policies/llm_token_limit/token_limit.hpp"
 #include "proxy/exchange.hpp"
 #include "proxy/http_util.hpp"
@@ -106,6 +108,7 @@ class LlmDownstream final : public ai::gateway::Downstream {
     head += "\r\n";
     if (retry_after_s >= 0) head += "Retry-After: " + std::to_string(retry_after_s) + "\r\n";
     if (ex_.llm && !ex_.llm->cache.empty()) head += "x-gatehouse-cache: " + ex_.llm->cache + "\r\n";
+    if (cost >= 0) head += "X-Gatehouse-LLM-Cost: " + ai::usage::format_cost(cost) + "\r\n";
     if (close_after) head += "Connection: close\r\n";
     head += "\r\n";
   }
@@ -116,18 +119,43 @@ class LlmDownstream final : public ai::gateway::Downstream {
 
 namespace {
 
-// The llm-token-limit policies that ran for this request, as the gateway's
-// Admission: reserve every limit's estimate (all or nothing) before the first
-// provider call, settle with the real usage once the call is over.
+// The llm-token-limit and llm-budget policies that ran for this request, as
+// the gateway's Admission: reserve every limit's estimate (all or nothing)
+// before the first provider call and every budget's before each attempt,
+// settle with the real usage and cost once the call is over.
 class TokenAdmission final : public ai::gateway::Admission {
  public:
   explicit TokenAdmission(Exchange& ex) : ex_(ex) {
     for_each_policy_run(ex, false, [&](const policy::Policy& p) {
       if (auto* l = dynamic_cast<const policy::llm_token_limit::TokenLimiter*>(&p))
         limits_.push_back({l, {}});
+      if (auto* b = dynamic_cast<const policy::llm_budget::BudgetLimiter*>(&p))
+        budgets_.push_back({b, {}});
     });
   }
-  bool empty() const { return limits_.empty(); }
+  bool empty() const { return limits_.empty() && budgets_.empty(); }
+
+  bool reserve_cost(const std::string& model, const std::string& provider,
+                    const std::optional<ai::usage::Price>& price, int64_t prompt_tokens,
+                    int64_t max_output, std::string& why, int64_t& retry_after_s) override {
+    for (size_t i = 0; i < budgets_.size(); ++i) {
+      auto& [budget, hold] = budgets_[i];
+      // Without a price the spend is unknown: nothing to reserve, nothing counted.
+      double estimate = price ? ai::usage::estimate(*price, prompt_tokens,
+                                                    max_output >= 0
+                                                        ? max_output
+                                                        : budget->default_output_tokens())
+                              : 0;
+      if (budget->reserve(ex_.pctx, model, provider, estimate, hold, why, retry_after_s))
+        continue;
+      for (size_t k = 0; k < i; ++k) budgets_[k].first->settle(budgets_[k].second, 0);
+      return false;
+    }
+    return true;
+  }
+  void release_cost() override {
+    for (auto& [budget, hold] : budgets_) budget->settle(hold, 0);
+  }
 
   bool admit(int64_t prompt_tokens, int64_t max_output, std::string& why) override {
     for (size_t i = 0; i < limits_.size(); ++i) {
@@ -147,7 +175,13 @@ class TokenAdmission final : public ai::gateway::Admission {
   // Real usage when the provider reported it; nothing when no provider
   // answered at all (connect errors, every fallback failed before a byte);
   // the estimate when a provider answered without usage.
-  void settle(const ai::Usage& u, bool provider_answered) {
+  void settle(const ai::Usage& u, bool provider_answered, double cost) {
+    // A provider that answered without usage keeps its reservation (the
+    // estimate); one that did not answer released it already.
+    for (auto& [budget, hold] : budgets_) {
+      double kept = provider_answered ? policy::llm_budget::from_micros(hold.micros) : 0;
+      budget->settle(hold, cost >= 0 ? cost : kept);
+    }
     if (!admitted_) return;
     const int64_t now = steady_ms();
     for (auto& [limit, res] : limits_) {
@@ -161,6 +195,8 @@ class TokenAdmission final : public ai::gateway::Admission {
   std::vector<
       std::pair<const policy::llm_token_limit::TokenLimiter*, policy::llm_token_limit::Reservation>>
       limits_;
+  std::vector<std::pair<const policy::llm_budget::BudgetLimiter*, policy::llm_budget::Hold>>
+      budgets_;
   bool admitted_ = false;
 };
 
@@ -259,8 +295,10 @@ awaitable<bool> Session::serve_llm(Exchange& ex) {
   });
   TokenAdmission admission(ex);
   if (!admission.empty()) call.admission = &admission;
+  if (ex.pctx.consumer) ex.llm->consumer = ex.pctx.consumer->name;
   bool ok = co_await gw::serve(*ex.snap->llm, std::move(call), down, *ex.llm);
-  admission.settle(ex.llm->usage, ex.llm->ttft_us >= 0);
+  gw::price_outcome(*ex.llm);
+  admission.settle(ex.llm->usage, ex.llm->ttft_us >= 0, ex.llm->cost);
   gw::record_metrics(*ex.llm, worker_.index());
   if (ex.llm->status) ex.status = ex.llm->status;
   if (ex.error.empty() && !ex.llm->error.empty()) ex.error = ex.llm->error;

@@ -620,6 +620,7 @@ void Session::finish(Exchange& ex) {
     llm.ttft_us = o->ttft_us;
     llm.guardrails = o->guardrails;
     llm.cache = o->cache;
+    llm.cost = o->cost;
     r.llm = &llm;
   }
   AccessMcp mcp;

@@ -6,6 +6,7 @@ namespace gatehouse::ai::gateway {
 
 std::shared_ptr<const Catalog> Catalog::build(const config::LlmConfig& cfg, size_t workers) {
   auto c = std::make_shared<Catalog>();
+  c->currency_ = cfg.currency;
   std::unordered_map<std::string, size_t> provider_index;
   for (const auto& p : cfg.providers) {
     provider_index[p.name] = c->providers_.size();
@@ -20,6 +21,7 @@ std::shared_ptr<const Catalog> Catalog::build(const config::LlmConfig& cfg, size
       // Validation guarantees the provider exists; an unknown one gets weight 0.
       e.target_provider.push_back(it == provider_index.end() ? 0 : it->second);
       e.target_stats.push_back(ai_family(m.name, t.provider, workers));
+      e.target_price.push_back(usage::find_price(cfg.prices, t.provider, t.model));
       if (it != provider_index.end()) e.total_weight += t.weight;
     }
     c->by_name_.emplace(m.name, c->models_.size());

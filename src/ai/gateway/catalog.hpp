@@ -11,6 +11,7 @@
 #include "ai/gateway/cooldown.hpp"
 #include "ai/gateway/metrics.hpp"
 #include "ai/providers/provider.hpp"
+#include "ai/usage/cost.hpp"
 #include "config/entities.hpp"
 
 namespace gatehouse::ai::gateway {
@@ -19,6 +20,7 @@ struct ModelEntry {
   config::LlmModelConfig cfg;
   std::vector<size_t> target_provider;  // provider index per target
   std::vector<AiFamily*> target_stats;  // metrics per target (model x provider)
+  std::vector<std::optional<usage::Price>> target_price;  // llm.prices per target
   uint64_t total_weight = 0;
   std::vector<size_t> chain;  // this model, then its fallbacks depth-first, each once
 };
@@ -26,6 +28,7 @@ struct ModelEntry {
 class Catalog {
  public:
   static std::shared_ptr<const Catalog> build(const config::LlmConfig& cfg, size_t workers);
+  const std::string& currency() const { return currency_; }
 
   // A model name or alias -> model index, or -1.
   int find_model(std::string_view name) const;
@@ -42,6 +45,7 @@ class Catalog {
   std::vector<Cooldown*> cooldowns_;  // per provider; process lifetime
   std::vector<ModelEntry> models_;
   std::unordered_map<std::string, size_t> by_name_;  // names and aliases
+  std::string currency_;
 };
 
 }  // namespace gatehouse::ai::gateway

@@ -214,8 +214,13 @@ Format error_format(Endpoint e) {
   return format_of(e);
 }
 
+void price_outcome(Outcome& o) {
+  o.cost = o.price && o.usage.known ? usage::cost(*o.price, o.usage) : -1;
+}
+
 void record_metrics(const Outcome& o, size_t worker) {
   if (!o.stats) return;
+  if (o.cost > 0) add_cost(worker, o.consumer, o.served_model, o.cost);
   AiShard& s = o.stats->shard(worker);
   int cls = o.status >= 100 && o.status < 600 ? o.status / 100 : 0;
   s.by_class[static_cast<size_t>(cls)].inc();
@@ -293,13 +298,16 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
   if (auto answered = co_await serve_from_cache(call, client, req, resolved, cache_key, down, out))
     co_return *answered;
 
+  int64_t prompt_estimate = 0;
   if (call.admission) {
     std::string why;
-    if (!call.admission->admit(estimate_prompt_tokens(client, req, call.body),
-                               req.max_tokens.value_or(-1), why))
+    prompt_estimate = estimate_prompt_tokens(client, req, call.body);
+    if (!call.admission->admit(prompt_estimate, req.max_tokens.value_or(-1), why))
       co_return co_await send_error(down, client, info("rate_limit", why, 429), out,
                                     "llm_token_limit");
   }
+  std::string budget_why;  // the last target a budget refused
+  int64_t budget_retry_s = -1;
 
   auto ex = co_await asio::this_coro::executor;
   const ModelEntry& first = cat.model(static_cast<size_t>(mi));
@@ -317,6 +325,11 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
     if (cooling(cat, m, t, out, soonest_ms)) continue;
     const auto& target = m.cfg.targets[t];
     const providers::Provider& prov = cat.provider(m.target_provider[t]);
+    if (call.admission &&
+        !call.admission->reserve_cost(m.cfg.name, prov.config().name, m.target_price[t],
+                                      prompt_estimate, req.max_tokens.value_or(-1), budget_why,
+                                      budget_retry_s))
+      continue;  // over budget: the next candidate may be another model or provider
     Request up = req;
     up.model = target.model;
     std::string body = write_request(prov.format(), up);
@@ -324,11 +337,13 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
     out.provider = prov.config().name;
     out.provider_model = target.model;
     out.stats = m.target_stats[t];
+    out.price = m.target_price[t];
     ++out.attempts;
     auto pc = prov.call(ex, up, std::move(body));
     auto st = co_await pc->start();
     out.peer = pc->peer();
     if (!st) {
+      if (call.admission) call.admission->release_cost();
       last = info("api_error", st.error().message, 502);
       last_code = st.error().code;
       last_status = 0;
@@ -336,6 +351,7 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
     }
     int status = *st;
     if (status < 200 || status >= 300) {
+      if (call.admission) call.admission->release_cost();
       auto eb = co_await read_all(*pc);
       last_status = status;
       last_body = eb ? eb.value() : std::string();
@@ -375,6 +391,8 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
       }
       store_in_cache(call, cache_key, resp.value());
       out.status = 200;
+      price_outcome(out);
+      down.cost = out.cost;
       co_return co_await down.respond(200, "application/json",
                                       write_response(client, resp.value()));
     }
@@ -429,6 +447,11 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
     if (!client_ok) out.usage.partial = true;
     if (client_ok) client_ok = co_await down.end_stream();
     co_return client_ok;
+  }
+  if (out.attempts == 0 && !budget_why.empty()) {
+    down.retry_after_s = budget_retry_s;
+    co_return co_await send_error(down, client, info("rate_limit", budget_why, 429), out,
+                                  "llm_budget");
   }
   if (out.attempts == 0 && soonest_ms >= 0)
     co_return co_await send_all_cooling(down, client, req.model, soonest_ms, out);

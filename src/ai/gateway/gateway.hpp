@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ai/gateway/catalog.hpp"
+#include "ai/usage/cost.hpp"
 #include "ai/translate/ir.hpp"
 #include "config/entities.hpp"
 #include "net/asio.hpp"
@@ -46,6 +47,9 @@ class Downstream {
   // respond() adds `Retry-After: <seconds>` when set (>= 0): a provider's own
   // on a forwarded 429/503, or ours when every target is cooling down.
   int64_t retry_after_s = -1;
+  // respond() adds `X-Gatehouse-LLM-Cost: <money>` when set (>= 0): a
+  // non-streamed answer whose target has a price (streams end after the head).
+  double cost = -1;
 };
 
 // What happened, for the access log and metrics.
@@ -66,7 +70,13 @@ struct Outcome {
   std::string guardrails;     // Findings::summary(): rules that blocked/masked, never the text
   std::string cache;          // llm-cache: hit, miss or bypass (x-gatehouse-cache)
   AiFamily* stats = nullptr;  // metrics of the last target tried
+  std::optional<usage::Price> price;  // of the last target tried, when llm.prices has it
+  double cost = -1;                   // from usage at `price`; -1: unknown (no price, no usage)
+  std::string consumer;               // the identified consumer (metrics), empty: anonymous
 };
+
+// Sets out.cost from its usage and price (when both are known).
+void price_outcome(Outcome& o);
 
 // Counts a finished request in the AI metrics (the worker's shard).
 void record_metrics(const Outcome& o, size_t worker);
@@ -80,6 +90,20 @@ class Admission {
   virtual ~Admission() = default;
   // False refuses the request with 429 and `why` in the client's format.
   virtual bool admit(int64_t prompt_tokens, int64_t max_output, std::string& why) = 0;
+  // Money (llm-budget): before each provider attempt, the target about to be
+  // called and its price (none: the attempt costs nothing known). False
+  // refuses this target with `why`; the gateway then tries the next candidate
+  // or answers 429 with Retry-After `retry_after_s`.
+  virtual bool reserve_cost(const std::string& /*model*/, const std::string& /*provider*/,
+                            const std::optional<usage::Price>& /*price*/,
+                            int64_t /*prompt_tokens*/, int64_t /*max_output*/,
+                            std::string& /*why*/, int64_t& /*retry_after_s*/) {
+    return true;
+  }
+  // The attempt reserve_cost() admitted got no answer (connect error,
+  // non-2xx): its reservation is freed. The answered one is settled by the
+  // caller once the cost is known.
+  virtual void release_cost() {}
 };
 
 // Estimated prompt tokens of a parsed request (src/ai/tokenizer's

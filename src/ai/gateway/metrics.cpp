@@ -1,5 +1,7 @@
 #include "ai/gateway/metrics.hpp"
 
+#include <array>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -22,6 +24,35 @@ Families& families() {
   return f;
 }
 
+struct alignas(64) CostShard {
+  std::mutex mu;
+  std::map<std::pair<std::string, std::string>, double> by;  // (consumer, model) -> money
+};
+constexpr size_t kCostShards = 64;  // worker index modulo this
+std::array<CostShard, kCostShards>& cost_shards() {
+  static std::array<CostShard, kCostShards> s;
+  return s;
+}
+
+std::string render_cost() {
+  std::map<std::pair<std::string, std::string>, double> sum;
+  for (auto& sh : cost_shards()) {
+    std::lock_guard lock(sh.mu);
+    for (const auto& [k, v] : sh.by) sum[k] += v;
+  }
+  std::string out =
+      "# HELP gatehouse_llm_cost_total Money spent on AI requests by consumer and model (the "
+      "model that answered), in llm.currency, from llm.prices.\n"
+      "# TYPE gatehouse_llm_cost_total counter\n";
+  for (const auto& [k, v] : sum) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.9g", v);
+    out += "gatehouse_llm_cost_total{consumer=\"" + metrics::label_escape(k.first) +
+           "\",model=\"" + metrics::label_escape(k.second) + "\"} " + buf + "\n";
+  }
+  return out;
+}
+
 constexpr const char* kTokenNames[] = {"input", "cache_read", "cache_write", "output", "reasoning"};
 
 }  // namespace
@@ -32,6 +63,12 @@ AiFamily* ai_family(const std::string& model, const std::string& provider, size_
   auto& slot = f.map[{model, provider}];
   if (!slot) slot = std::make_unique<AiFamily>(workers == 0 ? 1 : workers);
   return slot.get();
+}
+
+void add_cost(size_t worker, std::string_view consumer, std::string_view model, double cost) {
+  CostShard& sh = cost_shards()[worker % kCostShards];
+  std::lock_guard lock(sh.mu);
+  sh.by[{std::string(consumer), std::string(model)}] += cost;
 }
 
 std::string render_ai_metrics() {
@@ -92,7 +129,7 @@ std::string render_ai_metrics() {
     ttft += "gatehouse_llm_time_to_first_token_seconds_count{" + labels + "} " +
             std::to_string(count) + "\n";
   }
-  return req + tok + part + ttft + render_cooldown_metrics(steady_ms()) +
+  return req + tok + part + ttft + render_cost() + render_cooldown_metrics(steady_ms()) +
          guardrails::render_guardrail_metrics() + cache::render_cache_metrics();
 }
 

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <string>
+#include <string_view>
 
 #include "common/metrics.hpp"
 
@@ -22,6 +23,10 @@ using AiFamily = metrics::Family<AiShard>;
 
 // Created on the control thread (catalog build); never destroyed.
 AiFamily* ai_family(const std::string& model, const std::string& provider, size_t workers);
+// Money spent by consumer and model (gatehouse_llm_cost_total). Consumers
+// appear on the data path, so each worker's shard is a map under its own
+// mutex, taken by that worker and by scrapes only.
+void add_cost(size_t worker, std::string_view consumer, std::string_view model, double cost);
 // Text exposition of every AI family.
 std::string render_ai_metrics();
 

@@ -9,38 +9,21 @@ namespace {
 
 constexpr const char* kAnthropicVersion = "2023-06-01";
 
-class Anthropic final : public Provider {
+class Anthropic final : public HttpProvider {
  public:
-  explicit Anthropic(const config::LlmProviderConfig& cfg) : Provider(cfg) {
-    std::string why;
-    config::parse_http_url(cfg_.base_url, url_, why);  // validated at load
-    // The CA file was checked at load; a failure here leaves tls_ empty and
-    // every call answers 502 saying so.
-    if (auto t = provider_tls_context(cfg_)) tls_ = std::move(t.value());
-  }
+  explicit Anthropic(const config::LlmProviderConfig& cfg) : HttpProvider(cfg) {}
   Format format() const override { return Format::kMessages; }
   std::unique_ptr<Call> call(asio::any_io_executor ex, const Request&,
                              std::string body) const override {
-    HttpRequest r;
-    r.url = url_;
-    r.path = "/v1/messages";
+    HttpRequest r =
+        request("/v1/messages", std::move(body), "application/json, text/event-stream");
     r.headers.emplace_back("x-api-key", cfg_.api_key);
     bool version_set = false;
-    for (const auto& h : cfg_.headers) {
+    for (const auto& h : cfg_.headers)
       if (iequals(h.first, "anthropic-version")) version_set = true;
-      r.headers.push_back(h);
-    }
     if (!version_set) r.headers.emplace_back("anthropic-version", kAnthropicVersion);
-    r.headers.emplace_back("Accept", "application/json, text/event-stream");
-    r.body = std::move(body);
-    r.timeouts = cfg_.timeouts;
-    r.tls = tls_;
     return make_http_call(ex, std::move(r));
   }
-
- private:
-  config::HttpUrl url_;
-  std::shared_ptr<asio::ssl::context> tls_;
 };
 
 }  // namespace
@@ -64,6 +47,8 @@ std::unique_ptr<Provider> make_provider(const config::LlmProviderConfig& cfg) {
       return make_azure_openai(cfg);
     case config::LlmProviderKind::kOllama:
       return make_ollama(cfg);
+    case config::LlmProviderKind::kBedrock:
+      return make_bedrock(cfg);
   }
   return make_mock(cfg);
 }

@@ -11,12 +11,9 @@
 namespace gatehouse::ai::providers {
 namespace {
 
-class AzureOpenAi final : public Provider {
+class AzureOpenAi final : public HttpProvider {
  public:
-  explicit AzureOpenAi(const config::LlmProviderConfig& cfg) : Provider(cfg) {
-    std::string why;
-    config::parse_http_url(cfg_.base_url, url_, why);  // validated at load
-    if (auto t = provider_tls_context(cfg_)) tls_ = std::move(t.value());
+  explicit AzureOpenAi(const config::LlmProviderConfig& cfg) : HttpProvider(cfg) {
     v1_ = cfg_.api_version.empty() || cfg_.api_version == "v1";
   }
   Format format() const override { return Format::kChat; }
@@ -39,21 +36,16 @@ class AzureOpenAi final : public Provider {
 
   std::unique_ptr<Call> send(asio::any_io_executor ex, const std::string& model,
                              std::string_view api, std::string body, const char* accept) const {
-    HttpRequest r;
-    r.url = url_;
     const std::string dep = deployment(model);
+    std::string path;
     if (v1_) {
-      r.path = "/openai/v1" + std::string(api);
+      path = "/openai/v1" + std::string(api);
       if (dep != model) body = with_model(body, dep);
     } else {
-      r.path = "/openai/deployments/" + dep + std::string(api) + "?api-version=" + cfg_.api_version;
+      path = "/openai/deployments/" + dep + std::string(api) + "?api-version=" + cfg_.api_version;
     }
+    HttpRequest r = request(std::move(path), std::move(body), accept);
     r.headers.emplace_back("api-key", cfg_.api_key);
-    r.headers.emplace_back("Accept", accept);
-    for (const auto& h : cfg_.headers) r.headers.push_back(h);
-    r.body = std::move(body);
-    r.timeouts = cfg_.timeouts;
-    r.tls = tls_;
     return make_http_call(ex, std::move(r));
   }
 
@@ -66,9 +58,7 @@ class AzureOpenAi final : public Provider {
     return boost::json::serialize(v);
   }
 
-  config::HttpUrl url_;
   bool v1_ = true;
-  std::shared_ptr<asio::ssl::context> tls_;
 };
 
 }  // namespace

@@ -16,49 +16,27 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 // dropped, since the path adds it).
 std::string model_segment(std::string_view model) {
   if (model.substr(0, 7) == "models/") model.remove_prefix(7);
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : model) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
+  return percent_encode(model);
 }
 
-class Gemini final : public Provider {
+class Gemini final : public HttpProvider {
  public:
-  explicit Gemini(const config::LlmProviderConfig& cfg) : Provider(cfg) {
-    std::string why;
-    config::parse_http_url(cfg_.base_url, url_, why);  // validated at load
-    if (auto t = provider_tls_context(cfg_)) tls_ = std::move(t.value());
+  explicit Gemini(const config::LlmProviderConfig& cfg) : HttpProvider(cfg) {
     // base_url may already carry the API version (".../v1beta" or ".../v1").
     version_ = ends_with(url_.prefix, "/v1beta") || ends_with(url_.prefix, "/v1") ? "" : "/v1beta";
   }
   Format format() const override { return Format::kGemini; }
   std::unique_ptr<Call> call(asio::any_io_executor ex, const Request& ir,
                              std::string body) const override {
-    HttpRequest r;
-    r.url = url_;
-    r.path = version_ + "/models/" + model_segment(ir.model) +
-             (ir.stream ? ":streamGenerateContent?alt=sse" : ":generateContent");
+    HttpRequest r = request(version_ + "/models/" + model_segment(ir.model) +
+                                (ir.stream ? ":streamGenerateContent?alt=sse" : ":generateContent"),
+                            std::move(body), ir.stream ? "text/event-stream" : "application/json");
     r.headers.emplace_back("x-goog-api-key", cfg_.api_key);
-    r.headers.emplace_back("Accept", ir.stream ? "text/event-stream" : "application/json");
-    for (const auto& h : cfg_.headers) r.headers.push_back(h);
-    r.body = std::move(body);
-    r.timeouts = cfg_.timeouts;
-    r.tls = tls_;
     return make_http_call(ex, std::move(r));
   }
 
  private:
-  config::HttpUrl url_;
   std::string version_;
-  std::shared_ptr<asio::ssl::context> tls_;
 };
 
 }  // namespace

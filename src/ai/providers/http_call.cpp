@@ -5,11 +5,13 @@
 #include <array>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ssl.hpp>
+#include <cctype>
 #include <cerrno>
 #include <tuple>
 #include <unordered_map>
 
 #include "common/clock.hpp"
+#include "policies/query.hpp"
 #include "net/http_client.hpp"
 #include "net/http1/parser.hpp"
 
@@ -248,8 +250,7 @@ class HttpCall final : public Call {
   awaitable<Result<int>> exchange_head() {
     buf_.clear();
     std::string head = "POST " + join_api_path(req_.url.prefix, req_.path) + " HTTP/1.1\r\nHost: ";
-    head += req_.url.host;
-    if (req_.url.port != (https_ ? 443 : 80)) head += ":" + std::to_string(req_.url.port);
+    head += host_header(req_.url);
     head += "\r\nContent-Type: application/json\r\nContent-Length: ";
     head += std::to_string(req_.body.size());
     head += "\r\n";
@@ -373,6 +374,45 @@ Result<std::shared_ptr<asio::ssl::context>> provider_tls_context(const config::L
   if (!config::parse_http_url(cfg.base_url, u, why) || u.scheme != "https")
     return std::shared_ptr<asio::ssl::context>{};
   return net::make_tls_client_context(cfg.ca_file);
+}
+
+std::string percent_encode(std::string_view s, bool keep_slash) {
+  if (!keep_slash) return policy::percent_encode(s);
+  std::string out;
+  for (size_t at = 0;;) {
+    size_t slash = s.find('/', at);
+    out += policy::percent_encode(s.substr(at, slash == std::string_view::npos ? slash : slash - at));
+    if (slash == std::string_view::npos) return out;
+    out.push_back('/');
+    at = slash + 1;
+  }
+}
+
+std::string host_header(const config::HttpUrl& url) {
+  std::string h = url.host;
+  if (url.port != (url.scheme == "https" ? 443 : 80)) h += ":" + std::to_string(url.port);
+  return h;
+}
+
+HttpProvider::HttpProvider(const config::LlmProviderConfig& cfg) : Provider(cfg) {
+  std::string why;
+  config::parse_http_url(cfg_.base_url, url_, why);  // validated at load
+  // The CA file was checked at load; a failure here leaves tls_ empty and
+  // every call answers 502 saying so.
+  if (auto t = provider_tls_context(cfg_)) tls_ = std::move(t.value());
+}
+
+HttpRequest HttpProvider::request(std::string path, std::string body,
+                                  std::string_view accept) const {
+  HttpRequest r;
+  r.url = url_;
+  r.path = std::move(path);
+  r.headers.emplace_back("Accept", std::string(accept));
+  for (const auto& h : cfg_.headers) r.headers.push_back(h);
+  r.body = std::move(body);
+  r.timeouts = cfg_.timeouts;
+  r.tls = tls_;
+  return r;
 }
 
 size_t idle_provider_connections(asio::any_io_executor ex) { return conn_cache(ex).size(); }

@@ -37,6 +37,28 @@ size_t idle_provider_connections(asio::any_io_executor ex);
 
 std::unique_ptr<Call> make_http_call(asio::any_io_executor ex, HttpRequest req);
 
+// RFC 3986 percent-encoding of all but the unreserved characters (and '/'
+// when keep_slash), upper-case hex: model names in paths, SigV4's canonical URI.
+std::string percent_encode(std::string_view s, bool keep_slash = false);
+
+// The Host header value the call sends for `url` (the port only when not the
+// scheme's default); request signing (Bedrock's SigV4) must sign the same.
+std::string host_header(const config::HttpUrl& url);
+
+// What the HTTP providers share: the parsed base_url and its TLS context, and
+// the request skeleton every call starts from, so a provider file only adds
+// its path and auth.
+class HttpProvider : public Provider {
+ protected:
+  explicit HttpProvider(const config::LlmProviderConfig& cfg);
+  // A POST of `body` to `path` (under base_url's prefix) with Accept, the
+  // operator's headers, the provider's timeouts and TLS context.
+  HttpRequest request(std::string path, std::string body, std::string_view accept) const;
+
+  config::HttpUrl url_;
+  std::shared_ptr<asio::ssl::context> tls_;
+};
+
 // base_url prefix + an API path, where a prefix already ending in "/v1" is not
 // repeated: ("", "/v1/messages") -> "/v1/messages", ("/v1", "/v1/messages")
 // -> "/v1/messages", ("/api", ...) -> "/api/v1/messages".

@@ -1,7 +1,7 @@
 // One interface for every LLM provider: given a translated request, start a
 // call and read the provider's answer (status, then body bytes) incrementally.
 // One provider per file: openai.cpp (also openai-compatible), anthropic.cpp,
-// gemini.cpp, azure_openai.cpp, ollama.cpp, mock.cpp. HTTP providers share http_call.cpp.
+// gemini.cpp, azure_openai.cpp, ollama.cpp, bedrock.cpp, mock.cpp. HTTP providers share http_call.cpp.
 #pragma once
 
 #include <cstdint>
@@ -69,6 +69,7 @@ std::unique_ptr<Provider> make_mock(const config::LlmProviderConfig& cfg);
 std::unique_ptr<Provider> make_gemini(const config::LlmProviderConfig& cfg);
 std::unique_ptr<Provider> make_azure_openai(const config::LlmProviderConfig& cfg);
 std::unique_ptr<Provider> make_ollama(const config::LlmProviderConfig& cfg);
+std::unique_ptr<Provider> make_bedrock(const config::LlmProviderConfig& cfg);
 std::unique_ptr<Provider> make_provider(const config::LlmProviderConfig& cfg);
 
 // The text the mock answers with and its token counts (exposed for tests).

@@ -74,6 +74,10 @@ ErrorInfo parse_error_json(const json::object& o, int status) {
     e.message = str_or(o, "message");
     e.code = str_or(o, "code");
     e.type = e.code == "rate_limit_exceeded" ? "rate_limit" : type_from_status(status);
+  } else if (const json::value* m = find(o, "message"); m && m->is_string()) {
+    // {"message": "text"}: AWS (Bedrock) errors; the type is in a header.
+    e.message = m->as_string();
+    e.type = type_from_status(status);
   } else {
     e.type = type_from_status(status);
   }

@@ -3,6 +3,7 @@
 // (every SSE `data:` is one whole GenerateContentResponse chunk).
 #include <set>
 
+#include "ai/translate/block_cursor.hpp"
 #include "ai/translate/errors.hpp"
 #include "ai/translate/json_util.hpp"
 #include "ai/translate/mapping.hpp"
@@ -324,7 +325,7 @@ class Decoder final : public StreamDecoder {
     // Gemini has no terminal event: the chunk carrying finishReason is the
     // last one (its usage is final), so the stream is complete there.
     if (!finish.empty() || blocked) {
-      close_open(out);
+      blocks_.close(out);
       StreamEvent stop;
       stop.kind = EventKind::kStop;
       stop.stop =
@@ -344,16 +345,13 @@ class Decoder final : public StreamDecoder {
   void part(const sse::Event&, const json::object& gp, std::vector<StreamEvent>& out) {
     if (const json::object* fc = obj_or_null(gp, "functionCall")) {
       // Gemini sends each call whole: one block with one arguments delta.
-      close_open(out);
       tool_call_ = true;
-      size_t idx = open(PartKind::kToolCall, out);
-      out.back().name = str_or(*fc, "name");
-      out.back().id = str_or(*fc, "id");
-      if (out.back().id.empty()) out.back().id = minted_call_id(id_, calls_);
+      std::string id(str_or(*fc, "id"));
+      if (id.empty()) id = minted_call_id(id_, calls_);
       ++calls_;
       const json::value* args = find(*fc, "args");
-      delta(idx, DeltaKind::kArguments, args ? dump(*args) : "{}", out);
-      close_open(out);
+      blocks_.whole_call(std::move(id), std::string(str_or(*fc, "name")),
+                         args ? dump(*args) : "{}", out);
       return;
     }
     const json::value* t = find(gp, "text");
@@ -361,50 +359,16 @@ class Decoder final : public StreamDecoder {
     const json::value* th = find(gp, "thought");
     bool thought = th && th->is_bool() && th->as_bool();
     PartKind kind = thought ? PartKind::kThinking : PartKind::kText;
-    if (!open_ || open_kind_ != kind) {
-      close_open(out);
-      open(kind, out);
-    }
-    delta(open_index_, thought ? DeltaKind::kThinking : DeltaKind::kText, str_or(gp, "text"), out);
-    if (thought) delta(open_index_, DeltaKind::kSignature, str_or(gp, "thoughtSignature"), out);
-  }
-
-  size_t open(PartKind kind, std::vector<StreamEvent>& out) {
-    StreamEvent ev;
-    ev.kind = EventKind::kBlockStart;
-    ev.part = kind;
-    ev.index = next_++;
-    out.push_back(std::move(ev));
-    open_ = true;
-    open_kind_ = kind;
-    open_index_ = next_ - 1;
-    return open_index_;
-  }
-  void delta(size_t index, DeltaKind kind, std::string_view text, std::vector<StreamEvent>& out) {
-    if (text.empty()) return;
-    StreamEvent ev;
-    ev.kind = EventKind::kDelta;
-    ev.index = index;
-    ev.delta = kind;
-    ev.text.assign(text);
-    out.push_back(std::move(ev));
-  }
-  void close_open(std::vector<StreamEvent>& out) {
-    if (!open_) return;
-    StreamEvent ev;
-    ev.kind = EventKind::kBlockStop;
-    ev.index = open_index_;
-    out.push_back(std::move(ev));
-    open_ = false;
+    // An empty text part still opens its block (a thought may carry only its signature).
+    if (!blocks_.is_open() || blocks_.open_kind() != kind) blocks_.open(kind, out);
+    blocks_.text(kind, str_or(gp, "text"), out);
+    if (thought) blocks_.delta(DeltaKind::kSignature, str_or(gp, "thoughtSignature"), out);
   }
 
   bool started_ = false;
   bool terminated_ = false;
   bool tool_call_ = false;
-  bool open_ = false;
-  PartKind open_kind_ = PartKind::kText;
-  size_t open_index_ = 0;
-  size_t next_ = 0;
+  BlockCursor blocks_;
   size_t calls_ = 0;
   std::string id_;
   Usage usage_;

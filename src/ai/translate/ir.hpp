@@ -16,7 +16,7 @@ namespace gatehouse::ai {
 
 // kChat, kMessages and kResponses are client and provider formats; the rest are
 // provider formats only (no client endpoint speaks them).
-enum class Format { kChat, kMessages, kResponses, kGemini, kOllama };
+enum class Format { kChat, kMessages, kResponses, kGemini, kOllama, kBedrock };
 std::string_view format_name(Format f);
 
 enum class Role { kSystem, kDeveloper, kUser, kAssistant, kTool };

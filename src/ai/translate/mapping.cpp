@@ -13,6 +13,7 @@ std::string_view format_name(Format f) {
     case Format::kResponses: return "openai-responses";
     case Format::kGemini: return "gemini";
     case Format::kOllama: return "ollama";
+    case Format::kBedrock: return "bedrock";
   }
   return "unknown";
 }
@@ -209,7 +210,8 @@ std::string response_id(Format f, std::string_view upstream_id) {
     case Format::kMessages: return "msg_" + std::string(core);
     case Format::kResponses: return "resp_" + std::string(core);
     case Format::kGemini:
-    case Format::kOllama: return std::string(upstream_id);
+    case Format::kOllama:
+    case Format::kBedrock: return std::string(upstream_id);
   }
   return std::string(core);
 }

@@ -3,6 +3,7 @@
 // line, the last one with "done": true and the counts).
 #include <cctype>
 
+#include "ai/translate/block_cursor.hpp"
 #include "ai/translate/errors.hpp"
 #include "ai/translate/json_util.hpp"
 #include "ai/translate/mapping.hpp"
@@ -215,32 +216,20 @@ class Decoder final : public StreamDecoder {
       out.push_back(std::move(ev));
     }
     if (const json::object* msg = obj_or_null(o, "message")) {
-      text(PartKind::kThinking, str_or(*msg, "thinking"), out);
-      text(PartKind::kText, str_or(*msg, "content"), out);
+      blocks_.text(PartKind::kThinking, str_or(*msg, "thinking"), out);
+      blocks_.text(PartKind::kText, str_or(*msg, "content"), out);
       if (const json::array* tcs = arr_or_null(*msg, "tool_calls")) {
         for (const auto& tc : *tcs) {
           if (!tc.is_object()) continue;
           // Calls come whole: one block, one arguments delta.
-          close_open(out);
           Part p = tool_call_part(tc.as_object(), id_, calls_++);
-          StreamEvent start;
-          start.kind = EventKind::kBlockStart;
-          start.part = PartKind::kToolCall;
-          start.index = next_++;
-          start.id = p.id;
-          start.name = p.name;
-          out.push_back(std::move(start));
-          push_delta(next_ - 1, DeltaKind::kArguments, p.arguments, out);
-          StreamEvent stop;
-          stop.kind = EventKind::kBlockStop;
-          stop.index = next_ - 1;
-          out.push_back(std::move(stop));
+          blocks_.whole_call(std::move(p.id), std::move(p.name), p.arguments, out);
         }
       }
     }
     const json::value* done = find(o, "done");
     if (done && done->is_bool() && done->as_bool()) {
-      close_open(out);
+      blocks_.close(out);
       Usage u;
       usage_from_ollama(o, u);
       if (u.known) {
@@ -264,46 +253,9 @@ class Decoder final : public StreamDecoder {
   bool terminated() const override { return terminated_; }
 
  private:
-  void text(PartKind kind, std::string_view t, std::vector<StreamEvent>& out) {
-    if (t.empty()) return;
-    if (!open_ || open_kind_ != kind) {
-      close_open(out);
-      StreamEvent ev;
-      ev.kind = EventKind::kBlockStart;
-      ev.part = kind;
-      ev.index = next_++;
-      out.push_back(std::move(ev));
-      open_ = true;
-      open_kind_ = kind;
-      open_index_ = next_ - 1;
-    }
-    push_delta(open_index_, kind == PartKind::kThinking ? DeltaKind::kThinking : DeltaKind::kText,
-               t, out);
-  }
-  void push_delta(size_t index, DeltaKind kind, std::string_view t, std::vector<StreamEvent>& out) {
-    if (t.empty()) return;
-    StreamEvent ev;
-    ev.kind = EventKind::kDelta;
-    ev.index = index;
-    ev.delta = kind;
-    ev.text.assign(t);
-    out.push_back(std::move(ev));
-  }
-  void close_open(std::vector<StreamEvent>& out) {
-    if (!open_) return;
-    StreamEvent ev;
-    ev.kind = EventKind::kBlockStop;
-    ev.index = open_index_;
-    out.push_back(std::move(ev));
-    open_ = false;
-  }
-
   bool started_ = false;
   bool terminated_ = false;
-  bool open_ = false;
-  PartKind open_kind_ = PartKind::kText;
-  size_t open_index_ = 0;
-  size_t next_ = 0;
+  BlockCursor blocks_;
   size_t calls_ = 0;
   std::string id_;
 };

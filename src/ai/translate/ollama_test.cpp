@@ -79,26 +79,12 @@ TEST(AiOllamaResponse, PartsStopAndLedger) {
 }
 
 TEST(AiOllamaStream, GoldenIntoEveryClientFormat) {
-  const std::pair<const char*, const char*> cases[] = {
+  expect_stream_goldens(Format::kOllama, {
       {"ollama/chat_stream.ndjson", "ollama_text"},
       {"ollama/chat_stream_tools.ndjson", "ollama_tools"},
       {"ollama/chat_stream_cut.ndjson", "ollama_cut"},
       {"ollama/chat_stream_error.ndjson", "ollama_error"},
-  };
-  const std::pair<Format, const char*> clients[] = {
-      {Format::kChat, "chat"}, {Format::kMessages, "messages"}, {Format::kResponses, "responses"}};
-  for (const auto& [fixture, golden] : cases) {
-    std::string body = read_fixture(fixture);
-    for (const auto& [client, suffix] : clients) {
-      SCOPED_TRACE(std::string(fixture) + " -> " + suffix);
-      Translated t = translate_stream(Format::kOllama, client, body);
-      expect_golden(std::string("expected/") + golden + "." + suffix + ".sse", t.out);
-      Response back = collect_stream(client, t.out).value();
-      EXPECT_EQ(back.usage.partial, t.partial);
-      EXPECT_EQ(translate_stream(Format::kOllama, client, body, 1).out, t.out);
-      EXPECT_EQ(translate_stream(Format::kOllama, client, body, 7).out, t.out);
-    }
-  }
+  });
 }
 
 TEST(AiOllamaStream, LedgerCutsAndErrors) {

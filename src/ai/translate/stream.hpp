@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ai/eventstream/codec.hpp"
 #include "ai/sse/parser.hpp"
 #include "ai/translate/ir.hpp"
 #include "common/result.hpp"
@@ -121,8 +122,11 @@ class StreamTranslator {
   bool done_ = false;
   bool partial_ = false;
   bool ndjson_ = false;   // the provider streams NDJSON (Ollama), not SSE
+  bool eventstream_ = false;  // the provider streams AWS event-stream frames (Bedrock)
   size_t max_line_ = 0;   // NDJSON: longest line accepted
   std::string line_;      // NDJSON: the incomplete last line
+  eventstream::Decoder frames_;  // event stream: the binary framing
+  std::vector<eventstream::Message> messages_;
 };
 
 // The ledger of a finished or cut stream / response.
@@ -146,6 +150,10 @@ std::unique_ptr<StreamDecoder> make_decoder();
 namespace ollama {
 std::unique_ptr<StreamDecoder> make_decoder();  // fed one NDJSON line per Event::data
 }  // namespace ollama
+namespace bedrock {
+// Fed one event-stream message per Event: `event` = event or exception type, `data` = payload.
+std::unique_ptr<StreamDecoder> make_decoder();
+}  // namespace bedrock
 
 }  // namespace gatehouse::ai
 

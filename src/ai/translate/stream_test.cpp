@@ -37,7 +37,8 @@ const char* client_suffix(Format f) {
     case Format::kMessages: return "messages";
     case Format::kResponses: return "responses";
     case Format::kGemini:
-    case Format::kOllama: break;
+    case Format::kOllama:
+    case Format::kBedrock: break;
   }
   return "";
 }

@@ -7,8 +7,10 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <initializer_list>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "ai/translate/stream.hpp"
 #include "ai/translate/translate.hpp"
@@ -68,6 +70,27 @@ inline Translated translate_stream(Format provider, Format client, const std::st
   r.usage = t.usage();
   r.partial = t.partial();
   return r;
+}
+
+// Every provider stream fixture into every client format against its golden
+// (`expected/<golden>.<chat|messages|responses>.sse`); the stream read back
+// keeps the partial mark, and feeding it in small pieces gives the same bytes.
+inline void expect_stream_goldens(
+    Format provider, std::initializer_list<std::pair<const char*, const char*>> cases) {
+  const std::pair<Format, const char*> clients[] = {
+      {Format::kChat, "chat"}, {Format::kMessages, "messages"}, {Format::kResponses, "responses"}};
+  for (const auto& [fixture, golden] : cases) {
+    std::string body = read_fixture(fixture);
+    for (const auto& [client, suffix] : clients) {
+      SCOPED_TRACE(std::string(fixture) + " -> " + suffix);
+      Translated t = translate_stream(provider, client, body);
+      expect_golden(std::string("expected/") + golden + "." + suffix + ".sse", t.out);
+      Response back = collect_stream(client, t.out).value();
+      EXPECT_EQ(back.usage.partial, t.partial);
+      EXPECT_EQ(translate_stream(provider, client, body, 1).out, t.out);
+      EXPECT_EQ(translate_stream(provider, client, body, 7).out, t.out);
+    }
+  }
 }
 
 inline WriteOptions fixed_options() {

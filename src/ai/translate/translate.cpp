@@ -1,4 +1,7 @@
 // Format dispatch, the IR accumulator, and the stream translator.
+#include <boost/json.hpp>
+
+#include "ai/eventstream/codec.hpp"
 #include "ai/sse/writer.hpp"
 #include "ai/translate/errors.hpp"
 #include "ai/translate/stream.hpp"
@@ -12,7 +15,8 @@ Result<Request> parse_request(Format f, std::string_view body) {
     case Format::kMessages: return messages::parse_request(body);
     case Format::kResponses: return responses::parse_request(body);
     case Format::kGemini:
-    case Format::kOllama: break;
+    case Format::kOllama:
+    case Format::kBedrock: break;
   }
   return make_error("bad_format", "unknown wire format");
 }
@@ -24,6 +28,7 @@ std::string write_request(Format f, const Request& r, const WriteOptions& opt) {
     case Format::kResponses: return responses::write_request(r, opt);
     case Format::kGemini: return gemini::write_request(r, opt);
     case Format::kOllama: return ollama::write_request(r, opt);
+    case Format::kBedrock: return bedrock::write_request(r, opt);
   }
   return {};
 }
@@ -35,6 +40,7 @@ Result<Response> parse_response(Format f, std::string_view body) {
     case Format::kResponses: return responses::parse_response(body);
     case Format::kGemini: return gemini::parse_response(body);
     case Format::kOllama: return ollama::parse_response(body);
+    case Format::kBedrock: return bedrock::parse_response(body);
   }
   return make_error("bad_format", "unknown wire format");
 }
@@ -45,7 +51,8 @@ std::string write_response(Format f, const Response& r, const WriteOptions& opt)
     case Format::kMessages: return messages::write_response(r, opt);
     case Format::kResponses: return responses::write_response(r, opt);
     case Format::kGemini:
-    case Format::kOllama: break;  // provider-only: no client reads them
+    case Format::kOllama:
+    case Format::kBedrock: break;  // provider-only: no client reads them
   }
   return {};
 }
@@ -57,6 +64,7 @@ std::unique_ptr<StreamDecoder> make_decoder(Format provider) {
     case Format::kResponses: return responses::make_decoder();
     case Format::kGemini: return gemini::make_decoder();
     case Format::kOllama: return ollama::make_decoder();
+    case Format::kBedrock: return bedrock::make_decoder();
   }
   return nullptr;
 }
@@ -67,7 +75,8 @@ std::unique_ptr<StreamEncoder> make_encoder(Format client, const EncoderOptions&
     case Format::kMessages: return messages::make_encoder(opt);
     case Format::kResponses: return responses::make_encoder(opt);
     case Format::kGemini:
-    case Format::kOllama: break;
+    case Format::kOllama:
+    case Format::kBedrock: break;
   }
   // Provider-only formats have no encoder; Chat keeps a caller that asks anyway safe.
   return chat::make_encoder(opt);
@@ -98,6 +107,33 @@ Result<void> ndjson_lines(std::string& pending, std::string_view chunk, size_t m
                       "upstream NDJSON line longer than " + std::to_string(max_line) + " bytes",
                       {}, 502, ErrorSide::kUpstream);
   return Ok{};
+}
+
+// Bedrock's ConverseStream: AWS event-stream messages, each one Event whose
+// `event` is the `:event-type` (or, for exceptions, the `:exception-type`)
+// and whose `data` is the payload. An `error` message (transport-level,
+// :error-code / :error-message headers) reads as an exception too.
+bool is_eventstream(Format provider) { return provider == Format::kBedrock; }
+
+void eventstream_events(std::vector<eventstream::Message>& msgs, std::vector<sse::Event>& out) {
+  for (auto& m : msgs) {
+    sse::Event e;
+    std::string_view kind = m.header(":message-type");
+    if (kind == "exception") {
+      e.event = m.header(":exception-type");
+      if (e.event.empty()) e.event = "unknownException";
+      e.data = std::move(m.payload);
+    } else if (kind == "error") {
+      e.event = std::string(m.header(":error-code")) + "Exception";
+      e.data = boost::json::serialize(
+          boost::json::object{{"message", std::string(m.header(":error-message"))}});
+    } else {
+      e.event = m.header(":event-type");
+      e.data = std::move(m.payload);
+    }
+    out.push_back(std::move(e));
+  }
+  msgs.clear();
 }
 
 }  // namespace
@@ -165,7 +201,13 @@ StreamTranslator::StreamTranslator(Format provider, Format client, StreamOptions
       decoder_(make_decoder(provider)),
       encoder_(make_encoder(client, opt.encoder)),
       ndjson_(is_ndjson(provider)),
-      max_line_(opt.sse.max_frame_bytes) {}
+      eventstream_(is_eventstream(provider)),
+      max_line_(opt.sse.max_frame_bytes),
+      frames_([&] {
+        eventstream::DecoderOptions o;
+        o.max_message_bytes = opt.sse.max_frame_bytes;
+        return o;
+      }()) {}
 
 void StreamTranslator::emit(const StreamEvent& e, std::string& out) {
   if (filter_) {
@@ -186,8 +228,15 @@ void StreamTranslator::emit(const StreamEvent& e, std::string& out) {
 Result<void> StreamTranslator::feed(std::string_view chunk, std::string& out) {
   if (done_) return Ok{};
   events_.clear();
-  auto parsed = ndjson_ ? ndjson_lines(line_, chunk, max_line_, events_)
-                        : parser_.feed(chunk, events_);
+  Result<void> parsed = Ok{};
+  if (ndjson_) {
+    parsed = ndjson_lines(line_, chunk, max_line_, events_);
+  } else if (eventstream_) {
+    parsed = frames_.feed(chunk, messages_);
+    eventstream_events(messages_, events_);
+  } else {
+    parsed = parser_.feed(chunk, events_);
+  }
   for (const auto& ev : events_) {
     if (passthrough_) {
       // Same format: the provider's frames go out as they came (re-framed, not re-encoded),
@@ -271,9 +320,18 @@ Result<Response> collect_stream(Format provider, std::string_view body) {
   sse::Parser parser;
   std::vector<sse::Event> events;
   std::string pending;
-  auto parsed = is_ndjson(provider)
-                    ? ndjson_lines(pending, std::string(body) + "\n", sse::ParserOptions{}.max_frame_bytes, events)
-                    : parser.feed(body, events);
+  Result<void> parsed = Ok{};
+  if (is_ndjson(provider)) {
+    parsed = ndjson_lines(pending, std::string(body) + "\n", sse::ParserOptions{}.max_frame_bytes,
+                          events);
+  } else if (is_eventstream(provider)) {
+    eventstream::Decoder frames;
+    std::vector<eventstream::Message> msgs;
+    parsed = frames.feed(body, msgs);
+    eventstream_events(msgs, events);
+  } else {
+    parsed = parser.feed(body, events);
+  }
   auto decoder = make_decoder(provider);
   Accumulator acc;
   std::vector<StreamEvent> ir;

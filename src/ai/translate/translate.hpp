@@ -63,5 +63,9 @@ namespace ollama {
 std::string write_request(const Request& r, const WriteOptions& opt);
 Result<Response> parse_response(std::string_view body);
 }  // namespace ollama
+namespace bedrock {  // Converse / ConverseStream
+std::string write_request(const Request& r, const WriteOptions& opt);
+Result<Response> parse_response(std::string_view body);
+}  // namespace bedrock
 
 }  // namespace gatehouse::ai

@@ -1,5 +1,7 @@
 #include "policies/quota/usage_table.hpp"
 
+#include <algorithm>
+
 #include "common/strings.hpp"
 
 namespace gatehouse::policy::quota {
@@ -39,7 +41,7 @@ void UsageTable::sweep(Shard& sh, int64_t current_start, int64_t now_s) {
   sh.next_sweep_s = now_s + kSweepEveryS;
 }
 
-Usage UsageTable::admit(std::string_view key, int64_t now_s) {
+Usage UsageTable::admit(std::string_view key, int64_t now_s, int64_t amount) {
   int64_t start = period_start(period_, now_s);
   Shard& sh = shard_for(key);
   std::lock_guard lock(sh.mu);
@@ -58,29 +60,35 @@ Usage UsageTable::admit(std::string_view key, int64_t now_s) {
   u.period_start = start;
   u.reset_at = next_period_start(period_, start);
   int64_t used = e.count + e.in_flight;
-  if (used >= limit_) return u;  // refused, not counted
+  u.remaining = std::max<int64_t>(limit_ - used, 0);
+  if (used + amount > limit_) return u;  // refused, not counted
   u.allowed = true;
-  u.remaining = limit_ - used - 1;
+  u.remaining = limit_ - used - amount;
   if (mode_ == CountMode::kAll)
-    mark_counted(sh, it->first, e, 1);
+    mark_counted(sh, it->first, e, amount);
   else
-    ++e.in_flight;
+    e.in_flight += amount;
   return u;
 }
 
 void UsageTable::settle(std::string_view key, int64_t period_start, bool counted) {
+  settle(key, period_start, 1, counted ? 1 : 0);
+}
+
+void UsageTable::settle(std::string_view key, int64_t period_start, int64_t reserved,
+                        int64_t actual) {
   Shard& sh = shard_for(key);
   std::lock_guard lock(sh.mu);
   auto it = sh.map.find(key);
   if (it != sh.map.end() && it->second.period_start == period_start) {
     Entry& e = it->second;
-    if (e.in_flight > 0) --e.in_flight;
-    if (counted) mark_counted(sh, it->first, e, 1);
+    e.in_flight -= std::min(e.in_flight, reserved);
+    if (actual > 0) mark_counted(sh, it->first, e, actual);
     return;
   }
   // The period ended while the call was in flight: it still belongs to the
   // period that admitted it, which only the database cares about now.
-  if (counted) sh.past.push_back({std::string(key), period_start, 1});
+  if (actual > 0) sh.past.push_back({std::string(key), period_start, actual});
 }
 
 void UsageTable::seed(std::string_view key, int64_t period_start, int64_t count) {

@@ -51,8 +51,11 @@ class UsageTable {
   // (a refused call is never counted). kSuccess reserves a slot instead, so
   // calls in flight together cannot overshoot the quota; settle() turns the
   // reservation into a count or frees it.
-  Usage admit(std::string_view key, int64_t now_s);
+  // `amount` weighs the call (llm-budget counts micro-units of money).
+  Usage admit(std::string_view key, int64_t now_s, int64_t amount = 1);
   void settle(std::string_view key, int64_t period_start, bool counted);
+  // kSuccess with weights: frees `reserved` and counts `actual` instead.
+  void settle(std::string_view key, int64_t period_start, int64_t reserved, int64_t actual);
 
   // Counts read from the database, before any worker sees the table.
   void seed(std::string_view key, int64_t period_start, int64_t count);
