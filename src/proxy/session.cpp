@@ -585,6 +585,7 @@ void Session::finish(Exchange& ex) {
     auto& s = ex.route->stats->shard(worker_.index());
     int cls = ex.status >= 100 && ex.status < 600 ? ex.status / 100 : 0;
     s.by_class[static_cast<size_t>(cls)].inc();
+    if (ex.grpc_status >= 0 && ex.grpc_status <= 16) s.grpc[static_cast<size_t>(ex.grpc_status)].inc();
     s.latency.observe_us(static_cast<uint64_t>(total));
     s.bytes_in.inc(ex.bytes_in);
     s.bytes_out.inc(ex.bytes_out);

@@ -111,6 +111,8 @@ class TestGrpcCalls(GrpcCase):
         self.assertEqual(e.details(), "no such thing")
         self.assertIn(("x-why", "because"), tuple(e.trailing_metadata()))
         self.assertEqual(self.access_for("Fail")["grpc_status"], 5)
+        self.assertGreaterEqual(self.gh.metric("gatehouse_route_grpc_total", route="all",
+                                               grpc_status="5"), 1)
 
     def test_large_messages_both_ways(self):
         # 3 MiB each way: far past the HTTP/2 windows on both legs.
@@ -208,6 +210,31 @@ class TestStreamLimit(GrpcCase):
             t.join()
         self.assertEqual(results, [b"slow-done"] * 4)
         self.assertEqual(self.peer.calls.get("Slow"), 4)
+
+
+class TestGrpcAuth(unittest.TestCase):
+    def test_policy_refusal_is_unauthenticated(self):
+        peer = EchoPeer()
+        cfg = config([peer.address], routes=[{
+            "name": "all", "match": {"paths": ["/"]}, "upstream": "svc",
+            "policies": [{"name": "key-auth", "config": {}}]}])
+        cfg["consumers"] = [{"name": "alice", "credentials": [{"type": "key-auth", "key": "k1"}]}]
+        gh = Gatehouse(cfg)
+        try:
+            ch = grpc.insecure_channel("127.0.0.1:%d" % gh.proxy_port)
+            f = ch.unary_unary("/test.Echo/Unary")
+            with self.assertRaises(grpc.RpcError) as cm:
+                f(b"x", timeout=20)
+            self.assertEqual(cm.exception.code(), grpc.StatusCode.UNAUTHENTICATED)
+            self.assertEqual(f(b"x", timeout=20, metadata=(("apikey", "k1"),)), b"echo:x")
+            rec = gh.wait_access(lambda r: r.get("path") == "/test.Echo/Unary"
+                                 and r.get("grpc_status") == 16)
+            self.assertIsNotNone(rec)
+            ch.close()
+        finally:
+            gh.stop()
+            gh.cleanup()
+            peer.stop()
 
 
 class TestUpstreamDown(unittest.TestCase):
