@@ -8,6 +8,8 @@ messages are raw bytes, which is all a proxy test needs). Service
   ServerStream  request "N": N messages "msg-0" .. "msg-(N-1)"
   ClientStream  all request messages joined with ","
   Bidi          each request message echoed as it arrives
+  Ticks         request "N:key": N messages, one each time the test calls
+                tick(key) (a stream that lasts as long as the test wants)
   Fail          NOT_FOUND "no such thing" with trailing metadata x-why: because
   Slow          sleeps the request's seconds (default 3), then "slow-done"
   Flaky         UNAVAILABLE for the first `flaky` calls, then "ok-after-N"
@@ -42,6 +44,8 @@ class EchoPeer:
         from concurrent import futures
 
         self.calls = {}
+        self.ticks = {}
+        self.cancelled = threading.Event()
         self.flaky = flaky
         self.lock = threading.Lock()
         opts = [("grpc.so_reuseport", 0)]
@@ -55,6 +59,7 @@ class EchoPeer:
             "ServerStream": grpc.unary_stream_rpc_method_handler(self._server_stream),
             "ClientStream": grpc.stream_unary_rpc_method_handler(self._client_stream),
             "Bidi": grpc.stream_stream_rpc_method_handler(self._bidi),
+            "Ticks": grpc.unary_stream_rpc_method_handler(self._ticks),
             "Fail": grpc.unary_unary_rpc_method_handler(self._fail),
             "Slow": grpc.unary_unary_rpc_method_handler(self._slow),
             "Flaky": grpc.unary_unary_rpc_method_handler(self._flaky),
@@ -98,6 +103,23 @@ class EchoPeer:
     def _bidi(self, it, ctx):
         for m in it:
             yield b"bidi:" + m
+
+    def _sem(self, key):
+        with self.lock:
+            return self.ticks.setdefault(key, threading.Semaphore(0))
+
+    def tick(self, key):
+        self._sem(key).release()
+
+    def _ticks(self, req, ctx):
+        ctx.add_callback(self.cancelled.set)
+        n, _, key = req.decode().partition(":")
+        sem = self._sem(key)
+        for i in range(int(n)):
+            while not sem.acquire(timeout=0.05):
+                if not ctx.is_active():
+                    return
+            yield b"tick-%d" % i
 
     def _fail(self, req, ctx):
         import grpc

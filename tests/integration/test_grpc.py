@@ -22,7 +22,7 @@ reexec_with_system_grpc()
 
 import grpc  # noqa: E402
 
-from harness import Gatehouse, free_port, simple_config  # noqa: E402
+from harness import Gatehouse, free_port, simple_config, wait_until  # noqa: E402
 
 
 def config(targets, upstream_extra=None, routes=None):
@@ -147,6 +147,37 @@ class TestGrpcCalls(GrpcCase):
         for t in ts:
             t.join()
         self.assertEqual(results, [b"echo:%d" % i for i in range(40)])
+
+
+class TestLongStreams(GrpcCase):
+    def test_reload_does_not_cut_a_stream(self):
+        f = self.channel.unary_stream("/test.Echo/Ticks")
+        it = f(b"4:reload", timeout=60)
+        self.peer.tick("reload")
+        self.assertEqual(next(it), b"tick-0")
+        # A changed upstream gets new connections; this stream's keeps going.
+        r0 = self.gh.metric("gatehouse_config_reloads_total")
+        cfg = config([self.peer.address], {"retries": {"attempts": 0}})
+        self.gh.write_config(cfg)
+        self.assertTrue(wait_until(
+            lambda: self.gh.metric("gatehouse_config_reloads_total") > r0, timeout=20))
+        self.assertEqual(self.unary("Unary", b"new")[0], b"echo:new")
+        for i in range(1, 4):
+            self.peer.tick("reload")
+            self.assertEqual(next(it), b"tick-%d" % i)
+        self.assertEqual(list(it), [])
+
+    def test_client_cancel_reaches_upstream(self):
+        self.peer.cancelled.clear()
+        f = self.channel.unary_stream("/test.Echo/Ticks")
+        it = f(b"1000:cancel", timeout=60)
+        self.peer.tick("cancel")
+        self.assertEqual(next(it), b"tick-0")
+        it.cancel()
+        # The gateway sees the client's RST_STREAM on its next write (the
+        # next message) and resets the upstream stream.
+        self.peer.tick("cancel")
+        self.assertTrue(self.peer.cancelled.wait(20))
 
 
 class TestRouteTimeout(GrpcCase):
