@@ -153,6 +153,17 @@ std::string Registry::render(const std::string& extra) const {
              kClasses[c] + "\"} " + std::to_string(v) + "\n";
     }
   }
+  out += "# HELP gatehouse_route_grpc_total gRPC calls by route and grpc-status.\n"
+         "# TYPE gatehouse_route_grpc_total counter\n";
+  for (const auto& [name, fam] : routes_) {
+    std::string route = label_escape(name);
+    for (size_t c = 0; c < 17; ++c) {
+      uint64_t v = sum(*fam, [c](const RouteShard& s) { return s.grpc[c].get(); });
+      if (v == 0) continue;
+      out += "gatehouse_route_grpc_total{route=\"" + route + "\",grpc_status=\"" +
+             std::to_string(c) + "\"} " + std::to_string(v) + "\n";
+    }
+  }
   out += "# HELP gatehouse_route_bytes_total Body bytes by route and direction.\n"
          "# TYPE gatehouse_route_bytes_total counter\n";
   for (const auto& [name, fam] : routes_) {

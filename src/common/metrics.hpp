@@ -42,6 +42,7 @@ struct Histogram {
 // Per route, per worker.
 struct alignas(64) RouteShard {
   std::array<Counter, 6> by_class;  // index 1..5 = 1xx..5xx, 0 = no response
+  std::array<Counter, 17> grpc;     // gRPC calls by grpc-status 0..16
   Histogram latency;
   Counter bytes_in;
   Counter bytes_out;

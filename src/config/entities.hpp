@@ -51,6 +51,7 @@ struct RetryConfig {
   int64_t backoff_base_ms = 25;
   int64_t backoff_max_ms = 250;
   std::vector<int> on_statuses = {502, 503, 504};  // retried when the method is idempotent
+  std::vector<int> on_grpc_statuses;  // gRPC codes retried (trailers-only answers), docs/grpc.md
   double budget_percent = 20.0;   // retries allowed as % of active requests
   int min_retry_concurrency = 3;  // retries always allowed up to this many at once
 };
@@ -99,8 +100,13 @@ struct UpstreamTlsConfig {
   SourcePos pos;
 };
 
+// What the gateway speaks to the targets: HTTP/1.1, or HTTP/2 (h2c with
+// prior knowledge on plain targets, ALPN h2 on TLS ones; docs/grpc.md).
+enum class UpstreamProtocol { kHttp1, kHttp2 };
+
 struct UpstreamConfig {
   std::string name;
+  UpstreamProtocol protocol = UpstreamProtocol::kHttp1;
   std::vector<TargetConfig> targets;
   BalancerConfig balancer;
   TimeoutsConfig timeouts;

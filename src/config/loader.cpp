@@ -36,6 +36,11 @@ using YAML::Node;
 constexpr size_t kMaxPolicyConfigNodes = 100'000;
 constexpr int kMaxPolicyConfigDepth = 64;
 
+const std::vector<std::pair<std::string, UpstreamProtocol>> kUpstreamProtocols = {
+    {"http1", UpstreamProtocol::kHttp1},
+    {"http2", UpstreamProtocol::kHttp2},
+};
+
 const std::vector<std::pair<std::string, BalancerKind>> kBalancerKinds = {
     {"round-robin", BalancerKind::kRoundRobin},
     {"least-request", BalancerKind::kLeastRequest},
@@ -219,8 +224,9 @@ class Loader {
     u.pos = s.pos;
     Fields f(r_, s,
              {"name", "targets", "balancer", "timeouts", "retries", "health_checks", "pool",
-              "circuit_breaker", "dns_refresh", "tags", "tls"});
+              "circuit_breaker", "dns_refresh", "tags", "tls", "protocol"});
     f.read("name", u.name);
+    if (const Slot* p = f.get("protocol")) r_.choice(*p, kUpstreamProtocols, u.protocol);
     if (const Slot* t = f.get("tls")) parse_upstream_tls(*t, u.tls);
     if (const Slot* t = f.get("targets")) {
       // https://host:port targets turn TLS on for the upstream; one upstream
@@ -323,12 +329,16 @@ class Loader {
   void parse_retries(const Slot& s, RetryConfig& r) {
     Fields f(r_, s,
              {"attempts", "per_try_timeout", "backoff_base", "backoff_max", "on_statuses",
-              "budget_percent", "min_retry_concurrency"});
+              "budget_percent", "min_retry_concurrency", "on_grpc_statuses"});
     f.read("attempts", r.attempts);
     f.duration("per_try_timeout", r.per_try_timeout_ms);
     f.duration("backoff_base", r.backoff_base_ms);
     f.duration("backoff_max", r.backoff_max_ms);
     f.ints("on_statuses", r.on_statuses);
+    f.ints("on_grpc_statuses", r.on_grpc_statuses);
+    if (const Slot* g = f.get("on_grpc_statuses"))
+      for (int code : r.on_grpc_statuses)
+        if (code < 1 || code > 16) r_.fail(*g, "invalid_value", "gRPC status codes are 1..16");
     f.read("budget_percent", r.budget_percent);
     f.read("min_retry_concurrency", r.min_retry_concurrency);
   }

@@ -226,6 +226,7 @@ awaitable<void> Worker::tick_loop() {
       boost::system::error_code ignored;
       for (auto& [key, wu] : upstreams_)
         for (auto& pool : wu->pools) pool.clear();
+      for (auto& [key, wu] : upstreams_) wu->h2.reset();
       co_return;
     }
   }

@@ -24,6 +24,7 @@
 
 namespace gatehouse::proxy {
 class Session;
+class H2Pools;
 }
 
 namespace gatehouse::net {
@@ -36,6 +37,7 @@ struct WorkerUpstream {
   std::unique_ptr<proxy::Balancer> balancer;
   std::vector<proxy::TargetPool> pools;  // one per target
   metrics::UpstreamShard* stats = nullptr;
+  std::shared_ptr<proxy::H2Pools> h2;  // protocol: http2 (proxy/upstream/h2_client.hpp)
 };
 
 class Worker {

@@ -46,6 +46,7 @@ void AccessLog::write(const AccessRecord& r) {
   num_field(buf_, "upstream_first_byte_us", r.first_byte_us);
   num_field(buf_, "duration_us", r.total_us);
   num_field(buf_, "retries", r.retries);
+  if (r.grpc_status >= 0) num_field(buf_, "grpc_status", r.grpc_status);
   if (!r.error.empty()) str_field(buf_, "error", r.error);
   if (!r.mock.empty()) str_field(buf_, "mock", r.mock);
   if (!r.validation.empty()) str_field(buf_, "validation", r.validation);

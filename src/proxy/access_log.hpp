@@ -62,6 +62,7 @@ struct AccessRecord {
   int64_t first_byte_us = -1;  // request start to first response byte
   int64_t total_us = 0;
   int retries = 0;
+  int grpc_status = -1;        // gRPC calls: grpc-status (-1: not gRPC, not written)
   std::string_view error;      // error code when the gateway generated the answer
   std::string_view mock;       // mock routes: how the answer was made ("example:cats", "generated")
   std::string_view validation; // request-validation findings (report mode), empty = none

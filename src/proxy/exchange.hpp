@@ -47,6 +47,7 @@ struct Exchange {
   int64_t connect_us = -1;
   int64_t first_byte_us = -1;
   int retries = 0;
+  int grpc_status = -1;  // gRPC requests: the call's grpc-status, -1 = none seen
   std::string upstream_target;
   std::string error;
   std::string mock;  // mock routes: how the answer was made (access log)

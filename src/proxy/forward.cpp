@@ -12,6 +12,8 @@
 #include "common/strings.hpp"
 #include "net/worker.hpp"
 #include "proxy/exchange.hpp"
+#include "proxy/forward_h2.hpp"
+#include "proxy/forward_util.hpp"
 #include "net/tls/client.hpp"
 #include "proxy/http_util.hpp"
 #include "proxy/mirror.hpp"
@@ -35,6 +37,8 @@ struct CounterGuard {
     c = nullptr;
   }
 };
+
+}  // namespace
 
 // Passive outlier detection: consecutive failures eject a target for a
 // back-off that doubles with each repeat, never ejecting more than
@@ -111,6 +115,8 @@ std::string hash_key_for(const config::BalancerConfig& b, const Exchange& ex,
   return {};
 }
 
+namespace {
+
 // Formats a chunk-size line into `out` (no allocation).
 std::string_view chunk_line(std::array<char, 24>& out, size_t n) {
   int len = std::snprintf(out.data(), out.size(), "%zx\r\n", n);
@@ -134,6 +140,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
   const auto& http_cfg = snap.config.server.http;
   const bool close_after_error = head.body != http1::BodyKind::kNone;
   if (ex.pctx.serve_stored && head.body == http1::BodyKind::kNone) co_return co_await serve_stored(ex);
+  if (ucfg.protocol == config::UpstreamProtocol::kHttp2) co_return co_await H2Forward::run(*this, ex);
 
   // Circuit breaker: requests in flight for this upstream, node-wide.
   if (us.in_flight.fetch_add(1, std::memory_order_relaxed) >= ucfg.breaker.max_requests) {

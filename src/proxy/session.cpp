@@ -9,6 +9,8 @@
 #include "common/strings.hpp"
 #include "net/worker.hpp"
 #include "proxy/exchange.hpp"
+#include "proxy/forward_h2.hpp"
+#include "proxy/grpc.hpp"
 #include "proxy/h2_connection.hpp"
 #include "proxy/http_util.hpp"
 #include "proxy/snapshot.hpp"
@@ -321,6 +323,11 @@ awaitable<bool> Session::serve_one() {
 
 awaitable<bool> Session::send_error(Exchange* ex, int status, std::string_view code,
                                     std::string_view detail, bool close) {
+  if (ex && ex->head && grpc::is_grpc_request(*ex->head)) {
+    ex->error = std::string(code);
+    co_return co_await H2Forward::send_grpc_error(*this, *ex, status, detail,
+                                                  ex->pctx.response_headers, close);
+  }
   std::string rid = ex ? ex->request_id : worker_.next_request_id();
   std::string body = problem_json(status, code, detail, rid);
   std::string head;
@@ -505,6 +512,14 @@ awaitable<bool> Session::handle(http1::RequestHead& head) {
 }
 
 awaitable<bool> Session::send_policy_response(Exchange& ex, policy::Respond& r, bool close) {
+  if (r.status >= 400 && ex.head && grpc::is_grpc_request(*ex.head)) {
+    // Auth and rate-limit refusals reach gRPC clients as a grpc-status.
+    std::vector<http1::Header> extra = r.headers;
+    for (const auto& h : ex.pctx.response_headers) extra.push_back(h);
+    ex.error = r.code.empty() ? "policy_response" : r.code;
+    co_return co_await H2Forward::send_grpc_error(*this, ex, r.status,
+                                                  r.detail.empty() ? r.code : r.detail, extra, close);
+  }
   std::string body = r.body;
   std::string type = r.content_type;
   if (body.empty() && !r.code.empty()) {
@@ -570,6 +585,7 @@ void Session::finish(Exchange& ex) {
     auto& s = ex.route->stats->shard(worker_.index());
     int cls = ex.status >= 100 && ex.status < 600 ? ex.status / 100 : 0;
     s.by_class[static_cast<size_t>(cls)].inc();
+    if (ex.grpc_status >= 0 && ex.grpc_status <= 16) s.grpc[static_cast<size_t>(ex.grpc_status)].inc();
     s.latency.observe_us(static_cast<uint64_t>(total));
     s.bytes_in.inc(ex.bytes_in);
     s.bytes_out.inc(ex.bytes_out);
@@ -597,6 +613,7 @@ void Session::finish(Exchange& ex) {
   r.first_byte_us = ex.first_byte_us;
   r.total_us = total;
   r.retries = ex.retries;
+  r.grpc_status = ex.grpc_status;
   r.error = ex.error;
   r.mock = ex.mock;
   if (auto it = ex.pctx.vars.find("validation"); it != ex.pctx.vars.end()) r.validation = it->second;

@@ -112,6 +112,7 @@ class Session {
   friend class LlmDownstream;
   awaitable<bool> serve_mcp(Exchange& ex);  // mcp_route.cpp
   friend class McpDownstream;
+  friend class H2Forward;  // forward_h2.cpp: HTTP/2 upstreams, gRPC errors
   awaitable<bool> serve_mock(Exchange& ex);  // mock_route.cpp
   using HeaderList = std::vector<std::pair<std::string, std::string>>;
   awaitable<bool> mock_answer(Exchange& ex, int status, std::string content_type, std::string body,

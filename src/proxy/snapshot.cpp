@@ -20,6 +20,8 @@ std::string upstream_fingerprint(const config::UpstreamConfig& u) {
     << u.retries.backoff_base_ms << ',' << u.retries.backoff_max_ms << ','
     << u.retries.budget_percent << ',' << u.retries.min_retry_concurrency << ',';
   for (int s : u.retries.on_statuses) o << s << ';';
+  for (int s : u.retries.on_grpc_statuses) o << 'g' << s << ';';
+  o << "|p" << static_cast<int>(u.protocol);
   const auto& a = u.health_active;
   o << '|' << a.enabled << a.path << ',' << a.host << ',' << a.interval_ms << ',' << a.timeout_ms
     << ',' << a.healthy_threshold << ',' << a.unhealthy_threshold << ',';

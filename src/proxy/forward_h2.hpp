@@ -1,0 +1,39 @@
+// The upstream half of a request to an upstream with `protocol: http2`
+// (forward.cpp hands it over), and gRPC answers for errors the gateway
+// makes. README.md, "Upstream HTTP/2 and gRPC", says why it looks this way.
+#pragma once
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "net/asio.hpp"
+#include "net/http1/parser.hpp"
+
+namespace gatehouse::proxy {
+
+class Session;
+struct Exchange;
+class H2ClientConn;
+struct H2Stream;
+
+class H2Forward {
+ public:
+  static awaitable<bool> run(Session& s, Exchange& ex);
+  // A gateway-made error for a gRPC client: a trailers-only answer whose
+  // grpc-status maps `http_status` (grpc.hpp), with `extra` header fields.
+  static awaitable<bool> send_grpc_error(Session& s, Exchange& ex, int http_status,
+                                         std::string_view detail,
+                                         const std::vector<http1::Header>& extra, bool close);
+
+ private:
+  struct Call;
+  static awaitable<bool> exchange(Session& s, Exchange& ex, Call& c);
+  static awaitable<std::shared_ptr<H2ClientConn>> connect(Session& s, Exchange& ex, Call& c,
+                                                          int target, int64_t deadline_ms);
+  static awaitable<void> pump_body(Session& s, Exchange& ex, Call& c,
+                                   std::shared_ptr<H2ClientConn> conn, std::shared_ptr<H2Stream> st);
+  static awaitable<bool> respond(Session& s, Exchange& ex, Call& c);
+};
+
+}  // namespace gatehouse::proxy
