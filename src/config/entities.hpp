@@ -261,6 +261,16 @@ struct McpConfig {
 
 enum class McpPrefix { kAlways, kOnCollision, kNever };
 
+// The route as an OAuth 2.1 resource server (MCP authorization, RFC 9728,
+// RFC 8707): tokens are verified by the route's jwt policy; this adds the
+// metadata document, the challenge and the audience and scope checks.
+struct McpAuthorizationConfig {
+  std::string resource;                            // the endpoint's canonical URL = the audience
+  std::vector<std::string> authorization_servers;  // issuers' URLs, advertised
+  std::vector<std::string> scopes;                 // required on every request (all of them)
+  std::vector<std::string> scopes_supported;       // advertised; default: `scopes`
+};
+
 struct RouteMcpConfig {
   std::vector<std::string> servers;
   McpPrefix prefix = McpPrefix::kOnCollision;
@@ -269,6 +279,7 @@ struct RouteMcpConfig {
   uint64_t max_body = 4 * 1024 * 1024;   // one JSON-RPC request body
   uint64_t page_size = 0;                // list page size; 0 = one page
   bool log_arguments = false;            // tools/call arguments in the audit line
+  std::optional<McpAuthorizationConfig> authorization;
 };
 
 // Mock routes (mock:): answered from an OpenAPI document of `specs:` (or a

@@ -506,7 +506,9 @@ class Loader {
 
   RouteMcpConfig parse_route_mcp(const Slot& s) {
     RouteMcpConfig m;
-    Fields f(r_, s, {"servers", "prefix", "tools", "max_body", "page_size", "log_arguments"});
+    Fields f(r_, s,
+             {"servers", "prefix", "tools", "max_body", "page_size", "log_arguments",
+              "authorization"});
     f.strings("servers", m.servers);
     if (const Slot* p = f.get("prefix"))
       r_.choice(*p,
@@ -523,6 +525,14 @@ class Loader {
     f.size("max_body", m.max_body);
     f.read("page_size", m.page_size);
     f.read("log_arguments", m.log_arguments);
+    if (const Slot* a = f.get("authorization")) {
+      Fields af(r_, *a, {"resource", "authorization_servers", "scopes", "scopes_supported"});
+      auto& out = m.authorization.emplace();
+      af.read("resource", out.resource);
+      af.strings("authorization_servers", out.authorization_servers);
+      af.strings("scopes", out.scopes);
+      af.strings("scopes_supported", out.scopes_supported);
+    }
     return m;
   }
 

@@ -8,6 +8,7 @@
 #include "mcp/hub.hpp"
 #include "mcp/metrics.hpp"
 #include "mcp/openapi_tools/upstream.hpp"
+#include "mcp/server/auth.hpp"
 #include "mcp/server/modern.hpp"
 #include "mcp/upstream/upstream.hpp"
 
@@ -40,6 +41,13 @@ Result<std::shared_ptr<const Runtime>> Runtime::build(const config::Config& cfg,
     auto b = bind_openapi(cfg, s, "mcp.servers[" + std::to_string(i) + "].openapi", specs);
     if (!b) return b.error();
     rt->openapi[s.name] = b.value();
+  }
+  for (const auto& r : cfg.routes) {
+    if (!r.mcp || !r.mcp->authorization) continue;
+    const auto& a = *r.mcp->authorization;
+    std::string doc = auth::metadata_document(a);
+    rt->resource_metadata.emplace(std::string(auth::kWellKnown), doc);
+    rt->resource_metadata[auth::metadata_path(a.resource)] = std::move(doc);
   }
   return std::shared_ptr<const Runtime>(std::move(rt));
 }

@@ -31,6 +31,10 @@ struct Runtime {
   uint64_t generation = 0;
   // REST-API servers (openapi:), resolved against the snapshot's specs.
   std::unordered_map<std::string, std::shared_ptr<const OpenApiBinding>> openapi;
+  // RFC 9728 metadata documents of routes with `authorization`, by the path
+  // they are served at (server/auth.hpp); the bare well-known path serves
+  // the first such route's, for clients that only try that one.
+  std::unordered_map<std::string, std::string> resource_metadata;
   const config::McpServerConfig* server(std::string_view name) const;
   std::shared_ptr<const OpenApiBinding> binding(const std::string& name) const;
   // Fails (with the field path and position) when an openapi server names
