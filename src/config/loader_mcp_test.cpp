@@ -169,5 +169,49 @@ routes:
   EXPECT_EQ(bad.errors[4].code, "duplicate_value");
 }
 
+TEST(McpConfig, ToolRules) {
+  auto ok = load(R"yaml(mcp:
+  servers: [{name: s, command: [x]}]
+routes:
+  - name: t
+    match: {paths: ["/mcp"]}
+    mcp:
+      servers: [s]
+      tools:
+        rules:
+          - {tools: ["admin-*"], allow: {groups: [ops], scopes: ["mcp:admin"], claims: {role: admin}}}
+          - {tools: [read-file], arguments: {path: "/etc/*"}, deny: {}}
+)yaml");
+  ASSERT_TRUE(ok.ok()) << dump(ok);
+  const auto& rs = ok.config.routes[0].mcp->tool_rules;
+  ASSERT_EQ(rs.size(), 2u);
+  EXPECT_TRUE(rs[0].allow);
+  EXPECT_EQ(rs[0].who.groups, std::vector<std::string>{"ops"});
+  EXPECT_EQ(rs[0].who.claims[0].second, "admin");
+  EXPECT_FALSE(rs[1].allow);
+  EXPECT_EQ(rs[1].arguments[0].first, "path");
+
+  auto bad = load(R"yaml(mcp:
+  servers: [{name: s, command: [x]}]
+routes:
+  - name: t
+    match: {paths: ["/mcp"]}
+    mcp:
+      servers: [s]
+      tools:
+        rules:
+          - {allow: {consumers: [a]}, deny: {}}
+          - {tools: [x]}
+)yaml");
+  ASSERT_EQ(bad.errors.size(), 3u) << dump(bad);
+  EXPECT_EQ(bad.errors[0].field, "routes[0].mcp.tools.rules[0].tools");
+  EXPECT_EQ(bad.errors[0].code, "missing_field");
+  EXPECT_EQ(bad.errors[1].field, "routes[0].mcp.tools.rules[0].deny");
+  EXPECT_EQ(bad.errors[1].code, "conflicting_fields");
+  EXPECT_EQ(bad.errors[1].pos.line, 10);
+  EXPECT_EQ(bad.errors[2].code, "missing_field");
+  EXPECT_EQ(bad.errors[2].pos.line, 11);
+}
+
 }  // namespace
 }  // namespace gatehouse::config

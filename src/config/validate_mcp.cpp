@@ -84,6 +84,16 @@ class McpValidator {
             error(r.pos, idx(f + ".tools." + list, j), "invalid_value",
                   "a tool glob cannot be empty");
       }
+      for (size_t j = 0; j < m.tool_rules.size(); ++j) {
+        const auto& rule = m.tool_rules[j];
+        std::string rf = idx(f + ".tools.rules", j);
+        if (rule.tools.empty())
+          error(r.pos, rf + ".tools", "missing_field",
+                "a tool rule names the tools it is about (globs: '*' and '?')");
+        for (size_t k = 0; k < rule.tools.size(); ++k)
+          if (rule.tools[k].empty())
+            error(r.pos, idx(rf + ".tools", k), "invalid_value", "a tool glob cannot be empty");
+      }
       if (m.max_body == 0)
         error(r.pos, f + ".max_body", "invalid_value", "must be at least 1 byte");
       if (m.authorization) check_authorization(r, f + ".authorization", resources);

@@ -259,6 +259,8 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
   rq.rt = rt;
   rq.route = &route;
   rq.consumer = ex.pctx.consumer ? ex.pctx.consumer->name : std::string();
+  rq.groups = ex.pctx.consumer ? &ex.pctx.consumer->groups : nullptr;
+  rq.vars = &ex.pctx.vars;
   rq.worker = worker_.ioc().get_executor();
   rq.worker_index = worker_.index();
   const std::string* sid = head.find("mcp-session-id");

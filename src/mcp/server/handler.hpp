@@ -59,6 +59,10 @@ struct Request {
   const Runtime* rt = nullptr;
   const config::RouteConfig* route = nullptr;
   std::string consumer;
+  // The caller for per-tool rules (server/tool_rules.hpp): the consumer's
+  // groups and the request's policy variables (JWT claims); may be null.
+  const std::vector<std::string>* groups = nullptr;
+  const std::unordered_map<std::string, std::string>* vars = nullptr;
   std::optional<SessionState> session;  // absent for initialize
   std::string session_token;            // as the client sent it
   bool modern = false;                  // 2026-07-28: stateless (server/modern.hpp)
