@@ -290,14 +290,44 @@ struct McpConfig {
 
 enum class McpPrefix { kAlways, kOnCollision, kNever };
 
+// Who a per-tool rule is about: any listed consumer, group, scope or claim
+// value matches. All lists empty = everyone.
+struct McpCallerMatch {
+  std::vector<std::string> consumers;
+  std::vector<std::string> groups;
+  std::vector<std::string> scopes;                           // from the JWT's scope / scp
+  std::vector<std::pair<std::string, std::string>> claims;  // claim -> value (a word of it)
+};
+
+// One per-tool authorization rule (mcp/server/tool_rules.hpp): the first rule
+// whose tools (and arguments) match a call decides.
+struct McpToolRuleConfig {
+  std::vector<std::string> tools;                               // globs, exposed or upstream name
+  std::vector<std::pair<std::string, std::string>> arguments;  // argument -> glob on its value
+  bool allow = true;  // allow: only `who` may call; deny: `who` may not
+  McpCallerMatch who;
+};
+
+// The route as an OAuth 2.1 resource server (MCP authorization, RFC 9728,
+// RFC 8707): tokens are verified by the route's jwt policy; this adds the
+// metadata document, the challenge and the audience and scope checks.
+struct McpAuthorizationConfig {
+  std::string resource;                            // the endpoint's canonical URL = the audience
+  std::vector<std::string> authorization_servers;  // issuers' URLs, advertised
+  std::vector<std::string> scopes;                 // required on every request (all of them)
+  std::vector<std::string> scopes_supported;       // advertised; default: `scopes`
+};
+
 struct RouteMcpConfig {
   std::vector<std::string> servers;
   McpPrefix prefix = McpPrefix::kOnCollision;
   std::vector<std::string> tools_allow;  // globs; empty = all
   std::vector<std::string> tools_deny;   // globs
+  std::vector<McpToolRuleConfig> tool_rules;  // per-caller authorization, in order
   uint64_t max_body = 4 * 1024 * 1024;   // one JSON-RPC request body
   uint64_t page_size = 0;                // list page size; 0 = one page
   bool log_arguments = false;            // tools/call arguments in the audit line
+  std::optional<McpAuthorizationConfig> authorization;
 };
 
 // Mock routes (mock:): answered from an OpenAPI document of `specs:` (or a

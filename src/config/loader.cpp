@@ -522,7 +522,9 @@ class Loader {
 
   RouteMcpConfig parse_route_mcp(const Slot& s) {
     RouteMcpConfig m;
-    Fields f(r_, s, {"servers", "prefix", "tools", "max_body", "page_size", "log_arguments"});
+    Fields f(r_, s,
+             {"servers", "prefix", "tools", "max_body", "page_size", "log_arguments",
+              "authorization"});
     f.strings("servers", m.servers);
     if (const Slot* p = f.get("prefix"))
       r_.choice(*p,
@@ -532,14 +534,54 @@ class Loader {
                     {"never", McpPrefix::kNever}},
                 m.prefix);
     if (const Slot* t = f.get("tools")) {
-      Fields tf(r_, *t, {"allow", "deny"});
+      Fields tf(r_, *t, {"allow", "deny", "rules"});
       tf.strings("allow", m.tools_allow);
       tf.strings("deny", m.tools_deny);
+      if (const Slot* rs = tf.get("rules"))
+        for (const auto& item : r_.items(*rs)) m.tool_rules.push_back(parse_tool_rule(item));
     }
     f.size("max_body", m.max_body);
     f.read("page_size", m.page_size);
     f.read("log_arguments", m.log_arguments);
+    if (const Slot* a = f.get("authorization")) {
+      Fields af(r_, *a, {"resource", "authorization_servers", "scopes", "scopes_supported"});
+      auto& out = m.authorization.emplace();
+      af.read("resource", out.resource);
+      af.strings("authorization_servers", out.authorization_servers);
+      af.strings("scopes", out.scopes);
+      af.strings("scopes_supported", out.scopes_supported);
+    }
     return m;
+  }
+
+  McpToolRuleConfig parse_tool_rule(const Slot& s) {
+    McpToolRuleConfig rule;
+    Fields f(r_, s, {"tools", "arguments", "allow", "deny"});
+    f.strings("tools", rule.tools);
+    auto pairs = [&](const Slot& m, std::vector<std::pair<std::string, std::string>>& out) {
+      for (const auto& e : r_.entries(m)) {
+        std::string v;
+        r_.read(e.value, v);
+        out.emplace_back(e.key, std::move(v));
+      }
+    };
+    if (const Slot* a = f.get("arguments")) pairs(*a, rule.arguments);
+    const Slot* who = f.get("allow");
+    rule.allow = who != nullptr;
+    if (const Slot* d = f.get("deny")) {
+      if (who) r_.fail(*d, "conflicting_fields", "a tool rule has one of allow and deny");
+      who = d;
+    }
+    if (!who) {
+      r_.fail(s, "missing_field", "a tool rule needs allow: {...} or deny: {...}");
+      return rule;
+    }
+    Fields wf(r_, *who, {"consumers", "groups", "scopes", "claims"});
+    wf.strings("consumers", rule.who.consumers);
+    wf.strings("groups", rule.who.groups);
+    wf.strings("scopes", rule.who.scopes);
+    if (const Slot* c = wf.get("claims")) pairs(*c, rule.who.claims);
+    return rule;
   }
 
   LlmProviderConfig parse_llm_provider(const Slot& s) {

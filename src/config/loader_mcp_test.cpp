@@ -116,5 +116,102 @@ routes:
   expect_only_error(r, "conflicting_fields", "routes[0].upstream", 6, 25);
 }
 
+TEST(McpConfig, Authorization) {
+  auto ok = load(R"yaml(mcp:
+  servers: [{name: s, command: [x]}]
+routes:
+  - name: t
+    match: {paths: ["/mcp"]}
+    mcp:
+      servers: [s]
+      authorization:
+        resource: "https://gw.example.com/mcp"
+        authorization_servers: ["https://idp.example.com"]
+        scopes: ["mcp:tools"]
+    policies: [{name: jwt, config: {keys: [{kid: k, algorithm: HS256, secret: "0123456789abcdef0123456789abcdef"}]}}]
+)yaml");
+  ASSERT_TRUE(ok.ok()) << dump(ok);
+  const auto& a = *ok.config.routes[0].mcp->authorization;
+  EXPECT_EQ(a.resource, "https://gw.example.com/mcp");
+  EXPECT_EQ(a.authorization_servers, std::vector<std::string>{"https://idp.example.com"});
+  EXPECT_EQ(a.scopes, std::vector<std::string>{"mcp:tools"});
+
+  auto bad = load(R"yaml(mcp:
+  servers: [{name: s, command: [x]}]
+routes:
+  - name: t
+    match: {paths: ["/mcp"]}
+    mcp:
+      servers: [s]
+      authorization: {resource: "gw/mcp", scopes: ["a b"]}
+  - name: u
+    match: {paths: ["/u"]}
+    mcp:
+      servers: [s]
+      authorization: {resource: "https://gw/mcp", authorization_servers: ["https://i"]}
+    policies: [{name: jwt, config: {keys: [{kid: k, algorithm: HS256, secret: "0123456789abcdef0123456789abcdef"}]}}]
+  - name: v
+    match: {paths: ["/v"]}
+    mcp:
+      servers: [s]
+      authorization: {resource: "https://gw2/mcp/", authorization_servers: ["https://i"]}
+    policies: [{name: jwt, config: {keys: [{kid: k, algorithm: HS256, secret: "0123456789abcdef0123456789abcdef"}]}}]
+)yaml");
+  ASSERT_EQ(bad.errors.size(), 5u) << dump(bad);
+  EXPECT_EQ(bad.errors[0].field, "routes[0].mcp.authorization.authorization_servers");
+  EXPECT_EQ(bad.errors[1].field, "routes[0].mcp.authorization");
+  EXPECT_EQ(bad.errors[1].code, "missing_policy");
+  EXPECT_EQ(bad.errors[2].field, "routes[0].mcp.authorization.resource");
+  EXPECT_EQ(bad.errors[2].pos.line, 8);
+  EXPECT_EQ(bad.errors[3].field, "routes[0].mcp.authorization.scopes[0]");
+  // Same path (the trailing '/' aside), so the same metadata URL.
+  EXPECT_EQ(bad.errors[4].field, "routes[2].mcp.authorization.resource");
+  EXPECT_EQ(bad.errors[4].code, "duplicate_value");
+}
+
+TEST(McpConfig, ToolRules) {
+  auto ok = load(R"yaml(mcp:
+  servers: [{name: s, command: [x]}]
+routes:
+  - name: t
+    match: {paths: ["/mcp"]}
+    mcp:
+      servers: [s]
+      tools:
+        rules:
+          - {tools: ["admin-*"], allow: {groups: [ops], scopes: ["mcp:admin"], claims: {role: admin}}}
+          - {tools: [read-file], arguments: {path: "/etc/*"}, deny: {}}
+)yaml");
+  ASSERT_TRUE(ok.ok()) << dump(ok);
+  const auto& rs = ok.config.routes[0].mcp->tool_rules;
+  ASSERT_EQ(rs.size(), 2u);
+  EXPECT_TRUE(rs[0].allow);
+  EXPECT_EQ(rs[0].who.groups, std::vector<std::string>{"ops"});
+  EXPECT_EQ(rs[0].who.claims[0].second, "admin");
+  EXPECT_FALSE(rs[1].allow);
+  EXPECT_EQ(rs[1].arguments[0].first, "path");
+
+  auto bad = load(R"yaml(mcp:
+  servers: [{name: s, command: [x]}]
+routes:
+  - name: t
+    match: {paths: ["/mcp"]}
+    mcp:
+      servers: [s]
+      tools:
+        rules:
+          - {allow: {consumers: [a]}, deny: {}}
+          - {tools: [x]}
+)yaml");
+  ASSERT_EQ(bad.errors.size(), 3u) << dump(bad);
+  EXPECT_EQ(bad.errors[0].field, "routes[0].mcp.tools.rules[0].tools");
+  EXPECT_EQ(bad.errors[0].code, "missing_field");
+  EXPECT_EQ(bad.errors[1].field, "routes[0].mcp.tools.rules[0].deny");
+  EXPECT_EQ(bad.errors[1].code, "conflicting_fields");
+  EXPECT_EQ(bad.errors[1].pos.line, 10);
+  EXPECT_EQ(bad.errors[2].code, "missing_field");
+  EXPECT_EQ(bad.errors[2].pos.line, 11);
+}
+
 }  // namespace
 }  // namespace gatehouse::config

@@ -59,6 +59,7 @@ class McpValidator {
       error({}, "mcp.session_secret", "invalid_value",
             "must be at least 32 characters (it keys the session tokens)");
     if (mcp.session_ttl_ms <= 0) error({}, "mcp.session_ttl", "invalid_value", "must be positive");
+    std::map<std::string, std::string> resources;  // metadata path -> first route field
     for (size_t i = 0; i < cfg.routes.size(); ++i) {
       const auto& r = cfg.routes[i];
       if (!r.mcp) continue;
@@ -83,8 +84,19 @@ class McpValidator {
             error(r.pos, idx(f + ".tools." + list, j), "invalid_value",
                   "a tool glob cannot be empty");
       }
+      for (size_t j = 0; j < m.tool_rules.size(); ++j) {
+        const auto& rule = m.tool_rules[j];
+        std::string rf = idx(f + ".tools.rules", j);
+        if (rule.tools.empty())
+          error(r.pos, rf + ".tools", "missing_field",
+                "a tool rule names the tools it is about (globs: '*' and '?')");
+        for (size_t k = 0; k < rule.tools.size(); ++k)
+          if (rule.tools[k].empty())
+            error(r.pos, idx(rf + ".tools", k), "invalid_value", "a tool glob cannot be empty");
+      }
       if (m.max_body == 0)
         error(r.pos, f + ".max_body", "invalid_value", "must be at least 1 byte");
+      if (m.authorization) check_authorization(r, f + ".authorization", resources);
     }
   }
 
@@ -109,6 +121,52 @@ class McpValidator {
              std::string message) {
     errors_.push_back(
         ConfigError{locate(field, fallback), field, std::move(code), std::move(message)});
+  }
+
+  // RFC 6749 3.3 scope-token: printable ASCII without space, '"' and '\\'.
+  static bool scope_token(std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
+      return c >= 0x21 && c <= 0x7e && c != '"' && c != '\\';
+    });
+  }
+
+  void check_authorization(const RouteConfig& r, const std::string& f,
+                           std::map<std::string, std::string>& resources) {
+    const auto& a = *r.mcp->authorization;
+    HttpUrl u;
+    std::string why;
+    if (a.resource.empty()) {
+      error(r.pos, f + ".resource", "missing_field",
+            "authorization needs the resource identifier: the endpoint's canonical URL "
+            "(https://gateway.example.com/mcp), which tokens must name as their audience");
+    } else if (!parse_http_url(a.resource, u, why)) {
+      error(r.pos, f + ".resource", "invalid_value", why);
+    } else {
+      auto [it, fresh] = resources.emplace(u.prefix, f);
+      if (!fresh)
+        error(r.pos, f + ".resource", "duplicate_value",
+              "another route's resource has the same path, so the same metadata URL (" +
+                  it->second + ")");
+    }
+    if (a.authorization_servers.empty())
+      error(r.pos, f + ".authorization_servers", "missing_field",
+            "name at least one authorization server (its issuer URL); MCP clients get their "
+            "tokens there");
+    for (size_t j = 0; j < a.authorization_servers.size(); ++j)
+      if (!parse_http_url(a.authorization_servers[j], u, why))
+        error(r.pos, idx(f + ".authorization_servers", j), "invalid_value", why);
+    for (const auto* list : {&a.scopes, &a.scopes_supported})
+      for (size_t j = 0; j < list->size(); ++j)
+        if (!scope_token((*list)[j]))
+          error(r.pos,
+                idx(f + (list == &a.scopes ? ".scopes" : ".scopes_supported"), j),
+                "invalid_value", "not a scope token (printable ASCII, no space, '\"' or '\\')");
+    bool jwt = std::any_of(r.policies.begin(), r.policies.end(),
+                           [](const PolicyRef& p) { return p.name == "jwt"; });
+    if (!jwt)
+      error(r.pos, f, "missing_policy",
+            "authorization checks the claims of a verified token: add the jwt policy to the "
+            "route (with the authorization servers' keys or jwks_uri)");
   }
 
   void check_server(const Config& cfg, const McpServerConfig& s, const std::string& f) {

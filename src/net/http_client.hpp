@@ -1,7 +1,9 @@
 // A small outbound HTTP/1.1 client (Beast) for the gateway's own calls to
-// identity providers and the like: one request per connection, http or https
-// (certificate and host name verified, SNI), bounded by a timeout and a body
-// limit. Not the proxy path: upstream traffic goes through the pools.
+// identity providers, MCP servers and the like: one request per connection,
+// http or https (certificate and host name verified, SNI), bounded by a
+// timeout and a body limit. `http_open` is the streaming form (SSE bodies
+// read as they arrive); `http_call` reads the whole body with it. Not the
+// proxy path: upstream traffic goes through the pools.
 #pragma once
 
 #include <boost/asio/ssl/context.hpp>
@@ -9,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -23,7 +26,11 @@ struct HttpClientRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   int64_t timeout_ms = 5'000;
-  size_t max_body = 1 << 20;
+  // false: timeout_ms bounds the whole exchange. true: it bounds connecting
+  // up to the response head, then each body read (an idle timeout, for
+  // streams that stay open as long as they carry events).
+  bool timeout_per_read = false;
+  size_t max_body = 1 << 20;  // http_call only; a stream's reader bounds what it keeps
 };
 
 struct HttpClientResponse {
@@ -40,6 +47,33 @@ Result<std::shared_ptr<asio::ssl::context>> make_tls_client_context(const std::s
 // Checks that `url` is an absolute http(s) URL with a host; the error's
 // message says what is wrong.
 Result<void> check_http_url(const std::string& url);
+
+// A response being read: the head is there, the body comes piece by piece.
+// Owns the connection (closed when destroyed, even mid-body).
+class HttpClientStream {
+ public:
+  virtual ~HttpClientStream() = default;
+  int status() const { return status_; }
+  const std::string& content_type() const { return content_type_; }
+  // The first response header of that name (case-insensitive), or null.
+  const std::string* header(std::string_view name) const;
+  // The next piece of the body (valid until the next call); empty once the
+  // body has ended (then done() is true).
+  virtual awaitable<Result<std::string_view>> read_some() = 0;
+  bool done() const { return done_; }
+
+ protected:
+  int status_ = 0;
+  std::string content_type_;
+  std::vector<std::pair<std::string, std::string>> headers_;
+  bool done_ = false;
+};
+
+// Sends the request and reads the response head on the calling coroutine's
+// executor. `tls` is needed for https URLs. Errors carry code
+// "http_client_failed" and a message naming the URL and the step.
+awaitable<Result<std::unique_ptr<HttpClientStream>>> http_open(
+    const HttpClientRequest& req, std::shared_ptr<asio::ssl::context> tls);
 
 // Performs the request on the calling coroutine's executor. `tls` is needed
 // for https URLs (an error otherwise). Errors carry code "http_client_failed".

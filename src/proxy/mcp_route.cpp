@@ -9,6 +9,7 @@
 #include "common/clock.hpp"
 #include "common/strings.hpp"
 #include "mcp/hub.hpp"
+#include "mcp/server/auth.hpp"
 #include "mcp/server/handler.hpp"
 #include "mcp/server/modern.hpp"
 #include "mcp/upstream/upstream.hpp"
@@ -225,6 +226,17 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
     if (!ok)
       co_return co_await refuse(403, "Origin not allowed: " + *origin, "mcp_origin_forbidden");
   }
+  // MCP authorization: the jwt policy verified the token; the token must
+  // also be meant for this resource (RFC 8707) and carry the scopes.
+  if (rm.authorization) {
+    if (auto denial = mcp::auth::check(*rm.authorization, ex.pctx.vars)) {
+      ex.pctx.response_headers.push_back(
+          {"WWW-Authenticate", mcp::auth::challenge(*rm.authorization, &*denial)});
+      co_return co_await refuse(denial->status, denial->description,
+                                denial->status == 403 ? "mcp_insufficient_scope"
+                                                      : "mcp_invalid_token");
+    }
+  }
   if (head.method != "POST" && head.method != "DELETE" && head.method != "GET") {
     ex.pctx.response_headers.push_back({"Allow", "GET, POST, DELETE"});
     co_return co_await refuse(405, "an MCP endpoint takes GET, POST and DELETE",
@@ -247,6 +259,8 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
   rq.rt = rt;
   rq.route = &route;
   rq.consumer = ex.pctx.consumer ? ex.pctx.consumer->name : std::string();
+  rq.groups = ex.pctx.consumer ? &ex.pctx.consumer->groups : nullptr;
+  rq.vars = &ex.pctx.vars;
   rq.worker = worker_.ioc().get_executor();
   rq.worker_index = worker_.index();
   const std::string* sid = head.find("mcp-session-id");
@@ -453,6 +467,31 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
     co_return co_await down.end_stream();
   }
   co_return co_await down.respond(status, "application/json", reply.body, reply.new_session_token);
+}
+
+// RFC 9728 protected-resource metadata of an MCP route with authorization,
+// answered before routing (the well-known path is no route's). Public: an
+// MCP client reads it before it has a token, possibly from a browser.
+const std::string* Session::mcp_resource_metadata(const Exchange& ex) const {
+  if (!ex.snap->mcp || !ex.target.path.starts_with(mcp::auth::kWellKnown)) return nullptr;
+  const auto& docs = ex.snap->mcp->resource_metadata;
+  auto it = docs.find(ex.target.path);
+  return it == docs.end() ? nullptr : &it->second;
+}
+
+awaitable<bool> Session::serve_mcp_metadata(Exchange& ex, const std::string& doc) {
+  McpDownstream down(*this, ex);
+  bool has_body = ex.head->body != http1::BodyKind::kNone;
+  closing_ = has_body;
+  down.close_after = closing_;
+  ex.pctx.response_headers.push_back({"Access-Control-Allow-Origin", "*"});
+  if (ex.head->method != "GET" && ex.head->method != "HEAD") {
+    ex.pctx.response_headers.push_back({"Allow", "GET, HEAD"});
+    ex.error = "method_not_allowed";
+    co_return co_await down.respond(405, {}, {}) && !closing_;
+  }
+  ex.pctx.response_headers.push_back({"Cache-Control", "max-age=300"});
+  co_return co_await down.respond(200, "application/json", doc) && !closing_;
 }
 
 }  // namespace gatehouse::proxy

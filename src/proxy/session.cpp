@@ -7,6 +7,7 @@
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "common/strings.hpp"
+#include "mcp/server/auth.hpp"
 #include "net/worker.hpp"
 #include "proxy/exchange.hpp"
 #include "proxy/forward_h2.hpp"
@@ -427,6 +428,11 @@ awaitable<bool> Session::handle(http1::RequestHead& head) {
     co_return keep;
   }
 
+  if (const std::string* doc = mcp_resource_metadata(ex)) {
+    bool keep = co_await serve_mcp_metadata(ex, *doc);
+    finish(ex);
+    co_return keep && head.keep_alive && !worker_.draining();
+  }
   RequestView rv;
   rv.method = head.method;
   rv.host = ex.host;
@@ -490,6 +496,8 @@ awaitable<bool> Session::handle(http1::RequestHead& head) {
       respond = a == policy::Action::kRespond;
     }
     if (respond) {
+      if (answer.status == 401 && ex.match.route->mcp && ex.match.route->mcp->authorization)
+        mcp::auth::extend_challenges(*ex.match.route->mcp->authorization, answer.headers);
       bool close = head.body != http1::BodyKind::kNone;
       bool keep = co_await send_policy_response(ex, answer, close);
       finish(ex);

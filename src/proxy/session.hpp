@@ -111,6 +111,8 @@ class Session {
                                  int64_t idle_ms);
   friend class LlmDownstream;
   awaitable<bool> serve_mcp(Exchange& ex);  // mcp_route.cpp
+  const std::string* mcp_resource_metadata(const Exchange& ex) const;       // mcp_route.cpp
+  awaitable<bool> serve_mcp_metadata(Exchange& ex, const std::string& doc);  // mcp_route.cpp
   friend class McpDownstream;
   friend class H2Forward;  // forward_h2.cpp: HTTP/2 upstreams, gRPC errors
   awaitable<bool> serve_mock(Exchange& ex);  // mock_route.cpp

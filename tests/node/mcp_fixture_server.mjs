@@ -1,8 +1,9 @@
 // A small MCP server on the streamable-HTTP transport (official SDK), the
 // second upstream of tests/integration/test_mcp.py. Prints {"port": N} once
 // listening. Tools: echo (collides with server-everything's), weather,
-// progress (sends progress notifications), notify (list_changed), get-env
-// (denied by the route). With the argument `stdio` it serves stdio instead.
+// progress (sends progress notifications), notify (list_changed), whoami
+// (the credential headers it got), get-env (denied by the route). With the
+// argument `stdio` it serves stdio instead.
 import http from "node:http";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
@@ -40,6 +41,14 @@ function makeServer() {
       // so the gateway's relay is exercised without an upstream GET stream.
       await extra.sendNotification({ method: "notifications/tools/list_changed" });
       return { content: [{ type: "text", text: "notified" }] };
+    });
+  server.registerTool("whoami", { description: "The credentials this server was called with" },
+    async (extra) => {
+      // What reached the upstream: the gateway's own credential, never the
+      // client's token (MCP authorization forbids passing it through).
+      const h = extra.requestInfo?.headers || {};
+      return { content: [{ type: "text", text: JSON.stringify({
+        authorization: h.authorization ?? null, upstreamKey: h["x-upstream-key"] ?? null }) }] };
     });
   server.registerTool("get-env", { description: "Would leak the environment" },
     async () => ({ content: [{ type: "text", text: "secret" }] }));

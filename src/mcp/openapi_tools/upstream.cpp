@@ -1,21 +1,15 @@
 // A REST API as an MCP server (REST to MCP), on the MCP thread: answers
 // initialize and the lists itself, and turns a tools/call into one HTTP
 // request to the API's upstream (tools.hpp builds it), whose answer becomes
-// the tool result. One connection per call, as the streamable-HTTP client.
+// the tool result, through net/http_client (one connection per call).
 #include "mcp/openapi_tools/upstream.hpp"
 
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <chrono>
-
 #include "mcp/jsonrpc/message.hpp"
+#include "net/http_client.hpp"
 
 namespace gatehouse::mcp {
 
 namespace {
-
-namespace beast = boost::beast;
-namespace http = beast::http;
 
 constexpr size_t kMaxBody = 16 * 1024 * 1024;
 
@@ -97,53 +91,26 @@ class OpenApiUpstream final : public Upstream,
     answer(openapi_tools::to_result(a.status, a.content_type, a.body));
   }
 
+  // One request through net/http_client (the gateway's one outbound client).
   awaitable<HttpAnswer> send(const openapi_tools::HttpCall& c) {
     HttpAnswer a;
     const OpenApiBinding& b = *b_;
-    std::string where = b.host + ":" + std::to_string(b.port);
-    auto timeout = std::chrono::milliseconds(b.timeout_ms);
-    tcp::resolver resolver(ioc_);
-    auto [rec, results] =
-        co_await resolver.async_resolve(b.host, std::to_string(b.port), use_nothrow);
-    if (rec) {
-      a.error = "resolving " + b.host + ": " + rec.message();
+    net::HttpClientRequest req;
+    req.method = c.method;
+    req.url = "http://" + b.host + ":" + std::to_string(b.port) + c.target;
+    req.timeout_ms = b.timeout_ms;
+    req.max_body = kMaxBody;
+    req.headers.emplace_back("Accept", "application/json");
+    for (const auto& [k, v] : c.headers) req.headers.emplace_back(k, v);
+    req.body = c.body;
+    auto res = co_await net::http_call(req, nullptr);
+    if (!res) {
+      a.error = res.error().message;
       co_return a;
     }
-    beast::tcp_stream stream(ioc_);
-    stream.expires_after(timeout);
-    auto [cec, ep] = co_await stream.async_connect(results, use_nothrow);
-    if (cec) {
-      a.error = "connecting to " + where + ": " + cec.message();
-      co_return a;
-    }
-    http::request<http::string_body> req;
-    req.method_string(c.method);
-    req.target(c.target);
-    req.version(11);
-    req.set(http::field::host, where);
-    req.set(http::field::user_agent, "gatehouse-mcp");
-    req.set(http::field::accept, "application/json");
-    for (const auto& [k, v] : c.headers) req.set(k, v);
-    req.body() = c.body;
-    req.prepare_payload();
-    auto [wec, wn] = co_await http::async_write(stream, req, use_nothrow);
-    if (wec) {
-      a.error = "sending to " + where + ": " + wec.message();
-      co_return a;
-    }
-    beast::flat_buffer fb;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(kMaxBody);
-    stream.expires_after(timeout);
-    auto [rec2, rn] = co_await http::async_read(stream, fb, parser, use_nothrow);
-    if (rec2) {
-      a.error = "reading the answer of " + where + ": " + rec2.message();
-      co_return a;
-    }
-    auto& res = parser.get();
-    a.status = static_cast<int>(res.result_int());
-    a.content_type = std::string(res[http::field::content_type]);
-    a.body = std::move(res.body());
+    a.status = res.value().status;
+    a.content_type = std::move(res.value().content_type);
+    a.body = std::move(res.value().body);
     co_return a;
   }
 

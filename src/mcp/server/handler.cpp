@@ -8,7 +8,10 @@
 #include "mcp/hub.hpp"
 #include "mcp/metrics.hpp"
 #include "mcp/openapi_tools/upstream.hpp"
+#include "mcp/server/audit.hpp"
+#include "mcp/server/auth.hpp"
 #include "mcp/server/modern.hpp"
+#include "mcp/server/tool_rules.hpp"
 #include "mcp/upstream/upstream.hpp"
 
 namespace gatehouse::mcp {
@@ -41,6 +44,13 @@ Result<std::shared_ptr<const Runtime>> Runtime::build(const config::Config& cfg,
     if (!b) return b.error();
     rt->openapi[s.name] = b.value();
   }
+  for (const auto& r : cfg.routes) {
+    if (!r.mcp || !r.mcp->authorization) continue;
+    const auto& a = *r.mcp->authorization;
+    std::string doc = auth::metadata_document(a);
+    rt->resource_metadata.emplace(std::string(auth::kWellKnown), doc);
+    rt->resource_metadata[auth::metadata_path(a.resource)] = std::move(doc);
+  }
   return std::shared_ptr<const Runtime>(std::move(rt));
 }
 
@@ -65,6 +75,13 @@ std::string error_body(const json::value& id, int code, std::string_view message
 
 const json::object* params_of(const Request& rq) {
   return rq.msg.params();
+}
+
+rules::Caller caller(const Request& rq) { return {rq.consumer, rq.groups, rq.vars}; }
+
+std::string item_name(const json::object& o) {
+  const json::value* v = o.if_contains("name");
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
 std::string str_param(const Request& rq, std::string_view key) {
@@ -208,11 +225,25 @@ awaitable<Reply> list(Request& rq, const std::string& method, const std::string&
   auto& slot = cache()[cache_key(rq, method)];
   json::object result;
   const size_t page = route_mcp(rq).page_size;
+  // Tools this caller may not call are not shown to it (before paging, so
+  // a caller's cursors stay consistent). The cached index keeps them all.
+  const json::array* visible = &m.items;
+  json::array mine;
+  if (method == "tools/list" && !route_mcp(rq).tool_rules.empty()) {
+    for (const auto& item : m.items) {
+      std::string exposed = item.is_object() ? item_name(item.as_object()) : std::string();
+      auto t = m.index.find(exposed);
+      const std::string& original = t == m.index.end() ? exposed : t->second.original;
+      if (rules::allowed(route_mcp(rq).tool_rules, caller(rq), original, exposed, nullptr))
+        mine.push_back(item);
+    }
+    visible = &mine;
+  }
   json::array items;
-  size_t end = page == 0 ? m.items.size() : std::min(m.items.size(), offset + page);
-  for (size_t i = std::min(offset, m.items.size()); i < end; ++i) items.push_back(m.items[i]);
+  size_t end = page == 0 ? visible->size() : std::min(visible->size(), offset + page);
+  for (size_t i = std::min(offset, visible->size()); i < end; ++i) items.push_back((*visible)[i]);
   result[key] = std::move(items);
-  if (end < m.items.size()) result["nextCursor"] = agg::encode_cursor(method, end);
+  if (end < visible->size()) result["nextCursor"] = agg::encode_cursor(method, end);
   if (!f.unavailable.empty() || !m.skipped.empty()) {
     json::object meta;
     if (!f.unavailable.empty()) {
@@ -342,10 +373,26 @@ awaitable<Reply> call_named(Request& rq, Outcome& out, const std::string& list_m
   }
   const std::string server = route_mcp(rq).servers[it->second.server];
   const std::string original = it->second.original;
+  // The audit line has the arguments of refused calls too.
   if (route_mcp(rq).log_arguments && list_method == "tools/list") {
     const json::object* p = params_of(rq);
     if (const json::value* a = p ? p->if_contains("arguments") : nullptr)
-      out.arguments = json::serialize(*a);
+      out.arguments = audit::redacted(*a);
+  }
+  if (list_method == "tools/list" && !route_mcp(rq).tool_rules.empty()) {
+    static const json::object kNoArguments;
+    const json::object* p = params_of(rq);
+    const json::value* a = p ? p->if_contains("arguments") : nullptr;
+    const json::object* args = a && a->is_object() ? &a->as_object() : &kNoArguments;
+    if (!rules::allowed(route_mcp(rq).tool_rules, caller(rq), original, name, args)) {
+      out.server = server;
+      out.rpc_error = rules::kToolForbidden;
+      json::value data = json::object{{"tool", name}};
+      reply.body = jsonrpc::error_response(
+          rq.msg.id, rules::kToolForbidden,
+          "Tool not allowed: " + name + (rq.consumer.empty() ? "" : " for " + rq.consumer), &data);
+      co_return reply;
+    }
   }
   co_return co_await forward(rq, out, server, [&](json::object& p) { p["name"] = original; });
 }

@@ -31,6 +31,10 @@ struct Runtime {
   uint64_t generation = 0;
   // REST-API servers (openapi:), resolved against the snapshot's specs.
   std::unordered_map<std::string, std::shared_ptr<const OpenApiBinding>> openapi;
+  // RFC 9728 metadata documents of routes with `authorization`, by the path
+  // they are served at (server/auth.hpp); the bare well-known path serves
+  // the first such route's, for clients that only try that one.
+  std::unordered_map<std::string, std::string> resource_metadata;
   const config::McpServerConfig* server(std::string_view name) const;
   std::shared_ptr<const OpenApiBinding> binding(const std::string& name) const;
   // Fails (with the field path and position) when an openapi server names
@@ -55,6 +59,10 @@ struct Request {
   const Runtime* rt = nullptr;
   const config::RouteConfig* route = nullptr;
   std::string consumer;
+  // The caller for per-tool rules (server/tool_rules.hpp): the consumer's
+  // groups and the request's policy variables (JWT claims); may be null.
+  const std::vector<std::string>* groups = nullptr;
+  const std::unordered_map<std::string, std::string>* vars = nullptr;
   std::optional<SessionState> session;  // absent for initialize
   std::string session_token;            // as the client sent it
   bool modern = false;                  // 2026-07-28: stateless (server/modern.hpp)

@@ -1,24 +1,19 @@
 // A streamable-HTTP MCP server (2025-11-25 transport): each message is a
 // POST accepting JSON or an SSE stream; the SSE stream's notifications are
 // relayed to the caller as they arrive, until the response. One connection
-// per message (no pooling yet); sessions belong to the client session, so
+// per message (no pooling yet), through net/http_client; sessions belong to the client session, so
 // their ids travel in the client's sealed Mcp-Session-Id.
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <chrono>
 
 #include "ai/sse/parser.hpp"
 #include "common/log.hpp"
 #include "config/loader.hpp"
 #include "mcp/jsonrpc/message.hpp"
 #include "mcp/upstream/upstream.hpp"
+#include "net/http_client.hpp"
 
 namespace gatehouse::mcp {
 
 namespace {
-
-namespace beast = boost::beast;
-namespace http = beast::http;
 
 constexpr size_t kMaxBody = 16 * 1024 * 1024;
 
@@ -34,8 +29,8 @@ class HttpUpstream final : public Upstream, public std::enable_shared_from_this<
   HttpUpstream(asio::io_context& ioc, config::McpServerConfig cfg)
       : ioc_(ioc), cfg_(std::move(cfg)) {
     std::string why;
-    if (!config::parse_http_url(cfg_.url, url_, why)) bad_url_ = why;  // validated at load
-    if (url_.prefix.empty()) url_.prefix = "/";
+    config::HttpUrl url;
+    if (!config::parse_http_url(cfg_.url, url, why)) bad_url_ = why;  // validated at load
   }
 
   void submit(Op op, std::shared_ptr<Call> call) override {
@@ -91,7 +86,7 @@ class HttpUpstream final : public Upstream, public std::enable_shared_from_this<
       }
       case Op::Type::kClose: {
         if (!op.session_id.empty()) {
-          Exchange x = co_await self->send(http::verb::delete_, {}, op.session_id,
+          Exchange x = co_await self->send("DELETE", {}, op.session_id,
                                            op.protocol_version, nullptr, nullptr);
           // 405: the server does not let clients end sessions; fine.
           if (!x.error.empty() && x.status != 405) done.error = x.error;
@@ -105,61 +100,38 @@ class HttpUpstream final : public Upstream, public std::enable_shared_from_this<
   awaitable<Exchange> post(const json::object& msg, const std::string& session,
                            const std::string& version, const std::shared_ptr<Call>& call) {
     const json::value* id = msg.if_contains("id");
-    co_return co_await send(http::verb::post, json::serialize(msg), session, version, id, call);
+    co_return co_await send("POST", json::serialize(msg), session, version, id, call);
   }
 
-  // One HTTP exchange. `id` set: wait for the response with that id (JSON
-  // body or SSE stream), relaying notifications to `call` meanwhile.
-  awaitable<Exchange> send(http::verb verb, std::string body, const std::string& session,
+  // One HTTP exchange (net/http_client: the gateway's one outbound client).
+  // `id` set: wait for the response with that id (JSON body or SSE stream),
+  // relaying notifications to `call` meanwhile.
+  awaitable<Exchange> send(std::string_view method, std::string body, const std::string& session,
                            const std::string& version, const json::value* id,
                            const std::shared_ptr<Call>& call) {
     Exchange x;
-    auto timeout = std::chrono::milliseconds(cfg_.timeout_ms);
-    tcp::resolver resolver(ioc_);
-    auto [rec, results] =
-        co_await resolver.async_resolve(url_.host, std::to_string(url_.port), use_nothrow);
-    if (rec) {
-      x.error = "resolving " + url_.host + ": " + rec.message();
+    net::HttpClientRequest req;
+    req.method = std::string(method);
+    req.url = cfg_.url;
+    req.timeout_ms = cfg_.timeout_ms;
+    req.timeout_per_read = true;  // an SSE answer lasts as long as the call
+    req.headers.emplace_back("Accept", "application/json, text/event-stream");
+    if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
+    if (!session.empty()) req.headers.emplace_back("Mcp-Session-Id", session);
+    if (!version.empty()) req.headers.emplace_back("MCP-Protocol-Version", version);
+    // Per-upstream credentials come from the config only: the client's own
+    // token never reaches here (the route builds this request afresh).
+    for (const auto& [k, v] : cfg_.headers) req.headers.emplace_back(k, v);
+    req.body = std::move(body);
+    auto opened = co_await net::http_open(req, nullptr);
+    if (!opened) {
+      x.error = opened.error().message;
       co_return x;
     }
-    beast::tcp_stream stream(ioc_);
-    stream.expires_after(timeout);
-    auto [cec, ep] = co_await stream.async_connect(results, use_nothrow);
-    if (cec) {
-      x.error = "connecting to " + cfg_.url + ": " + cec.message();
-      co_return x;
-    }
-    http::request<http::string_body> req{verb, url_.prefix, 11};
-    req.set(http::field::host, url_.host + ":" + std::to_string(url_.port));
-    req.set(http::field::user_agent, "gatehouse");
-    req.set(http::field::accept, "application/json, text/event-stream");
-    if (!body.empty()) req.set(http::field::content_type, "application/json");
-    if (!session.empty()) req.set("Mcp-Session-Id", session);
-    if (!version.empty()) req.set("MCP-Protocol-Version", version);
-    for (const auto& [k, v] : cfg_.headers) req.set(k, v);
-    req.body() = std::move(body);
-    req.prepare_payload();
-    stream.expires_after(timeout);
-    auto [wec, wn] = co_await http::async_write(stream, req, use_nothrow);
-    if (wec) {
-      x.error = "sending to " + cfg_.url + ": " + wec.message();
-      co_return x;
-    }
-    beast::flat_buffer fb;
-    http::response_parser<http::buffer_body> parser;
-    parser.body_limit(boost::none);  // bounded below, per kind of body
-    stream.expires_after(timeout);
-    auto [hec, hn] = co_await http::async_read_header(stream, fb, parser, use_nothrow);
-    if (hec) {
-      x.error = "reading the answer of " + cfg_.url + ": " + hec.message();
-      co_return x;
-    }
-    auto& res = parser.get();
-    x.status = static_cast<int>(res.result_int());
-    if (auto it = res.find("Mcp-Session-Id"); it != res.end())
-      x.session_id = std::string(it->value());
-    std::string ctype(res[http::field::content_type]);
-    bool sse = ctype.rfind("text/event-stream", 0) == 0;
+    net::HttpClientStream& res = *opened.value();
+    x.status = res.status();
+    if (const std::string* sid = res.header("Mcp-Session-Id")) x.session_id = *sid;
+    bool sse = res.content_type().rfind("text/event-stream", 0) == 0;
     if (x.status == 202 || (x.status >= 200 && x.status < 300 && !id)) co_return x;
     if (x.status < 200 || x.status >= 300) {
       x.error = cfg_.url + " answered HTTP " + std::to_string(x.status);
@@ -167,18 +139,13 @@ class HttpUpstream final : public Upstream, public std::enable_shared_from_this<
     sse::Parser events;
     std::vector<sse::Event> out;
     std::string whole;
-    char buf[16 * 1024];
-    while (!parser.is_done()) {
-      res.body().data = buf;
-      res.body().size = sizeof buf;
-      stream.expires_after(timeout);
-      auto [ec, n] = co_await http::async_read(stream, fb, parser, use_nothrow);
-      if (ec == http::error::need_buffer) ec = {};
-      if (ec) {
-        if (x.error.empty()) x.error = "reading the answer of " + cfg_.url + ": " + ec.message();
+    while (!res.done()) {
+      auto piece = co_await res.read_some();
+      if (!piece) {
+        if (x.error.empty()) x.error = piece.error().message;
         co_return x;
       }
-      std::string_view got(buf, sizeof buf - res.body().size);
+      std::string_view got = piece.value();
       if (!sse || !x.error.empty()) {
         if (whole.size() + got.size() > kMaxBody) {
           x.error = cfg_.url + " answered more than 16 MiB";
@@ -228,7 +195,6 @@ class HttpUpstream final : public Upstream, public std::enable_shared_from_this<
 
   asio::io_context& ioc_;
   config::McpServerConfig cfg_;
-  config::HttpUrl url_;
   std::string bad_url_;
   bool stopped_ = false;
 };
