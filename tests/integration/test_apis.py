@@ -121,9 +121,12 @@ class Apis(unittest.TestCase):
                          {"state": "deprecated", "sunset": "2026-12-31T23:59:59Z",
                           "successor": "2.0.0", "successor_url": "/v2"}))
 
+        # Each worker swaps in the new snapshot on its own: wait until requests on
+        # both paths (new connections, so either worker) see the headers.
         def deprecated():
-            r = self.get("/pets")
-            return r is not None and r.status == 200 and r.header("deprecation") is not None
+            rs = [self.get(p) for p in ("/pets", "/pets/1", "/pets", "/pets/1")]
+            return all(r is not None and r.status == 200 and r.header("deprecation") is not None
+                       for r in rs)
         self.assertTrue(wait_until(deprecated, timeout=5))
         r = self.get("/pets/1")
         self.assertTrue(r.header("deprecation").startswith("@"), r)
@@ -131,7 +134,9 @@ class Apis(unittest.TestCase):
         self.assertEqual(r.header("link"), '</v2>; rel="successor-version"')
 
         self.ok(self.api("POST", base + "/lifecycle", {"state": "retired"}))
-        self.assertTrue(wait_until(lambda: self.status("/pets") == 410, timeout=5))
+        self.assertTrue(wait_until(
+            lambda: all(self.status(p) == 410 for p in ("/pets", "/private", "/pets", "/private")),
+            timeout=5))
         r = self.get("/private")  # 410 before authentication
         self.assertEqual(r.status, 410, r)
         self.assertTrue(r.header("content-type").startswith("application/problem+json"), r)
