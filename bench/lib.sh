@@ -160,7 +160,7 @@ EOF
 # -> sets GATEHOUSE_PID
 start_gatehouse() {
   local bin="$1" port="$2" admin="$3" up="$4" workers="$5" extra="${6:-}"
-  local dir="$BENCH_TMP/gatehouse"
+  local dir="$BENCH_TMP/${7:-gatehouse}"  # a 7th argument names the instance (bench/ab.sh runs two)
   mkdir -p "$dir"
   cat > "$dir/gatehouse.yaml" <<EOF
 access_log: {enabled: false}

@@ -12,7 +12,9 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <memory>
+#include <span>
 #include <utility>
+#include <vector>
 
 #include "net/asio.hpp"
 #include "net/duplex.hpp"
@@ -67,6 +69,27 @@ class Stream {
     sock_.close(ec);
   }
 
+  // Writes what the socket takes right now, without waiting (plain TCP
+  // only; other kinds write nothing). Asio completes even an immediately
+  // successful async write through the back of the worker's handler queue,
+  // behind every other ready connection; at hundreds of connections that
+  // queue round per write is what stretched the latency tail. Writing first
+  // keeps a request running to completion the way nginx's event loop does.
+  // Returns the bytes written; ec is set only for a real error.
+  template <class ConstBuffers>
+  size_t try_write_some(const ConstBuffers& buffers, boost::system::error_code& ec) {
+    ec.clear();
+    if (!plain_tcp() || !sock_.is_open()) return 0;
+    if (!user_non_blocking_) {
+      sock_.non_blocking(true, ec);
+      if (ec) return 0;
+      user_non_blocking_ = true;
+    }
+    size_t n = sock_.write_some(buffers, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) ec.clear();
+    return n;
+  }
+
   template <class MutableBuffers, class Token>
   auto async_read_some(const MutableBuffers& buffers, Token&& token) {
     return asio::async_initiate<Token, void(boost::system::error_code, size_t)>(
@@ -101,6 +124,28 @@ class Stream {
   tcp::socket sock_;
   std::unique_ptr<TlsStream> tls_;
   std::unique_ptr<DuplexEnd> duplex_;
+  // Set once per socket: sync writes return would_block instead of polling.
+  bool user_non_blocking_ = false;
 };
+
+// Writes every byte of bufs: what the socket takes at once without waiting
+// (Stream::try_write_some), the rest asynchronously. The buffers must stay
+// valid until it completes.
+inline awaitable<boost::system::error_code> write_all(Stream& s,
+                                                      std::span<const asio::const_buffer> bufs) {
+  boost::system::error_code ec;
+  size_t n = s.try_write_some(bufs, ec);
+  if (ec) co_return ec;
+  size_t i = 0;
+  while (i < bufs.size() && n >= bufs[i].size()) {
+    n -= bufs[i].size();
+    ++i;
+  }
+  if (i == bufs.size()) co_return ec;
+  std::vector<asio::const_buffer> rest(bufs.begin() + static_cast<std::ptrdiff_t>(i), bufs.end());
+  rest.front() += n;
+  auto [wec, wn] = co_await asio::async_write(s, rest, use_nothrow);
+  co_return wec;
+}
 
 }  // namespace gatehouse::net

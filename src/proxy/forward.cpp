@@ -500,8 +500,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
           if (out.done) bufs.push_back(asio::buffer(last = last_chunk(dec.trailers())));
           if (!bufs.empty()) {
             conn->deadline.arm(worker_.deadlines(), &conn->stream.socket(), steady_ms() + to.idle_ms);
-            auto [wec, wn] = co_await asio::async_write(conn->stream, bufs, use_nothrow);
-            if (wec) { up_ok = false; break; }
+            if (co_await net::write_all(conn->stream, bufs)) { up_ok = false; break; }
           }
           buf_.consume(out.consumed);
           if (out.done) break;
@@ -756,8 +755,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
       if (out.done && framing == 1) bufs.push_back(asio::buffer(last = last_chunk(dec.trailers())));
       if (!bufs.empty()) {
         deadline_.arm(worker_.deadlines(), &stream_.socket(), steady_ms() + idle);
-        auto [wec, wn] = co_await asio::async_write(stream_, bufs, use_nothrow);
-        if (wec) { ok_down = false; break; }
+        if (co_await net::write_all(stream_, bufs)) { ok_down = false; break; }
         head_sent = true;
       }
       ubuf.consume(out.consumed);
@@ -784,8 +782,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
       }
       if (!bufs.empty()) {
         deadline_.arm(worker_.deadlines(), &stream_.socket(), steady_ms() + idle);
-        auto [wec, wn] = co_await asio::async_write(stream_, bufs, use_nothrow);
-        if (wec) { ok_down = false; break; }
+        if (co_await net::write_all(stream_, bufs)) { ok_down = false; break; }
         head_sent = true;
       }
       ubuf.consume(ubuf.size());

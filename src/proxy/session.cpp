@@ -113,10 +113,11 @@ awaitable<bool> Session::read_some() {
 awaitable<bool> Session::write_all(net::Stream& s, net::Deadline& d, std::string_view a,
                                    std::string_view b, int64_t timeout_ms) {
   if (timeout_ms > 0) d.arm(worker_.deadlines(), &s.socket(), steady_ms() + timeout_ms);
+  // Most writes fit the socket buffer and finish without a trip through the
+  // handler queue (net/stream.hpp, try_write_some).
   std::array<asio::const_buffer, 2> bufs{asio::buffer(a.data(), a.size()),
                                          asio::buffer(b.data(), b.size())};
-  auto [ec, n] = co_await asio::async_write(s, bufs, use_nothrow);
-  co_return !ec;
+  co_return !co_await net::write_all(s, bufs);
 }
 
 namespace {
