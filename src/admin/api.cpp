@@ -139,6 +139,7 @@ Api::Api(ApiHost host) : host_(std::move(host)) {
   register_config_routes(*this);
   register_api_routes(*this);
   register_cache_routes(*this);
+  register_llm_usage_routes(*this);
   register_openapi_routes(*this);
 }
 

@@ -105,6 +105,7 @@ void register_config_routes(Api& api);
 void register_openapi_routes(Api& api);
 void register_api_routes(Api& api);  // apis.cpp: APIs as assets
 void register_cache_routes(Api& api);  // cache.cpp: proxy-cache purge
+void register_llm_usage_routes(Api& api);  // llm_usage.cpp: LLM usage analytics
 // The OpenAPI 3.1 document of `api`'s routes.
 boost::json::value openapi_document(const Api& api);
 

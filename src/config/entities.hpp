@@ -209,11 +209,29 @@ struct LlmTargetConfig {
   uint32_t weight = 1;   // 0 = never picked
 };
 
+// How a model entry picks the target to try first (the others follow as
+// fallbacks): by weight, fewest requests in flight on this node, lowest
+// latency (EWMA of time to first token), or lowest estimated cost.
+enum class LlmStrategy { kWeighted, kLeastInflight, kLatency, kCost };
+
+// Retries before the first byte reaches the client (llm.retry, or a model
+// entry's own `retry`).
+struct LlmRetryConfig {
+  uint32_t attempts = 0;     // extra tries of a target after a retryable failure
+  int64_t backoff_ms = 200;  // first delay; doubled per retry, with jitter
+  int64_t max_backoff_ms = 5'000;
+  int64_t max_retry_after_ms = 10'000;  // a longer Retry-After moves on instead of waiting
+  int64_t first_token_timeout_ms = 0;   // no body byte by then: the attempt fails (0: off)
+  SourcePos pos;
+};
+
 struct LlmModelConfig {
   std::string name;
   std::vector<LlmTargetConfig> targets;
   std::vector<std::string> fallbacks;  // other models, tried in order
   std::vector<std::string> aliases;
+  LlmStrategy strategy = LlmStrategy::kWeighted;
+  std::optional<LlmRetryConfig> retry;  // unset: llm.retry
   SourcePos pos;
 };
 
@@ -231,11 +249,23 @@ struct LlmPriceConfig {
   SourcePos pos;
 };
 
+// llm.usage: one record per LLM request, written in batches off the data
+// path to the control-plane store's database (src/ai/usage/recorder.hpp).
+struct LlmUsageConfig {
+  bool enabled = true;
+  int64_t retention_ms = 30LL * 86'400'000;  // records older than this are deleted
+  int64_t flush_interval_ms = 1'000;         // how often buffered records are written
+  uint64_t max_pending = 100'000;            // records buffered while the database is down
+  SourcePos pos;
+};
+
 struct LlmConfig {
   std::vector<LlmProviderConfig> providers;
   std::vector<LlmModelConfig> models;
   std::vector<LlmPriceConfig> prices;
   std::string currency = "USD";  // what the prices are in (labels and docs only)
+  LlmUsageConfig usage;
+  LlmRetryConfig retry;  // for model entries without their own
 };
 
 struct RouteLlmConfig {

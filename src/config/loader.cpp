@@ -19,6 +19,7 @@
 
 #include "common/strings.hpp"
 #include "config/load_llm_prices.hpp"
+#include "config/load_llm_extras.hpp"
 #include "config/loader_reader.hpp"
 
 namespace gatehouse::config {
@@ -456,7 +457,7 @@ class Loader {
   }
 
   void parse_llm(const Slot& s, LlmConfig& out) {
-    Fields f(r_, s, {"providers", "models", "prices", "currency"});
+    Fields f(r_, s, {"providers", "models", "prices", "currency", "usage", "retry"});
     if (const Slot* p = f.get("providers"))
       for (const auto& item : r_.items(*p)) out.providers.push_back(parse_llm_provider(item));
     if (const Slot* m = f.get("models"))
@@ -464,6 +465,8 @@ class Loader {
     if (const Slot* p = f.get("prices"))
       for (const auto& item : r_.items(*p)) out.prices.push_back(parse_llm_price(r_, item));
     f.read("currency", out.currency);
+    if (const Slot* u = f.get("usage")) parse_llm_usage(r_, *u, out.usage);
+    if (const Slot* rt = f.get("retry")) parse_llm_retry(r_, *rt, out.retry);
   }
 
   void parse_mcp(const Slot& s, McpConfig& out) {
@@ -649,8 +652,10 @@ class Loader {
   LlmModelConfig parse_llm_model(const Slot& s) {
     LlmModelConfig m;
     m.pos = s.pos;
-    Fields f(r_, s, {"name", "targets", "fallbacks", "aliases"});
+    Fields f(r_, s, {"name", "targets", "fallbacks", "aliases", "strategy", "retry"});
     f.read("name", m.name);
+    if (const Slot* st = f.get("strategy")) parse_llm_strategy(r_, *st, m.strategy);
+    if (const Slot* rt = f.get("retry")) parse_llm_retry(r_, *rt, m.retry.emplace());
     if (const Slot* t = f.get("targets")) {
       for (const auto& item : r_.items(*t)) {
         LlmTargetConfig tc;

@@ -7,6 +7,7 @@
 
 #include "ai/translate/errors.hpp"
 #include "ai/usage/cost.hpp"
+#include "ai/usage/recorder.hpp"
 #include "common/clock.hpp"
 #include "net/worker.hpp"
 #include "common/strings.hpp"
@@ -135,58 +136,64 @@ class TokenAdmission final : public ai::gateway::Admission {
   }
   bool empty() const { return limits_.empty() && budgets_.empty(); }
 
-  bool reserve_cost(const std::string& model, const std::string& provider,
-                    const std::optional<ai::usage::Price>& price, int64_t prompt_tokens,
-                    int64_t max_output, std::string& why, int64_t& retry_after_s) override {
+  awaitable<bool> reserve_cost(const std::string& model, const std::string& provider,
+                               const std::optional<ai::usage::Price>& price,
+                               int64_t prompt_tokens, int64_t max_output, std::string& why,
+                               int64_t& retry_after_s) override {
     for (size_t i = 0; i < budgets_.size(); ++i) {
-      auto& [budget, hold] = budgets_[i];
+      const auto* budget = budgets_[i].first;
       // Without a price the spend is unknown: nothing to reserve, nothing counted.
       double estimate = price ? ai::usage::estimate(*price, prompt_tokens,
                                                     max_output >= 0
                                                         ? max_output
                                                         : budget->default_output_tokens())
                               : 0;
-      if (budget->reserve(ex_.pctx, model, provider, estimate, hold, why, retry_after_s))
+      if (co_await budget->reserve_async(ex_.pctx, model, provider, estimate, budgets_[i].second,
+                                         why, retry_after_s))
         continue;
-      for (size_t k = 0; k < i; ++k) budgets_[k].first->settle(budgets_[k].second, 0);
-      return false;
+      for (size_t k = 0; k < i; ++k)
+        co_await budgets_[k].first->settle_async(budgets_[k].second, 0);
+      co_return false;
     }
-    return true;
+    co_return true;
   }
-  void release_cost() override {
-    for (auto& [budget, hold] : budgets_) budget->settle(hold, 0);
+  awaitable<void> release_cost() override {
+    for (auto& bh : budgets_) co_await bh.first->settle_async(bh.second, 0);
   }
 
-  bool admit(int64_t prompt_tokens, int64_t max_output, std::string& why) override {
+  awaitable<bool> admit(int64_t prompt_tokens, int64_t max_output, std::string& why) override {
     for (size_t i = 0; i < limits_.size(); ++i) {
-      auto& [limit, res] = limits_[i];
+      const auto* limit = limits_[i].first;
       int64_t need =
           prompt_tokens + (max_output >= 0 ? max_output : limit->default_output_tokens());
       int64_t retry_after_s = 1;
-      if (limit->reserve(ex_.pctx, need, res, why, retry_after_s)) continue;
-      for (size_t k = 0; k < i; ++k) limits_[k].first->settle(limits_[k].second, 0, steady_ms());
+      if (co_await limit->reserve_async(ex_.pctx, need, limits_[i].second, why, retry_after_s))
+        continue;
+      for (size_t k = 0; k < i; ++k)
+        co_await limits_[k].first->settle_async(limits_[k].second, 0, steady_ms());
       ex_.pctx.response_headers.push_back({"Retry-After", std::to_string(retry_after_s)});
-      return false;
+      co_return false;
     }
     admitted_ = true;
-    return true;
+    co_return true;
   }
 
   // Real usage when the provider reported it; nothing when no provider
   // answered at all (connect errors, every fallback failed before a byte);
   // the estimate when a provider answered without usage.
-  void settle(const ai::Usage& u, bool provider_answered, double cost) {
+  awaitable<void> settle(const ai::Usage& u, bool provider_answered, double cost) {
     // A provider that answered without usage keeps its reservation (the
     // estimate); one that did not answer released it already.
-    for (auto& [budget, hold] : budgets_) {
-      double kept = provider_answered ? policy::llm_budget::from_micros(hold.micros) : 0;
-      budget->settle(hold, cost >= 0 ? cost : kept);
+    for (auto& bh : budgets_) {
+      double kept = provider_answered ? policy::llm_budget::from_micros(bh.second.micros) : 0;
+      co_await bh.first->settle_async(bh.second, cost >= 0 ? cost : kept);
     }
-    if (!admitted_) return;
+    if (!admitted_) co_return;
     const int64_t now = steady_ms();
-    for (auto& [limit, res] : limits_) {
-      int64_t actual = u.known ? u.input_total() + u.output : provider_answered ? res.tokens : 0;
-      limit->settle(res, actual, now);
+    for (auto& lr : limits_) {
+      int64_t actual =
+          u.known ? u.input_total() + u.output : provider_answered ? lr.second.tokens : 0;
+      co_await lr.first->settle_async(lr.second, actual, now);
     }
   }
 
@@ -296,10 +303,18 @@ awaitable<bool> Session::serve_llm(Exchange& ex) {
   TokenAdmission admission(ex);
   if (!admission.empty()) call.admission = &admission;
   if (ex.pctx.consumer) ex.llm->consumer = ex.pctx.consumer->name;
+  const gw::Endpoint endpoint = call.endpoint;
   bool ok = co_await gw::serve(*ex.snap->llm, std::move(call), down, *ex.llm);
   gw::price_outcome(*ex.llm);
-  admission.settle(ex.llm->usage, ex.llm->ttft_us >= 0, ex.llm->cost);
+  ex.llm->duration_us = steady_us() - ex.start_us;
+  co_await admission.settle(ex.llm->usage, ex.llm->ttft_us >= 0, ex.llm->cost);
   gw::record_metrics(*ex.llm, worker_.index());
+  if (gw::wants_body(endpoint) && ex.snap->llm->usage().enabled)
+    ai::usage::Recorder::instance().submit(worker_.index(),
+                                           gw::usage_record(*ex.llm, endpoint, ex.start_us,
+                                                            ex.request_id, ex.match.route->name,
+                                                            ex.pctx.credential_id),
+                                           ex.snap->llm->usage());
   if (ex.llm->status) ex.status = ex.llm->status;
   if (ex.error.empty() && !ex.llm->error.empty()) ex.error = ex.llm->error;
   ex.upstream_target = ex.llm->peer;

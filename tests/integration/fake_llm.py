@@ -14,12 +14,16 @@ with that status and a provider-shaped error body (`fail_headers` added to it,
 e.g. Retry-After; `fail_count` > 0 fails only that many requests). `tls=(certfile, keyfile)`
 serves HTTPS; `connections` counts accepted connections (keep-alive reuse);
 `drop_after_response` closes each connection after its response without
-announcing it (a provider's idle keep-alive timeout in miniature).
+announcing it (a provider's idle keep-alive timeout in miniature). `delay`
+(seconds) holds every answer back that long before its head (a slow first
+token); `delay_count` > 0 delays only that many requests. `gate` (a
+threading.Event) holds every request until it is set (concurrency tests).
 """
 
 import json
 import ssl
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 TOOL = {"name": "get_weather", "args": {"city": "Paris"}}
@@ -52,6 +56,23 @@ class _Handler(BaseHTTPRequestHandler):
                "body": body}
         with fake.lock:
             fake.requests.append(rec)
+            fake.inflight += 1
+            fake.max_inflight = max(fake.max_inflight, fake.inflight)
+            delay = fake.delay if fake.delay_count != 0 else 0
+            if fake.delay_count > 0:
+                fake.delay_count -= 1
+        try:
+            if delay:
+                time.sleep(delay)
+            gate = fake.gate
+            if gate is not None:
+                gate.wait(60)
+            return self._answer(fake, body)
+        finally:
+            with fake.lock:
+                fake.inflight -= 1
+
+    def _answer(self, fake, body):
         if fake.fail_status:
             with fake.lock:
                 fail = fake.fail_count != 0
@@ -346,6 +367,11 @@ class FakeLLM:
         self.fail_count = -1  # < 0: every request fails while fail_status is set
         self.cut_after = 0  # streams: drop the connection after this many frames
         self.drop_after_response = False
+        self.delay = 0.0
+        self.gate = None
+        self.delay_count = -1  # < 0: every request is delayed while delay is set
+        self.inflight = 0
+        self.max_inflight = 0
         self.connections = 0
         self.requests = []
         self.lock = threading.Lock()

@@ -7,6 +7,7 @@ namespace gatehouse::ai::gateway {
 std::shared_ptr<const Catalog> Catalog::build(const config::LlmConfig& cfg, size_t workers) {
   auto c = std::make_shared<Catalog>();
   c->currency_ = cfg.currency;
+  c->usage_ = cfg.usage;
   std::unordered_map<std::string, size_t> provider_index;
   for (const auto& p : cfg.providers) {
     provider_index[p.name] = c->providers_.size();
@@ -24,6 +25,8 @@ std::shared_ptr<const Catalog> Catalog::build(const config::LlmConfig& cfg, size
       e.target_price.push_back(usage::find_price(cfg.prices, t.provider, t.model));
       if (it != provider_index.end()) e.total_weight += t.weight;
     }
+    e.target_state = std::make_unique<TargetState[]>(m.targets.size());
+    e.retry = m.retry ? *m.retry : cfg.retry;
     c->by_name_.emplace(m.name, c->models_.size());
     for (const auto& a : m.aliases) c->by_name_.emplace(a, c->models_.size());
     c->models_.push_back(std::move(e));

@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ai/gateway/balance.hpp"
 #include "ai/gateway/cooldown.hpp"
 #include "ai/gateway/metrics.hpp"
 #include "ai/providers/provider.hpp"
@@ -23,12 +24,15 @@ struct ModelEntry {
   std::vector<std::optional<usage::Price>> target_price;  // llm.prices per target
   uint64_t total_weight = 0;
   std::vector<size_t> chain;  // this model, then its fallbacks depth-first, each once
+  std::unique_ptr<TargetState[]> target_state;  // balancing state per target
+  config::LlmRetryConfig retry;                 // its own, else llm.retry
 };
 
 class Catalog {
  public:
   static std::shared_ptr<const Catalog> build(const config::LlmConfig& cfg, size_t workers);
   const std::string& currency() const { return currency_; }
+  const config::LlmUsageConfig& usage() const { return usage_; }
 
   // A model name or alias -> model index, or -1.
   int find_model(std::string_view name) const;
@@ -46,6 +50,7 @@ class Catalog {
   std::vector<ModelEntry> models_;
   std::unordered_map<std::string, size_t> by_name_;  // names and aliases
   std::string currency_;
+  config::LlmUsageConfig usage_;
 };
 
 }  // namespace gatehouse::ai::gateway

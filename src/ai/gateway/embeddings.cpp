@@ -143,7 +143,7 @@ awaitable<bool> serve_embeddings(const Catalog& cat, const Call& call, Downstrea
 
   if (call.admission) {
     std::string why;
-    if (!call.admission->admit(estimate_tokens(in.value()), 0, why))
+    if (!co_await call.admission->admit(estimate_tokens(in.value()), 0, why))
       co_return co_await send_error(down, client, info("rate_limit", why, 429), out,
                                     "llm_token_limit");
   }

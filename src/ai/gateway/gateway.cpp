@@ -1,10 +1,11 @@
 #include "ai/gateway/gateway.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <chrono>
+#include <random>
 #include <utility>
 #include <vector>
 
@@ -87,19 +88,34 @@ bool allows(const Call& call, const ModelEntry& m) {
   return route_allows(*call.route, m) && (!call.consumer_models || lists(*call.consumer_models, m));
 }
 
-std::vector<std::pair<size_t, size_t>> candidates(const Catalog& cat, const ModelEntry& first) {
-  // Per model of the chain, the weighted pick first, then the model's other
-  // targets (weight > 0) in config order.
+std::vector<std::pair<size_t, size_t>> candidates(const Catalog& cat, const ModelEntry& first,
+                                                  const PickHints& hints) {
   std::vector<std::pair<size_t, size_t>> out;
   for (size_t mi2 : first.chain) {
     const ModelEntry& m = cat.model(mi2);
     if (m.total_weight == 0) continue;
-    size_t picked = cat.pick_target(m);
-    out.emplace_back(mi2, picked);
-    for (size_t t = 0; t < m.cfg.targets.size(); ++t)
-      if (t != picked && m.cfg.targets[t].weight > 0) out.emplace_back(mi2, t);
+    for (size_t t : order_targets(m.cfg.strategy, m.cfg.targets, m.target_state.get(),
+                                  m.target_price, cat.pick_target(m), hints))
+      out.emplace_back(mi2, t);
   }
   return out;
+}
+
+int64_t backoff_ms(const config::LlmRetryConfig& rc, uint32_t attempt) {
+  int64_t d = rc.backoff_ms;
+  for (uint32_t i = 0; i < attempt && d < rc.max_backoff_ms; ++i) d *= 2;
+  d = std::min(d, rc.max_backoff_ms);
+  // Equal jitter: half fixed, half random, so retries of many requests that
+  // failed together spread out.
+  thread_local std::minstd_rand rng(std::random_device{}());
+  int64_t half = d / 2;
+  return half + (half > 0 ? std::uniform_int_distribution<int64_t>(0, half)(rng) : 0);
+}
+
+awaitable<void> sleep_for_ms(int64_t ms) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  timer.expires_after(std::chrono::milliseconds(ms));
+  co_await timer.async_wait(use_nothrow);
 }
 
 bool cooling(const Catalog& cat, const ModelEntry& m, size_t t, Outcome& out,
@@ -234,6 +250,13 @@ void record_metrics(const Outcome& o, size_t worker) {
   add(kTokReasoning, o.usage.reasoning);
   if (o.usage.partial) s.partial.inc();
   if (o.ttft_us >= 0) s.ttft.observe_us(static_cast<uint64_t>(o.ttft_us));
+  // Generation speed: streams from the first byte to the end; a whole
+  // answer arrives at once, so over the whole call.
+  if (o.usage.known && o.usage.output > 0 && o.ttft_us >= 0 && o.duration_us > 0) {
+    int64_t gen_us = o.stream ? o.duration_us - o.ttft_us : o.duration_us;
+    if (gen_us > 0)
+      s.observe_tps(static_cast<double>(o.usage.output) * 1e6 / static_cast<double>(gen_us));
+  }
 }
 
 int64_t estimate_prompt_tokens(Format client, const Request& req, std::string_view body) {
@@ -298,11 +321,16 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
   if (auto answered = co_await serve_from_cache(call, client, req, resolved, cache_key, down, out))
     co_return *answered;
 
-  int64_t prompt_estimate = 0;
+  const ModelEntry& first = cat.model(static_cast<size_t>(mi));
+  // The prompt estimate feeds token limits, budgets and the cost strategy.
+  bool wants_estimate = call.admission != nullptr;
+  for (size_t c : first.chain)
+    wants_estimate = wants_estimate || cat.model(c).cfg.strategy == config::LlmStrategy::kCost;
+  const int64_t prompt_estimate =
+      wants_estimate ? estimate_prompt_tokens(client, req, call.body) : 0;
   if (call.admission) {
     std::string why;
-    prompt_estimate = estimate_prompt_tokens(client, req, call.body);
-    if (!call.admission->admit(prompt_estimate, req.max_tokens.value_or(-1), why))
+    if (!co_await call.admission->admit(prompt_estimate, req.max_tokens.value_or(-1), why))
       co_return co_await send_error(down, client, info("rate_limit", why, 429), out,
                                     "llm_token_limit");
   }
@@ -310,7 +338,6 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
   int64_t budget_retry_s = -1;
 
   auto ex = co_await asio::this_coro::executor;
-  const ModelEntry& first = cat.model(static_cast<size_t>(mi));
   // The last failure, answered when every model in the chain failed.
   ErrorInfo last = info("api_error", "no provider answered", 502);
   std::string last_code = "ai_no_provider";
@@ -318,135 +345,100 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
   int last_status = 0;
   int64_t last_retry_ms = -1;
   int64_t soonest_ms = -1;  // cooling candidates: the earliest end
-  const auto candidates = detail::candidates(cat, first);
-  for (size_t step = 0; step < candidates.size(); ++step) {
+  PickHints hints;
+  hints.prompt_tokens = prompt_estimate;
+  hints.max_output = req.max_tokens.value_or(4096);
+  const auto candidates = detail::candidates(cat, first, hints);
+  bool final_error = false;  // a status that does not fall back: answer it now
+  for (size_t step = 0; step < candidates.size() && !final_error; ++step) {
     const ModelEntry& m = cat.model(candidates[step].first);
     const size_t t = candidates[step].second;
     if (cooling(cat, m, t, out, soonest_ms)) continue;
     const auto& target = m.cfg.targets[t];
     const providers::Provider& prov = cat.provider(m.target_provider[t]);
-    if (call.admission &&
-        !call.admission->reserve_cost(m.cfg.name, prov.config().name, m.target_price[t],
-                                      prompt_estimate, req.max_tokens.value_or(-1), budget_why,
-                                      budget_retry_s))
-      continue;  // over budget: the next candidate may be another model or provider
-    Request up = req;
-    up.model = target.model;
-    std::string body = write_request(prov.format(), up);
-    out.served_model = m.cfg.name;
-    out.provider = prov.config().name;
-    out.provider_model = target.model;
-    out.stats = m.target_stats[t];
-    out.price = m.target_price[t];
-    ++out.attempts;
-    auto pc = prov.call(ex, up, std::move(body));
-    auto st = co_await pc->start();
-    out.peer = pc->peer();
-    if (!st) {
-      if (call.admission) call.admission->release_cost();
-      last = info("api_error", st.error().message, 502);
-      last_code = st.error().code;
-      last_status = 0;
-      continue;
-    }
-    int status = *st;
-    if (status < 200 || status >= 300) {
-      if (call.admission) call.admission->release_cost();
-      auto eb = co_await read_all(*pc);
-      last_status = status;
-      last_body = eb ? eb.value() : std::string();
-      last_code = "ai_provider_error";
-      last_retry_ms = note_failure(cat, m, t, status, *pc, out);
-      if (falls_back(status) && step + 1 < candidates.size()) continue;
-      break;
-    }
-
-    // Success: from here on the client gets this provider's answer.
-    if (!req.stream) {
-      auto all = co_await read_all(*pc);
-      if (all) out.ttft_us = steady_us() - call.start_us;
-      if (!all) {
-        last = info("api_error", all.error().message, 502);
-        last_code = all.error().code;
+    TargetState& ts = m.target_state[t];
+    const config::LlmRetryConfig& rc = m.retry;
+    for (uint32_t attempt = 0;; ++attempt) {
+      if (call.admission && !co_await call.admission->reserve_cost(
+                                m.cfg.name, prov.config().name, m.target_price[t], prompt_estimate,
+                                req.max_tokens.value_or(-1), budget_why, budget_retry_s))
+        break;  // over budget: the next candidate may be another model or provider
+      Request up = req;
+      up.model = target.model;
+      std::string body = write_request(prov.format(), up);
+      out.served_model = m.cfg.name;
+      out.provider = prov.config().name;
+      out.provider_model = target.model;
+      out.stats = m.target_stats[t];
+      out.price = m.target_price[t];
+      ++out.attempts;
+      InflightGuard inflight(&ts);
+      const int64_t attempt_start = steady_us();
+      auto pc = prov.call(ex, up, std::move(body));
+      pc->set_first_byte_timeout(rc.first_token_timeout_ms);
+      auto st = co_await pc->start();
+      out.peer = pc->peer();
+      int64_t retry_ms = -1;
+      // Nothing reached the client yet in any branch that falls through to
+      // the retry below.
+      std::string first_piece;  // streams: the provider's first body bytes
+      std::string whole;        // whole answers
+      bool answered = false;
+      if (!st) {
+        last = info("api_error", st.error().message, st.error().status == 504 ? 504 : 502);
+        last_code = st.error().code;
         last_status = 0;
-        break;
-      }
-      auto resp = parse_response(prov.format(), all.value());
-      if (!resp) {
-        last = info("api_error", "unreadable provider answer: " + resp.error().message, 502);
-        last_code = "ai_bad_provider_answer";
-        last_status = 0;
-        break;
-      }
-      out.usage = extract_usage(resp.value(), false);
-      if (!call.guards.empty()) {
-        std::string why;
-        bool passed = co_await guard_completion(call, resp.value(), findings, why);
-        out.guardrails = findings.summary();
-        if (!passed) {
-          ErrorInfo e = info("invalid_request", why, 400);
-          e.code = "guardrail_blocked";
-          co_return co_await send_error(down, client, e, out, e.code);
+      } else if (*st < 200 || *st >= 300) {
+        auto eb = co_await read_all(*pc);
+        last_status = *st;
+        last_body = eb ? eb.value() : std::string();
+        last_code = "ai_provider_error";
+        retry_ms = last_retry_ms = note_failure(cat, m, t, *st, *pc, out);
+        if (!falls_back(*st)) final_error = true;
+      } else {
+        // 2xx: the first bytes (streams) or the whole answer are read before
+        // the client hears anything, so a provider that stalls or cuts here
+        // is still retried. A stream's head reaches the client with its first
+        // frame.
+        Result<bool> got = req.stream ? co_await pc->read(first_piece) : Result<bool>(true);
+        if (!req.stream) {
+          auto all = co_await read_all(*pc);
+          if (all)
+            whole = std::move(all.value());
+          else
+            got = all.error();
+        }
+        if (got && (!req.stream || *got)) {
+          answered = true;
+        } else {
+          Error e = got ? make_error("provider_body_cut",
+                                     "provider ended the stream before "
+                                     "any event",
+                                     "", 502)
+                        : got.error();
+          last = info("api_error", e.message, e.status == 504 ? 504 : 502);
+          last_code = e.code;
+          last_status = 0;
         }
       }
-      store_in_cache(call, cache_key, resp.value());
-      out.status = 200;
-      price_outcome(out);
-      down.cost = out.cost;
-      co_return co_await down.respond(200, "application/json",
-                                      write_response(client, resp.value()));
-    }
-
-    StreamOptions so;
-    so.encoder.include_usage = client != Format::kChat || req.include_usage;
-    guardrails::StreamGuard guard(completion_guards(call), findings);
-    if (guard.active()) so.filter = &guard;
-    StreamTranslator tr(prov.format(), client, so);
-    out.status = 200;
-    if (!co_await down.start_stream()) {
-      out.usage = tr.usage();
-      out.usage.partial = true;
-      out.error = "client_gone";
-      co_return false;
-    }
-    std::string frame;
-    bool client_ok = true;
-    for (;;) {
-      std::string chunk;
-      auto more = co_await pc->read(chunk);
-      if (!more) {
-        ErrorInfo e = info("api_error", more.error().message, 502);
-        e.code = more.error().code;
-        tr.fail(e, frame);
-        out.error = more.error().code;
-      } else if (!*more) {
-        tr.finish(frame);
-      } else {
-        if (out.ttft_us < 0) out.ttft_us = steady_us() - call.start_us;
-        (void)tr.feed(chunk, frame);
+      if (answered) {
+        ts.observe(steady_us() - attempt_start);
+        out.ttft_us = steady_us() - call.start_us;
+        co_return co_await serve_answer(call, client, req, prov.format(), *pc,
+                                        std::move(first_piece), std::move(whole), cache_key,
+                                        findings, down, out);
       }
-      if (!frame.empty()) {
-        client_ok = co_await down.write_chunk(frame);
-        frame.clear();
-      }
-      if (!client_ok) {
-        out.error = "client_gone";
-        break;
-      }
-      if (!more || !*more || tr.done()) break;
+      if (call.admission) co_await call.admission->release_cost();
+      // A failure counts as slow, so the latency strategy moves away from it.
+      int64_t took = steady_us() - attempt_start;
+      ts.observe(std::max(took, 2 * ts.ewma_us.load(std::memory_order_relaxed)));
+      if (final_error || attempt >= rc.attempts) break;
+      if (retry_ms > rc.max_retry_after_ms) break;  // too long to wait: the next target
+      int64_t delay = retry_ms >= 0 ? retry_ms : backoff_ms(rc, attempt);
+      inflight.release();
+      co_await sleep_for_ms(delay);
+      ++out.retries;
     }
-    if (client_ok && !tr.done()) {
-      tr.finish(frame);
-      if (!frame.empty()) client_ok = co_await down.write_chunk(frame);
-    }
-    out.usage = tr.usage();
-    out.guardrails = findings.summary();
-    if (!findings.blocked.empty()) out.error = "guardrail_blocked";
-    if (client_ok && tr.done() && !tr.partial() && findings.blocked.empty())
-      store_in_cache(call, cache_key, tr.response());
-    if (!client_ok) out.usage.partial = true;
-    if (client_ok) client_ok = co_await down.end_stream();
-    co_return client_ok;
   }
   if (out.attempts == 0 && !budget_why.empty()) {
     down.retry_after_s = budget_retry_s;

@@ -9,8 +9,9 @@
 #include <vector>
 
 #include "ai/gateway/catalog.hpp"
-#include "ai/usage/cost.hpp"
 #include "ai/translate/ir.hpp"
+#include "ai/usage/cost.hpp"
+#include "ai/usage/record.hpp"
 #include "config/entities.hpp"
 #include "net/asio.hpp"
 
@@ -63,9 +64,11 @@ struct Outcome {
   Usage usage;
   bool stream = false;
   int attempts = 0;
+  int retries = 0;            // attempts that repeated a target after a backoff
   int cooldowns = 0;          // targets this request put into cooldown (429/503 + Retry-After)
   int cooling_skips = 0;      // candidates skipped because they were cooling down
   int64_t ttft_us = -1;       // request start -> first provider body byte
+  int64_t duration_us = -1;   // request start -> done (set by the caller before metrics)
   std::string error;          // our error code, when the gateway answered an error
   std::string guardrails;     // Findings::summary(): rules that blocked/masked, never the text
   std::string cache;          // llm-cache: hit, miss or bypass (x-gatehouse-cache)
@@ -81,6 +84,12 @@ void price_outcome(Outcome& o);
 // Counts a finished request in the AI metrics (the worker's shard).
 void record_metrics(const Outcome& o, size_t worker);
 
+// The usage record (analytics) of a finished request that started at
+// `start_us` (steady clock).
+usage::Record usage_record(const Outcome& o, Endpoint e, int64_t start_us,
+                           const std::string& request_id, const std::string& route,
+                           const std::string& credential);
+
 // Token limits: consulted once the request is parsed and before the first
 // provider call, with the estimated prompt tokens and the requested output
 // (max_tokens, -1 when absent). The proxy's AI route implements it on top of
@@ -89,21 +98,23 @@ class Admission {
  public:
   virtual ~Admission() = default;
   // False refuses the request with 429 and `why` in the client's format.
-  virtual bool admit(int64_t prompt_tokens, int64_t max_output, std::string& why) = 0;
+  // Awaitable: a cluster-wide limit reserves in Redis (one round trip).
+  virtual awaitable<bool> admit(int64_t prompt_tokens, int64_t max_output, std::string& why) = 0;
   // Money (llm-budget): before each provider attempt, the target about to be
   // called and its price (none: the attempt costs nothing known). False
   // refuses this target with `why`; the gateway then tries the next candidate
   // or answers 429 with Retry-After `retry_after_s`.
-  virtual bool reserve_cost(const std::string& /*model*/, const std::string& /*provider*/,
-                            const std::optional<usage::Price>& /*price*/,
-                            int64_t /*prompt_tokens*/, int64_t /*max_output*/,
-                            std::string& /*why*/, int64_t& /*retry_after_s*/) {
-    return true;
+  virtual awaitable<bool> reserve_cost(const std::string& /*model*/,
+                                       const std::string& /*provider*/,
+                                       const std::optional<usage::Price>& /*price*/,
+                                       int64_t /*prompt_tokens*/, int64_t /*max_output*/,
+                                       std::string& /*why*/, int64_t& /*retry_after_s*/) {
+    co_return true;
   }
   // The attempt reserve_cost() admitted got no answer (connect error,
   // non-2xx): its reservation is freed. The answered one is settled by the
   // caller once the cost is known.
-  virtual void release_cost() {}
+  virtual awaitable<void> release_cost() { co_return; }
 };
 
 // Estimated prompt tokens of a parsed request (src/ai/tokenizer's

@@ -26,8 +26,14 @@ awaitable<bool> send_error(Downstream& down, Format f, const ErrorInfo& e, Outco
 bool route_allows(const config::RouteLlmConfig& route, const ModelEntry& m);
 // The route offers the model (name or alias) and the consumer, if limited, may use it.
 bool allows(const Call& call, const ModelEntry& m);
-// (model index, target index) in the order they are tried.
-std::vector<std::pair<size_t, size_t>> candidates(const Catalog& cat, const ModelEntry& first);
+// (model index, target index) in the order they are tried: per model of the
+// chain, its targets in its strategy's order (balance.hpp).
+std::vector<std::pair<size_t, size_t>> candidates(const Catalog& cat, const ModelEntry& first,
+                                                  const PickHints& hints = {});
+// The delay before retry number `attempt` (0-based) of a target: exponential
+// from retry.backoff, capped at max_backoff, with equal jitter.
+int64_t backoff_ms(const config::LlmRetryConfig& rc, uint32_t attempt);
+awaitable<void> sleep_for_ms(int64_t ms);
 // Cooldowns (cooldown.hpp). Whether candidate (model m, target t) is cooling
 // down: counts the skip and keeps the soonest end in `soonest_ms` (-1: none yet).
 bool cooling(const Catalog& cat, const ModelEntry& m, size_t t, Outcome& out, int64_t& soonest_ms);
@@ -65,6 +71,14 @@ awaitable<std::optional<bool>> serve_from_cache(const Call& call, Format client,
                                                 Outcome& out);
 // Stores a complete answer under `key` (no-op when empty).
 void store_in_cache(const Call& call, const std::string& key, const Response& r);
+
+// A provider answered 2xx (answer.cpp): the client gets this answer, whole
+// (`whole`, non-streamed) or translated frame by frame starting with
+// `first_piece` (streamed; the client's head goes out with its first frame).
+awaitable<bool> serve_answer(const Call& call, Format client, const Request& req, Format provider,
+                             providers::Call& pc, std::string first_piece, std::string whole,
+                             const std::string& cache_key, guardrails::Findings& findings,
+                             Downstream& down, Outcome& out);
 
 // /v1/embeddings (embeddings.cpp).
 awaitable<bool> serve_embeddings(const Catalog& cat, const Call& call, Downstream& down,

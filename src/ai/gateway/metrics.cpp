@@ -7,9 +7,10 @@
 #include <mutex>
 #include <utility>
 
-#include "ai/gateway/cooldown.hpp"
 #include "ai/cache/exact_cache.hpp"
+#include "ai/gateway/cooldown.hpp"
 #include "ai/guardrails/guardrails.hpp"
+#include "ai/usage/recorder.hpp"
 #include "common/clock.hpp"
 
 namespace gatehouse::ai::gateway {
@@ -57,6 +58,14 @@ constexpr const char* kTokenNames[] = {"input", "cache_read", "cache_write", "ou
 
 }  // namespace
 
+void AiShard::observe_tps(double v) {
+  size_t i = 0;
+  while (i < kTpsBuckets.size() && v > kTpsBuckets[i]) ++i;
+  tps[i].inc();
+  tps_count.inc();
+  tps_sum_milli.inc(static_cast<uint64_t>(v * 1000));
+}
+
 AiFamily* ai_family(const std::string& model, const std::string& provider, size_t workers) {
   auto& f = families();
   std::lock_guard lock(f.mu);
@@ -86,14 +95,22 @@ std::string render_ai_metrics() {
   std::string ttft =
       "# HELP gatehouse_llm_time_to_first_token_seconds Request start to the provider's first "
       "body byte.\n# TYPE gatehouse_llm_time_to_first_token_seconds histogram\n";
+  std::string tps =
+      "# HELP gatehouse_llm_tokens_per_second Output tokens per second of generation (streams: "
+      "from the first provider byte to the end; otherwise over the whole call).\n"
+      "# TYPE gatehouse_llm_tokens_per_second histogram\n";
   for (const auto& [key, fam] : f.map) {
     std::string labels = "model=\"" + metrics::label_escape(key.first) + "\",provider=\"" +
                          metrics::label_escape(key.second) + "\"";
     std::array<uint64_t, 6> cls{};
     std::array<uint64_t, 5> tokens{};
     std::array<uint64_t, metrics::kLatencyBuckets.size() + 1> buckets{};
-    uint64_t partial = 0, count = 0, sum_us = 0;
+    std::array<uint64_t, kTpsBuckets.size() + 1> tps_buckets{};
+    uint64_t partial = 0, count = 0, sum_us = 0, tps_count = 0, tps_sum = 0;
     for (const auto& s : fam->shards()) {
+      for (size_t i = 0; i < tps_buckets.size(); ++i) tps_buckets[i] += s->tps[i].get();
+      tps_count += s->tps_count.get();
+      tps_sum += s->tps_sum_milli.get();
       for (size_t i = 0; i < cls.size(); ++i) cls[i] += s->by_class[i].get();
       for (size_t i = 0; i < tokens.size(); ++i) tokens[i] += s->tokens[i].get();
       for (size_t i = 0; i < buckets.size(); ++i) buckets[i] += s->ttft.buckets[i].get();
@@ -128,9 +145,22 @@ std::string render_ai_metrics() {
             std::to_string(static_cast<double>(sum_us) / 1e6) + "\n";
     ttft += "gatehouse_llm_time_to_first_token_seconds_count{" + labels + "} " +
             std::to_string(count) + "\n";
+    cum = 0;
+    for (size_t i = 0; i < tps_buckets.size(); ++i) {
+      cum += tps_buckets[i];
+      std::string le = i < kTpsBuckets.size() ? std::to_string(static_cast<int64_t>(kTpsBuckets[i]))
+                                              : std::string("+Inf");
+      tps += "gatehouse_llm_tokens_per_second_bucket{" + labels + ",le=\"" + le + "\"} " +
+             std::to_string(cum) + "\n";
+    }
+    tps += "gatehouse_llm_tokens_per_second_sum{" + labels + "} " +
+           std::to_string(static_cast<double>(tps_sum) / 1e3) + "\n";
+    tps +=
+        "gatehouse_llm_tokens_per_second_count{" + labels + "} " + std::to_string(tps_count) + "\n";
   }
-  return req + tok + part + ttft + render_cost() + render_cooldown_metrics(steady_ms()) +
-         guardrails::render_guardrail_metrics() + cache::render_cache_metrics();
+  return req + tok + part + ttft + tps + render_cost() + render_cooldown_metrics(steady_ms()) +
+         guardrails::render_guardrail_metrics() + cache::render_cache_metrics() +
+         usage::render_usage_metrics();
 }
 
 }  // namespace gatehouse::ai::gateway

@@ -13,11 +13,19 @@ namespace gatehouse::ai::gateway {
 
 enum TokenType : size_t { kTokInput, kTokCacheRead, kTokCacheWrite, kTokOutput, kTokReasoning };
 
+// Output tokens per second of generation, for gatehouse_llm_tokens_per_second.
+inline constexpr std::array<double, 13> kTpsBuckets = {1,   2,   5,    10,   20,   50,   100,
+                                                       200, 500, 1000, 2000, 5000, 10000};
+
 struct alignas(64) AiShard {
   std::array<metrics::Counter, 6> by_class;  // 1..5 = 1xx..5xx, 0 = no answer
   std::array<metrics::Counter, 5> tokens;    // by TokenType
   metrics::Counter partial;                  // cut or cancelled, usage a lower bound
   metrics::Histogram ttft;
+  std::array<metrics::Counter, kTpsBuckets.size() + 1> tps;  // last = +Inf
+  metrics::Counter tps_count;
+  metrics::Counter tps_sum_milli;  // tokens/s x 1000
+  void observe_tps(double tps);
 };
 using AiFamily = metrics::Family<AiShard>;
 

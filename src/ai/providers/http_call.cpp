@@ -139,11 +139,12 @@ class HttpCall final : public Call {
       const bool reused = conn_ != nullptr;
       if (!conn_) {
         auto r = co_await connect();
-        if (!r) co_return r.error();
+        if (!r) co_return watch_->first_byte ? first_token_timeout() : r.error();
       }
       watch_->sock = &conn_->sock;
       peer_ = conn_->peer;
       auto r = co_await exchange_head();
+      if (!r && watch_->first_byte) co_return first_token_timeout();
       if (r || !reused || got_bytes_ || watch_->timed_out) co_return r;
       boost::system::error_code ig;
       conn_->sock.close(ig);
@@ -151,6 +152,18 @@ class HttpCall final : public Call {
   }
 
   awaitable<Result<bool>> read(std::string& out) override {
+    size_t before = out.size();
+    auto r = co_await read_body(out);
+    if (!r && watch_->first_byte) co_return first_token_timeout();
+    if (r && out.size() > before && !body_seen_) {
+      body_seen_ = true;
+      arm(req_.timeouts.idle_ms);  // the first-byte deadline is over
+    }
+    co_return r;
+  }
+
+ private:
+  awaitable<Result<bool>> read_body(std::string& out) {
     for (;;) {
       switch (head_.body) {
         case http1::BodyKind::kNone:
@@ -206,6 +219,7 @@ class HttpCall final : public Call {
     }
   }
 
+ public:
   std::string peer() const override { return peer_; }
   std::string_view header(std::string_view name) const override {
     const std::string* v = head_.find(name);
@@ -213,6 +227,12 @@ class HttpCall final : public Call {
   }
 
  private:
+  Error first_token_timeout() const {
+    return make_error("first_token_timeout",
+                      "provider " + endpoint_text() + " sent no token within " +
+                          std::to_string(first_byte_timeout_ms_) + " ms",
+                      "", 504, ErrorSide::kUpstream);
+  }
   awaitable<Result<void>> connect() {
     arm(req_.timeouts.connect_ms);
     auto [rec, results] =
@@ -315,13 +335,24 @@ class HttpCall final : public Call {
       int64_t left = start_ms_ + req_.timeouts.request_ms - steady_ms();
       ms = std::min(ms, std::max<int64_t>(left, 1));
     }
+    // Until the first body byte, the time-to-first-token deadline (measured
+    // from the call's start) may come before the idle one.
+    bool first_byte = false;
+    if (first_byte_timeout_ms_ > 0 && !body_seen_) {
+      int64_t left = start_ms_ + first_byte_timeout_ms_ - steady_ms();
+      if (left < ms) {
+        ms = std::max<int64_t>(left, 1);
+        first_byte = true;
+      }
+    }
     timer_.expires_after(std::chrono::milliseconds(ms));
     // The handler may run after a re-arm or after the call is gone: it only
     // acts through `watch`, for the arming it belongs to.
     uint64_t gen = ++watch_->gen;
-    timer_.async_wait([w = watch_, gen](boost::system::error_code ec) {
+    timer_.async_wait([w = watch_, gen, first_byte](boost::system::error_code ec) {
       if (ec || !w->sock || w->gen != gen) return;
       w->timed_out = true;
+      w->first_byte = first_byte;
       boost::system::error_code ig;
       w->sock->close(ig);
     });
@@ -350,6 +381,7 @@ class HttpCall final : public Call {
   std::string origin_;
   bool https_ = false;
   bool got_bytes_ = false;
+  bool body_seen_ = false;  // a body byte reached the caller: no first-token deadline
   bool keep_ = false;
   bool reusable_ = false;
   uint64_t remaining_ = 0;
@@ -358,6 +390,7 @@ class HttpCall final : public Call {
     tcp::socket* sock = nullptr;
     uint64_t gen = 0;
     bool timed_out = false;
+    bool first_byte = false;  // the deadline that fired was the first-token one
   };
   std::shared_ptr<Watch> watch_;
 };

@@ -123,6 +123,15 @@ class MockCall final : public Call {
   }
 
   awaitable<Result<int>> start() override {
+    // The first body byte follows the latency: a first-byte timeout below it
+    // fails the call after the timeout, as it would against a slow provider.
+    if (first_byte_timeout_ms_ > 0 && cfg_.latency_ms > first_byte_timeout_ms_) {
+      co_await sleep_ms(first_byte_timeout_ms_);
+      co_return make_error(
+          "first_token_timeout",
+          "the mock sent no token within " + std::to_string(first_byte_timeout_ms_) + " ms", "",
+          504, ErrorSide::kUpstream);
+    }
     if (cfg_.latency_ms > 0) co_await sleep_ms(cfg_.latency_ms);
     co_return 200;
   }

@@ -38,6 +38,12 @@ class Call {
   virtual std::string peer() const { return {}; }
   // A response header after start() (Retry-After on a 429); empty when absent.
   virtual std::string_view header(std::string_view /*name*/) const { return {}; }
+  // Before start(): the call fails with `first_token_timeout` when no body
+  // byte arrived `ms` after it began (> 0), apart from the idle timeout.
+  void set_first_byte_timeout(int64_t ms) { first_byte_timeout_ms_ = ms; }
+
+ protected:
+  int64_t first_byte_timeout_ms_ = 0;
 };
 
 class Provider {

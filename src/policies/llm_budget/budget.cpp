@@ -11,6 +11,7 @@
 #include "common/strings.hpp"
 #include "policies/config_reader.hpp"
 #include "policies/crypto.hpp"
+#include "policies/llm_cluster/cluster.hpp"
 #include "policies/quota/period.hpp"
 #include "policies/quota/writer.hpp"
 #include "policies/rate_limit/limit_key.hpp"
@@ -59,14 +60,18 @@ class LlmBudget final : public Policy, public llm_budget::BudgetLimiter {
   int64_t default_output = 1024;
   bool headers = true;
   std::shared_ptr<quota::ScopedUsage> usage;
+  bool cluster = false;  // store: redis
+  llm_cluster::ClusterStore store;
+  std::string scope;
 
   std::string_view name() const override { return "llm-budget"; }
   Phase phase() const override { return Phase::kLimit; }
 
   // The model and provider are not known yet: only budgets keyed by the
-  // caller or the route can refuse here, when already spent.
+  // caller or the route can refuse here, when already spent. Cluster-wide
+  // the reservation (one Redis round trip) decides.
   Action on_request(RequestContext& ctx, Respond& out) const override {
-    if (by == BudgetBy::kModel || by == BudgetBy::kProvider) return Action::kContinue;
+    if (cluster || by == BudgetBy::kModel || by == BudgetBy::kProvider) return Action::kContinue;
     std::string key = make_key(ctx, {}, {});
     int64_t now = wall_clock_s();
     int64_t used = usage->table().used(key, now);
@@ -94,10 +99,7 @@ class LlmBudget final : public Policy, public llm_budget::BudgetLimiter {
     if (headers) add_headers(ctx, u, reset_s);
     if (!u.allowed) {
       retry_after_s = reset_s;
-      why = "budget of " + money(amount) + " " + currency + " per " + period_name +
-            " (by " + by_name() + ") exceeded: this request may cost up to " + money(estimate) +
-            " (prompt estimate + max_tokens at " + std::string(provider) + "'s price for " +
-            std::string(model) + "), " + money(llm_budget::from_micros(u.remaining)) + " left";
+      why = refusal(model, provider, estimate, u.remaining);
       return false;
     }
     h.period_start = u.period_start;
@@ -112,9 +114,65 @@ class LlmBudget final : public Policy, public llm_budget::BudgetLimiter {
     h.active = false;
   }
 
+  awaitable<bool> reserve_async(RequestContext& ctx, std::string_view model,
+                                std::string_view provider, double estimate, Hold& h,
+                                std::string& why, int64_t& retry_after_s) const override {
+    if (!cluster) co_return reserve(ctx, model, provider, estimate, h, why, retry_after_s);
+    h = Hold{};
+    std::string key = make_key(ctx, model, provider);
+    const int64_t need = llm_budget::to_micros(estimate);
+    const int64_t now = wall_clock_s();
+    const int64_t start = quota::period_start(period(), now);
+    const int64_t end = quota::next_period_start(period(), start);
+    const int64_t limit = llm_budget::to_micros(amount);
+    auto c = co_await llm_cluster::reserve_amount(store, scope, key, start, end, limit, need, now);
+    if (c.store_down) {
+      if (c.allowed) co_return true;  // on_store_error: open; nothing held
+      retry_after_s = 1;
+      why = "budget store unreachable (on_store_error: closed)";
+      co_return false;
+    }
+    int64_t reset_s = std::max<int64_t>(1, end - now);
+    if (headers) {
+      quota::Usage u;
+      u.remaining = c.remaining;
+      add_headers(ctx, u, reset_s);
+    }
+    if (!c.allowed) {
+      retry_after_s = reset_s;
+      why = refusal(model, provider, estimate, c.remaining);
+      co_return false;
+    }
+    h.key = std::move(key);
+    h.period_start = start;
+    h.period_end = end;
+    h.micros = need;
+    h.active = true;
+    co_return true;
+  }
+
+  awaitable<void> settle_async(Hold& h, double actual) const override {
+    if (!cluster) {
+      settle(h, actual);
+      co_return;
+    }
+    if (!h.active) co_return;
+    h.active = false;
+    co_await llm_cluster::settle_amount(store, scope, h.key, h.period_start, h.period_end,
+                                        llm_budget::to_micros(actual) - h.micros, wall_clock_s());
+  }
+
   int64_t default_output_tokens() const override { return default_output; }
 
  private:
+  std::string refusal(std::string_view model, std::string_view provider, double estimate,
+                      int64_t remaining_micros) const {
+    return "budget of " + money(amount) + " " + currency + " per " + period_name + " (by " +
+           by_name() + ") exceeded: this request may cost up to " + money(estimate) +
+           " (prompt estimate + max_tokens at " + std::string(provider) + "'s price for " +
+           std::string(model) + "), " + money(llm_budget::from_micros(remaining_micros)) + " left";
+  }
+
   Period period() const { return usage->table().period(); }
 
   std::string by_name() const {
@@ -173,7 +231,8 @@ void register_llm_budget(Registry& r) {
   r.add("llm-budget", [](const config::PolicyRef& ref,
                          const BuildContext& ctx) -> Result<std::shared_ptr<const Policy>> {
     ConfigReader cr(ref, ctx.field);
-    cr.allow_only({"amount", "period", "by", "default_max_tokens", "headers"});
+    cr.allow_only({"amount", "period", "by", "default_max_tokens", "headers", "store", "redis",
+                   "on_store_error"});
     auto p = std::make_shared<LlmBudget>();
     if (!cr.has("amount"))
       cr.fail("amount", "missing_field",
@@ -194,6 +253,8 @@ void register_llm_budget(Registry& r) {
       if (by == n) p->by = b;
     p->default_output = cr.integer("default_max_tokens", 1024, 0, 10'000'000);
     p->headers = cr.boolean("headers", true);
+    p->store.prefix = "gatehouse:llm-budget:";
+    p->cluster = llm_cluster::read_cluster_store(cr, p->store);
     if (ctx.route && !ctx.route->llm)
       cr.fail("", "invalid_value",
               "llm-budget counts LLM spend: attach it to a route with an llm: block "
@@ -204,6 +265,7 @@ void register_llm_budget(Registry& r) {
     // its spend after a reload or a restart.
     std::string scope = "llm-budget|" + attachment_id(ctx) + "|amount=" + money(p->amount) +
                         ";period=" + p->period_name + ";by=" + by;
+    p->scope = attachment_id(ctx) + ":" + money(p->amount) + "/" + p->period_name + ":" + by;
     auto usage = quota::open_usage(scope, process_settings().data_dir, period,
                                    llm_budget::to_micros(p->amount), CountMode::kSuccess,
                                    wall_clock_s());

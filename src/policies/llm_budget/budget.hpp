@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "ai/usage/cost.hpp"
+#include "net/asio.hpp"
 #include "policies/policy.hpp"
 
 namespace gatehouse::policy::llm_budget {
@@ -30,6 +31,7 @@ struct Hold {
   int64_t period_start = 0;
   int64_t micros = 0;
   bool active = false;
+  int64_t period_end = 0;  // store: redis: when the period's counter may go
 };
 
 // The face the AI route sees (dynamic_cast from the policies that ran).
@@ -43,6 +45,17 @@ class BudgetLimiter {
                        int64_t& retry_after_s) const = 0;
   // Replaces the reservation by `actual` (0: the call was not answered).
   virtual void settle(Hold& h, double actual) const = 0;
+  // What the AI route calls: the same, through Redis with `store: redis`
+  // (one round trip each; src/policies/llm_cluster), else reserve()/settle().
+  virtual awaitable<bool> reserve_async(RequestContext& ctx, std::string_view model,
+                                        std::string_view provider, double estimate, Hold& out,
+                                        std::string& why, int64_t& retry_after_s) const {
+    co_return reserve(ctx, model, provider, estimate, out, why, retry_after_s);
+  }
+  virtual awaitable<void> settle_async(Hold& h, double actual) const {
+    settle(h, actual);
+    co_return;
+  }
   // When max_tokens is absent, the output the estimate assumes.
   virtual int64_t default_output_tokens() const = 0;
 };

@@ -1,10 +1,12 @@
 #include "policies/llm_token_limit/token_limit.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <functional>
 
 #include "common/strings.hpp"
 #include "policies/config_reader.hpp"
+#include "policies/llm_cluster/cluster.hpp"
 #include "policies/rate_limit/limit_key.hpp"
 #include "policies/rate_limit/shared_state.hpp"
 
@@ -175,11 +177,17 @@ class LlmTokenLimit final : public Policy, public llm_token_limit::TokenLimiter 
   bool headers = true;
   std::string per;  // "per 1m"
   std::shared_ptr<TokenCounters> counters;
+  bool cluster = false;  // store: redis
+  llm_cluster::ClusterStore store;
+  std::string scope;  // Redis keys: where the policy is attached, and its window
 
   std::string_view name() const override { return "llm-token-limit"; }
   Phase phase() const override { return Phase::kLimit; }
 
   Action on_request(RequestContext& ctx, Respond& out) const override {
+    // Cluster-wide, the reservation (one Redis round trip) decides; a
+    // synchronous hook must not wait for the network.
+    if (cluster) return Action::kContinue;
     LimitKey key;
     rate_limit::make_limit_key(ctx, by, header, key);
     auto c = counters->peek(key.view(), ctx.now_ms);
@@ -201,18 +209,64 @@ class LlmTokenLimit final : public Policy, public llm_token_limit::TokenLimiter 
     if (headers) add_headers(ctx, c);
     if (c.allowed) return true;
     retry_after_s = std::max<int64_t>(1, ceil_seconds(c.retry_after_ms));
-    if (need > tokens)
-      why = "this request needs about " + std::to_string(need) +
-            " tokens (prompt estimate + max_tokens), more than the limit of " +
-            std::to_string(tokens) + " tokens " + per;
-    else
-      why = "token limit of " + std::to_string(tokens) + " " + per + " exceeded: about " +
-            std::to_string(need) + " needed, " + std::to_string(c.remaining) + " left";
+    why = refusal(need, c.remaining);
     return false;
+  }
+
+  std::string refusal(int64_t need, int64_t remaining) const {
+    if (need > tokens)
+      return "this request needs about " + std::to_string(need) +
+             " tokens (prompt estimate + max_tokens), more than the limit of " +
+             std::to_string(tokens) + " tokens " + per;
+    return "token limit of " + std::to_string(tokens) + " " + per + " exceeded: about " +
+           std::to_string(need) + " needed, " + std::to_string(remaining) + " left";
   }
 
   void settle(const Reservation& r, int64_t actual, int64_t now_ms) const override {
     counters->settle(r, actual, now_ms);
+  }
+
+  awaitable<bool> reserve_async(RequestContext& ctx, int64_t need, Reservation& r, std::string& why,
+                                int64_t& retry_after_s) const override {
+    if (!cluster) co_return reserve(ctx, need, r, why, retry_after_s);
+    LimitKey key;
+    rate_limit::make_limit_key(ctx, by, header, key);
+    const std::string k(key.view());
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    auto c = co_await llm_cluster::reserve_tokens(store, scope, k, tokens, window_ms, need, now);
+    if (c.store_down) {
+      if (c.allowed) co_return true;  // on_store_error: open; nothing reserved to settle
+      retry_after_s = 1;
+      why = "token limit store unreachable (on_store_error: closed)";
+      co_return false;
+    }
+    TokenCounters::Check lc;
+    lc.allowed = c.allowed;
+    lc.remaining = c.remaining;
+    lc.reset_ms = c.reset_ms;
+    if (headers) add_headers(ctx, lc);
+    if (c.allowed) {
+      r.key = k;
+      r.window = c.window;
+      r.tokens = need;
+      co_return true;
+    }
+    retry_after_s = std::max<int64_t>(1, ceil_seconds(c.retry_after_ms));
+    why = refusal(need, c.remaining);
+    co_return false;
+  }
+
+  awaitable<void> settle_async(const Reservation& r, int64_t actual,
+                               int64_t now_ms) const override {
+    if (!cluster) {
+      settle(r, actual, now_ms);
+      co_return;
+    }
+    if (r.key.empty()) co_return;
+    co_await llm_cluster::settle_tokens(store, scope, r.key, r.window, window_ms,
+                                        actual - r.tokens);
   }
   int64_t default_output_tokens() const override { return default_output; }
 
@@ -241,7 +295,8 @@ void register_llm_token_limit(Registry& r) {
   r.add("llm-token-limit", [](const config::PolicyRef& ref,
                               const BuildContext& ctx) -> Result<std::shared_ptr<const Policy>> {
     ConfigReader cr(ref, ctx.field);
-    cr.allow_only({"tokens", "window", "by", "header", "default_max_tokens", "headers"});
+    cr.allow_only({"tokens", "window", "by", "header", "default_max_tokens", "headers", "store",
+                   "redis", "on_store_error"});
     auto p = std::make_shared<LlmTokenLimit>();
     if (!cr.has("tokens"))
       cr.fail("tokens", "missing_field", "how many tokens per window, e.g. tokens: 100000");
@@ -269,12 +324,17 @@ void register_llm_token_limit(Registry& r) {
     }
     p->default_output = cr.integer("default_max_tokens", 256, 0, kMaxTokens);
     p->headers = cr.boolean("headers", true);
+    p->store.prefix = "gatehouse:llm-tokens:";
+    p->cluster = llm_cluster::read_cluster_store(cr, p->store);
     if (ctx.route && !ctx.route->llm)
       cr.fail("", "invalid_value",
               "llm-token-limit counts LLM tokens: attach it to a route with an llm: block "
               "(or globally)");
     if (auto r2 = cr.finish(); !r2) return r2.error();
     p->per = "per " + format_window(p->window_ms);
+    // Every node with the same attachment and window shares the counters.
+    p->scope = attachment_id(ctx) + ":" + std::to_string(p->tokens) + "/" +
+               format_window(p->window_ms) + ":" + by + (p->header.empty() ? "" : ":" + p->header);
     std::string identity = "llm-token-limit|" + attachment_id(ctx) + "|" +
                            std::to_string(p->tokens) + ";" + std::to_string(p->window_ms) + ";" +
                            by + ";" + p->header;

@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "net/asio.hpp"
 #include "policies/policy.hpp"
 
 namespace gatehouse::policy::llm_token_limit {
@@ -87,6 +88,16 @@ class TokenLimiter {
   virtual bool reserve(RequestContext& ctx, int64_t tokens, Reservation& out, std::string& why,
                        int64_t& retry_after_s) const = 0;
   virtual void settle(const Reservation& r, int64_t actual, int64_t now_ms) const = 0;
+  // What the AI route calls: the same, through Redis with `store: redis`
+  // (one round trip each; src/policies/llm_cluster), else reserve()/settle().
+  virtual awaitable<bool> reserve_async(RequestContext& ctx, int64_t tokens, Reservation& out,
+                                        std::string& why, int64_t& retry_after_s) const {
+    co_return reserve(ctx, tokens, out, why, retry_after_s);
+  }
+  virtual awaitable<void> settle_async(const Reservation& r, int64_t actual, int64_t now_ms) const {
+    settle(r, actual, now_ms);
+    co_return;
+  }
   // When max_tokens is absent, the output the reservation assumes.
   virtual int64_t default_output_tokens() const = 0;
 };

@@ -109,6 +109,10 @@ void read_redis(ConfigReader& cr, ClusterOptions& o) {
 
 }  // namespace
 
+void read_redis_block(ConfigReader& cr, ClusterOptions& o) {
+  read_redis(cr, o);
+}
+
 std::string StoreConfig::identity() const {
   if (!redis) return {};
   return "redis|" + cluster.redis.id() + "|" + cluster.prefix + "|" +

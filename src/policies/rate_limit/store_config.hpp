@@ -19,5 +19,8 @@ struct StoreConfig {
 
 // `limit` is already read (algorithm and window constrain the store).
 StoreConfig read_store_config(ConfigReader& cr, const Limit& limit);
+// Just the `redis` block (host, port, password, database, timeout, prefix),
+// for other policies with a Redis store (llm-token-limit, llm-budget).
+void read_redis_block(ConfigReader& cr, ClusterOptions& o);
 
 }  // namespace gatehouse::policy::rate_limit

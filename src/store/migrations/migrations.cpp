@@ -137,6 +137,72 @@ CREATE TABLE api_documents(
   created_at BIGINT NOT NULL);
 )sql";
 
+// LLM usage records (src/ai/usage/recorder.cpp): analytics, not
+// configuration, so no revision and no audit; written in batches by each node,
+// deleted past the retention. `at` (unix ms) leads the only index because
+// every query and the retention sweep are time ranges. Cost is in
+// nano-units of llm.currency (NULL: unknown, which SUM skips), so sums are
+// exact integers on both engines.
+constexpr const char* kV3Sqlite = R"sql(
+CREATE TABLE llm_usage(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  request_id TEXT NOT NULL,
+  route TEXT NOT NULL,
+  consumer TEXT NOT NULL,
+  credential TEXT NOT NULL,
+  endpoint TEXT NOT NULL,
+  requested_model TEXT NOT NULL,
+  model TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  provider_model TEXT NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  cache_read_tokens INTEGER NOT NULL,
+  cache_write_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  reasoning_tokens INTEGER NOT NULL,
+  usage_known INTEGER NOT NULL,
+  cost_nanos INTEGER,
+  status INTEGER NOT NULL,
+  error TEXT NOT NULL,
+  partial INTEGER NOT NULL,
+  stream INTEGER NOT NULL,
+  ttft_us INTEGER,
+  duration_us INTEGER NOT NULL,
+  attempts INTEGER NOT NULL);
+CREATE INDEX llm_usage_at ON llm_usage(at, id);
+)sql";
+
+constexpr const char* kV3Postgres = R"sql(
+CREATE TABLE llm_usage(
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  at BIGINT NOT NULL,
+  request_id TEXT NOT NULL,
+  route TEXT COLLATE "C" NOT NULL,
+  consumer TEXT COLLATE "C" NOT NULL,
+  credential TEXT COLLATE "C" NOT NULL,
+  endpoint TEXT NOT NULL,
+  requested_model TEXT NOT NULL,
+  model TEXT COLLATE "C" NOT NULL,
+  provider TEXT COLLATE "C" NOT NULL,
+  provider_model TEXT NOT NULL,
+  input_tokens BIGINT NOT NULL,
+  cache_read_tokens BIGINT NOT NULL,
+  cache_write_tokens BIGINT NOT NULL,
+  output_tokens BIGINT NOT NULL,
+  reasoning_tokens BIGINT NOT NULL,
+  usage_known INTEGER NOT NULL,
+  cost_nanos BIGINT,
+  status INTEGER NOT NULL,
+  error TEXT NOT NULL,
+  partial INTEGER NOT NULL,
+  stream INTEGER NOT NULL,
+  ttft_us BIGINT,
+  duration_us BIGINT NOT NULL,
+  attempts INTEGER NOT NULL);
+CREATE INDEX llm_usage_at ON llm_usage(at, id);
+)sql";
+
 // An arbitrary constant: the advisory lock that keeps two nodes starting at
 // once from migrating the same PostgreSQL database together.
 constexpr int64_t kMigrationLock = 0x67617465686f7573;  // "gatehous"
@@ -147,6 +213,7 @@ const std::vector<Migration>& all() {
   static const std::vector<Migration> list = {
       {1, "entities, revision, audit, tokens, meta", kV1Sqlite, kV1Postgres},
       {2, "api documents", kV2Sqlite, kV2Postgres},
+      {3, "llm usage records", kV3Sqlite, kV3Postgres},
   };
   return list;
 }

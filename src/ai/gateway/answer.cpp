@@ -1,0 +1,92 @@
+// The success path of a chat, messages or responses call: once a provider
+// answered 2xx and its first bytes (or its whole answer) are in, the client
+// gets that answer; a failure after this point is an in-band error event.
+#include "ai/gateway/internal.hpp"
+#include "ai/translate/stream.hpp"
+#include "ai/translate/translate.hpp"
+
+namespace gatehouse::ai::gateway::detail {
+
+awaitable<bool> serve_answer(const Call& call, Format client, const Request& req, Format provider,
+                             providers::Call& pc, std::string first_piece, std::string whole,
+                             const std::string& cache_key, guardrails::Findings& findings,
+                             Downstream& down, Outcome& out) {
+  if (!req.stream) {
+    auto resp = parse_response(provider, whole);
+    if (!resp)
+      co_return co_await send_error(
+          down, client,
+          info("api_error", "unreadable provider answer: " + resp.error().message, 502), out,
+          "ai_bad_provider_answer");
+    out.usage = extract_usage(resp.value(), false);
+    if (!call.guards.empty()) {
+      std::string why;
+      bool passed = co_await guard_completion(call, resp.value(), findings, why);
+      out.guardrails = findings.summary();
+      if (!passed) {
+        ErrorInfo e = info("invalid_request", why, 400);
+        e.code = "guardrail_blocked";
+        co_return co_await send_error(down, client, e, out, e.code);
+      }
+    }
+    store_in_cache(call, cache_key, resp.value());
+    out.status = 200;
+    price_outcome(out);
+    down.cost = out.cost;
+    co_return co_await down.respond(200, "application/json", write_response(client, resp.value()));
+  }
+
+  StreamOptions so;
+  so.encoder.include_usage = client != Format::kChat || req.include_usage;
+  guardrails::StreamGuard guard(completion_guards(call), findings);
+  if (guard.active()) so.filter = &guard;
+  StreamTranslator tr(provider, client, so);
+  out.status = 200;
+  if (!co_await down.start_stream()) {
+    out.usage = tr.usage();
+    out.usage.partial = true;
+    out.error = "client_gone";
+    co_return false;
+  }
+  std::string frame;
+  bool client_ok = true;
+  std::string chunk = std::move(first_piece);
+  Result<bool> more = true;
+  for (;;) {
+    if (!more) {
+      ErrorInfo e = info("api_error", more.error().message, 502);
+      e.code = more.error().code;
+      tr.fail(e, frame);
+      out.error = more.error().code;
+    } else if (!*more) {
+      tr.finish(frame);
+    } else {
+      (void)tr.feed(chunk, frame);
+    }
+    if (!frame.empty()) {
+      client_ok = co_await down.write_chunk(frame);
+      frame.clear();
+    }
+    if (!client_ok) {
+      out.error = "client_gone";
+      break;
+    }
+    if (!more || !*more || tr.done()) break;
+    chunk.clear();
+    more = co_await pc.read(chunk);
+  }
+  if (client_ok && !tr.done()) {
+    tr.finish(frame);
+    if (!frame.empty()) client_ok = co_await down.write_chunk(frame);
+  }
+  out.usage = tr.usage();
+  out.guardrails = findings.summary();
+  if (!findings.blocked.empty()) out.error = "guardrail_blocked";
+  if (client_ok && tr.done() && !tr.partial() && findings.blocked.empty())
+    store_in_cache(call, cache_key, tr.response());
+  if (!client_ok) out.usage.partial = true;
+  if (client_ok) client_ok = co_await down.end_stream();
+  co_return client_ok;
+}
+
+}  // namespace gatehouse::ai::gateway::detail
