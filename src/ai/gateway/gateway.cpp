@@ -297,6 +297,10 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
   const ModelEntry& resolved = cat.model(static_cast<size_t>(mi));
   if (auto answered = co_await serve_from_cache(call, client, req, resolved, cache_key, down, out))
     co_return *answered;
+  SemanticPending semantic;  // set: store the answer in the semantic cache
+  if (auto answered =
+          co_await serve_from_semantic(cat, call, client, req, resolved, semantic, down, out))
+    co_return *answered;
 
   int64_t prompt_estimate = 0;
   if (call.admission) {
@@ -390,6 +394,7 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
         }
       }
       store_in_cache(call, cache_key, resp.value());
+      store_semantic(call, semantic, resp.value());
       out.status = 200;
       price_outcome(out);
       down.cost = out.cost;
@@ -402,6 +407,7 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
     guardrails::StreamGuard guard(completion_guards(call), findings);
     if (guard.active()) so.filter = &guard;
     StreamTranslator tr(prov.format(), client, so);
+    StreamModeration moderation(call, guard, findings);
     out.status = 200;
     if (!co_await down.start_stream()) {
       out.usage = tr.usage();
@@ -425,6 +431,8 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
         if (out.ttft_us < 0) out.ttft_us = steady_us() - call.start_us;
         (void)tr.feed(chunk, frame);
       }
+      if (moderation.active())
+        co_await moderation.gate(tr, frame, !more || !*more || tr.done());
       if (!frame.empty()) {
         client_ok = co_await down.write_chunk(frame);
         frame.clear();
@@ -437,13 +445,16 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
     }
     if (client_ok && !tr.done()) {
       tr.finish(frame);
+      if (moderation.active()) co_await moderation.gate(tr, frame, true);
       if (!frame.empty()) client_ok = co_await down.write_chunk(frame);
     }
     out.usage = tr.usage();
     out.guardrails = findings.summary();
     if (!findings.blocked.empty()) out.error = "guardrail_blocked";
-    if (client_ok && tr.done() && !tr.partial() && findings.blocked.empty())
+    if (client_ok && tr.done() && !tr.partial() && findings.blocked.empty()) {
       store_in_cache(call, cache_key, tr.response());
+      store_semantic(call, semantic, tr.response());
+    }
     if (!client_ok) out.usage.partial = true;
     if (client_ok) client_ok = co_await down.end_stream();
     co_return client_ok;

@@ -9,6 +9,7 @@
 
 #include "ai/gateway/cooldown.hpp"
 #include "ai/cache/exact_cache.hpp"
+#include "ai/cache/semantic_cache.hpp"
 #include "ai/guardrails/guardrails.hpp"
 #include "common/clock.hpp"
 
@@ -130,7 +131,8 @@ std::string render_ai_metrics() {
             std::to_string(count) + "\n";
   }
   return req + tok + part + ttft + render_cost() + render_cooldown_metrics(steady_ms()) +
-         guardrails::render_guardrail_metrics() + cache::render_cache_metrics();
+         guardrails::render_guardrail_metrics() + cache::render_cache_metrics() +
+         cache::render_semantic_metrics();
 }
 
 }  // namespace gatehouse::ai::gateway

@@ -290,6 +290,11 @@ void StreamTranslator::fail(const ErrorInfo& e, std::string& out) {
   encoder_->encode(ev, out);
 }
 
+void StreamTranslator::withdraw(const ErrorInfo& e, std::string& out) {
+  done_ = false;
+  fail(e, out);
+}
+
 void StreamTranslator::finish(std::string& out) {
   // A last NDJSON line may lack its newline.
   if (ndjson_ && !done_ && !line_.empty()) (void)feed("\n", out);
