@@ -377,7 +377,7 @@ class Guardrails(unittest.TestCase):
         self.assertEqual(status, 200)
         # Windows of 64 bytes each went to the hook; the ones before the flagged
         # window reached the client, the flagged one did not.
-        self.assertGreaterEqual(len(self.mod.seen), 3)
+        self.assertGreaterEqual(len(self.mod.seen), 2)
         self.assertIn("word0 ", text)
         self.assertNotIn("word39", text)
         self.assertIn("guardrail_blocked", text)

@@ -115,6 +115,7 @@ awaitable<std::optional<bool>> serve_from_semantic(const Catalog& cat, const Cal
     // Fail open: a cache must never take the route down. Nothing is stored.
     stats.errors.fetch_add(1, std::memory_order_relaxed);
     out.semantic = "error";
+    if (out.cache.empty()) out.cache = "miss";
     co_return std::nullopt;
   }
   pending.context = std::move(key->context);

@@ -120,6 +120,8 @@ class StreamTranslator {
   sse::Parser parser_;
   std::unique_ptr<StreamDecoder> decoder_;
   std::unique_ptr<StreamEncoder> encoder_;
+  Format client_;
+  EncoderOptions encoder_opt_;
   Accumulator acc_;
   std::vector<sse::Event> events_;
   std::vector<StreamEvent> ir_;

@@ -200,6 +200,8 @@ StreamTranslator::StreamTranslator(Format provider, Format client, StreamOptions
       }()),
       decoder_(make_decoder(provider)),
       encoder_(make_encoder(client, opt.encoder)),
+      client_(client),
+      encoder_opt_(opt.encoder),
       ndjson_(is_ndjson(provider)),
       eventstream_(is_eventstream(provider)),
       max_line_(opt.sse.max_frame_bytes),
@@ -291,6 +293,10 @@ void StreamTranslator::fail(const ErrorInfo& e, std::string& out) {
 }
 
 void StreamTranslator::withdraw(const ErrorInfo& e, std::string& out) {
+  // The client never saw the withheld frames, maybe the end among them: a
+  // fresh encoder writes the error (an ended Chat encoder writes nothing).
+  encoder_ = make_encoder(client_, encoder_opt_);
+  passthrough_ = false;
   done_ = false;
   fail(e, out);
 }
