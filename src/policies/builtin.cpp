@@ -27,6 +27,7 @@ void register_oauth2_introspection(Registry& r);
 void register_llm_token_limit(Registry& r);
 void register_llm_guardrails(Registry& r);
 void register_llm_cache(Registry& r);
+void register_llm_semantic_cache(Registry& r);
 void register_llm_budget(Registry& r);
 void register_api_lifecycle(Registry& r);
 void register_proxy_cache(Registry& r);
@@ -59,6 +60,7 @@ void register_builtin_policies() {
   register_llm_token_limit(r);
   register_llm_guardrails(r);
   register_llm_cache(r);
+  register_llm_semantic_cache(r);
   register_llm_budget(r);
   register_quota(r);
   register_api_lifecycle(r);

@@ -1,6 +1,7 @@
 #include "proxy/access_log.hpp"
 
 #include <limits.h>
+#include <cstdio>
 #include <unistd.h>
 
 #include "ai/usage/cost.hpp"
@@ -70,6 +71,12 @@ void AccessLog::write(const AccessRecord& r) {
     num_field(buf_, "ttft_us", l->ttft_us);
     if (!l->guardrails.empty()) str_field(buf_, "guardrails", l->guardrails);
     if (!l->cache.empty()) str_field(buf_, "cache", l->cache);
+    if (!l->semantic.empty()) str_field(buf_, "semantic_cache", l->semantic);
+    if (l->similarity >= -1.0 + 1e-9) {
+      char sim[32];
+      std::snprintf(sim, sizeof sim, ",\"similarity\":%.4f", l->similarity);
+      buf_ += sim;
+    }
     buf_ += ",\"usage_known\":";
     buf_ += l->usage_known ? "true" : "false";
     buf_ += ",\"partial\":";

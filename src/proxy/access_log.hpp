@@ -28,7 +28,9 @@ struct AccessLlm {
   int cooling_skips = 0;  // candidates skipped while cooling down
   int64_t ttft_us = -1;
   std::string_view guardrails;  // "blocked:pii.card", "masked:pii.email=2" (rules, never text)
-  std::string_view cache;       // llm-cache: hit, miss, bypass
+  std::string_view cache;       // llm-cache: hit, miss, bypass; semantic-hit
+  std::string_view semantic;    // llm-semantic-cache: hit, miss, bypass, skip, error
+  double similarity = -1;       // llm-semantic-cache: closest entry; -1: none (not logged)
   double cost = -1;  // money from llm.prices; -1: unknown (not logged)
 };
 

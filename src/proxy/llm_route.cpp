@@ -13,6 +13,7 @@
 #include "common/strings.hpp"
 #include "policies/llm_cache/cache_policy.hpp"
 #include "policies/llm_guardrails/guardrails_policy.hpp"
+#include "policies/llm_semantic_cache/semantic_policy.hpp"
 #include "policies/llm_budget/budget.hpp"
 #include "policies/llm_token_limit/token_limit.hpp"
 #include "proxy/exchange.hpp"
@@ -294,12 +295,21 @@ awaitable<bool> Session::serve_llm(Exchange& ex) {
     if (!c || call.cache) return;  // the first cache policy that ran serves
     call.cache = &c->cache();
     call.cache_scope = c->scope(ex.pctx);
+  });
+  for_each_policy_run(ex, false, [&](const policy::Policy& p) {
+    auto* c = dynamic_cast<const policy::llm_semantic_cache::SemanticCacheFace*>(&p);
+    if (!c || call.semantic) return;  // the first semantic cache policy that ran serves
+    call.semantic = &c->cache();
+    call.semantic_scope = c->scope(ex.pctx);
+    call.semantic_model = c->embeddings_model();
+  });
+  if (call.cache || call.semantic) {
     if (const auto* cc = head.find("cache-control")) {
       std::string v = to_lower(*cc);
       if (v.find("no-store") != std::string::npos) call.cache_store = false;
       if (v.find("no-cache") != std::string::npos) call.cache_lookup = false;
     }
-  });
+  }
   TokenAdmission admission(ex);
   if (!admission.empty()) call.admission = &admission;
   if (ex.pctx.consumer) ex.llm->consumer = ex.pctx.consumer->name;

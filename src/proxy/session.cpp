@@ -646,6 +646,8 @@ void Session::finish(Exchange& ex) {
     llm.ttft_us = o->ttft_us;
     llm.guardrails = o->guardrails;
     llm.cache = o->cache;
+    llm.semantic = o->semantic;
+    llm.similarity = o->similarity;
     llm.cost = o->cost;
     r.llm = &llm;
   }

@@ -166,7 +166,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _embeddings(self, req):
         inputs = req["input"] if isinstance(req["input"], list) else [req["input"]]
-        data = [{"object": "embedding", "index": i, "embedding": [0.25, -0.5, float(len(t))]}
+        table = self.server.fake.embedding_table
+        if table is not None and any(t not in table for t in inputs):
+            return self._json(400, {"error": {"message": "no vector for this text",
+                                              "type": "invalid_request_error"}})
+        data = [{"object": "embedding", "index": i,
+                 "embedding": table[t] if table is not None else [0.25, -0.5, float(len(t))]}
                 for i, t in enumerate(inputs)]
         return self._json(200, {"object": "list", "data": data, "model": req["model"] + "-served",
                                 "usage": {"prompt_tokens": 7 * len(inputs),
@@ -184,7 +189,7 @@ class _Handler(BaseHTTPRequestHandler):
             if tools:
                 msg["tool_calls"] = [{"id": "call_fake1", "type": "function",
                                       "function": {"name": TOOL["name"],
-                                                   "arguments": json.dumps(TOOL["args"])}}]
+                                                   "arguments": json.dumps(fake.tool_args)}}]
             return self._json(200, {
                 "id": "chatcmpl-fake1", "object": "chat.completion", "created": 1700000000,
                 "model": req.get("model"),
@@ -202,7 +207,7 @@ class _Handler(BaseHTTPRequestHandler):
 
         chunk({"role": "assistant", "content": ""})
         if tools:
-            args = json.dumps(TOOL["args"])
+            args = json.dumps(fake.tool_args)
             chunk({"tool_calls": [{"index": 0, "id": "call_fake1", "type": "function",
                                    "function": {"name": TOOL["name"], "arguments": ""}}]})
             chunk({"tool_calls": [{"index": 0, "function": {"arguments": args[:6]}}]})
@@ -306,7 +311,7 @@ class _Handler(BaseHTTPRequestHandler):
                  "cache_creation_input_tokens": 0}
         if not req.get("stream"):
             content = ([{"type": "tool_use", "id": "toolu_fake1", "name": TOOL["name"],
-                         "input": TOOL["args"]}] if tools else [{"type": "text", "text": text}])
+                         "input": fake.tool_args}] if tools else [{"type": "text", "text": text}])
             return self._json(200, {
                 "id": "msg_fake1", "type": "message", "role": "assistant",
                 "model": req.get("model"), "content": content,
@@ -325,7 +330,7 @@ class _Handler(BaseHTTPRequestHandler):
         if tools:
             ev("content_block_start", {"index": 0, "content_block": {
                 "type": "tool_use", "id": "toolu_fake1", "name": TOOL["name"], "input": {}}})
-            args = json.dumps(TOOL["args"])
+            args = json.dumps(fake.tool_args)
             ev("content_block_delta", {"index": 0, "delta": {"type": "input_json_delta",
                                                              "partial_json": args[:6]}})
             ev("ping", {})
@@ -372,6 +377,10 @@ class FakeLLM:
         self.delay_count = -1  # < 0: every request is delayed while delay is set
         self.inflight = 0
         self.max_inflight = 0
+        # text -> vector: the embeddings answered (tests choose similarities);
+        # a text not in the table gets a 400. None: a vector from the length.
+        self.embedding_table = None
+        self.tool_args = TOOL["args"]  # the arguments of the tool call answered (OpenAI, Anthropic)
         self.connections = 0
         self.requests = []
         self.lock = threading.Lock()

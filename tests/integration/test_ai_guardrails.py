@@ -57,6 +57,12 @@ routes:
     policies:
       - {{name: key-auth, config: {{key_names: [authorization, x-api-key]}}}}
       - {{name: llm-guardrails, config: {{moderation: {{url: "{moderation}/v1/moderations", timeout: 2s, api_key: mod-key, model: omni-moderation-latest}}}}}}
+  - name: mod-window
+    match: {{paths: ["/modwin/v1/"]}}
+    llm: {{models: [gpt]}}
+    policies:
+      - {{name: key-auth, config: {{key_names: [authorization, x-api-key]}}}}
+      - {{name: llm-guardrails, config: {{moderation: {{url: "{moderation}/v1/moderations", check: [completion], stream_window: 64}}}}}}
   - name: mod-closed
     match: {{paths: ["/closed/v1/"]}}
     llm: {{models: [gpt]}}
@@ -275,6 +281,110 @@ class Guardrails(unittest.TestCase):
         logs = self.access_for(lambda a: "moderation_error" in
                                ((a.get("llm") or {}).get("guardrails") or ""))
         self.assertEqual(logs[-1]["status"], 200)
+
+    # -- tool-call arguments
+
+    def test_tool_call_arguments_masked_json_and_stream(self):
+        self.openai.tool_args = {"to": "bob@example.com", "card": 4111111111111111}
+        self.anthropic.tool_args = self.openai.tool_args
+        try:
+            want = {"to": "[EMAIL]", "card": "[CARD]"}
+            r = self.chat("", "gpt", "--tools")
+            self.assertTrue(r["ok"], r)
+            self.assertEqual(json.loads(r["tool_calls"][0]["function"]["arguments"]), want)
+            # Streamed: the arguments arrive in pieces that split the email.
+            r = self.chat("", "gpt", "--tools", "--stream")
+            self.assertTrue(r["ok"], r)
+            self.assertEqual(r["finish_reason"], "tool_calls")
+            self.assertEqual(json.loads(r["tool_calls"][0]["arguments"]), want)
+            # Translated: Anthropic input_json_delta pieces to a Chat client.
+            r = self.chat("", "claude", "--tools", "--stream")
+            self.assertTrue(r["ok"], r)
+            self.assertEqual(json.loads(r["tool_calls"][0]["arguments"]), want)
+            logs = self.access_for(lambda a: "pii.card" in ((a.get("llm") or {}).get("guardrails")
+                                                            or ""))
+            self.assertNotIn("bob@example.com", json.dumps(logs))
+            # Blocked on the block route, streamed: an in-band error, no arguments.
+            status, text = raw_stream(self.gh.proxy_port, "/block/v1/chat/completions",
+                                      {"model": "gpt", "stream": True,
+                                       "tools": [{"type": "function", "function": {
+                                           "name": "get_weather", "parameters": {}}}],
+                                       "messages": [{"role": "user", "content": "hi"}]})
+            self.assertEqual(status, 200)
+            self.assertIn("guardrail_blocked", text)
+            self.assertNotIn("4111", text)
+        finally:
+            self.openai.tool_args = {"city": "Paris"}
+            self.anthropic.tool_args = {"city": "Paris"}
+
+    def test_prompt_tool_calls_and_results_masked(self):
+        body = {"model": "gpt", "messages": [
+            {"role": "user", "content": "mail my card"},
+            {"role": "assistant", "content": None, "tool_calls": [{
+                "id": "c1", "type": "function",
+                "function": {"name": "mail", "arguments": json.dumps({"to": "bob@example.com"})}}]},
+            {"role": "tool", "tool_call_id": "c1", "content": "sent card 4111 1111 1111 1111"}]}
+        c = http.client.HTTPConnection("127.0.0.1", self.gh.proxy_port, timeout=30)
+        c.request("POST", "/v1/chat/completions", body=json.dumps(body).encode(),
+                  headers={"Content-Type": "application/json", "Authorization": "Bearer " + KEY})
+        r = c.getresponse()
+        r.read()
+        c.close()
+        self.assertEqual(r.status, 200)
+        sent = self.openai.take()[0]["body"]["messages"]
+        self.assertEqual(json.loads(sent[1]["tool_calls"][0]["function"]["arguments"]),
+                         {"to": "[EMAIL]"})
+        self.assertIn("sent card [CARD]", json.dumps(sent[2]))
+        self.assertNotIn("bob@example.com", json.dumps(sent))
+
+    # -- moderation of streamed completions
+
+    def test_moderation_on_streamed_completion(self):
+        r = self.chat("/mod", "gpt", "--stream", "--message", "a story about kittens")
+        self.assertTrue(r["ok"], r)
+        self.assertEqual(r["content"], REPLY)
+        self.assertEqual([s["body"]["input"] for s in self.mod.seen],
+                         [["Be brief.", "a story about kittens"], [REPLY]])
+        self.mod.seen.clear()
+        self.openai.reply = "Once upon a time there was violence in the stream"
+        try:
+            status, text = raw_stream(self.gh.proxy_port, "/mod/v1/chat/completions",
+                                      {"model": "gpt", "stream": True,
+                                       "messages": [{"role": "user", "content": "a tale"}]})
+            self.assertEqual(status, 200)
+            self.assertIn("guardrail_blocked", text)
+            self.assertIn("'moderation'", text)
+            self.assertNotIn("Once upon", text)  # the flagged window never left
+            self.assertNotIn("[DONE]", text)
+            r = self.messages("/mod", "gpt", "--stream", "--message", "a tale")
+            self.assertFalse(r["ok"], r)
+            self.assertIn("moderation", json.dumps(r))
+        finally:
+            self.openai.reply = REPLY
+        logs = self.access_for(lambda a: (a.get("llm") or {}).get("guardrails") ==
+                               "blocked:moderation" and (a.get("llm") or {}).get("stream"))
+        self.assertEqual(logs[-1]["error"], "guardrail_blocked")
+
+    def test_moderation_windows_a_long_stream(self):
+        words = ["word%d" % i for i in range(60)]
+        self.openai.reply = " ".join(words[:40]) + " violence " + " ".join(words[40:])
+        try:
+            status, text = raw_stream(self.gh.proxy_port, "/modwin/v1/chat/completions",
+                                      {"model": "gpt", "stream": True,
+                                       "messages": [{"role": "user", "content": "go"}]})
+        finally:
+            self.openai.reply = REPLY
+        self.assertEqual(status, 200)
+        # Windows of 64 bytes each went to the hook; the ones before the flagged
+        # window reached the client, the flagged one did not.
+        self.assertGreaterEqual(len(self.mod.seen), 2)
+        self.assertIn("word0 ", text)
+        self.assertNotIn("word39", text)
+        self.assertIn("guardrail_blocked", text)
+        # Each window but the last (the rest of the stream) is about 64 bytes,
+        # plus up to 256 bytes of the window before as context.
+        for s in self.mod.seen[:-1]:
+            self.assertLessEqual(len(s["body"]["input"][0]), 64 + 256 + 16)
 
     # -- metrics
 

@@ -9,8 +9,8 @@ namespace gatehouse::ai::gateway::detail {
 
 awaitable<bool> serve_answer(const Call& call, Format client, const Request& req, Format provider,
                              providers::Call& pc, std::string first_piece, std::string whole,
-                             const std::string& cache_key, guardrails::Findings& findings,
-                             Downstream& down, Outcome& out) {
+                             const std::string& cache_key, SemanticPending& semantic,
+                             guardrails::Findings& findings, Downstream& down, Outcome& out) {
   if (!req.stream) {
     auto resp = parse_response(provider, whole);
     if (!resp)
@@ -30,6 +30,7 @@ awaitable<bool> serve_answer(const Call& call, Format client, const Request& req
       }
     }
     store_in_cache(call, cache_key, resp.value());
+    store_semantic(call, semantic, resp.value());
     out.status = 200;
     price_outcome(out);
     down.cost = out.cost;
@@ -41,6 +42,7 @@ awaitable<bool> serve_answer(const Call& call, Format client, const Request& req
   guardrails::StreamGuard guard(completion_guards(call), findings);
   if (guard.active()) so.filter = &guard;
   StreamTranslator tr(provider, client, so);
+  StreamModeration moderation(call, guard, findings);
   out.status = 200;
   if (!co_await down.start_stream()) {
     out.usage = tr.usage();
@@ -63,6 +65,7 @@ awaitable<bool> serve_answer(const Call& call, Format client, const Request& req
     } else {
       (void)tr.feed(chunk, frame);
     }
+    if (moderation.active()) co_await moderation.gate(tr, frame, !more || !*more || tr.done());
     if (!frame.empty()) {
       client_ok = co_await down.write_chunk(frame);
       frame.clear();
@@ -77,13 +80,16 @@ awaitable<bool> serve_answer(const Call& call, Format client, const Request& req
   }
   if (client_ok && !tr.done()) {
     tr.finish(frame);
+    if (moderation.active()) co_await moderation.gate(tr, frame, true);
     if (!frame.empty()) client_ok = co_await down.write_chunk(frame);
   }
   out.usage = tr.usage();
   out.guardrails = findings.summary();
   if (!findings.blocked.empty()) out.error = "guardrail_blocked";
-  if (client_ok && tr.done() && !tr.partial() && findings.blocked.empty())
+  if (client_ok && tr.done() && !tr.partial() && findings.blocked.empty()) {
     store_in_cache(call, cache_key, tr.response());
+    store_semantic(call, semantic, tr.response());
+  }
   if (!client_ok) out.usage.partial = true;
   if (client_ok) client_ok = co_await down.end_stream();
   co_return client_ok;

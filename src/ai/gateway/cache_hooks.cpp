@@ -33,6 +33,11 @@ awaitable<std::optional<bool>> serve_from_cache(const Call& call, Format client,
   }
   stats.hits.fetch_add(1, std::memory_order_relaxed);
   out.cache = "hit";
+  co_return co_await answer_cached(client, req, m, *hit, down, out);
+}
+
+awaitable<bool> answer_cached(Format client, const Request& req, const ModelEntry& m,
+                              const Response& hit, Downstream& down, Outcome& out) {
   out.served_model = m.cfg.name;
   out.provider = "cache";
   out.status = 200;
@@ -41,10 +46,10 @@ awaitable<std::optional<bool>> serve_from_cache(const Call& call, Format client,
   out.usage = Usage{};
   out.usage.known = true;
   if (!req.stream)
-    co_return co_await down.respond(200, "application/json", write_response(client, *hit));
+    co_return co_await down.respond(200, "application/json", write_response(client, hit));
   EncoderOptions eo;
   eo.include_usage = client != Format::kChat || req.include_usage;
-  std::string body = cache::replay_stream(client, *hit, eo);
+  std::string body = cache::replay_stream(client, hit, eo);
   if (!co_await down.start_stream()) co_return false;
   if (!co_await down.write_chunk(body)) co_return false;
   co_return co_await down.end_stream();

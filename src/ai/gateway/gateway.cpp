@@ -320,6 +320,10 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
   const ModelEntry& resolved = cat.model(static_cast<size_t>(mi));
   if (auto answered = co_await serve_from_cache(call, client, req, resolved, cache_key, down, out))
     co_return *answered;
+  SemanticPending semantic;  // set: store the answer in the semantic cache
+  if (auto answered =
+          co_await serve_from_semantic(cat, call, client, req, resolved, semantic, down, out))
+    co_return *answered;
 
   const ModelEntry& first = cat.model(static_cast<size_t>(mi));
   // The prompt estimate feeds token limits, budgets and the cost strategy.
@@ -426,7 +430,7 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
         out.ttft_us = steady_us() - call.start_us;
         co_return co_await serve_answer(call, client, req, prov.format(), *pc,
                                         std::move(first_piece), std::move(whole), cache_key,
-                                        findings, down, out);
+                                        semantic, findings, down, out);
       }
       if (call.admission) co_await call.admission->release_cost();
       // A failure counts as slow, so the latency strategy moves away from it.

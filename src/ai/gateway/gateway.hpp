@@ -20,6 +20,7 @@ class Guard;
 }
 namespace gatehouse::ai::cache {
 class ExactCache;
+class SemanticCache;
 }
 
 namespace gatehouse::ai::gateway {
@@ -71,7 +72,9 @@ struct Outcome {
   int64_t duration_us = -1;   // request start -> done (set by the caller before metrics)
   std::string error;          // our error code, when the gateway answered an error
   std::string guardrails;     // Findings::summary(): rules that blocked/masked, never the text
-  std::string cache;          // llm-cache: hit, miss or bypass (x-gatehouse-cache)
+  std::string cache;          // llm-cache: hit, miss or bypass; semantic-hit (x-gatehouse-cache)
+  std::string semantic;       // llm-semantic-cache: hit, miss, bypass, skip or error
+  double similarity = -1;     // llm-semantic-cache: of the closest entry in the context; -1: none
   AiFamily* stats = nullptr;  // metrics of the last target tried
   std::optional<usage::Price> price;  // of the last target tried, when llm.prices has it
   double cost = -1;                   // from usage at `price`; -1: unknown (no price, no usage)
@@ -140,6 +143,11 @@ struct Call {
   std::string cache_scope;
   bool cache_lookup = true;
   bool cache_store = true;
+  // llm-semantic-cache: the cache, the caller's scope and the model entry
+  // that embeds the last user turn (Cache-Control as above).
+  cache::SemanticCache* semantic = nullptr;
+  std::string semantic_scope;
+  std::string semantic_model;
 };
 
 awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& out);

@@ -89,6 +89,54 @@ awaitable<bool> guard_completion(const Call& call, Response& r, gr::Findings& f,
   co_return true;
 }
 
+namespace {
+constexpr size_t kModerationContext = 256;  // bytes of the previous window sent again
+}
+
+StreamModeration::StreamModeration(const Call& call, gr::StreamGuard& guard, gr::Findings& f)
+    : stream_(guard), f_(f) {
+  for (const gr::Guard* g : call.guards) {
+    const auto& m = g->config().moderation;
+    if (m && m->completion && g->config().completion) {
+      guard_ = g;  // the first hook in chain order; one call per window
+      break;
+    }
+  }
+}
+
+awaitable<void> StreamModeration::gate(StreamTranslator& tr, std::string& frame, bool last) {
+  if (!guard_) co_return;
+  if (stopped_) {  // nothing after the error
+    frame.clear();
+    co_return;
+  }
+  held_ += frame;
+  frame.clear();
+  text_ += stream_.take_released();
+  const size_t window = guard_->config().moderation->stream_window;
+  if (!last && text_.size() < window) co_return;
+  // A stream the guards already stopped ends with their error: nothing to moderate.
+  if (!text_.empty() && f_.blocked.empty()) {
+    bool unavailable = false;
+    std::vector<std::string> input{tail_ + text_};
+    std::string why =
+        co_await run_moderation(*guard_, gr::Direction::kCompletion, input, f_, unavailable);
+    if (!why.empty()) {
+      stopped_ = true;
+      held_.clear();
+      ErrorInfo e = unavailable ? info("api_error", why, 503) : info("invalid_request", why, 400);
+      e.code = unavailable ? "guardrail_unavailable" : "guardrail_blocked";
+      tr.withdraw(e, frame);
+      co_return;
+    }
+    tail_ = text_.size() > kModerationContext ? text_.substr(text_.size() - kModerationContext)
+                                              : text_;
+    text_.clear();
+  }
+  frame = std::move(held_);
+  held_.clear();
+}
+
 std::vector<const gr::Guard*> completion_guards(const Call& call) {
   std::vector<const gr::Guard*> out;
   for (const gr::Guard* g : call.guards)

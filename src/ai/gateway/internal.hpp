@@ -12,6 +12,7 @@
 #include "ai/providers/provider.hpp"
 #include "ai/guardrails/guardrails.hpp"
 #include "ai/translate/errors.hpp"
+#include "ai/translate/stream.hpp"
 
 namespace gatehouse::ai::gateway::detail {
 
@@ -62,6 +63,29 @@ awaitable<bool> guard_completion(const Call& call, Response& r, guardrails::Find
 // The guards that check streamed completions.
 std::vector<const guardrails::Guard*> completion_guards(const Call& call);
 
+// The moderation hook on a streamed completion: the translator's frames are
+// held until the text the StreamGuard released reaches the hook's
+// stream_window (or the stream ends), then the hook sees that window (with
+// the end of the one before as context). Passed: the held frames go to the
+// client. Flagged (or failing closed): they are dropped and the stream ends
+// with an in-band error instead. Without a hook, frames pass at once.
+class StreamModeration {
+ public:
+  StreamModeration(const Call& call, guardrails::StreamGuard& guard, guardrails::Findings& f);
+  bool active() const { return guard_ != nullptr; }
+  // `frame`: what the translator just produced; on return, what to write now.
+  awaitable<void> gate(StreamTranslator& tr, std::string& frame, bool last);
+
+ private:
+  const guardrails::Guard* guard_ = nullptr;
+  guardrails::StreamGuard& stream_;
+  guardrails::Findings& f_;
+  std::string held_;
+  std::string text_;
+  std::string tail_;
+  bool stopped_ = false;
+};
+
 // The response cache (cache_hooks.cpp). Looks the request up once guardrails
 // passed: nullopt to go on (then `key` is set when the answer is to be
 // stored), else the request was answered from the cache.
@@ -71,14 +95,31 @@ awaitable<std::optional<bool>> serve_from_cache(const Call& call, Format client,
                                                 Outcome& out);
 // Stores a complete answer under `key` (no-op when empty).
 void store_in_cache(const Call& call, const std::string& key, const Response& r);
+// Answers from a cached Response: JSON, or replayed as SSE in the client's protocol.
+awaitable<bool> answer_cached(Format client, const Request& req, const ModelEntry& m,
+                              const Response& hit, Downstream& down, Outcome& out);
+
+// The semantic cache (semantic_hooks.cpp), after the exact one: embeds the
+// last user turn with the policy's embeddings model and looks it up in the
+// request's context. nullopt to go on (then `pending` says where to store the
+// answer, when it may be), else the request was answered.
+struct SemanticPending {
+  std::string context;
+  std::vector<float> vec;
+};
+awaitable<std::optional<bool>> serve_from_semantic(const Catalog& cat, const Call& call,
+                                                   Format client, const Request& req,
+                                                   const ModelEntry& m, SemanticPending& pending,
+                                                   Downstream& down, Outcome& out);
+void store_semantic(const Call& call, SemanticPending& pending, const Response& r);
 
 // A provider answered 2xx (answer.cpp): the client gets this answer, whole
 // (`whole`, non-streamed) or translated frame by frame starting with
 // `first_piece` (streamed; the client's head goes out with its first frame).
 awaitable<bool> serve_answer(const Call& call, Format client, const Request& req, Format provider,
                              providers::Call& pc, std::string first_piece, std::string whole,
-                             const std::string& cache_key, guardrails::Findings& findings,
-                             Downstream& down, Outcome& out);
+                             const std::string& cache_key, SemanticPending& semantic,
+                             guardrails::Findings& findings, Downstream& down, Outcome& out);
 
 // /v1/embeddings (embeddings.cpp).
 awaitable<bool> serve_embeddings(const Catalog& cat, const Call& call, Downstream& down,

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "ai/cache/exact_cache.hpp"
+#include "ai/cache/semantic_cache.hpp"
 #include "ai/gateway/cooldown.hpp"
 #include "ai/guardrails/guardrails.hpp"
 #include "ai/usage/recorder.hpp"
@@ -160,7 +161,8 @@ std::string render_ai_metrics() {
   }
   return req + tok + part + ttft + tps + render_cost() + render_cooldown_metrics(steady_ms()) +
          guardrails::render_guardrail_metrics() + cache::render_cache_metrics() +
-         usage::render_usage_metrics();
+         usage::render_usage_metrics() +
+         cache::render_semantic_metrics();
 }
 
 }  // namespace gatehouse::ai::gateway

@@ -45,6 +45,28 @@ void each_text(std::vector<Part>& parts, F&& f) {
   }
 }
 
+// The parts `scan` names, with what each is: f(text, json, signature or null).
+template <class F>
+void each_scanned(const GuardConfig& c, std::vector<Part>& parts, F&& f) {
+  for (auto& p : parts) {
+    if ((p.kind == PartKind::kText || p.kind == PartKind::kRefusal) && c.scan_text)
+      f(p.text, false, nullptr);
+    else if (p.kind == PartKind::kThinking && c.scan_thinking)
+      f(p.text, false, &p.signature);
+    else if (p.kind == PartKind::kToolCall && c.scan_tool_arguments)
+      f(p.arguments, true, nullptr);
+    else if (p.kind == PartKind::kToolResult && c.scan_text)
+      each_scanned(c, p.content, f);
+  }
+}
+
+// Every part a moderation hook should read.
+const GuardConfig& all_parts() {
+  static const GuardConfig c;
+  return c;
+}
+
+
 void find_deny(const DenyRule& d, std::string_view text, std::vector<Hit>& out) {
   re2::StringPiece in(text.data(), text.size());
   re2::StringPiece m;
@@ -164,23 +186,35 @@ void Guard::scan(std::string_view text, std::vector<Hit>& out) const {
   }
 }
 
-bool Guard::apply(std::string& text, Direction d, Findings& f) const {
+bool Guard::apply(std::string& text, Direction d, Findings& f, bool json, bool* masked) const {
   std::vector<Hit> hits;
   scan(text, hits);
   if (hits.empty()) return true;
+  std::string cls;
+  if (json) {
+    JsonLex st;
+    json_classes(text, st, cls);
+  }
   for (const auto& h : hits) {
-    if (h.action != Action::kBlock) continue;
+    // A mask that cannot be placed without breaking the JSON blocks.
+    if (h.action != Action::kBlock &&
+        !(json && json_fit(cls, h.begin, h.end) == JsonFit::kStructure))
+      continue;
     f.blocked = std::string(h.rule);
     f.blocked_in = d;
     count(h.rule, Action::kBlock, d);
     return false;
   }
+  if (masked) *masked = true;
   std::string out;
   out.reserve(text.size());
   size_t pos = 0;
   for (const auto& h : hits) {
     out.append(text, pos, h.begin - pos);
+    const bool quote = json && json_fit(cls, h.begin, h.end) == JsonFit::kNumber;
+    if (quote) out += '"';
     out += h.mask;
+    if (quote) out += '"';
     pos = h.end;
     f.add_mask(h.rule);
     count(h.rule, Action::kMask, d);
@@ -216,8 +250,10 @@ bool Guard::check_prompt(Request& req, int64_t tokens, Findings& f, std::string&
                                           " (guardrail rule 'max_prompt_tokens')");
   bool ok = true;
   for (auto& m : req.messages) {
-    each_text(m.parts, [&](std::string& t) {
-      if (ok) ok = apply(t, Direction::kPrompt, f);
+    each_scanned(cfg_, m.parts, [&](std::string& t, bool json, std::string* signature) {
+      bool masked = false;
+      if (ok) ok = apply(t, Direction::kPrompt, f, json, &masked);
+      if (masked && signature) signature->clear();
     });
     if (!ok) break;
   }
@@ -228,8 +264,10 @@ bool Guard::check_prompt(Request& req, int64_t tokens, Findings& f, std::string&
 bool Guard::check_completion(Response& r, Findings& f, std::string& why) const {
   if (!cfg_.completion) return true;
   bool ok = true;
-  each_text(r.content, [&](std::string& t) {
-    if (ok) ok = apply(t, Direction::kCompletion, f);
+  each_scanned(cfg_, r.content, [&](std::string& t, bool json, std::string* signature) {
+    bool masked = false;
+    if (ok) ok = apply(t, Direction::kCompletion, f, json, &masked);
+    if (masked && signature) signature->clear();
   });
   if (!ok) why = "the completion was withheld by guardrail rule '" + f.blocked + "'";
   return ok;
@@ -238,8 +276,8 @@ bool Guard::check_completion(Response& r, Findings& f, std::string& why) const {
 std::vector<std::string> prompt_texts(const Request& req) {
   std::vector<std::string> out;
   for (const auto& m : req.messages) {
-    auto parts = m.parts;  // each_text edits in place; prompts are small next to the call
-    each_text(parts, [&](std::string& t) {
+    auto parts = m.parts;  // each_scanned edits in place; prompts are small next to the call
+    each_scanned(all_parts(), parts, [&](std::string& t, bool, std::string*) {
       if (!t.empty()) out.push_back(t);
     });
   }
@@ -249,7 +287,10 @@ std::vector<std::string> prompt_texts(const Request& req) {
 std::string completion_text(const Response& r) {
   std::string out;
   auto parts = r.content;
-  each_text(parts, [&](std::string& t) { out += t; });
+  each_scanned(all_parts(), parts, [&](std::string& t, bool, std::string*) {
+    if (!out.empty() && !t.empty()) out += '\n';
+    out += t;
+  });
   return out;
 }
 
@@ -270,11 +311,35 @@ size_t StreamGuard::window() const {
   return w;
 }
 
+namespace {
+bool guard_scans(const GuardConfig& c, DeltaKind k) {
+  switch (k) {
+    case DeltaKind::kText:
+    case DeltaKind::kRefusal:
+      return c.scan_text;
+    case DeltaKind::kThinking:
+      return c.scan_thinking;
+    case DeltaKind::kArguments:
+      return c.scan_tool_arguments;
+    default:
+      return false;
+  }
+}
+}  // namespace
+
+bool StreamGuard::scans(DeltaKind k) const {
+  for (const Guard* g : guards_)
+    if (guard_scans(g->config(), k)) return true;
+  return false;
+}
+
 bool StreamGuard::release(Pending& p, bool final, std::vector<StreamEvent>& out,
                           std::optional<ErrorInfo>& stop) {
+  const bool json = p.kind == DeltaKind::kArguments;
   hits_.clear();
   std::vector<Hit> mine;
   for (const Guard* g : guards_) {
+    if (!guard_scans(g->config(), p.kind)) continue;
     mine.clear();
     g->scan(p.text, mine);
     for (const auto& h : mine)
@@ -282,8 +347,20 @@ bool StreamGuard::release(Pending& p, bool final, std::vector<StreamEvent>& out,
   }
   std::sort(hits_.begin(), hits_.end(),
             [](const Hit& a, const Hit& b) { return a.begin < b.begin; });
+  if (json) {
+    JsonLex st = p.lex;
+    json_classes(p.text, st, classes_);
+  }
+  const size_t size = p.text.size();
+  auto fit = [&](const Hit& h) {
+    return json ? json_fit(classes_, h.begin, h.end) : JsonFit::kString;
+  };
   for (const auto& h : hits_) {
-    if (h.action != Action::kBlock) continue;
+    // A mask inside JSON that cuts through its structure blocks, once the
+    // match is complete (a number at the held edge may still grow).
+    bool blocks = h.action == Action::kBlock ||
+                  (json && (final || h.end < size) && fit(h) == JsonFit::kStructure);
+    if (!blocks) continue;
     f_.blocked = std::string(h.rule);
     f_.blocked_in = Direction::kCompletion;
     guards_.front()->count(h.rule, Action::kBlock, Direction::kCompletion);
@@ -292,7 +369,6 @@ bool StreamGuard::release(Pending& p, bool final, std::vector<StreamEvent>& out,
     p.ctx = 0;
     return false;
   }
-  const size_t size = p.text.size();
   const size_t w = window();
   size_t cut = final ? size : std::max(p.ctx, size > w ? size - w : 0);
   if (!final) {
@@ -310,10 +386,17 @@ bool StreamGuard::release(Pending& p, bool final, std::vector<StreamEvent>& out,
   for (const auto& h : hits_) {
     if (h.begin >= cut || h.end < pos) continue;
     if (h.begin > pos) send.append(p.text, pos, h.begin - pos);
+    const bool quote = json && fit(h) == JsonFit::kNumber;
+    if (quote) send += '"';
     send += h.mask;
+    if (quote) send += '"';
     pos = std::max(pos, h.end);
     f_.add_mask(h.rule);
     guards_.front()->count(h.rule, Action::kMask, Direction::kCompletion);
+    if (p.kind == DeltaKind::kThinking &&
+        std::find(masked_thinking_.begin(), masked_thinking_.end(), p.index) ==
+            masked_thinking_.end())
+      masked_thinking_.push_back(p.index);
   }
   if (cut > pos) send.append(p.text, pos, cut - pos);
   if (!send.empty()) {
@@ -327,6 +410,7 @@ bool StreamGuard::release(Pending& p, bool final, std::vector<StreamEvent>& out,
   // Keep a little sent text as context for the next scan's boundaries.
   const size_t sent_to = std::max(cut, pos);
   const size_t keep = std::min<size_t>(sent_to, kStreamContext);
+  if (json) json_classes(std::string_view(p.text).substr(0, sent_to - keep), p.lex, classes_);
   p.text.erase(0, sent_to - keep);
   p.ctx = keep;
   return true;
@@ -341,30 +425,32 @@ bool StreamGuard::flush_all(std::vector<StreamEvent>& out, std::optional<ErrorIn
 
 void StreamGuard::filter(const StreamEvent& e, std::vector<StreamEvent>& out,
                          std::optional<ErrorInfo>& stop) {
+  const size_t first = out.size();
   if (guards_.empty()) {
     out.push_back(e);
-    return;
-  }
-  if (e.kind == EventKind::kDelta &&
-      (e.delta == DeltaKind::kText || e.delta == DeltaKind::kRefusal)) {
+  } else if (e.kind == EventKind::kDelta && scans(e.delta)) {
     auto it = std::find_if(pending_.begin(), pending_.end(),
                            [&](const Pending& p) { return p.index == e.index; });
     if (it == pending_.end()) {
-      pending_.push_back({e.index, e.delta, {}, 0});
+      pending_.push_back({e.index, e.delta, {}, 0, {}});
       it = pending_.end() - 1;
     }
     it->text += e.text;
     release(*it, false, out, stop);
-    return;
-  }
-  if (e.kind == EventKind::kPing) {
+  } else if (e.kind == EventKind::kPing) {
     out.push_back(e);
-    return;
+  } else if (flush_all(out, stop)) {
+    // Any other event (a block's end, a new block, usage, stop) comes after
+    // the held text in the client's stream. A masked thinking block's
+    // signature no longer matches its text: it is dropped.
+    bool drop = e.kind == EventKind::kDelta && e.delta == DeltaKind::kSignature &&
+                std::find(masked_thinking_.begin(), masked_thinking_.end(), e.index) !=
+                    masked_thinking_.end();
+    if (!drop) out.push_back(e);
   }
-  // Any other event (a block's end, a new block, usage, stop) comes after the
-  // held text in the client's stream.
-  if (!flush_all(out, stop)) return;
-  out.push_back(e);
+  for (size_t i = first; i < out.size(); ++i)
+    if (out[i].kind == EventKind::kDelta && out[i].delta != DeltaKind::kSignature)
+      released_ += out[i].text;
 }
 
 }  // namespace gatehouse::ai::guardrails

@@ -16,9 +16,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "ai/guardrails/detect.hpp"
+#include "ai/guardrails/json_lex.hpp"
 #include "ai/translate/ir.hpp"
 #include "ai/translate/stream.hpp"
 #include "config/loader.hpp"
@@ -55,7 +57,10 @@ struct ModerationConfig {
   int64_t timeout_ms = 2000;
   bool fail_closed = false;  // hook unreachable or unreadable: refuse (503) instead of pass
   bool prompt = true;
-  bool completion = true;  // non-streamed completions only
+  bool completion = true;
+  // Streamed completions: bytes of released text per hook call (the client
+  // gets a window's frames once the hook passed them).
+  size_t stream_window = 1024;
 };
 
 struct GuardConfig {
@@ -65,6 +70,11 @@ struct GuardConfig {
   int64_t max_prompt_tokens = 0;  // 0: no limit (estimated with the tokenizer)
   bool prompt = true;             // check prompts
   bool completion = true;         // check completions
+  // Which parts PII and deny rules read (`scan`): text (and refusals, tool
+  // results), tool-call arguments (JSON text), thinking blocks.
+  bool scan_text = true;
+  bool scan_tool_arguments = true;
+  bool scan_thinking = true;
   size_t stream_window = 256;     // bytes of a streamed completion held back
   std::optional<ModerationConfig> moderation;
 };
@@ -97,15 +107,23 @@ class Guard {
   // Every PII and deny match in `text`, sorted by begin, non-overlapping.
   void scan(std::string_view text, std::vector<Hit>& out) const;
   // Masks `text` in place (whole text known). Returns false, with
-  // f.blocked set, when a blocking rule matched; counts every hit.
-  bool apply(std::string& text, Direction d, Findings& f) const;
+  // f.blocked set, when a blocking rule matched; counts every hit. `json`:
+  // the text is JSON (tool-call arguments): a match inside a string is masked
+  // in place, a bare number becomes the mask as a string, and a mask that
+  // would cut through the JSON's structure blocks instead. `masked` is set
+  // when something was masked.
+  bool apply(std::string& text, Direction d, Findings& f, bool json = false,
+             bool* masked = nullptr) const;
 
   // Prompt checks without I/O: size limits, then PII and deny patterns over
-  // every text part (system, user, assistant, tool results). Masks in place.
+  // every part `scan` names (text of every role, tool results, tool-call
+  // arguments, thinking; a masked thinking block loses its signature, which
+  // no longer matches). Masks in place.
   // `tokens` is the estimated prompt size. False when blocked (f.blocked, and
   // `why` for the client).
   bool check_prompt(Request& req, int64_t tokens, Findings& f, std::string& why) const;
-  // A whole completion: text and refusal parts. False when blocked.
+  // A whole completion: text, refusal, tool-call and thinking parts (per
+  // `scan`). False when blocked.
   bool check_completion(Response& r, Findings& f, std::string& why) const;
 
   void count(std::string_view rule, Action a, Direction d) const;
@@ -116,7 +134,8 @@ class Guard {
   std::vector<std::string> pii_rules_;  // "pii.<type>" by PiiType
 };
 
-// The text of a request for the moderation hook: every user-visible text part.
+// The text of a request for the moderation hook: every text part, tool-call
+// arguments and thinking.
 std::vector<std::string> prompt_texts(const Request& req);
 std::string completion_text(const Response& r);
 
@@ -130,6 +149,9 @@ class StreamGuard final : public EventFilter {
   bool active() const { return !guards_.empty(); }
   void filter(const StreamEvent& e, std::vector<StreamEvent>& out,
               std::optional<ErrorInfo>& stop) override;
+  // Text released to the client since the last call (deltas of every kind
+  // but signatures), for the moderation hook.
+  std::string take_released() { return std::exchange(released_, {}); }
 
  private:
   struct Pending {
@@ -137,7 +159,9 @@ class StreamGuard final : public EventFilter {
     DeltaKind kind = DeltaKind::kText;
     std::string text;  // context (already sent) + held text
     size_t ctx = 0;    // bytes of context at the front
+    JsonLex lex;       // tool-call arguments: the JSON lexer's state at text[0]
   };
+  bool scans(DeltaKind k) const;
   // Releases what is safe (all of it when `final`), masked; false when blocked.
   bool release(Pending& p, bool final, std::vector<StreamEvent>& out,
                std::optional<ErrorInfo>& stop);
@@ -148,6 +172,9 @@ class StreamGuard final : public EventFilter {
   Findings& f_;
   std::vector<Pending> pending_;
   std::vector<Hit> hits_;
+  std::vector<size_t> masked_thinking_;  // blocks whose signature is dropped
+  std::string released_;
+  std::string classes_;  // scratch: JSON byte classes
 };
 
 // The in-band error a blocked completion ends with.

@@ -99,6 +99,10 @@ class StreamTranslator {
   void finish(std::string& out);
   // Ends the stream with an error the caller saw (upstream read error, timeout).
   void fail(const ErrorInfo& e, std::string& out);
+  // The caller withheld frames this translator produced (a moderation hook
+  // flagged them), maybe its final ones: ends the stream with an in-band
+  // error even after the terminal event was encoded; the result is partial.
+  void withdraw(const ErrorInfo& e, std::string& out);
 
   bool done() const { return done_; }
   bool partial() const { return partial_; }
@@ -116,6 +120,8 @@ class StreamTranslator {
   sse::Parser parser_;
   std::unique_ptr<StreamDecoder> decoder_;
   std::unique_ptr<StreamEncoder> encoder_;
+  Format client_;
+  EncoderOptions encoder_opt_;
   Accumulator acc_;
   std::vector<sse::Event> events_;
   std::vector<StreamEvent> ir_;

@@ -200,6 +200,8 @@ StreamTranslator::StreamTranslator(Format provider, Format client, StreamOptions
       }()),
       decoder_(make_decoder(provider)),
       encoder_(make_encoder(client, opt.encoder)),
+      client_(client),
+      encoder_opt_(opt.encoder),
       ndjson_(is_ndjson(provider)),
       eventstream_(is_eventstream(provider)),
       max_line_(opt.sse.max_frame_bytes),
@@ -288,6 +290,15 @@ void StreamTranslator::fail(const ErrorInfo& e, std::string& out) {
   ev.error = e;
   acc_.add(ev);
   encoder_->encode(ev, out);
+}
+
+void StreamTranslator::withdraw(const ErrorInfo& e, std::string& out) {
+  // The client never saw the withheld frames, maybe the end among them: a
+  // fresh encoder writes the error (an ended Chat encoder writes nothing).
+  encoder_ = make_encoder(client_, encoder_opt_);
+  passthrough_ = false;
+  done_ = false;
+  fail(e, out);
 }
 
 void StreamTranslator::finish(std::string& out) {

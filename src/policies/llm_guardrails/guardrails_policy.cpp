@@ -35,6 +35,28 @@ std::string scalar(const YAML::Node& n) {
   return n && n.IsScalar() ? n.Scalar() : std::string();
 }
 
+// `scan: [text, tool_arguments, thinking]`: which parts; all when absent.
+void read_scan(ConfigReader& cr, const YAML::Node& n, gr::GuardConfig& g) {
+  if (!n) return;
+  if (!n.IsSequence() || n.size() == 0) {
+    cr.fail("scan", "invalid_type", "expected a list of text, tool_arguments and/or thinking");
+    return;
+  }
+  g.scan_text = g.scan_tool_arguments = g.scan_thinking = false;
+  for (size_t i = 0; i < n.size(); ++i) {
+    std::string v = scalar(n[i]);
+    if (v == "text")
+      g.scan_text = true;
+    else if (v == "tool_arguments")
+      g.scan_tool_arguments = true;
+    else if (v == "thinking")
+      g.scan_thinking = true;
+    else
+      cr.fail("scan[" + std::to_string(i) + "]", "invalid_value",
+              "expected text, tool_arguments or thinking");
+  }
+}
+
 // `check: [prompt, completion]`: which directions; both when absent.
 void read_check(ConfigReader& cr, const YAML::Node& n, const std::string& key, bool& prompt,
                 bool& completion) {
@@ -67,9 +89,10 @@ void read_moderation(ConfigReader& cr, const YAML::Node& n, gr::GuardConfig& g) 
   for (const auto& kv : n) {
     std::string f = kv.first.as<std::string>("");
     if (f != "url" && f != "timeout" && f != "on_error" && f != "api_key" && f != "model" &&
-        f != "check")
+        f != "check" && f != "stream_window")
       cr.fail(k + "." + f, "unknown_field",
-              "unknown field '" + f + "' (url, timeout, on_error, api_key, model, check)");
+              "unknown field '" + f +
+                  "' (url, timeout, on_error, api_key, model, check, stream_window)");
   }
   m.url = scalar(n["url"]);
   std::string why;
@@ -106,6 +129,13 @@ void read_moderation(ConfigReader& cr, const YAML::Node& n, gr::GuardConfig& g) 
   m.api_key = scalar(n["api_key"]);
   m.model = scalar(n["model"]);
   read_check(cr, n["check"], k + ".check", m.prompt, m.completion);
+  if (n["stream_window"]) {
+    const int64_t w = n["stream_window"].as<int64_t>(-1);
+    if (w < 64 || w > 65536)
+      cr.fail(k + ".stream_window", "invalid_value", "an integer from 64 to 65536 (bytes)");
+    else
+      m.stream_window = static_cast<size_t>(w);
+  }
   g.moderation = std::move(m);
 }
 
@@ -117,7 +147,7 @@ void register_llm_guardrails(Registry& r) {
            const BuildContext& ctx) -> Result<std::shared_ptr<const Policy>> {
           ConfigReader cr(ref, ctx.field);
           cr.allow_only({"pii", "deny", "max_prompt_chars", "max_prompt_tokens", "check",
-                         "stream_window", "moderation"});
+                         "stream_window", "moderation", "scan"});
           gr::GuardConfig g;
           if (YAML::Node pii = cr.node("pii")) {
             if (!pii.IsMap()) {
@@ -185,6 +215,7 @@ void register_llm_guardrails(Registry& r) {
           g.max_prompt_tokens = cr.integer("max_prompt_tokens", 0, 0, 1'000'000'000);
           g.stream_window = static_cast<size_t>(cr.integer("stream_window", 256, 16, 65536));
           read_check(cr, cr.node("check"), "check", g.prompt, g.completion);
+          read_scan(cr, cr.node("scan"), g);
           if (YAML::Node m = cr.node("moderation")) read_moderation(cr, m, g);
           if (ctx.route && !ctx.route->llm)
             cr.fail(
