@@ -340,6 +340,13 @@ struct RouteMockConfig {
   bool validate = true;              // requests checked against the operation first (400/415)
 };
 
+// grpc_web: gRPC-Web clients (browsers) converted to gRPC for an HTTP/2
+// upstream (docs/grpc.md). `true` is the defaults below.
+struct RouteGrpcWebConfig {
+  bool cors = true;                 // answer preflights, expose grpc-status (no cors policy)
+  uint64_t max_body = 4 * 1024 * 1024;  // request body as sent (base64 in text mode)
+};
+
 struct RouteConfig {
   std::string name;
   RouteMatchConfig match;
@@ -348,6 +355,7 @@ struct RouteConfig {
   std::optional<RouteLlmConfig> llm;  // set: an AI route (no upstream)
   std::optional<RouteMcpConfig> mcp;  // set: an MCP route (no upstream)
   std::optional<RouteMockConfig> mock;  // set: a mock route (no upstream)
+  std::optional<RouteGrpcWebConfig> grpc_web;  // set: gRPC-Web to gRPC on this route
   RewriteConfig rewrite;
   std::optional<TimeoutsConfig> timeouts;  // overrides the upstream's
   std::vector<PolicyRef> policies;

@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "common/strings.hpp"
+#include "config/load_grpc.hpp"
 #include "config/load_llm_prices.hpp"
 #include "config/loader_reader.hpp"
 
@@ -381,7 +382,7 @@ class Loader {
     r.order = order;
     Fields f(r_, s,
              {"name", "match", "priority", "upstream", "llm", "mcp", "mock", "rewrite",
-              "timeouts", "policies", "tags"});
+              "timeouts", "policies", "tags", "grpc_web"});
     f.read("name", r.name);
     if (const Slot* m = f.get("match")) parse_match(*m, r.match);
     f.read("priority", r.priority);
@@ -418,6 +419,7 @@ class Loader {
     }
     if (const Slot* p = f.get("policies")) r.policies = parse_policies(*p);
     f.strings("tags", r.tags);
+    if (const Slot* g = f.get("grpc_web")) r.grpc_web = detail::parse_route_grpc_web(r_, *g);
     return r;
   }
 

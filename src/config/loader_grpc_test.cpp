@@ -43,3 +43,45 @@ TEST(ConfigUpstreamProtocol, BadValues) {
 
 }  // namespace
 }  // namespace gatehouse::config
+
+namespace gatehouse::config {
+namespace {
+
+using namespace loader_test_util;
+
+constexpr const char* kH2Upstream =
+    "upstreams:\n  - name: g\n    protocol: http2\n    targets: [\"127.0.0.1:50051\"]\n";
+
+TEST(ConfigGrpcWeb, BoolAndMap) {
+  auto on = load(std::string(kH2Upstream) +
+                 "routes:\n  - name: r\n    match: {paths: [\"/\"]}\n    upstream: g\n"
+                 "    grpc_web: true\n");
+  ASSERT_TRUE(on.ok()) << dump(on);
+  ASSERT_TRUE(on.config.routes[0].grpc_web.has_value());
+  EXPECT_TRUE(on.config.routes[0].grpc_web->cors);
+  EXPECT_EQ(on.config.routes[0].grpc_web->max_body, 4u * 1024 * 1024);
+  auto off = load(std::string(kH2Upstream) + kRoutes + "    grpc_web: false\n");
+  ASSERT_TRUE(off.ok()) << dump(off);
+  EXPECT_FALSE(off.config.routes[0].grpc_web.has_value());
+  auto map = load(std::string(kH2Upstream) + kRoutes +
+                  "    grpc_web: {cors: false, max_body: 64KiB}\n");
+  ASSERT_TRUE(map.ok()) << dump(map);
+  EXPECT_FALSE(map.config.routes[0].grpc_web->cors);
+  EXPECT_EQ(map.config.routes[0].grpc_web->max_body, 64u * 1024);
+}
+
+TEST(ConfigGrpcWeb, NeedsHttp2Upstream) {
+  auto r = load(std::string("upstreams:\n  - name: g\n    targets: [\"127.0.0.1:50051\"]\n") +
+                kRoutes + "    grpc_web: true\n");
+  expect_only_error(r, "invalid_value", "routes[0].grpc_web", 9, 15);
+  EXPECT_NE(dump(r).find("protocol: http2"), std::string::npos) << dump(r);
+}
+
+TEST(ConfigGrpcWeb, UnknownKey) {
+  auto r = load(std::string(kH2Upstream) + kRoutes + "    grpc_web: {corz: true}\n");
+  EXPECT_FALSE(r.ok());
+  EXPECT_NE(dump(r).find("routes[0].grpc_web.corz"), std::string::npos) << dump(r);
+}
+
+}  // namespace
+}  // namespace gatehouse::config

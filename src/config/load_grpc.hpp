@@ -1,0 +1,12 @@
+// routes[].grpc_web (docs/grpc.md), read apart from loader.cpp so the loader
+// only calls in.
+#pragma once
+
+#include "config/loader_reader.hpp"
+
+namespace gatehouse::config::detail {
+
+// `true`/`false`, or a map {cors, max_body}. nullopt when switched off.
+std::optional<RouteGrpcWebConfig> parse_route_grpc_web(Reader& r, const Slot& s);
+
+}  // namespace gatehouse::config::detail
