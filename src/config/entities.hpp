@@ -104,6 +104,14 @@ struct UpstreamTlsConfig {
 // prior knowledge on plain targets, ALPN h2 on TLS ones; docs/grpc.md).
 enum class UpstreamProtocol { kHttp1, kHttp2 };
 
+// upstreams[].http2 (protocol: http2 only): PING keep-alive on idle
+// connections, so a peer or middlebox that silently dropped one is found
+// before a call is sent on it (docs/http2.md).
+struct UpstreamHttp2Config {
+  int64_t ping_interval_ms = 0;     // 0: no PINGs
+  int64_t ping_timeout_ms = 10'000;  // no ACK within it: the connection is closed
+};
+
 struct UpstreamConfig {
   std::string name;
   UpstreamProtocol protocol = UpstreamProtocol::kHttp1;
@@ -116,6 +124,7 @@ struct UpstreamConfig {
   PoolConfig pool;
   BreakerConfig breaker;
   UpstreamTlsConfig tls;
+  UpstreamHttp2Config http2;
   int64_t dns_refresh_ms = 30'000;
   std::vector<std::string> tags;
   SourcePos pos;

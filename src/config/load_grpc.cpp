@@ -16,4 +16,10 @@ std::optional<RouteGrpcWebConfig> parse_route_grpc_web(Reader& r, const Slot& s)
   return g;
 }
 
+void parse_upstream_http2(Reader& r, const Slot& s, UpstreamHttp2Config& out) {
+  Fields f(r, s, {"ping_interval", "ping_timeout"});
+  f.duration("ping_interval", out.ping_interval_ms);
+  f.duration("ping_timeout", out.ping_timeout_ms);
+}
+
 }  // namespace gatehouse::config::detail

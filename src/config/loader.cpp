@@ -225,9 +225,10 @@ class Loader {
     u.pos = s.pos;
     Fields f(r_, s,
              {"name", "targets", "balancer", "timeouts", "retries", "health_checks", "pool",
-              "circuit_breaker", "dns_refresh", "tags", "tls", "protocol"});
+              "circuit_breaker", "dns_refresh", "tags", "tls", "protocol", "http2"});
     f.read("name", u.name);
     if (const Slot* p = f.get("protocol")) r_.choice(*p, kUpstreamProtocols, u.protocol);
+    if (const Slot* h = f.get("http2")) detail::parse_upstream_http2(r_, *h, u.http2);
     if (const Slot* t = f.get("tls")) parse_upstream_tls(*t, u.tls);
     if (const Slot* t = f.get("targets")) {
       // https://host:port targets turn TLS on for the upstream; one upstream

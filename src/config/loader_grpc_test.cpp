@@ -77,6 +77,27 @@ TEST(ConfigGrpcWeb, NeedsHttp2Upstream) {
   EXPECT_NE(dump(r).find("protocol: http2"), std::string::npos) << dump(r);
 }
 
+TEST(ConfigUpstreamHttp2, PingKeepalive) {
+  auto d = load(std::string(kH2Upstream) + kRoutes);
+  ASSERT_TRUE(d.ok()) << dump(d);
+  EXPECT_EQ(d.config.upstreams[0].http2.ping_interval_ms, 0);
+  EXPECT_EQ(d.config.upstreams[0].http2.ping_timeout_ms, 10'000);
+  auto p = load(std::string(kH2Upstream) + "    http2: {ping_interval: 30s, ping_timeout: 2s}\n" +
+                kRoutes);
+  ASSERT_TRUE(p.ok()) << dump(p);
+  EXPECT_EQ(p.config.upstreams[0].http2.ping_interval_ms, 30'000);
+  EXPECT_EQ(p.config.upstreams[0].http2.ping_timeout_ms, 2'000);
+  auto h1 = load(std::string("upstreams:\n  - name: g\n    targets: [\"127.0.0.1:50051\"]\n"
+                             "    http2: {ping_interval: 30s}\n") +
+                 kRoutes);
+  EXPECT_FALSE(h1.ok());
+  EXPECT_NE(dump(h1).find("upstreams[0].http2.ping_interval"), std::string::npos) << dump(h1);
+  auto zero = load(std::string(kH2Upstream) + "    http2: {ping_interval: 1s, ping_timeout: 0}\n" +
+                   kRoutes);
+  EXPECT_FALSE(zero.ok());
+  EXPECT_NE(dump(zero).find("upstreams[0].http2.ping_timeout"), std::string::npos) << dump(zero);
+}
+
 TEST(ConfigGrpcWeb, UnknownKey) {
   auto r = load(std::string(kH2Upstream) + kRoutes + "    grpc_web: {corz: true}\n");
   EXPECT_FALSE(r.ok());

@@ -30,6 +30,17 @@ void validate_grpc(const Config& cfg, const FieldPositions& positions,
     errors.push_back(
         ConfigError{locate(positions, field, at), field, std::move(code), std::move(message)});
   };
+  for (size_t i = 0; i < cfg.upstreams.size(); ++i) {
+    const auto& u = cfg.upstreams[i];
+    const std::string f = "upstreams[" + std::to_string(i) + "].http2";
+    if (u.http2.ping_interval_ms > 0 && u.protocol != UpstreamProtocol::kHttp2)
+      error(u.pos, f + ".ping_interval", "invalid_value",
+            "HTTP/2 PINGs need protocol: http2 on the upstream");
+    if (u.http2.ping_interval_ms < 0)
+      error(u.pos, f + ".ping_interval", "invalid_value", "must be 0 (off) or more");
+    if (u.http2.ping_timeout_ms <= 0)
+      error(u.pos, f + ".ping_timeout", "invalid_value", "must be more than 0");
+  }
   for (size_t i = 0; i < cfg.routes.size(); ++i) {
     const auto& r = cfg.routes[i];
     if (!r.grpc_web) continue;

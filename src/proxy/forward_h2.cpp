@@ -549,7 +549,8 @@ awaitable<std::shared_ptr<H2ClientConn>> H2Forward::connect(Session& s, Exchange
   auto rep = conn->stream.socket().remote_endpoint(ec);
   conn->peer = ec ? tcfg.address : rep.address().to_string() + ":" + std::to_string(rep.port());
   auto h2 = std::make_shared<H2ClientConn>(std::move(conn), s.worker_.deadlines(),
-                                           ucfg.pool.idle_timeout_ms, nullptr);
+                                           ucfg.pool.idle_timeout_ms, nullptr,
+                                           ucfg.http2.ping_interval_ms, ucfg.http2.ping_timeout_ms);
   if (!h2->start()) {
     fail(false, "upstream_connect_failed", "HTTP/2 session setup failed");
     co_return nullptr;
