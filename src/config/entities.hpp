@@ -104,6 +104,14 @@ struct UpstreamTlsConfig {
 // prior knowledge on plain targets, ALPN h2 on TLS ones; docs/grpc.md).
 enum class UpstreamProtocol { kHttp1, kHttp2 };
 
+// upstreams[].http2 (protocol: http2 only): PING keep-alive on idle
+// connections, so a peer or middlebox that silently dropped one is found
+// before a call is sent on it (docs/http2.md).
+struct UpstreamHttp2Config {
+  int64_t ping_interval_ms = 0;     // 0: no PINGs
+  int64_t ping_timeout_ms = 10'000;  // no ACK within it: the connection is closed
+};
+
 struct UpstreamConfig {
   std::string name;
   UpstreamProtocol protocol = UpstreamProtocol::kHttp1;
@@ -116,6 +124,7 @@ struct UpstreamConfig {
   PoolConfig pool;
   BreakerConfig breaker;
   UpstreamTlsConfig tls;
+  UpstreamHttp2Config http2;
   int64_t dns_refresh_ms = 30'000;
   std::vector<std::string> tags;
   SourcePos pos;
@@ -370,6 +379,13 @@ struct RouteMockConfig {
   bool validate = true;              // requests checked against the operation first (400/415)
 };
 
+// grpc_web: gRPC-Web clients (browsers) converted to gRPC for an HTTP/2
+// upstream (docs/grpc.md). `true` is the defaults below.
+struct RouteGrpcWebConfig {
+  bool cors = true;                 // answer preflights, expose grpc-status (no cors policy)
+  uint64_t max_body = 4 * 1024 * 1024;  // request body as sent (base64 in text mode)
+};
+
 struct RouteConfig {
   std::string name;
   RouteMatchConfig match;
@@ -378,6 +394,7 @@ struct RouteConfig {
   std::optional<RouteLlmConfig> llm;  // set: an AI route (no upstream)
   std::optional<RouteMcpConfig> mcp;  // set: an MCP route (no upstream)
   std::optional<RouteMockConfig> mock;  // set: a mock route (no upstream)
+  std::optional<RouteGrpcWebConfig> grpc_web;  // set: gRPC-Web to gRPC on this route
   RewriteConfig rewrite;
   std::optional<TimeoutsConfig> timeouts;  // overrides the upstream's
   std::vector<PolicyRef> policies;

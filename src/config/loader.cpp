@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "common/strings.hpp"
+#include "config/load_grpc.hpp"
 #include "config/load_llm_prices.hpp"
 #include "config/load_llm_extras.hpp"
 #include "config/loader_reader.hpp"
@@ -225,9 +226,10 @@ class Loader {
     u.pos = s.pos;
     Fields f(r_, s,
              {"name", "targets", "balancer", "timeouts", "retries", "health_checks", "pool",
-              "circuit_breaker", "dns_refresh", "tags", "tls", "protocol"});
+              "circuit_breaker", "dns_refresh", "tags", "tls", "protocol", "http2"});
     f.read("name", u.name);
     if (const Slot* p = f.get("protocol")) r_.choice(*p, kUpstreamProtocols, u.protocol);
+    if (const Slot* h = f.get("http2")) detail::parse_upstream_http2(r_, *h, u.http2);
     if (const Slot* t = f.get("tls")) parse_upstream_tls(*t, u.tls);
     if (const Slot* t = f.get("targets")) {
       // https://host:port targets turn TLS on for the upstream; one upstream
@@ -382,7 +384,7 @@ class Loader {
     r.order = order;
     Fields f(r_, s,
              {"name", "match", "priority", "upstream", "llm", "mcp", "mock", "rewrite",
-              "timeouts", "policies", "tags"});
+              "timeouts", "policies", "tags", "grpc_web"});
     f.read("name", r.name);
     if (const Slot* m = f.get("match")) parse_match(*m, r.match);
     f.read("priority", r.priority);
@@ -419,6 +421,7 @@ class Loader {
     }
     if (const Slot* p = f.get("policies")) r.policies = parse_policies(*p);
     f.strings("tags", r.tags);
+    if (const Slot* g = f.get("grpc_web")) r.grpc_web = detail::parse_route_grpc_web(r_, *g);
     return r;
   }
 

@@ -52,6 +52,10 @@ void validate_llm(const Config& cfg, const FieldPositions& positions,
 void validate_mcp(const Config& cfg, const FieldPositions& positions,
                   std::vector<ConfigError>& errors);
 
+// The routes' grpc_web: blocks (validate_grpc.cpp).
+void validate_grpc(const Config& cfg, const FieldPositions& positions,
+                   std::vector<ConfigError>& errors);
+
 // Parts of an LLM provider's base_url ("http://host[:port][/prefix]").
 struct HttpUrl {
   std::string scheme;  // "http" or "https"

@@ -284,6 +284,7 @@ class Validator {
     check_mock_specs(cfg);
     validate_llm(cfg, positions_, errors_);
     validate_mcp(cfg, positions_, errors_);
+    validate_grpc(cfg, positions_, errors_);
   }
 
  private:

@@ -18,6 +18,7 @@
 #include "proxy/exchange.hpp"
 #include "proxy/forward_util.hpp"
 #include "proxy/grpc.hpp"
+#include "proxy/grpc_web.hpp"
 #include "proxy/h2_fields.hpp"
 #include "proxy/http_util.hpp"
 #include "proxy/session.hpp"
@@ -55,6 +56,16 @@ std::string chunk_line(size_t n) {
   int len = std::snprintf(b.data(), b.size(), "%zx\r\n", n);
   return {b.data(), static_cast<size_t>(len)};
 }
+
+// The end of a gRPC-Web body: the trailer frame (base64 on its own in text
+// mode), then the chunked terminator, or nothing more when the body ends
+// by closing (HTTP/1.0 clients).
+std::string web_frame(const std::vector<http1::Header>& trailers, bool text, int framing) {
+  std::string frame = grpc_web::trailer_frame(trailers);
+  if (text) frame = grpc_web::base64_encode(frame);
+  if (framing != 1) return frame;
+  return chunk_line(frame.size()) + frame + "\r\n" + last_chunk({});
+}
 }  // namespace
 
 // One request's state, shared by the exchange and its body pump.
@@ -63,6 +74,9 @@ struct H2Forward::Call {
   std::shared_ptr<net::WorkerUpstream> wu;
   const config::TimeoutsConfig* to = nullptr;
   bool grpc = false;
+  bool web = false;       // gRPC-Web converted to gRPC (routes with grpc_web:)
+  bool web_text = false;  // ... and the answer goes back base64 (grpc-web-text)
+  grpc_web::Kind web_kind;
   int64_t deadline_ms = 0;       // route request timeout and grpc-timeout, 0 = none
   int64_t grpc_deadline_ms = 0;  // grpc-timeout alone: bounds the whole call
   // Body replayable on retry: in memory (none, small, or taken by a policy).
@@ -156,6 +170,12 @@ awaitable<bool> H2Forward::exchange(Session& s, Exchange& ex, Call& c) {
   // grpc-timeout, whichever ends first; the upstream is told what is left.
   const int64_t start_ms = steady_ms();
   c.grpc = grpc::is_grpc_request(head);
+  if (rc.grpc_web) {
+    const std::string* ct = head.find("content-type");
+    c.web = ct && grpc_web::parse_content_type(*ct, c.web_kind);
+    c.web_text = c.web && grpc_web::wants_text(head, c.web_kind);
+    c.grpc = c.grpc || c.web;
+  }
   c.deadline_ms = to.request_ms > 0 ? start_ms + to.request_ms : 0;
   if (c.grpc) {
     if (const std::string* v = head.find("grpc-timeout")) {
@@ -180,7 +200,12 @@ awaitable<bool> H2Forward::exchange(Session& s, Exchange& ex, Call& c) {
   uint64_t max_body = 0;
   if (auto it = ex.pctx.vars.find("max_body"); it != ex.pctx.vars.end())
     max_body = std::strtoull(it->second.c_str(), nullptr, 10);
-  if (body_owned) {
+  if (c.web) {
+    auto wb = co_await web_request_body(s, ex, c.web_kind, body_owned, owned_body);
+    if (wb.answered) co_return wb.keep;
+    c.buffered = true;
+    c.replay = std::move(owned_body);
+  } else if (body_owned) {
     c.buffered = true;
     c.replay = std::move(owned_body);
   } else if (head.body == http1::BodyKind::kNone) {
@@ -214,8 +239,8 @@ awaitable<bool> H2Forward::exchange(Session& s, Exchange& ex, Call& c) {
   fo.request_id = ex.request_id;
   fo.trust_forwarded = snap.config.server.trust_forwarded;
   fo.https = s.tls_info_ != nullptr;
-  fo.has_length = body_owned || head.body == http1::BodyKind::kContentLength;
-  fo.content_length = body_owned ? c.replay.size() : head.content_length;
+  fo.has_length = body_owned || c.web || head.body == http1::BodyKind::kContentLength;
+  fo.content_length = body_owned || c.web ? c.replay.size() : head.content_length;
   const bool te_trailers = c.grpc || accepts_trailers(head);
   const std::string_view scheme = us.tls ? "https" : "http";
 
@@ -315,6 +340,12 @@ awaitable<bool> H2Forward::exchange(Session& s, Exchange& ex, Call& c) {
     std::string grpc_timeout;
     if (c.grpc && c.deadline_ms) grpc_timeout = grpc::format_timeout(c.deadline_ms - steady_ms());
     auto fields = to_h2_fields(build_upstream_head(head, fo), scheme, te_trailers, grpc_timeout);
+    if (c.web) {
+      // The upstream sees a gRPC call; Accept named the gRPC-Web encoding.
+      std::erase_if(fields, [](const H2Field& f) { return f.name == "accept"; });
+      for (auto& f : fields)
+        if (f.name == "content-type") f.value = grpc_web::upstream_content_type(c.web_kind);
+    }
 
     auto st = std::make_shared<H2Stream>(s.worker_.ioc().get_executor());
     bool has_body = head.body != http1::BodyKind::kNone;
@@ -518,7 +549,8 @@ awaitable<std::shared_ptr<H2ClientConn>> H2Forward::connect(Session& s, Exchange
   auto rep = conn->stream.socket().remote_endpoint(ec);
   conn->peer = ec ? tcfg.address : rep.address().to_string() + ":" + std::to_string(rep.port());
   auto h2 = std::make_shared<H2ClientConn>(std::move(conn), s.worker_.deadlines(),
-                                           ucfg.pool.idle_timeout_ms, nullptr);
+                                           ucfg.pool.idle_timeout_ms, nullptr,
+                                           ucfg.http2.ping_interval_ms, ucfg.http2.ping_timeout_ms);
   if (!h2->start()) {
     fail(false, "upstream_connect_failed", "HTTP/2 session setup failed");
     co_return nullptr;
@@ -621,6 +653,10 @@ awaitable<bool> H2Forward::respond(Session& s, Exchange& ex, Call& c) {
     // empty body, so HTTP/1.1 framing does not read it as until-close.
     resp.body = http1::BodyKind::kContentLength;
     resp.headers.push_back({"content-length", "0"});
+    // Headers, then trailers with no DATA between (a stream of no
+    // messages) both arrived before this: one head carries them all, as a
+    // trailers-only answer would, or the status would be lost.
+    for (const auto& f : st.trailers) resp.headers.push_back({f.name, f.value});
   } else if (cl) {
     char* end = nullptr;
     resp.content_length = std::strtoull(cl->c_str(), &end, 10);
@@ -628,6 +664,27 @@ awaitable<bool> H2Forward::respond(Session& s, Exchange& ex, Call& c) {
   } else {
     resp.body = http1::BodyKind::kChunked;
   }
+  // gRPC-Web: the status travels in the body (a trailer frame), so the body
+  // is chunked whatever its length, except for trailers-only answers.
+  const std::string* uct = resp.find("content-type");
+  const bool web = c.web && !no_body && uct && grpc::is_grpc(*uct);
+  const bool web_trailers_only = web && st.rx_end && st.rx.empty();
+  if (web) {
+    std::string wct = grpc_web::response_content_type(c.web_text, *uct, c.web_kind);
+    std::erase_if(resp.headers, [](const http1::Header& h) {
+      return iequals(h.name, "content-type") || iequals(h.name, "content-length");
+    });
+    resp.headers.push_back({"content-type", std::move(wct)});
+    if (web_trailers_only) {
+      resp.body = http1::BodyKind::kContentLength;
+      resp.content_length = 0;
+      resp.headers.push_back({"content-length", "0"});
+    } else {
+      resp.body = http1::BodyKind::kChunked;
+    }
+  }
+  if (c.web && web_cors(ex))
+    for (auto& h : grpc_web::cors_response_headers(head)) resp.headers.push_back(std::move(h));
   if (c.grpc) ex.grpc_status = grpc::parse_status(resp.find("grpc-status"));
   ex.status = resp.status;
   for_each_policy_run(ex, true, [&](const policy::Policy& p) {
@@ -658,6 +715,8 @@ awaitable<bool> H2Forward::respond(Session& s, Exchange& ex, Call& c) {
       // while this write is in flight.
       std::string data;
       data.swap(st.rx);
+      const size_t raw = data.size();  // flow control counts what the upstream sent
+      if (web && c.web_text && !data.empty()) data = grpc_web::base64_encode(data);
       std::string line;
       std::vector<asio::const_buffer> bufs;
       if (!head_sent) bufs.push_back(asio::buffer(dhead));
@@ -675,7 +734,7 @@ awaitable<bool> H2Forward::respond(Session& s, Exchange& ex, Call& c) {
       }
       head_sent = true;
       ex.bytes_out += data.size();
-      conn.consume(st, data.size());
+      conn.consume(st, raw);
       if (ex.first_byte_us < 0) ex.first_byte_us = steady_us() - ex.start_us;
     }
     if (st.rx_end && st.rx.empty()) break;
@@ -707,7 +766,22 @@ awaitable<bool> H2Forward::respond(Session& s, Exchange& ex, Call& c) {
       std::string gs(find_field(st.trailers, "grpc-status"));
       if (!gs.empty()) ex.grpc_status = grpc::parse_status(&gs);
     }
-    if (framing == 1) {
+    if (web && !web_trailers_only) {
+      // The trailers become the body's last frame: browsers cannot read
+      // HTTP trailers. An upstream that sent none broke the gRPC contract.
+      std::vector<http1::Header> tr;
+      for (const auto& f : st.trailers) tr.push_back({f.name, f.value});
+      if (find_field(st.trailers, "grpc-status").empty()) {
+        ex.grpc_status = grpc::kInternal;
+        tr.push_back({"grpc-status", std::to_string(grpc::kInternal)});
+        tr.push_back({"grpc-message", "upstream ended the call without grpc-status"});
+      }
+      if (!co_await s.write_all(s.stream_, wdl, web_frame(tr, c.web_text, framing), {}, idle)) {
+        s.closing_ = true;
+        co_return false;
+      }
+      wdl.unlink();
+    } else if (framing == 1) {
       std::vector<http1::Header> tr;
       if (trailers_ok)
         for (const auto& f : st.trailers) tr.push_back({f.name, f.value});
@@ -731,7 +805,18 @@ awaitable<bool> H2Forward::respond(Session& s, Exchange& ex, Call& c) {
              : stream_end && steady_ms() >= stream_end ? "stream_total_timeout"
                                                        : "stream_idle_timeout";
   if (timed_out) c.wu->stats->timeouts.inc();
-  if (c.grpc && trailers_ok) {
+  if (web && !web_trailers_only && framing != 0) {
+    // gRPC-Web: the status as the body's trailer frame, then a clean end.
+    int code = timed_out ? grpc::kDeadlineExceeded : grpc::kUnavailable;
+    ex.grpc_status = code;
+    std::vector<http1::Header> tr{
+        {"grpc-status", std::to_string(code)},
+        {"grpc-message", grpc::encode_message(up_failed ? "upstream reset the stream"
+                                                        : "deadline exceeded at the gateway")}};
+    bool ok = co_await s.write_all(s.stream_, wdl, web_frame(tr, c.web_text, framing), {}, idle);
+    wdl.unlink();
+    if (ok && !close_down) co_return true;
+  } else if (c.grpc && trailers_ok) {
     int code = timed_out ? grpc::kDeadlineExceeded : grpc::kUnavailable;
     ex.grpc_status = code;
     std::vector<http1::Header> tr{
@@ -750,7 +835,17 @@ awaitable<bool> H2Forward::send_grpc_error(Session& s, Exchange& ex, int http_st
                                            std::string_view detail,
                                            const std::vector<http1::Header>& extra, bool close) {
   int code = grpc::status_for_http(http_status);
-  std::string head = grpc::trailers_only_head(code, detail, ex.request_id, extra, close);
+  std::string ct = "application/grpc";
+  grpc_web::Kind k;
+  const std::string* rct = ex.head ? ex.head->find("content-type") : nullptr;
+  std::vector<http1::Header> fields = extra;
+  if (rct && grpc_web::parse_content_type(*rct, k)) {
+    // A gRPC-Web client reads the same trailers-only form, with its own type.
+    ct = grpc_web::response_content_type(grpc_web::wants_text(*ex.head, k), "", k);
+    if (web_cors(ex))
+      for (auto& h : grpc_web::cors_response_headers(*ex.head)) fields.push_back(std::move(h));
+  }
+  std::string head = grpc::trailers_only_head(code, detail, ex.request_id, fields, close, ct);
   bool ok = co_await s.write_all(s.stream_, s.deadline_, head, {}, 30'000);
   s.deadline_.disarm();
   ex.status = 200;  // what went on the wire; the outcome is in grpc_status

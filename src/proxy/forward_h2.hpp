@@ -9,6 +9,7 @@
 
 #include "net/asio.hpp"
 #include "net/http1/parser.hpp"
+#include "proxy/grpc_web.hpp"
 
 namespace gatehouse::proxy {
 
@@ -25,6 +26,10 @@ class H2Forward {
   static awaitable<bool> send_grpc_error(Session& s, Exchange& ex, int http_status,
                                          std::string_view detail,
                                          const std::vector<http1::Header>& extra, bool close);
+  // gRPC-Web (forward_grpc_web.cpp): the route converts it and the route
+  // has no cors policy that would answer browsers itself.
+  static bool web_cors(const Exchange& ex);
+  static awaitable<bool> send_web_preflight(Session& s, Exchange& ex);
 
  private:
   struct Call;
@@ -34,6 +39,14 @@ class H2Forward {
   static awaitable<void> pump_body(Session& s, Exchange& ex, Call& c,
                                    std::shared_ptr<H2ClientConn> conn, std::shared_ptr<H2Stream> st);
   static awaitable<bool> respond(Session& s, Exchange& ex, Call& c);
+  // gRPC-Web: the request body read whole, base64-decoded in text mode and
+  // checked to be whole frames; `answered` when an error went out instead.
+  struct WebBody {
+    bool answered = false;
+    bool keep = false;
+  };
+  static awaitable<WebBody> web_request_body(Session& s, Exchange& ex, const grpc_web::Kind& k,
+                                             bool owned, std::string& body);
 };
 
 }  // namespace gatehouse::proxy

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "common/strings.hpp"
+#include "proxy/grpc_web.hpp"
 
 namespace gatehouse::proxy::grpc {
 
@@ -17,6 +18,12 @@ bool is_grpc(std::string_view ct) {
 bool is_grpc_request(const http1::RequestHead& head) {
   const std::string* ct = head.find("content-type");
   return ct && is_grpc(*ct);
+}
+
+bool answers_in_grpc(const http1::RequestHead& head) {
+  const std::string* ct = head.find("content-type");
+  grpc_web::Kind k;
+  return ct && (is_grpc(*ct) || grpc_web::parse_content_type(*ct, k));
 }
 
 int64_t parse_timeout(std::string_view v) {
@@ -89,8 +96,11 @@ int parse_status(const std::string* v) {
 }
 
 std::string trailers_only_head(int status, std::string_view message, std::string_view request_id,
-                               const std::vector<http1::Header>& extra, bool close) {
-  std::string h = "HTTP/1.1 200 OK\r\ncontent-type: application/grpc\r\ngrpc-status: ";
+                               const std::vector<http1::Header>& extra, bool close,
+                               std::string_view content_type) {
+  std::string h = "HTTP/1.1 200 OK\r\ncontent-type: ";
+  h += content_type;
+  h += "\r\ngrpc-status: ";
   h += std::to_string(status);
   h += "\r\ngrpc-message: ";
   h += encode_message(message);

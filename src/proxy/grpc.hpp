@@ -27,6 +27,8 @@ inline constexpr int kUnauthenticated = 16;
 // Content-Type application/grpc or application/grpc+proto, ... (not grpc-web).
 bool is_grpc(std::string_view content_type);
 bool is_grpc_request(const http1::RequestHead& head);
+// gRPC or gRPC-Web: the client reads gateway errors as a grpc-status.
+bool answers_in_grpc(const http1::RequestHead& head);
 
 // grpc-timeout: 1 to 8 digits and a unit (H M S m u n). Returns the timeout
 // in milliseconds, rounded up (so 1n still leaves 1 ms), or -1 when malformed.
@@ -48,7 +50,9 @@ int parse_status(const std::string* value);
 // The HTTP/1.1 head of a trailers-only gRPC answer (HTTP 200, no body,
 // grpc-status and grpc-message as header fields). Through the HTTP/2 bridge
 // it becomes one HEADERS frame with END_STREAM: gRPC's Trailers-Only form.
+// `content_type` is application/grpc-web... for gRPC-Web clients.
 std::string trailers_only_head(int status, std::string_view message, std::string_view request_id,
-                               const std::vector<http1::Header>& extra, bool close);
+                               const std::vector<http1::Header>& extra, bool close,
+                               std::string_view content_type = "application/grpc");
 
 }  // namespace gatehouse::proxy::grpc

@@ -12,6 +12,7 @@
 #include "proxy/exchange.hpp"
 #include "proxy/forward_h2.hpp"
 #include "proxy/grpc.hpp"
+#include "proxy/grpc_web.hpp"
 #include "proxy/h2_connection.hpp"
 #include "proxy/http_util.hpp"
 #include "proxy/snapshot.hpp"
@@ -325,7 +326,7 @@ awaitable<bool> Session::serve_one() {
 
 awaitable<bool> Session::send_error(Exchange* ex, int status, std::string_view code,
                                     std::string_view detail, bool close) {
-  if (ex && ex->head && grpc::is_grpc_request(*ex->head)) {
+  if (ex && ex->head && grpc::answers_in_grpc(*ex->head)) {
     ex->error = std::string(code);
     co_return co_await H2Forward::send_grpc_error(*this, *ex, status, detail,
                                                   ex->pctx.response_headers, close);
@@ -451,6 +452,12 @@ awaitable<bool> Session::handle(http1::RequestHead& head) {
     co_return keep;
   }
   ex.route = &ex.snap->routes[ex.match.route_index];
+  if (grpc_web::is_preflight(head) && H2Forward::web_cors(ex)) {
+    // gRPC-Web routes answer browsers' preflights (no credentials on them).
+    bool keep = co_await H2Forward::send_web_preflight(*this, ex);
+    finish(ex);
+    co_return keep && head.keep_alive && !worker_.draining();
+  }
 
   // Request phase of the policy chain.
   auto& pc = ex.pctx;
@@ -521,7 +528,7 @@ awaitable<bool> Session::handle(http1::RequestHead& head) {
 }
 
 awaitable<bool> Session::send_policy_response(Exchange& ex, policy::Respond& r, bool close) {
-  if (r.status >= 400 && ex.head && grpc::is_grpc_request(*ex.head)) {
+  if (r.status >= 400 && ex.head && grpc::answers_in_grpc(*ex.head)) {
     // Auth and rate-limit refusals reach gRPC clients as a grpc-status.
     std::vector<http1::Header> extra = r.headers;
     for (const auto& h : ex.pctx.response_headers) extra.push_back(h);

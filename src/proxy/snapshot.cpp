@@ -33,6 +33,7 @@ std::string upstream_fingerprint(const config::UpstreamConfig& u) {
     << u.pool.max_requests_per_connection;
   o << '|' << u.breaker.max_connections << ',' << u.breaker.max_pending << ','
     << u.breaker.max_requests << '|' << u.dns_refresh_ms;
+  o << "|h2" << u.http2.ping_interval_ms << ',' << u.http2.ping_timeout_ms;
   // File contents are not part of it: a changed CA or client certificate
   // file is picked up when the upstream's config changes (or on restart).
   const auto& t = u.tls;

@@ -6,10 +6,14 @@
   /goaway-once   the first such request on the peer gets GOAWAY (last
                  stream id 0: not processed) and the connection closed
   /refuse-once   the first such request gets RST_STREAM REFUSED_STREAM
+  /mute          the JSON answer below, then the connection reads on but
+                 answers nothing more (no PING ACKs): a peer that hung
   anything else  200 JSON: method, path, authority, scheme, headers,
                  body length, request trailers, connection number
 
-`connections` counts accepted connections, `open` the ones still open.
+`connections` counts accepted connections, `open` the ones still open,
+`pings` the PINGs received (h2 ACKs them), `muted_closed` the muted
+connections the gateway closed.
 Like grpc_peer, it needs Debian's python3 (reexec_with_system_grpc)."""
 
 import json
@@ -33,6 +37,8 @@ class H2Peer:
         self.lock = threading.Lock()
         self.connections = 0
         self.open = 0
+        self.pings = 0
+        self.muted_closed = 0
         self.alpn = []
         self.once = set()
         threading.Thread(target=self._accept, daemon=True).start()
@@ -85,9 +91,19 @@ class H2Peer:
                         conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
                     elif isinstance(ev, h2.events.TrailersReceived):
                         reqs[ev.stream_id]["trailers"] = ev.headers
+                    elif isinstance(ev, h2.events.PingReceived):
+                        with self.lock:
+                            self.pings += 1
                     elif isinstance(ev, h2.events.StreamEnded):
                         r = reqs.pop(ev.stream_id)
                         if not self._respond(c, conn, ev.stream_id, r, number):
+                            return
+                        if r.get("mute"):
+                            c.sendall(conn.data_to_send())
+                            while c.recv(65536):
+                                pass  # read, answer nothing
+                            with self.lock:
+                                self.muted_closed += 1
                             return
                     elif isinstance(ev, h2.events.ConnectionTerminated):
                         c.sendall(conn.data_to_send())
@@ -122,6 +138,8 @@ class H2Peer:
         import h2.errors
         h = {k.decode(): v.decode() for k, v in r["headers"]}
         path = h.get(":path", "")
+        if path == "/mute":
+            r["mute"] = True
         if path == "/goaway-once" and self._first("goaway"):
             conn.close_connection(error_code=0, last_stream_id=0)
             c.sendall(conn.data_to_send())

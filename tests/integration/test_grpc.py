@@ -78,6 +78,14 @@ class TestGrpcCalls(GrpcCase):
         got = list(f(b"200", timeout=20))
         self.assertEqual(got, [b"msg-%d" % i for i in range(200)])
 
+    def test_server_streaming_no_messages(self):
+        # Headers then trailers with no DATA between: the status must not be
+        # lost when both arrive before the gateway answers.
+        f = self.channel.unary_stream("/test.Echo/ServerStream")
+        call = f(b"0", timeout=20)
+        self.assertEqual(list(call), [])
+        self.assertEqual(call.code(), grpc.StatusCode.OK)
+
     def test_client_streaming(self):
         f = self.channel.stream_unary("/test.Echo/ClientStream")
         resp = f(iter([b"a", b"b", b"c" * 1000]), timeout=20)

@@ -4,7 +4,8 @@ clients: header translation (Host <-> :authority, no connection-specific
 fields, TE only "trailers"), bodies both ways past the flow-control windows,
 trailers both ways, multiplexing (h2load through one connection per
 worker), GOAWAY and REFUSED_STREAM retried, idle connections closed by the
-pool's idle timeout, and h2 over TLS chosen by ALPN. The peer is
+pool's idle timeout, PING keep-alive (ACKed, and unanswered: closed), and
+h2 over TLS chosen by ALPN. The peer is
 h2_peer.py (python3-h2)."""
 
 import json
@@ -156,6 +157,43 @@ class IdleClose(unittest.TestCase):
 
 
 @unittest.skipUnless(OPENSSL, "needs the openssl CLI")
+class PingKeepalive(unittest.TestCase):
+    """upstreams[].http2.ping_interval: PINGs on a connection the peer is
+    silent on; an ACKed one keeps the connection, an unanswered one closes
+    it and the next call gets a new connection."""
+
+    def start(self, timeout):
+        peer = H2Peer()
+        gh = Gatehouse(config(peer.address, {
+            "pool": {"idle_timeout": "60s"},
+            "http2": {"ping_interval": "200ms", "ping_timeout": timeout}}), workers=1)
+        self.addCleanup(peer.stop)
+        self.addCleanup(gh.cleanup)
+        self.addCleanup(gh.stop)
+        return peer, gh
+
+    def get(self, gh, path):
+        with gh.raw() as c:
+            r = c.request("GET", path)
+        self.assertEqual(r.status, 200)
+        return json.loads(r.body)["connection"]
+
+    def test_acked_pings_keep_the_connection(self):
+        peer, gh = self.start("5s")
+        first = self.get(gh, "/echo")
+        self.assertTrue(wait_until(lambda: peer.pings >= 3, timeout=30), peer.pings)
+        self.assertEqual(self.get(gh, "/echo"), first)
+        self.assertEqual(peer.connections, 1)
+
+    def test_unanswered_ping_closes_the_connection(self):
+        peer, gh = self.start("300ms")
+        muted = self.get(gh, "/mute")
+        self.assertTrue(wait_until(lambda: peer.muted_closed >= 1, timeout=30))
+        self.assertNotEqual(self.get(gh, "/echo"), muted)
+        self.assertEqual(peer.connections, 2)
+        self.assertTrue(gh.wait_log(lambda r: "PING unanswered" in r.get("msg", "")))
+
+
 class TlsH2Upstream(unittest.TestCase):
     def test_alpn_h2(self):
         from test_tls import Pki

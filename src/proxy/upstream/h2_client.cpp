@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "common/clock.hpp"
+#include "common/log.hpp"
 
 namespace gatehouse::proxy {
 
@@ -44,14 +45,19 @@ awaitable<bool> Wake::wait(int64_t at_ms) {
 }
 
 H2ClientConn::H2ClientConn(std::unique_ptr<UpstreamConn> conn, net::DeadlineList& deadlines,
-                           int64_t idle_timeout_ms, metrics::Gauge* active_gauge)
+                           int64_t idle_timeout_ms, metrics::Gauge* active_gauge,
+                           int64_t ping_interval_ms, int64_t ping_timeout_ms)
     : conn_(std::move(conn)),
       deadlines_(deadlines),
       writer_wake_(conn_->stream.get_executor()),
       idle_timer_(conn_->stream.get_executor()),
       idle_timeout_ms_(std::max<int64_t>(idle_timeout_ms, 1)),
       idle_since_ms_(steady_ms()),
-      active_gauge_(active_gauge) {
+      active_gauge_(active_gauge),
+      ping_timer_(conn_->stream.get_executor()),
+      ping_interval_ms_(std::max<int64_t>(ping_interval_ms, 0)),
+      ping_timeout_ms_(std::max<int64_t>(ping_timeout_ms, 1)),
+      last_rx_ms_(steady_ms()) {
   if (active_gauge_) active_gauge_->add(1);
 }
 
@@ -92,6 +98,7 @@ bool H2ClientConn::start() {
   asio::co_spawn(ex, read_loop(self), asio::detached);
   asio::co_spawn(ex, write_loop(self), asio::detached);
   asio::co_spawn(ex, idle_loop(self), asio::detached);
+  if (ping_interval_ms_ > 0) asio::co_spawn(ex, ping_loop(self), asio::detached);
   return true;
 }
 
@@ -167,6 +174,7 @@ void H2ClientConn::close() {
   fail_all();
   writer_wake_.notify();
   idle_timer_.cancel();
+  ping_timer_.cancel();
 }
 
 void H2ClientConn::fail_all() {
@@ -190,6 +198,7 @@ awaitable<void> H2ClientConn::read_loop(std::shared_ptr<H2ClientConn> self) {
   while (!c.closed_) {
     auto [ec, n] = co_await c.conn_->stream.async_read_some(asio::buffer(buf), use_nothrow);
     if (ec || n == 0 || c.closed_) break;
+    c.last_rx_ms_ = steady_ms();
     ssize_t rv = nghttp2_session_mem_recv(c.session_, buf.data(), n);
     if (rv < 0) break;
     if (c.orphan_bytes_) {
@@ -226,6 +235,34 @@ awaitable<void> H2ClientConn::write_loop(std::shared_ptr<H2ClientConn> self) {
     if (ec) break;
   }
   c.close();
+}
+
+awaitable<void> H2ClientConn::ping_loop(std::shared_ptr<H2ClientConn> self) {
+  // Keep-alive: after ping_interval with no frame from the peer, a PING;
+  // no ACK within ping_timeout means the peer (or a middlebox between) is
+  // gone, so the connection is closed before a call is lost on it. Streams
+  // still open on it fail as on any lost connection (retried when safe).
+  H2ClientConn& c = *self;
+  while (!c.closed_) {
+    const int64_t now = steady_ms();
+    const int64_t due = c.ping_outstanding_ ? c.ping_sent_ms_ + c.ping_timeout_ms_
+                                            : c.last_rx_ms_ + c.ping_interval_ms_;
+    if (now < due) {
+      c.ping_timer_.expires_after(std::chrono::milliseconds(due - now));
+      co_await c.ping_timer_.async_wait(use_nothrow);
+      continue;
+    }
+    if (c.ping_outstanding_) {
+      log::warn("upstream HTTP/2 PING unanswered, connection closed",
+                {log::f("peer", c.peer()), log::n("timeout_ms", c.ping_timeout_ms_)});
+      c.close();
+      break;
+    }
+    if (nghttp2_submit_ping(c.session_, NGHTTP2_FLAG_NONE, nullptr) != 0) break;
+    c.ping_outstanding_ = true;
+    c.ping_sent_ms_ = now;
+    c.writer_wake_.notify();
+  }
 }
 
 awaitable<void> H2ClientConn::idle_loop(std::shared_ptr<H2ClientConn> self) {
@@ -293,6 +330,9 @@ int H2ClientConn::on_header(nghttp2_session* session, const nghttp2_frame* frame
 int H2ClientConn::on_frame_recv(nghttp2_session* session, const nghttp2_frame* frame, void* user) {
   auto& c = *static_cast<H2ClientConn*>(user);
   switch (frame->hd.type) {
+    case NGHTTP2_PING:
+      if (frame->hd.flags & NGHTTP2_FLAG_ACK) c.ping_outstanding_ = false;
+      return 0;
     case NGHTTP2_GOAWAY:
       // Streams above last_stream_id were never processed; nghttp2 closes
       // them (on_stream_close marks them refused).

@@ -71,8 +71,12 @@ struct H2Stream {
 class H2ClientConn : public std::enable_shared_from_this<H2ClientConn> {
  public:
   // `conn` is connected (and TLS-handshaken with ALPN h2 when TLS).
+  // `ping_interval_ms` > 0: a PING after that long without a frame from
+  // the peer, and the connection closed when its ACK takes longer than
+  // `ping_timeout_ms` (upstreams[].http2, docs/http2.md).
   H2ClientConn(std::unique_ptr<UpstreamConn> conn, net::DeadlineList& deadlines,
-               int64_t idle_timeout_ms, metrics::Gauge* active_gauge);
+               int64_t idle_timeout_ms, metrics::Gauge* active_gauge,
+               int64_t ping_interval_ms = 0, int64_t ping_timeout_ms = 0);
   ~H2ClientConn();
   H2ClientConn(const H2ClientConn&) = delete;
   H2ClientConn& operator=(const H2ClientConn&) = delete;
@@ -105,6 +109,7 @@ class H2ClientConn : public std::enable_shared_from_this<H2ClientConn> {
   static awaitable<void> read_loop(std::shared_ptr<H2ClientConn> self);
   static awaitable<void> write_loop(std::shared_ptr<H2ClientConn> self);
   static awaitable<void> idle_loop(std::shared_ptr<H2ClientConn> self);
+  static awaitable<void> ping_loop(std::shared_ptr<H2ClientConn> self);
   void stream_gone(H2Stream& s, uint32_t code, bool refused);
   void fail_all();
 
@@ -127,6 +132,12 @@ class H2ClientConn : public std::enable_shared_from_this<H2ClientConn> {
   int64_t idle_timeout_ms_;
   int64_t idle_since_ms_ = 0;
   metrics::Gauge* active_gauge_;
+  asio::steady_timer ping_timer_;
+  int64_t ping_interval_ms_;
+  int64_t ping_timeout_ms_;
+  int64_t last_rx_ms_;
+  int64_t ping_sent_ms_ = 0;
+  bool ping_outstanding_ = false;
   bool closed_ = false;
   bool goaway_ = false;
   bool retiring_ = false;

@@ -1,0 +1,107 @@
+// gRPC-Web requests on routes with grpc_web: (docs/grpc.md): the request
+// half of the conversion and the built-in CORS answers. The response half
+// is in H2Forward::respond (forward_h2.cpp), which streams it.
+//
+// Decision: the request body is read whole before the upstream call. gRPC-
+// Web clients (browsers) send unary and server-streaming calls only, so the
+// body is one message; reading it whole lets a malformed frame or bad
+// base64 get a precise error before anything reaches the upstream, and makes
+// every gRPC-Web call replayable for retries.
+#include <algorithm>
+#include <cstdlib>
+
+#include "common/clock.hpp"
+#include "net/worker.hpp"  // before exchange.hpp: its templates need RouteRuntime
+#include "proxy/exchange.hpp"
+#include "proxy/forward_h2.hpp"
+#include "proxy/grpc_web.hpp"
+#include "proxy/session.hpp"
+#include "proxy/snapshot.hpp"
+
+namespace gatehouse::proxy {
+
+bool H2Forward::web_cors(const Exchange& ex) {
+  const auto* rc = ex.match.route;
+  if (!rc || !rc->grpc_web || !rc->grpc_web->cors || !ex.route) return false;
+  for (const auto& p : ex.route->chain.policies)
+    if (p->name() == "cors") return false;
+  if (ex.consumer_chain)
+    for (const auto& p : ex.consumer_chain->policies)
+      if (p->name() == "cors") return false;
+  return true;
+}
+
+awaitable<bool> H2Forward::send_web_preflight(Session& s, Exchange& ex) {
+  const http1::RequestHead& head = *ex.head;
+  // A preflight has no body; one that does cannot be trusted to be framed
+  // as we think, so the connection closes after the answer.
+  const bool close = head.body != http1::BodyKind::kNone || !head.keep_alive;
+  std::string out = grpc_web::preflight_head(head, ex.request_id, close);
+  bool ok = co_await s.write_all(s.stream_, s.deadline_, out, {}, 30'000);
+  s.deadline_.disarm();
+  ex.status = 204;
+  if (close) s.closing_ = true;
+  co_return ok && !close;
+}
+
+awaitable<H2Forward::WebBody> H2Forward::web_request_body(Session& s, Exchange& ex,
+                                                          const grpc_web::Kind& k, bool owned,
+                                                          std::string& body) {
+  WebBody r;
+  const http1::RequestHead& head = *ex.head;
+  uint64_t limit = ex.match.route->grpc_web->max_body;
+  if (auto it = ex.pctx.vars.find("max_body"); it != ex.pctx.vars.end())
+    limit = std::min<uint64_t>(limit, std::strtoull(it->second.c_str(), nullptr, 10));
+  if (!owned && head.body != http1::BodyKind::kNone) {
+    auto got = co_await s.read_whole_body(
+        head, body, limit, {ex.snap->config.server.http.client_idle_timeout_ms, true});
+    switch (got.kind) {
+      case Session::WholeBody::kComplete:
+        break;
+      case Session::WholeBody::kTooLarge:
+        r.answered = true;
+        r.keep = co_await s.send_error(&ex, 413, "body_too_large",
+                                       "gRPC-Web request body exceeds " + std::to_string(limit) +
+                                           " bytes (grpc_web.max_body)",
+                                       true);
+        co_return r;
+      case Session::WholeBody::kBadChunked:
+        r.answered = true;
+        r.keep =
+            co_await s.send_error(&ex, 400, got.error_code, "invalid chunked request body", true);
+        co_return r;
+      case Session::WholeBody::kIncomplete:
+        r.answered = true;
+        ex.status = 499;
+        ex.error = "client_aborted";
+        s.closing_ = true;
+        co_return r;
+    }
+  } else if (owned && body.size() > limit) {
+    r.answered = true;
+    r.keep = co_await s.send_error(&ex, 413, "body_too_large",
+                                   "gRPC-Web request body exceeds " + std::to_string(limit) +
+                                       " bytes (grpc_web.max_body)",
+                                   false);
+    co_return r;
+  }
+  ex.bytes_in = body.size();
+  grpc_web::Problem why;
+  if (k.text) {
+    std::string decoded;
+    if (!grpc_web::base64_decode(body, decoded, why)) {
+      r.answered = true;
+      r.keep = co_await s.send_error(&ex, 400, why.code, why.message, false);
+      co_return r;
+    }
+    body = std::move(decoded);
+  }
+  if (!grpc_web::check_request_frames(body, why)) {
+    r.answered = true;
+    r.keep = co_await s.send_error(&ex, 400, why.code, why.message, false);
+    co_return r;
+  }
+  co_return r;
+}
+
+}  // namespace gatehouse::proxy
