@@ -284,7 +284,8 @@ struct RouteLlmConfig {
 
 // MCP gateway (mcp:). Servers are the upstream MCP servers; a route with
 // `mcp` is one virtual MCP server aggregating some of them (src/mcp).
-enum class McpTransport { kStdio, kStreamableHttp, kOpenApi };
+// kSse: the deprecated HTTP+SSE transport (2024-11-05), for old servers.
+enum class McpTransport { kStdio, kStreamableHttp, kOpenApi, kSse };
 
 struct McpServerConfig {
   std::string name;
@@ -292,8 +293,8 @@ struct McpServerConfig {
   std::vector<std::string> command;  // stdio: argv, from the operator's file only
   std::vector<std::pair<std::string, std::string>> env;  // stdio: the child's whole environment
   std::string cwd;                   // stdio: working directory, empty = ours
-  std::string url;                   // streamable-http: http://host[:port]/path
-  std::vector<std::pair<std::string, std::string>> headers;  // streamable-http: sent upstream
+  std::string url;                   // streamable-http, sse: http://host[:port]/path
+  std::vector<std::pair<std::string, std::string>> headers;  // streamable-http, sse: sent upstream
   std::string openapi_api;           // openapi: a managed API (its newest deployed version)
   std::string openapi_spec;          // openapi: a specs: entry
   std::vector<std::string> openapi_operations;  // openapi: operationIds to expose; empty = all
@@ -347,6 +348,24 @@ struct McpToolRuleConfig {
   McpCallerMatch who;
 };
 
+// A per-tool rate limit or quota (mcp/server/tool_limits.hpp): every rule
+// whose tools match a tools/call counts it; the first that runs out refuses.
+// Exactly one of `requests` (a rate: per `window`) and `quota` (per `period`);
+// the checks are in validate_mcp_limits.cpp.
+struct McpToolLimitConfig {
+  std::vector<std::string> tools;  // globs, exposed or upstream name
+  std::string by = "consumer";     // consumer | credential | ip | header | route | global
+  std::string header;              // by: header (lower-cased)
+  bool per_tool = false;           // a budget per tool instead of one for all it matches
+  std::optional<int64_t> requests;  // a rate: calls per window
+  std::optional<int64_t> window_ms;
+  std::string algorithm = "sliding-window";  // or token-bucket
+  std::optional<int64_t> burst;              // token-bucket capacity; absent = requests
+  std::optional<int64_t> quota;              // a quota: calls per calendar period
+  std::string period;                        // day | week | month | year (UTC)
+  SourcePos pos;
+};
+
 // The route as an OAuth 2.1 resource server (MCP authorization, RFC 9728,
 // RFC 8707): tokens are verified by the route's jwt policy; this adds the
 // metadata document, the challenge and the audience and scope checks.
@@ -363,6 +382,7 @@ struct RouteMcpConfig {
   std::vector<std::string> tools_allow;  // globs; empty = all
   std::vector<std::string> tools_deny;   // globs
   std::vector<McpToolRuleConfig> tool_rules;  // per-caller authorization, in order
+  std::vector<McpToolLimitConfig> tool_limits;  // per-tool rate limits and quotas
   uint64_t max_body = 4 * 1024 * 1024;   // one JSON-RPC request body
   uint64_t page_size = 0;                // list page size; 0 = one page
   bool log_arguments = false;            // tools/call arguments in the audit line

@@ -21,6 +21,7 @@
 #include "config/load_grpc.hpp"
 #include "config/load_llm_prices.hpp"
 #include "config/load_llm_extras.hpp"
+#include "config/load_mcp_limits.hpp"
 #include "config/loader_reader.hpp"
 
 namespace gatehouse::config {
@@ -491,7 +492,8 @@ class Loader {
       r_.choice(*t,
                 std::vector<std::pair<std::string, McpTransport>>{
                     {"stdio", McpTransport::kStdio},
-                    {"streamable-http", McpTransport::kStreamableHttp}},
+                    {"streamable-http", McpTransport::kStreamableHttp},
+                    {"sse", McpTransport::kSse}},
                 m.transport);
     } else if (f.has("openapi")) {
       m.transport = McpTransport::kOpenApi;
@@ -540,11 +542,13 @@ class Loader {
                     {"never", McpPrefix::kNever}},
                 m.prefix);
     if (const Slot* t = f.get("tools")) {
-      Fields tf(r_, *t, {"allow", "deny", "rules"});
+      Fields tf(r_, *t, {"allow", "deny", "rules", "limits"});
       tf.strings("allow", m.tools_allow);
       tf.strings("deny", m.tools_deny);
       if (const Slot* rs = tf.get("rules"))
         for (const auto& item : r_.items(*rs)) m.tool_rules.push_back(parse_tool_rule(item));
+      if (const Slot* ls = tf.get("limits"))
+        for (const auto& item : r_.items(*ls)) m.tool_limits.push_back(parse_mcp_tool_limit(r_, item));
     }
     f.size("max_body", m.max_body);
     f.read("page_size", m.page_size);

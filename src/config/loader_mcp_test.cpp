@@ -213,5 +213,69 @@ routes:
   EXPECT_EQ(bad.errors[2].pos.line, 11);
 }
 
+TEST(McpConfig, ToolLimits) {
+  auto ok = load(R"yaml(mcp:
+  servers: [{name: s, command: [x]}]
+routes:
+  - name: t
+    match: {paths: ["/mcp"]}
+    mcp:
+      servers: [s]
+      tools:
+        limits:
+          - {tools: ["search*"], requests: 10, window: 1m}
+          - {tools: ["*"], quota: 1000, period: month, by: header, header: X-Tenant, per_tool: true}
+          - {tools: [x], requests: 2, window: 1s, algorithm: token-bucket, burst: 5, by: ip}
+)yaml");
+  ASSERT_TRUE(ok.ok()) << dump(ok);
+  const auto& ls = ok.config.routes[0].mcp->tool_limits;
+  ASSERT_EQ(ls.size(), 3u);
+  EXPECT_EQ(ls[0].requests, 10);
+  EXPECT_EQ(ls[0].window_ms, 60'000);
+  EXPECT_EQ(ls[0].by, "consumer");
+  EXPECT_FALSE(ls[0].per_tool);
+  EXPECT_FALSE(ls[0].quota);
+  EXPECT_EQ(ls[1].quota, 1000);
+  EXPECT_EQ(ls[1].period, "month");
+  EXPECT_EQ(ls[1].header, "x-tenant");
+  EXPECT_TRUE(ls[1].per_tool);
+  EXPECT_EQ(ls[2].algorithm, "token-bucket");
+  EXPECT_EQ(ls[2].burst, 5);
+
+  auto bad = load(R"yaml(mcp:
+  servers: [{name: s, command: [x]}]
+routes:
+  - name: t
+    match: {paths: ["/mcp"]}
+    mcp:
+      servers: [s]
+      tools:
+        limits:
+          - {requests: 1, window: 1m}
+          - {tools: [a], requests: 1, window: 1500ms}
+          - {tools: [a], requests: 1, window: 1m, quota: 5}
+          - {tools: [a], quota: 5, period: fortnight}
+          - {tools: [a], by: header, quota: 5, period: day}
+          - {tools: [a], requests: 0, window: 1m, burst: 3}
+          - {tools: [a], by: ip}
+)yaml");
+  ASSERT_EQ(bad.errors.size(), 8u) << dump(bad);
+  EXPECT_EQ(bad.errors[0].field, "routes[0].mcp.tools.limits[0].tools");
+  EXPECT_EQ(bad.errors[0].code, "missing_field");
+  EXPECT_EQ(bad.errors[0].pos.line, 10);
+  EXPECT_EQ(bad.errors[1].field, "routes[0].mcp.tools.limits[1].window");
+  EXPECT_EQ(bad.errors[1].pos.line, 11);
+  EXPECT_EQ(bad.errors[2].field, "routes[0].mcp.tools.limits[2].quota");
+  EXPECT_EQ(bad.errors[2].code, "conflicting_fields");
+  EXPECT_EQ(bad.errors[3].field, "routes[0].mcp.tools.limits[3].period");
+  EXPECT_NE(bad.errors[3].message.find("fortnight"), std::string::npos);
+  EXPECT_EQ(bad.errors[4].field, "routes[0].mcp.tools.limits[4].header");
+  EXPECT_EQ(bad.errors[4].code, "missing_field");
+  EXPECT_EQ(bad.errors[5].field, "routes[0].mcp.tools.limits[5].requests");
+  EXPECT_EQ(bad.errors[6].field, "routes[0].mcp.tools.limits[5].burst");
+  EXPECT_EQ(bad.errors[7].field, "routes[0].mcp.tools.limits[6]");
+  EXPECT_EQ(bad.errors[7].code, "missing_field");
+}
+
 }  // namespace
 }  // namespace gatehouse::config

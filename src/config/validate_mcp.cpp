@@ -7,6 +7,7 @@
 
 #include "config/loader.hpp"
 #include "config/loader_reader.hpp"
+#include "config/validate_mcp_limits.hpp"
 
 namespace gatehouse::config {
 
@@ -94,6 +95,11 @@ class McpValidator {
           if (rule.tools[k].empty())
             error(r.pos, idx(rf + ".tools", k), "invalid_value", "a tool glob cannot be empty");
       }
+      check_mcp_tool_limits(r, f + ".tools.limits",
+                            [&](const SourcePos& at, const std::string& field, std::string code,
+                                std::string message) {
+                              error(at, field, std::move(code), std::move(message));
+                            });
       if (m.max_body == 0)
         error(r.pos, f + ".max_body", "invalid_value", "must be at least 1 byte");
       if (m.authorization) check_authorization(r, f + ".authorization", resources);
@@ -192,12 +198,18 @@ class McpValidator {
           if (k.empty() || k.find('=') != std::string::npos)
             error(s.pos, f + ".env." + k, "invalid_value", "not a valid environment variable name");
         break;
+      case McpTransport::kSse:
+        error(s.pos, f + ".transport", "unsupported_value",
+              "transport: sse (HTTP+SSE upstreams) is not available yet; use streamable-http "
+              "or stdio");
+        break;
       case McpTransport::kStreamableHttp: {
+        const char* kind = s.transport == McpTransport::kSse ? "an sse" : "a streamable-http";
         if (!s.command.empty())
           error(s.pos, f + ".command", "conflicting_fields",
-                "a streamable-http server has a url, not a command");
+                std::string(kind) + " server has a url, not a command");
         if (s.url.empty()) {
-          error(s.pos, f + ".url", "missing_field", "a streamable-http server needs a url");
+          error(s.pos, f + ".url", "missing_field", std::string(kind) + " server needs a url");
           break;
         }
         HttpUrl u;

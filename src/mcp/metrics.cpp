@@ -50,6 +50,9 @@ std::string render_metrics() {
   std::string errors =
       "# HELP gatehouse_mcp_errors_total MCP requests that ended in an error (JSON-RPC error, "
       "isError result or upstream failure).\n# TYPE gatehouse_mcp_errors_total counter\n";
+  std::string limited =
+      "# HELP gatehouse_mcp_limited_total MCP tool calls refused by a per-tool rate limit or "
+      "quota (not sent upstream).\n# TYPE gatehouse_mcp_limited_total counter\n";
   std::string lat =
       "# HELP gatehouse_mcp_request_duration_seconds Time to the upstream's response.\n"
       "# TYPE gatehouse_mcp_request_duration_seconds histogram\n";
@@ -58,17 +61,19 @@ std::string render_metrics() {
     std::string labels = "server=\"" + metrics::label_escape(server) + "\",method=\"" +
                          metrics::label_escape(method) + "\",name=\"" +
                          metrics::label_escape(name) + "\"";
-    uint64_t c = 0, e = 0, count = 0, sum_us = 0;
+    uint64_t c = 0, e = 0, l = 0, count = 0, sum_us = 0;
     std::array<uint64_t, metrics::kLatencyBuckets.size() + 1> buckets{};
     for (const auto& s : fam->shards()) {
       c += s->calls.get();
       e += s->errors.get();
+      l += s->limited.get();
       count += s->latency.count.get();
       sum_us += s->latency.sum_us.get();
       for (size_t i = 0; i < buckets.size(); ++i) buckets[i] += s->latency.buckets[i].get();
     }
     calls += "gatehouse_mcp_requests_total{" + labels + "} " + std::to_string(c) + "\n";
     errors += "gatehouse_mcp_errors_total{" + labels + "} " + std::to_string(e) + "\n";
+    if (l > 0) limited += "gatehouse_mcp_limited_total{" + labels + "} " + std::to_string(l) + "\n";
     uint64_t cum = 0;
     for (size_t i = 0; i < buckets.size(); ++i) {
       cum += buckets[i];
@@ -87,7 +92,7 @@ std::string render_metrics() {
     lat += "gatehouse_mcp_request_duration_seconds_count{" + labels + "} " + std::to_string(count) +
            "\n";
   }
-  return calls + errors + lat;
+  return calls + errors + limited + lat;
 }
 
 }  // namespace gatehouse::mcp

@@ -14,6 +14,7 @@ struct alignas(64) McpShard {
   metrics::Counter calls;
   metrics::Counter errors;  // JSON-RPC errors, isError results and upstream failures
   metrics::Histogram latency;
+  metrics::Counter limited;  // tools/call refused by a tool limit (never sent upstream)
 };
 
 // `method` is tools/call, resources/read, prompts/get...; `name` the tool,

@@ -102,6 +102,7 @@ void AccessLog::write(const AccessRecord& r) {
     buf_ += ",\"tool_error\":";
     buf_ += m->tool_error ? "true" : "false";
     num_field(buf_, "upstream_us", m->upstream_us);
+    if (!m->limited.empty()) str_field(buf_, "limited", m->limited);
     // Arguments are raw JSON the upstream accepted; they are only logged
     // when the route's log_arguments asks for it.
     if (!m->arguments.empty()) {

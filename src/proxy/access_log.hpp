@@ -44,6 +44,7 @@ struct AccessMcp {
   bool tool_error = false;     // tools/call result with isError
   std::string_view arguments;  // raw JSON, empty = not logged
   int64_t upstream_us = -1;
+  std::string_view limited;    // "rate" / "quota": refused by a per-tool limit
 };
 
 struct AccessRecord {

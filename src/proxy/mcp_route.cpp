@@ -3,6 +3,8 @@
 // one JSON-RPC message and gets JSON, or an SSE stream when the request asked
 // for progress; notifications and responses get 202; DELETE ends a session;
 // GET opens the session's standalone stream (mcp/server/stream_bus.hpp).
+// A GET without a session is the deprecated HTTP+SSE transport's stream,
+// and a POST with ?sessionId= one of its messages (proxy/mcp_legacy.hpp).
 #include <array>
 #include <cstdio>
 
@@ -14,8 +16,11 @@
 #include "mcp/server/modern.hpp"
 #include "mcp/upstream/upstream.hpp"
 #include "net/worker.hpp"
+#include "policies/query.hpp"
 #include "proxy/exchange.hpp"
 #include "proxy/http_util.hpp"
+#include "proxy/mcp_downstream.hpp"
+#include "proxy/mcp_legacy.hpp"
 #include "proxy/session.hpp"
 #include "proxy/snapshot.hpp"
 
@@ -25,7 +30,6 @@ namespace json = boost::json;
 
 namespace {
 constexpr int64_t kBodyTimeoutMs = 60'000;
-constexpr int64_t kWriteTimeoutMs = 60'000;
 // A quiet standalone stream gets a comment this often.
 constexpr int64_t kKeepAliveMs = 15'000;
 
@@ -35,112 +39,6 @@ bool accepts(const std::string* accept, std::string_view type) {
   return a.find(type) != std::string::npos || a.find("*/*") != std::string::npos;
 }
 }  // namespace
-
-class McpDownstream {
- public:
-  McpDownstream(Session& s, Exchange& ex) : s_(s), ex_(ex) {}
-
-  awaitable<bool> respond(int status, std::string_view content_type, std::string_view body,
-                          std::string_view session_id = {}) {
-    std::string head = head_line(status);
-    if (!content_type.empty()) {
-      head += "Content-Type: ";
-      head += content_type;
-      head += "\r\n";
-    }
-    head += "Content-Length: " + std::to_string(body.size()) + "\r\n";
-    if (!session_id.empty()) head += "Mcp-Session-Id: " + std::string(session_id) + "\r\n";
-    finish_head(head);
-    bool ok = co_await s_.write_all(s_.stream_, s_.deadline_, head,
-                                    ex_.method_head ? std::string_view{} : body, kWriteTimeoutMs);
-    s_.deadline_.disarm();
-    ex_.status = status;
-    ex_.bytes_out += ex_.method_head ? 0 : body.size();
-    co_return ok;
-  }
-
-  // A JSON-RPC error as the whole answer, with an HTTP status.
-  awaitable<bool> rpc_error(int status, const json::value& id, int code, std::string_view message,
-                            std::string_view err, const json::value* data = nullptr) {
-    ex_.error = std::string(err);
-    co_return co_await respond(status, "application/json",
-                               mcp::jsonrpc::error_response(id, code, message, data));
-  }
-
-  awaitable<bool> start_stream() {
-    std::string head = head_line(200);
-    head +=
-        "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\nTransfer-Encoding: "
-        "chunked\r\n";
-    finish_head(head);
-    ex_.status = 200;
-    streaming = true;
-    bool ok = co_await s_.write_all(s_.stream_, s_.deadline_, head, {}, kWriteTimeoutMs);
-    s_.deadline_.disarm();
-    co_return ok;
-  }
-
-  // One SSE event; `id` empty for none. Empty `json_text` is a priming
-  // event (an id the client can resume from, no message).
-  awaitable<bool> event(std::string_view id, std::string_view json_text) {
-    std::string data;
-    if (!id.empty()) {
-      data += "id: ";
-      data += id;
-      data += '\n';
-    }
-    if (json_text.empty()) {
-      data += "data:\n\n";
-    } else {
-      data += "event: message\ndata: ";
-      data += json_text;
-      data += "\n\n";
-    }
-    co_return co_await chunk(data);
-  }
-
-  // An SSE comment: keeps idle intermediaries from closing a quiet stream
-  // and tells us when the client has gone.
-  awaitable<bool> keep_alive() { co_return co_await chunk(": keep-alive\n\n"); }
-
-  awaitable<bool> end_stream() {
-    bool ok = co_await s_.write_all(s_.stream_, s_.deadline_, "0\r\n\r\n", {}, kWriteTimeoutMs);
-    s_.deadline_.disarm();
-    co_return ok;
-  }
-
-  bool close_after = false;
-  bool streaming = false;
-
- private:
-  awaitable<bool> chunk(std::string_view data) {
-    std::array<char, 24> line{};
-    int n = std::snprintf(line.data(), line.size(), "%zx\r\n", data.size());
-    std::string framed(line.data(), static_cast<size_t>(n));
-    framed += data;
-    framed += "\r\n";
-    bool ok = co_await s_.write_all(s_.stream_, s_.deadline_, framed, {}, kWriteTimeoutMs);
-    s_.deadline_.disarm();
-    if (ok) {
-      if (ex_.first_byte_us < 0) ex_.first_byte_us = steady_us() - ex_.start_us;
-      ex_.bytes_out += data.size();
-    }
-    co_return ok;
-  }
-
-  static std::string head_line(int status) {
-    return "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) + "\r\n";
-  }
-  void finish_head(std::string& head) const {
-    for (const auto& h : ex_.pctx.response_headers) head += h.name + ": " + h.value + "\r\n";
-    head += "X-Request-Id: " + ex_.request_id + "\r\n";
-    if (close_after) head += "Connection: close\r\n";
-    head += "\r\n";
-  }
-
-  Session& s_;
-  Exchange& ex_;
-};
 
 namespace {
 
@@ -261,6 +159,7 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
   rq.consumer = ex.pctx.consumer ? ex.pctx.consumer->name : std::string();
   rq.groups = ex.pctx.consumer ? &ex.pctx.consumer->groups : nullptr;
   rq.vars = &ex.pctx.vars;
+  rq.pctx = &ex.pctx;
   rq.worker = worker_.ioc().get_executor();
   rq.worker_index = worker_.index();
   const std::string* sid = head.find("mcp-session-id");
@@ -298,7 +197,9 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
     down.close_after = closing_;
     if (!accepts(head.find("accept"), "text/event-stream"))
       co_return co_await refuse(406, "Accept must list text/event-stream", "mcp_not_acceptable");
-    if (!sid) co_return co_await refuse(400, "GET needs an Mcp-Session-Id", "mcp_no_session");
+    // No session: an HTTP+SSE (2024-11-05) client opening its stream.
+    if (!sid) co_return co_await serve_mcp_legacy_stream(down, rq, ex.target.path, *ex.mcp) &&
+        !closing_;
     if (!open_session())
       co_return co_await refuse(404, "unknown or expired session", "mcp_unknown_session");
     std::optional<mcp::EventId> resume;
@@ -331,8 +232,10 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
   const std::string* ctype = head.find("content-type");
   if (!ctype || to_lower(*ctype).rfind("application/json", 0) != 0)
     co_return co_await refuse(415, "Content-Type must be application/json", "mcp_bad_content_type");
+  // An HTTP+SSE client's message names its stream; its answer goes there.
+  std::optional<std::string> legacy_id = policy::query_param(ex.target.query, "sessionId");
   const std::string* accept = head.find("accept");
-  if (!accepts(accept, "application/json") || !accepts(accept, "text/event-stream"))
+  if (!legacy_id && (!accepts(accept, "application/json") || !accepts(accept, "text/event-stream")))
     co_return co_await refuse(406, "Accept must list application/json and text/event-stream",
                               "mcp_not_acceptable");
   if (!has_body)
@@ -371,6 +274,7 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
         item.fail.code == jr::kParseError ? "mcp_parse_error" : "mcp_invalid_request");
   rq.msg = std::move(*item.msg);
   ex.mcp->method = rq.msg.is_request() || rq.msg.is_notification() ? rq.msg.method : "response";
+  if (legacy_id) co_return co_await serve_mcp_legacy_message(down, rq, *legacy_id, *ex.mcp);
 
   // The era is the request's: modern when the body or the header says so.
   std::optional<std::string> body_version = mcp::modern::body_version(rq.msg);
@@ -403,8 +307,10 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
 
   if (!rq.msg.is_request()) {
     // Notifications and responses: accepted with no body. (2026-07-28
-    // defines none over HTTP: closing a stream is the cancellation.)
+    // defines none over HTTP: closing a stream is the cancellation.) A
+    // response answers a server-to-client request the gateway relayed.
     if (rq.msg.is_notification() && !rq.modern) co_await mcp::handle_notification(rq);
+    if (rq.msg.is_response() && !rq.modern) co_await mcp::handle_client_response(rq);
     co_return co_await down.respond(202, {}, {});
   }
   if (rq.modern && rq.msg.method == "subscriptions/listen")
@@ -430,18 +336,29 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
     if (!stream_broken && !co_await down.event(next_id.str(), data)) stream_broken = true;
     mcp::stream_record(rq.session_token, next_id, std::move(data), final);
   };
+  auto open_stream = [&]() -> awaitable<void> {
+    if (down.streaming) co_return;
+    next_id.stream = mcp::next_stream_number();
+    if (!co_await down.start_stream()) stream_broken = true;
+    // The priming event (2025-11-25): an id before any message, so the
+    // client knows the stream can be resumed.
+    if (!stream_broken && !rq.modern && rq.session->protocol_version >= "2025-11-25" &&
+        !co_await down.event(next_id.str(), {}))
+      stream_broken = true;
+  };
   if (wants_progress) {
     rq.on_note = [&](const json::object& note) -> awaitable<void> {
-      if (!down.streaming) {
-        next_id.stream = mcp::next_stream_number();
-        if (!co_await down.start_stream()) stream_broken = true;
-        // The priming event (2025-11-25): an id before any message, so the
-        // client knows the stream can be resumed.
-        if (!stream_broken && !rq.modern && rq.session->protocol_version >= "2025-11-25" &&
-            !co_await down.event(next_id.str(), {}))
-          stream_broken = true;
-      }
+      co_await open_stream();
       co_await send_event(json::serialize(note), false);
+    };
+  }
+  // A server-to-client request (sampling, elicitation, roots) goes on this
+  // request's stream (opened for it if the answer was to be JSON); the
+  // client POSTs its answer, which handle_client_response routes back.
+  if (!rq.modern && rq.session) {
+    rq.on_request = [&](const json::object& req) -> awaitable<void> {
+      co_await open_stream();
+      co_await send_event(json::serialize(req), false);
     };
   }
   int64_t start = steady_us();

@@ -667,6 +667,7 @@ void Session::finish(Exchange& ex) {
     mcp.tool_error = o->tool_error;
     mcp.arguments = o->arguments;
     mcp.upstream_us = o->upstream_us;
+    mcp.limited = o->limited;
     r.mcp = &mcp;
   }
   r.consumer = ex.pctx.consumer ? std::string_view(ex.pctx.consumer->name) : std::string_view{};

@@ -57,9 +57,11 @@ INIT = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize",
                               "clientInfo": {"name": "raw", "version": "1"}}})
 
 
-def node_client(url, scenario, *args):
+def node_client(url, scenario, *args, transport=None):
+    """transport="sse": the SDK's SSEClientTransport (HTTP+SSE, 2024-11-05)."""
+    env = dict(os.environ, MCP_TRANSPORT=transport) if transport else None
     p = subprocess.run(["node", os.path.join(NODE_DIR, "mcp_client.mjs"), url, scenario] +
-                       [str(a) for a in args], capture_output=True, text=True, timeout=90)
+                       [str(a) for a in args], capture_output=True, text=True, timeout=90, env=env)
     lines = [l for l in p.stdout.splitlines() if l.startswith("{")]
     if not lines:
         raise AssertionError("no JSON from mcp_client.mjs: rc=%s stdout=%r stderr=%r"
@@ -79,8 +81,10 @@ def free_port():
 class Fixture:
     """tests/node/mcp_fixture_server.mjs on a free port."""
 
-    def __init__(self):
-        self.proc = subprocess.Popen(["node", os.path.join(NODE_DIR, "mcp_fixture_server.mjs"), "0"],
+    def __init__(self, *mode):
+        """mode "sse": the deprecated HTTP+SSE transport (GET /sse, POST /messages)."""
+        self.proc = subprocess.Popen(["node", os.path.join(NODE_DIR, "mcp_fixture_server.mjs"), "0"] +
+                                     list(mode),
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline()
         self.port = json.loads(line)["port"]

@@ -206,7 +206,9 @@ class McpStreams(unittest.TestCase):
         sid = self.initialize()
         port = self.gh.proxy_port
         sse = {"accept": "text/event-stream"}
-        self.assertEqual(http_request(port, "GET", "/mcp", headers=sse).status, 400)
+        # (A GET without a session is an HTTP+SSE client's: test_mcp_legacy_sse.py.)
+        self.assertEqual(http_request(port, "GET", "/mcp", headers={"mcp-session-id": sid}).status,
+                         406)
         r = http_request(port, "GET", "/mcp", headers=dict(sse, **{"mcp-session-id": "bogus"}))
         self.assertEqual(r.status, 404)
         r = http_request(port, "GET", "/mcp",

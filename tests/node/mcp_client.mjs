@@ -1,16 +1,32 @@
 // Drives Gatehouse's MCP endpoint with the official SDK client
-// (StreamableHTTPClientTransport) and prints one JSON line with what it saw,
+// (StreamableHTTPClientTransport, or SSEClientTransport with MCP_TRANSPORT=sse) and prints one JSON line with what it saw,
 // or {"error": ...}. Usage: mcp_client.mjs URL SCENARIO [API_KEY]
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
+import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema,
+  ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 
 const [url, scenario, apiKey] = process.argv.slice(2);
 const headers = apiKey ? { "x-api-key": apiKey } : {};
 
+// MCP_TRANSPORT=sse: the deprecated HTTP+SSE transport (2024-11-05).
+const legacy = process.env.MCP_TRANSPORT === "sse";
+
 async function connect() {
-  const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } });
-  const client = new Client({ name: "gatehouse-test", version: "1.0.0" });
+  const transport = legacy
+    ? new SSEClientTransport(new URL(url), { requestInit: { headers } })
+    : new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } });
+  // "s2c": a client that can be asked for sampling, elicitation and roots.
+  const s2c = scenario === "s2c";
+  const capabilities = s2c ? { sampling: {}, elicitation: {}, roots: { listChanged: true } } : {};
+  const client = new Client({ name: "gatehouse-test", version: "1.0.0" }, { capabilities });
+  if (s2c) {
+    client.setRequestHandler(CreateMessageRequestSchema, async () =>
+      ({ role: "assistant", content: { type: "text", text: "4" }, model: "test-model" }));
+    client.setRequestHandler(ElicitRequestSchema, async () => ({ action: "accept", content: { name: "Ada" } }));
+    client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: "file:///work", name: "work" }] }));
+  }
   await client.connect(transport);
   return { client, transport };
 }
@@ -65,8 +81,10 @@ async function main() {
     out.templates = (await client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate);
     await client.ping();
     out.ping = true;
-    await transport.terminateSession();
-    out.terminated = true;
+    if (!legacy) {
+      await transport.terminateSession();
+      out.terminated = true;
+    }
   } else if (scenario === "list") {
     Object.assign(out, { tools: await allTools(client) });
   } else if (scenario === "notify") {
@@ -87,6 +105,29 @@ async function main() {
         await new Promise((r) => { wake = r; setTimeout(r, 1000); });
       }
       out.notified.push({ name, calls, received: changed - before });
+    }
+  } else if (scenario === "calls") {
+    // Calls the tool argv[5] argv[6] times; each outcome is the result's
+    // text or the JSON-RPC error the SDK raised (code, message, data).
+    out.calls = [];
+    const n = Number(process.argv[6] || "1");
+    for (let i = 0; i < n; i++) {
+      try {
+        out.calls.push({ text: text(await client.callTool({ name: process.argv[5], arguments: JSON.parse(process.argv[7] || "{}") })) });
+      } catch (e) {
+        out.calls.push({ code: e.code, message: e.message, data: e.data });
+      }
+    }
+  } else if (scenario === "s2c" || scenario === "s2c-none") {
+    // Calls each named tool (argv[5..]); each outcome is its text and isError.
+    out.results = {};
+    for (const name of process.argv.slice(5)) {
+      try {
+        const r = await client.callTool({ name, arguments: {} });
+        out.results[name] = { text: text(r), isError: !!r.isError };
+      } catch (e) {
+        out.results[name] = { code: e.code, message: e.message };
+      }
     }
   } else if (scenario === "call") {
     out.result = await client.callTool({ name: process.argv[5], arguments: JSON.parse(process.argv[6] || "{}") });

@@ -3,18 +3,24 @@
 // listening. Tools: echo (collides with server-everything's), weather,
 // progress (sends progress notifications), notify (list_changed), whoami
 // (the credential headers it got), get-env (denied by the route). With the
-// argument `stdio` it serves stdio instead.
+// argument `stdio` it serves stdio instead; with `PORT sse` the deprecated
+// HTTP+SSE transport (SSEServerTransport: GET /sse, POST /messages).
 import http from "node:http";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
+import { CreateMessageResultSchema, ElicitResultSchema, ListRootsResultSchema } from "@modelcontextprotocol/sdk/types.js";
 
 const port = Number(process.argv[2] || 0);
 const stdio = process.argv[2] === "stdio";
+const legacySse = process.argv[3] === "sse";
+const sseSessions = new Map();
 const sessions = new Map();
 let deleted = 0;
+let toolLists = 0;  // tools/list requests received (streamable HTTP), for the list cache tests
 
 function makeServer() {
   const server = new McpServer({ name: "fixture", version: "1.0.0" });
@@ -52,6 +58,28 @@ function makeServer() {
     });
   server.registerTool("get-env", { description: "Would leak the environment" },
     async () => ({ content: [{ type: "text", text: "secret" }] }));
+  // Server-to-client requests, sent with the tool call (on its stream).
+  server.registerTool("ask", { description: "Asks the client's model (sampling)" },
+    async (extra) => {
+      const r = await extra.sendRequest({ method: "sampling/createMessage", params: {
+        messages: [{ role: "user", content: { type: "text", text: "2+2?" } }], maxTokens: 10 } },
+      CreateMessageResultSchema);
+      return { content: [{ type: "text", text: `model ${r.model} said: ${r.content.text}` }] };
+    });
+  server.registerTool("elicit", { description: "Asks the user for a name (elicitation)" },
+    async (extra) => {
+      const r = await extra.sendRequest({ method: "elicitation/create", params: {
+        message: "Your name?", requestedSchema: { type: "object", properties: { name: { type: "string" } },
+          required: ["name"] } } }, ElicitResultSchema);
+      return { content: [{ type: "text", text: `${r.action}: ${r.content?.name}` }] };
+    });
+  server.registerTool("roots", { description: "Lists the client's roots" },
+    async (extra) => {
+      const r = await extra.sendRequest({ method: "roots/list" }, ListRootsResultSchema);
+      return { content: [{ type: "text", text: r.roots.map((x) => x.uri).join(",") }] };
+    });
+  server.registerTool("caps", { description: "The client capabilities this server was told about" },
+    async () => ({ content: [{ type: "text", text: JSON.stringify(server.server.getClientCapabilities() || {}) }] }));
   server.registerResource("greeting", "fixture://greeting", { mimeType: "text/plain" },
     async (uri) => ({ contents: [{ uri: uri.href, text: "hello from the fixture" }] }));
   server.registerPrompt("greet", { description: "Greets someone", argsSchema: { name: z.string() } },
@@ -66,12 +94,31 @@ if (stdio) {
   const httpServer = http.createServer(async (req, res) => {
     if (req.url === "/stats") {
       res.setHeader("content-type", "application/json");
-      res.end(JSON.stringify({ sessions: sessions.size, deleted }));
+      res.end(JSON.stringify({ sessions: legacySse ? sseSessions.size : sessions.size, deleted, toolLists }));
+      return;
+    }
+    if (legacySse) {
+      const url = new URL(req.url, "http://localhost");
+      if (req.method === "GET" && url.pathname === "/sse") {
+        const transport = new SSEServerTransport("/messages", res);
+        sseSessions.set(transport.sessionId, transport);
+        res.on("close", () => { if (sseSessions.delete(transport.sessionId)) deleted++; });
+        await makeServer().connect(transport);
+        return;
+      }
+      const transport = sseSessions.get(url.searchParams.get("sessionId"));
+      if (req.method !== "POST" || url.pathname !== "/messages" || !transport) {
+        res.statusCode = 404;
+        res.end("no such session");
+        return;
+      }
+      await transport.handlePostMessage(req, res);
       return;
     }
     let body = "";
     for await (const chunk of req) body += chunk;
     const parsed = body ? JSON.parse(body) : undefined;
+    if (parsed?.method === "tools/list") toolLists++;
     const sid = req.headers["mcp-session-id"];
     let transport = sid ? sessions.get(sid) : undefined;
     if (!transport) {

@@ -10,7 +10,9 @@
 #include "mcp/openapi_tools/upstream.hpp"
 #include "mcp/server/audit.hpp"
 #include "mcp/server/auth.hpp"
+#include "mcp/server/list_cache.hpp"
 #include "mcp/server/modern.hpp"
+#include "mcp/server/tool_limits.hpp"
 #include "mcp/server/tool_rules.hpp"
 #include "mcp/upstream/upstream.hpp"
 
@@ -44,6 +46,13 @@ Result<std::shared_ptr<const Runtime>> Runtime::build(const config::Config& cfg,
     if (!b) return b.error();
     rt->openapi[s.name] = b.value();
   }
+  for (size_t i = 0; i < cfg.routes.size(); ++i) {
+    const auto& r = cfg.routes[i];
+    if (!r.mcp || r.mcp->tool_limits.empty()) continue;
+    auto l = limits::ToolLimits::build(r, "routes[" + std::to_string(i) + "].mcp.tools.limits");
+    if (!l) return l.error();
+    rt->tool_limits[r.name] = l.value();
+  }
   for (const auto& r : cfg.routes) {
     if (!r.mcp || !r.mcp->authorization) continue;
     const auto& a = *r.mcp->authorization;
@@ -64,6 +73,13 @@ constexpr int kMaxPages = 20;
 constexpr int64_t kIndexTtlMs = 30'000;
 constexpr std::string_view kMetaUnavailable = "io.gatehouse/unavailable";
 constexpr std::string_view kMetaSkipped = "io.gatehouse/skipped";
+// Ids of server-to-client requests relayed to a client: this prefix and a
+// sealed {route, consumer, server, upstream session, upstream id}, so the
+// client's answer finds its way back on any worker or node, with no table.
+constexpr std::string_view kRelayIdPrefix = "gh-s2c.";
+// The relay is written but failed its end-to-end tests this session: off, so
+// upstreams are refused at once (-32601) and told of no client capability.
+constexpr bool kRelayServerRequests = false;
 
 const config::RouteMcpConfig& route_mcp(const Request& rq) {
   return *rq.route->mcp;
@@ -122,9 +138,29 @@ awaitable<Fetched> fetch_all(Request& rq, const std::string& method, const std::
   f.lists.resize(servers.size());
   std::vector<std::optional<std::string>> cursor(servers.size());
   std::vector<bool> active(servers.size());
+  // Lists are cached per upstream (and upstream session) on the worker until
+  // the server announces a change or the entry expires (list_cache.hpp); a
+  // failed or cut list is not cached, so it is asked again next time.
+  std::vector<std::string> cache_keys(servers.size());
+  std::vector<uint64_t> epochs(servers.size());
+  std::vector<bool> cacheable(servers.size());
+  const int64_t now = steady_ms();
   for (size_t i = 0; i < servers.size(); ++i) {
     active[i] = usable(rq, servers[i]);
-    if (!active[i]) f.unavailable.emplace_back(servers[i], "initialize failed for this session");
+    if (!active[i]) {
+      f.unavailable.emplace_back(servers[i], "initialize failed for this session");
+      continue;
+    }
+    const auto* u = rq.session ? rq.session->find(servers[i]) : nullptr;
+    cache_keys[i] = std::to_string(rq.rt->generation) + '\n' + servers[i] + '\n' +
+                    (u ? u->session_id : std::string()) + '\n' + method;
+    if (const auto* hit = list_cache::find(cache_keys[i], servers[i], now)) {
+      f.lists[i] = *hit;
+      active[i] = false;
+      continue;
+    }
+    epochs[i] = list_cache::epoch(servers[i]);
+    cacheable[i] = true;
   }
   for (int page = 0; page < kMaxPages; ++page) {
     std::vector<std::pair<size_t, std::shared_ptr<Call>>> calls;
@@ -147,6 +183,7 @@ awaitable<Fetched> fetch_all(Request& rq, const std::string& method, const std::
         log::warn("mcp server failed a list; skipped",
                   {log::f("server", servers[i]), log::f("method", method), log::f("error", why)});
         f.unavailable.emplace_back(servers[i], why);
+        cacheable[i] = false;
         continue;
       }
       const json::object& r = result->as_object();
@@ -158,6 +195,7 @@ awaitable<Fetched> fetch_all(Request& rq, const std::string& method, const std::
         if (page + 1 == kMaxPages) {
           f.unavailable.emplace_back(servers[i],
                                      "list cut after " + std::to_string(kMaxPages) + " pages");
+          cacheable[i] = false;
         } else {
           cursor[i] = std::string(next->as_string());
           active[i] = true;
@@ -165,6 +203,9 @@ awaitable<Fetched> fetch_all(Request& rq, const std::string& method, const std::
       }
     }
   }
+  if (!f.session_gone)
+    for (size_t i = 0; i < servers.size(); ++i)
+      if (cacheable[i]) list_cache::store(cache_keys[i], servers[i], epochs[i], f.lists[i], now);
   co_return f;
 }
 
@@ -281,6 +322,7 @@ bool is_list_changed(const json::object& note) {
 // SSE stream cannot carry (the client gets JSON, or it concerns the whole
 // session) goes to the session's standalone stream (GET).
 void relay_note(Request& rq, const std::string& server, const json::object& note) {
+  if (is_list_changed(note)) list_cache::invalidate(server);
   if (rq.session_token.empty()) {
     // A modern request shares its upstream session: a list change there
     // goes to every subscriptions/listen stream of a route using it.
@@ -291,6 +333,62 @@ void relay_note(Request& rq, const std::string& server, const json::object& note
   const json::value* m = note.if_contains("method");
   if (!rq.on_note && m && m->is_string() && m->as_string() == "notifications/progress") return;
   stream_publish(rq.session_token, json::serialize(note));
+}
+
+// The client capabilities the gateway relays requests for (so the only ones
+// it tells upstreams about): sampling, elicitation and roots.
+json::object relayed_capabilities(const json::value* caps) {
+  json::object out;
+  if (!caps || !caps->is_object()) return out;
+  for (const char* k : {"sampling", "elicitation", "roots"})
+    if (const json::value* v = caps->as_object().if_contains(k); v && v->is_object()) out[k] = *v;
+  return out;
+}
+
+std::string_view needed_capability(std::string_view method) {
+  if (method == "sampling/createMessage") return "sampling";
+  if (method == "elicitation/create") return "elicitation";
+  if (method == "roots/list") return "roots";
+  return {};
+}
+
+// A server-to-client request an upstream sent while answering: to the
+// client, on the request's stream, when the client declared the capability
+// and the transport can carry it; else the upstream is answered -32601 at
+// once (so it never waits for an answer that cannot come).
+awaitable<void> relay_server_request(Request& rq, const std::string& server, json::object req) {
+  std::string method = req["method"].is_string() ? std::string(req["method"].as_string()) : "";
+  json::value upstream_id = req["id"];
+  std::string answer;
+  std::string_view cap = needed_capability(method);
+  bool client_has = false;
+  if (!cap.empty() && rq.session && !rq.session->client_capabilities.empty()) {
+    boost::system::error_code ec;
+    json::value caps = json::parse(rq.session->client_capabilities, ec);
+    client_has = !ec && caps.is_object() && caps.as_object().contains(cap);
+  }
+  if (method == "ping") {
+    answer = jsonrpc::result_response(upstream_id, json::object{});
+  } else if (!kRelayServerRequests || !client_has || !rq.on_request) {
+    answer = jsonrpc::error_response(upstream_id, jsonrpc::kMethodNotFound,
+                                     method + " cannot be relayed to this client (capability not "
+                                              "declared, or not on its transport)");
+  } else {
+    const auto* u = rq.session->find(server);
+    json::object where{{"r", rq.route->name},
+                       {"c", rq.consumer},
+                       {"s", server},
+                       {"u", u ? u->session_id : std::string()},
+                       {"v", u ? u->protocol_version : std::string()},
+                       {"i", upstream_id}};
+    req["id"] = std::string(kRelayIdPrefix) + rq.rt->key->seal(json::serialize(where));
+    co_await rq.on_request(req);
+    co_return;
+  }
+  Op op;
+  op.type = Op::Type::kRespond;
+  op.message = json::parse(answer).as_object();
+  co_await send(rq, server, std::move(op))->result();
 }
 
 // Sends the client's request to `server` with `rewrite` applied to its
@@ -309,6 +407,10 @@ awaitable<Reply> forward(Request& rq, Outcome& out, const std::string& server,
   for (;;) {
     e = co_await call->next();
     if (e.done) break;
+    if (e.message.contains("id") && e.message.contains("method")) {
+      co_await relay_server_request(rq, server, std::move(e.message));
+      continue;
+    }
     relay_note(rq, server, e.message);
     if (rq.on_note && !is_list_changed(e.message)) co_await rq.on_note(e.message);
   }
@@ -343,6 +445,28 @@ awaitable<Reply> forward(Request& rq, Outcome& out, const std::string& server,
   }
   reply.body = json::serialize(e.message);
   co_return reply;
+}
+
+// Per-tool rate limits and quotas, after authorization (a refused call
+// spends no budget). The refusal is a JSON-RPC error with the retry
+// information; a JSON answer also carries Retry-After and the limit headers.
+std::optional<std::string> refuse_over_limit(Request& rq, Outcome& out, const std::string& server,
+                                             const std::string& original,
+                                             const std::string& exposed) {
+  auto it = rq.rt->tool_limits.find(rq.route->name);
+  if (it == rq.rt->tool_limits.end()) return std::nullopt;
+  int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  auto refusal = it->second->admit(*rq.pctx, original, exposed, steady_ms(), now_s);
+  if (!refusal) return std::nullopt;
+  out.server = server;
+  out.rpc_error = limits::kToolLimited;
+  out.limited = refusal->quota ? "quota" : "rate";
+  mcp_shard(server, rq.msg.method, out.name, rq.worker_index, rq.rt->workers).limited.inc();
+  for (auto& h : refusal->headers) rq.pctx->response_headers.push_back(std::move(h));
+  json::value data = std::move(refusal->data);
+  return jsonrpc::error_response(rq.msg.id, limits::kToolLimited, refusal->message, &data);
 }
 
 awaitable<Reply> call_named(Request& rq, Outcome& out, const std::string& list_method,
@@ -394,6 +518,12 @@ awaitable<Reply> call_named(Request& rq, Outcome& out, const std::string& list_m
       co_return reply;
     }
   }
+  if (list_method == "tools/list" && rq.pctx) {
+    if (auto r = refuse_over_limit(rq, out, server, original, name)) {
+      reply.body = std::move(*r);
+      co_return reply;
+    }
+  }
   co_return co_await forward(rq, out, server, [&](json::object& p) { p["name"] = original; });
 }
 
@@ -439,12 +569,13 @@ awaitable<Reply> read_resource(Request& rq, Outcome& out) {
 // Opens the route's upstream sessions, concurrently; a server whose
 // initialize fails is marked and skipped for this session.
 awaitable<SessionState> open_upstreams(Request& rq, const std::string& version,
-                                       const json::value* client_info) {
+                                       const json::value* client_info,
+                                       const json::object& client_caps) {
   json::object params;
   params["protocolVersion"] = version;
-  // Server-to-client requests are not relayed yet, so no client capability
-  // (sampling, roots, elicitation) is passed on.
-  params["capabilities"] = json::object{};
+  // Only what the client has and the gateway relays: an upstream must not
+  // ask for sampling from a client that cannot answer.
+  params["capabilities"] = kRelayServerRequests ? client_caps : json::object{};
   params["clientInfo"] =
       client_info && client_info->is_object()
           ? *client_info
@@ -453,6 +584,8 @@ awaitable<SessionState> open_upstreams(Request& rq, const std::string& version,
   st.route = rq.route->name;
   st.consumer = rq.consumer;
   st.protocol_version = version;
+  if (kRelayServerRequests && !client_caps.empty())
+    st.client_capabilities = json::serialize(client_caps);
   st.issued_s = std::chrono::duration_cast<std::chrono::seconds>(
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();
@@ -486,7 +619,8 @@ awaitable<Reply> initialize(Request& rq) {
   std::string version = supported_version(asked) ? asked : kSupportedVersions[0];
   const json::object* p = params_of(rq);
   SessionState st =
-      co_await open_upstreams(rq, version, p ? p->if_contains("clientInfo") : nullptr);
+      co_await open_upstreams(rq, version, p ? p->if_contains("clientInfo") : nullptr,
+                              relayed_capabilities(p ? p->if_contains("capabilities") : nullptr));
   json::object result;
   result["protocolVersion"] = version;
   // list_changed from upstreams is relayed on the session's GET stream.
@@ -517,7 +651,7 @@ awaitable<void> stateless_session(Request& rq, bool reopen) {
     rq.session = it->second;
     co_return;
   }
-  SessionState st = co_await open_upstreams(rq, kSupportedVersions[0], nullptr);
+  SessionState st = co_await open_upstreams(rq, kSupportedVersions[0], nullptr, {});
   st.protocol_version = std::string(modern::kVersion);
   std::erase_if(m, [&](const auto& kv) {  // earlier generations' sessions
     return !kv.first.starts_with(std::to_string(rq.rt->generation) + '\n');
@@ -567,15 +701,51 @@ awaitable<void> handle_notification(Request& rq) {
   // cancellation goes to the session-scoped (HTTP) upstreams, which ignore
   // ids they do not know; a shared stdio child is not told (ids repeat
   // across sessions), documented.
-  if (rq.msg.method != "notifications/cancelled") co_return;
+  // roots/list_changed goes to the session-scoped upstreams (HTTP, SSE),
+  // which were told the client has roots.
+  bool cancel = rq.msg.method == "notifications/cancelled";
+  bool roots = rq.msg.method == "notifications/roots/list_changed";
+  if (!cancel && !roots) co_return;
   for (const auto& s : route_mcp(rq).servers) {
     const auto* cfg = rq.rt->server(s);
-    if (!cfg || cfg->transport != config::McpTransport::kStreamableHttp || !usable(rq, s)) continue;
+    bool scoped = cfg && (cfg->transport == config::McpTransport::kStreamableHttp ||
+                          (roots && cfg->transport == config::McpTransport::kSse));
+    if (!scoped || !usable(rq, s)) continue;
     Op op;
     op.type = Op::Type::kNotify;
     op.message = rq.msg.raw;
     co_await send(rq, s, std::move(op))->result();
   }
+}
+
+awaitable<bool> handle_client_response(Request& rq) {
+  const json::value& id = rq.msg.id;
+  if (!id.is_string() || !id.as_string().starts_with(kRelayIdPrefix)) co_return false;
+  auto plain = rq.rt->key->open(std::string_view(id.as_string()).substr(kRelayIdPrefix.size()));
+  if (!plain) co_return false;
+  boost::system::error_code ec;
+  json::value w = json::parse(*plain, ec);
+  if (ec || !w.is_object()) co_return false;
+  const json::object& o = w.as_object();
+  auto str = [&](const char* k) {
+    const json::value* v = o.if_contains(k);
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+  };
+  const std::string server = str("s");
+  const auto* cfg = rq.rt->server(server);
+  if (str("r") != rq.route->name || str("c") != rq.consumer || !cfg || !o.contains("i"))
+    co_return false;
+  Op op;
+  op.type = Op::Type::kRespond;
+  op.message = rq.msg.raw;
+  op.message["id"] = o.at("i");
+  op.session_id = str("u");
+  op.protocol_version = str("v");
+  Event e = co_await submit(*cfg, std::move(op), rq.worker, rq.rt->binding(server))->result();
+  if (!e.error.empty())
+    log::warn("mcp server did not take a client's answer",
+              {log::f("server", server), log::f("error", e.error)});
+  co_return true;
 }
 
 awaitable<void> close_session(Request& rq) {

@@ -17,12 +17,19 @@
 #include "mcp/server/session_token.hpp"
 #include "net/asio.hpp"
 
+namespace gatehouse::policy {
+struct RequestContext;
+}
+
 namespace gatehouse::mcp {
 
 namespace json = boost::json;
 
 // The mcp: section compiled into the snapshot.
 struct OpenApiBinding;
+namespace limits {
+class ToolLimits;
+}
 
 struct Runtime {
   config::McpConfig cfg;
@@ -35,6 +42,8 @@ struct Runtime {
   // they are served at (server/auth.hpp); the bare well-known path serves
   // the first such route's, for clients that only try that one.
   std::unordered_map<std::string, std::string> resource_metadata;
+  // Per-tool rate limits and quotas of routes that have some, by route name.
+  std::unordered_map<std::string, std::shared_ptr<const limits::ToolLimits>> tool_limits;
   const config::McpServerConfig* server(std::string_view name) const;
   std::shared_ptr<const OpenApiBinding> binding(const std::string& name) const;
   // Fails (with the field path and position) when an openapi server names
@@ -53,6 +62,7 @@ struct Outcome {
   bool tool_error = false;  // a tools/call result with isError: true
   std::string arguments;    // tools/call arguments (only with log_arguments)
   int64_t upstream_us = -1;
+  std::string limited;  // "rate" / "quota": a tools/call refused by mcp.tools.limits
 };
 
 struct Request {
@@ -63,6 +73,9 @@ struct Request {
   // groups and the request's policy variables (JWT claims); may be null.
   const std::vector<std::string>* groups = nullptr;
   const std::unordered_map<std::string, std::string>* vars = nullptr;
+  // The request's policy context: what tool limits count by (consumer,
+  // credential, IP, header) and where their response headers go; may be null.
+  policy::RequestContext* pctx = nullptr;
   std::optional<SessionState> session;  // absent for initialize
   std::string session_token;            // as the client sent it
   bool modern = false;                  // 2026-07-28: stateless (server/modern.hpp)
@@ -72,6 +85,10 @@ struct Request {
   // Called for each notification about this request (progress) before the
   // response; null when the client cannot receive them (JSON answer).
   std::function<awaitable<void>(const json::object&)> on_note;
+  // Called for a server-to-client request (sampling, elicitation, roots)
+  // an upstream sends while answering, its id already rewritten; null when
+  // the transport cannot carry one (then the upstream gets -32601).
+  std::function<awaitable<void>(const json::object&)> on_request;
 };
 
 struct Reply {
@@ -83,6 +100,10 @@ struct Reply {
 awaitable<Reply> handle_request(Request& rq, Outcome& out);
 // Client notifications (initialized, cancelled, ...): relayed where useful.
 awaitable<void> handle_notification(Request& rq);
+// A client's answer to a relayed server-to-client request: sent to the
+// upstream that asked (the id says which). False when the id is not one the
+// gateway made for this session's route and consumer.
+awaitable<bool> handle_client_response(Request& rq);
 // DELETE: ends the upstream sessions the token carries.
 awaitable<void> close_session(Request& rq);
 

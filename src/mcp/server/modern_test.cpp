@@ -73,7 +73,8 @@ TEST(Modern, Versions) {
   EXPECT_EQ(supported_versions().front(), "2026-07-28");
   json::object d = discover_result();
   EXPECT_EQ(d["resultType"], "complete");
-  EXPECT_EQ(d["supportedVersions"].as_array().size(), 4u);
+  EXPECT_EQ(d["supportedVersions"].as_array().size(), 5u);
+  EXPECT_EQ(d["supportedVersions"].as_array().back(), "2024-11-05");  // HTTP+SSE clients
 }
 
 TEST(Modern, ListenFilter) {

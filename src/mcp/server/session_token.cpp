@@ -111,6 +111,7 @@ std::string SessionState::encode() const {
     ups.push_back(std::move(e));
   }
   o["u"] = std::move(ups);
+  if (!client_capabilities.empty()) o["k"] = client_capabilities;
   return json::serialize(o);
 }
 
@@ -134,6 +135,8 @@ std::optional<SessionState> SessionState::decode(std::string_view text) {
       !t->is_int64() || !u || !u->is_array())
     return std::nullopt;
   s.issued_s = t->as_int64();
+  if (const json::value* k = o.if_contains("k"); k && k->is_string())
+    s.client_capabilities = std::string(k->as_string());
   for (const auto& e : u->as_array()) {
     const json::array* a = e.if_array();
     if (!a || a->size() != 4 || !(*a)[0].is_string() || !(*a)[1].is_string() ||

@@ -44,6 +44,9 @@ struct SessionState {
   std::string consumer;          // empty when the route has no authentication
   std::string protocol_version;  // negotiated with the client
   int64_t issued_s = 0;          // unix seconds
+  // What the client can be asked (its sampling, elicitation and roots
+  // capabilities as JSON, "" = none): what upstreams are told it has.
+  std::string client_capabilities;
   std::vector<Upstream> upstreams;
 
   std::string encode() const;  // compact JSON

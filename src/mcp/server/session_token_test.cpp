@@ -66,5 +66,15 @@ TEST(SessionToken, DecodeRejectsOtherShapes) {
   EXPECT_TRUE(SessionState::decode(R"({"r":"x","c":"","v":"","t":1,"u":[]})"));
 }
 
+TEST(SessionToken, ClientCapabilitiesTravelWhenThereAreSome) {
+  SessionState s;
+  s.route = "r";
+  EXPECT_EQ(s.encode().find("\"k\""), std::string::npos);  // none: the token stays as it was
+  s.client_capabilities = R"({"sampling":{}})";
+  auto back = SessionState::decode(s.encode());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->client_capabilities, R"({"sampling":{}})");
+}
+
 }  // namespace
 }  // namespace gatehouse::mcp

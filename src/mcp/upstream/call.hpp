@@ -23,6 +23,7 @@ struct Op {
     kNotify,   // send a notification
     kOpen,     // start a session: initialize (+ notifications/initialized)
     kClose,    // end a session (HTTP DELETE)
+    kRespond,  // send the client's answer to a server-to-client request
   };
   Type type = Type::kRequest;
   json::object message;          // kRequest/kNotify: the message; kOpen: initialize params

@@ -84,6 +84,12 @@ class HttpUpstream final : public Upstream, public std::enable_shared_from_this<
         done.error = x.error;
         break;
       }
+      case Op::Type::kRespond: {
+        Exchange x = co_await self->send("POST", json::serialize(op.message), op.session_id,
+                                         op.protocol_version, nullptr, nullptr);
+        done.error = x.error;
+        break;
+      }
       case Op::Type::kClose: {
         if (!op.session_id.empty()) {
           Exchange x = co_await self->send("DELETE", {}, op.session_id,
@@ -168,8 +174,10 @@ class HttpUpstream final : public Upstream, public std::enable_shared_from_this<
           x.response = std::move(m.raw);
           co_return x;  // the stream may stay open; we are done with it
         }
-        if (m.is_notification() && call) Call::deliver(call, Event::note(std::move(m.raw)));
-        // Server-to-client requests on this stream are not relayed yet.
+        // Notifications, and server-to-client requests (sampling,
+        // elicitation, roots) the handler relays to the client or refuses.
+        if ((m.is_notification() || m.is_request()) && call)
+          Call::deliver(call, Event::note(std::move(m.raw)));
       }
     }
     if (!x.error.empty()) {

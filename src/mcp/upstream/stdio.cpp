@@ -22,6 +22,7 @@
 #include "common/log.hpp"
 #include "mcp/hub.hpp"
 #include "mcp/jsonrpc/message.hpp"
+#include "mcp/server/list_cache.hpp"
 #include "mcp/upstream/upstream.hpp"
 
 extern char** environ;
@@ -59,8 +60,10 @@ class StdioUpstream final : public Upstream, public std::enable_shared_from_this
 
   void submit(Op op, std::shared_ptr<Call> call) override {
     if (stopped_) return fail(call, "server stopped");
-    if (op.type == Op::Type::kClose) {
-      Call::deliver(call, Event::ok());  // the child is shared: nothing to end
+    if (op.type == Op::Type::kClose || op.type == Op::Type::kRespond) {
+      // The child is shared: nothing to end; it is never asked to relay a
+      // request (they are refused below), so there is no answer to send.
+      Call::deliver(call, Event::ok());
       return;
     }
     if (state_ == State::kReady) return run(std::move(op), std::move(call));
@@ -426,6 +429,7 @@ class StdioUpstream final : public Upstream, public std::enable_shared_from_this
     protocol_version_ = v && v->is_string() ? std::string(v->as_string()) : "";
     write_line(json::serialize(jsonrpc::make_notification("notifications/initialized", {})));
     state_ = State::kReady;
+    list_cache::invalidate(cfg_.name);  // a restarted child may offer other tools
     log::info("mcp server ready",
               {log::f("server", cfg_.name), log::f("protocol_version", protocol_version_)});
     auto waiting = std::move(waiting_);
@@ -451,10 +455,12 @@ class StdioUpstream final : public Upstream, public std::enable_shared_from_this
                 {log::f("server", cfg_.name), log::f("message", json::serialize(m.raw["params"]))});
     }
     // list_changed of a shared child concerns every session that uses it:
-    // each one with a standalone stream open gets it (lists themselves are
-    // fetched fresh on every list request, so there is nothing to
-    // invalidate).
-    if (m.method.ends_with("/list_changed")) stream_broadcast(cfg_.name, json::serialize(m.raw));
+    // each one with a standalone stream open gets it, and every worker's
+    // cached lists of this server are stale (server/list_cache.hpp).
+    if (m.method.ends_with("/list_changed")) {
+      list_cache::invalidate(cfg_.name);
+      stream_broadcast(cfg_.name, json::serialize(m.raw));
+    }
   }
 
   asio::io_context& ioc_;

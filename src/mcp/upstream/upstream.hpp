@@ -27,7 +27,8 @@ std::shared_ptr<Upstream> make_http_upstream(asio::io_context& ioc,
 // The gateway's clientInfo and the revisions it speaks, newest first.
 inline constexpr const char* kClientName = "gatehouse";
 inline constexpr const char* kVersion = "0.1.0";
-inline constexpr const char* kSupportedVersions[] = {"2025-11-25", "2025-06-18", "2025-03-26"};
+inline constexpr const char* kSupportedVersions[] = {"2025-11-25", "2025-06-18", "2025-03-26",
+                                                      "2024-11-05"};
 bool supported_version(std::string_view v);
 
 }  // namespace gatehouse::mcp
