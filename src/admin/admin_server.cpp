@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "admin/mcp_registry.hpp"
 #include "common/log.hpp"
 #include "net/http1/parser.hpp"
 #include "net/http1/path.hpp"
@@ -23,10 +24,54 @@ AdminServer::AdminServer(asio::io_context& ioc, server::Server& server)
   host.revision = [this] { return server_.config_revision(); };
   host.file_text = [this] { return server_.config_file_text(); };
   if (const char* t = std::getenv("GATEHOUSE_ADMIN_TOKEN")) host.env_token = t;
+  McpRegistry::Host reg_host;
+  reg_host.store = host.store;
+  reg_host.snapshot = [this] { return server_.snapshot(); };
+  reg_host.public_url = [this] {
+    if (const char* u = std::getenv("GATEHOUSE_PUBLIC_URL"); u && *u) {
+      std::string s = u;
+      while (!s.empty() && s.back() == '/') s.pop_back();
+      return s;
+    }
+    return "http://" + server_.proxy_address();
+  };
+  mcp_registry_ = std::make_shared<McpRegistry>(std::move(reg_host));
+  host.mcp_registry = mcp_registry_;
   api_ = std::make_unique<Api>(std::move(host));
+  start_mcp_registry();
 }
 
-AdminServer::~AdminServer() = default;
+AdminServer::~AdminServer() {
+  mcp::registry::set_sink({});
+  if (pin_timer_) pin_timer_->cancel();
+}
+
+void AdminServer::start_mcp_registry() {
+  if (auto r = mcp_registry_->refresh_pins(); !r)
+    log::warn("mcp registry: cannot load pins", {log::f("error", r.error().message)});
+  // Workers report on their threads; the registry is the control thread's.
+  mcp::registry::set_sink([ex = ioc_.get_executor(), reg = std::weak_ptr(mcp_registry_)](
+                              mcp::registry::Report r) {
+    asio::post(ex, [reg, r = std::move(r)] {
+      if (auto p = reg.lock()) p->on_report(r);
+    });
+  });
+  // Pins approved (and policies set) on other nodes sharing the store.
+  pin_timer_ = std::make_shared<asio::steady_timer>(ioc_);
+  asio::co_spawn(
+      ioc_,
+      [timer = pin_timer_, reg = std::weak_ptr(mcp_registry_)]() -> awaitable<void> {
+        for (;;) {
+          timer->expires_after(std::chrono::seconds(5));
+          auto [ec] = co_await timer->async_wait(use_nothrow);
+          if (ec) co_return;
+          auto p = reg.lock();
+          if (!p) co_return;
+          (void)p->refresh_pins();
+        }
+      },
+      asio::detached);
+}
 
 Result<tcp::endpoint> AdminServer::listen(const tcp::endpoint& ep) {
   auto acc = std::make_unique<tcp::acceptor>(ioc_);
@@ -169,7 +214,9 @@ awaitable<void> AdminServer::serve(tcp::socket sock) {
         req.body = buf.substr(0, head.content_length);
         buf.erase(0, head.content_length);
       }
-      if (ok) {
+      if (ok && is_registry_target(head.target)) {
+        resp = registry_v0(*mcp_registry_, head.method, head.target);
+      } else if (ok) {
         auto target = http1::normalize_target(head.target);
         if (!target) {
           resp = {400,

@@ -30,11 +30,14 @@ class AdminServer {
  private:
   awaitable<void> accept_loop();
   awaitable<void> serve(tcp::socket sock);
+  void start_mcp_registry();
 
   asio::io_context& ioc_;
   server::Server& server_;
   std::unique_ptr<tcp::acceptor> acceptor_;
   std::unique_ptr<Api> api_;
+  std::shared_ptr<McpRegistry> mcp_registry_;
+  std::shared_ptr<asio::steady_timer> pin_timer_;
 };
 
 }  // namespace gatehouse::admin

@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "admin/mcp_registry.hpp"
 #include "common/log.hpp"
 #include "common/strings.hpp"
 #include "proxy/http_util.hpp"
@@ -140,7 +141,10 @@ Api::Api(ApiHost host) : host_(std::move(host)) {
   register_api_routes(*this);
   register_cache_routes(*this);
   register_llm_usage_routes(*this);
+  register_mcp_registry_routes(*this);
   register_openapi_routes(*this);
+  if (!host_.mcp_registry)
+    host_.mcp_registry = std::make_shared<McpRegistry>(McpRegistry::Host{host_.store, {}, {}});
 }
 
 Result<Principal> Api::authenticate(const ApiRequest& req) {

@@ -8,6 +8,7 @@
 #include <boost/json/value.hpp>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,6 +49,8 @@ struct Principal {
 
 // What the API needs from the process (the server in production, fakes in
 // tests).
+class McpRegistry;  // mcp_registry.hpp
+
 struct ApiHost {
   store::Store* store = nullptr;           // file mode: a read-only view of the file
   bool file_mode = false;                  // the config is managed by a file: no writes
@@ -55,6 +58,7 @@ struct ApiHost {
   std::function<int64_t()> revision;       // revision the data plane runs
   std::function<std::string()> file_text;  // file mode: current file contents
   std::string env_token;                   // file mode without a view: GATEHOUSE_ADMIN_TOKEN
+  std::shared_ptr<McpRegistry> mcp_registry;  // made from `store` when not given
 };
 
 class Api;
@@ -106,6 +110,7 @@ void register_openapi_routes(Api& api);
 void register_api_routes(Api& api);  // apis.cpp: APIs as assets
 void register_cache_routes(Api& api);  // cache.cpp: proxy-cache purge
 void register_llm_usage_routes(Api& api);  // llm_usage.cpp: LLM usage analytics
+void register_mcp_registry_routes(Api& api);  // mcp_registry_routes.cpp
 // The OpenAPI 3.1 document of `api`'s routes.
 boost::json::value openapi_document(const Api& api);
 

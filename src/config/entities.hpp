@@ -300,6 +300,7 @@ struct McpServerConfig {
   std::vector<std::string> openapi_operations;  // openapi: operationIds to expose; empty = all
   std::string openapi_upstream;      // openapi: where calls go; empty = the deployed API's
   int64_t timeout_ms = 60'000;       // one upstream request (a tools/call may be long)
+  std::string on_change;             // registry: a changed tool allow | warn | block; "" = warn
   SourcePos pos;
 };
 

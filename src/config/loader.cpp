@@ -486,7 +486,8 @@ class Loader {
     McpServerConfig m;
     m.pos = s.pos;
     Fields f(r_, s,
-             {"name", "transport", "command", "env", "cwd", "url", "headers", "openapi", "timeout"});
+             {"name", "transport", "command", "env", "cwd", "url", "headers", "openapi", "timeout",
+              "on_change"});
     f.read("name", m.name);
     if (const Slot* t = f.get("transport")) {
       r_.choice(*t,
@@ -525,6 +526,10 @@ class Loader {
       of.read("upstream", m.openapi_upstream);
     }
     f.duration("timeout", m.timeout_ms);
+    if (const Slot* c = f.get("on_change"))  // the registry's tool pinning (mcp/registry)
+      r_.choice(*c, std::vector<std::pair<std::string, std::string>>{
+                        {"allow", "allow"}, {"warn", "warn"}, {"block", "block"}},
+                m.on_change);
     return m;
   }
 

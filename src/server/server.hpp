@@ -55,6 +55,8 @@ class Server {
   // The store revision the published snapshot was built from (0 in file mode).
   int64_t config_revision() const { return revision_.load(); }
   std::string config_file_text() const;
+  // The proxy listener's bound address ("127.0.0.1:8080"), once listening.
+  const std::string& proxy_address() const { return proxy_address_; }
 
  private:
   bool load_initial();

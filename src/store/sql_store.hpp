@@ -37,6 +37,8 @@ class SqlStore final : public Store {
   Result<std::vector<AdminToken>> list_tokens() override;
   Result<std::string> put_document(std::string_view text) override;
   Result<std::string> get_document(const std::string& sha256) override;
+  Result<std::vector<McpDefinition>> mcp_definitions(const std::string& server) override;
+  Result<void> put_mcp_definition(const McpDefinition& d) override;
   Result<std::optional<std::string>> get_meta(const std::string& key) override;
   Result<void> set_meta(const std::string& key, const std::string& value) override;
   Subscription watch(WatchCallback cb) override;

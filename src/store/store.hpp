@@ -198,6 +198,24 @@ struct NewToken {
   std::string secret;  // the presented form; shown once, only its hash is stored
 };
 
+// A definition (tool, prompt, resource) an MCP server listed, as the gateway
+// last saw it, and the approved ("pinned") one; equal hashes = no pending
+// change. Runtime observations, not configuration: no revision, no audit.
+struct McpDefinition {
+  std::string server;
+  std::string kind;  // tool | prompt | resource | resource_template
+  std::string name;
+  std::string pinned_sha256;
+  boost::json::value pinned;
+  std::string seen_sha256;
+  boost::json::value seen;
+  int64_t first_seen = 0;  // unix milliseconds
+  int64_t last_seen = 0;
+  int64_t changed_at = 0;  // when seen last stopped matching pinned (0 = never)
+  std::string approved_by;
+  int64_t approved_at = 0;
+};
+
 using WatchCallback = std::function<void(int64_t revision)>;
 
 // Keeps a watch alive; destroying (or reset()) it unsubscribes, and once that
@@ -277,6 +295,11 @@ class Store {
   virtual Result<std::string> put_document(std::string_view text) = 0;
   // not_found (404) when no document has that hash.
   virtual Result<std::string> get_document(const std::string& sha256) = 0;
+
+  // MCP registry observations ("" = every server), ordered by server, kind, name.
+  virtual Result<std::vector<McpDefinition>> mcp_definitions(const std::string& server) = 0;
+  // Inserts or replaces the row of (server, kind, name).
+  virtual Result<void> put_mcp_definition(const McpDefinition& d) = 0;
 
   virtual Result<std::optional<std::string>> get_meta(const std::string& key) = 0;
   virtual Result<void> set_meta(const std::string& key, const std::string& value) = 0;

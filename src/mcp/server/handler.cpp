@@ -1,5 +1,6 @@
 #include "mcp/server/handler.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "common/clock.hpp"
@@ -8,6 +9,7 @@
 #include "mcp/hub.hpp"
 #include "mcp/metrics.hpp"
 #include "mcp/openapi_tools/upstream.hpp"
+#include "mcp/registry/pins.hpp"
 #include "mcp/server/audit.hpp"
 #include "mcp/server/auth.hpp"
 #include "mcp/server/list_cache.hpp"
@@ -206,6 +208,15 @@ awaitable<Fetched> fetch_all(Request& rq, const std::string& method, const std::
   if (!f.session_gone)
     for (size_t i = 0; i < servers.size(); ++i)
       if (cacheable[i]) list_cache::store(cache_keys[i], servers[i], epochs[i], f.lists[i], now);
+  // The registry: record what each server listed, hide tools whose changed
+  // definition waits for approval, and note which servers answered.
+  for (size_t i = 0; i < servers.size(); ++i) {
+    registry::screen(servers[i], method, f.lists[i]);
+    auto down = std::find_if(f.unavailable.begin(), f.unavailable.end(),
+                             [&](const auto& u) { return u.first == servers[i]; });
+    registry::report_health(servers[i], down == f.unavailable.end(),
+                            down == f.unavailable.end() ? std::string_view() : down->second);
+  }
   co_return f;
 }
 

@@ -203,6 +203,44 @@ CREATE TABLE llm_usage(
 CREATE INDEX llm_usage_at ON llm_usage(at, id);
 )sql";
 
+// MCP registry observations: what each upstream MCP server listed last and the
+// approved (pinned) definition. Written by the gateway when a definition
+// changes, not by config commits, so they live outside the entity table
+// (no revision bump, no snapshot rebuild per observation).
+constexpr const char* kV4Sqlite = R"sql(
+CREATE TABLE mcp_definitions(
+  server TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  pinned_sha256 TEXT NOT NULL,
+  pinned_json TEXT NOT NULL,
+  seen_sha256 TEXT NOT NULL,
+  seen_json TEXT NOT NULL,
+  first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  changed_at INTEGER NOT NULL,
+  approved_by TEXT NOT NULL,
+  approved_at INTEGER NOT NULL,
+  PRIMARY KEY (server, kind, name));
+)sql";
+
+constexpr const char* kV4Postgres = R"sql(
+CREATE TABLE mcp_definitions(
+  server TEXT COLLATE "C" NOT NULL,
+  kind TEXT COLLATE "C" NOT NULL,
+  name TEXT COLLATE "C" NOT NULL,
+  pinned_sha256 TEXT NOT NULL,
+  pinned_json TEXT NOT NULL,
+  seen_sha256 TEXT NOT NULL,
+  seen_json TEXT NOT NULL,
+  first_seen BIGINT NOT NULL,
+  last_seen BIGINT NOT NULL,
+  changed_at BIGINT NOT NULL,
+  approved_by TEXT NOT NULL,
+  approved_at BIGINT NOT NULL,
+  PRIMARY KEY (server, kind, name));
+)sql";
+
 // An arbitrary constant: the advisory lock that keeps two nodes starting at
 // once from migrating the same PostgreSQL database together.
 constexpr int64_t kMigrationLock = 0x67617465686f7573;  // "gatehous"
@@ -214,6 +252,7 @@ const std::vector<Migration>& all() {
       {1, "entities, revision, audit, tokens, meta", kV1Sqlite, kV1Postgres},
       {2, "api documents", kV2Sqlite, kV2Postgres},
       {3, "llm usage records", kV3Sqlite, kV3Postgres},
+      {4, "mcp registry definitions", kV4Sqlite, kV4Postgres},
   };
   return list;
 }

@@ -1,0 +1,257 @@
+// The conformance-fixture MCP server: the tools, prompts and resources the
+// @modelcontextprotocol/conformance server scenarios call by name
+// (test_simple_text, test_prompt_with_arguments, test://static-text, ...),
+// written from the scenarios' stated requirements with the official SDK's
+// low-level Server (raw JSON Schemas, e.g. the 2020-12 one, need it).
+// Streamable HTTP on 127.0.0.1; prints {"port": N} once listening.
+// tests/integration/test_mcp_conformance.py runs the suite against Gatehouse
+// proxying this server.
+import http from "node:http";
+import { randomUUID } from "node:crypto";
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import {
+  CallToolRequestSchema, CompleteRequestSchema, GetPromptRequestSchema, ListPromptsRequestSchema,
+  ListResourcesRequestSchema, ListResourceTemplatesRequestSchema, ListToolsRequestSchema,
+  ReadResourceRequestSchema, SetLevelRequestSchema, SubscribeRequestSchema,
+  UnsubscribeRequestSchema, McpError, ErrorCode,
+} from "@modelcontextprotocol/sdk/types.js";
+
+const port = Number(process.argv[2] || 0);
+// A 1x1 PNG and a tiny WAV (44-byte header, 2 samples), generated here.
+const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
+function wav() {
+  const b = Buffer.alloc(48);
+  b.write("RIFF", 0); b.writeUInt32LE(40, 4); b.write("WAVE", 8); b.write("fmt ", 12);
+  b.writeUInt32LE(16, 16); b.writeUInt16LE(1, 20); b.writeUInt16LE(1, 22);
+  b.writeUInt32LE(8000, 24); b.writeUInt32LE(16000, 28); b.writeUInt16LE(2, 32);
+  b.writeUInt16LE(16, 34); b.write("data", 36); b.writeUInt32LE(4, 40);
+  return b.toString("base64");
+}
+const WAV = wav();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const noArgs = { type: "object", properties: {} };
+
+// JSON Schema 2020-12 keywords the json-schema-2020-12 scenario expects to
+// survive every hop unchanged.
+const schema2020 = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  type: "object",
+  $defs: { address: { $anchor: "addressDef", type: "object",
+    properties: { street: { type: "string" }, city: { type: "string" } } } },
+  properties: { name: { type: "string" }, address: { $ref: "#/$defs/address" },
+    contactMethod: { type: "string", enum: ["phone", "email"] },
+    phone: { type: "string" }, email: { type: "string" } },
+  allOf: [{ anyOf: [{ required: ["phone"] }, { required: ["email"] }] }],
+  if: { properties: { contactMethod: { const: "phone" } }, required: ["contactMethod"] },
+  then: { required: ["phone"] },
+  else: { required: ["email"] },
+  additionalProperties: false,
+};
+
+const tools = [
+  { name: "test_simple_text", description: "Returns simple text", inputSchema: noArgs },
+  { name: "test_image_content", description: "Returns an image", inputSchema: noArgs },
+  { name: "test_audio_content", description: "Returns audio", inputSchema: noArgs },
+  { name: "test_embedded_resource", description: "Returns an embedded resource", inputSchema: noArgs },
+  { name: "test_multiple_content_types", description: "Returns text, image and resource", inputSchema: noArgs },
+  { name: "test_tool_with_logging", description: "Logs three messages", inputSchema: noArgs },
+  { name: "test_tool_with_progress", description: "Reports progress", inputSchema: noArgs },
+  { name: "test_error_handling", description: "Always fails", inputSchema: noArgs },
+  { name: "test_sampling", description: "Asks the client to sample",
+    inputSchema: { type: "object", properties: { prompt: { type: "string" } }, required: ["prompt"] } },
+  { name: "test_elicitation", description: "Asks the user",
+    inputSchema: { type: "object", properties: { message: { type: "string" } }, required: ["message"] } },
+  { name: "test_elicitation_sep1034_defaults", description: "Elicits with defaults", inputSchema: noArgs },
+  { name: "test_elicitation_sep1330_enums", description: "Elicits enums", inputSchema: noArgs },
+  { name: "json_schema_2020_12_tool", description: "JSON Schema 2020-12 input", inputSchema: schema2020 },
+];
+
+const text = (t) => ({ content: [{ type: "text", text: t }] });
+
+async function callTool(server, req, extra) {
+  const name = req.params.name;
+  const args = req.params.arguments || {};
+  switch (name) {
+    case "test_simple_text":
+      return text("This is a simple text response for testing.");
+    case "test_image_content":
+      return { content: [{ type: "image", data: PNG, mimeType: "image/png" }] };
+    case "test_audio_content":
+      return { content: [{ type: "audio", data: WAV, mimeType: "audio/wav" }] };
+    case "test_embedded_resource":
+      return { content: [{ type: "resource", resource: { uri: "test://embedded-resource",
+        mimeType: "text/plain", text: "This is an embedded resource content." } }] };
+    case "test_multiple_content_types":
+      return { content: [
+        { type: "text", text: "Multiple content types test:" },
+        { type: "image", data: PNG, mimeType: "image/png" },
+        { type: "resource", resource: { uri: "test://mixed-content-resource",
+          mimeType: "application/json", text: JSON.stringify({ test: "data", value: 123 }) } }] };
+    case "test_tool_with_logging":
+      for (const [i, msg] of ["Tool execution started", "Tool processing data",
+        "Tool execution completed"].entries()) {
+        if (i) await sleep(50);
+        await extra.sendNotification({ method: "notifications/message",
+          params: { level: "info", logger: "conformance", data: msg } });
+      }
+      return text("Logging tool finished");
+    case "test_tool_with_progress": {
+      const token = req.params._meta?.progressToken;
+      for (const p of [0, 50, 100]) {
+        if (p) await sleep(50);
+        if (token !== undefined)
+          await extra.sendNotification({ method: "notifications/progress",
+            params: { progressToken: token, progress: p, total: 100 } });
+      }
+      return text("Progress tool finished");
+    }
+    case "test_error_handling":
+      return { isError: true, content: [{ type: "text",
+        text: "This tool intentionally returns an error for testing" }] };
+    case "test_sampling": {
+      const r = await server.createMessage({ messages: [{ role: "user",
+        content: { type: "text", text: String(args.prompt ?? "") } }], maxTokens: 100 });
+      return text(`LLM response: ${r.content?.text ?? JSON.stringify(r.content)}`);
+    }
+    case "test_elicitation": {
+      const r = await server.elicitInput({ message: String(args.message ?? ""), requestedSchema: {
+        type: "object", properties: {
+          username: { type: "string", description: "User's response" },
+          email: { type: "string", description: "User's email address" } },
+        required: ["username", "email"] } });
+      return text(`User response: action=${r.action}, content=${JSON.stringify(r.content ?? {})}`);
+    }
+    case "test_elicitation_sep1034_defaults": {
+      const r = await server.elicitInput({ message: "Defaults test", requestedSchema: {
+        type: "object", properties: {
+          name: { type: "string", default: "John Doe" },
+          age: { type: "integer", default: 30 },
+          score: { type: "number", default: 95.5 },
+          status: { type: "string", enum: ["active", "inactive", "pending"], default: "active" },
+          verified: { type: "boolean", default: true } } } });
+      return text(`Elicitation completed: action=${r.action}, content=${JSON.stringify(r.content ?? {})}`);
+    }
+    case "test_elicitation_sep1330_enums": {
+      const r = await server.elicitInput({ message: "Enum test", requestedSchema: {
+        type: "object", properties: {
+          untitledSingle: { type: "string", enum: ["option1", "option2", "option3"] },
+          titledSingle: { type: "string", oneOf: [{ const: "value1", title: "First Option" },
+            { const: "value2", title: "Second Option" }, { const: "value3", title: "Third Option" }] },
+          legacyEnum: { type: "string", enum: ["opt1", "opt2", "opt3"],
+            enumNames: ["Option One", "Option Two", "Option Three"] },
+          untitledMulti: { type: "array", items: { type: "string", enum: ["option1", "option2", "option3"] } },
+          titledMulti: { type: "array", items: { anyOf: [{ const: "value1", title: "First Choice" },
+            { const: "value2", title: "Second Choice" }, { const: "value3", title: "Third Choice" }] } },
+        } } });
+      return text(`Elicitation completed: action=${r.action}, content=${JSON.stringify(r.content ?? {})}`);
+    }
+    case "json_schema_2020_12_tool":
+      return text(`received ${JSON.stringify(args)}`);
+    default:
+      throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
+  }
+}
+
+const resources = [
+  { uri: "test://static-text", name: "static-text", description: "A static text resource",
+    mimeType: "text/plain" },
+  { uri: "test://static-binary", name: "static-binary", description: "A static PNG",
+    mimeType: "image/png" },
+  { uri: "test://watched-resource", name: "watched-resource", description: "Subscribable",
+    mimeType: "text/plain" },
+];
+
+function readResource(uri) {
+  if (uri === "test://static-text")
+    return { contents: [{ uri, mimeType: "text/plain",
+      text: "This is the content of the static text resource." }] };
+  if (uri === "test://static-binary") return { contents: [{ uri, mimeType: "image/png", blob: PNG }] };
+  if (uri === "test://watched-resource")
+    return { contents: [{ uri, mimeType: "text/plain", text: "watched" }] };
+  const m = /^test:\/\/template\/([^/]+)\/data$/.exec(uri);
+  if (m)
+    return { contents: [{ uri, mimeType: "application/json",
+      text: JSON.stringify({ id: m[1], templateTest: true, data: `Data for ID: ${m[1]}` }) }] };
+  throw new McpError(ErrorCode.InvalidParams, "Resource not found", { uri });
+}
+
+const prompts = [
+  { name: "test_simple_prompt", description: "A simple prompt" },
+  { name: "test_prompt_with_arguments", description: "A prompt with arguments", arguments: [
+    { name: "arg1", description: "First test argument", required: true },
+    { name: "arg2", description: "Second test argument", required: true }] },
+  { name: "test_prompt_with_embedded_resource", description: "A prompt embedding a resource",
+    arguments: [{ name: "resourceUri", description: "URI of the resource to embed", required: true }] },
+  { name: "test_prompt_with_image", description: "A prompt with an image" },
+];
+
+function getPrompt(name, args = {}) {
+  const user = (content) => ({ role: "user", content });
+  switch (name) {
+    case "test_simple_prompt":
+      return { messages: [user({ type: "text", text: "This is a simple prompt for testing." })] };
+    case "test_prompt_with_arguments":
+      return { messages: [user({ type: "text",
+        text: `Prompt with arguments: arg1='${args.arg1}', arg2='${args.arg2}'` })] };
+    case "test_prompt_with_embedded_resource":
+      return { messages: [
+        user({ type: "resource", resource: { uri: args.resourceUri, mimeType: "text/plain",
+          text: "Embedded resource content for testing." } }),
+        user({ type: "text", text: "Please process the embedded resource above." })] };
+    case "test_prompt_with_image":
+      return { messages: [user({ type: "image", data: PNG, mimeType: "image/png" }),
+        user({ type: "text", text: "Please analyze the image above." })] };
+    default:
+      throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
+  }
+}
+
+function makeServer() {
+  const server = new Server({ name: "gatehouse-conformance-fixture", version: "1.0.0" }, {
+    capabilities: { tools: { listChanged: true }, prompts: { listChanged: true },
+      resources: { subscribe: true, listChanged: true }, logging: {}, completions: {} } });
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools }));
+  server.setRequestHandler(CallToolRequestSchema, (req, extra) => callTool(server, req, extra));
+  server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources }));
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({
+    resourceTemplates: [{ uriTemplate: "test://template/{id}/data", name: "template",
+      description: "A templated resource", mimeType: "application/json" }] }));
+  server.setRequestHandler(ReadResourceRequestSchema, async (req) => readResource(req.params.uri));
+  server.setRequestHandler(SubscribeRequestSchema, async () => ({}));
+  server.setRequestHandler(UnsubscribeRequestSchema, async () => ({}));
+  server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts }));
+  server.setRequestHandler(GetPromptRequestSchema, async (req) =>
+    getPrompt(req.params.name, req.params.arguments));
+  server.setRequestHandler(CompleteRequestSchema, async () => ({
+    completion: { values: ["paris", "park", "party"], total: 3, hasMore: false } }));
+  server.setRequestHandler(SetLevelRequestSchema, async () => ({}));
+  return server;
+}
+
+const sessions = new Map();
+const httpServer = http.createServer(async (req, res) => {
+  let body = "";
+  for await (const chunk of req) body += chunk;
+  const parsed = body ? JSON.parse(body) : undefined;
+  const sid = req.headers["mcp-session-id"];
+  let transport = sid ? sessions.get(sid) : undefined;
+  if (!transport) {
+    if (sid || parsed?.method !== "initialize") {
+      res.statusCode = 404;
+      res.end(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32001, message: "Session not found" } }));
+      return;
+    }
+    transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => sessions.set(id, transport),
+    });
+    transport.onclose = () => { if (transport.sessionId) sessions.delete(transport.sessionId); };
+    await makeServer().connect(transport);
+  }
+  await transport.handleRequest(req, res, parsed);
+});
+
+httpServer.listen(port, "127.0.0.1", () => {
+  console.log(JSON.stringify({ port: httpServer.address().port }));
+});
