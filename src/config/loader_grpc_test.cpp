@@ -73,7 +73,7 @@ TEST(ConfigGrpcWeb, BoolAndMap) {
 TEST(ConfigGrpcWeb, NeedsHttp2Upstream) {
   auto r = load(std::string("upstreams:\n  - name: g\n    targets: [\"127.0.0.1:50051\"]\n") +
                 kRoutes + "    grpc_web: true\n");
-  expect_only_error(r, "invalid_value", "routes[0].grpc_web", 9, 15);
+  expect_only_error(r, "invalid_value", "routes[0].grpc_web", 8, 15);
   EXPECT_NE(dump(r).find("protocol: http2"), std::string::npos) << dump(r);
 }
 

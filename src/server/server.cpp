@@ -145,6 +145,8 @@ bool Server::open_config_store(config::Config& cfg) {
       return false;
     }
     store_server_ = c.server;
+    store_llm_ = c.llm;
+    store_mcp_ = c.mcp;
   }
   const auto& ps = process_settings();
   auto st = store::open_store(ps.store_url, ps.data_dir);
@@ -172,6 +174,8 @@ bool Server::open_config_store(config::Config& cfg) {
   }
   cfg = std::move(built.value());
   cfg.server = store_server_;
+  cfg.llm = store_llm_;
+  cfg.mcp = store_mcp_;
   revision_ = snap->revision;
   log::info("config loaded from store",
             {log::f("store", store_->describe()), log::n("revision", static_cast<long long>(snap->revision)),
@@ -226,6 +230,8 @@ void Server::reload_from_store(int64_t revision, const std::string& reason, bool
     return;
   }
   built->server = store_server_;
+  built->llm = store_llm_;
+  built->mcp = store_mcp_;
   if (!apply(built.value(), t0)) {
     registry_->reload_errors_total.fetch_add(1);
     return;

@@ -105,6 +105,10 @@ class Server {
   store::Subscription store_watch_;
   std::atomic<int64_t> revision_{0};
   config::ServerConfig store_server_;  // store mode: from --settings, else defaults
+  // Store mode: the --settings file's `llm` and `mcp` sections, which the store
+  // does not carry (yet); kept across every reload from the store.
+  config::LlmConfig store_llm_;
+  config::McpConfig store_mcp_;
 };
 
 // Parses "host:port" / "[v6]:port" / ":port" into an endpoint.

@@ -464,6 +464,7 @@ class Gatehouse:
         env.update(self.env)
         self.logs = []
         self.proxy_port = self.admin_port = None
+        self._terminating = False  # a restarted process gets its own SIGTERM in stop()
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      cwd=self.tmpdir, env=env)
         self._threads = [

@@ -4,6 +4,7 @@
 which aggregates @modelcontextprotocol/server-everything over stdio and our
 SDK fixture server (tests/node/mcp_fixture_server.mjs) over streamable HTTP."""
 
+import http.client
 import json
 import os
 import shutil
@@ -251,8 +252,24 @@ class McpGateway(unittest.TestCase):
         r = http_request(self.gh.proxy_port, "GET", "/mcp",
                          headers={"accept": "application/json", "mcp-session-id": sid})
         self.assertEqual(r.status, 406)
-        r = http_request(self.gh.proxy_port, "GET", "/mcp", headers={"accept": "text/event-stream"})
-        self.assertEqual(r.status, 400)
+        # Without a session, a GET is an old (2024-11-05 HTTP+SSE) client's
+        # stream: it opens with the `endpoint` event (test_mcp_legacy_sse.py).
+        conn = http.client.HTTPConnection("127.0.0.1", self.gh.proxy_port, timeout=10)
+        try:
+            conn.request("GET", "/mcp", headers={"accept": "text/event-stream"})
+            resp = conn.getresponse()
+            self.assertEqual(resp.status, 200)
+            self.assertIn("text/event-stream", resp.getheader("content-type", ""))
+            first = b""
+            while b"\n\n" not in first:
+                line = resp.fp.readline()
+                if not line:
+                    break
+                first += line
+            self.assertIn(b"event: endpoint", first)
+            self.assertIn(b"/mcp?sessionId=", first)
+        finally:
+            conn.close()
         # Unknown method: -32601.
         r = self.post("/mcp", json.dumps({"jsonrpc": "2.0", "id": 8, "method": "nope/nope"}), sid)
         self.assertEqual(json.loads(r.body)["error"]["code"], -32601)

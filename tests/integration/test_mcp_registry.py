@@ -34,6 +34,7 @@ class Upstream:
             "add": {"name": "add", "description": "Add two numbers",
                     "inputSchema": {"type": "object"}},
         }
+        self.sessions = 0
         outer = self
 
         class H(BaseHTTPRequestHandler):
@@ -66,6 +67,12 @@ class Upstream:
                 body = json.dumps({"jsonrpc": "2.0", "id": msg["id"], "result": res}).encode()
                 self.send_response(200)
                 self.send_header("content-type", "application/json")
+                if m == "initialize":
+                    # A session per client session: the gateway caches an upstream's
+                    # lists per upstream session (until list_changed or 60 s), so each
+                    # new client session here sees the tools as they are now.
+                    outer.sessions += 1
+                    self.send_header("mcp-session-id", "s-%d" % outer.sessions)
                 self.send_header("content-length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
