@@ -134,9 +134,9 @@ class Registry(unittest.TestCase):
             "name": "fx", "owner": "team-tools", "on_change": "block",
             "description": "Fixture tools", "versions": [{"version": "1.0.0", "status": "draft"}]})
         self.assertEqual(r.status, 201, r.body)
-        # (Not asserting origin "config" here: a store-mode node keeps only the server
-        # settings of --settings across a reload, so the settings file's mcp section is gone
-        # after this first commit; a server-side limitation outside the registry.)
+        # The settings file's server stays a config server after this commit (store mode
+        # keeps the --settings file's mcp section across reloads).
+        self.assertEqual(r.json()["origin"], "config")
         self.assertEqual(r.json()["owner"], "team-tools")
         self.assertEqual(r.json()["status"], "draft")
         etag = r.header("etag")
