@@ -178,11 +178,14 @@ class TokenAdmission final : public ai::gateway::Admission {
     admitted_ = true;
     co_return true;
   }
+  bool settled_ = false;
 
   // Real usage when the provider reported it; nothing when no provider
   // answered at all (connect errors, every fallback failed before a byte);
   // the estimate when a provider answered without usage.
-  awaitable<void> settle(const ai::Usage& u, bool provider_answered, double cost) {
+  awaitable<void> settle(const ai::Usage& u, bool provider_answered, double cost) override {
+    if (settled_) co_return;
+    settled_ = true;
     // A provider that answered without usage keeps its reservation (the
     // estimate); one that did not answer released it already.
     for (auto& bh : budgets_) {

@@ -33,6 +33,7 @@ awaitable<bool> serve_answer(const Call& call, Format client, const Request& req
     store_semantic(call, semantic, resp.value());
     out.status = 200;
     price_outcome(out);
+    if (call.admission) co_await call.admission->settle(out.usage, true, out.cost);
     down.cost = out.cost;
     co_return co_await down.respond(200, "application/json", write_response(client, resp.value()));
   }
@@ -91,6 +92,10 @@ awaitable<bool> serve_answer(const Call& call, Format client, const Request& req
     store_semantic(call, semantic, tr.response());
   }
   if (!client_ok) out.usage.partial = true;
+  if (client_ok && call.admission) {
+    price_outcome(out);
+    co_await call.admission->settle(out.usage, true, out.cost);
+  }
   if (client_ok) client_ok = co_await down.end_stream();
   co_return client_ok;
 }

@@ -118,6 +118,14 @@ class Admission {
   // non-2xx): its reservation is freed. The answered one is settled by the
   // caller once the cost is known.
   virtual awaitable<void> release_cost() { co_return; }
+  // The answered call's real usage and cost (cost < 0: unknown), settled
+  // before the answer's last bytes go out, so a client that sends its next
+  // request as soon as it has this answer never meets this one's estimate
+  // still held. Settling twice is a no-op.
+  virtual awaitable<void> settle(const Usage& /*u*/, bool /*provider_answered*/,
+                                 double /*cost*/) {
+    co_return;
+  }
 };
 
 // Estimated prompt tokens of a parsed request (src/ai/tokenizer's
