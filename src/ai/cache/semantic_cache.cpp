@@ -1,5 +1,10 @@
 #include "ai/cache/semantic_cache.hpp"
 
+// hnswlib 0.6's SSE paths prefetch one entry past the end of a neighbour
+// list (searchBaseLayer reads *(datal + j + 1)): an out-of-bounds read that
+// ASan reports. Without manual vectorisation those prefetches are compiled
+// out; the distances of our small vectors stay cheap.
+#define NO_MANUAL_VECTORIZATION
 #include <hnswlib/hnswlib.h>
 
 #include <algorithm>
