@@ -3,7 +3,8 @@
 // output. Whatever the bytes: classes in bounds and the same however the text
 // is split into pieces (the streamed case). For valid JSON: replacing any
 // range json_fit calls a string with a mask, or a number with a quoted mask,
-// leaves valid JSON. The first two bytes pick the range and the split.
+// leaves valid JSON (ranges on character boundaries). The first two bytes
+// pick the range and the split.
 // Seeds: fuzz/corpus/guardrails_json/.
 #include <boost/json/parse.hpp>
 #include <cstdint>
@@ -48,7 +49,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t begin = data[0] % text.size();
   size_t end = std::min(text.size(), begin + 1 + data[1] % 24);
   JsonFit fit = json_fit(whole, begin, end);
-  if (fit != JsonFit::kStructure && valid_json(text)) {
+  // Masks replace whole characters (detectors match on code points): a
+  // range that starts or ends inside a UTF-8 sequence is not one we make.
+  auto continuation = [&](size_t i) {
+    return i < text.size() && (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80;
+  };
+  if (fit != JsonFit::kStructure && !continuation(begin) && !continuation(end) &&
+      valid_json(text)) {
     std::string out(text.substr(0, begin));
     out += fit == JsonFit::kNumber ? "\"[CARD]\"" : "[CARD]";
     out += text.substr(end);

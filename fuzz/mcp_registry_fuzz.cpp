@@ -29,10 +29,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   boost::json::value v = boost::json::parse(in, ec);
   if (!ec) {
     std::string c = canonical_json(v);
-    // Canonical text is a fixed point and hashes like the original.
-    if (canonical_json(boost::json::parse(c)) != c) __builtin_trap();
+    // Canonical text is a fixed point. Boost.JSON 1.81's parser is not
+    // correctly rounded for every double (a 17-digit value can come back one
+    // ulp off) and prints an overflowed one as text it will not read back, so
+    // the check holds where the values survived the round trip; pins hash
+    // live values, never re-parsed text.
+    boost::system::error_code back_ec;
+    boost::json::value back = boost::json::parse(c, back_ec);
+    if (!back_ec && back == v && canonical_json(back) != c) __builtin_trap();
     if (!diff(v, v).empty()) __builtin_trap();
-    (void)diff(v, boost::json::parse(c));
+    if (!back_ec) (void)diff(v, back);
   }
   return 0;
 }
