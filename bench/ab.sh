@@ -63,22 +63,16 @@ for (( r = 1; r <= ROUNDS; r++ )); do
 done
 
 echo "# A/B — $(machine_summary), workers $WORKERS, ${DURATION}s x $ROUNDS rounds, load $(cut -d' ' -f1-3 /proc/loadavg)"
-python3 - "$RAW" "$CASES" <<'PY'
-import os, re, statistics, sys
-raw, cases = sys.argv[1], sys.argv[2].split(",")
-unit = {"us": 1, "ms": 1e3, "s": 1e6}
-def parse(path):
-    t = open(path).read()
-    rps = re.search(r"^Requests/sec:\s+([0-9.]+)", t, re.M)
-    lat = {}
-    for pct in ("50", "99"):
-        m = re.search(rf"^\s+{pct}%\s+([0-9.]+)(us|ms|s)", t, re.M)
-        lat[pct] = float(m.group(1)) * unit[m.group(2)] if m else None
-    return (float(rps.group(1)) if rps else None, lat["50"], lat["99"])
+python3 - "$BENCH_DIR" "$RAW" "$CASES" <<'PY'
+import os, statistics, sys
+sys.path.insert(0, sys.argv[1])
+from wrk_report import parse_wrk  # noqa: E402
+raw, cases = sys.argv[2], sys.argv[3].split(",")
 runs = {}
 for f in os.listdir(raw):
     r, c, p = f[:-4].split("__")
-    runs.setdefault((c, p), {})[r] = parse(os.path.join(raw, f))
+    w = parse_wrk(open(os.path.join(raw, f)).read())
+    runs.setdefault((c, p), {})[r] = (w["rps"], w["p50"], w["p99"])
 def med_ratio(c, a, b, i):
     vals = [runs[(c, a)][r][i] / runs[(c, b)][r][i] for r in runs.get((c, a), {})
             if r in runs.get((c, b), {}) and runs[(c, a)][r][i] and runs[(c, b)][r][i]]

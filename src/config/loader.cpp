@@ -19,10 +19,11 @@
 
 #include "common/strings.hpp"
 #include "config/load_grpc.hpp"
-#include "config/load_llm_prices.hpp"
 #include "config/load_llm_extras.hpp"
-#include "config/load_mcp_limits.hpp"
+#include "config/load_llm_prices.hpp"
+#include "config/load_mcp.hpp"
 #include "config/loader_reader.hpp"
+#include "config/yaml_document.hpp"
 
 namespace gatehouse::config {
 
@@ -31,7 +32,9 @@ namespace {
 using detail::Fields;
 using detail::in_quotes;
 using detail::Reader;
+using detail::second_document;
 using detail::Slot;
+using detail::stray_content;
 using YAML::Node;
 
 // Nested aliases grow exponentially when re-emitted; these caps bound one
@@ -56,8 +59,8 @@ const std::vector<std::pair<std::string, HashOn>> kHashOn = {
     {"consumer", HashOn::kConsumer}, {"path", HashOn::kPath},
 };
 
-const std::vector<std::pair<std::string, TlsVersion>> kTlsVersions = {
-    {"1.2", TlsVersion::kTls12}, {"1.3", TlsVersion::kTls13}};
+const std::vector<std::pair<std::string, TlsVersion>> kTlsVersions = {{"1.2", TlsVersion::kTls12},
+                                                                      {"1.3", TlsVersion::kTls13}};
 
 const std::vector<std::pair<std::string, ClientAuthMode>> kClientAuthModes = {
     {"none", ClientAuthMode::kNone},
@@ -65,7 +68,13 @@ const std::vector<std::pair<std::string, ClientAuthMode>> kClientAuthModes = {
     {"required", ClientAuthMode::kRequired}};
 
 // Which route timeout fields were written, so the rest inherit the upstream's.
-enum : unsigned { kConnectSet = 1, kRequestSet = 2, kIdleSet = 4, kStreamIdleSet = 8, kStreamTotalSet = 16 };
+enum : unsigned {
+  kConnectSet = 1,
+  kRequestSet = 2,
+  kIdleSet = 4,
+  kStreamIdleSet = 8,
+  kStreamTotalSet = 16
+};
 
 PathPattern classify_path(const std::string& p) {
   if (!p.empty() && p.front() == '=') return {PathKind::kExact, p.substr(1)};
@@ -104,7 +113,7 @@ class Loader {
       for (const auto& item : r_.items(*s)) cfg.consumers.push_back(parse_consumer(item));
     if (const Slot* s = f.get("policies")) cfg.policies = parse_policies(*s);
     if (const Slot* s = f.get("llm")) parse_llm(*s, cfg.llm);
-    if (const Slot* s = f.get("mcp")) parse_mcp(*s, cfg.mcp);
+    if (const Slot* s = f.get("mcp")) parse_mcp(r_, *s, cfg.mcp);
     if (const Slot* s = f.get("specs"))
       for (const auto& item : r_.items(*s)) cfg.specs.push_back(parse_spec(item));
     inherit_route_timeouts(cfg);
@@ -140,8 +149,9 @@ class Loader {
       h.size("splice_threshold", out.http.splice_threshold);
     }
     if (const Slot* s = f.get("http2")) {
-      Fields h(r_, *s,
-               {"enabled", "max_concurrent_streams", "initial_window_size", "max_header_list_size"});
+      Fields h(
+          r_, *s,
+          {"enabled", "max_concurrent_streams", "initial_window_size", "max_header_list_size"});
       h.read("enabled", out.http2.enabled);
       h.read("max_concurrent_streams", out.http2.max_concurrent_streams);
       h.size("initial_window_size", out.http2.initial_window_size);
@@ -196,12 +206,10 @@ class Loader {
         t.certificates.push_back(std::move(cc));
       }
     }
-    if (const Slot* v = f.get("min_version"))
-      r_.choice(*v, kTlsVersions, t.min_version);
+    if (const Slot* v = f.get("min_version")) r_.choice(*v, kTlsVersions, t.min_version);
     if (const Slot* a = f.get("client_auth")) {
       Fields af(r_, *a, {"mode", "ca_file", "verify_depth"});
-      if (const Slot* m = af.get("mode"))
-        r_.choice(*m, kClientAuthModes, t.client_auth.mode);
+      if (const Slot* m = af.get("mode")) r_.choice(*m, kClientAuthModes, t.client_auth.mode);
       af.read("ca_file", t.client_auth.ca_file);
       af.read("verify_depth", t.client_auth.verify_depth);
     }
@@ -384,8 +392,8 @@ class Loader {
     r.pos = s.pos;
     r.order = order;
     Fields f(r_, s,
-             {"name", "match", "priority", "upstream", "llm", "mcp", "mock", "rewrite",
-              "timeouts", "policies", "tags", "grpc_web"});
+             {"name", "match", "priority", "upstream", "llm", "mcp", "mock", "rewrite", "timeouts",
+              "policies", "tags", "grpc_web"});
     f.read("name", r.name);
     if (const Slot* m = f.get("match")) parse_match(*m, r.match);
     f.read("priority", r.priority);
@@ -396,7 +404,7 @@ class Loader {
       lf.strings("models", r.llm->models);
       lf.size("max_body", r.llm->max_body);
     }
-    if (const Slot* m = f.get("mcp")) r.mcp = parse_route_mcp(*m);
+    if (const Slot* m = f.get("mcp")) r.mcp = parse_route_mcp(r_, *m);
     if (const Slot* m = f.get("mock")) {
       Fields mf(r_, *m, {"spec", "operation", "dynamic", "max_body", "validate"});
       r.mock = RouteMockConfig{};
@@ -473,137 +481,12 @@ class Loader {
     if (const Slot* rt = f.get("retry")) parse_llm_retry(r_, *rt, out.retry);
   }
 
-  void parse_mcp(const Slot& s, McpConfig& out) {
-    Fields f(r_, s, {"servers", "allowed_origins", "session_secret", "session_ttl"});
-    if (const Slot* p = f.get("servers"))
-      for (const auto& item : r_.items(*p)) out.servers.push_back(parse_mcp_server(item));
-    f.strings("allowed_origins", out.allowed_origins);
-    f.read("session_secret", out.session_secret);
-    f.duration("session_ttl", out.session_ttl_ms);
-  }
-
-  McpServerConfig parse_mcp_server(const Slot& s) {
-    McpServerConfig m;
-    m.pos = s.pos;
-    Fields f(r_, s,
-             {"name", "transport", "command", "env", "cwd", "url", "headers", "openapi", "timeout",
-              "on_change"});
-    f.read("name", m.name);
-    if (const Slot* t = f.get("transport")) {
-      r_.choice(*t,
-                std::vector<std::pair<std::string, McpTransport>>{
-                    {"stdio", McpTransport::kStdio},
-                    {"streamable-http", McpTransport::kStreamableHttp},
-                    {"sse", McpTransport::kSse}},
-                m.transport);
-    } else if (f.has("openapi")) {
-      m.transport = McpTransport::kOpenApi;
-    } else if (f.has("url")) {
-      m.transport = McpTransport::kStreamableHttp;
-    }
-    f.strings("command", m.command);
-    if (const Slot* e = f.get("env")) {
-      for (const auto& entry : r_.entries(*e)) {
-        std::string v;
-        r_.read(entry.value, v);
-        m.env.emplace_back(entry.key, std::move(v));
-      }
-    }
-    f.read("cwd", m.cwd);
-    f.read("url", m.url);
-    if (const Slot* h = f.get("headers")) {
-      for (const auto& entry : r_.entries(*h)) {
-        std::string v;
-        r_.read(entry.value, v);
-        m.headers.emplace_back(entry.key, std::move(v));
-      }
-    }
-    if (const Slot* o = f.get("openapi")) {
-      Fields of(r_, *o, {"api", "spec", "operations", "upstream"});
-      of.read("api", m.openapi_api);
-      of.read("spec", m.openapi_spec);
-      of.strings("operations", m.openapi_operations);
-      of.read("upstream", m.openapi_upstream);
-    }
-    f.duration("timeout", m.timeout_ms);
-    if (const Slot* c = f.get("on_change"))  // the registry's tool pinning (mcp/registry)
-      r_.choice(*c, std::vector<std::pair<std::string, std::string>>{
-                        {"allow", "allow"}, {"warn", "warn"}, {"block", "block"}},
-                m.on_change);
-    return m;
-  }
-
-  RouteMcpConfig parse_route_mcp(const Slot& s) {
-    RouteMcpConfig m;
-    Fields f(r_, s,
-             {"servers", "prefix", "tools", "max_body", "page_size", "log_arguments",
-              "authorization"});
-    f.strings("servers", m.servers);
-    if (const Slot* p = f.get("prefix"))
-      r_.choice(*p,
-                std::vector<std::pair<std::string, McpPrefix>>{
-                    {"always", McpPrefix::kAlways},
-                    {"on-collision", McpPrefix::kOnCollision},
-                    {"never", McpPrefix::kNever}},
-                m.prefix);
-    if (const Slot* t = f.get("tools")) {
-      Fields tf(r_, *t, {"allow", "deny", "rules", "limits"});
-      tf.strings("allow", m.tools_allow);
-      tf.strings("deny", m.tools_deny);
-      if (const Slot* rs = tf.get("rules"))
-        for (const auto& item : r_.items(*rs)) m.tool_rules.push_back(parse_tool_rule(item));
-      if (const Slot* ls = tf.get("limits"))
-        for (const auto& item : r_.items(*ls)) m.tool_limits.push_back(parse_mcp_tool_limit(r_, item));
-    }
-    f.size("max_body", m.max_body);
-    f.read("page_size", m.page_size);
-    f.read("log_arguments", m.log_arguments);
-    if (const Slot* a = f.get("authorization")) {
-      Fields af(r_, *a, {"resource", "authorization_servers", "scopes", "scopes_supported"});
-      auto& out = m.authorization.emplace();
-      af.read("resource", out.resource);
-      af.strings("authorization_servers", out.authorization_servers);
-      af.strings("scopes", out.scopes);
-      af.strings("scopes_supported", out.scopes_supported);
-    }
-    return m;
-  }
-
-  McpToolRuleConfig parse_tool_rule(const Slot& s) {
-    McpToolRuleConfig rule;
-    Fields f(r_, s, {"tools", "arguments", "allow", "deny"});
-    f.strings("tools", rule.tools);
-    auto pairs = [&](const Slot& m, std::vector<std::pair<std::string, std::string>>& out) {
-      for (const auto& e : r_.entries(m)) {
-        std::string v;
-        r_.read(e.value, v);
-        out.emplace_back(e.key, std::move(v));
-      }
-    };
-    if (const Slot* a = f.get("arguments")) pairs(*a, rule.arguments);
-    const Slot* who = f.get("allow");
-    rule.allow = who != nullptr;
-    if (const Slot* d = f.get("deny")) {
-      if (who) r_.fail(*d, "conflicting_fields", "a tool rule has one of allow and deny");
-      who = d;
-    }
-    if (!who) {
-      r_.fail(s, "missing_field", "a tool rule needs allow: {...} or deny: {...}");
-      return rule;
-    }
-    Fields wf(r_, *who, {"consumers", "groups", "scopes", "claims"});
-    wf.strings("consumers", rule.who.consumers);
-    wf.strings("groups", rule.who.groups);
-    wf.strings("scopes", rule.who.scopes);
-    if (const Slot* c = wf.get("claims")) pairs(*c, rule.who.claims);
-    return rule;
-  }
-
   LlmProviderConfig parse_llm_provider(const Slot& s) {
     LlmProviderConfig p;
     p.pos = s.pos;
-    Fields f(r_, s, {"name", "kind", "base_url", "api_key", "ca_file", "headers", "timeouts", "mock",
-                     "api_version", "deployments", "region", "aws"});
+    Fields f(r_, s,
+             {"name", "kind", "base_url", "api_key", "ca_file", "headers", "timeouts", "mock",
+              "api_version", "deployments", "region", "aws"});
     f.read("name", p.name);
     if (const Slot* k = f.get("kind"))
       r_.choice(*k,
@@ -801,90 +684,6 @@ class Loader {
   Reader r_;
   std::vector<std::pair<size_t, unsigned>> route_timeouts_set_;
 };
-
-// Notes where a document's first node starts, ignoring empty documents.
-class ContentProbe : public YAML::EventHandler {
- public:
-  std::optional<YAML::Mark> first;
-  void OnDocumentStart(const YAML::Mark&) override {}
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { note(m); }
-  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t,
-                const std::string&) override {
-    note(m);
-  }
-  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {
-    note(m);
-  }
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {
-    note(m);
-  }
-  void OnMapEnd() override {}
-
- private:
-  void note(const YAML::Mark& m) {
-    if (!first) first = m;
-  }
-};
-
-// Where a second, non-empty document starts, if any. Not YAML::LoadAll: in
-// yaml-cpp 0.7 it loops forever on input such as "," (each pass yields an
-// empty document without consuming the token), so at most two passes here.
-std::optional<YAML::Mark> second_document(const std::string& text) {
-  std::istringstream in(text);
-  YAML::Parser parser(in);
-  ContentProbe skip, probe;
-  if (!parser.HandleNextDocument(skip)) return std::nullopt;
-  if (!parser.HandleNextDocument(probe)) return std::nullopt;
-  return probe.first;
-}
-
-// yaml-cpp 0.7 reads a stray flow token (",", ",a") at the start of a
-// document as an empty document instead of failing. A document that loaded as
-// null may only hold comments, directives, markers and a null literal; returns
-// the 1-based line and column of anything else.
-std::optional<std::pair<int, int>> stray_content(std::string_view text) {
-  int line = 0;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view l = text.substr(start, end - start);
-    ++line;
-    start = end + 1;
-    if (line == 1 && l.starts_with("\xef\xbb\xbf")) l.remove_prefix(3);  // UTF-8 BOM
-    size_t indent = l.find_first_not_of(" \t\r");
-    if (indent == std::string_view::npos) continue;
-    std::string_view rest = l.substr(indent);
-    if (rest.front() == '#' || (indent == 0 && rest.front() == '%')) continue;
-    if (indent == 0 && (rest.starts_with("---") || rest.starts_with("..."))) {
-      std::string_view after = rest.substr(3);
-      if (after.empty() || after.front() == ' ' || after.front() == '\t' || after.front() == '\r') {
-        rest = after;
-        size_t more = rest.find_first_not_of(" \t\r");
-        if (more == std::string_view::npos || rest[more] == '#') continue;
-        indent += 3 + more;
-        rest = rest.substr(more);
-      }
-    }
-    size_t comment = rest.find(" #");
-    std::string_view value = rest.substr(0, comment);
-    while (!value.empty() && (value.back() == ' ' || value.back() == '\t' || value.back() == '\r'))
-      value.remove_suffix(1);
-    if (value.starts_with("!!null")) {
-      value.remove_prefix(6);
-      while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-    }
-    if (value.empty() || value == "~" || value == "null" || value == "Null" || value == "NULL")
-      continue;
-    return std::make_pair(line, static_cast<int>(indent) + 1);
-  }
-  return std::nullopt;
-}
 
 SourcePos mark_pos(const std::string& file, const YAML::Mark& m) {
   return SourcePos{file, m.line >= 0 ? m.line + 1 : 0, m.column >= 0 ? m.column + 1 : 0};

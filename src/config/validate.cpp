@@ -16,10 +16,14 @@
 
 #include "common/strings.hpp"
 #include "config/loader.hpp"
+#include "config/loader_reader.hpp"
 
 namespace gatehouse::config {
 
 namespace {
+
+using detail::in_quotes;
+constexpr auto& idx = detail::index_field;  // "f" + 2 -> "f[2]"
 
 constexpr size_t kMaxNameLength = 128;
 constexpr uint32_t kMaxWeight = 1000;
@@ -61,22 +65,6 @@ bool is_valid_name(std::string_view s) {
 }
 
 // Control bytes are escaped so a hostile value cannot forge terminal output.
-std::string in_quotes(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 bool is_ipv4(std::string_view s) {
   in_addr a{};
   return inet_pton(AF_INET, std::string(s).c_str(), &a) == 1;
@@ -235,9 +223,6 @@ const char* path_kind_name(PathKind k) {
   return "?";
 }
 
-std::string idx(const std::string& field, size_t i) {
-  return field + "[" + std::to_string(i) + "]";
-}
 
 class Validator {
  public:

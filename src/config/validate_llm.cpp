@@ -55,6 +55,8 @@ bool parse_http_url(std::string_view url, HttpUrl& out, std::string& why) {
 
 namespace {
 
+constexpr auto& idx = detail::index_field;  // "f" + 2 -> "f[2]"
+
 // True when the file holds at least one PEM certificate OpenSSL accepts.
 bool loads_certificates(const std::string& path) {
   X509_STORE* st = X509_STORE_new();
@@ -127,9 +129,6 @@ class LlmValidator {
   }
 
  private:
-  static std::string idx(const std::string& field, size_t i) {
-    return field + "[" + std::to_string(i) + "]";
-  }
 
   SourcePos locate(const std::string& field, const SourcePos& fallback) const {
     std::string f = field;

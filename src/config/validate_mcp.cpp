@@ -13,6 +13,8 @@ namespace gatehouse::config {
 
 namespace {
 
+constexpr auto& idx = detail::index_field;  // "f" + 2 -> "f[2]"
+
 using detail::in_quotes;
 
 // Server names become tool-name prefixes ("<server>_<tool>"), so they keep
@@ -107,9 +109,6 @@ class McpValidator {
   }
 
  private:
-  static std::string idx(const std::string& field, size_t i) {
-    return field + "[" + std::to_string(i) + "]";
-  }
 
   SourcePos locate(const std::string& field, const SourcePos& fallback) const {
     std::string f = field;

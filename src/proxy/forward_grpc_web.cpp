@@ -1,6 +1,7 @@
 // gRPC-Web requests on routes with grpc_web: (docs/grpc.md): the request
-// half of the conversion and the built-in CORS answers. The response half
-// is in H2Forward::respond (forward_h2.cpp), which streams it.
+// half of the conversion, the response head and trailer frame, the built-in
+// CORS answers, and the gateway's own gRPC (and gRPC-Web) error answers.
+// H2Forward::respond (forward_h2.cpp) streams the response body.
 //
 // Decision: the request body is read whole before the upstream call. gRPC-
 // Web clients (browsers) send unary and server-streaming calls only, so the
@@ -11,10 +12,13 @@
 #include <cstdlib>
 
 #include "common/clock.hpp"
+#include "common/strings.hpp"
 #include "net/worker.hpp"  // before exchange.hpp: its templates need RouteRuntime
 #include "proxy/exchange.hpp"
 #include "proxy/forward_h2.hpp"
+#include "proxy/grpc.hpp"
 #include "proxy/grpc_web.hpp"
+#include "proxy/http_util.hpp"
 #include "proxy/session.hpp"
 #include "proxy/snapshot.hpp"
 
@@ -60,10 +64,10 @@ awaitable<H2Forward::WebBody> H2Forward::web_request_body(Session& s, Exchange& 
         break;
       case Session::WholeBody::kTooLarge:
         r.answered = true;
-        r.keep = co_await s.send_error(&ex, 413, "body_too_large",
-                                       "gRPC-Web request body exceeds " + std::to_string(limit) +
-                                           " bytes (grpc_web.max_body)",
-                                       true);
+        r.keep = co_await s.send_error(
+            &ex, 413, "body_too_large",
+            "gRPC-Web request body exceeds " + std::to_string(limit) + " bytes (grpc_web.max_body)",
+            true);
         co_return r;
       case Session::WholeBody::kBadChunked:
         r.answered = true;
@@ -79,10 +83,10 @@ awaitable<H2Forward::WebBody> H2Forward::web_request_body(Session& s, Exchange& 
     }
   } else if (owned && body.size() > limit) {
     r.answered = true;
-    r.keep = co_await s.send_error(&ex, 413, "body_too_large",
-                                   "gRPC-Web request body exceeds " + std::to_string(limit) +
-                                       " bytes (grpc_web.max_body)",
-                                   false);
+    r.keep = co_await s.send_error(
+        &ex, 413, "body_too_large",
+        "gRPC-Web request body exceeds " + std::to_string(limit) + " bytes (grpc_web.max_body)",
+        false);
     co_return r;
   }
   ex.bytes_in = body.size();
@@ -102,6 +106,55 @@ awaitable<H2Forward::WebBody> H2Forward::web_request_body(Session& s, Exchange& 
     co_return r;
   }
   co_return r;
+}
+
+std::string H2Forward::web_trailer_frame(const std::vector<http1::Header>& trailers, bool text,
+                                         int framing) {
+  std::string frame = grpc_web::trailer_frame(trailers);
+  if (text) frame = grpc_web::base64_encode(frame);
+  if (framing != 1) return frame;
+  return chunk_line(frame.size()) + frame + "\r\n" + last_chunk({});
+}
+
+void H2Forward::web_response_head(bool text, const grpc_web::Kind& k, bool trailers_only,
+                                  http1::ResponseHead& resp) {
+  const std::string* uct = resp.find("content-type");
+  std::string wct = grpc_web::response_content_type(text, uct ? *uct : std::string(), k);
+  std::erase_if(resp.headers, [](const http1::Header& h) {
+    return iequals(h.name, "content-type") || iequals(h.name, "content-length");
+  });
+  resp.headers.push_back({"content-type", std::move(wct)});
+  if (trailers_only) {
+    resp.body = http1::BodyKind::kContentLength;
+    resp.content_length = 0;
+    resp.headers.push_back({"content-length", "0"});
+  } else {
+    resp.body = http1::BodyKind::kChunked;
+  }
+}
+
+awaitable<bool> H2Forward::send_grpc_error(Session& s, Exchange& ex, int http_status,
+                                           std::string_view detail,
+                                           const std::vector<http1::Header>& extra, bool close) {
+  int code = grpc::status_for_http(http_status);
+  std::string ct = "application/grpc";
+  grpc_web::Kind k;
+  const std::string* rct = ex.head ? ex.head->find("content-type") : nullptr;
+  std::vector<http1::Header> fields = extra;
+  if (rct && grpc_web::parse_content_type(*rct, k)) {
+    // A gRPC-Web client reads the same trailers-only form, with its own type.
+    ct = grpc_web::response_content_type(grpc_web::wants_text(*ex.head, k), "", k);
+    if (web_cors(ex))
+      for (auto& h : grpc_web::cors_response_headers(*ex.head)) fields.push_back(std::move(h));
+  }
+  std::string head = grpc::trailers_only_head(code, detail, ex.request_id, fields, close, ct);
+  bool ok = co_await s.write_all(s.stream_, s.deadline_, head, {}, 30'000);
+  s.deadline_.disarm();
+  ex.status = 200;  // what went on the wire; the outcome is in grpc_status
+  ex.grpc_status = code;
+  ex.bytes_out = 0;
+  if (close) s.closing_ = true;
+  co_return ok && !close;
 }
 
 }  // namespace gatehouse::proxy

@@ -7,8 +7,6 @@
 #include <openssl/ssl.h>
 
 #include <algorithm>
-#include <array>
-#include <cstdio>
 #include <cstdlib>
 
 #include "common/clock.hpp"
@@ -50,22 +48,6 @@ struct Count {
     c = nullptr;
   }
 };
-
-std::string chunk_line(size_t n) {
-  std::array<char, 24> b;
-  int len = std::snprintf(b.data(), b.size(), "%zx\r\n", n);
-  return {b.data(), static_cast<size_t>(len)};
-}
-
-// The end of a gRPC-Web body: the trailer frame (base64 on its own in text
-// mode), then the chunked terminator, or nothing more when the body ends
-// by closing (HTTP/1.0 clients).
-std::string web_frame(const std::vector<http1::Header>& trailers, bool text, int framing) {
-  std::string frame = grpc_web::trailer_frame(trailers);
-  if (text) frame = grpc_web::base64_encode(frame);
-  if (framing != 1) return frame;
-  return chunk_line(frame.size()) + frame + "\r\n" + last_chunk({});
-}
 }  // namespace
 
 // One request's state, shared by the exchange and its body pump.
@@ -669,20 +651,7 @@ awaitable<bool> H2Forward::respond(Session& s, Exchange& ex, Call& c) {
   const std::string* uct = resp.find("content-type");
   const bool web = c.web && !no_body && uct && grpc::is_grpc(*uct);
   const bool web_trailers_only = web && st.rx_end && st.rx.empty();
-  if (web) {
-    std::string wct = grpc_web::response_content_type(c.web_text, *uct, c.web_kind);
-    std::erase_if(resp.headers, [](const http1::Header& h) {
-      return iequals(h.name, "content-type") || iequals(h.name, "content-length");
-    });
-    resp.headers.push_back({"content-type", std::move(wct)});
-    if (web_trailers_only) {
-      resp.body = http1::BodyKind::kContentLength;
-      resp.content_length = 0;
-      resp.headers.push_back({"content-length", "0"});
-    } else {
-      resp.body = http1::BodyKind::kChunked;
-    }
-  }
+  if (web) web_response_head(c.web_text, c.web_kind, web_trailers_only, resp);
   if (c.web && web_cors(ex))
     for (auto& h : grpc_web::cors_response_headers(head)) resp.headers.push_back(std::move(h));
   if (c.grpc) ex.grpc_status = grpc::parse_status(resp.find("grpc-status"));
@@ -776,7 +745,7 @@ awaitable<bool> H2Forward::respond(Session& s, Exchange& ex, Call& c) {
         tr.push_back({"grpc-status", std::to_string(grpc::kInternal)});
         tr.push_back({"grpc-message", "upstream ended the call without grpc-status"});
       }
-      if (!co_await s.write_all(s.stream_, wdl, web_frame(tr, c.web_text, framing), {}, idle)) {
+      if (!co_await s.write_all(s.stream_, wdl, web_trailer_frame(tr, c.web_text, framing), {}, idle)) {
         s.closing_ = true;
         co_return false;
       }
@@ -813,7 +782,7 @@ awaitable<bool> H2Forward::respond(Session& s, Exchange& ex, Call& c) {
         {"grpc-status", std::to_string(code)},
         {"grpc-message", grpc::encode_message(up_failed ? "upstream reset the stream"
                                                         : "deadline exceeded at the gateway")}};
-    bool ok = co_await s.write_all(s.stream_, wdl, web_frame(tr, c.web_text, framing), {}, idle);
+    bool ok = co_await s.write_all(s.stream_, wdl, web_trailer_frame(tr, c.web_text, framing), {}, idle);
     wdl.unlink();
     if (ok && !close_down) co_return true;
   } else if (c.grpc && trailers_ok) {
@@ -829,30 +798,6 @@ awaitable<bool> H2Forward::respond(Session& s, Exchange& ex, Call& c) {
   }
   s.closing_ = true;  // the client got a truncated body: framing says so only by closing
   co_return false;
-}
-
-awaitable<bool> H2Forward::send_grpc_error(Session& s, Exchange& ex, int http_status,
-                                           std::string_view detail,
-                                           const std::vector<http1::Header>& extra, bool close) {
-  int code = grpc::status_for_http(http_status);
-  std::string ct = "application/grpc";
-  grpc_web::Kind k;
-  const std::string* rct = ex.head ? ex.head->find("content-type") : nullptr;
-  std::vector<http1::Header> fields = extra;
-  if (rct && grpc_web::parse_content_type(*rct, k)) {
-    // A gRPC-Web client reads the same trailers-only form, with its own type.
-    ct = grpc_web::response_content_type(grpc_web::wants_text(*ex.head, k), "", k);
-    if (web_cors(ex))
-      for (auto& h : grpc_web::cors_response_headers(*ex.head)) fields.push_back(std::move(h));
-  }
-  std::string head = grpc::trailers_only_head(code, detail, ex.request_id, fields, close, ct);
-  bool ok = co_await s.write_all(s.stream_, s.deadline_, head, {}, 30'000);
-  s.deadline_.disarm();
-  ex.status = 200;  // what went on the wire; the outcome is in grpc_status
-  ex.grpc_status = code;
-  ex.bytes_out = 0;
-  if (close) s.closing_ = true;
-  co_return ok && !close;
 }
 
 }  // namespace gatehouse::proxy

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -37,7 +38,8 @@ class H2Forward {
   static awaitable<std::shared_ptr<H2ClientConn>> connect(Session& s, Exchange& ex, Call& c,
                                                           int target, int64_t deadline_ms);
   static awaitable<void> pump_body(Session& s, Exchange& ex, Call& c,
-                                   std::shared_ptr<H2ClientConn> conn, std::shared_ptr<H2Stream> st);
+                                   std::shared_ptr<H2ClientConn> conn,
+                                   std::shared_ptr<H2Stream> st);
   static awaitable<bool> respond(Session& s, Exchange& ex, Call& c);
   // gRPC-Web: the request body read whole, base64-decoded in text mode and
   // checked to be whole frames; `answered` when an error went out instead.
@@ -47,6 +49,15 @@ class H2Forward {
   };
   static awaitable<WebBody> web_request_body(Session& s, Exchange& ex, const grpc_web::Kind& k,
                                              bool owned, std::string& body);
+  // The end of a gRPC-Web body: the trailer frame (base64 on its own in text
+  // mode), then the chunked terminator, or nothing more when the body ends
+  // by closing (framing 2, HTTP/1.0 clients).
+  static std::string web_trailer_frame(const std::vector<http1::Header>& trailers, bool text,
+                                       int framing);
+  // The upstream's gRPC head as the gRPC-Web answer's: the client's content
+  // type, and a chunked body (the status travels in it) unless trailers-only.
+  static void web_response_head(bool text, const grpc_web::Kind& k, bool trailers_only,
+                                http1::ResponseHead& resp);
 };
 
 }  // namespace gatehouse::proxy

@@ -1,6 +1,8 @@
 #include "proxy/http_util.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstdio>
 
 #include "common/log.hpp"
 #include "common/strings.hpp"
@@ -218,6 +220,12 @@ bool accepts_trailers(const http1::RequestHead& head) {
     }
   }
   return false;
+}
+
+std::string chunk_line(size_t n) {
+  std::array<char, 24> b;
+  int len = std::snprintf(b.data(), b.size(), "%zx\r\n", n);
+  return {b.data(), static_cast<size_t>(len)};
 }
 
 std::string last_chunk(const std::vector<http1::Header>& trailers) {

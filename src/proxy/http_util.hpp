@@ -34,6 +34,8 @@ std::vector<std::string> connection_tokens(const std::vector<http1::Header>& hea
 // (RFC 9110 10.1.4). Without it, upstream trailers are dropped (6.5.1 allows).
 bool accepts_trailers(const http1::RequestHead& head);
 
+// A chunk's size line: hex size and CRLF.
+std::string chunk_line(size_t n);
 // The end of a chunked body: last chunk, trailer fields, empty line.
 std::string last_chunk(const std::vector<http1::Header>& trailers);
 

@@ -178,7 +178,6 @@ class TokenAdmission final : public ai::gateway::Admission {
     admitted_ = true;
     co_return true;
   }
-  bool settled_ = false;
 
   // Real usage when the provider reported it; nothing when no provider
   // answered at all (connect errors, every fallback failed before a byte);
@@ -209,6 +208,7 @@ class TokenAdmission final : public ai::gateway::Admission {
   std::vector<std::pair<const policy::llm_budget::BudgetLimiter*, policy::llm_budget::Hold>>
       budgets_;
   bool admitted_ = false;
+  bool settled_ = false;  // the answer's end and the exchange's end both settle
 };
 
 }  // namespace

@@ -9,7 +9,7 @@ namespace gatehouse::policy {
 
 namespace {
 
-enum class Scope { kConsumer, kGroup, kGlobal };
+using llm_cache::Scope;
 
 class LlmCache final : public Policy, public llm_cache::CacheFace {
  public:
@@ -22,17 +22,37 @@ class LlmCache final : public Policy, public llm_cache::CacheFace {
   ai::cache::ExactCache& cache() const override { return *store; }
 
   std::string scope(const RequestContext& ctx) const override {
-    if (by == Scope::kGlobal) return "*";
-    // Anonymous callers share one scope: without an identity there is
-    // nothing to keep apart (put an authentication policy first).
-    if (!ctx.consumer) return "anonymous";
-    if (by == Scope::kGroup && !ctx.consumer->groups.empty())
-      return "g:" + ctx.consumer->groups.front();
-    return "c:" + ctx.consumer->name;
+    return llm_cache::scope_key(by, ctx);
   }
 };
 
 }  // namespace
+
+namespace llm_cache {
+
+Scope read_scope(ConfigReader& cr, std::string& name) {
+  name = cr.choice("scope", {"consumer", "group", "global"}, "consumer");
+  return name == "global" ? Scope::kGlobal : name == "group" ? Scope::kGroup : Scope::kConsumer;
+}
+
+std::string scope_key(Scope by, const RequestContext& ctx) {
+  if (by == Scope::kGlobal) return "*";
+  if (!ctx.consumer) return "anonymous";
+  if (by == Scope::kGroup && !ctx.consumer->groups.empty())
+    return "g:" + ctx.consumer->groups.front();
+  return "c:" + ctx.consumer->name;
+}
+
+int64_t read_ttl_ms(ConfigReader& cr) {
+  int64_t ttl = cr.duration_ms("ttl", 300'000, 1000);
+  if (ttl > 31LL * 86'400'000) {
+    cr.fail("ttl", "invalid_value", "must be at most 31d");
+    ttl = 300'000;
+  }
+  return ttl;
+}
+
+}  // namespace llm_cache
 
 void register_llm_cache(Registry& r) {
   r.add("llm-cache",
@@ -41,11 +61,7 @@ void register_llm_cache(Registry& r) {
           ConfigReader cr(ref, ctx.field);
           cr.allow_only({"ttl", "max_entries", "max_bytes", "max_entry_bytes", "scope"});
           ai::cache::CacheLimits l;
-          l.ttl_ms = cr.duration_ms("ttl", 300'000, 1000);
-          if (l.ttl_ms > 31LL * 86'400'000) {
-            cr.fail("ttl", "invalid_value", "must be at most 31d");
-            l.ttl_ms = 300'000;
-          }
+          l.ttl_ms = llm_cache::read_ttl_ms(cr);
           l.max_entries = static_cast<size_t>(cr.integer("max_entries", 1000, 1, 10'000'000));
           l.max_bytes = cr.size("max_bytes", 64ull << 20);
           // Default: 1mb, or a shard's share of max_bytes when that is smaller.
@@ -57,10 +73,8 @@ void register_llm_cache(Registry& r) {
             cr.fail("max_entry_bytes", "invalid_value",
                     "must be at most max_bytes / 16 (the cache is split in 16 shards)");
           auto p = std::make_shared<LlmCache>();
-          std::string scope = cr.choice("scope", {"consumer", "group", "global"}, "consumer");
-          p->by = scope == "global"  ? Scope::kGlobal
-                  : scope == "group" ? Scope::kGroup
-                                     : Scope::kConsumer;
+          std::string scope;
+          p->by = llm_cache::read_scope(cr, scope);
           if (ctx.route && !ctx.route->llm)
             cr.fail("", "invalid_value",
                     "llm-cache stores LLM answers: attach it to a route with an llm: block (or "

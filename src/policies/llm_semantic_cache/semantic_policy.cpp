@@ -4,13 +4,14 @@
 #include <cstdio>
 
 #include "policies/config_reader.hpp"
+#include "policies/llm_cache/cache_policy.hpp"
 #include "policies/rate_limit/shared_state.hpp"
 
 namespace gatehouse::policy {
 
 namespace {
 
-enum class Scope { kConsumer, kGroup, kGlobal };
+using llm_cache::Scope;
 
 class LlmSemanticCache final : public Policy, public llm_semantic_cache::SemanticCacheFace {
  public:
@@ -25,11 +26,7 @@ class LlmSemanticCache final : public Policy, public llm_semantic_cache::Semanti
   const std::string& embeddings_model() const override { return model; }
 
   std::string scope(const RequestContext& ctx) const override {
-    if (by == Scope::kGlobal) return "*";
-    if (!ctx.consumer) return "anonymous";  // as llm-cache: no identity, nothing to keep apart
-    if (by == Scope::kGroup && !ctx.consumer->groups.empty())
-      return "g:" + ctx.consumer->groups.front();
-    return "c:" + ctx.consumer->name;
+    return llm_cache::scope_key(by, ctx);
   }
 };
 
@@ -58,19 +55,13 @@ void register_llm_semantic_cache(Registry& r) {
                     "\"" + p->model + "\" is not a model in llm.models");
           ai::cache::SemanticLimits l;
           l.threshold = cr.number("threshold", 0.95, 0.5, 1.0);
-          l.ttl_ms = cr.duration_ms("ttl", 300'000, 1000);
-          if (l.ttl_ms > 31LL * 86'400'000) {
-            cr.fail("ttl", "invalid_value", "must be at most 31d");
-            l.ttl_ms = 300'000;
-          }
+          l.ttl_ms = llm_cache::read_ttl_ms(cr);
           l.max_entries = static_cast<size_t>(cr.integer("max_entries", 1000, 16, 10'000'000));
           l.max_entry_bytes = cr.size("max_entry_bytes", 1ull << 20);
           if (l.max_entry_bytes < 1024 || l.max_entry_bytes > (64ull << 20))
             cr.fail("max_entry_bytes", "invalid_value", "must be between 1kb and 64mb");
-          std::string scope = cr.choice("scope", {"consumer", "group", "global"}, "consumer");
-          p->by = scope == "global"  ? Scope::kGlobal
-                  : scope == "group" ? Scope::kGroup
-                                     : Scope::kConsumer;
+          std::string scope;
+          p->by = llm_cache::read_scope(cr, scope);
           if (ctx.route && !ctx.route->llm)
             cr.fail("", "invalid_value",
                     "llm-semantic-cache stores LLM answers: attach it to a route with an llm: "
