@@ -198,10 +198,6 @@ class McpValidator {
             error(s.pos, f + ".env." + k, "invalid_value", "not a valid environment variable name");
         break;
       case McpTransport::kSse:
-        error(s.pos, f + ".transport", "unsupported_value",
-              "transport: sse (HTTP+SSE upstreams) is not available yet; use streamable-http "
-              "or stdio");
-        break;
       case McpTransport::kStreamableHttp: {
         const char* kind = s.transport == McpTransport::kSse ? "an sse" : "a streamable-http";
         if (!s.command.empty())

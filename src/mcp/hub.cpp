@@ -64,6 +64,8 @@ class Hub {
       client = make_openapi_upstream(ioc_, binding);
     else if (cfg.transport == config::McpTransport::kStdio)
       client = make_stdio_upstream(ioc_, cfg);
+    else if (cfg.transport == config::McpTransport::kSse)
+      client = make_sse_upstream(ioc_, cfg);
     else
       client = make_http_upstream(ioc_, cfg);
     Upstream* raw = client.get();
