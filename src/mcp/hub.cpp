@@ -36,6 +36,9 @@ std::string fingerprint(const config::McpServerConfig& c) {
   for (const auto& [k, v] : c.headers) hs.push_back(json::array{json::string(k), json::string(v)});
   o["h"] = std::move(hs);
   o["to"] = c.timeout_ms;
+  json::array caps;
+  for (const auto& k : c.client_capabilities) caps.push_back(json::string(k));
+  o["cc"] = std::move(caps);
   return json::serialize(o);
 }
 

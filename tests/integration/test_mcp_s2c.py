@@ -19,7 +19,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import Gatehouse, wait_until  # noqa: E402
-from test_mcp import EVERYTHING, HAVE_SDK, Fixture, free_port, node_client  # noqa: E402
+from test_mcp import EVERYTHING, HAVE_SDK, NODE_DIR, Fixture, free_port, node_client  # noqa: E402
 
 CONFIG = """\
 mcp:
@@ -28,6 +28,10 @@ mcp:
     - {{name: old, transport: sse, url: "http://127.0.0.1:{old}/sse"}}
     - {{name: ev-http, url: "http://127.0.0.1:{ev_http}/mcp"}}
     - {{name: ev-sse, transport: sse, url: "http://127.0.0.1:{ev_sse}/sse"}}
+    - {{name: fx-stdio, transport: stdio, command: ["node", "{fixture_js}", "stdio"],
+       client_capabilities: [sampling, elicitation, roots]}}
+    - {{name: ev-stdio, transport: stdio, command: ["node", "{everything}", "stdio"],
+       client_capabilities: [sampling, elicitation, roots]}}
 routes:
   - name: tools
     match: {{paths: ["/mcp"]}}
@@ -41,6 +45,12 @@ routes:
   - name: ev-sse
     match: {{paths: ["/ev-sse"]}}
     mcp: {{servers: [ev-sse]}}
+  - name: fx-stdio
+    match: {{paths: ["/fx-stdio"]}}
+    mcp: {{servers: [fx-stdio]}}
+  - name: ev-stdio
+    match: {{paths: ["/ev-stdio"]}}
+    mcp: {{servers: [ev-stdio]}}
 """
 
 TOOLS = ("ask", "elicit", "roots", "caps")
@@ -82,7 +92,9 @@ class McpServerToClient(unittest.TestCase):
         cls.ev_sse = Everything("sse")
         cls.addClassCleanup(cls.ev_sse.stop)
         cls.gh = Gatehouse(CONFIG.format(fixture=cls.fixture.port, old=cls.old.port,
-                                         ev_http=cls.ev_http.port, ev_sse=cls.ev_sse.port))
+                                         ev_http=cls.ev_http.port, ev_sse=cls.ev_sse.port,
+                                         fixture_js=os.path.join(NODE_DIR, "mcp_fixture_server.mjs"),
+                                         everything=EVERYTHING))
         cls.addClassCleanup(cls.gh.cleanup)
         cls.base = "http://127.0.0.1:%d" % cls.gh.proxy_port
 
@@ -131,6 +143,24 @@ class McpServerToClient(unittest.TestCase):
         self.check_everything(out)
         roots = out["results"]["get-roots-list"]
         self.assertIn("file:///work", roots.get("text", ""), out)
+
+    def test_stdio_fixture(self):
+        # A shared stdio child: relayed while this client's call is the only
+        # one in flight; the child was told what the operator configured.
+        out = node_client(self.base + "/fx-stdio", "s2c", "", *TOOLS)
+        self.check_relayed(out)
+
+    def test_stdio_client_without_the_capabilities(self):
+        out = node_client(self.base + "/fx-stdio", "s2c-none", "", "ask", "weather@{\"city\": \"Oslo\"}")
+        self.assertNotIn("error", out, out)
+        self.assertTrue(out["results"]["ask"]["isError"], out)
+        self.assertIn("cannot be relayed", out["results"]["ask"]["text"])
+        self.assertEqual(out["results"]["weather"]["text"], "sunny in Oslo")
+
+    def test_everything_stdio(self):
+        out = node_client(self.base + "/ev-stdio", "s2c", "", SAMPLE, ELICIT, "get-roots-list")
+        self.check_everything(out)
+        self.assertIn("file:///work", out["results"]["get-roots-list"].get("text", ""), out)
 
     def test_client_without_the_capabilities(self):
         out = node_client(self.base + "/mcp", "s2c-none", "", "caps", "ask")

@@ -715,8 +715,13 @@ awaitable<void> handle_notification(Request& rq) {
   if (!cancel && !roots) co_return;
   for (const auto& s : route_mcp(rq).servers) {
     const auto* cfg = rq.rt->server(s);
+    // A shared stdio child told of roots hears every client's change (it
+    // then asks roots/list, relayed only while one call is in flight).
+    bool told_roots = cfg && cfg->transport == config::McpTransport::kStdio &&
+                      std::find(cfg->client_capabilities.begin(), cfg->client_capabilities.end(),
+                                "roots") != cfg->client_capabilities.end();
     bool scoped = cfg && (cfg->transport == config::McpTransport::kStreamableHttp ||
-                          (roots && cfg->transport == config::McpTransport::kSse));
+                          (roots && (cfg->transport == config::McpTransport::kSse || told_roots)));
     if (!scoped || !usable(rq, s)) continue;
     Op op;
     op.type = Op::Type::kNotify;

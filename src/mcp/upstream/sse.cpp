@@ -60,10 +60,10 @@ struct Pending {
 struct Conn {
   explicit Conn(asio::io_context& ioc) : ready(ioc) {}
   std::string key;
-  std::string endpoint;  // absolute POST URL, from the `endpoint` event
-  std::string failure;   // why the stream ended or never opened
+  std::string endpoint;        // absolute POST URL, from the `endpoint` event
+  std::string failure;         // why the stream ended or never opened
   bool opened_failed = false;  // the GET itself failed (worth another try)
-  asio::steady_timer ready;  // cancelled when the endpoint is known (or the stream failed)
+  asio::steady_timer ready;    // cancelled when the endpoint is known (or the stream failed)
   bool closed = false;
   std::unordered_map<int64_t, Pending> pending;
   std::unordered_map<std::string, int64_t> progress;  // our token -> our id
@@ -159,10 +159,10 @@ class SseUpstream final : public Upstream, public std::enable_shared_from_this<S
       const json::value* v = result->as_object().if_contains("protocolVersion");
       done.protocol_version = v && v->is_string() ? std::string(v->as_string()) : "";
       done.session_id = c->key;
-      asio::co_spawn(s->ioc_,
-                     post_only(s, c, jsonrpc::make_notification("notifications/initialized", {}),
-                               nullptr),
-                     asio::detached);
+      asio::co_spawn(
+          s->ioc_,
+          post_only(s, c, jsonrpc::make_notification("notifications/initialized", {}), nullptr),
+          asio::detached);
       Call::deliver(call, std::move(done));
     };
     self->send_request(c, std::move(init), call, std::move(on_init));
