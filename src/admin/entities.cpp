@@ -42,7 +42,8 @@ std::optional<json::object> settings_item(Ctx& c, const std::string& kind,
                                           const std::string& name) {
   if (!is_llm_kind(kind)) return std::nullopt;
   for (auto& v : settings_items(c.api.host().settings_llm, llm_section(kind)))
-    if (auto* n = v.get_object().if_contains("name"); n && n->is_string() && n->get_string() == name)
+    if (auto* n = v.get_object().if_contains("name");
+        n && n->is_string() && n->get_string() == name)
       return std::move(v.get_object());
   return std::nullopt;
 }
@@ -301,8 +302,7 @@ AdminResponse rekey(Ctx& c) {
     auto res = tx.commit();
     if (!res) return error_response(res.error());
   }
-  return json_response(200, json::object{{"key_id", ring.current()->id},
-                                         {"resealed", changed}});
+  return json_response(200, json::object{{"key_id", ring.current()->id}, {"resealed", changed}});
 }
 
 }  // namespace

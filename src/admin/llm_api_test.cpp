@@ -130,13 +130,15 @@ TEST_F(LlmApi, GetPutRoundTripKeepsTheKeyAndPatchChangesIt) {
   auto put = call("PUT", "/api/v1/llm/providers/oa", json::serialize(b));
   ASSERT_EQ(put.status, 200) << put.body;
   EXPECT_EQ(built()->llm.providers[1].api_key, kSecret);
-  auto patched = call("PATCH", "/api/v1/llm/providers/oa", R"({"api_key":"sk-new-key-000000009999"})");
+  auto patched =
+      call("PATCH", "/api/v1/llm/providers/oa", R"({"api_key":"sk-new-key-000000009999"})");
   ASSERT_EQ(patched.status, 200) << patched.body;
   EXPECT_EQ(body(patched)["api_key"].as_string(), "****9999");
   EXPECT_EQ(built()->llm.providers[1].api_key, "sk-new-key-000000009999");
   // A PATCH not naming the key keeps it.
-  ASSERT_EQ(call("PATCH", "/api/v1/llm/providers/oa", R"({"base_url":"http://127.0.0.1:10"})").status,
-            200);
+  ASSERT_EQ(
+      call("PATCH", "/api/v1/llm/providers/oa", R"({"base_url":"http://127.0.0.1:10"})").status,
+      200);
   EXPECT_EQ(built()->llm.providers[1].api_key, "sk-new-key-000000009999");
   // Clearing it: an openai provider needs one, with the field named.
   auto cleared = call("PATCH", "/api/v1/llm/providers/oa", R"({"api_key":null})");
@@ -149,13 +151,15 @@ TEST_F(LlmApi, GetPutRoundTripKeepsTheKeyAndPatchChangesIt) {
 }
 
 TEST_F(LlmApi, OpenAiCompatibleKeyCanBeClearedAndEnvReferencesResolve) {
-  auto r = call("POST", "/api/v1/llm/providers",
-                R"({"name":"v","kind":"openai-compatible","base_url":"http://127.0.0.1:9","api_key":"${GH_TEST_LLM_KEY}"})");
+  auto r = call(
+      "POST", "/api/v1/llm/providers",
+      R"({"name":"v","kind":"openai-compatible","base_url":"http://127.0.0.1:9","api_key":"${GH_TEST_LLM_KEY}"})");
   ASSERT_EQ(r.status, 400) << r.body;  // not set on this node
   EXPECT_EQ(body(r)["field"].as_string(), "api_key");
   setenv("GH_TEST_LLM_KEY", "sk-env-value", 1);
-  r = call("POST", "/api/v1/llm/providers",
-           R"({"name":"v","kind":"openai-compatible","base_url":"http://127.0.0.1:9","api_key":"${GH_TEST_LLM_KEY}"})");
+  r = call(
+      "POST", "/api/v1/llm/providers",
+      R"({"name":"v","kind":"openai-compatible","base_url":"http://127.0.0.1:9","api_key":"${GH_TEST_LLM_KEY}"})");
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(body(r)["api_key"].as_string(), "${GH_TEST_LLM_KEY}");
   EXPECT_EQ(built()->llm.providers[1].api_key, "sk-env-value");
@@ -174,15 +178,17 @@ TEST_F(LlmApi, ModelsCheckReferencesAndProvidersInUseCannotGo) {
   ASSERT_EQ(bad.status, 400) << bad.body;
   EXPECT_EQ(body(bad)["code"].as_string(), "unknown_provider");
   EXPECT_EQ(body(bad)["field"].as_string(), "targets[0].provider");
-  auto ok = call("POST", "/api/v1/llm/models",
-                 R"({"name":"m","targets":[{"provider":"oa","model":"gpt-4o"}],"fallbacks":["file-model"]})");
+  auto ok = call(
+      "POST", "/api/v1/llm/models",
+      R"({"name":"m","targets":[{"provider":"oa","model":"gpt-4o"}],"fallbacks":["file-model"]})");
   ASSERT_EQ(ok.status, 201) << ok.body;
   EXPECT_EQ(call("GET", "/api/v1/llm/models/m").status, 200);
   auto del = call("DELETE", "/api/v1/llm/providers/oa");
   EXPECT_EQ(del.status, 409) << del.body;
   EXPECT_EQ(body(del)["code"].as_string(), "in_use");
   // A route serving the model: the model is in use too.
-  ASSERT_EQ(call("POST", "/api/v1/routes", R"({"name":"ai","match":{"paths":["/v1/"]},"llm":{"models":["m"]}})")
+  ASSERT_EQ(call("POST", "/api/v1/routes",
+                 R"({"name":"ai","match":{"paths":["/v1/"]},"llm":{"models":["m"]}})")
                 .status,
             201);
   EXPECT_EQ(call("DELETE", "/api/v1/llm/models/m").status, 409);
@@ -202,10 +208,11 @@ TEST_F(LlmApi, SettingsItemsAreListedReadOnly) {
   EXPECT_EQ(call("GET", "/api/v1/llm/models/file-model").status, 200);
   EXPECT_EQ(call("DELETE", "/api/v1/llm/providers/file-openai").status, 409);
   EXPECT_EQ(call("PATCH", "/api/v1/llm/providers/file-openai", "{}").status, 409);
-  EXPECT_EQ(call("POST", "/api/v1/llm/providers",
-                 R"({"name":"file-openai","kind":"openai-compatible","base_url":"http://127.0.0.1:9"})")
-                .status,
-            409);
+  EXPECT_EQ(
+      call("POST", "/api/v1/llm/providers",
+           R"({"name":"file-openai","kind":"openai-compatible","base_url":"http://127.0.0.1:9"})")
+          .status,
+      409);
 }
 
 TEST_F(LlmApi, NodeWideOnlyInTheDefaultWorkspace) {

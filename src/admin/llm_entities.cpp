@@ -50,9 +50,8 @@ bool is_env_ref(std::string_view s) {
   if (s.size() < 4 || s.substr(0, 2) != "${" || s.back() != '}') return false;
   auto name = s.substr(2, s.size() - 3);
   if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
-  return std::all_of(name.begin(), name.end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '_';
-  });
+  return std::all_of(name.begin(), name.end(),
+                     [](unsigned char c) { return std::isalnum(c) || c == '_'; });
 }
 
 std::string aad_for(std::string_view path) {
@@ -188,7 +187,8 @@ json::array settings_items(const json::value& settings_llm, std::string_view sec
         json::value* s = parent ? parent->if_contains(leaf) : nullptr;
         if (!s || !s->is_string()) continue;
         std::string_view plain = s->get_string();
-        *s = json::string(std::string(kMask) + (plain.size() >= 12 ? std::string(plain.substr(plain.size() - 4)) : ""));
+        *s = json::string(std::string(kMask) +
+                          (plain.size() >= 12 ? std::string(plain.substr(plain.size() - 4)) : ""));
       }
       item["has_api_key"] = item.contains("api_key");
     }

@@ -24,7 +24,7 @@ bool is_llm_kind(std::string_view kind);
 
 // Secret fields of a provider body, as dotted paths.
 inline constexpr std::string_view kProviderSecrets[] = {"api_key", "aws.secret_access_key",
-                                                         "aws.session_token"};
+                                                        "aws.session_token"};
 
 // Before a write: plaintext secrets are sealed under the process key; a mask
 // ("****abcd") or "<redacted>" keeps the stored value; "${VAR}" stays a

@@ -26,8 +26,7 @@ Error fail(std::string code, std::string message, int status = 500) {
 
 bool all_hex(std::string_view s) {
   for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-      return false;
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return false;
   return true;
 }
 
@@ -126,8 +125,8 @@ Result<std::string> seal(const Keyring& ring, std::string_view plaintext, std::s
       EVP_EncryptUpdate(ctx.get(), buf + kNonce, &len, u8(plaintext),
                         static_cast<int>(plaintext.size())) != 1 ||
       EVP_EncryptFinal_ex(ctx.get(), buf + kNonce + len, &len) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTag,
-                          buf + kNonce + plaintext.size()) != 1)
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTag, buf + kNonce + plaintext.size()) !=
+          1)
     return fail("internal", "AES-256-GCM encryption failed");
   return std::string(kPrefix) + key->id + "." + policy::base64_encode(out, true);
 }
@@ -150,8 +149,12 @@ Result<std::string> unseal(const Keyring& ring, std::string_view sealed, std::st
                     ", which this process does not hold; give it with --secret-key-file or "
                     "GATEHOUSE_SECRET_KEY");
   bool ok = false;
-  std::string raw = policy::base64_decode(sealed.substr(kPrefix.size() + 9), true, &ok);
-  if (!ok || raw.size() < kNonce + kTag) return fail("secret_corrupt", "a sealed secret is damaged");
+  std::string_view text = sealed.substr(kPrefix.size() + 9);
+  std::string raw = policy::base64_decode(text, true, &ok);
+  // Only the one encoding we write: unused trailing bits must not give a
+  // second spelling of the same value.
+  if (!ok || raw.size() < kNonce + kTag || policy::base64_encode(raw, true) != text)
+    return fail("secret_corrupt", "a sealed secret is damaged");
   size_t n = raw.size() - kNonce - kTag;
   std::string out(n, '\0');
   auto* buf = reinterpret_cast<unsigned char*>(raw.data());
@@ -160,14 +163,13 @@ Result<std::string> unseal(const Keyring& ring, std::string_view sealed, std::st
   bool good =
       ctx && EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, u8(key->bytes), buf) == 1 &&
       EVP_DecryptUpdate(ctx.get(), nullptr, &len, u8(aad), static_cast<int>(aad.size())) == 1 &&
-      EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len,
-                        buf + kNonce, static_cast<int>(n)) == 1 &&
+      EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len, buf + kNonce,
+                        static_cast<int>(n)) == 1 &&
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTag, buf + kNonce + n) == 1 &&
       EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + len, &len) == 1;
   if (!good)
-    return fail("secret_corrupt",
-                "a sealed secret does not authenticate under key id " + id +
-                    " (tampered, or moved from another field)");
+    return fail("secret_corrupt", "a sealed secret does not authenticate under key id " + id +
+                                      " (tampered, or moved from another field)");
   return out;
 }
 

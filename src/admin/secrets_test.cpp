@@ -61,7 +61,9 @@ TEST(Secrets, SealUnsealRoundTripWithoutPlaintext) {
 TEST(Secrets, TamperingIsDetected) {
   auto ring = ring_of(kHexKey);
   std::string s = *seal(ring, "sk-secret-value", "f");
-  for (size_t pos : {s.size() - 1, s.size() - 20, size_t{14}}) {
+  // Every character of the payload, the last one included (its unused low
+  // bits would otherwise spell the same bytes another way).
+  for (size_t pos = 13; pos < s.size(); ++pos) {
     std::string t = s;
     t[pos] = t[pos] == 'A' ? 'B' : 'A';
     auto r = unseal(ring, t, "f");
