@@ -24,6 +24,7 @@ AdminServer::AdminServer(asio::io_context& ioc, server::Server& server)
   host.revision = [this] { return server_.config_revision(); };
   host.file_text = [this] { return server_.config_file_text(); };
   if (const char* t = std::getenv("GATEHOUSE_ADMIN_TOKEN")) host.env_token = t;
+  if (!host.file_mode) host.settings_llm = server_.settings_llm();
   McpRegistry::Host reg_host;
   reg_host.store = host.store;
   reg_host.snapshot = [this] { return server_.snapshot(); };

@@ -59,6 +59,9 @@ struct ApiHost {
   std::function<std::string()> file_text;  // file mode: current file contents
   std::string env_token;                   // file mode without a view: GATEHOUSE_ADMIN_TOKEN
   std::shared_ptr<McpRegistry> mcp_registry;  // made from `store` when not given
+  // Store mode: the --settings file's llm section (${VAR} expanded), listed
+  // read-only beside the stored llm providers and models.
+  boost::json::value settings_llm;
 };
 
 class Api;

@@ -2,6 +2,7 @@
 // first). Credential secrets inside consumer snapshots are redacted.
 #include "admin/api.hpp"
 #include "admin/config_bridge.hpp"
+#include "admin/llm_entities.hpp"
 
 namespace gatehouse::admin {
 
@@ -21,6 +22,7 @@ void redact_snapshot(json::value& v) {
     if (auto* creds = o->if_contains("credentials"); creds && creds->is_array())
       for (auto& c : creds->get_array())
         if (c.is_object()) redact_credential(c.get_object());
+    mask_sealed_values(*o);  // provider keys: never even their ciphertext
   }
 }
 

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "admin/llm_entities.hpp"
 #include "admin/yaml_json.hpp"
 #include "common/metrics.hpp"
 #include "config/loader.hpp"
@@ -106,6 +107,8 @@ std::string credential_identity(const json::object& c) {
 
 std::string plural(std::string_view kind) {
   if (kind == "policy") return "policies";
+  if (kind == kLlmProviderKind) return "llm/providers";
+  if (kind == kLlmModelKind) return "llm/models";
   return std::string(kind) + "s";
 }
 
@@ -185,12 +188,52 @@ void deployed_specs(const std::vector<Entity>& entities, config::Config& out) {
 
 Result<config::Config> build_config(const std::vector<Entity>& entities,
                                     std::vector<EntityProblem>* problems_out,
-                                    const apim::DocumentFetch* fetch) {
+                                    const apim::DocumentFetch* fetch,
+                                    const json::value* settings_llm) {
   std::map<std::string, std::map<std::string, std::vector<const Entity*>>> by_ws;
-  for (const auto& e : entities)
+  std::vector<const Entity*> llm_providers, llm_models;
+  for (const auto& e : entities) {
     if (is_config_kind(e.kind)) by_ws[e.workspace][e.kind].push_back(&e);
+    // LLM providers and models are node-wide: the default workspace's.
+    if (e.workspace != store::kDefaultWorkspace) continue;
+    if (e.kind == kLlmProviderKind) llm_providers.push_back(&e);
+    if (e.kind == kLlmModelKind) llm_models.push_back(&e);
+  }
 
   std::vector<EntityProblem> problems;
+  // The llm section: the settings file's, plus the stored providers and
+  // models (secrets unsealed) after its own. Settings items map to no entity.
+  json::object llm;
+  bool has_llm = !llm_providers.empty() || !llm_models.empty();
+  if (settings_llm && settings_llm->is_object()) {
+    llm = settings_llm->get_object();
+    has_llm = true;
+  }
+  std::vector<const Entity*> llm_index[2];
+  for (int s = 0; s < 2; ++s) {
+    const char* key = s == 0 ? "providers" : "models";
+    auto& list = s == 0 ? llm_providers : llm_models;
+    std::sort(list.begin(), list.end(),
+              [](const Entity* a, const Entity* b) { return a->name < b->name; });
+    json::array arr;
+    if (auto* given = llm.if_contains(key); given && given->is_array()) arr = given->get_array();
+    llm_index[s].assign(arr.size(), nullptr);
+    for (const Entity* e : list) {
+      if (s == 0) {
+        auto item = provider_loader_item(*e, secrets::process_keyring());
+        if (!item) {
+          problems.push_back({item.error(), e, item.error().field});
+          continue;
+        }
+        arr.push_back(std::move(*item));
+      } else {
+        arr.push_back(entity_item(*e, true));
+      }
+      llm_index[s].push_back(e);
+    }
+    if (!arr.empty() || llm.contains(key)) llm[key] = std::move(arr);
+  }
+  if (has_llm) by_ws[store::kDefaultWorkspace];
   config::Config merged;
   DocIndex merged_idx;
   std::map<std::string, const Entity*> key_hashes;  // hashed keys escape validate()'s check
@@ -208,8 +251,19 @@ Result<config::Config> build_config(const std::vector<Entity>& entities,
       doc[plural(k)] = std::move(arr);
       idx.sections[plural(k)] = list;
     }
+    bool home = ws == store::kDefaultWorkspace;
+    if (has_llm) {
+      doc["llm"] = llm;
+      if (home) {
+        idx.sections["llm.providers"] = llm_index[0];
+        idx.sections["llm.models"] = llm_index[1];
+      }
+    }
     auto res = config::load_config_text(json_to_loader_yaml(doc), "store:" + ws);
     for (const auto& ce : res.errors) {
+      // Every workspace sees the one llm section; its own problems are
+      // reported once, by the default workspace.
+      if (!home && ce.field.rfind("llm.", 0) == 0) continue;
       Error e = make_error(ce.code, ce.message, ce.field, 400, ErrorSide::kDownstream);
       problems.push_back(problem_at(idx, std::move(e)));
     }
@@ -259,6 +313,7 @@ Result<config::Config> build_config(const std::vector<Entity>& entities,
     }
     for (auto& cons : c.consumers) merged.consumers.push_back(std::move(cons));
     for (auto& p : c.policies) merged.policies.push_back(std::move(p));
+    if (home) merged.llm = std::move(c.llm);
     for (auto& [section, list] : idx.sections) {
       auto& dst = merged_idx.sections[section];
       dst.insert(dst.end(), list.begin(), list.end());
@@ -292,15 +347,17 @@ Result<config::Config> build_config(const std::vector<Entity>& entities,
 }
 
 Result<void> validate_entities(const std::vector<Entity>& entities,
-                               const apim::DocumentFetch* fetch) {
-  auto r = build_config(entities, nullptr, fetch);
+                               const apim::DocumentFetch* fetch, const json::value* settings_llm) {
+  auto r = build_config(entities, nullptr, fetch, settings_llm);
   if (!r) return r.error();
   return Ok{};
 }
 
-store::Validator make_validator(apim::DocumentFetch fetch) {
-  return [fetch = std::move(fetch)](const store::ChangeSet& cs) -> Result<void> {
-    return validate_entities(cs.entities, fetch ? &fetch : nullptr);
+store::Validator make_validator(apim::DocumentFetch fetch, json::value settings_llm) {
+  return [fetch = std::move(fetch),
+          settings_llm = std::move(settings_llm)](const store::ChangeSet& cs) -> Result<void> {
+    return validate_entities(cs.entities, fetch ? &fetch : nullptr,
+                             settings_llm.is_null() ? nullptr : &settings_llm);
   };
 }
 
@@ -423,6 +480,7 @@ json::object entity_to_json(const Entity& e, bool redact) {
     if (auto* creds = out.if_contains("credentials"); creds && creds->is_array())
       for (auto& c : creds->get_array())
         if (c.is_object()) redact_credential(c.get_object());
+  if (redact && e.kind == kLlmProviderKind) mask_provider_secrets(out);
   out["created_at"] = e.created_at;
   out["updated_at"] = e.updated_at;
   out["version"] = e.version;
@@ -435,6 +493,10 @@ void redact_credential(json::object& cred) {
 }
 
 Result<void> normalize_for_write(Entity& e, const Entity* existing) {
+  if (e.kind == kLlmProviderKind) {
+    e.body.get_object().erase("has_api_key");  // read-only, shown by GET
+    return seal_provider_secrets(e, existing, secrets::process_keyring());
+  }
   if (e.kind != "consumer" || !e.body.is_object()) return Ok{};
   auto* creds = e.body.get_object().if_contains("credentials");
   if (!creds) return Ok{};

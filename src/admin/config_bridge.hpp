@@ -38,17 +38,24 @@ struct EntityProblem {
 // Deployed API versions become specs ("API@VERSION", document by hash);
 // `fetch` loads documents the process has not parsed yet (store.get_document;
 // without it they must already be in apim::DocumentCache).
+// `settings_llm` is the --settings file's `llm` section (JSON, ${VAR}
+// expanded): stored llm_provider/llm_model entities (default workspace) are
+// added to its providers and models, and the result is validated as one
+// section, so names are unique across both and references may cross.
 Result<config::Config> build_config(const std::vector<store::Entity>& entities,
                                     std::vector<EntityProblem>* problems = nullptr,
-                                    const apim::DocumentFetch* fetch = nullptr);
+                                    const apim::DocumentFetch* fetch = nullptr,
+                                    const boost::json::value* settings_llm = nullptr);
 
 // build_config + compiling the snapshot (router, policies) like `check`.
 // The first problem becomes an Error (see EntityProblem).
 // The validator runs inside the store's commit; `fetch` may read the store
 // (its lock is recursive for that).
 Result<void> validate_entities(const std::vector<store::Entity>& entities,
-                               const apim::DocumentFetch* fetch = nullptr);
-store::Validator make_validator(apim::DocumentFetch fetch = {});
+                               const apim::DocumentFetch* fetch = nullptr,
+                               const boost::json::value* settings_llm = nullptr);
+store::Validator make_validator(apim::DocumentFetch fetch = {},
+                                boost::json::value settings_llm = nullptr);
 
 // The YAML item for an entity: {name, tags, ...body} (credential ids dropped,
 // policies without tags), as the loader wants it.

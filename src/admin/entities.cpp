@@ -1,10 +1,13 @@
-// /api/v1/{upstreams,routes,consumers,policies}: the four config resources
-// share one handler set, parameterised by kind: they differ only in their
-// body, which the config validator (config_bridge.cpp) checks.
+// /api/v1/{upstreams,routes,consumers,policies} and /api/v1/llm/{providers,
+// models}: the config resources share one handler set, parameterised by kind:
+// they differ only in their body, which the config validator
+// (config_bridge.cpp) checks. LLM providers and models are node-wide (default
+// workspace only); the --settings file's are listed read-only beside them.
 #include <boost/json/serialize.hpp>
 
 #include "admin/api.hpp"
 #include "admin/config_bridge.hpp"
+#include "admin/llm_entities.hpp"
 #include "store/codec.hpp"
 
 namespace gatehouse::admin {
@@ -18,6 +21,38 @@ namespace {
 Ref ref_for(const std::string& kind, const std::string& ws, const std::string& key) {
   if (auto id = store::normalize_uuid(key)) return Ref::by_id(kind, *id, ws);
   return Ref::by_name(kind, key, ws);
+}
+
+// The request's workspace; LLM entities exist in the default one only.
+Result<std::string> kind_workspace(Ctx& c, const std::string& kind) {
+  auto ws = c.workspace();
+  if (ws && is_llm_kind(kind) && *ws != store::kDefaultWorkspace)
+    return make_error("node_wide",
+                      "LLM providers and models are node-wide: they live in workspace \"default\"",
+                      "workspace", 400, ErrorSide::kDownstream);
+  return ws;
+}
+
+std::string_view llm_section(const std::string& kind) {
+  return kind == kLlmProviderKind ? "providers" : "models";
+}
+
+// The --settings file's item of that name, if any (LLM kinds only).
+std::optional<json::object> settings_item(Ctx& c, const std::string& kind,
+                                          const std::string& name) {
+  if (!is_llm_kind(kind)) return std::nullopt;
+  for (auto& v : settings_items(c.api.host().settings_llm, llm_section(kind)))
+    if (auto* n = v.get_object().if_contains("name");
+        n && n->is_string() && n->get_string() == name)
+      return std::move(v.get_object());
+  return std::nullopt;
+}
+
+AdminResponse settings_owned(const std::string& kind, const std::string& name) {
+  return problem(409, "managed_by_settings",
+                 kind + " \"" + name +
+                     "\" comes from the --settings file; edit the file and restart to change it",
+                 "name");
 }
 
 AdminResponse entity_response(int status, const Entity& e) {
@@ -52,7 +87,7 @@ Result<json::object> body_object(Ctx& c) {
 }
 
 AdminResponse list(Ctx& c, const std::string& kind) {
-  auto ws = c.workspace();
+  auto ws = kind_workspace(c, kind);
   if (!ws) return error_response(ws.error());
   auto limit = limit_param(c.req);
   if (!limit) return error_response(limit.error());
@@ -64,6 +99,8 @@ AdminResponse list(Ctx& c, const std::string& kind) {
       items.push_back(entity_to_json(*e, true));
     else if (e.error().status != 404)
       return error_response(e.error());
+    else if (auto s = settings_item(c, kind, *name))
+      items.push_back(std::move(*s));
   } else {
     store::ListQuery q;
     q.kind = kind;
@@ -84,6 +121,18 @@ AdminResponse list(Ctx& c, const std::string& kind) {
     if (!page) return error_response(page.error());
     for (const auto& e : page->items) items.push_back(entity_to_json(e, true));
     next = page->next_cursor;
+    // The settings file's come first, on the first page (they are few and
+    // not in the store, so they take no part in the cursor).
+    if (is_llm_kind(kind) && q.cursor.empty()) {
+      json::array all;
+      for (auto& v : settings_items(c.api.host().settings_llm, llm_section(kind))) {
+        auto* n = v.get_object().if_contains("name");
+        if (n && n->is_string() && n->get_string().starts_with(q.name_prefix) && q.tags.empty())
+          all.push_back(std::move(v));
+      }
+      for (auto& v : items) all.push_back(std::move(v));
+      items = std::move(all);
+    }
   }
   json::object out;
   out["items"] = std::move(items);
@@ -92,9 +141,11 @@ AdminResponse list(Ctx& c, const std::string& kind) {
 }
 
 AdminResponse get_one(Ctx& c, const std::string& kind) {
-  auto ws = c.workspace();
+  auto ws = kind_workspace(c, kind);
   if (!ws) return error_response(ws.error());
   auto e = c.store().get(ref_for(kind, *ws, c.vars["id"]));
+  if (!e && e.error().status == 404)
+    if (auto s = settings_item(c, kind, c.vars["id"])) return json_response(200, *s);
   if (!e) return error_response(e.error());
   return entity_response(200, *e);
 }
@@ -111,9 +162,11 @@ AdminResponse create(Ctx& c, const std::string& kind) {
   auto body = body_object(c);
   if (!body) return error_response(body.error());
   auto ws = body_workspace(c, *body);
+  if (ws && is_llm_kind(kind) && *ws != store::kDefaultWorkspace) ws = kind_workspace(c, kind);
   if (!ws) return error_response(ws.error());
   auto e = entity_from_json(kind, *body);
   if (!e) return error_response(e.error());
+  if (settings_item(c, kind, e->name)) return settings_owned(kind, e->name);
   e->workspace = *ws;
   if (e->id.empty()) e->id = store::new_uuid();
   if (auto n = normalize_for_write(*e, nullptr); !n) return error_response(n.error());
@@ -135,13 +188,14 @@ AdminResponse replace(Ctx& c, const std::string& kind, bool patch) {
 }
 
 AdminResponse replace_once(Ctx& c, const std::string& kind, bool patch) {
-  auto ws = c.workspace();
+  auto ws = kind_workspace(c, kind);
   if (!ws) return error_response(ws.error());
   auto expected = if_match(c.req);
   if (!expected) return error_response(expected.error());
   const std::string& key = c.vars["id"];
   auto existing = c.store().get(ref_for(kind, *ws, key));
   if (!existing && existing.error().status != 404) return error_response(existing.error());
+  if (!existing && settings_item(c, kind, key)) return settings_owned(kind, key);
   if (patch && !existing) return error_response(existing.error());
   auto raw = parse_json_body(c.req);
   if (!raw) return error_response(raw.error());
@@ -191,31 +245,78 @@ AdminResponse replace_once(Ctx& c, const std::string& kind, bool patch) {
 }
 
 AdminResponse remove(Ctx& c, const std::string& kind) {
-  auto ws = c.workspace();
+  auto ws = kind_workspace(c, kind);
   if (!ws) return error_response(ws.error());
   auto expected = if_match(c.req);
   if (!expected) return error_response(expected.error());
   auto existing = c.store().get(ref_for(kind, *ws, c.vars["id"]));
+  if (!existing && existing.error().status == 404 && settings_item(c, kind, c.vars["id"]))
+    return settings_owned(kind, c.vars["id"]);
   if (!existing) return error_response(existing.error());
   auto tx = c.store().begin(c.who.actor);
   tx.remove(Ref::by_id(kind, existing->id, *ws), *expected);
   auto res = tx.commit();
+  if (!res && is_llm_kind(kind) &&
+      (res.error().code == "unknown_provider" || res.error().code == "unknown_model")) {
+    // Something still names it (a model's target, a fallback, a route, a
+    // consumer's allow-list): the error points there.
+    Error e = res.error();
+    e.status = 409;
+    e.code = "in_use";
+    e.message = kind + " \"" + existing->name + "\" is in use (" + e.message + ")";
+    return error_response(e, kind, existing->id);
+  }
   if (!res) return error_response(res.error(), kind, existing->id);
   AdminResponse r;
   r.status = 204;
   return r;
 }
 
+// Re-seals every stored provider secret under the current key (the first of
+// --secret-key-file), so an old key can then be dropped. One commit.
+AdminResponse rekey(Ctx& c) {
+  const auto& ring = secrets::process_keyring();
+  if (!ring.current())
+    return problem(409, "secret_key_missing",
+                   "no key-encryption key: start with --secret-key-file or GATEHOUSE_SECRET_KEY");
+  store::ListQuery q;
+  q.kind = std::string(kLlmProviderKind);
+  q.workspace = store::kDefaultWorkspace;
+  q.limit = 1000;
+  auto tx = c.store().begin(c.who.actor);
+  size_t changed = 0;
+  for (;;) {
+    auto page = c.store().list(q);
+    if (!page) return error_response(page.error());
+    for (auto e : page->items) {
+      auto r = reseal_provider(e, ring);
+      if (!r) return error_response(r.error(), kLlmProviderKind, e.id);
+      if (!*r) continue;
+      tx.update(e, e.version);
+      ++changed;
+    }
+    if (page->next_cursor.empty()) break;
+    q.cursor = page->next_cursor;
+  }
+  if (changed) {
+    auto res = tx.commit();
+    if (!res) return error_response(res.error());
+  }
+  return json_response(200, json::object{{"key_id", ring.current()->id}, {"resealed", changed}});
+}
+
 }  // namespace
 
 void register_entity_routes(Api& api) {
   using store::Role;
-  for (auto kv : kConfigKinds) {
+  std::vector<std::string_view> kinds(std::begin(kConfigKinds), std::end(kConfigKinds));
+  kinds.insert(kinds.end(), std::begin(kLlmKinds), std::end(kLlmKinds));
+  for (auto kv : kinds) {
     std::string kind(kv);
     std::string base = "/api/v1/" + plural(kind);
-    std::string tag = plural(kind);
+    std::string tag = is_llm_kind(kind) ? "llm" : plural(kind);
     api.add({"GET", base, Role::kViewer, false,
-             "List " + tag + " (?limit, cursor, name, name_prefix, tag)", tag,
+             "List " + plural(kind) + " (?limit, cursor, name, name_prefix, tag)", tag,
              [kind](Ctx& c) { return list(c, kind); }});
     api.add({"POST", base, Role::kEditor, true, "Create a " + kind, tag,
              [kind](Ctx& c) { return create(c, kind); }});
@@ -231,6 +332,9 @@ void register_entity_routes(Api& api) {
              "Delete a " + kind + "; If-Match honoured", tag,
              [kind](Ctx& c) { return remove(c, kind); }});
   }
+  api.add({"POST", "/api/v1/llm/rekey", Role::kAdmin, true,
+           "Re-encrypt every stored provider secret under the current key-encryption key", "llm",
+           rekey});
 }
 
 }  // namespace gatehouse::admin

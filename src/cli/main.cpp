@@ -56,6 +56,9 @@ void usage(FILE* out) {
                "                           the data folder); used when no -c is given\n"
                "  --settings FILE          with the store: server settings (listeners, http, access_log,\n"
                "                           drain_timeout, trust_forwarded) from a YAML file\n"
+               "  --secret-key-file FILE   with the store: key-encryption key(s) for provider secrets, 32\n"
+               "                           bytes base64 or hex, current first (else GATEHOUSE_SECRET_KEY,\n"
+               "                           else DATA_DIR/secret.key, generated for the SQLite default)\n"
                "\n"
                "check options:\n"
                "  -c, --config FILE        the file to validate\n"
@@ -276,6 +279,8 @@ int cmd_serve(Args& a) {
         if (opts.workers == 0) return fail("--workers needs a positive number");
       } else if (o == "--no-watch") opts.watch_config = false;
       else if (o == "--data-dir") gatehouse::process_settings().data_dir = value("--data-dir");
+      else if (o == "--secret-key-file")
+        gatehouse::process_settings().secret_key_file = value("--secret-key-file");
       else if (o == "--store") {
         std::string url = value("--store");
         if (!valid_store_url(url))

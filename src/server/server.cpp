@@ -16,6 +16,8 @@
 #include "admin/admin_server.hpp"
 #include "admin/config_bridge.hpp"
 #include "admin/declarative.hpp"
+#include "admin/llm_entities.hpp"
+#include "admin/secrets.hpp"
 #include "admin/yaml_json.hpp"
 #include "common/settings.hpp"
 #include "common/clock.hpp"
@@ -145,8 +147,13 @@ bool Server::open_config_store(config::Config& cfg) {
       return false;
     }
     store_server_ = c.server;
-    store_llm_ = c.llm;
     store_mcp_ = c.mcp;
+    std::ifstream in(opts_.settings_path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    auto doc = admin::yaml_to_json(text.str(), true);
+    if (doc && doc->is_object())
+      if (auto* l = doc->get_object().if_contains("llm")) store_llm_json_ = *l;
   }
   const auto& ps = process_settings();
   auto st = store::open_store(ps.store_url, ps.data_dir);
@@ -156,15 +163,25 @@ bool Server::open_config_store(config::Config& cfg) {
     return false;
   }
   store_ = std::move(st.value());
-  store_->set_validator(admin::make_validator(document_fetch()));
+  store_->set_validator(admin::make_validator(document_fetch(), store_llm_json_));
   bootstrap_admin_token();
   auto snap = store_->load_all();
   if (!snap) {
     log::error("cannot read the config store", {log::f("message", snap.error().message)});
     return false;
   }
+  // Provider secrets are sealed; the key must be here before the first build.
+  bool embedded = ps.store_url.empty() || ps.store_url.rfind("sqlite:", 0) == 0;
+  auto keys = admin::secrets::prepare_process_keyring(ps.secret_key_file, ps.data_dir, embedded,
+                                                      admin::sealed_key_ids(snap->entities));
+  if (!keys) {
+    log::error("cannot unlock provider secrets",
+               {log::f("code", keys.error().code), log::f("message", keys.error().message)});
+    return false;
+  }
+  if (!keys->empty()) log::warn(*keys, {});
   auto fetch = document_fetch();
-  auto built = admin::build_config(snap->entities, nullptr, &fetch);
+  auto built = admin::build_config(snap->entities, nullptr, &fetch, &store_llm_json_);
   if (!built) {
     // Written by another version or by hand: refuse rather than serve half.
     log::error("config in the store is invalid",
@@ -174,7 +191,6 @@ bool Server::open_config_store(config::Config& cfg) {
   }
   cfg = std::move(built.value());
   cfg.server = store_server_;
-  cfg.llm = store_llm_;
   cfg.mcp = store_mcp_;
   revision_ = snap->revision;
   log::info("config loaded from store",
@@ -220,7 +236,7 @@ void Server::reload_from_store(int64_t revision, const std::string& reason, bool
   }
   if (!force && snap->revision <= revision_.load()) return;
   auto fetch = document_fetch();
-  auto built = admin::build_config(snap->entities, nullptr, &fetch);
+  auto built = admin::build_config(snap->entities, nullptr, &fetch, &store_llm_json_);
   if (!built) {
     registry_->reload_errors_total.fetch_add(1);
     log::error("config in the store is invalid; keeping the running config",
@@ -230,7 +246,6 @@ void Server::reload_from_store(int64_t revision, const std::string& reason, bool
     return;
   }
   built->server = store_server_;
-  built->llm = store_llm_;
   built->mcp = store_mcp_;
   if (!apply(built.value(), t0)) {
     registry_->reload_errors_total.fetch_add(1);

@@ -57,6 +57,8 @@ class Server {
   std::string config_file_text() const;
   // The proxy listener's bound address ("127.0.0.1:8080"), once listening.
   const std::string& proxy_address() const { return proxy_address_; }
+  // Store mode: the --settings file's llm section as JSON (${VAR} expanded).
+  const boost::json::value& settings_llm() const { return store_llm_json_; }
 
  private:
   bool load_initial();
@@ -107,7 +109,9 @@ class Server {
   config::ServerConfig store_server_;  // store mode: from --settings, else defaults
   // Store mode: the --settings file's `llm` and `mcp` sections, which the store
   // does not carry (yet); kept across every reload from the store.
-  config::LlmConfig store_llm_;
+  // The llm section travels as JSON: stored providers and models are added
+  // to it and validated together (admin::build_config).
+  boost::json::value store_llm_json_;
   config::McpConfig store_mcp_;
 };
 

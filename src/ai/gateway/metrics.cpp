@@ -20,6 +20,8 @@ namespace {
 struct Families {
   std::mutex mu;  // control thread and scrapes only
   std::map<std::pair<std::string, std::string>, std::unique_ptr<AiFamily>> map;
+  // Replaced families stay allocated: a snapshot may still hold them.
+  std::vector<std::unique_ptr<AiFamily>> retired;
 };
 Families& families() {
   static Families f;
@@ -71,7 +73,12 @@ AiFamily* ai_family(const std::string& model, const std::string& provider, size_
   auto& f = families();
   std::lock_guard lock(f.mu);
   auto& slot = f.map[{model, provider}];
-  if (!slot) slot = std::make_unique<AiFamily>(workers == 0 ? 1 : workers);
+  size_t n = workers == 0 ? 1 : workers;
+  // A family first made for fewer workers (the admin validator builds its
+  // scratch snapshot with one) would be indexed past its shards by the
+  // serving snapshot: replace it by one with enough.
+  if (slot && slot->shards().size() < n) f.retired.push_back(std::move(slot));
+  if (!slot) slot = std::make_unique<AiFamily>(n);
   return slot.get();
 }
 
