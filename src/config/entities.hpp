@@ -411,6 +411,27 @@ struct RouteGrpcWebConfig {
   uint64_t max_body = 4 * 1024 * 1024;  // request body as sent (base64 in text mode)
 };
 
+// grpc_transcode: HTTP/JSON clients converted to gRPC for an HTTP/2 upstream
+// from a protobuf descriptor set (docs/grpc.md#httpjson-transcoding).
+struct GrpcTranscodeMapping {  // one explicit HttpRule
+  std::string method;          // "pkg.Service/Method"
+  std::string verb;            // GET, POST, ... or a custom one
+  std::string path;            // the path template
+  std::string body;            // "", "*" or a field name
+  std::string response_body;   // "" or a field name
+};
+struct RouteGrpcTranscodeConfig {
+  std::string descriptor;             // FileDescriptorSet file (relative: config's folder)
+  std::vector<std::string> services;  // empty: every service with google.api.http rules
+  std::vector<GrpcTranscodeMapping> mapping;
+  bool always_print_primitive_fields = false;
+  bool preserve_proto_field_names = false;
+  bool enums_as_ints = false;
+  bool ignore_unknown_query_parameters = false;
+  bool ndjson = false;                  // server streaming: one message a line, not an array
+  uint64_t max_body = 4 * 1024 * 1024;  // JSON request body
+};
+
 struct RouteConfig {
   std::string name;
   RouteMatchConfig match;
@@ -420,6 +441,7 @@ struct RouteConfig {
   std::optional<RouteMcpConfig> mcp;  // set: an MCP route (no upstream)
   std::optional<RouteMockConfig> mock;  // set: a mock route (no upstream)
   std::optional<RouteGrpcWebConfig> grpc_web;  // set: gRPC-Web to gRPC on this route
+  std::optional<RouteGrpcTranscodeConfig> grpc_transcode;  // set: HTTP/JSON to gRPC
   RewriteConfig rewrite;
   std::optional<TimeoutsConfig> timeouts;  // overrides the upstream's
   std::vector<PolicyRef> policies;

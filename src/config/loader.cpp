@@ -19,6 +19,7 @@
 
 #include "common/strings.hpp"
 #include "config/load_grpc.hpp"
+#include "config/load_grpc_transcode.hpp"
 #include "config/load_llm_extras.hpp"
 #include "config/load_llm_prices.hpp"
 #include "config/load_mcp.hpp"
@@ -393,7 +394,7 @@ class Loader {
     r.order = order;
     Fields f(r_, s,
              {"name", "match", "priority", "upstream", "llm", "mcp", "mock", "rewrite", "timeouts",
-              "policies", "tags", "grpc_web"});
+              "policies", "tags", "grpc_web", "grpc_transcode"});
     f.read("name", r.name);
     if (const Slot* m = f.get("match")) parse_match(*m, r.match);
     f.read("priority", r.priority);
@@ -431,6 +432,8 @@ class Loader {
     if (const Slot* p = f.get("policies")) r.policies = parse_policies(*p);
     f.strings("tags", r.tags);
     if (const Slot* g = f.get("grpc_web")) r.grpc_web = detail::parse_route_grpc_web(r_, *g);
+    if (const Slot* g = f.get("grpc_transcode"))
+      r.grpc_transcode = detail::parse_route_grpc_transcode(r_, *g);
     return r;
   }
 

@@ -55,6 +55,9 @@ void validate_mcp(const Config& cfg, const FieldPositions& positions,
 // The routes' grpc_web: blocks (validate_grpc.cpp).
 void validate_grpc(const Config& cfg, const FieldPositions& positions,
                    std::vector<ConfigError>& errors);
+// The routes' grpc_transcode: blocks, descriptor sets loaded (validate_grpc_transcode.cpp).
+void validate_grpc_transcode(const Config& cfg, const FieldPositions& positions,
+                             std::vector<ConfigError>& errors);
 
 // Parts of an LLM provider's base_url ("http://host[:port][/prefix]").
 struct HttpUrl {

@@ -270,6 +270,7 @@ class Validator {
     validate_llm(cfg, positions_, errors_);
     validate_mcp(cfg, positions_, errors_);
     validate_grpc(cfg, positions_, errors_);
+    validate_grpc_transcode(cfg, positions_, errors_);
   }
 
  private:

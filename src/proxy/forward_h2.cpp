@@ -14,6 +14,7 @@
 #include "net/tls/client.hpp"
 #include "net/worker.hpp"
 #include "proxy/exchange.hpp"
+#include "proxy/forward_h2_call.hpp"
 #include "proxy/forward_util.hpp"
 #include "proxy/grpc.hpp"
 #include "proxy/grpc_web.hpp"
@@ -32,10 +33,6 @@ constexpr size_t kTxHighWater = 64 * 1024;
 // Streams refused by the peer (REFUSED_STREAM, past GOAWAY) are retried on
 // another connection this many times without counting as attempts.
 constexpr int kMaxRefusedRetries = 2;
-// A streamed request body is also kept in memory up to this size, so a
-// request whose body ended before the answer came (a unary gRPC call) can
-// still be retried (Envoy's retry buffer).
-constexpr size_t kReplayLimit = 64 * 1024;
 
 struct Count {
   std::atomic<int>* c = nullptr;
@@ -49,51 +46,6 @@ struct Count {
   }
 };
 }  // namespace
-
-// One request's state, shared by the exchange and its body pump.
-struct H2Forward::Call {
-  explicit Call(const asio::any_io_executor& e) : pump_wake(e) {}
-  std::shared_ptr<net::WorkerUpstream> wu;
-  const config::TimeoutsConfig* to = nullptr;
-  bool grpc = false;
-  bool web = false;       // gRPC-Web converted to gRPC (routes with grpc_web:)
-  bool web_text = false;  // ... and the answer goes back base64 (grpc-web-text)
-  grpc_web::Kind web_kind;
-  int64_t deadline_ms = 0;       // route request timeout and grpc-timeout, 0 = none
-  int64_t grpc_deadline_ms = 0;  // grpc-timeout alone: bounds the whole call
-  // Body replayable on retry: in memory (none, small, or taken by a policy).
-  bool buffered = false;
-  std::string replay;
-  std::vector<H2Field> replay_trailers;
-  size_t replay_consume = 0;  // bytes of the read buffer the replay came from
-  // The pump.
-  bool pump_running = false, pump_done = false, pump_stop = false;
-  bool down_failed = false;
-  std::string bad_body;  // error code of a malformed or oversized request body
-  bool capture = true;   // the pump keeps a copy while within kReplayLimit
-  bool capture_complete = false;
-  std::string captured;
-  std::vector<H2Field> captured_trailers;
-  void keep(std::string_view d) {
-    if (!capture) return;
-    if (captured.size() + d.size() > kReplayLimit) {
-      capture = false;
-      captured.clear();
-      captured.shrink_to_fit();
-      return;
-    }
-    captured.append(d);
-  }
-  Wake pump_wake;
-  // The winning attempt.
-  std::shared_ptr<H2ClientConn> conn;
-  std::shared_ptr<H2Stream> st;
-  int target = -1;
-  int64_t attempt_start_us = 0;
-  int last_status = 502;
-  std::string last_code = "upstream_unavailable";
-  std::string last_detail = "no upstream attempt was made";
-};
 
 awaitable<bool> H2Forward::run(Session& s, Exchange& ex) {
   Call c(s.worker_.ioc().get_executor());
@@ -158,6 +110,14 @@ awaitable<bool> H2Forward::exchange(Session& s, Exchange& ex, Call& c) {
     c.web_text = c.web && grpc_web::wants_text(head, c.web_kind);
     c.grpc = c.grpc || c.web;
   }
+  if (rr.transcoder && !c.grpc) {
+    // HTTP/JSON on a grpc_transcode route (gRPC itself passes through).
+    c.tc = rr.transcoder.get();
+    c.tm = c.tc->match(head.method, ex.target.path);
+    if (!c.tm.binding) co_return co_await transcode_unmatched(s, ex, c);
+    c.grpc = true;
+    path = c.tm.method->grpc_path;
+  }
   c.deadline_ms = to.request_ms > 0 ? start_ms + to.request_ms : 0;
   if (c.grpc) {
     if (const std::string* v = head.find("grpc-timeout")) {
@@ -182,7 +142,12 @@ awaitable<bool> H2Forward::exchange(Session& s, Exchange& ex, Call& c) {
   uint64_t max_body = 0;
   if (auto it = ex.pctx.vars.find("max_body"); it != ex.pctx.vars.end())
     max_body = std::strtoull(it->second.c_str(), nullptr, 10);
-  if (c.web) {
+  if (c.tc) {
+    auto tb = co_await transcode_request_body(s, ex, c, body_owned, owned_body);
+    if (tb.answered) co_return tb.keep;
+    c.buffered = true;
+    c.replay = std::move(owned_body);
+  } else if (c.web) {
     auto wb = co_await web_request_body(s, ex, c.web_kind, body_owned, owned_body);
     if (wb.answered) co_return wb.keep;
     c.buffered = true;
@@ -214,15 +179,15 @@ awaitable<bool> H2Forward::exchange(Session& s, Exchange& ex, Call& c) {
   if (c.buffered) ex.bytes_in = c.replay.size();
 
   ForwardOptions fo;
-  fo.method = head.method;
+  fo.method = c.tc ? std::string_view("POST") : std::string_view(head.method);
   fo.path_and_query = path;
   fo.client_ip = s.client_ip_;
   fo.original_host = ex.original_host;
   fo.request_id = ex.request_id;
   fo.trust_forwarded = snap.config.server.trust_forwarded;
   fo.https = s.tls_info_ != nullptr;
-  fo.has_length = body_owned || c.web || head.body == http1::BodyKind::kContentLength;
-  fo.content_length = body_owned || c.web ? c.replay.size() : head.content_length;
+  fo.has_length = body_owned || c.web || c.tc || head.body == http1::BodyKind::kContentLength;
+  fo.content_length = body_owned || c.web || c.tc ? c.replay.size() : head.content_length;
   const bool te_trailers = c.grpc || accepts_trailers(head);
   const std::string_view scheme = us.tls ? "https" : "http";
 
@@ -328,6 +293,7 @@ awaitable<bool> H2Forward::exchange(Session& s, Exchange& ex, Call& c) {
       for (auto& f : fields)
         if (f.name == "content-type") f.value = grpc_web::upstream_content_type(c.web_kind);
     }
+    if (c.tc) transcode_fields(fields);
 
     auto st = std::make_shared<H2Stream>(s.worker_.ioc().get_executor());
     bool has_body = head.body != http1::BodyKind::kNone;
@@ -452,6 +418,9 @@ awaitable<bool> H2Forward::exchange(Session& s, Exchange& ex, Call& c) {
   in_flight.release();
   // The replayed body came from the read buffer; it is done with now.
   if (c.replay_consume && !body_owned) s.buf_.consume(c.replay_consume);
+  // Two statements, not `?:` with a co_await in each arm: GCC 12 miscompiles
+  // that (the transcoding arm ran with c.tc null).
+  if (c.tc) co_return co_await transcode_respond(s, ex, c);
   co_return co_await respond(s, ex, c);
 }
 

@@ -18,6 +18,7 @@ class Session;
 struct Exchange;
 class H2ClientConn;
 struct H2Stream;
+struct H2Field;
 
 class H2Forward {
  public:
@@ -54,6 +55,15 @@ class H2Forward {
   // by closing (framing 2, HTTP/1.0 clients).
   static std::string web_trailer_frame(const std::vector<http1::Header>& trailers, bool text,
                                        int framing);
+  // HTTP/JSON transcoding (forward_transcode.cpp, routes with grpc_transcode:).
+  static awaitable<bool> transcode_unmatched(Session& s, Exchange& ex, Call& c);
+  static awaitable<WebBody> transcode_request_body(Session& s, Exchange& ex, Call& c, bool owned,
+                                                   std::string& body);
+  static void transcode_fields(std::vector<H2Field>& fields);
+  static awaitable<bool> transcode_respond(Session& s, Exchange& ex, Call& c);
+  static awaitable<bool> transcode_answer(Session& s, Exchange& ex, int status,
+                                          std::string_view content_type, std::string body,
+                                          bool close);
   // The upstream's gRPC head as the gRPC-Web answer's: the client's content
   // type, and a chunked body (the status travels in it) unless trailers-only.
   static void web_response_head(bool text, const grpc_web::Kind& k, bool trailers_only,

@@ -186,6 +186,20 @@ Result<std::shared_ptr<const Snapshot>> build_snapshot(const config::Config& cfg
     std::stable_sort(rt.chain.policies.begin(), rt.chain.policies.end(),
                      [](const auto& a, const auto& b) { return a->phase() < b->phase(); });
     rt.stats = registry.route(r.name);
+    if (r.grpc_transcode) {
+      std::vector<transcode::BuildProblem> tp;
+      rt.transcoder = transcode::Transcoder::build(*r.grpc_transcode, tp);
+      if (!rt.transcoder) {
+        Error e =
+            make_error("invalid_descriptor", tp.empty() ? "descriptor set unusable" : tp[0].message,
+                       "routes[" + std::to_string(i) + "].grpc_transcode" +
+                           (tp.empty() ? "" : "." + tp[0].where),
+                       0, ErrorSide::kConfig);
+        e.line = r.pos.line;
+        e.column = r.pos.column;
+        return e;
+      }
+    }
     if (r.mock) {  // answered from a spec (mock_route.cpp): no upstream
       std::string f = "routes[" + std::to_string(i) + "].mock";
       rt.mock_spec = snap->specs->find(r.mock->spec);

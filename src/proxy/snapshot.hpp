@@ -22,6 +22,7 @@
 #include "policies/policy.hpp"
 #include "proxy/router.hpp"
 #include "proxy/upstream/balancer.hpp"
+#include "transcode/transcoder.hpp"
 
 namespace gatehouse::proxy {
 
@@ -63,6 +64,8 @@ struct RouteRuntime {
   // the route names one, its operation.
   const apim::SpecEntry* mock_spec = nullptr;
   const apim::openapi::Operation* mock_operation = nullptr;
+  // grpc_transcode routes: the compiled descriptor set and bindings.
+  std::shared_ptr<const transcode::Transcoder> transcoder;
 };
 
 struct Snapshot {
