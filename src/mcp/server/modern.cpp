@@ -75,6 +75,54 @@ std::string check_headers(const jsonrpc::Message& msg, const Headers& h) {
   return {};
 }
 
+std::string check_meta(const jsonrpc::Message& msg) {
+  const json::object* p = msg.params();
+  const json::value* meta = p ? p->if_contains("_meta") : nullptr;
+  if (!meta || !meta->is_object()) return "params._meta is required (MCP 2026-07-28)";
+  const json::object& m = meta->as_object();
+  const json::value* v = m.if_contains(kMetaVersion);
+  if (!v || !v->is_string())
+    return "params._meta[\"" + std::string(kMetaVersion) + "\"] (a string) is required";
+  const json::value* c = m.if_contains(kMetaCapabilities);
+  if (!c || !c->is_object())
+    return "params._meta[\"" + std::string(kMetaCapabilities) + "\"] (an object) is required";
+  return {};
+}
+
+bool removed_method(std::string_view method) {
+  return method == "initialize" || method == "ping" || method == "logging/setLevel" ||
+         method == "resources/subscribe" || method == "resources/unsubscribe";
+}
+
+namespace {
+bool cacheable(std::string_view method) {
+  return method == "server/discover" || method == "tools/list" || method == "prompts/list" ||
+         method == "resources/list" || method == "resources/templates/list" ||
+         method == "resources/read";
+}
+}  // namespace
+
+std::string shape_result(std::string_view body, std::string_view method, bool private_scope) {
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  json::object* o = ec ? nullptr : v.if_object();
+  json::value* r = o ? o->if_contains("result") : nullptr;
+  if (!r || !r->is_object()) return std::string(body);
+  json::object& result = r->as_object();
+  if (!result.contains("resultType")) result["resultType"] = "complete";
+  // Interim (input_required) results are not cacheable and carry no hints.
+  const json::value* type = result.if_contains("resultType");
+  bool complete = type->is_string() && type->as_string() == "complete";
+  if (complete && cacheable(method)) {
+    // The gateway does not know how long an upstream's list stays as it is
+    // (list_changed may come at any time): immediately stale, so a client
+    // asks again and the gateway's own list cache answers.
+    if (!result.contains("ttlMs")) result["ttlMs"] = 0;
+    if (!result.contains("cacheScope")) result["cacheScope"] = private_scope ? "private" : "public";
+  }
+  return json::serialize(v);
+}
+
 json::object discover_result() {
   json::array versions;
   for (const auto& v : supported_versions()) versions.emplace_back(v);
@@ -84,7 +132,10 @@ json::object discover_result() {
   r["capabilities"] = json::object{{"tools", json::object{{"listChanged", true}}},
                                    {"resources", json::object{{"listChanged", true}}},
                                    {"prompts", json::object{{"listChanged", true}}}};
-  r["serverInfo"] = json::object{{"name", kClientName}, {"version", mcp::kVersion}};
+  r["capabilities"].as_object()["completions"] = json::object{};
+  json::object info{{"name", kClientName}, {"version", mcp::kVersion}};
+  r["_meta"] = json::object{{kMetaServerInfo, info}};
+  r["serverInfo"] = std::move(info);  // where clients before spec PR #3002 look
   return r;
 }
 

@@ -98,5 +98,51 @@ TEST(Modern, ListenFilter) {
       R"({"jsonrpc":"2.0","method":"notifications/tools/list_changed","params":{"_meta":{"io.modelcontextprotocol/subscriptionId":"7"}}})");
 }
 
+TEST(Modern, EveryRequestCarriesVersionAndCapabilities) {
+  EXPECT_EQ(check_meta(msg(R"({"jsonrpc":"2.0","id":1,"method":"server/discover","params":{}})")),
+            "params._meta is required (MCP 2026-07-28)");
+  EXPECT_EQ(check_meta(msg(R"({"jsonrpc":"2.0","id":1,"method":"server/discover","params":)"
+                           R"({"_meta":{"io.modelcontextprotocol/clientCapabilities":{}}}})")),
+            "params._meta[\"io.modelcontextprotocol/protocolVersion\"] (a string) is required");
+  EXPECT_EQ(check_meta(msg(kCall)),
+            "params._meta[\"io.modelcontextprotocol/clientCapabilities\"] (an object) is required");
+  EXPECT_EQ(check_meta(msg(R"({"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":)"
+                           R"({"io.modelcontextprotocol/protocolVersion":"2026-07-28",)"
+                           R"("io.modelcontextprotocol/clientCapabilities":{}}}})")),
+            "");  // clientInfo is optional
+}
+
+TEST(Modern, RemovedMethods) {
+  for (const char* m : {"initialize", "ping", "logging/setLevel", "resources/subscribe",
+                        "resources/unsubscribe"})
+    EXPECT_TRUE(removed_method(m)) << m;
+  EXPECT_FALSE(removed_method("completion/complete"));
+  EXPECT_FALSE(removed_method("tools/call"));
+}
+
+TEST(Modern, ResultsSayTheirTypeAndCacheability) {
+  EXPECT_EQ(shape_result(R"({"jsonrpc":"2.0","id":1,"result":{"tools":[]}})", "tools/list", false),
+            R"({"jsonrpc":"2.0","id":1,"result":{"tools":[],"resultType":"complete","ttlMs":0,)"
+            R"("cacheScope":"public"}})");
+  EXPECT_EQ(shape_result(R"({"jsonrpc":"2.0","id":1,"result":{"contents":[]}})", "resources/read",
+                         true),
+            R"({"jsonrpc":"2.0","id":1,"result":{"contents":[],"resultType":"complete","ttlMs":0,)"
+            R"("cacheScope":"private"}})");
+  // Not cacheable: only the type.
+  EXPECT_EQ(shape_result(R"({"jsonrpc":"2.0","id":1,"result":{"content":[]}})", "tools/call", false),
+            R"({"jsonrpc":"2.0","id":1,"result":{"content":[],"resultType":"complete"}})");
+  // The upstream's own hints and interim results are kept as they are.
+  EXPECT_EQ(shape_result(R"({"jsonrpc":"2.0","id":1,"result":{"tools":[],"ttlMs":5000}})",
+                         "tools/list", false),
+            R"({"jsonrpc":"2.0","id":1,"result":{"tools":[],"ttlMs":5000,"resultType":"complete",)"
+            R"("cacheScope":"public"}})");
+  EXPECT_EQ(shape_result(R"({"jsonrpc":"2.0","id":1,"result":{"resultType":"input_required"}})",
+                         "resources/read", false),
+            R"({"jsonrpc":"2.0","id":1,"result":{"resultType":"input_required"}})");
+  std::string err = R"({"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"x"}})";
+  EXPECT_EQ(shape_result(err, "tools/list", false), err);
+  EXPECT_EQ(shape_result("not json", "tools/list", false), "not json");
+}
+
 }  // namespace
 }  // namespace gatehouse::mcp::modern
