@@ -281,6 +281,7 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
   // The era is the request's: modern when the body or the header says so.
   std::optional<std::string> body_version = mcp::modern::body_version(rq.msg);
   rq.modern = body_version || modern_header;
+  rq.header = [&head](std::string_view name) { return head.find(name); };
   if (rq.modern) {
     // Every modern request carries its own _meta (InvalidParams without).
     std::string incomplete = rq.msg.is_request() ? mcp::modern::check_meta(rq.msg) : std::string();
@@ -329,6 +330,9 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
     if (const auto* meta = p->if_contains("_meta"); meta && meta->is_object())
       wants_progress = meta->as_object().contains("progressToken");
   }
+  // 2026-07-28: log messages only when the request names a level (and then
+  // on its stream, as progress).
+  if (rq.modern && mcp::modern::wants_logs(rq.msg)) wants_progress = true;
   // The stream (once started) is numbered and every event recorded on the
   // MCP thread, so a client that loses it can GET it back with
   // Last-Event-ID, including the response if it came after the loss.
@@ -355,6 +359,7 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
   };
   if (wants_progress) {
     rq.on_note = [&](const json::object& note) -> awaitable<void> {
+      if (rq.modern && !mcp::modern::note_wanted(rq.msg, note)) co_return;
       co_await open_stream();
       co_await send_event(json::serialize(note), false);
     };
@@ -385,6 +390,7 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
   // 2026-07-28: a method this server does not implement is a 404.
   int status =
       rq.modern && ex.mcp->rpc_error == jr::kMethodNotFound && ex.mcp->server.empty() ? 404 : 200;
+  if (rq.modern && ex.mcp->rpc_error == mcp::modern::kHeaderMismatch) status = 400;
   if (rq.modern) {
     // A list or read may differ per caller when the route knows the caller.
     bool per_caller = !rq.consumer.empty() || !rm.tool_rules.empty();

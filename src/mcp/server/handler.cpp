@@ -480,6 +480,18 @@ std::optional<std::string> refuse_over_limit(Request& rq, Outcome& out, const st
   return jsonrpc::error_response(rq.msg.id, limits::kToolLimited, refusal->message, &data);
 }
 
+// SEP-2243: the tool's x-mcp-header arguments against their Mcp-Param-*
+// headers (the definition as listed, so a prefixed name finds it too).
+std::string param_header_mismatch(const Request& rq, const agg::Merged& idx,
+                                  const std::string& name) {
+  const json::object* p = params_of(rq);
+  const json::value* a = p ? p->if_contains("arguments") : nullptr;
+  for (const auto& item : idx.items)
+    if (item.is_object() && item_name(item.as_object()) == name)
+      return modern::check_param_headers(item.as_object(), a ? a->if_object() : nullptr, rq.header);
+  return {};
+}
+
 awaitable<Reply> call_named(Request& rq, Outcome& out, const std::string& list_method,
                             const std::string& key, const char* what) {
   Reply reply;
@@ -508,6 +520,13 @@ awaitable<Reply> call_named(Request& rq, Outcome& out, const std::string& list_m
   }
   const std::string server = route_mcp(rq).servers[it->second.server];
   const std::string original = it->second.original;
+  if (rq.modern && rq.header && list_method == "tools/list") {
+    if (std::string bad = param_header_mismatch(rq, *idx, name); !bad.empty()) {
+      out.rpc_error = modern::kHeaderMismatch;
+      reply.body = error_body(rq.msg.id, modern::kHeaderMismatch, "Header mismatch: " + bad);
+      co_return reply;
+    }
+  }
   // The audit line has the arguments of refused calls too.
   if (route_mcp(rq).log_arguments && list_method == "tools/list") {
     const json::object* p = params_of(rq);
@@ -613,7 +632,8 @@ awaitable<Reply> complete(Request& rq, Outcome& out) {
     out.rpc_error = jsonrpc::kInvalidParams;
     co_return Reply{error_body(rq.msg.id, jsonrpc::kInvalidParams,
                                "params.ref names no prompt or resource of this server: " + key),
-                    {}, false};
+                    {},
+                    false};
   }
   co_return co_await forward(rq, out, route_mcp(rq).servers[*owner], [&](json::object& params) {
     if (type == "ref/prompt") params["ref"].as_object()["name"] = original;
@@ -635,9 +655,8 @@ awaitable<Reply> set_level(Request& rq) {
     if (e.session_gone) co_return Reply{{}, {}, true};
     if (!e.error.empty() || e.message.contains("error"))
       log::warn("mcp server refused logging/setLevel",
-                {log::f("server", s), log::f("error", e.error.empty()
-                                                           ? json::serialize(e.message["error"])
-                                                           : e.error)});
+                {log::f("server", s),
+                 log::f("error", e.error.empty() ? json::serialize(e.message["error"]) : e.error)});
   }
   co_return Reply{jsonrpc::result_response(rq.msg.id, json::object{}), {}, false};
 }
@@ -749,7 +768,8 @@ awaitable<Reply> dispatch(Request& rq, Outcome& out) {
     out.rpc_error = jsonrpc::kMethodNotFound;
     co_return Reply{error_body(rq.msg.id, jsonrpc::kMethodNotFound,
                                "Method not found: " + m + " (removed in MCP 2026-07-28)"),
-                    {}, false};
+                    {},
+                    false};
   }
   if (m == "ping") co_return Reply{jsonrpc::result_response(rq.msg.id, json::object{}), {}, false};
   if (m == "server/discover")
