@@ -293,6 +293,10 @@ struct McpServerConfig {
   std::vector<std::string> command;  // stdio: argv, from the operator's file only
   std::vector<std::pair<std::string, std::string>> env;  // stdio: the child's whole environment
   std::string cwd;                   // stdio: working directory, empty = ours
+  // stdio: client capabilities (sampling, elicitation, roots) the shared
+  // child is told about; its requests are relayed to the one client whose
+  // call is in flight. Empty = none (the child is never asked to relay).
+  std::vector<std::string> client_capabilities;
   std::string url;                   // streamable-http, sse: http://host[:port]/path
   std::vector<std::pair<std::string, std::string>> headers;  // streamable-http, sse: sent upstream
   std::string openapi_api;           // openapi: a managed API (its newest deployed version)

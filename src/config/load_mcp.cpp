@@ -13,7 +13,7 @@ McpServerConfig parse_mcp_server(Reader& r, const Slot& s) {
   m.pos = s.pos;
   Fields f(r, s,
            {"name", "transport", "command", "env", "cwd", "url", "headers", "openapi", "timeout",
-            "on_change"});
+            "on_change", "client_capabilities"});
   f.read("name", m.name);
   if (const Slot* t = f.get("transport")) {
     r.choice(*t,
@@ -36,6 +36,7 @@ McpServerConfig parse_mcp_server(Reader& r, const Slot& s) {
     }
   }
   f.read("cwd", m.cwd);
+  f.strings("client_capabilities", m.client_capabilities);
   f.read("url", m.url);
   if (const Slot* h = f.get("headers")) {
     for (const auto& entry : r.entries(*h)) {

@@ -74,6 +74,29 @@ mcp:
   EXPECT_EQ(upstream.errors[0].pos.line, 3);
 }
 
+TEST(McpConfig, StdioClientCapabilities) {
+  auto ok = load(R"yaml(mcp:
+  servers:
+    - {name: e, transport: stdio, command: [x], client_capabilities: [sampling, roots]}
+    - {name: o, transport: sse, url: "http://127.0.0.1:3002/sse"}
+)yaml");
+  ASSERT_TRUE(ok.ok()) << dump(ok);
+  EXPECT_EQ(ok.config.mcp.servers[0].client_capabilities,
+            (std::vector<std::string>{"sampling", "roots"}));
+  EXPECT_EQ(ok.config.mcp.servers[1].transport, McpTransport::kSse);
+  auto bad = load(R"yaml(mcp:
+  servers:
+    - {name: e, transport: stdio, command: [x], client_capabilities: [sampling, tasks]}
+    - {name: h, url: "http://127.0.0.1:3001/mcp", client_capabilities: [roots]}
+)yaml");
+  ASSERT_EQ(bad.errors.size(), 2u) << dump(bad);
+  EXPECT_EQ(bad.errors[0].field, "mcp.servers[0].client_capabilities[1]");
+  EXPECT_EQ(bad.errors[0].code, "invalid_value");
+  EXPECT_EQ(bad.errors[0].pos.line, 3);
+  EXPECT_EQ(bad.errors[1].field, "mcp.servers[1].client_capabilities");
+  EXPECT_EQ(bad.errors[1].code, "conflicting_fields");
+}
+
 TEST(McpConfig, PreciseErrors) {
   auto r = load(R"yaml(mcp:
   servers:

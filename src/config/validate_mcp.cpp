@@ -196,13 +196,19 @@ class McpValidator {
         for (const auto& [k, v] : s.env)
           if (k.empty() || k.find('=') != std::string::npos)
             error(s.pos, f + ".env." + k, "invalid_value", "not a valid environment variable name");
+        for (size_t j = 0; j < s.client_capabilities.size(); ++j) {
+          const std::string& c = s.client_capabilities[j];
+          if (c != "sampling" && c != "elicitation" && c != "roots")
+            error(s.pos, f + ".client_capabilities[" + std::to_string(j) + "]", "invalid_value",
+                  "\"" + c + "\" is not one of sampling, elicitation, roots");
+        }
         break;
       case McpTransport::kSse:
-        error(s.pos, f + ".transport", "unsupported_value",
-              "transport: sse (HTTP+SSE upstreams) is not available yet; use streamable-http "
-              "or stdio");
-        break;
       case McpTransport::kStreamableHttp: {
+        if (!s.client_capabilities.empty())
+          error(s.pos, f + ".client_capabilities", "conflicting_fields",
+                "only a stdio server takes client_capabilities (an HTTP server's session is the "
+                "client's own, so it is told the client's capabilities)");
         const char* kind = s.transport == McpTransport::kSse ? "an sse" : "a streamable-http";
         if (!s.command.empty())
           error(s.pos, f + ".command", "conflicting_fields",
@@ -225,6 +231,9 @@ class McpValidator {
         break;
       }
       case McpTransport::kOpenApi:
+        if (!s.client_capabilities.empty())
+          error(s.pos, f + ".client_capabilities", "conflicting_fields",
+                "only a stdio server takes client_capabilities");
         // Whether the API or spec exists is known once the specs are loaded
         // (mcp::Runtime::build, with the field path too).
         if (s.openapi_api.empty() == s.openapi_spec.empty())

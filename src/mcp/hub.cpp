@@ -36,6 +36,9 @@ std::string fingerprint(const config::McpServerConfig& c) {
   for (const auto& [k, v] : c.headers) hs.push_back(json::array{json::string(k), json::string(v)});
   o["h"] = std::move(hs);
   o["to"] = c.timeout_ms;
+  json::array caps;
+  for (const auto& k : c.client_capabilities) caps.push_back(json::string(k));
+  o["cc"] = std::move(caps);
   return json::serialize(o);
 }
 
@@ -64,6 +67,8 @@ class Hub {
       client = make_openapi_upstream(ioc_, binding);
     else if (cfg.transport == config::McpTransport::kStdio)
       client = make_stdio_upstream(ioc_, cfg);
+    else if (cfg.transport == config::McpTransport::kSse)
+      client = make_sse_upstream(ioc_, cfg);
     else
       client = make_http_upstream(ioc_, cfg);
     Upstream* raw = client.get();

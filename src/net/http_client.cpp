@@ -73,7 +73,10 @@ class StreamImpl final : public HttpClientStream {
       body.data = chunk_;
       body.size = sizeof chunk_;
       if (per_read_) lowest(stream_).expires_after(timeout_);
-      auto [ec, n] = co_await http::async_read(stream_, buf_, parser_, use_nothrow);
+      // async_read_some, not async_read: async_read returns only when the
+      // chunk buffer is full or the message ends, so an SSE event (an MCP
+      // server's request, an HTTP+SSE `endpoint`) would wait for 16 KiB more.
+      auto [ec, n] = co_await http::async_read_some(stream_, buf_, parser_, use_nothrow);
       if (ec == http::error::need_buffer) ec = {};
       if (ec) co_return call_error(url_, "reading the response: " + ec.message());
       done_ = parser_.is_done();

@@ -119,11 +119,15 @@ async function main() {
       }
     }
   } else if (scenario === "s2c" || scenario === "s2c-none") {
-    // Calls each named tool (argv[5..]); each outcome is its text and isError.
+    // Calls each named tool (argv[5..], "name" or "name@{json arguments}");
+    // each outcome is its text and isError.
     out.results = {};
-    for (const name of process.argv.slice(5)) {
+    for (const spec of process.argv.slice(5)) {
+      const at = spec.indexOf("@");
+      const name = at < 0 ? spec : spec.slice(0, at);
+      const args = at < 0 ? {} : JSON.parse(spec.slice(at + 1));
       try {
-        const r = await client.callTool({ name, arguments: {} });
+        const r = await client.callTool({ name, arguments: args });
         out.results[name] = { text: text(r), isError: !!r.isError };
       } catch (e) {
         out.results[name] = { code: e.code, message: e.message };

@@ -79,9 +79,6 @@ constexpr std::string_view kMetaSkipped = "io.gatehouse/skipped";
 // sealed {route, consumer, server, upstream session, upstream id}, so the
 // client's answer finds its way back on any worker or node, with no table.
 constexpr std::string_view kRelayIdPrefix = "gh-s2c.";
-// The relay is written but failed its end-to-end tests this session: off, so
-// upstreams are refused at once (-32601) and told of no client capability.
-constexpr bool kRelayServerRequests = false;
 
 const config::RouteMcpConfig& route_mcp(const Request& rq) {
   return *rq.route->mcp;
@@ -380,7 +377,7 @@ awaitable<void> relay_server_request(Request& rq, const std::string& server, jso
   }
   if (method == "ping") {
     answer = jsonrpc::result_response(upstream_id, json::object{});
-  } else if (!kRelayServerRequests || !client_has || !rq.on_request) {
+  } else if (!client_has || !rq.on_request) {
     answer = jsonrpc::error_response(upstream_id, jsonrpc::kMethodNotFound,
                                      method + " cannot be relayed to this client (capability not "
                                               "declared, or not on its transport)");
@@ -672,7 +669,7 @@ awaitable<SessionState> open_upstreams(Request& rq, const std::string& version,
   params["protocolVersion"] = version;
   // Only what the client has and the gateway relays: an upstream must not
   // ask for sampling from a client that cannot answer.
-  params["capabilities"] = kRelayServerRequests ? client_caps : json::object{};
+  params["capabilities"] = client_caps;
   params["clientInfo"] =
       client_info && client_info->is_object()
           ? *client_info
@@ -681,8 +678,7 @@ awaitable<SessionState> open_upstreams(Request& rq, const std::string& version,
   st.route = rq.route->name;
   st.consumer = rq.consumer;
   st.protocol_version = version;
-  if (kRelayServerRequests && !client_caps.empty())
-    st.client_capabilities = json::serialize(client_caps);
+  if (!client_caps.empty()) st.client_capabilities = json::serialize(client_caps);
   st.issued_s = std::chrono::duration_cast<std::chrono::seconds>(
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();
@@ -819,8 +815,13 @@ awaitable<void> handle_notification(Request& rq) {
   if (!cancel && !roots) co_return;
   for (const auto& s : route_mcp(rq).servers) {
     const auto* cfg = rq.rt->server(s);
+    // A shared stdio child told of roots hears every client's change (it
+    // then asks roots/list, relayed only while one call is in flight).
+    bool told_roots = cfg && cfg->transport == config::McpTransport::kStdio &&
+                      std::find(cfg->client_capabilities.begin(), cfg->client_capabilities.end(),
+                                "roots") != cfg->client_capabilities.end();
     bool scoped = cfg && (cfg->transport == config::McpTransport::kStreamableHttp ||
-                          (roots && cfg->transport == config::McpTransport::kSse));
+                          (roots && (cfg->transport == config::McpTransport::kSse || told_roots)));
     if (!scoped || !usable(rq, s)) continue;
     Op op;
     op.type = Op::Type::kNotify;

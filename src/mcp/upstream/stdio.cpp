@@ -3,6 +3,10 @@
 // go to our log. One child per server, shared by every client session: the
 // gateway initializes it once and rewrites request ids (and progress tokens)
 // so answers find their caller. Restarted with exponential back-off.
+// Server-to-client requests: the wire does not say which call a request
+// belongs to, so one is relayed only when exactly one call is in flight
+// (then it can only be that call's) and the operator told the child about
+// the capability (`client_capabilities`); otherwise it is refused at once.
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -17,6 +21,7 @@
 #include <deque>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
@@ -38,6 +43,8 @@ constexpr int64_t kMinBackoffMs = 500;
 constexpr int64_t kMaxBackoffMs = 30'000;
 constexpr int64_t kStableMs = 60'000;  // up this long: the next failure starts back-off afresh
 constexpr size_t kMaxLoggedLine = 2048;
+// Relayed requests still waiting for a client's answer, at most.
+constexpr size_t kMaxAsked = 1024;
 
 // The child's environment: only what the operator wrote, plus PATH, HOME and
 // LANG from ours unless overridden, so the gateway's own secrets never leak.
@@ -60,9 +67,16 @@ class StdioUpstream final : public Upstream, public std::enable_shared_from_this
 
   void submit(Op op, std::shared_ptr<Call> call) override {
     if (stopped_) return fail(call, "server stopped");
-    if (op.type == Op::Type::kClose || op.type == Op::Type::kRespond) {
-      // The child is shared: nothing to end; it is never asked to relay a
-      // request (they are refused below), so there is no answer to send.
+    if (op.type == Op::Type::kClose) {  // the child is shared: nothing to end
+      Call::deliver(call, Event::ok());
+      return;
+    }
+    if (op.type == Op::Type::kRespond) {
+      // A client's answer (its id restored to the child's). A child that
+      // restarted since it asked no longer waits: the answer is dropped.
+      if (state_ == State::kReady && op.message.if_contains("id") &&
+          asked_.erase(json::serialize(op.message["id"])) > 0)
+        write_line(json::serialize(op.message));
       Call::deliver(call, Event::ok());
       return;
     }
@@ -87,6 +101,7 @@ class StdioUpstream final : public Upstream, public std::enable_shared_from_this
     json::value client_id;
     std::string progress_key;
     std::shared_ptr<asio::steady_timer> timer;
+    std::string method;
   };
   struct Progress {
     int64_t id;
@@ -147,6 +162,7 @@ class StdioUpstream final : public Upstream, public std::enable_shared_from_this
       return spawn_failed("cannot start " + cfg_.command.front() + ": " + strerror(rc));
     }
     pid_ = pid;
+    asked_.clear();
     started_ms_ = steady_ms();
     ++generation_;
     in_ = std::make_unique<stream>(ioc_, in[1]);
@@ -159,7 +175,10 @@ class StdioUpstream final : public Upstream, public std::enable_shared_from_this
 
     json::object params;
     params["protocolVersion"] = kSupportedVersions[0];
-    params["capabilities"] = json::object{};
+    json::object caps;
+    for (const auto& c : cfg_.client_capabilities)
+      caps[c] = c == "roots" ? json::value(json::object{{"listChanged", true}}) : json::object{};
+    params["capabilities"] = std::move(caps);
     params["clientInfo"] = json::object{{"name", kClientName}, {"version", kVersion}};
     int64_t id = next_id_++;
     track(id, Pending{}, jsonrpc::make_request(id, "initialize", std::move(params)));
@@ -277,6 +296,8 @@ class StdioUpstream final : public Upstream, public std::enable_shared_from_this
     Pending p;
     p.call = call;
     p.client_id = op.message["id"];
+    if (const auto* m = op.message.if_contains("method"); m && m->is_string())
+      p.method = std::string(m->as_string());
     if (auto* params = op.message["params"].if_object()) {
       if (auto* meta = params->if_contains("_meta"); meta && meta->is_object()) {
         if (auto* tok = meta->as_object().if_contains("progressToken")) {
@@ -393,13 +414,48 @@ class StdioUpstream final : public Upstream, public std::enable_shared_from_this
     jsonrpc::Message& m = *parsed.items[0].msg;
     if (m.is_response()) return on_response(m);
     if (m.is_notification()) return on_notification(m);
-    // A request from the server (sampling, elicitation, roots...): not
-    // relayed yet; answer so the server does not wait forever.
-    std::string answer = m.method == "ping"
-                             ? jsonrpc::result_response(m.id, json::object{})
-                             : jsonrpc::error_response(m.id, jsonrpc::kMethodNotFound,
-                                                       m.method + " is not relayed by the gateway");
+    // A request from the server (sampling, elicitation, roots...).
+    if (m.method != "ping" && told(m.method)) {
+      if (Pending* only = only_call_in_flight()) {
+        // The handler relays it to that call's client, or refuses it when
+        // that client lacks the capability (kRespond either way).
+        if (asked_.size() >= kMaxAsked) asked_.clear();  // clients that never answer
+        asked_.insert(json::serialize(m.id));
+        Call::deliver(only->call, Event::note(std::move(m.raw)));
+        return;
+      }
+    }
+    std::string answer =
+        m.method == "ping"
+            ? jsonrpc::result_response(m.id, json::object{})
+            : jsonrpc::error_response(
+                  m.id, jsonrpc::kMethodNotFound,
+                  m.method + (told(m.method) ? " cannot be relayed: not exactly one call in flight"
+                                             : " is not relayed by the gateway"));
     write_line(std::move(answer));
+  }
+
+  // Whether the child was told the client can answer `method`.
+  bool told(const std::string& method) const {
+    std::string_view cap = method == "sampling/createMessage" ? "sampling"
+                           : method == "elicitation/create"   ? "elicitation"
+                           : method == "roots/list"           ? "roots"
+                                                              : "";
+    return !cap.empty() &&
+           std::find(cfg_.client_capabilities.begin(), cfg_.client_capabilities.end(), cap) !=
+               cfg_.client_capabilities.end();
+  }
+
+  // The one client call the child is working on (lists and our own
+  // initialize do not count: they never ask the client anything).
+  Pending* only_call_in_flight() {
+    Pending* found = nullptr;
+    for (auto& [id, p] : pending_) {
+      if (!p.call || p.method.ends_with("/list")) continue;
+      if (found) return nullptr;
+      found = &p;
+    }
+    return found;
   }
 
   void on_response(jsonrpc::Message& m) {
@@ -478,6 +534,9 @@ class StdioUpstream final : public Upstream, public std::enable_shared_from_this
   std::deque<std::pair<Op, std::shared_ptr<Call>>> waiting_;
   std::unordered_map<int64_t, Pending> pending_;
   std::unordered_map<std::string, Progress> progress_;
+  // Ids (serialized) of the child's requests handed to a client, so only
+  // an answer it waits for is written to it.
+  std::unordered_set<std::string> asked_;
   int64_t next_id_ = 1;
   json::object init_result_;
   std::string protocol_version_;

@@ -23,6 +23,9 @@ std::shared_ptr<Upstream> make_stdio_upstream(asio::io_context& ioc,
                                               const config::McpServerConfig& cfg);
 std::shared_ptr<Upstream> make_http_upstream(asio::io_context& ioc,
                                              const config::McpServerConfig& cfg);
+// The deprecated HTTP+SSE transport (2024-11-05): upstream/sse.cpp.
+std::shared_ptr<Upstream> make_sse_upstream(asio::io_context& ioc,
+                                            const config::McpServerConfig& cfg);
 
 // The gateway's clientInfo and the revisions it speaks, newest first.
 inline constexpr const char* kClientName = "gatehouse";
