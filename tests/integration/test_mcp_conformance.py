@@ -36,6 +36,8 @@ HAVE_SUITE = os.path.exists(NODE22) and os.path.exists(CLI)
 RELAY = ("RELAY: server-to-client requests (sampling, elicitation) are not relayed to the "
          "client yet (branch mcprelay); the gateway tells upstreams the client has no such "
          "capability, so the fixture's tool fails (sampling: the scenario times out)")
+RELAY_HANGS = ("RELAY: the relayed elicitation/create does not complete through the gateway "
+               "within the scenario's 10 s (relay merged from mcprelay; not yet investigated)")
 MRTR = ("RELAY (2026-07-28 form): an InputRequiredResult (SEP-2322) needs the gateway to turn "
         "an upstream's server-to-client request into inputRequests/requestState and the "
         "retry into the upstream's answer; the gateway speaks 2025-11-25 upstream and does "
@@ -57,9 +59,12 @@ def _all(reason, *ids):
 EXPECTED = {
     "2025-11-25": {
         "tools-call-sampling": _all(RELAY, "scenario-timeout"),
-        "tools-call-elicitation": _all(RELAY, "tools-call-elicitation"),
-        "elicitation-sep1034-defaults": _all(RELAY, "elicitation-sep1034-general"),
-        "elicitation-sep1330-enums": _all(RELAY, "elicitation-sep1330-general"),
+        # With the mcprelay relay merged the elicitation request reaches the
+        # suite's client, but the exchange does not finish in 10 s (to be
+        # investigated on the relay side).
+        "tools-call-elicitation": _all(RELAY_HANGS, "scenario-timeout"),
+        "elicitation-sep1034-defaults": _all(RELAY_HANGS, "scenario-timeout"),
+        "elicitation-sep1330-enums": _all(RELAY_HANGS, "scenario-timeout"),
     },
     "2026-07-28": {
         "input-required-result-basic-elicitation": _all(MRTR, "sep-2322-elicitation-incomplete"),
