@@ -14,6 +14,7 @@
 #include "mcp/server/auth.hpp"
 #include "mcp/server/handler.hpp"
 #include "mcp/server/modern.hpp"
+#include "mcp/server/origin.hpp"
 #include "mcp/upstream/upstream.hpp"
 #include "net/worker.hpp"
 #include "policies/query.hpp"
@@ -118,10 +119,8 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
 
   // DNS-rebinding defence: a browser always sends Origin; it must be allowed.
   if (const std::string* origin = head.find("origin")) {
-    const auto& allowed = rt->cfg.allowed_origins;
-    bool ok = std::any_of(allowed.begin(), allowed.end(),
-                          [&](const std::string& a) { return a == "*" || iequals(a, *origin); });
-    if (!ok)
+    const std::string* host = head.find("host");
+    if (!mcp::origin_allowed(rt->cfg.allowed_origins, *origin, host ? *host : std::string()))
       co_return co_await refuse(403, "Origin not allowed: " + *origin, "mcp_origin_forbidden");
   }
   // MCP authorization: the jwt policy verified the token; the token must
@@ -142,7 +141,8 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
   }
   const std::string* version = head.find("mcp-protocol-version");
   bool modern_header = version && *version == mcp::modern::kVersion;
-  if (version && !modern_header && !mcp::supported_version(*version)) {
+  bool bad_version = version && !modern_header && !mcp::supported_version(*version);
+  if (bad_version && head.method != "POST") {
     closing_ = has_body;
     down.close_after = closing_;
     co_return co_await unsupported_version(down, null_id, *version) && !closing_;
@@ -275,11 +275,19 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
   rq.msg = std::move(*item.msg);
   ex.mcp->method = rq.msg.is_request() || rq.msg.is_notification() ? rq.msg.method : "response";
   if (legacy_id) co_return co_await serve_mcp_legacy_message(down, rq, *legacy_id, *ex.mcp);
+  // Read first, so the refusal carries the request's id.
+  if (bad_version) co_return co_await unsupported_version(down, rq.msg.id, *version);
 
   // The era is the request's: modern when the body or the header says so.
   std::optional<std::string> body_version = mcp::modern::body_version(rq.msg);
   rq.modern = body_version || modern_header;
+  rq.header = [&head](std::string_view name) { return head.find(name); };
   if (rq.modern) {
+    // Every modern request carries its own _meta (InvalidParams without).
+    std::string incomplete = rq.msg.is_request() ? mcp::modern::check_meta(rq.msg) : std::string();
+    if (!incomplete.empty())
+      co_return co_await down.rpc_error(400, rq.msg.id, jr::kInvalidParams, incomplete,
+                                        "mcp_invalid_meta");
     mcp::modern::Headers mh{version, head.find("mcp-method"), head.find("mcp-name")};
     std::string mismatch = mcp::modern::check_headers(rq.msg, mh);
     if (!mismatch.empty())
@@ -322,6 +330,9 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
     if (const auto* meta = p->if_contains("_meta"); meta && meta->is_object())
       wants_progress = meta->as_object().contains("progressToken");
   }
+  // 2026-07-28: log messages only when the request names a level (and then
+  // on its stream, as progress).
+  if (rq.modern && mcp::modern::wants_logs(rq.msg)) wants_progress = true;
   // The stream (once started) is numbered and every event recorded on the
   // MCP thread, so a client that loses it can GET it back with
   // Last-Event-ID, including the response if it came after the loss.
@@ -348,6 +359,7 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
   };
   if (wants_progress) {
     rq.on_note = [&](const json::object& note) -> awaitable<void> {
+      if (rq.modern && !mcp::modern::note_wanted(rq.msg, note)) co_return;
       co_await open_stream();
       co_await send_event(json::serialize(note), false);
     };
@@ -378,6 +390,12 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
   // 2026-07-28: a method this server does not implement is a 404.
   int status =
       rq.modern && ex.mcp->rpc_error == jr::kMethodNotFound && ex.mcp->server.empty() ? 404 : 200;
+  if (rq.modern && ex.mcp->rpc_error == mcp::modern::kHeaderMismatch) status = 400;
+  if (rq.modern) {
+    // A list or read may differ per caller when the route knows the caller.
+    bool per_caller = !rq.consumer.empty() || !rm.tool_rules.empty();
+    reply.body = mcp::modern::shape_result(reply.body, rq.msg.method, per_caller);
+  }
   if (down.streaming) {
     co_await send_event(std::move(reply.body), true);
     if (stream_broken) co_return false;

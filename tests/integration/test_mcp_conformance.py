@@ -10,10 +10,12 @@ also fails when an expected failure starts passing (the list must shrink)."""
 import glob
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -27,17 +29,88 @@ CONF_DIR = os.path.join(ROOT, "tests", "conformance", "node_modules")
 NODE22 = os.path.join(CONF_DIR, ".bin", "node")
 CLI = os.path.join(CONF_DIR, "@modelcontextprotocol", "conformance", "dist", "index.js")
 HAVE_SUITE = os.path.exists(NODE22) and os.path.exists(CLI)
-# Not in the default suite yet: the expected-failure list below is still empty,
-# and the first run through Gatehouse failed 10 checks (2025-11-25) and 87
-# (2026-07-28), see docs/mcp.md. GATEHOUSE_CONFORMANCE=1 runs it.
-ENABLED = os.environ.get("GATEHOUSE_CONFORMANCE") == "1"
 
-# Checks that fail through Gatehouse, by revision and scenario: check id (or
-# "*" for every check of the scenario) -> why. Kept in step with docs/mcp.md.
-RELAY = "server-to-client requests (sampling, elicitation) are not relayed to the client yet"
+# Checks that fail through Gatehouse, by revision and scenario: check id ->
+# why. Every one is a check id (no wildcards), so a check that starts passing
+# fails the test until it leaves this list. Kept in step with docs/mcp.md.
+RELAY = ("RELAY: server-to-client requests (sampling, elicitation) are not relayed to the "
+         "client yet (branch mcprelay); the gateway tells upstreams the client has no such "
+         "capability, so the fixture's tool fails (sampling: the scenario times out)")
+RELAY_HANGS = ("RELAY: the relayed elicitation/create does not complete through the gateway "
+               "within the scenario's 10 s (relay merged from mcprelay; not yet investigated)")
+MRTR = ("RELAY (2026-07-28 form): an InputRequiredResult (SEP-2322) needs the gateway to turn "
+        "an upstream's server-to-client request into inputRequests/requestState and the "
+        "retry into the upstream's answer; the gateway speaks 2025-11-25 upstream and does "
+        "not yet, and the SDK 1.32 fixture cannot return one itself (no "
+        "test_input_required_result_* items)")
+MISSING_CAP = ("RELAY (2026-07-28 form): -32021 MissingRequiredClientCapability needs the "
+               "gateway to check an upstream's sampling/elicitation request against the "
+               "request's declared clientCapabilities (relay); no test_missing_capability "
+               "fixture tool either")
+TASKS = ("TASKS: the tasks extension (SEP-2663, io.modelcontextprotocol/tasks) is not "
+         "implemented (no tasks/* methods, no capabilities.extensions), and the fixture has "
+         "none of its tools (slow_compute, greet, failing_job, confirm_delete, ...)")
+
+
+def _all(reason, *ids):
+    return {i: reason for i in ids}
+
+
 EXPECTED = {
-    "2025-11-25": {},
-    "2026-07-28": {},
+    "2025-11-25": {
+        "tools-call-sampling": _all(RELAY, "scenario-timeout"),
+        # With the mcprelay relay merged the elicitation request reaches the
+        # suite's client, but the exchange does not finish in 10 s (to be
+        # investigated on the relay side).
+        "tools-call-elicitation": _all(RELAY_HANGS, "scenario-timeout"),
+        "elicitation-sep1034-defaults": _all(RELAY_HANGS, "scenario-timeout"),
+        "elicitation-sep1330-enums": _all(RELAY_HANGS, "scenario-timeout"),
+    },
+    "2026-07-28": {
+        "input-required-result-basic-elicitation": _all(MRTR, "sep-2322-elicitation-incomplete"),
+        "input-required-result-basic-list-roots": _all(MRTR, "sep-2322-list-roots-incomplete"),
+        "input-required-result-basic-sampling": _all(MRTR, "sep-2322-sampling-incomplete"),
+        "input-required-result-capability-check":
+            _all(MRTR, "sep-2322-respect-client-capabilities"),
+        "input-required-result-multi-round": _all(MRTR, "sep-2322-multi-round-r1"),
+        "input-required-result-multiple-input-requests":
+            _all(MRTR, "sep-2322-multiple-inputs-incomplete"),
+        "input-required-result-non-tool-request": _all(MRTR, "sep-2322-non-tool-incomplete"),
+        "input-required-result-request-state": _all(MRTR, "sep-2322-request-state-incomplete"),
+        "input-required-result-result-type": _all(MRTR, "sep-2322-result-type-included"),
+        "input-required-result-tampered-state": _all(MRTR, "sep-2322-reject-tampered-state"),
+        "server-stateless": dict(
+            _all(MISSING_CAP, "sep-2575-server-rejects-undeclared-capability",
+                 "sep-2575-missing-capability-http-400"),
+            **_all(MRTR, "sep-2575-http-server-no-independent-requests-on-stream")),
+        "tasks-capability-negotiation": _all(
+            TASKS, "tasks-extension-advertised", "sep-2663-tasks-methods-non-declaring",
+            "sep-2663-server-rejects-undeclared-client", "tasks-per-request-meta-opt-in"),
+        "tasks-dispatch-and-envelope": _all(
+            TASKS, "tasks-server-directed-creation-no-hint", "sep-2663-legacy-task-param-ignored",
+            "tasks-immediate-result-shortcut", "tasks-result-type-complete-on-non-task-responses",
+            "sep-2663-durable-create-strong-consistency",
+            "sep-2663-tasks-get-invalid-task-id-32602"),
+        "tasks-lifecycle": _all(
+            TASKS, "tasks-sync-tool-call", "sep-2663-result-type-task-on-create",
+            "sep-2663-tasks-get-status-working", "sep-2663-tasks-get-status-completed",
+            "sep-2663-tool-error-uses-completed-status", "sep-2663-tasks-get-status-failed",
+            "sep-2663-cancel-ack-empty-result", "tasks-cancel-terminal-idempotent-ack"),
+        "tasks-mrtr-composition": _all(TASKS, "sep-2663-mrtr-synchronous-before-task-creation"),
+        "tasks-mrtr-input": _all(
+            TASKS, "sep-2663-tasks-get-status-input-required", "tasks-mrtr-tasks-update-resumes",
+            "tasks-mrtr-partial-fulfillment"),
+        "tasks-request-headers": _all(
+            TASKS, "tasks-headers-tolerate-mcp-method-on-tools-call",
+            "sep-2663-routing-headers-accepted-on-tasks-get",
+            "sep-2663-server-rejects-mismatched-mcp-name-on-tasks-get"),
+        "tasks-request-state-removal": _all(TASKS, "tasks-request-state-removal-setup"),
+        "tasks-required-task-error":
+            _all(TASKS, "sep-2663-server-returns-missing-capability-when-required"),
+        "tasks-wire-fields": _all(
+            TASKS, "tasks-wire-field-renames", "tasks-no-early-ttl-expiry",
+            "tasks-no-related-task-meta-on-inlined-result"),
+    },
 }
 
 CONFIG = """\
@@ -73,17 +146,30 @@ def run_suite(url, revision, out):
     proc = subprocess.run(args, capture_output=True, text=True, timeout=900, cwd=out)
     results = {}
     for path in glob.glob(os.path.join(out, "**", "checks.json"), recursive=True):
-        scenario = os.path.basename(os.path.dirname(path))
-        # Result folders are "<scenario>-<timestamp>": strip the stamp.
-        parts = scenario.split("-")
-        while parts and parts[-1].replace("T", "").replace("Z", "").isdigit():
-            parts.pop()
+        # Result folders are "server-<scenario>-<ISO time with dashes>".
+        folder = os.path.basename(os.path.dirname(path))
+        scenario = re.sub(r"-\d{4}-\d{2}-\d{2}T[\d-]+Z$", "", folder)
+        scenario = scenario[len("server-"):] if scenario.startswith("server-") else scenario
         with open(path) as f:
-            results["-".join(parts) or scenario] = json.load(f)
+            results[scenario] = json.load(f)
     return proc, results
 
 
-@unittest.skipUnless(ENABLED, "set GATEHOUSE_CONFORMANCE=1 (expected failures not listed yet)")
+def compare(results, expected):
+    """(unexpected failures, listed failures that did not fail) of one run."""
+    unexpected, fixed = [], []
+    for scenario, checks in sorted(results.items()):
+        allowed = expected.get(scenario, {})
+        failed = {c["id"] for c in checks if c.get("status") == "FAILURE"}
+        for c in checks:
+            if c.get("status") == "FAILURE" and c["id"] not in allowed:
+                unexpected.append("%s/%s: %s" % (scenario, c["id"], c.get("errorMessage")))
+        fixed += ["%s/%s" % (scenario, i) for i in sorted(set(allowed) - failed)]
+    # A listed scenario that did not run at all is stale too.
+    fixed += ["%s (not run)" % s for s in sorted(set(expected) - set(results))]
+    return unexpected, fixed
+
+
 @unittest.skipUnless(HAVE_SDK and HAVE_SUITE,
                      "tests/node and tests/conformance node_modules needed (scripts/bootstrap)")
 class McpConformance(unittest.TestCase):
@@ -103,22 +189,13 @@ class McpConformance(unittest.TestCase):
     def check_revision(self, revision):
         out = tempfile.mkdtemp(prefix="gatehouse-conformance-")
         self.addCleanup(shutil.rmtree, out, True)
+        start = time.monotonic()
         proc, results = run_suite(self.url, revision, out)
+        sys.stderr.write("[conformance %s: %d scenarios, %.1fs] " %
+                         (revision, len(results), time.monotonic() - start))
         self.assertTrue(results, "no results; suite output:\n%s\n%s" % (proc.stdout[-3000:],
                                                                         proc.stderr[-3000:]))
-        expected = EXPECTED[revision]
-        unexpected, fixed = [], []
-        for scenario, checks in sorted(results.items()):
-            allowed = expected.get(scenario, {})
-            for c in checks:
-                status = c.get("status")
-                if status not in ("FAILURE",):
-                    if c["id"] in allowed and status == "SUCCESS":
-                        fixed.append("%s/%s" % (scenario, c["id"]))
-                    continue
-                if c["id"] in allowed or "*" in allowed:
-                    continue
-                unexpected.append("%s/%s: %s" % (scenario, c["id"], c.get("errorMessage")))
+        unexpected, fixed = compare(results, EXPECTED[revision])
         self.maxDiff = None
         self.assertEqual(unexpected, [], "unexpected failures (%s)" % revision)
         self.assertEqual(fixed, [], "expected failures that now pass: update EXPECTED and docs")
@@ -132,15 +209,30 @@ class McpConformance(unittest.TestCase):
         r = self.check_revision("2025-11-25")
         # Scenarios that pass even when a fixture item is missing are read by
         # their checks: the named tool, prompt and resource really answered.
-        self.assert_passed(r, "tools-call-simple-text", "tools-call-simple-text")
-        self.assert_passed(r, "prompts-get-with-args", "prompts-get-with-args")
-        self.assert_passed(r, "resources-read-text", "resources-read-text")
-        self.assert_passed(r, "tools-call-with-progress", "tools-call-with-progress")
+        for scenario in ("tools-call-simple-text", "prompts-get-with-args", "resources-read-text",
+                         "tools-call-with-progress", "completion-complete", "logging-set-level",
+                         "resources-subscribe", "tools-call-with-logging"):
+            self.assert_passed(r, scenario, scenario)
+        self.assert_passed(r, "dns-rebinding-protection", "localhost-host-rebinding-rejected")
+        self.assert_passed(r, "dns-rebinding-protection", "localhost-host-valid-accepted")
 
     def test_2026_07_28(self):
         r = self.check_revision("2026-07-28")
-        self.assert_passed(r, "tools-call-simple-text", "tools-call-simple-text")
-        self.assert_passed(r, "resources-read-text", "resources-read-text")
+        for scenario in ("tools-call-simple-text", "resources-read-text", "completion-complete"):
+            self.assert_passed(r, scenario, scenario)
+        for check in ("sep-2549-tools-list-caching-hints", "sep-2549-resources-read-caching-hints",
+                      "sep-2549-cache-scope-valid"):
+            self.assert_passed(r, "caching", check)
+        for check in ("sep-2575-request-meta-invalid-missing-client-capabilities",
+                      "sep-2575-http-server-method-not-found-404-ping",
+                      "sep-2575-http-server-unsupported-version-400",
+                      "sep-2575-server-no-log-without-loglevel"):
+            self.assert_passed(r, "server-stateless", check)
+        # SEP-2243 against the fixture's test_custom_header (x-mcp-header).
+        for check in ("sep-2243-server-decode-base64", "sep-2243-server-validate-param-match",
+                      "sep-2243-server-reject-invalid-param-chars",
+                      "sep-2243-server-reject-param-mismatch"):
+            self.assert_passed(r, "http-custom-header-server-validation", check)
 
 
 if __name__ == "__main__":

@@ -81,15 +81,23 @@ class McpModern(unittest.TestCase):
         self.assertEqual(d["supportedVersions"][0], V)
         self.assertIn("2025-11-25", d["supportedVersions"])
         self.assertEqual(d["serverInfo"]["name"], "gatehouse")
+        self.assertEqual(d["_meta"]["io.modelcontextprotocol/serverInfo"]["name"], "gatehouse")
+        self.assertEqual((d["resultType"], d["ttlMs"], d["cacheScope"]), ("complete", 0, "public"))
         r = self.send(body("tools/list"))
         self.assertEqual(r.status, 200)
         self.assertIsNone(r.header("mcp-session-id"))  # no sessions in this era
-        names = [t["name"] for t in json.loads(r.body)["result"]["tools"]]
+        listed = json.loads(r.body)["result"]
+        # Every result says its type; lists say how long they may be kept.
+        self.assertEqual((listed["resultType"], listed["ttlMs"], listed["cacheScope"]),
+                         ("complete", 0, "public"))
+        names = [t["name"] for t in listed["tools"]]
         self.assertIn("http_weather", names)
         self.assertIn("stdio_weather", names)
         for tool in ("http_weather", "stdio_weather"):
             res = self.rpc(body("tools/call", name=tool, arguments={"city": "Oslo"}))
             self.assertEqual(res["result"]["content"][0]["text"], "sunny in Oslo")
+            self.assertEqual(res["result"]["resultType"], "complete")
+            self.assertNotIn("ttlMs", res["result"])  # a call result is not cacheable
         # A stray Mcp-Session-Id is ignored, not checked.
         msg = body("tools/list", rid=9)
         self.assertEqual(self.rpc(msg, headers(msg, **{"mcp-session-id": "stale"}))["id"], 9)
@@ -113,9 +121,17 @@ class McpModern(unittest.TestCase):
             self.assertEqual(res["error"]["code"], -32020, h)
             self.assertEqual(res["id"], 4)
             self.assertTrue(res["error"]["message"].startswith("Header mismatch: "))
-        # A modern header on a body without _meta (or another version).
+        # A modern header on a body without _meta: the body lacks what every
+        # request carries (InvalidParams), as without its capabilities.
         legacy = {"jsonrpc": "2.0", "id": 5, "method": "tools/list"}
-        self.assertEqual(self.rpc(legacy, headers(legacy), status=400)["error"]["code"], -32020)
+        res = self.rpc(legacy, headers(legacy), status=400)
+        self.assertEqual((res["id"], res["error"]["code"]), (5, -32602))
+        nocaps = body("tools/list", rid=6)
+        del nocaps["params"]["_meta"]["io.modelcontextprotocol/clientCapabilities"]
+        res = self.rpc(nocaps, headers(nocaps), status=400)
+        self.assertEqual((res["id"], res["error"]["code"]), (6, -32602))
+        self.assertIn("clientCapabilities", res["error"]["message"])
+        # Another version in the body than in the header.
         other = body("tools/list", version="2025-11-25")
         self.assertEqual(self.rpc(other, headers(other), status=400)["error"]["code"], -32020)
 
@@ -127,6 +143,15 @@ class McpModern(unittest.TestCase):
         self.assertIn(V, res["error"]["data"]["supported"])
         res = self.rpc(body("nope/nothing"), status=404)
         self.assertEqual(res["error"]["code"], -32601)
+        # An unknown version in the header alone: the refusal has the id.
+        res = self.rpc(body("tools/list", rid=7), headers(body("tools/list"), version="v9"),
+                       status=400)
+        self.assertEqual((res["id"], res["error"]["code"]), (7, -32022))
+        # Methods the revision removed are unknown methods in it.
+        for method in ("ping", "logging/setLevel", "resources/subscribe", "initialize"):
+            msg = body(method, rid=8)
+            res = self.rpc(msg, headers(msg), status=404)
+            self.assertEqual(res["error"]["code"], -32601, method)
         for method in ("GET", "DELETE"):
             r = http_request(self.gh.proxy_port, method, "/mcp",
                              headers={"mcp-protocol-version": V, "accept": "text/event-stream"})

@@ -65,6 +65,14 @@ const tools = [
   { name: "test_elicitation_sep1034_defaults", description: "Elicits with defaults", inputSchema: noArgs },
   { name: "test_elicitation_sep1330_enums", description: "Elicits enums", inputSchema: noArgs },
   { name: "json_schema_2020_12_tool", description: "JSON Schema 2020-12 input", inputSchema: schema2020 },
+  // 2026-07-28 diagnostics: a tool that always logs (the server-stateless
+  // scenario checks no log reaches a client that set no logLevel), and one
+  // with an x-mcp-header argument (SEP-2243: sent also as Mcp-Param-Region).
+  { name: "test_logging_tool", description: "Logs three messages", inputSchema: noArgs },
+  { name: "test_custom_header", description: "Echoes a region also sent as a header",
+    inputSchema: { type: "object", properties: {
+      region: { type: "string", description: "Region", "x-mcp-header": "Region" } },
+    required: ["region"] } },
 ];
 
 const text = (t) => ({ content: [{ type: "text", text: t }] });
@@ -88,6 +96,9 @@ async function callTool(server, req, extra) {
         { type: "image", data: PNG, mimeType: "image/png" },
         { type: "resource", resource: { uri: "test://mixed-content-resource",
           mimeType: "application/json", text: JSON.stringify({ test: "data", value: 123 }) } }] };
+    case "test_custom_header":
+      return text(`region ${args.region}`);
+    case "test_logging_tool":
     case "test_tool_with_logging":
       for (const [i, msg] of ["Tool execution started", "Tool processing data",
         "Tool execution completed"].entries()) {

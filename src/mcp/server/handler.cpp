@@ -477,6 +477,18 @@ std::optional<std::string> refuse_over_limit(Request& rq, Outcome& out, const st
   return jsonrpc::error_response(rq.msg.id, limits::kToolLimited, refusal->message, &data);
 }
 
+// SEP-2243: the tool's x-mcp-header arguments against their Mcp-Param-*
+// headers (the definition as listed, so a prefixed name finds it too).
+std::string param_header_mismatch(const Request& rq, const agg::Merged& idx,
+                                  const std::string& name) {
+  const json::object* p = params_of(rq);
+  const json::value* a = p ? p->if_contains("arguments") : nullptr;
+  for (const auto& item : idx.items)
+    if (item.is_object() && item_name(item.as_object()) == name)
+      return modern::check_param_headers(item.as_object(), a ? a->if_object() : nullptr, rq.header);
+  return {};
+}
+
 awaitable<Reply> call_named(Request& rq, Outcome& out, const std::string& list_method,
                             const std::string& key, const char* what) {
   Reply reply;
@@ -505,6 +517,13 @@ awaitable<Reply> call_named(Request& rq, Outcome& out, const std::string& list_m
   }
   const std::string server = route_mcp(rq).servers[it->second.server];
   const std::string original = it->second.original;
+  if (rq.modern && rq.header && list_method == "tools/list") {
+    if (std::string bad = param_header_mismatch(rq, *idx, name); !bad.empty()) {
+      out.rpc_error = modern::kHeaderMismatch;
+      reply.body = error_body(rq.msg.id, modern::kHeaderMismatch, "Header mismatch: " + bad);
+      co_return reply;
+    }
+  }
   // The audit line has the arguments of refused calls too.
   if (route_mcp(rq).log_arguments && list_method == "tools/list") {
     const json::object* p = params_of(rq);
@@ -535,6 +554,29 @@ awaitable<Reply> call_named(Request& rq, Outcome& out, const std::string& list_m
   co_return co_await forward(rq, out, server, [&](json::object& p) { p["name"] = original; });
 }
 
+// The server a resource URI belongs to: listed, else matching a template,
+// else the only server.
+awaitable<std::optional<size_t>> resource_owner(Request& rq, const std::string& uri, bool& gone) {
+  std::optional<size_t> owner;
+  const agg::Merged* res = co_await index_for(rq, "resources/list", "resources", false, gone);
+  if (auto it = res->index.find(uri); it != res->index.end()) owner = it->second.server;
+  if (!owner) {
+    const agg::Merged* tpl =
+        co_await index_for(rq, "resources/templates/list", "resourceTemplates", false, gone);
+    for (const auto& [t, target] : tpl->index) {
+      if (t == uri || agg::uri_template_match(t, uri)) {  // a completion names the template
+        owner = target.server;
+        break;
+      }
+    }
+  }
+  if (!owner && route_mcp(rq).servers.size() == 1) owner = 0;
+  co_return owner;
+}
+
+// resources/read, and (sessions only) resources/subscribe and unsubscribe:
+// to the server owning the URI, whose notifications/resources/updated then
+// reach the session's stream.
 awaitable<Reply> read_resource(Request& rq, Outcome& out) {
   Reply reply;
   std::string uri = str_param(rq, "uri");
@@ -543,22 +585,8 @@ awaitable<Reply> read_resource(Request& rq, Outcome& out) {
     reply.body = error_body(rq.msg.id, jsonrpc::kInvalidParams, "params.uri is required");
     co_return reply;
   }
-  const auto& servers = route_mcp(rq).servers;
   bool gone = false;
-  std::optional<size_t> owner;
-  const agg::Merged* res = co_await index_for(rq, "resources/list", "resources", false, gone);
-  if (auto it = res->index.find(uri); it != res->index.end()) owner = it->second.server;
-  if (!owner) {
-    const agg::Merged* tpl =
-        co_await index_for(rq, "resources/templates/list", "resourceTemplates", false, gone);
-    for (const auto& [t, target] : tpl->index) {
-      if (agg::uri_template_match(t, uri)) {
-        owner = target.server;
-        break;
-      }
-    }
-  }
-  if (!owner && servers.size() == 1) owner = 0;
+  std::optional<size_t> owner = co_await resource_owner(rq, uri, gone);
   if (gone) {
     reply.session_gone = true;
     co_return reply;
@@ -569,7 +597,65 @@ awaitable<Reply> read_resource(Request& rq, Outcome& out) {
     reply.body = jsonrpc::error_response(rq.msg.id, -32002, "Resource not found", &data);
     co_return reply;
   }
-  co_return co_await forward(rq, out, servers[*owner], [](json::object&) {});
+  co_return co_await forward(rq, out, route_mcp(rq).servers[*owner], [](json::object&) {});
+}
+
+// completion/complete: to the server of the prompt (its original name) or of
+// the resource template the reference names.
+awaitable<Reply> complete(Request& rq, Outcome& out) {
+  const json::object* p = params_of(rq);
+  const json::value* ref = p ? p->if_contains("ref") : nullptr;
+  const json::object* r = ref ? ref->if_object() : nullptr;
+  auto member = [&](const char* k) {
+    const json::value* v = r ? r->if_contains(k) : nullptr;
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+  };
+  std::string type = member("type"), key = type == "ref/prompt" ? member("name") : member("uri");
+  out.name = key;
+  bool gone = false;
+  std::optional<size_t> owner;
+  std::string original = key;
+  if (type == "ref/prompt" && !key.empty()) {
+    const agg::Merged* idx = co_await index_for(rq, "prompts/list", "prompts", false, gone);
+    if (auto it = idx->index.find(key); it != idx->index.end()) {
+      owner = it->second.server;
+      original = it->second.original;
+    }
+  } else if (type == "ref/resource" && !key.empty()) {
+    owner = co_await resource_owner(rq, key, gone);
+  }
+  if (gone) co_return Reply{{}, {}, true};
+  if (!owner) {
+    out.rpc_error = jsonrpc::kInvalidParams;
+    co_return Reply{error_body(rq.msg.id, jsonrpc::kInvalidParams,
+                               "params.ref names no prompt or resource of this server: " + key),
+                    {},
+                    false};
+  }
+  co_return co_await forward(rq, out, route_mcp(rq).servers[*owner], [&](json::object& params) {
+    if (type == "ref/prompt") params["ref"].as_object()["name"] = original;
+  });
+}
+
+// logging/setLevel: every server of the session gets the level; one that
+// refuses it is logged and does not fail the others.
+awaitable<Reply> set_level(Request& rq) {
+  std::vector<std::pair<std::string, std::shared_ptr<Call>>> calls;
+  for (const auto& s : route_mcp(rq).servers) {
+    if (!usable(rq, s)) continue;
+    Op op;
+    op.message = rq.msg.raw;
+    calls.emplace_back(s, send(rq, s, std::move(op)));
+  }
+  for (auto& [s, call] : calls) {
+    Event e = co_await call->result();
+    if (e.session_gone) co_return Reply{{}, {}, true};
+    if (!e.error.empty() || e.message.contains("error"))
+      log::warn("mcp server refused logging/setLevel",
+                {log::f("server", s),
+                 log::f("error", e.error.empty() ? json::serialize(e.message["error"]) : e.error)});
+  }
+  co_return Reply{jsonrpc::result_response(rq.msg.id, json::object{}), {}, false};
 }
 
 // -------------------------------------------------------------- initialize
@@ -631,9 +717,13 @@ awaitable<Reply> initialize(Request& rq) {
   json::object result;
   result["protocolVersion"] = version;
   // list_changed from upstreams is relayed on the session's GET stream.
-  result["capabilities"] = json::object{{"tools", json::object{{"listChanged", true}}},
-                                        {"resources", json::object{{"listChanged", true}}},
-                                        {"prompts", json::object{{"listChanged", true}}}};
+  // Subscriptions, log levels and completions go to the owning upstreams.
+  result["capabilities"] =
+      json::object{{"tools", json::object{{"listChanged", true}}},
+                   {"resources", json::object{{"listChanged", true}, {"subscribe", true}}},
+                   {"prompts", json::object{{"listChanged", true}}},
+                   {"logging", json::object{}},
+                   {"completions", json::object{}}};
   result["serverInfo"] = json::object{{"name", kClientName}, {"version", kVersion}};
   reply.new_session_token = rq.rt->key->seal(st.encode());
   reply.body = jsonrpc::result_response(rq.msg.id, result);
@@ -670,6 +760,13 @@ awaitable<void> stateless_session(Request& rq, bool reopen) {
 awaitable<Reply> dispatch(Request& rq, Outcome& out) {
   const std::string& m = rq.msg.method;
   if (m == "initialize" && !rq.modern) co_return co_await initialize(rq);
+  if (rq.modern && modern::removed_method(m)) {
+    out.rpc_error = jsonrpc::kMethodNotFound;
+    co_return Reply{error_body(rq.msg.id, jsonrpc::kMethodNotFound,
+                               "Method not found: " + m + " (removed in MCP 2026-07-28)"),
+                    {},
+                    false};
+  }
   if (m == "ping") co_return Reply{jsonrpc::result_response(rq.msg.id, json::object{}), {}, false};
   if (m == "server/discover")
     co_return Reply{jsonrpc::result_response(rq.msg.id, modern::discover_result()), {}, false};
@@ -680,7 +777,10 @@ awaitable<Reply> dispatch(Request& rq, Outcome& out) {
   if (m == "tools/call") co_return co_await call_named(rq, out, "tools/list", "tools", "tool");
   if (m == "prompts/get")
     co_return co_await call_named(rq, out, "prompts/list", "prompts", "prompt");
-  if (m == "resources/read") co_return co_await read_resource(rq, out);
+  if (m == "resources/read" || m == "resources/subscribe" || m == "resources/unsubscribe")
+    co_return co_await read_resource(rq, out);
+  if (m == "completion/complete") co_return co_await complete(rq, out);
+  if (m == "logging/setLevel") co_return co_await set_level(rq);
   out.rpc_error = jsonrpc::kMethodNotFound;
   co_return Reply{
       error_body(rq.msg.id, jsonrpc::kMethodNotFound, "Method not found: " + m), {}, false};

@@ -79,6 +79,9 @@ struct Request {
   std::optional<SessionState> session;  // absent for initialize
   std::string session_token;            // as the client sent it
   bool modern = false;                  // 2026-07-28: stateless (server/modern.hpp)
+  // A request header by name (modern tools/call checks Mcp-Param-* against
+  // the tool's x-mcp-header arguments); may be null.
+  std::function<const std::string*(std::string_view)> header;
   jsonrpc::Message msg;
   asio::any_io_executor worker;
   size_t worker_index = 0;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,8 @@ namespace json = boost::json;
 inline constexpr std::string_view kVersion = "2026-07-28";
 inline constexpr std::string_view kMetaVersion = "io.modelcontextprotocol/protocolVersion";
 inline constexpr std::string_view kMetaSubscription = "io.modelcontextprotocol/subscriptionId";
+inline constexpr std::string_view kMetaCapabilities = "io.modelcontextprotocol/clientCapabilities";
+inline constexpr std::string_view kMetaServerInfo = "io.modelcontextprotocol/serverInfo";
 inline constexpr int kHeaderMismatch = -32020;
 inline constexpr int kUnsupportedVersion = -32022;
 
@@ -46,6 +49,40 @@ struct Headers {
 // The HeaderMismatch message for a modern request whose headers are missing
 // or disagree with its body; empty when they agree.
 std::string check_headers(const jsonrpc::Message& msg, const Headers& h);
+
+// The InvalidParams message (-32602, HTTP 400) for a modern request whose
+// _meta lacks what every request must carry (protocolVersion and
+// clientCapabilities); empty when it has them. clientInfo is optional.
+std::string check_meta(const jsonrpc::Message& msg);
+
+// Methods 2026-07-28 removed (the handshake, ping, logging/setLevel, the
+// per-resource subscriptions): a modern request for one is Method not found.
+bool removed_method(std::string_view method);
+
+// A modern answer as the revision shapes it: every result says
+// `resultType` ("complete" unless the upstream said otherwise), and the
+// cacheable ones (discover, lists, resources/read) carry `ttlMs` and
+// `cacheScope` when the upstream gave none. `body` is a JSON-RPC response;
+// errors and unparsable bodies come back unchanged.
+std::string shape_result(std::string_view body, std::string_view method, bool private_scope);
+
+// SEP-2243 custom headers: each string/number/boolean argument a tool's
+// inputSchema marks with `"x-mcp-header": "Region"` travels also as the
+// header `Mcp-Param-Region` (plain text or the base64 sentinel), and the two
+// must agree: a header without the argument, the argument without the
+// header, a bad sentinel or another value is a HeaderMismatch. Returns its
+// message; empty when they agree. `header` looks a request header up.
+std::string check_param_headers(const json::object& tool, const json::object* arguments,
+                                const std::function<const std::string*(std::string_view)>& header);
+
+// Logging (2026-07-28 has no logging/setLevel): a request asks for log
+// messages with `_meta["io.modelcontextprotocol/logLevel"]`; without it no
+// notifications/message may reach the client, with it those at or above it.
+inline constexpr std::string_view kMetaLogLevel = "io.modelcontextprotocol/logLevel";
+bool wants_logs(const jsonrpc::Message& req);
+// False for a notifications/message below (or without) the request's level;
+// true for every other notification.
+bool note_wanted(const jsonrpc::Message& req, const json::object& note);
 
 // server/discover's result for a route.
 json::object discover_result();

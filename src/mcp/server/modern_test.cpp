@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unordered_map>
+
 namespace gatehouse::mcp::modern {
 namespace {
 
@@ -96,6 +98,106 @@ TEST(Modern, ListenFilter) {
   EXPECT_EQ(
       stamp(jsonrpc::make_notification("notifications/tools/list_changed", {}), 7),
       R"({"jsonrpc":"2.0","method":"notifications/tools/list_changed","params":{"_meta":{"io.modelcontextprotocol/subscriptionId":"7"}}})");
+}
+
+TEST(Modern, EveryRequestCarriesVersionAndCapabilities) {
+  EXPECT_EQ(check_meta(msg(R"({"jsonrpc":"2.0","id":1,"method":"server/discover","params":{}})")),
+            "params._meta is required (MCP 2026-07-28)");
+  EXPECT_EQ(check_meta(msg(R"({"jsonrpc":"2.0","id":1,"method":"server/discover","params":)"
+                           R"({"_meta":{"io.modelcontextprotocol/clientCapabilities":{}}}})")),
+            "params._meta[\"io.modelcontextprotocol/protocolVersion\"] (a string) is required");
+  EXPECT_EQ(check_meta(msg(kCall)),
+            "params._meta[\"io.modelcontextprotocol/clientCapabilities\"] (an object) is required");
+  EXPECT_EQ(check_meta(msg(R"({"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":)"
+                           R"({"io.modelcontextprotocol/protocolVersion":"2026-07-28",)"
+                           R"("io.modelcontextprotocol/clientCapabilities":{}}}})")),
+            "");  // clientInfo is optional
+}
+
+TEST(Modern, RemovedMethods) {
+  for (const char* m :
+       {"initialize", "ping", "logging/setLevel", "resources/subscribe", "resources/unsubscribe"})
+    EXPECT_TRUE(removed_method(m)) << m;
+  EXPECT_FALSE(removed_method("completion/complete"));
+  EXPECT_FALSE(removed_method("tools/call"));
+}
+
+TEST(Modern, ResultsSayTheirTypeAndCacheability) {
+  EXPECT_EQ(shape_result(R"({"jsonrpc":"2.0","id":1,"result":{"tools":[]}})", "tools/list", false),
+            R"({"jsonrpc":"2.0","id":1,"result":{"tools":[],"resultType":"complete","ttlMs":0,)"
+            R"("cacheScope":"public"}})");
+  EXPECT_EQ(
+      shape_result(R"({"jsonrpc":"2.0","id":1,"result":{"contents":[]}})", "resources/read", true),
+      R"({"jsonrpc":"2.0","id":1,"result":{"contents":[],"resultType":"complete","ttlMs":0,)"
+      R"("cacheScope":"private"}})");
+  // Not cacheable: only the type.
+  EXPECT_EQ(
+      shape_result(R"({"jsonrpc":"2.0","id":1,"result":{"content":[]}})", "tools/call", false),
+      R"({"jsonrpc":"2.0","id":1,"result":{"content":[],"resultType":"complete"}})");
+  // The upstream's own hints and interim results are kept as they are.
+  EXPECT_EQ(shape_result(R"({"jsonrpc":"2.0","id":1,"result":{"tools":[],"ttlMs":5000}})",
+                         "tools/list", false),
+            R"({"jsonrpc":"2.0","id":1,"result":{"tools":[],"ttlMs":5000,"resultType":"complete",)"
+            R"("cacheScope":"public"}})");
+  EXPECT_EQ(shape_result(R"({"jsonrpc":"2.0","id":1,"result":{"resultType":"input_required"}})",
+                         "resources/read", false),
+            R"({"jsonrpc":"2.0","id":1,"result":{"resultType":"input_required"}})");
+  std::string err = R"({"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"x"}})";
+  EXPECT_EQ(shape_result(err, "tools/list", false), err);
+  EXPECT_EQ(shape_result("not json", "tools/list", false), "not json");
+}
+
+TEST(Modern, ParamHeadersMirrorMarkedArguments) {
+  json::object tool = json::parse(R"({"name":"t","inputSchema":{"type":"object","properties":{)"
+                                  R"("region":{"type":"string","x-mcp-header":"Region"},)"
+                                  R"("n":{"type":"integer","x-mcp-header":"N"},"free":{}}}})")
+                          .as_object();
+  std::unordered_map<std::string, std::string> h;
+  auto header = [&](std::string_view name) -> const std::string* {
+    auto it = h.find(std::string(name));
+    return it == h.end() ? nullptr : &it->second;
+  };
+  json::object args = json::parse(R"({"region":"Hello","n":3,"free":"x"})").as_object();
+  EXPECT_EQ(check_param_headers(tool, &args, header),
+            "the Mcp-Param-Region header is required when arguments.region is given");
+  h["Mcp-Param-Region"] = "Hello";
+  h["Mcp-Param-N"] = "3";
+  EXPECT_EQ(check_param_headers(tool, &args, header), "");
+  h["Mcp-Param-Region"] = "=?base64?SGVsbG8=?=";
+  EXPECT_EQ(check_param_headers(tool, &args, header), "");
+  h["Mcp-Param-Region"] = "=?base64?SGVsbG8?=";  // padding missing
+  EXPECT_EQ(check_param_headers(tool, &args, header),
+            "the Mcp-Param-Region header value is not valid header text or base64");
+  h["Mcp-Param-Region"] = "=?base64?SGVs!!!bG8=?=";
+  EXPECT_NE(check_param_headers(tool, &args, header), "");
+  h["Mcp-Param-Region"] = "SGVsbG8=";  // no sentinel: literal text
+  EXPECT_EQ(check_param_headers(tool, &args, header),
+            "Mcp-Param-Region header value 'SGVsbG8=' does not match body value 'Hello'");
+  h["Mcp-Param-Region"] = "Hello";
+  args.erase("region");
+  EXPECT_EQ(check_param_headers(tool, &args, header),
+            "the Mcp-Param-Region header is given but arguments.region is not");
+  h.erase("Mcp-Param-Region");
+  EXPECT_EQ(check_param_headers(tool, &args, header), "");
+}
+
+TEST(Modern, LogsOnlyAtTheRequestedLevel) {
+  auto quiet = msg(kCall);
+  auto warn = msg(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x",)"
+                  R"("_meta":{"io.modelcontextprotocol/logLevel":"warning"}}})");
+  auto note = [](const char* level) {
+    return json::parse(std::string(R"({"method":"notifications/message","params":{"level":")") +
+                       level + R"(","data":"x"}})")
+        .as_object();
+  };
+  EXPECT_FALSE(wants_logs(quiet));
+  EXPECT_TRUE(wants_logs(warn));
+  EXPECT_FALSE(note_wanted(quiet, note("error")));
+  EXPECT_FALSE(note_wanted(warn, note("info")));
+  EXPECT_TRUE(note_wanted(warn, note("warning")));
+  EXPECT_TRUE(note_wanted(warn, note("emergency")));
+  json::object progress = json::parse(R"({"method":"notifications/progress"})").as_object();
+  EXPECT_TRUE(note_wanted(quiet, progress));
 }
 
 }  // namespace
