@@ -33,11 +33,6 @@ HAVE_SUITE = os.path.exists(NODE22) and os.path.exists(CLI)
 # Checks that fail through Gatehouse, by revision and scenario: check id ->
 # why. Every one is a check id (no wildcards), so a check that starts passing
 # fails the test until it leaves this list. Kept in step with docs/mcp.md.
-RELAY = ("RELAY: server-to-client requests (sampling, elicitation) are not relayed to the "
-         "client yet (branch mcprelay); the gateway tells upstreams the client has no such "
-         "capability, so the fixture's tool fails (sampling: the scenario times out)")
-RELAY_HANGS = ("RELAY: the relayed elicitation/create does not complete through the gateway "
-               "within the scenario's 10 s (relay merged from mcprelay; not yet investigated)")
 MRTR = ("RELAY (2026-07-28 form): an InputRequiredResult (SEP-2322) needs the gateway to turn "
         "an upstream's server-to-client request into inputRequests/requestState and the "
         "retry into the upstream's answer; the gateway speaks 2025-11-25 upstream and does "
@@ -57,15 +52,9 @@ def _all(reason, *ids):
 
 
 EXPECTED = {
-    "2025-11-25": {
-        "tools-call-sampling": _all(RELAY, "scenario-timeout"),
-        # With the mcprelay relay merged the elicitation request reaches the
-        # suite's client, but the exchange does not finish in 10 s (to be
-        # investigated on the relay side).
-        "tools-call-elicitation": _all(RELAY_HANGS, "scenario-timeout"),
-        "elicitation-sep1034-defaults": _all(RELAY_HANGS, "scenario-timeout"),
-        "elicitation-sep1330-enums": _all(RELAY_HANGS, "scenario-timeout"),
-    },
+    # Sampling and elicitation pass: the gateway relays the fixture's requests
+    # (sent on the tool call's own stream) to the suite's client.
+    "2025-11-25": {},
     "2026-07-28": {
         "input-required-result-basic-elicitation": _all(MRTR, "sep-2322-elicitation-incomplete"),
         "input-required-result-basic-list-roots": _all(MRTR, "sep-2322-list-roots-incomplete"),

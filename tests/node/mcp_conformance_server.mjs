@@ -80,6 +80,11 @@ const text = (t) => ({ content: [{ type: "text", text: t }] });
 async function callTool(server, req, extra) {
   const name = req.params.name;
   const args = req.params.arguments || {};
+  // Requests a tool call makes go out on that call's own response stream
+  // (relatedRequestId), as the spec's "SHOULD relate to the originating
+  // client request" asks; without it the SDK sends them on the standalone
+  // GET stream, which a client may never open.
+  const related = { relatedRequestId: extra.requestId };
   switch (name) {
     case "test_simple_text":
       return text("This is a simple text response for testing.");
@@ -122,7 +127,7 @@ async function callTool(server, req, extra) {
         text: "This tool intentionally returns an error for testing" }] };
     case "test_sampling": {
       const r = await server.createMessage({ messages: [{ role: "user",
-        content: { type: "text", text: String(args.prompt ?? "") } }], maxTokens: 100 });
+        content: { type: "text", text: String(args.prompt ?? "") } }], maxTokens: 100 }, related);
       return text(`LLM response: ${r.content?.text ?? JSON.stringify(r.content)}`);
     }
     case "test_elicitation": {
@@ -130,7 +135,7 @@ async function callTool(server, req, extra) {
         type: "object", properties: {
           username: { type: "string", description: "User's response" },
           email: { type: "string", description: "User's email address" } },
-        required: ["username", "email"] } });
+        required: ["username", "email"] } }, related);
       return text(`User response: action=${r.action}, content=${JSON.stringify(r.content ?? {})}`);
     }
     case "test_elicitation_sep1034_defaults": {
@@ -140,7 +145,7 @@ async function callTool(server, req, extra) {
           age: { type: "integer", default: 30 },
           score: { type: "number", default: 95.5 },
           status: { type: "string", enum: ["active", "inactive", "pending"], default: "active" },
-          verified: { type: "boolean", default: true } } } });
+          verified: { type: "boolean", default: true } } } }, related);
       return text(`Elicitation completed: action=${r.action}, content=${JSON.stringify(r.content ?? {})}`);
     }
     case "test_elicitation_sep1330_enums": {
@@ -154,7 +159,7 @@ async function callTool(server, req, extra) {
           untitledMulti: { type: "array", items: { type: "string", enum: ["option1", "option2", "option3"] } },
           titledMulti: { type: "array", items: { anyOf: [{ const: "value1", title: "First Choice" },
             { const: "value2", title: "Second Choice" }, { const: "value3", title: "Third Choice" }] } },
-        } } });
+        } } }, related);
       return text(`Elicitation completed: action=${r.action}, content=${JSON.stringify(r.content ?? {})}`);
     }
     case "json_schema_2020_12_tool":
