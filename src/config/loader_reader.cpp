@@ -46,6 +46,18 @@ std::string join(const std::string& parent, std::string_view key) {
   return parent.empty() ? std::string(key) : parent + "." + std::string(key);
 }
 
+SourcePos locate_field(const FieldPositions& positions, std::string field,
+                       const SourcePos& fallback) {
+  while (!field.empty()) {
+    auto it = positions.find(field);
+    if (it != positions.end()) return it->second;
+    size_t cut = field.find_last_of(".[");
+    if (cut == std::string::npos) break;
+    field.resize(cut);
+  }
+  return fallback;
+}
+
 std::string index_field(const std::string& parent, size_t i) {
   return parent + "[" + std::to_string(i) + "]";
 }

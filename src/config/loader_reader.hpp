@@ -36,6 +36,10 @@ std::string join(const std::string& parent, std::string_view key);  // "a" + "b"
 std::string index_field(const std::string& parent, size_t i);       // "a" + 2 -> "a[2]"
 std::string in_quotes(std::string_view s);                  // "\"s\"" with control bytes escaped
 std::string joined(const std::vector<std::string>& names);  // "a, b, c"
+// Where a field (or, failing that, its nearest recorded parent) was written:
+// "routes[2].match.paths[0]" falls back to "routes[2].match", then "routes[2]".
+SourcePos locate_field(const FieldPositions& positions, std::string field,
+                       const SourcePos& fallback);
 
 // ${VAR} and ${VAR:-default} (default when unset or empty, as in sh); "$${"
 // is a literal "${"; any other '$' is literal. On failure sets code

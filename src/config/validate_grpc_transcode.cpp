@@ -11,27 +11,14 @@
 
 namespace gatehouse::config {
 
-namespace {
-
-SourcePos locate(const FieldPositions& positions, std::string f, const SourcePos& fallback) {
-  while (!f.empty()) {
-    auto it = positions.find(f);
-    if (it != positions.end()) return it->second;
-    size_t cut = f.find_last_of(".[");
-    if (cut == std::string::npos) break;
-    f.resize(cut);
-  }
-  return fallback;
-}
-
-}  // namespace
+using detail::locate_field;
 
 void validate_grpc_transcode(const Config& cfg, const FieldPositions& positions,
                              std::vector<ConfigError>& errors) {
   auto error = [&](const SourcePos& at, const std::string& field, std::string code,
                    std::string message) {
     errors.push_back(
-        ConfigError{locate(positions, field, at), field, std::move(code), std::move(message)});
+        ConfigError{locate_field(positions, field, at), field, std::move(code), std::move(message)});
   };
   for (size_t i = 0; i < cfg.routes.size(); ++i) {
     const auto& r = cfg.routes[i];

@@ -131,15 +131,7 @@ class LlmValidator {
  private:
 
   SourcePos locate(const std::string& field, const SourcePos& fallback) const {
-    std::string f = field;
-    while (!f.empty()) {
-      auto it = positions_.find(f);
-      if (it != positions_.end()) return it->second;
-      size_t cut = f.find_last_of(".[");
-      if (cut == std::string::npos) break;
-      f.resize(cut);
-    }
-    return fallback;
+    return detail::locate_field(positions_, field, fallback);
   }
 
   void error(const SourcePos& fallback, const std::string& field, std::string code,
