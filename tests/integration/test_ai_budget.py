@@ -20,7 +20,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import Gatehouse  # noqa: E402
+from harness import Gatehouse, wait_until  # noqa: E402
 from fake_bedrock import FakeBedrock  # noqa: E402
 from test_ai_gateway import node, NODE_DIR  # noqa: E402
 
@@ -140,7 +140,14 @@ class AiBudget(unittest.TestCase):
         self.assertAlmostEqual(float(headers["x-budget-limit"]), 1.0)
         self.assertLess(float(headers["x-budget-remaining"]), 1.0 - 3 * ACTUAL - 0.256)
         self.assertAlmostEqual(float(headers["x-gatehouse-llm-cost"]), ACTUAL, places=9)
-        cost = gh.metric("gatehouse_llm_cost_total", consumer="erin", model="claude")
+        # The budget is settled before the answer's last bytes; the metric is
+        # counted when the exchange ends, which may be just after the client
+        # has its answer.
+        def cost_now():
+            c = gh.metric("gatehouse_llm_cost_total", consumer="erin", model="claude")
+            return c if abs(c - spent) < 1e-9 else None
+        cost = wait_until(cost_now) or gh.metric(
+            "gatehouse_llm_cost_total", consumer="erin", model="claude")
         self.assertAlmostEqual(cost, spent, places=9)
 
         # Spend another consumer's budget down until a call no longer fits.
