@@ -63,8 +63,24 @@ awaitable<bool> serve_answer(const Call& call, Format client, const Request& req
       out.error = more.error().code;
     } else if (!*more) {
       tr.finish(frame);
-    } else {
+    } else if (!moderation.active()) {
       (void)tr.feed(chunk, frame);
+    } else {
+      // The hook judges the stream in windows, and what passed reaches the
+      // client before the rest is judged: so one gate per SSE event, not per
+      // read (a read that brought the whole stream would be one window). The
+      // translator takes its input in any pieces.
+      std::string_view rest = chunk;
+      for (;;) {
+        size_t end = rest.find("\n\n");
+        size_t n = end == std::string_view::npos ? rest.size() : end + 2;
+        (void)tr.feed(rest.substr(0, n), frame);
+        rest.remove_prefix(n);
+        if (rest.empty() || tr.done()) break;  // the last piece takes the gate below
+        co_await moderation.gate(tr, frame, false);
+        if (!frame.empty() && client_ok) client_ok = co_await down.write_chunk(frame);
+        frame.clear();
+      }
     }
     if (moderation.active()) co_await moderation.gate(tr, frame, !more || !*more || tr.done());
     if (!frame.empty()) {
