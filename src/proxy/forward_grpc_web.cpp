@@ -48,14 +48,11 @@ awaitable<bool> H2Forward::send_web_preflight(Session& s, Exchange& ex) {
   co_return ok && !close;
 }
 
-awaitable<H2Forward::WebBody> H2Forward::web_request_body(Session& s, Exchange& ex,
-                                                          const grpc_web::Kind& k, bool owned,
-                                                          std::string& body) {
+awaitable<H2Forward::WebBody> H2Forward::read_converted_body(
+    Session& s, Exchange& ex, bool owned, uint64_t limit, std::string& body,
+    const std::function<awaitable<bool>(bool close)>& too_large) {
   WebBody r;
   const http1::RequestHead& head = *ex.head;
-  uint64_t limit = ex.match.route->grpc_web->max_body;
-  if (auto it = ex.pctx.vars.find("max_body"); it != ex.pctx.vars.end())
-    limit = std::min<uint64_t>(limit, std::strtoull(it->second.c_str(), nullptr, 10));
   if (!owned && head.body != http1::BodyKind::kNone) {
     auto got = co_await s.read_whole_body(
         head, body, limit, {ex.snap->config.server.http.client_idle_timeout_ms, true});
@@ -64,10 +61,7 @@ awaitable<H2Forward::WebBody> H2Forward::web_request_body(Session& s, Exchange& 
         break;
       case Session::WholeBody::kTooLarge:
         r.answered = true;
-        r.keep = co_await s.send_error(
-            &ex, 413, "body_too_large",
-            "gRPC-Web request body exceeds " + std::to_string(limit) + " bytes (grpc_web.max_body)",
-            true);
+        r.keep = co_await too_large(true);
         co_return r;
       case Session::WholeBody::kBadChunked:
         r.answered = true;
@@ -83,13 +77,27 @@ awaitable<H2Forward::WebBody> H2Forward::web_request_body(Session& s, Exchange& 
     }
   } else if (owned && body.size() > limit) {
     r.answered = true;
-    r.keep = co_await s.send_error(
-        &ex, 413, "body_too_large",
-        "gRPC-Web request body exceeds " + std::to_string(limit) + " bytes (grpc_web.max_body)",
-        false);
+    r.keep = co_await too_large(false);
     co_return r;
   }
   ex.bytes_in = body.size();
+  co_return r;
+}
+
+awaitable<H2Forward::WebBody> H2Forward::web_request_body(Session& s, Exchange& ex,
+                                                          const grpc_web::Kind& k, bool owned,
+                                                          std::string& body) {
+  uint64_t limit = ex.match.route->grpc_web->max_body;
+  if (auto it = ex.pctx.vars.find("max_body"); it != ex.pctx.vars.end())
+    limit = std::min<uint64_t>(limit, std::strtoull(it->second.c_str(), nullptr, 10));
+  auto too_large = [&](bool close) -> awaitable<bool> {
+    co_return co_await s.send_error(
+        &ex, 413, "body_too_large",
+        "gRPC-Web request body exceeds " + std::to_string(limit) + " bytes (grpc_web.max_body)",
+        close);
+  };
+  WebBody r = co_await read_converted_body(s, ex, owned, limit, body, too_large);
+  if (r.answered) co_return r;
   grpc_web::Problem why;
   if (k.text) {
     std::string decoded;

@@ -3,6 +3,7 @@
 // makes. README.md, "Upstream HTTP/2 and gRPC", says why it looks this way.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -48,6 +49,12 @@ class H2Forward {
     bool answered = false;
     bool keep = false;
   };
+  // The whole request body of a converted call (gRPC-Web, transcoding),
+  // read unless `owned` (already in `body`), at most `limit` bytes. Over the
+  // limit, `too_large(close)` answers; a broken body is answered here.
+  static awaitable<WebBody> read_converted_body(
+      Session& s, Exchange& ex, bool owned, uint64_t limit, std::string& body,
+      const std::function<awaitable<bool>(bool close)>& too_large);
   static awaitable<WebBody> web_request_body(Session& s, Exchange& ex, const grpc_web::Kind& k,
                                              bool owned, std::string& body);
   // The end of a gRPC-Web body: the trailer frame (base64 on its own in text

@@ -119,8 +119,6 @@ awaitable<bool> H2Forward::transcode_unmatched(Session& s, Exchange& ex, Call& c
 
 awaitable<H2Forward::WebBody> H2Forward::transcode_request_body(Session& s, Exchange& ex, Call& c,
                                                                 bool owned, std::string& body) {
-  WebBody r;
-  const http1::RequestHead& head = *ex.head;
   const uint64_t limit = c.tc->config().max_body;
   auto too_large = [&](bool close) -> awaitable<bool> {
     ex.error = "body_too_large";
@@ -132,34 +130,8 @@ awaitable<H2Forward::WebBody> H2Forward::transcode_request_body(Session& s, Exch
             ex.request_id),
         close);
   };
-  if (!owned && head.body != http1::BodyKind::kNone) {
-    auto got = co_await s.read_whole_body(
-        head, body, limit, {ex.snap->config.server.http.client_idle_timeout_ms, true});
-    switch (got.kind) {
-      case Session::WholeBody::kComplete:
-        break;
-      case Session::WholeBody::kTooLarge:
-        r.answered = true;
-        r.keep = co_await too_large(true);
-        co_return r;
-      case Session::WholeBody::kBadChunked:
-        r.answered = true;
-        r.keep =
-            co_await s.send_error(&ex, 400, got.error_code, "invalid chunked request body", true);
-        co_return r;
-      case Session::WholeBody::kIncomplete:
-        r.answered = true;
-        ex.status = 499;
-        ex.error = "client_aborted";
-        s.closing_ = true;
-        co_return r;
-    }
-  } else if (owned && body.size() > limit) {
-    r.answered = true;
-    r.keep = co_await too_large(false);
-    co_return r;
-  }
-  ex.bytes_in = body.size();
+  WebBody r = co_await read_converted_body(s, ex, owned, limit, body, too_large);
+  if (r.answered) co_return r;
   const std::string& query = ex.pctx.query_overridden ? ex.pctx.query_override : ex.target.query;
   // A client-streaming method takes a JSON array as its messages, in order.
   std::vector<std::string> docs;

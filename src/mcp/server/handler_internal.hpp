@@ -1,0 +1,38 @@
+// What the two halves of a route's virtual MCP server share: handler.cpp
+// (calls, initialize, notifications, dispatch) and handler_lists.cpp (the
+// merged lists and the name index calls are routed by).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "mcp/aggregate/merge.hpp"
+#include "mcp/server/handler.hpp"
+#include "mcp/server/tool_rules.hpp"
+#include "mcp/upstream/upstream.hpp"
+
+namespace gatehouse::mcp::detail {
+
+const config::RouteMcpConfig& route_mcp(const Request& rq);
+std::string error_body(const json::value& id, int code, std::string_view message);
+const json::object* params_of(const Request& rq);
+rules::Caller caller(const Request& rq);
+std::string item_name(const json::object& o);  // "" when absent or not a string
+std::string str_param(const Request& rq, std::string_view key);
+// Sends op to the server, in the request's upstream session when it has one.
+std::shared_ptr<Call> send(Request& rq, const std::string& server, Op op);
+// False for a server the runtime lacks or whose initialize failed for this session.
+bool usable(const Request& rq, const std::string& server);
+
+// The route's merged `method` list (items under `key`), kept per worker for
+// calls to be routed by name; `refresh` lists again even when it is fresh.
+awaitable<const aggregate::Merged*> index_for(Request& rq, const std::string& method,
+                                              const std::string& key, bool refresh,
+                                              bool& session_gone);
+// A client's tools/list, prompts/list, resources/list or
+// resources/templates/list: every upstream's list merged, filtered for the
+// caller and paged; the fresh merge also becomes the index.
+awaitable<Reply> list(Request& rq, const std::string& method, const std::string& key);
+
+}  // namespace gatehouse::mcp::detail
