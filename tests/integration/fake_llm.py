@@ -53,7 +53,7 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             body = None
         rec = {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
-               "body": body}
+               "body": body, "raw": raw}
         with fake.lock:
             fake.requests.append(rec)
             fake.inflight += 1
@@ -195,7 +195,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "model": req.get("model"),
                 "choices": [{"index": 0, "message": msg,
                              "finish_reason": "tool_calls" if tools else "stop"}],
-                "usage": usage})
+                "system_fingerprint": "fp_fake", "usage": usage})
         self._start_sse()
 
         def chunk(delta, finish=None, **extra):

@@ -8,6 +8,7 @@ import os
 import shutil
 import sys
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -196,6 +197,43 @@ class AiProviders(unittest.TestCase):
         self.assertTrue(r["ok"], r)
         self.assertEqual(r["stop_reason"], "tool_use")
         self.only(self.azure)
+
+    def post(self, body):
+        req = urllib.request.Request(self.base + "/v1/chat/completions", data=body, method="POST",
+                                     headers={"content-type": "application/json",
+                                              "authorization": "Bearer " + CONSUMER_KEY})
+        with urllib.request.urlopen(req, timeout=20) as r:
+            return r.status, r.read()
+
+    def test_same_format_request_is_the_clients_bytes(self):
+        # Chat client, Chat-format provider: only `model` changes; fields the
+        # gateway does not model (response_format, seed, logprobs, an extension)
+        # and the client's own spelling of numbers reach the provider.
+        body = (b'{\n  "model": "az",\n  "temperature": 0.70,  "seed": 42,\n'
+                b'  "response_format": {"type": "json_object"}, "logprobs": true,\n'
+                b'  "x_vendor": {"k": [1, 2.50]},\n'
+                b'  "messages": [{"role": "user", "content": "Say hello"}]\n}')
+        status, answer = self.post(body)
+        self.assertEqual(status, 200)
+        rec = self.only(self.azure)
+        self.assertEqual(rec["raw"], body.replace(b'"az"', b'"my-deployment"'))
+        # The provider's whole answer comes back as it was, fields the IR
+        # does not hold included.
+        a = json.loads(answer)
+        self.assertEqual(a["system_fingerprint"], "fp_fake")
+        self.assertEqual(a["choices"][0]["message"]["content"], self.azure.reply)
+
+    def test_same_format_stream_asks_for_usage(self):
+        body = (b'{"messages": [{"role": "user", "content": "Say hello"}], "model": "az",'
+                b' "stream": true, "seed": 7}')
+        status, answer = self.post(body)
+        self.assertEqual(status, 200)
+        rec = self.only(self.azure)
+        self.assertEqual(rec["raw"], b'{"stream_options":{"include_usage":true},' +
+                         body[1:].replace(b'"az"', b'"my-deployment"'))
+        # The client did not ask for the usage chunk: it is not in its stream.
+        self.assertNotIn(b'"usage":{', answer.replace(b" ", b""))
+        self.assertIn(b"data: [DONE]", answer)
 
     def test_azure_deployments_form(self):
         for flags in ((), ("--stream",)):

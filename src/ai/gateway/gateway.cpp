@@ -12,6 +12,7 @@
 #include "ai/gateway/internal.hpp"
 #include "ai/tokenizer/prompt_estimate.hpp"
 #include "ai/translate/errors.hpp"
+#include "ai/translate/raw_request.hpp"
 #include "ai/translate/stream.hpp"
 #include "ai/translate/translate.hpp"
 #include "common/clock.hpp"
@@ -369,7 +370,14 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
         break;  // over budget: the next candidate may be another model or provider
       Request up = req;
       up.model = target.model;
-      std::string body = write_request(prov.format(), up);
+      // Same format and a prompt no guardrail rewrote: the client's own bytes,
+      // so fields the IR does not model still reach the provider.
+      std::string body;
+      const bool usage_chunk = client == Format::kChat && req.stream;
+      if (prov.format() == client && findings.masked.empty())
+        if (auto raw = rewrite_same_format(call.body, target.model, usage_chunk))
+          body = std::move(*raw);
+      if (body.empty()) body = write_request(prov.format(), up);
       out.served_model = m.cfg.name;
       out.provider = prov.config().name;
       out.provider_model = target.model;
