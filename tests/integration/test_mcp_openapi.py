@@ -45,9 +45,20 @@ paths:
       parameters:
         - {name: petId, in: path, required: true, schema: {type: string}}
         - {name: X-Trace, in: header, schema: {type: string}}
-      responses: {"200": {description: ok}}
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {$ref: "#/components/schemas/Seen"}}}
 components:
   schemas:
+    Seen:
+      type: object
+      required: [method, path]
+      properties:
+        method: {type: string}
+        path: {type: string}
+        headers: {type: array}
+        nickname: {type: string, nullable: true}
     NewPet:
       type: object
       required: [name]
@@ -129,6 +140,19 @@ class McpOpenApi(unittest.TestCase):
         self.assertEqual(r["structuredContent"]["body_length"], len('{"name":"Rex"}'))
         headers = {k.lower(): v for k, v in r["structuredContent"]["headers"]}
         self.assertEqual(headers["content-type"], "application/json")
+
+    def test_output_schema_from_the_response_schema(self):
+        out = node_client(self.base + "/mcp", "list")
+        schemas = out["tools"]["outputSchemas"]
+        # Only getPet documents a JSON object answer; its root reference is inlined.
+        self.assertEqual(sorted(schemas), ["getPet"])
+        self.assertEqual(schemas["getPet"]["type"], "object")
+        self.assertEqual(schemas["getPet"]["required"], ["method", "path"])
+        self.assertEqual(schemas["getPet"]["properties"]["nickname"]["type"], ["string", "null"])
+        # The SDK client checks structuredContent against the schema it listed.
+        out = node_client(self.base + "/mcp", "listcall", "", "getPet", json.dumps({"petId": "7"}))
+        self.assertNotIn("error", out, out)
+        self.assertEqual(out["result"]["structuredContent"]["path"], "/v1/pets/7")
 
     def test_non_2xx_is_a_tool_error_and_bad_arguments_are_32602(self):
         r = self.call("get_status_code", {"code": 404})["result"]

@@ -35,15 +35,19 @@ async function allTools(client) {
   const names = [];
   let cursor;
   let pages = 0;
+  const outputSchemas = {};
   let meta;
   do {
     const r = await client.listTools(cursor ? { cursor } : {});
     pages++;
-    for (const t of r.tools) names.push(t.name);
+    for (const t of r.tools) {
+      names.push(t.name);
+      if (t.outputSchema) outputSchemas[t.name] = t.outputSchema;
+    }
     meta = meta || r._meta;
     cursor = r.nextCursor;
   } while (cursor);
-  return { names, pages, meta };
+  return { names, pages, meta, outputSchemas };
 }
 
 const text = (r) => (r.content || []).filter((c) => c.type === "text").map((c) => c.text).join("\n");
@@ -133,7 +137,10 @@ async function main() {
         out.results[name] = { code: e.code, message: e.message };
       }
     }
-  } else if (scenario === "call") {
+  } else if (scenario === "call" || scenario === "listcall") {
+    // listcall: the SDK checks structuredContent against the outputSchema
+    // it saw in tools/list, so list first.
+    if (scenario === "listcall") await allTools(client);
     out.result = await client.callTool({ name: process.argv[5], arguments: JSON.parse(process.argv[6] || "{}") });
   }
   await client.close();

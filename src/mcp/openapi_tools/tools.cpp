@@ -137,6 +137,62 @@ json::object input_schema(const oa::Document& d, const oa::Operation& op) {
   return schema;
 }
 
+namespace {
+
+// OpenAPI 3.0's `nullable: true` as JSON Schema (`type: [T, "null"]`): MCP
+// clients validate structuredContent with a JSON Schema validator that does
+// not know the OpenAPI keyword, and would refuse a null the API documents.
+void nullable_to_type(json::value& v) {
+  if (v.is_array()) {
+    for (auto& x : v.as_array()) nullable_to_type(x);
+    return;
+  }
+  if (!v.is_object()) return;
+  json::object& o = v.as_object();
+  if (const json::value* n = o.if_contains("nullable"); n && n->is_bool()) {
+    const bool nullable = n->as_bool();
+    o.erase("nullable");
+    if (json::value* t = o.if_contains("type"); nullable && t && t->is_string())
+      *t = json::array{*t, "null"};
+  }
+  for (auto& [k, x] : o) nullable_to_type(x);
+}
+
+}  // namespace
+
+json::object output_schema(const oa::Document& d, const oa::Operation& op) {
+  const json::value* found = nullptr;
+  for (const auto& r : op.responses) {
+    if (r.status.size() != 3 || r.status[0] != '2') continue;  // "200", "201", "2XX"
+    const oa::MediaType* m = json_media(r.content);
+    if (!m || m->schema.is_null()) continue;      // no body (204) or not JSON
+    if (found && *found != m->schema) return {};  // two success shapes: no one schema
+    found = &m->schema;
+  }
+  if (!found) return {};
+  // The SDKs want `type: "object"` at the root: a root reference is inlined.
+  json::value root = *found;
+  for (int hops = 0; root.is_object() && hops < 8; ++hops) {
+    const json::value* ref = root.as_object().if_contains("$ref");
+    if (!ref || !ref->is_string() || !ref->as_string().starts_with(kComponentRef)) break;
+    auto it = d.schemas.find(
+        std::string(std::string_view(ref->as_string()).substr(kComponentRef.size())));
+    if (it == d.schemas.end()) return {};
+    root = it->second;
+  }
+  if (!root.is_object()) return {};
+  const json::value* type = root.as_object().if_contains("type");
+  if (!type || !type->is_string() || type->as_string() != "object") return {};
+  std::set<std::string> refs;
+  json::value schema = rewrite_refs(root, refs);
+  json::object out = std::move(schema.as_object());
+  json::object defs = collect_defs(d, std::move(refs));
+  if (!defs.empty()) out["$defs"] = std::move(defs);
+  json::value v = std::move(out);
+  nullable_to_type(v);
+  return std::move(v.as_object());
+}
+
 std::vector<Tool> build_tools(const oa::Document& d, const Options& o, std::string& error) {
   std::vector<Tool> out;
   std::set<std::string> wanted(o.operations.begin(), o.operations.end());
@@ -167,6 +223,8 @@ std::vector<Tool> build_tools(const oa::Document& d, const Options& o, std::stri
     t.definition["name"] = t.name;
     t.definition["description"] = description;
     t.definition["inputSchema"] = input_schema(d, op);
+    if (json::object os = output_schema(d, op); !os.empty())
+      t.definition["outputSchema"] = std::move(os);
     out.push_back(std::move(t));
   }
   return out;
@@ -258,7 +316,8 @@ std::optional<HttpCall> build_call(const oa::Operation& op, std::string_view bas
   return call;
 }
 
-json::object to_result(int status, std::string_view content_type, std::string_view body) {
+json::object to_result(int status, std::string_view content_type, std::string_view body,
+                       bool structured) {
   bool ok = status >= 200 && status < 300;
   json::object r;
   std::string text =
@@ -269,6 +328,14 @@ json::object to_result(int status, std::string_view content_type, std::string_vi
     boost::system::error_code ec;
     json::value v = json::parse(body, ec);
     if (!ec && v.is_object()) r["structuredContent"] = std::move(v);
+  }
+  if (ok && structured && !r.contains("structuredContent")) {
+    // The tool promised structured output (its outputSchema): a success
+    // without a JSON object cannot keep that promise, so it is a tool error.
+    std::string why = "HTTP " + std::to_string(status) +
+                      ": the API answered no JSON object, but the operation documents one";
+    r["content"] = json::array{json::object{{"type", "text"}, {"text", why + "\n" + text}}};
+    ok = false;
   }
   if (!ok) r["isError"] = true;
   return r;

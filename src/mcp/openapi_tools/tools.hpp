@@ -59,8 +59,17 @@ std::optional<HttpCall> build_call(const oa::Operation& op, std::string_view bas
 // RFC 3986 unreserved characters stay, everything else is %XX.
 std::string percent_encode(std::string_view s);
 
+// The tool's outputSchema: the JSON schema of the operation's 2xx answer
+// when it is an object (a root component reference inlined, the rest copied
+// into `$defs`, OpenAPI 3.0 `nullable` written as a "null" type); empty when
+// there is none, it is not an object, or two 2xx answers differ.
+json::object output_schema(const oa::Document& d, const oa::Operation& op);
+
 // A CallToolResult for an HTTP response: the body as text content, plus
-// structuredContent when it is a JSON object; isError for a non-2xx status.
-json::object to_result(int status, std::string_view content_type, std::string_view body);
+// structuredContent when it is a JSON object; isError for a non-2xx status,
+// and for a 2xx without a JSON object when `structured` (the tool has an
+// outputSchema, so clients expect structuredContent).
+json::object to_result(int status, std::string_view content_type, std::string_view body,
+                       bool structured = false);
 
 }  // namespace gatehouse::mcp::openapi_tools

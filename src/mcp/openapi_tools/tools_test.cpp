@@ -140,6 +140,89 @@ TEST(OpenapiTools, Results) {
   EXPECT_FALSE(r.contains("structuredContent"));
 }
 
+constexpr std::string_view kOutSpec = R"(openapi: 3.0.3
+info: {title: Out, version: "1"}
+paths:
+  /pets:
+    get:
+      operationId: listPets
+      responses:
+        "200": {description: ok, content: {application/json: {schema: {type: array, items: {$ref: "#/components/schemas/Pet"}}}}}
+    post:
+      operationId: createPet
+      responses:
+        "201": {description: created, content: {application/json: {schema: {$ref: "#/components/schemas/Pet"}}}}
+        "400": {description: bad, content: {application/json: {schema: {type: string}}}}
+  /pets/{id}:
+    get:
+      operationId: getPet
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses:
+        "200": {description: ok, content: {application/json: {schema: {type: object, properties: {tag: {type: string, nullable: true}}}}}}
+    put:
+      operationId: putPet
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses:
+        "200": {description: ok, content: {application/json: {schema: {type: object}}}}
+        "201": {description: made, content: {application/json: {schema: {type: string}}}}
+    delete:
+      operationId: deletePet
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses: {"204": {description: gone}}
+components:
+  schemas:
+    Pet:
+      type: object
+      required: [name]
+      properties:
+        name: {type: string}
+        owner: {$ref: "#/components/schemas/Owner"}
+    Owner: {type: object, properties: {name: {type: string}}}
+)";
+
+TEST(OpenapiTools, OutputSchemaFromTheSuccessAnswer) {
+  auto d = oa::load_document(kOutSpec, "out.yaml");
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  std::string error;
+  auto tools = build_tools(*d, {}, error);
+  ASSERT_EQ(tools.size(), 5u) << error;
+  auto find = [&](std::string_view n) -> const json::object& {
+    for (const auto& t : tools)
+      if (t.name == n) return t.definition;
+    ADD_FAILURE() << n;
+    return tools[0].definition;
+  };
+  // An array answer: no outputSchema (MCP's is an object).
+  EXPECT_FALSE(find("listPets").contains("outputSchema"));
+  // A root reference is inlined (type: object at the root), the rest in $defs;
+  // the 400's schema does not count.
+  const auto& created = find("createPet").at("outputSchema").as_object();
+  EXPECT_EQ(created.at("type"), "object");
+  EXPECT_EQ(created.at("required").at(0), "name");
+  EXPECT_EQ(created.at("properties").at("owner").at("$ref"), "#/$defs/Owner");
+  EXPECT_TRUE(created.at("$defs").as_object().contains("Owner"));
+  EXPECT_FALSE(created.at("$defs").as_object().contains("Pet"));
+  // OpenAPI 3.0 nullable becomes a "null" type.
+  const auto& tag = find("getPet").at("outputSchema").at("properties").at("tag").as_object();
+  EXPECT_EQ(json::serialize(tag.at("type")), R"(["string","null"])");
+  EXPECT_FALSE(tag.contains("nullable"));
+  // Two success answers of different shapes, or none with a body: no schema.
+  EXPECT_FALSE(find("putPet").contains("outputSchema"));
+  EXPECT_FALSE(find("deletePet").contains("outputSchema"));
+}
+
+TEST(OpenapiTools, StructuredToolWithoutAnObjectIsAnError) {
+  auto r = to_result(200, "text/plain", "fine", true);
+  EXPECT_EQ(r.at("isError"), true);
+  EXPECT_NE(std::string(r.at("content").at(0).at("text").as_string()).find("no JSON object"),
+            std::string::npos);
+  r = to_result(200, "application/json", R"({"name":"Rex"})", true);
+  EXPECT_FALSE(r.contains("isError"));
+  EXPECT_EQ(r.at("structuredContent").at("name"), "Rex");
+  r = to_result(500, "text/plain", "down", true);  // an error stays an error
+  EXPECT_EQ(r.at("content").at(0).at("text"), "HTTP 500: down");
+}
+
 TEST(OpenapiTools, Names) {
   oa::Operation op;
   op.method = "DELETE";

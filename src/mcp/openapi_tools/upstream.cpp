@@ -88,7 +88,8 @@ class OpenApiUpstream final : public Upstream,
     if (!req) co_return fail(jsonrpc::kInvalidParams, why);
     HttpAnswer a = co_await self->send(*req);
     if (!a.error.empty()) co_return Call::deliver(call, Event::failure(a.error));
-    answer(openapi_tools::to_result(a.status, a.content_type, a.body));
+    answer(openapi_tools::to_result(a.status, a.content_type, a.body,
+                                    tool->definition.contains("outputSchema")));
   }
 
   // One request through net/http_client (the gateway's one outbound client).
