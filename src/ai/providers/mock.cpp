@@ -138,6 +138,14 @@ class MockCall final : public Call {
 
   awaitable<Result<bool>> read(std::string& out) override {
     if (frames_.empty()) co_return false;
+    if (cfg_.tokens_per_second <= 0) {
+      // Unpaced: the whole stream in one read, as a provider's answer that
+      // is already complete arrives (one write to the client, not one per frame).
+      for (auto& f : frames_) out += f;
+      frames_.clear();
+      paced_.clear();
+      co_return true;
+    }
     bool paced = !paced_.empty() && paced_.front();
     if (paced && cfg_.tokens_per_second > 0)
       co_await sleep_ms(static_cast<int64_t>(1000.0 / cfg_.tokens_per_second));

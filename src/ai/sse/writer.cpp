@@ -1,13 +1,29 @@
 #include "ai/sse/writer.hpp"
 
+#include <cstring>
+
 namespace gatehouse::sse {
 namespace {
+
+// The first CR or LF at or after `pos`. Two memchr scans: string_view's
+// find_first_of("\r\n") calls memchr over the set once per byte of text,
+// which showed up at 6% of a streamed AI request's CPU.
+size_t find_break(std::string_view text, size_t pos) {
+  if (pos >= text.size()) return std::string_view::npos;
+  const char* b = text.data() + pos;
+  size_t n = text.size() - pos;
+  const void* lf = std::memchr(b, '\n', n);
+  size_t limit = lf ? static_cast<size_t>(static_cast<const char*>(lf) - b) : n;
+  const void* cr = std::memchr(b, '\r', limit);
+  if (cr) return pos + static_cast<size_t>(static_cast<const char*>(cr) - b);
+  return lf ? pos + limit : std::string_view::npos;
+}
 
 // Writes `prefix` + each line of `text`; lines end at CR, LF or CRLF like the parser's.
 void write_lines(std::string& out, std::string_view prefix, std::string_view text) {
   size_t pos = 0;
   while (true) {
-    size_t end = text.find_first_of("\r\n", pos);
+    size_t end = find_break(text, pos);
     out.append(prefix);
     if (end == std::string_view::npos) {
       out.append(text.substr(pos));
@@ -23,7 +39,7 @@ void write_lines(std::string& out, std::string_view prefix, std::string_view tex
 
 // Field values cannot carry line breaks; a name or id that has them is cut at the first.
 std::string_view single_line(std::string_view v) {
-  return v.substr(0, v.find_first_of("\r\n"));
+  return v.substr(0, find_break(v, 0));
 }
 
 }  // namespace
