@@ -186,6 +186,29 @@ TEST_F(TranscoderTest, ResponseAndErrorJson) {
   EXPECT_TRUE(body.at("details").as_array().empty());
 }
 
+TEST_F(TranscoderTest, PrintOptions) {
+  auto c = base();
+  c.enums_as_ints = true;
+  c.preserve_proto_field_names = true;
+  c.always_print_primitive_fields = true;
+  auto t = build(c);
+  ASSERT_TRUE(t);
+  auto echo = t->match("POST", "/v1/echo");
+  std::string bytes, json;
+  Problem why;
+  ASSERT_TRUE(t->request(echo, "", R"({"displayName":"n","color":"GREEN"})", bytes, why));
+  ASSERT_TRUE(t->response(echo, bytes, json, why)) << why.message;
+  auto v = boost::json::parse(json);
+  EXPECT_EQ(v.at("color"), 2);
+  EXPECT_EQ(v.at("display_name"), "n");
+  EXPECT_EQ(v.at("active"), false);  // a default, printed
+  EXPECT_EQ(v.at("count"), "0");
+  // An unset response_body field prints as its default ([] when repeated).
+  auto flat = t->match("GET", "/v1/shelves/s/items:flat");
+  ASSERT_TRUE(t->response(flat, "", json, why));
+  EXPECT_EQ(json, "[]");
+}
+
 TEST_F(TranscoderTest, HttpBodyBindingsAreRaw) {
   auto t = build(base());
   ASSERT_TRUE(t);
