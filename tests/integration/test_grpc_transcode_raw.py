@@ -114,6 +114,19 @@ class TestTranscodeMetadata(base.TranscodeCase):
         self.assertEqual(r.getheader("grpc-metadata-x-served-by"), "peer")
         self.assertIsNone(r.getheader("grpc-trailer-x-cost"))
 
+    def test_http2_client_gets_trailers(self):
+        # Over HTTP/2 the trailers are a HEADERS frame after the DATA.
+        p = subprocess.run(["nghttp", "-v", "-H", "te: trailers",
+                            "http://127.0.0.1:%d/v1/items/meta" % self.gh.proxy_port],
+                           capture_output=True, timeout=20)
+        out = p.stdout.decode("latin-1")
+        self.assertIn("grpc-metadata-x-served-by: peer", out)
+        data_at = out.find("recv DATA")
+        trailer_at = out.find("grpc-trailer-x-cost: 7")
+        self.assertGreater(data_at, 0, out)
+        self.assertGreater(trailer_at, data_at, out)
+        self.assertNotIn("grpc-status", out.replace("grpc-trailer-", ""), out)
+
     def test_request_headers_become_metadata(self):
         self.get("/v1/items/md", headers={"x-tenant": "t1", "x-blob-bin": b64(b"\x01\x02")})
         md = self.peer.metadata["GetItem"]
