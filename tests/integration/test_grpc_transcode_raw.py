@@ -10,7 +10,7 @@ the HttpBody's content type (the whole response or its response_body
 field), server streaming of HttpBody chunks as they come, client streaming
 of a large body in pieces, and the route's max_body as a precise 413.
 The peer is transcode_peer.py (grpcio), the clients http.client, a raw
-socket (trailers) and curl over h2c."""
+socket (trailers), curl over h2c and nghttp (HTTP/2 trailers)."""
 
 import base64
 import http.client
