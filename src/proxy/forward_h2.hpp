@@ -68,9 +68,12 @@ class H2Forward {
                                                    std::string& body);
   static void transcode_fields(std::vector<H2Field>& fields);
   static awaitable<bool> transcode_respond(Session& s, Exchange& ex, Call& c);
+  // `extra`: response metadata as header fields; `trailers`: trailing
+  // metadata, sent as trailers when the client takes them, else as fields.
   static awaitable<bool> transcode_answer(Session& s, Exchange& ex, int status,
                                           std::string_view content_type, std::string body,
-                                          bool close);
+                                          bool close, std::vector<http1::Header> extra = {},
+                                          std::vector<http1::Header> trailers = {});
   // The upstream's gRPC head as the gRPC-Web answer's: the client's content
   // type, and a chunked body (the status travels in it) unless trailers-only.
   static void web_response_head(bool text, const grpc_web::Kind& k, bool trailers_only,

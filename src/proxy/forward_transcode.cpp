@@ -8,7 +8,10 @@
 // unary answer is held until its status arrives (the HTTP status depends on
 // it); a server-streaming one is sent as each message comes, so its HTTP
 // status is settled by the first message (or by the status when none came)
-// and a later error becomes the stream's last element.
+// and a later error becomes the stream's last element. Response metadata
+// reaches the client as grpc-gateway sends it (grpc-metadata-<key>,
+// grpc-trailer-<key>; transcode/metadata.hpp). google.api.HttpBody answers
+// are their raw bytes, a stream of them the bytes one after another.
 #include <boost/json.hpp>
 
 #include "common/clock.hpp"
@@ -22,6 +25,7 @@
 #include "proxy/http_util.hpp"
 #include "proxy/session.hpp"
 #include "proxy/snapshot.hpp"
+#include "transcode/metadata.hpp"
 #include "transcode/status.hpp"
 
 namespace gatehouse::proxy {
@@ -30,6 +34,10 @@ namespace {
 
 // A unary answer is held whole; past this the upstream is misbehaving.
 constexpr size_t kMaxResponse = 64 * 1024 * 1024;
+// A client-streaming HttpBody method gets the request body in messages of
+// this size: well under gRPC servers' usual 4 MiB receive limit.
+constexpr size_t kRawChunk = 1024 * 1024;
+constexpr std::string_view kOctetStream = "application/octet-stream";
 
 std::string problem_with_field(int status, std::string_view code, std::string_view detail,
                                std::string_view rid, std::string_view field) {
@@ -77,28 +85,52 @@ std::string field_value(const std::vector<H2Field>& a, const std::vector<H2Field
 
 awaitable<bool> H2Forward::transcode_answer(Session& s, Exchange& ex, int status,
                                             std::string_view content_type, std::string body,
-                                            bool close) {
+                                            bool close, std::vector<http1::Header> extra,
+                                            std::vector<http1::Header> trailers) {
   const http1::RequestHead& head = *ex.head;
+  const bool send_body = !ex.method_head;
+  // Trailing metadata goes as trailers only to a client that said it takes
+  // them (TE: trailers, grpc-gateway's rule); any other gets them as header
+  // fields, which it can read: the status is known before the head goes.
+  const bool chunked =
+      !trailers.empty() && send_body && head.version_minor >= 1 && accepts_trailers(head);
   http1::ResponseHead resp;
   resp.status = status;
   resp.reason = reason_phrase(status);
   resp.headers.push_back({"content-type", std::string(content_type)});
-  resp.headers.push_back({"content-length", std::to_string(body.size())});
-  resp.body = http1::BodyKind::kContentLength;
-  resp.content_length = body.size();
+  for (auto& h : extra) resp.headers.push_back(std::move(h));
+  if (chunked) {
+    resp.body = http1::BodyKind::kChunked;
+  } else {
+    for (auto& h : trailers) resp.headers.push_back(std::move(h));
+    resp.headers.push_back({"content-length", std::to_string(body.size())});
+    resp.body = http1::BodyKind::kContentLength;
+    resp.content_length = body.size();
+  }
   for_each_policy_run(ex, true, [&](const policy::Policy& p) {
     p.on_response(ex.pctx, resp.status, resp.headers);
   });
   for (auto& h : ex.pctx.response_headers) resp.headers.push_back(std::move(h));
   ex.pctx.response_headers.clear();
   close = close || !head.keep_alive || s.worker_.draining();
-  std::string out = build_downstream_head(resp, head.version_minor, 0, close, ex.request_id, true);
-  const bool send_body = !ex.method_head;
+  std::string out =
+      build_downstream_head(resp, head.version_minor, chunked ? 1 : 0, close, ex.request_id, true);
+  const size_t body_size = body.size();
+  if (chunked) {
+    // Announced (build_downstream_head drops a Trailer field as hop-by-hop).
+    std::string names;
+    for (const auto& t : trailers) names += (names.empty() ? "" : ", ") + t.name;
+    out.insert(out.size() - 2, "Trailer: " + names + "\r\n");
+    std::string framed;
+    if (!body.empty()) framed = chunk_line(body.size()) + body + "\r\n";
+    framed += last_chunk(trailers);
+    body = std::move(framed);
+  }
   bool ok = co_await s.write_all(s.stream_, s.deadline_, out,
                                  send_body ? std::string_view(body) : std::string_view{}, 30'000);
   s.deadline_.disarm();
   ex.status = status;
-  ex.bytes_out = send_body ? body.size() : 0;
+  ex.bytes_out = send_body ? body_size : 0;
   if (close) s.closing_ = true;
   co_return ok && !close;
 }
@@ -133,9 +165,16 @@ awaitable<H2Forward::WebBody> H2Forward::transcode_request_body(Session& s, Exch
   WebBody r = co_await read_converted_body(s, ex, owned, limit, body, too_large);
   if (r.answered) co_return r;
   const std::string& query = ex.pctx.query_overridden ? ex.pctx.query_override : ex.target.query;
-  // A client-streaming method takes a JSON array as its messages, in order.
+  const std::string* ctype = head.find("content-type");
+  const bool raw = c.tm.binding->raw_request;
+  // A client-streaming method takes a JSON array as its messages, in order;
+  // an HttpBody one takes the bytes in pieces of kRawChunk.
   std::vector<std::string> docs;
-  if (c.tm.method->client_streaming && c.tm.binding->body == "*") {
+  if (raw && c.tm.method->client_streaming) {
+    for (size_t at = 0; at < body.size(); at += kRawChunk)
+      docs.push_back(body.substr(at, kRawChunk));
+    if (docs.empty()) docs.emplace_back();
+  } else if (c.tm.method->client_streaming && c.tm.binding->body == "*") {
     boost::system::error_code ec;
     auto v = boost::json::parse(body, ec);
     if (!ec && v.is_array())
@@ -149,7 +188,7 @@ awaitable<H2Forward::WebBody> H2Forward::transcode_request_body(Session& s, Exch
   for (const auto& d : docs) {
     std::string msg;
     transcode::Problem why;
-    if (!c.tc->request(c.tm, query, d, msg, why)) {
+    if (!c.tc->request(c.tm, query, d, msg, why, ctype ? std::string_view(*ctype) : "")) {
       r.answered = true;
       ex.error = why.code;
       r.keep = co_await transcode_answer(
@@ -187,6 +226,7 @@ awaitable<bool> H2Forward::transcode_respond(Session& s, Exchange& ex, Call& c) 
   const transcode::Transcoder& tc = *c.tc;
   const bool streaming = c.tm.method->server_streaming;
   const bool ndjson = tc.config().ndjson;
+  const bool raw = c.tm.binding->raw_response;
 
   // Not a gRPC answer at all (a proxy's error page, a non-gRPC server).
   std::string uct(find_field(st.headers, "content-type"));
@@ -216,6 +256,11 @@ awaitable<bool> H2Forward::transcode_respond(Session& s, Exchange& ex, Call& c) 
   const bool close_down = !head.keep_alive || s.worker_.draining() || framing == 2;
   size_t sent = 0;  // messages written (streaming)
   net::Deadline wdl;
+  // A raw stream's type is its first HttpBody's (Envoy's rule: one response
+  // has one Content-Type).
+  std::string stream_type(raw      ? kOctetStream
+                          : ndjson ? "application/x-ndjson"
+                                   : "application/json");
 
   // Streaming: the head goes with the first message; each message after.
   auto write_piece = [&](std::string piece, bool with_head) -> awaitable<bool> {
@@ -224,8 +269,8 @@ awaitable<bool> H2Forward::transcode_respond(Session& s, Exchange& ex, Call& c) 
       http1::ResponseHead resp;
       resp.status = 200;
       resp.reason = reason_phrase(200);
-      resp.headers.push_back(
-          {"content-type", ndjson ? "application/x-ndjson" : "application/json"});
+      resp.headers.push_back({"content-type", stream_type});
+      transcode::metadata_headers(st.headers, false, resp.headers);
       resp.body = http1::BodyKind::kChunked;
       for_each_policy_run(ex, true, [&](const policy::Policy& p) {
         p.on_response(ex.pctx, resp.status, resp.headers);
@@ -262,13 +307,27 @@ awaitable<bool> H2Forward::transcode_respond(Session& s, Exchange& ex, Call& c) 
       }
       if (streaming) {
         for (auto& m : msgs) {
-          std::string json;
+          std::string piece;
           transcode::Problem why;
-          if (!tc.response(c.tm, m, json, why)) {
-            bad = why.message;
+          if (raw) {
+            std::string type;
+            if (!tc.raw_response(c.tm, m, type, piece, why)) {
+              bad = why.message;
+              break;
+            }
+            if (!head_sent && !type.empty()) stream_type = std::move(type);
+          } else {
+            std::string json;
+            if (!tc.response(c.tm, m, json, why)) {
+              bad = why.message;
+              break;
+            }
+            piece = ndjson ? json + "\n" : (sent == 0 ? "[" : ",") + json;
+          }
+          if (!transcode::valid_field_value(stream_type)) {
+            bad = "upstream HttpBody content_type is not a valid header value";
             break;
           }
-          std::string piece = ndjson ? json + "\n" : (sent == 0 ? "[" : ",") + json;
           if (!co_await write_piece(std::move(piece), !head_sent)) {
             ok_down = false;
             break;
@@ -331,17 +390,42 @@ awaitable<bool> H2Forward::transcode_respond(Session& s, Exchange& ex, Call& c) 
   }
   ex.grpc_status = code;
 
+  // Metadata: the upstream's headers, and its trailers (in a trailers-only
+  // answer, the one HEADERS block is the trailers).
+  std::vector<http1::Header> head_md, trailer_md;
+  if (bad.empty() && !up_failed && !timed_out && st.trailers.empty() &&
+      !find_field(st.headers, "grpc-status").empty()) {
+    transcode::metadata_headers(st.headers, true, trailer_md);
+  } else {
+    if (!head_sent) transcode::metadata_headers(st.headers, false, head_md);
+    if (bad.empty() && !up_failed && !timed_out)
+      transcode::metadata_headers(st.trailers, true, trailer_md);
+  }
+
+  if (head_sent && raw && code != grpc::kOk) {
+    // Raw bytes have no room for an error element: the stream is cut (no
+    // chunked terminator, the connection closed) so the client cannot take
+    // it for complete.
+    wdl.unlink();
+    if (ex.error.empty()) ex.error = "grpc_stream_error";
+    s.closing_ = true;
+    co_return false;
+  }
   if (head_sent) {
     // Streaming, already 200: the end of the array (or stream), with the
-    // error as its last element when the call failed.
+    // error as its last element when the call failed; trailing metadata as
+    // trailers when the client takes them (else they are dropped, as
+    // grpc-gateway does).
     std::string tail;
     if (code != grpc::kOk) {
       std::string err = "{\"error\":" + tc.error_body(code, message, details) + "}";
       tail = ndjson ? err + "\n" : "," + err;
     }
-    if (!ndjson) tail += "]";
+    if (!ndjson && !raw) tail += "]";
     bool ok = co_await write_piece(std::move(tail), false);
-    if (ok && framing == 1) ok = co_await s.write_all(s.stream_, wdl, last_chunk({}), {}, idle);
+    if (!accepts_trailers(head)) trailer_md.clear();
+    if (ok && framing == 1)
+      ok = co_await s.write_all(s.stream_, wdl, last_chunk(trailer_md), {}, idle);
     wdl.unlink();
     if (!ok || close_down) s.closing_ = true;
     co_return ok && !close_down;
@@ -349,11 +433,14 @@ awaitable<bool> H2Forward::transcode_respond(Session& s, Exchange& ex, Call& c) 
   if (code != grpc::kOk) {
     const int status = !bad.empty() ? 502 : transcode::http_status_for_grpc(code);
     co_return co_await transcode_answer(s, ex, status, "application/json",
-                                        tc.error_body(code, message, details), false);
+                                        tc.error_body(code, message, details), false,
+                                        std::move(head_md), std::move(trailer_md));
   }
   std::string json;
+  std::string type(streaming && ndjson ? "application/x-ndjson" : "application/json");
   if (streaming) {
-    json = ndjson ? "" : "[]";
+    json = raw || ndjson ? "" : "[]";
+    if (raw) type = kOctetStream;
   } else if (msgs.empty()) {
     ex.error = "transcode_bad_response";
     ex.grpc_status = grpc::kInternal;
@@ -362,16 +449,26 @@ awaitable<bool> H2Forward::transcode_respond(Session& s, Exchange& ex, Call& c) 
         tc.error_body(grpc::kInternal, "upstream answered OK without a message", ""), false);
   } else {
     transcode::Problem why;
-    if (!tc.response(c.tm, msgs[0], json, why)) {
+    std::string raw_type;
+    const bool converted = raw ? tc.raw_response(c.tm, msgs[0], raw_type, json, why)
+                               : tc.response(c.tm, msgs[0], json, why);
+    if (converted && raw) {
+      type = raw_type.empty() ? std::string(kOctetStream) : std::move(raw_type);
+      if (!transcode::valid_field_value(type)) {
+        why = {502, "bad_upstream_message",
+               "upstream HttpBody content_type is not a valid header value", ""};
+        json.clear();
+      }
+    }
+    if (!why.code.empty()) {
       ex.error = why.code;
       ex.grpc_status = grpc::kInternal;
       co_return co_await transcode_answer(s, ex, 502, "application/json",
                                           tc.error_body(grpc::kInternal, why.message, ""), false);
     }
   }
-  co_return co_await transcode_answer(
-      s, ex, 200, streaming && ndjson ? "application/x-ndjson" : "application/json",
-      std::move(json), false);
+  co_return co_await transcode_answer(s, ex, 200, type, std::move(json), false, std::move(head_md),
+                                      std::move(trailer_md));
 }
 
 }  // namespace gatehouse::proxy

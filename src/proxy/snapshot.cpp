@@ -5,6 +5,7 @@
 
 #include "config/loader.hpp"
 #include "net/tls/client.hpp"
+#include "transcode/transcoder.hpp"
 
 namespace gatehouse::proxy {
 

@@ -22,7 +22,12 @@
 #include "policies/policy.hpp"
 #include "proxy/router.hpp"
 #include "proxy/upstream/balancer.hpp"
-#include "transcode/transcoder.hpp"
+
+// Declared only: snapshot.hpp is included widely and the transcoder's header
+// changes with it (snapshot.cpp and forward_h2_call.hpp include it).
+namespace gatehouse::transcode {
+class Transcoder;
+}
 
 namespace gatehouse::proxy {
 

@@ -16,8 +16,6 @@
 #include <google/protobuf/descriptor.pb.h>
 #include <google/protobuf/unknown_field_set.h>
 #include <google/protobuf/util/json_util.h>
-#include <google/protobuf/util/type_resolver.h>
-#include <google/protobuf/util/type_resolver_util.h>
 
 #include <boost/json.hpp>
 #include <filesystem>
@@ -28,6 +26,7 @@
 #include <sstream>
 
 #include "transcode/query.hpp"
+#include "transcode/transcoder_impl.hpp"
 
 namespace gatehouse::transcode {
 
@@ -36,7 +35,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr const char* kUrlPrefix = "type.googleapis.com";
 constexpr int kHttpExtension = 72295728;  // google.api.http on MethodOptions
 constexpr uintmax_t kMaxDescriptorBytes = 64 * 1024 * 1024;
 
@@ -286,16 +284,6 @@ std::string status_text(const pb::util::Status& st) {
 
 }  // namespace
 
-struct Transcoder::Impl {
-  pb::DescriptorPool pool;
-  std::vector<const pb::MethodDescriptor*> methods;  // by Method index
-  pb::util::JsonPrintOptions print;
-  std::unique_ptr<pb::util::TypeResolver> resolver() const {
-    return std::unique_ptr<pb::util::TypeResolver>(
-        pb::util::NewTypeResolverForDescriptorPool(kUrlPrefix, &pool));
-  }
-};
-
 Transcoder::~Transcoder() = default;
 
 std::shared_ptr<const Transcoder> Transcoder::build(const config::RouteGrpcTranscodeConfig& cfg,
@@ -450,6 +438,15 @@ std::shared_ptr<const Transcoder> Transcoder::build(const config::RouteGrpcTrans
     }
     b.body = r.body;
     b.response_body = r.response_body;
+    // google.api.HttpBody: the whole message, or a singular field of it.
+    auto http_body = [](const pb::Descriptor* d, const std::string& field) {
+      if (field.empty() || field == "*") return is_http_body(d);
+      const pb::FieldDescriptor* f = d->FindFieldByName(field);
+      return f && !f->is_repeated() && f->type() == pb::FieldDescriptor::TYPE_MESSAGE &&
+             is_http_body(f->message_type());
+    };
+    b.raw_request = !r.body.empty() && http_body(md->input_type(), r.body);
+    b.raw_response = http_body(md->output_type(), r.response_body);
     b.method = method_of(md);
     t->bindings_.push_back(std::move(b));
   };
@@ -540,11 +537,11 @@ Transcoder::Match Transcoder::match(std::string_view verb, std::string_view path
 }
 
 bool Transcoder::request(const Match& m, std::string_view query, std::string_view body,
-                         std::string& out, Problem& why) const {
+                         std::string& out, Problem& why, std::string_view content_type) const {
   const Binding& b = *m.binding;
   const pb::Descriptor* in = impl_->methods[b.method]->input_type();
   json::object root;
-  if (!b.body.empty() && !body.empty()) {
+  if (!b.body.empty() && !body.empty() && !b.raw_request) {
     boost::system::error_code ec;
     json::value v = json::parse(json::string_view(body.data(), body.size()), ec);
     if (ec) {
@@ -603,6 +600,7 @@ bool Transcoder::request(const Match& m, std::string_view query, std::string_vie
   }
   auto resolver = impl_->resolver();
   pb::util::JsonParseOptions po;
+  out.clear();  // the conversion appends
   auto st = pb::util::JsonToBinaryString(resolver.get(), type_url(in->full_name()),
                                          json::serialize(root), &out, po);
   if (!st.ok()) {
@@ -610,6 +608,7 @@ bool Transcoder::request(const Match& m, std::string_view query, std::string_vie
            "request does not fit " + in->full_name() + ": " + status_text(st), ""};
     return false;
   }
+  if (b.raw_request) append_http_body(in, b.body, content_type, body, out);
   return true;
 }
 

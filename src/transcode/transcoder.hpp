@@ -47,6 +47,12 @@ struct Binding {
   std::string body;           // "", "*" or a top-level field of the request
   std::string response_body;  // "" or a top-level field of the response
   size_t method = 0;          // into Transcoder::methods()
+  // google.api.HttpBody (docs/grpc.md#raw-bodies-googleapihttpbody): the
+  // request body goes raw into the message (body "*" of an HttpBody request)
+  // or into the HttpBody `body` field, with its Content-Type; the answer is
+  // the HttpBody's bytes (the whole response, or its response_body field).
+  bool raw_request = false;
+  bool raw_response = false;
 };
 
 class Transcoder {
@@ -66,11 +72,16 @@ class Transcoder {
   Match match(std::string_view verb, std::string_view path) const;
 
   // The request message (protobuf bytes, not framed) from the JSON body, the
-  // path captures and the query string.
+  // path captures and the query string. For a raw_request binding `body` is
+  // the HttpBody's data as sent and `content_type` the request's.
   bool request(const Match& m, std::string_view query, std::string_view body, std::string& out,
-               Problem& why) const;
+               Problem& why, std::string_view content_type = {}) const;
   // One response message as JSON (the whole message or its response_body).
   bool response(const Match& m, std::string_view message, std::string& json, Problem& why) const;
+  // One response message of a raw_response binding: the HttpBody's
+  // content_type (empty when unset) and data.
+  bool raw_response(const Match& m, std::string_view message, std::string& content_type,
+                    std::string& data, Problem& why) const;
   // {"code": N, "message": "...", "details": [...]} for a gRPC error;
   // `details_bin` is grpc-status-details-bin as sent (base64 google.rpc.Status).
   std::string error_body(int code, std::string_view message, std::string_view details_bin) const;

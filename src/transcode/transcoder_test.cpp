@@ -1,11 +1,13 @@
 #include "transcode/transcoder.hpp"
 
+#include <google/protobuf/unknown_field_set.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 
 namespace gatehouse::transcode {
 
@@ -182,6 +184,127 @@ TEST_F(TranscoderTest, ResponseAndErrorJson) {
   EXPECT_EQ(body.at("code"), 5);
   EXPECT_EQ(body.at("message"), "gone");
   EXPECT_TRUE(body.at("details").as_array().empty());
+}
+
+TEST_F(TranscoderTest, PrintOptions) {
+  auto c = base();
+  c.enums_as_ints = true;
+  c.preserve_proto_field_names = true;
+  c.always_print_primitive_fields = true;
+  auto t = build(c);
+  ASSERT_TRUE(t);
+  auto echo = t->match("POST", "/v1/echo");
+  std::string bytes, json;
+  Problem why;
+  ASSERT_TRUE(t->request(echo, "", R"({"displayName":"n","color":"GREEN"})", bytes, why));
+  ASSERT_TRUE(t->response(echo, bytes, json, why)) << why.message;
+  auto v = boost::json::parse(json);
+  EXPECT_EQ(v.at("color"), 2);
+  EXPECT_EQ(v.at("display_name"), "n");
+  EXPECT_EQ(v.at("active"), false);  // a default, printed
+  EXPECT_EQ(v.at("count"), "0");
+  // An unset response_body field prints as its default ([] when repeated).
+  auto flat = t->match("GET", "/v1/shelves/s/items:flat");
+  ASSERT_TRUE(t->response(flat, "", json, why));
+  EXPECT_EQ(json, "[]");
+}
+
+TEST_F(TranscoderTest, HttpBodyBindingsAreRaw) {
+  auto t = build(base());
+  ASSERT_TRUE(t);
+  auto up = t->match("POST", "/v1/shelves/s1/files");
+  ASSERT_NE(up.binding, nullptr);
+  EXPECT_TRUE(up.binding->raw_request);
+  EXPECT_FALSE(up.binding->raw_response);
+  auto echo = t->match("POST", "/v1/raw-echo");
+  ASSERT_NE(echo.binding, nullptr);
+  EXPECT_TRUE(echo.binding->raw_request);
+  EXPECT_TRUE(echo.binding->raw_response);
+  auto att = t->match("GET", "/v1/attachments/a1");
+  ASSERT_NE(att.binding, nullptr);
+  EXPECT_FALSE(att.binding->raw_request);
+  EXPECT_TRUE(att.binding->raw_response);
+  // JSON bindings stay JSON.
+  auto create = t->match("POST", "/v1/shelves/s1/items");
+  EXPECT_FALSE(create.binding->raw_request);
+  EXPECT_FALSE(create.binding->raw_response);
+}
+
+TEST_F(TranscoderTest, HttpBodyRequestTakesBytesAsSent) {
+  auto t = build(base());
+  ASSERT_TRUE(t);
+  namespace pb = google::protobuf;
+  // The body field: raw bytes and content type in `file`, the path and
+  // query fields beside it; bytes that are not JSON (or UTF-8) pass.
+  const std::string data("\x00\xff{not json", 11);
+  auto up = t->match("POST", "/v1/shelves/s1/files");
+  std::string bytes;
+  Problem why;
+  ASSERT_TRUE(t->request(up, "name=n%201", data, bytes, why, "image/png")) << why.message;
+  pb::UnknownFieldSet msg;
+  ASSERT_TRUE(msg.ParseFromString(bytes));
+  std::map<int, std::string> top;
+  for (int i = 0; i < msg.field_count(); ++i)
+    top[msg.field(i).number()] = msg.field(i).length_delimited();
+  EXPECT_EQ(top[1], "s1");
+  EXPECT_EQ(top[2], "n 1");
+  pb::UnknownFieldSet file;
+  ASSERT_TRUE(file.ParseFromString(top[3]));
+  ASSERT_EQ(file.field_count(), 2);
+  EXPECT_EQ(file.field(0).number(), 1);
+  EXPECT_EQ(file.field(0).length_delimited(), "image/png");
+  EXPECT_EQ(file.field(1).number(), 2);
+  EXPECT_EQ(file.field(1).length_delimited(), data);
+  // The query cannot reach into the raw field, and unknown parameters are
+  // still refused.
+  EXPECT_TRUE(t->request(up, "file.content_type=x", data, bytes, why, "a/b")) << why.message;
+  EXPECT_FALSE(t->request(up, "nosuch=1", data, bytes, why, "a/b"));
+  EXPECT_EQ(why.field, "nosuch");
+  // No body and no content type: the field stays unset.
+  ASSERT_TRUE(t->request(up, "", "", bytes, why));
+  ASSERT_TRUE(msg.ParseFromString(bytes));
+  for (int i = 0; i < msg.field_count(); ++i) EXPECT_NE(msg.field(i).number(), 3);
+}
+
+TEST_F(TranscoderTest, HttpBodyResponseRoundTrip) {
+  auto t = build(base());
+  ASSERT_TRUE(t);
+  // EchoRaw: HttpBody in (body "*"), HttpBody out.
+  auto echo = t->match("POST", "/v1/raw-echo");
+  std::string bytes;
+  Problem why;
+  const std::string data("line 1\n\x01\x02", 9);
+  ASSERT_TRUE(t->request(echo, "", data, bytes, why, "text/csv; charset=utf-8"));
+  std::string type, out;
+  ASSERT_TRUE(t->raw_response(echo, bytes, type, out, why)) << why.message;
+  EXPECT_EQ(type, "text/csv; charset=utf-8");
+  EXPECT_EQ(out, data);
+  // An empty HttpBody: no type, no bytes.
+  ASSERT_TRUE(t->raw_response(echo, "", type, out, why));
+  EXPECT_EQ(type, "");
+  EXPECT_EQ(out, "");
+  // A cut message is an error, not a short body.
+  EXPECT_FALSE(t->raw_response(echo,
+                               std::string_view("\x12\x05"
+                                                "ab",
+                                                4),
+                               type, out, why));
+  EXPECT_EQ(why.status, 502);
+  // response_body naming an HttpBody field: Attachment{id = 1, body = 2}.
+  auto att = t->match("GET", "/v1/attachments/a1");
+  google::protobuf::UnknownFieldSet inner, outer;
+  inner.AddLengthDelimited(1, "application/pdf");
+  inner.AddLengthDelimited(2, "%PDF-1.7");
+  std::string inner_bytes, outer_bytes;
+  inner.SerializeToString(&inner_bytes);
+  outer.AddLengthDelimited(1, "a1");
+  outer.AddLengthDelimited(2, inner_bytes);
+  outer.SerializeToString(&outer_bytes);
+  ASSERT_TRUE(t->raw_response(att, outer_bytes, type, out, why)) << why.message;
+  EXPECT_EQ(type, "application/pdf");
+  EXPECT_EQ(out, "%PDF-1.7");
+  // The field as a varint on the wire: not an HttpBody.
+  EXPECT_FALSE(t->raw_response(att, std::string_view("\x10\x01", 2), type, out, why));
 }
 
 }  // namespace gatehouse::transcode
