@@ -432,6 +432,14 @@ struct RouteGrpcTranscodeConfig {
   uint64_t max_body = 4 * 1024 * 1024;  // JSON request body
 };
 
+// websocket: bounds on WebSocket tunnels through this route (docs/proxy.md#websocket).
+// Frame headers are always checked (RFC 6455 5); 0 turns a size limit off.
+struct RouteWebSocketConfig {
+  uint64_t max_frame_size = 16 * 1024 * 1024;    // one frame's payload
+  uint64_t max_message_size = 64 * 1024 * 1024;  // a data message's payload, all fragments
+  int64_t idle_timeout_ms = 0;                   // 0: the route's timeouts.idle
+};
+
 struct RouteConfig {
   std::string name;
   RouteMatchConfig match;
@@ -444,6 +452,7 @@ struct RouteConfig {
   std::optional<RouteGrpcTranscodeConfig> grpc_transcode;  // set: HTTP/JSON to gRPC
   RewriteConfig rewrite;
   std::optional<TimeoutsConfig> timeouts;  // overrides the upstream's
+  RouteWebSocketConfig websocket;
   std::vector<PolicyRef> policies;
   std::vector<std::string> tags;
   size_t order = 0;  // position in the file; the last tie-breaker

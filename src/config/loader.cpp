@@ -23,6 +23,7 @@
 #include "config/load_llm_extras.hpp"
 #include "config/load_llm_prices.hpp"
 #include "config/load_mcp.hpp"
+#include "config/load_websocket.hpp"
 #include "config/loader_reader.hpp"
 #include "config/yaml_document.hpp"
 
@@ -394,7 +395,7 @@ class Loader {
     r.order = order;
     Fields f(r_, s,
              {"name", "match", "priority", "upstream", "llm", "mcp", "mock", "rewrite", "timeouts",
-              "policies", "tags", "grpc_web", "grpc_transcode"});
+              "policies", "tags", "grpc_web", "grpc_transcode", "websocket"});
     f.read("name", r.name);
     if (const Slot* m = f.get("match")) parse_match(*m, r.match);
     f.read("priority", r.priority);
@@ -434,6 +435,7 @@ class Loader {
     if (const Slot* g = f.get("grpc_web")) r.grpc_web = detail::parse_route_grpc_web(r_, *g);
     if (const Slot* g = f.get("grpc_transcode"))
       r.grpc_transcode = detail::parse_route_grpc_transcode(r_, *g);
+    if (const Slot* w = f.get("websocket")) detail::parse_route_websocket(r_, *w, r.websocket);
     return r;
   }
 

@@ -20,6 +20,12 @@ void complete(State& st, Handler h, boost::system::error_code ec, size_t n) {
 void progress(State& st, Direction& d) {
   for (bool moved = true; moved;) {
     moved = false;
+    if (d.reader && d.reset) {
+      d.read_bufs.clear();
+      complete(st, std::move(d.reader), asio::error::connection_reset, 0);
+      d.reader = nullptr;
+      moved = true;
+    }
     if (d.reader && (d.size() > 0 || d.write_closed)) {
       size_t n = 0;
       for (auto& b : d.read_bufs) {
@@ -140,6 +146,15 @@ void DuplexEnd::close() {
   i.data.clear();
   i.begin = 0;
   progress(*st_, i);
+}
+
+void DuplexEnd::reset() {
+  if (!is_open()) return;
+  Direction& o = out();
+  o.reset = true;
+  o.data.clear();
+  o.begin = 0;
+  close();
 }
 
 std::pair<DuplexEnd, DuplexEnd> make_duplex(asio::any_io_executor ex, size_t capacity) {

@@ -61,6 +61,7 @@ struct Direction {
   size_t begin = 0;
   bool write_closed = false;  // the writer shut down or went away: EOF after data
   bool read_closed = false;   // the reader went away: writes fail
+  bool reset = false;         // the writer aborted: reads fail with connection_reset
   // At most one pending read (by the reader) and one pending write (by the
   // writer), as with a socket.
   Handler reader;
@@ -135,6 +136,10 @@ class DuplexEnd {
   // Both directions end: the peer reads EOF after buffered bytes, its writes
   // fail with broken_pipe; this end's pending operations are aborted.
   void close();
+  // An abortive close (a TCP RST): like close(), but unread bytes this end
+  // wrote are dropped and the peer's reads fail with connection_reset, so
+  // it can tell an abort from an orderly end (RFC 8441 6: RST_STREAM).
+  void reset();
   // Aborts this end's pending operations (operation_aborted); the pipe stays usable.
   void cancel();
 

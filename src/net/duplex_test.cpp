@@ -57,6 +57,25 @@ TEST(Duplex, BytesFlowBothWaysAndEofAfterShutdown) {
   EXPECT_EQ(ea, asio::error::eof);
 }
 
+TEST(Duplex, ResetIsConnectionResetNotEof) {
+  // RFC 8441 6: a reset stream must not look like an orderly close.
+  asio::io_context ioc;
+  auto [a, b] = make_duplex(ioc.get_executor(), 4096);
+  std::string got;
+  boost::system::error_code eb;
+  asio::co_spawn(
+      ioc,
+      [&]() -> awaitable<void> {
+        co_await asio::async_write(a, asio::buffer(std::string_view("lost")), use_nothrow);
+        a.reset();
+      },
+      asio::detached);
+  asio::co_spawn(
+      ioc, [&]() -> awaitable<void> { got = co_await read_all(b, eb); }, asio::detached);
+  ioc.run();
+  EXPECT_EQ(eb, asio::error::connection_reset);
+}
+
 TEST(Duplex, WriterWaitsUntilPeerReads) {
   asio::io_context ioc;
   auto [a, b] = make_duplex(ioc.get_executor(), 1000);

@@ -69,6 +69,27 @@ class Stream {
     sock_.close(ec);
   }
 
+  // Aborts this stream's pending reads and writes (operation_aborted); the
+  // stream stays open. The in-memory pipe does not take per-operation
+  // cancellation, so a relay that must stop a pending read uses this.
+  void cancel() {
+    if (duplex_) {
+      duplex_->cancel();
+      return;
+    }
+    boost::system::error_code ec;
+    sock_.cancel(ec);
+  }
+
+  // An abortive close: TCP RST (SO_LINGER 0), or a reset pipe for an HTTP/2
+  // stream (RST_STREAM). A tunnel passes an abort on as an abort (RFC 8441 6).
+  void reset() {
+    if (duplex_) duplex_->reset();
+    boost::system::error_code ec;
+    if (sock_.is_open()) sock_.set_option(asio::socket_base::linger(true, 0), ec);
+    sock_.close(ec);
+  }
+
   // Writes what the socket takes right now, without waiting (plain TCP
   // only; other kinds write nothing). Asio completes even an immediately
   // successful async write through the back of the worker's handler queue,

@@ -79,7 +79,15 @@ awaitable<bool> H2Forward::exchange(Session& s, Exchange& ex, Call& c) {
   const config::TimeoutsConfig& to = rr.timeouts;
   const bool close_after_error = head.body != http1::BodyKind::kNone;
   if (!wu.h2) wu.h2 = std::make_shared<H2Pools>(ucfg.targets.size());
-  if (head.upgrade && head.find("upgrade")) {
+  // WebSocket goes up as an RFC 8441 extended CONNECT (forward_h2_tunnel.cpp);
+  // other upgrades have no HTTP/2 form.
+  const std::string* upgrade_to = head.upgrade ? head.find("upgrade") : nullptr;
+  c.tunnel = upgrade_to && head.method == "GET" && iequals(*upgrade_to, "websocket");
+  if (c.tunnel && !head.find("sec-websocket-key")) {
+    co_return co_await s.send_error(&ex, 400, "bad_websocket_handshake",
+                                    "WebSocket upgrade without Sec-WebSocket-Key", true);
+  }
+  if (upgrade_to && !c.tunnel) {
     co_return co_await s.send_error(&ex, 501, "upgrade_unsupported",
                                     "upstream '" + ucfg.name +
                                         "' speaks HTTP/2: protocol upgrades are not forwarded",
@@ -275,6 +283,23 @@ awaitable<bool> H2Forward::exchange(Session& s, Exchange& ex, Call& c) {
       wu.h2->add(target, conn);
     }
     ex.upstream_target = conn->peer();
+    if (c.tunnel) {
+      // RFC 8441 3: extended CONNECT only to a peer whose SETTINGS allow it;
+      // a new connection's come with the peer's first bytes.
+      int64_t until = steady_ms() + std::max<int64_t>(to.connect_ms, 1);
+      asio::steady_timer wait(s.worker_.ioc());
+      while (!conn->settings_received() && conn->usable() && steady_ms() < until) {
+        wait.expires_after(std::chrono::milliseconds(2));
+        co_await wait.async_wait(use_nothrow);
+      }
+      if (!conn->connect_protocol()) {
+        co_return co_await s.send_error(
+            &ex, 501, "upgrade_unsupported",
+            "upstream '" + ucfg.name +
+                "' speaks HTTP/2 and does not accept extended CONNECT (RFC 8441)",
+            close_after_error);
+      }
+    }
     wu.balancer->on_start(target);
     auto& tstate = *us.states[static_cast<size_t>(target)];
     Count target_in_flight(tstate.requests_in_flight);
@@ -294,6 +319,7 @@ awaitable<bool> H2Forward::exchange(Session& s, Exchange& ex, Call& c) {
         if (f.name == "content-type") f.value = grpc_web::upstream_content_type(c.web_kind);
     }
     if (c.tc) transcode_fields(fields);
+    if (c.tunnel) tunnel_fields(ex, fields);
 
     auto st = std::make_shared<H2Stream>(s.worker_.ioc().get_executor());
     bool has_body = head.body != http1::BodyKind::kNone;
@@ -302,6 +328,10 @@ awaitable<bool> H2Forward::exchange(Session& s, Exchange& ex, Call& c) {
       st->tx_trailers = c.replay_trailers;
       st->tx_end = true;
       has_body = !c.replay.empty() || !c.replay_trailers.empty();
+    }
+    if (c.tunnel) {  // the stream stays open for the tunnel's bytes
+      st->tx_end = false;
+      has_body = true;
     }
     if (!conn->open(st, fields, has_body)) {
       // Full or going away since find(): another connection, same attempt.
@@ -421,6 +451,7 @@ awaitable<bool> H2Forward::exchange(Session& s, Exchange& ex, Call& c) {
   // Two statements, not `?:` with a co_await in each arm: GCC 12 miscompiles
   // that (the transcoding arm ran with c.tc null).
   if (c.tc) co_return co_await transcode_respond(s, ex, c);
+  if (c.tunnel && c.st->status / 100 == 2) co_return co_await tunnel(s, ex, c);
   co_return co_await respond(s, ex, c);
 }
 

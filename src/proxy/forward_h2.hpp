@@ -43,6 +43,10 @@ class H2Forward {
                                    std::shared_ptr<H2ClientConn> conn,
                                    std::shared_ptr<H2Stream> st);
   static awaitable<bool> respond(Session& s, Exchange& ex, Call& c);
+  // WebSocket to an HTTP/2 upstream (forward_h2_tunnel.cpp): the request's
+  // fields as an RFC 8441 extended CONNECT, and the tunnel after a 2xx.
+  static bool tunnel_fields(const Exchange& ex, std::vector<H2Field>& fields);
+  static awaitable<bool> tunnel(Session& s, Exchange& ex, Call& c);
   // gRPC-Web: the request body read whole, base64-decoded in text mode and
   // checked to be whole frames; `answered` when an error went out instead.
   struct WebBody {

@@ -34,6 +34,7 @@ struct H2Forward::Call {
   // requests): the binding the request matched.
   const transcode::Transcoder* tc = nullptr;
   transcode::Transcoder::Match tm;
+  bool tunnel = false;           // a WebSocket upgrade: RFC 8441 extended CONNECT upstream
   int64_t deadline_ms = 0;       // route request timeout and grpc-timeout, 0 = none
   int64_t grpc_deadline_ms = 0;  // grpc-timeout alone: bounds the whole call
   // Body replayable on retry: in memory (none, small, or taken by a policy).

@@ -8,6 +8,7 @@
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
+#include "net/websocket/handshake.hpp"
 #include "net/worker.hpp"
 #include "proxy/session.hpp"
 
@@ -38,6 +39,7 @@ struct H2Connection::StreamState {
   bool req_ended = false;
   bool req_broken = false;  // the Session stopped reading: drop the rest
   bool h2_closed = false;
+  bool tunnel = false;  // an extended CONNECT (RFC 8441): WebSocket bytes both ways
   Signal req_wake, send_ready;
 };
 
@@ -169,7 +171,11 @@ void H2Connection::on_request(net::http2::Request& r) {
   st->end = std::move(ours);
   st->method = r.method;
   st->framing = net::http2::framing_for(r);
-  st->req_out = net::http2::request_head_to_http1(r);
+  st->tunnel = st->framing == net::http2::BodyFraming::kTunnel;
+  // The upstream's Sec-WebSocket-Accept is checked against this key by the
+  // pipeline, as for an HTTP/1.1 client's own key.
+  st->req_out =
+      net::http2::request_head_to_http1(r, st->tunnel ? net::websocket::new_key() : std::string());
   st->req_ended = r.end_stream;
   streams_[r.stream_id] = st;
   Session::start(std::make_unique<Session>(worker_, std::move(theirs), client_ip_, tls_));
@@ -204,14 +210,18 @@ void H2Connection::on_request_trailers(int32_t id, std::vector<net::http2::Field
   if (it != streams_.end()) it->second->req_trailers = std::move(trailers);
 }
 
-void H2Connection::on_stream_close(int32_t id, uint32_t) {
+void H2Connection::on_stream_close(int32_t id, uint32_t error_code) {
   auto it = streams_.find(id);
   if (it == streams_.end()) return;
   auto st = it->second;
   streams_.erase(it);
   st->h2_closed = true;
-  // The Session sees its pipe end: a reset stream stops its work upstream too.
-  st->end.close();
+  // The Session sees its pipe end: a reset stream stops its work upstream too
+  // (a tunnel's upstream connection gets a TCP RST for it, RFC 8441 6).
+  if (error_code != 0)
+    st->end.reset();
+  else
+    st->end.close();
   st->req_wake.notify();
   st->send_ready.notify();
   if (goaway_on_drain_ && streams_.empty()) {
@@ -260,7 +270,7 @@ awaitable<void> H2Connection::request_pump(std::shared_ptr<H2Connection> self,
 awaitable<void> H2Connection::response_pump(std::shared_ptr<H2Connection> self,
                                             std::shared_ptr<StreamState> st) {
   H2Connection& c = *self;
-  net::http2::ResponseReader reader(st->method);
+  net::http2::ResponseReader reader(st->method, st->tunnel);
   std::string buf;
   std::array<char, 16 * 1024> tmp;
   bool head_sent = false;
@@ -273,7 +283,11 @@ awaitable<void> H2Connection::response_pump(std::shared_ptr<H2Connection> self,
     if (ec) {
       // The Session closed its end: fine after a complete response (or one
       // that runs until close), a reset otherwise.
-      if (head_sent && reader.on_eof()) {
+      // A tunnel whose upstream aborted is aborted too (RFC 8441 6: a TCP
+      // RST is RST_STREAM CANCEL); an orderly close is END_STREAM.
+      if (head_sent && ec == asio::error::connection_reset && reader.tunnel_open()) {
+        c.session_.reset_stream(st->id, NGHTTP2_CANCEL);
+      } else if (head_sent && reader.on_eof()) {
         c.session_.end_response(st->id, reader.trailers());
       } else {
         c.session_.reset_stream(st->id, NGHTTP2_INTERNAL_ERROR);
@@ -293,9 +307,15 @@ awaitable<void> H2Connection::response_pump(std::shared_ptr<H2Connection> self,
       // A chunked response with trailers but no data still needs its DATA
       // path: the trailers go after it as a HEADERS frame.
       bool no_body = o.done && o.data.empty() && reader.trailers().empty();
-      c.session_.submit_response(st->id, reader.head().status, reader.fields(), no_body);
+      // The upgrade's 101 is the extended CONNECT's 200 (RFC 8441 5).
+      int status = reader.tunnel_open() ? 200 : reader.head().status;
+      c.session_.submit_response(st->id, status, reader.fields(), no_body);
       head_sent = true;
       if (no_body) {  // ended with the HEADERS frame
+        if (st->tunnel) {
+          st->req_broken = true;
+          st->end.close();
+        }
         c.writer_wake_.notify();
         co_return;
       }
@@ -304,7 +324,15 @@ awaitable<void> H2Connection::response_pump(std::shared_ptr<H2Connection> self,
     if (o.done) c.session_.end_response(st->id, reader.trailers());
     buf.erase(0, o.consumed);
     c.writer_wake_.notify();
-    if (o.done) co_return;
+    if (o.done) {
+      // An upgrade the upstream refused: its answer is complete, and the
+      // client's further DATA are nobody's (discarded, window given back).
+      if (st->tunnel) {
+        st->req_broken = true;
+        st->end.close();
+      }
+      co_return;
+    }
   }
 }
 

@@ -17,7 +17,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import Gatehouse, RawClient  # noqa: E402
+from harness import Gatehouse, RawClient, wait_until  # noqa: E402
 from upstream import Upstream  # noqa: E402
 from ws_echo import WsEcho, accept_key, make_frame, read_frame  # noqa: E402
 from test_tls import OPENSSL, Pki  # noqa: E402
@@ -59,7 +59,10 @@ class WebSocket(unittest.TestCase):
             "routes": [
                 {"name": "quiet", "match": {"paths": ["/quiet"]}, "upstream": "ws",
                  "timeouts": {"idle": "1s"}, "rewrite": {"strip_prefix": True}},
-                {"name": "ws", "match": {"paths": ["/ws", "/ws-hello", "/ws-refuse"]},
+                {"name": "small", "match": {"paths": ["/small"]}, "upstream": "ws",
+                 "rewrite": {"strip_prefix": True}, "websocket": {"max_frame_size": "1k"}},
+                {"name": "ws", "match": {"paths": ["/ws", "/ws-hello", "/ws-refuse",
+                                                   "/ws-badaccept"]},
                  "upstream": "ws"},
                 {"name": "http", "match": {"paths": ["/"]}, "upstream": "http"},
             ]})
@@ -121,6 +124,39 @@ class WebSocket(unittest.TestCase):
             # Still an HTTP connection, kept alive.
             r = c.request("GET", "/echo")
             self.assertEqual(r.status, 200)
+
+    def test_frame_over_the_limit_gets_1009(self):
+        closes = len(self.ws.closes)
+        s, f, status, _, _ = self.connect("/small/ws")
+        self.assertEqual(status, 101)
+        s.sendall(make_frame(2, b"y" * 1024, mask=True))
+        self.assertEqual(read_frame(f), (2, b"y" * 1024))
+        s.sendall(make_frame(2, b"y" * 1025, mask=True))
+        op, payload = read_frame(f)
+        self.assertEqual(op, 8)
+        self.assertEqual(payload[:2], b"\x03\xf1")  # 1009 Message Too Big
+        self.assertEqual(f.read(1), b"")
+        wait_until(lambda: len(self.ws.closes) > closes)
+        self.assertEqual(self.ws.closes[-1], 1001)  # the upstream: going away
+        rec = self.gh.wait_access(lambda r: r.get("path") == "/small/ws"
+                                  and r.get("error") == "websocket_too_big")
+        self.assertIsNotNone(rec)
+
+    def test_invalid_frames_get_1002(self):
+        for bad in (make_frame(1, b"unmasked", mask=False),  # client frames are masked
+                    make_frame(3, b"x", mask=True),           # reserved opcode
+                    make_frame(9, b"p" * 126, mask=True)):    # control frame over 125
+            s, f, status, _, _ = self.connect("/ws")
+            self.assertEqual(status, 101)
+            s.sendall(bad)
+            op, payload = read_frame(f)
+            self.assertEqual(op, 8)
+            self.assertEqual(payload[:2], b"\x03\xea")  # 1002 Protocol Error
+            self.assertEqual(f.read(1), b"")
+
+    def test_wrong_accept_from_the_upstream_is_502(self):
+        s, f, status, headers, _ = self.connect("/ws-badaccept")
+        self.assertEqual(status, 502)
 
     def test_idle_timeout_closes_tunnel(self):
         s, f, status, _, _ = self.connect("/quiet/ws")

@@ -6,6 +6,10 @@
                    Connection: Upgrade, Upgrade: websocket and a key.
   GET /ws-hello    101 and a text frame "hello" in the same write, then echo.
   GET /ws-refuse   403 with a small body (keep-alive), the upgrade refused.
+  GET /ws-badaccept 101 with a wrong Sec-WebSocket-Accept.
+  A Sec-WebSocket-Protocol offer gets its first protocol selected. A text
+  message "big N" is answered with a binary frame of N bytes; the close
+  codes received are kept in `closes`.
 
 Importable: WsEcho (thread in this process), client helpers make_frame(),
 read_frame(sock_file), accept_key(key).
@@ -73,6 +77,7 @@ class WsEcho:
         self.port = self.sock.getsockname()[1]
         self.address = "127.0.0.1:%d" % self.port
         self.upgrades = 0
+        self.closes = []
         self.last_headers = {}
         self._stop = False
         threading.Thread(target=self._accept, daemon=True).start()
@@ -120,9 +125,16 @@ class WsEcho:
                     c.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
                     continue
                 self.upgrades += 1
+                accept = accept_key(headers["sec-websocket-key"])
+                if path == "/ws-badaccept":
+                    accept = accept_key("not the key")
+                extra = ""
+                if "sec-websocket-protocol" in headers:
+                    extra = "Sec-WebSocket-Protocol: %s\r\n" % (
+                        headers["sec-websocket-protocol"].split(",")[0].strip())
                 resp = ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                        "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n"
-                        % accept_key(headers["sec-websocket-key"])).encode()
+                        "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n%s\r\n"
+                        % (accept, extra)).encode()
                 if path == "/ws-hello":
                     resp += make_frame(1, b"hello", mask=False)
                 c.sendall(resp)
@@ -140,9 +152,14 @@ class WsEcho:
         while True:
             opcode, payload = read_frame(f)
             if opcode == 8:  # close: answer and end
+                if len(payload) >= 2:
+                    self.closes.append(struct.unpack("!H", payload[:2])[0])
                 c.sendall(make_frame(8, payload[:2], mask=False))
                 return
             if opcode == 9:  # ping
                 c.sendall(make_frame(10, payload, mask=False))
+                continue
+            if opcode == 1 and payload.startswith(b"big "):
+                c.sendall(make_frame(2, b"b" * int(payload[4:]), mask=False))
                 continue
             c.sendall(make_frame(opcode, payload, mask=False))

@@ -8,14 +8,16 @@
 namespace gatehouse::net::http2 {
 
 BodyFraming framing_for(const Request& r) {
+  if (!r.protocol.empty()) return BodyFraming::kTunnel;
   if (r.end_stream) return BodyFraming::kNone;
   return r.has_content_length ? BodyFraming::kLength : BodyFraming::kChunked;
 }
 
-std::string request_head_to_http1(const Request& r) {
+std::string request_head_to_http1(const Request& r, std::string_view ws_key) {
   std::string out;
   out.reserve(256);
-  out += r.method;
+  const bool tunnel = !r.protocol.empty();
+  out += tunnel ? std::string_view("GET") : std::string_view(r.method);
   out += ' ';
   out += r.path;
   out += " HTTP/1.1\r\n";
@@ -27,6 +29,7 @@ std::string request_head_to_http1(const Request& r) {
     out += "\r\n";
   }
   for (const auto& h : r.headers) {
+    if (tunnel && (h.name == "sec-websocket-key" || h.name == "sec-websocket-version")) continue;
     out += h.name;
     out += ": ";
     out += h.value;
@@ -36,6 +39,12 @@ std::string request_head_to_http1(const Request& r) {
   // it is hop-by-hop, so it stops there.
   if (r.te_trailers) out += "TE: trailers\r\n";
   switch (framing_for(r)) {
+    case BodyFraming::kTunnel:
+      out += "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n";
+      out += "Sec-WebSocket-Key: ";
+      out += ws_key;
+      out += "\r\n";
+      break;
     case BodyFraming::kNone:
       // A POST without a body still says so, as HTTP/1.1 clients do.
       if (r.has_content_length) out += "Content-Length: 0\r\n";
@@ -78,7 +87,8 @@ void append_body_end(std::string& out, BodyFraming f, const std::vector<Field>& 
   out += "\r\n";
 }
 
-ResponseReader::ResponseReader(std::string_view request_method) : method_(request_method) {
+ResponseReader::ResponseReader(std::string_view request_method, bool tunnel)
+    : method_(tunnel ? std::string_view("GET") : request_method), tunnel_(tunnel) {
   chunked_.keep_trailers();
 }
 
@@ -106,6 +116,13 @@ ResponseReader::Output ResponseReader::feed(std::string_view in) {
           return o;
         }
         o.consumed += h.head_bytes;
+        if (h.status == 101 && tunnel_) {
+          // The upgrade took: from here on the bytes are the tunnel's.
+          head_ = std::move(h);
+          o.head_ready = true;
+          state_ = State::kUntilClose;
+          break;
+        }
         if (h.status < 200) continue;  // interim responses are not relayed
         head_ = std::move(h);
         o.head_ready = true;
@@ -179,6 +196,9 @@ std::vector<Field> ResponseReader::fields() const {
   out.reserve(head_.headers.size());
   for (const auto& h : head_.headers) {
     if (is_connection_specific(h.name) || iequals(h.name, "te")) continue;
+    // The accept proves the handshake to the key we made up (checked by the
+    // pipeline); an RFC 8441 client has no key to check it against.
+    if (tunnel_open() && iequals(h.name, "sec-websocket-accept")) continue;
     // Content-Length stays: it is end-to-end and lets clients show progress.
     out.push_back({h.name, h.value});
   }

@@ -24,6 +24,53 @@ TEST(Http2Bridge, RequestWithoutBodyHasNoFraming) {
   EXPECT_EQ(framing_for(r), BodyFraming::kNone);
 }
 
+TEST(Http2Bridge, ExtendedConnectBecomesAnUpgrade) {
+  Request r;
+  r.method = "CONNECT";
+  r.protocol = "websocket";
+  r.path = "/chat";
+  r.authority = "ws.example";
+  r.headers = {{"sec-websocket-protocol", "chat"},
+               {"sec-websocket-version", "13"},
+               {"sec-websocket-key", "client-made"},
+               {"origin", "https://ws.example"}};
+  EXPECT_EQ(framing_for(r), BodyFraming::kTunnel);
+  EXPECT_EQ(request_head_to_http1(r, "a2V5a2V5a2V5a2V5a2V5aw=="),
+            "GET /chat HTTP/1.1\r\nHost: ws.example\r\nsec-websocket-protocol: chat\r\n"
+            "origin: https://ws.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+            "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: a2V5a2V5a2V5a2V5a2V5aw==\r\n\r\n");
+  std::string body;
+  append_body(body, BodyFraming::kTunnel,
+              "\x81\x80"
+              "abcd");
+  append_body_end(body, BodyFraming::kTunnel);
+  EXPECT_EQ(body,
+            "\x81\x80"
+            "abcd");
+}
+
+TEST(Http2Bridge, UpgradeAnswerOpensTheTunnel) {
+  ResponseReader rr("CONNECT", true);
+  auto o = rr.feed(
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Accept: x\r\nSec-WebSocket-Protocol: chat\r\n\r\n\x81\x02hi");
+  ASSERT_TRUE(o.head_ready);
+  EXPECT_TRUE(rr.tunnel_open());
+  auto f = rr.fields();
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].name, "Sec-WebSocket-Protocol");
+  ASSERT_EQ(o.data.size(), 1u);
+  EXPECT_EQ(o.data[0], "\x81\x02hi");
+  EXPECT_FALSE(o.done);
+  EXPECT_TRUE(rr.on_eof());
+  // A refusal is an ordinary response.
+  ResponseReader no("CONNECT", true);
+  o = no.feed("HTTP/1.1 403 Forbidden\r\nContent-Length: 2\r\n\r\nno");
+  EXPECT_TRUE(o.head_ready);
+  EXPECT_FALSE(no.tunnel_open());
+  EXPECT_TRUE(o.done);
+}
+
 TEST(Http2Bridge, ContentLengthFromTheClientIsKept) {
   Request r = base();
   r.has_content_length = true;

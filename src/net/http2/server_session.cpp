@@ -137,6 +137,8 @@ struct Glue {
         r.authority = value;
       else if (name == ":path")
         r.path = value;
+      else if (name == ":protocol")  // nghttp2 allows it only on CONNECT, once we enabled it
+        r.protocol = value;
       else
         s.reject(*st, "unknown pseudo-header");
       return 0;
@@ -318,8 +320,10 @@ ServerSession::ServerSession(const Settings& s, Callbacks& cb) : settings_(s), c
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, settings_.initial_window_size},
       {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, settings_.max_header_list_size},
       {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+      {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1},
   };
-  nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]);
+  size_t n_iv = sizeof iv / sizeof iv[0] - (settings_.enable_connect_protocol ? 0 : 1);
+  nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, iv, n_iv);
   if (settings_.connection_window_size > 65'535)
     nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0,
                                           static_cast<int32_t>(settings_.connection_window_size));
@@ -426,12 +430,29 @@ void ServerSession::finish_head(Stream& s, bool end_stream) {
     return;
   }
   Request& r = s.req;
-  if (r.method.empty() || !valid_name(lower(r.method)) || r.method == "CONNECT") {
-    if (r.method == "CONNECT") {
+  if (r.method.empty() || !valid_name(lower(r.method))) {
+    reject(s, "bad method");
+    return;
+  }
+  if (r.method == "CONNECT") {
+    // Plain CONNECT (a TCP tunnel) is not offered; extended CONNECT only for
+    // WebSocket (RFC 8441). Other protocols get 501 as RFC 9110 15.6.2 has it
+    // for a method feature the server does not implement.
+    if (r.protocol.empty()) {
       respond_error(s, 501, "connect_unsupported", "CONNECT is not supported over HTTP/2");
-    } else {
-      reject(s, "bad method");
+      return;
     }
+    if (r.protocol != "websocket") {
+      respond_error(s, 501, "protocol_unsupported",
+                    "extended CONNECT supports :protocol websocket only");
+      return;
+    }
+    if (end_stream) {  // a tunnel that is closed before it opens
+      reject(s, "extended CONNECT with END_STREAM");
+      return;
+    }
+  } else if (!r.protocol.empty()) {
+    reject(s, ":protocol outside CONNECT");
     return;
   }
   if (!valid_path(r.path)) {

@@ -38,6 +38,8 @@ struct Settings {
   // answers GOAWAY ENHANCE_YOUR_CALM; nghttp2's cap refuses the frame before
   // any callback and ends the connection without a word.
   uint32_t max_outbound_ack = 2'000;
+  // SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 3): WebSocket over HTTP/2.
+  bool enable_connect_protocol = true;
   // Response bytes queued per stream above which on_send_ready waits to fire.
   size_t stream_send_low_water = 64 * 1024;
 };
@@ -53,6 +55,9 @@ struct Field {
 struct Request {
   int32_t stream_id = 0;
   std::string method, scheme, authority, path;
+  // Extended CONNECT (RFC 8441 4): the :protocol, "websocket" (the only one
+  // let through). Empty for every other request.
+  std::string protocol;
   std::vector<Field> headers;  // regular fields in order; cookie crumbs joined
   bool has_content_length = false;
   uint64_t content_length = 0;

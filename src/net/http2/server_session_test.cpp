@@ -299,6 +299,46 @@ TEST(Http2Session, ConnectIsAnswered501) {
   EXPECT_EQ(c.responses[id].headers[":status"], "501");
 }
 
+TEST(Http2Session, ExtendedConnectForWebSocketIsDelivered) {
+  Recorder rec;
+  ServerSession s(Settings{}, rec);
+  Client c;
+  c.pump(s);  // RFC 8441 3: :protocol only after SETTINGS_ENABLE_CONNECT_PROTOCOL
+  std::string bytes = "frames";
+  int32_t id = c.request({{":method", "CONNECT"},
+                          {":protocol", "websocket"},
+                          {":scheme", "https"},
+                          {":authority", "ws.example"},
+                          {":path", "/chat"},
+                          {"sec-websocket-protocol", "chat"}},
+                         &bytes);
+  c.pump(s);
+  ASSERT_EQ(rec.requests.size(), 1u);
+  EXPECT_EQ(rec.requests[0].method, "CONNECT");
+  EXPECT_EQ(rec.requests[0].protocol, "websocket");
+  EXPECT_EQ(rec.requests[0].path, "/chat");
+  EXPECT_FALSE(rec.requests[0].end_stream);
+  EXPECT_EQ(rec.bodies[id], "frames");
+}
+
+TEST(Http2Session, ExtendedConnectForAnotherProtocolIsAnswered501) {
+  Recorder rec;
+  ServerSession s(Settings{}, rec);
+  Client c;
+  c.pump(s);
+  std::string bytes = "x";
+  int32_t id = c.request({{":method", "CONNECT"},
+                          {":protocol", "connect-udp"},
+                          {":scheme", "https"},
+                          {":authority", "ws.example"},
+                          {":path", "/"}},
+                         &bytes);
+  c.pump(s);
+  EXPECT_TRUE(rec.requests.empty());
+  EXPECT_EQ(c.responses[id].headers[":status"], "501");
+  EXPECT_NE(c.responses[id].body.find("protocol_unsupported"), std::string::npos);
+}
+
 TEST(Http2Session, GarbageInsteadOfPrefaceFails) {
   Recorder rec;
   ServerSession s(Settings{}, rec);

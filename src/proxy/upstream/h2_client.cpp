@@ -161,6 +161,11 @@ void H2ClientConn::abandon(H2Stream& s) {
   }
 }
 
+bool H2ClientConn::connect_protocol() const {
+  return session_ && nghttp2_session_get_remote_settings(
+                         session_, NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL) == 1;
+}
+
 void H2ClientConn::retire() {
   retiring_ = true;
   if (streams_.empty()) close();
@@ -332,6 +337,9 @@ int H2ClientConn::on_frame_recv(nghttp2_session* session, const nghttp2_frame* f
   switch (frame->hd.type) {
     case NGHTTP2_PING:
       if (frame->hd.flags & NGHTTP2_FLAG_ACK) c.ping_outstanding_ = false;
+      return 0;
+    case NGHTTP2_SETTINGS:
+      if (!(frame->hd.flags & NGHTTP2_FLAG_ACK)) c.settings_received_ = true;
       return 0;
     case NGHTTP2_GOAWAY:
       // Streams above last_stream_id were never processed; nghttp2 closes

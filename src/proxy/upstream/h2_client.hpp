@@ -104,6 +104,10 @@ class H2ClientConn : public std::enable_shared_from_this<H2ClientConn> {
   const std::string& peer() const { return conn_->peer; }
   UpstreamConn& conn() { return *conn_; }
   size_t active() const { return streams_.size(); }
+  // The peer's SETTINGS arrived (its first frame, RFC 9113 3.4), and whether
+  // they allow extended CONNECT (SETTINGS_ENABLE_CONNECT_PROTOCOL, RFC 8441 3).
+  bool settings_received() const { return settings_received_; }
+  bool connect_protocol() const;
 
  private:
   static awaitable<void> read_loop(std::shared_ptr<H2ClientConn> self);
@@ -139,6 +143,7 @@ class H2ClientConn : public std::enable_shared_from_this<H2ClientConn> {
   int64_t ping_sent_ms_ = 0;
   bool ping_outstanding_ = false;
   bool closed_ = false;
+  bool settings_received_ = false;
   bool goaway_ = false;
   bool retiring_ = false;
   int32_t goaway_last_id_ = INT32_MAX;
