@@ -273,6 +273,31 @@ class AiDeclarativeSqlite(Base):
         self.assertIn("[secret_key_missing]; nothing changed", err)
         self.assertFalse(os.path.exists(os.path.join(d, "data", "secret.key")))
 
+    def test_4_cli_with_the_nodes_settings_file(self):
+        # A model may target a --settings provider once the CLI knows the
+        # file; redefining one of its names is refused, located in the file.
+        d = tempfile.mkdtemp(prefix="gatehouse-aidecl-settings-")
+        settings = os.path.join(d, "settings.yaml")
+        with open(settings, "w") as f:
+            f.write("llm:\n  providers:\n    - {name: file-oa, kind: mock}\n")
+        path = os.path.join(d, "llm.yaml")
+        with open(path, "w") as f:
+            f.write("llm:\n  models:\n    - {name: m, targets: [{provider: file-oa, model: x}]}\n")
+        store = ["--data-dir", os.path.join(d, "data"), "--secret-key-file", self.key_file]
+        rc, so, err = run_cli("apply", "-f", path, *store)
+        self.assertEqual(rc, 2, so + err)
+        self.assertIn("[unknown_provider]; nothing changed", err)
+        rc, so, err = run_cli("apply", "-f", path, "--settings", settings, *store)
+        self.assertEqual(rc, 0, so + err)
+        self.assertIn("+ llm_model m", so)
+        with open(path, "w") as f:
+            f.write("llm:\n  providers:\n    - {name: file-oa, kind: mock}\n")
+        rc, so, err = run_cli("diff", "-f", path, "--settings", settings, *store)
+        self.assertEqual(rc, 2, so + err)
+        self.assertIn(path + ":3:", err)
+        self.assertIn("llm.providers[0].name", err)
+        self.assertIn("[managed_by_settings]", err)
+
 
 class AiDeclarativePostgres(Base):
     """The same plan on PostgreSQL: the CLI applies to the database a node
