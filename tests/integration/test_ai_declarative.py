@@ -299,6 +299,30 @@ class AiDeclarativeSqlite(Base):
         self.assertIn("[managed_by_settings]", err)
 
 
+class FileModeConfig(unittest.TestCase):
+    """With -c FILE the llm section is the file's: GET /api/v1/config shows it
+    with inline keys masked (references as written), and the entity API's
+    mirror of the file holds no provider entities."""
+
+    def test_file_mode_masks_inline_provider_keys(self):
+        cfg = ("llm:\n  providers:\n"
+               "    - {name: inline, kind: openai, base_url: 'http://127.0.0.1:9', api_key: '%s'}\n"
+               "    - {name: ref, kind: openai, base_url: 'http://127.0.0.1:9',"
+               " api_key: '${GH_IT_FILE_REF}'}\n" % SECRET)
+        gh = Gatehouse(cfg, env={"GATEHOUSE_ADMIN_TOKEN": TOKEN,
+                                 "GH_IT_FILE_REF": "sk-file-reference-value-0000"})
+        self.addCleanup(gh.cleanup)
+        r = gh.api("GET", "/api/v1/config", None, TOKEN)
+        self.assertEqual(r.status, 200, r)
+        keys = [p["api_key"] for p in r.json()["llm"]["providers"]]
+        self.assertEqual(keys, ["****wxyz", "${GH_IT_FILE_REF}"])
+        self.assertNotIn(SECRET[:-4].encode(), r.body)
+        self.assertNotIn(b"sk-file-reference", r.body)
+        items = gh.api("GET", "/api/v1/llm/providers", None, TOKEN).json()["items"]
+        self.assertEqual(items, [])
+        gh.stop_and_check(self)
+
+
 class AiDeclarativePostgres(Base):
     """The same plan on PostgreSQL: the CLI applies to the database a node
     serves from; the node picks it up through LISTEN/NOTIFY."""
