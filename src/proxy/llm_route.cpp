@@ -155,6 +155,7 @@ class TokenAdmission final : public ai::gateway::Admission {
                                                         retry_after_s);
       if (th.held) continue;
       co_await release_targets();
+      refusal_code_ = "llm_token_limit";
       co_return false;
     }
     for (size_t i = 0; i < budgets_.size(); ++i) {
@@ -171,10 +172,12 @@ class TokenAdmission final : public ai::gateway::Admission {
       for (size_t k = 0; k < i; ++k)
         co_await budgets_[k].first->settle_async(budgets_[k].second, 0);
       co_await release_targets();
+      refusal_code_ = "llm_budget";
       co_return false;
     }
     co_return true;
   }
+  const char* cost_refusal_code() const override { return refusal_code_; }
   awaitable<void> release_cost() override {
     for (auto& bh : budgets_) co_await bh.first->settle_async(bh.second, 0);
     co_await release_targets();
@@ -247,6 +250,7 @@ class TokenAdmission final : public ai::gateway::Admission {
   std::vector<TargetHold> targets_;
   std::vector<std::pair<const policy::llm_budget::BudgetLimiter*, policy::llm_budget::Hold>>
       budgets_;
+  const char* refusal_code_ = "llm_budget";
   bool admitted_ = false;
   bool settled_ = false;  // the answer's end and the exchange's end both settle
 };

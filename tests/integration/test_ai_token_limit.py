@@ -159,7 +159,7 @@ class TokenLimitPerTarget(unittest.TestCase):
     def tearDownClass(cls):
         cls.gh.stop_and_check()
 
-    def drain(self, host, spent_key):
+    def drain(self, host, spent_key, route):
         served = []
         for _ in range(100):
             # Different consumers: the key is the target, not the caller.
@@ -181,13 +181,16 @@ class TokenLimitPerTarget(unittest.TestCase):
         self.assertGreater(n, 2, served)
         self.assertGreater(served.count("from-second"), 2, served)
         self.assertEqual(served, ["from-first"] * n + ["from-second"] * (len(served) - n))
+        # The access log names what refused.
+        rec = self.gh.wait_access(lambda x: x.get("status") == 429 and x.get("route") == route)
+        self.assertEqual(rec["error"], "llm_token_limit", rec)
         return served
 
     def test_by_model_falls_back_when_the_model_is_spent(self):
-        self.drain("model.test", "model:small")
+        self.drain("model.test", "model:small", "ai-by-model")
 
     def test_by_provider_falls_back_when_the_provider_is_spent(self):
-        self.drain("provider.test", "provider:second")
+        self.drain("provider.test", "provider:second", "ai-by-provider")
 
 
 class TokenLimitConfig(unittest.TestCase):
