@@ -361,6 +361,12 @@ store::Validator make_validator(apim::DocumentFetch fetch, json::value settings_
   };
 }
 
+std::string doc_section(std::string_view kind) {
+  if (kind == kLlmProviderKind) return "llm.providers";
+  if (kind == kLlmModelKind) return "llm.models";
+  return plural(kind);
+}
+
 json::object entities_document(const std::vector<Entity>& entities, bool redact) {
   json::object doc;
   for (auto k : kConfigKinds) {
@@ -379,6 +385,20 @@ json::object entities_document(const std::vector<Entity>& entities, bool redact)
     }
     if (!arr.empty()) doc[plural(k)] = std::move(arr);
   }
+  // Provider secrets go out sealed as stored ({sealed, last4}: apply keeps
+  // them when they equal the stored value), or masked when redacting.
+  json::object llm;
+  for (auto k : kLlmKinds) {
+    json::array arr;
+    for (const auto& e : entities) {
+      if (e.kind != k || e.workspace != store::kDefaultWorkspace) continue;
+      json::object item = entity_item(e, true);
+      if (redact) mask_sealed_values(item);
+      arr.push_back(std::move(item));
+    }
+    if (!arr.empty()) llm[k == kLlmProviderKind ? "providers" : "models"] = std::move(arr);
+  }
+  if (!llm.empty()) doc["llm"] = std::move(llm);
   return doc;
 }
 
@@ -390,10 +410,37 @@ Result<std::vector<Entity>> document_entities(const json::value& doc, const std:
   // Node-level sections: the file's to set, not entities (the file-mode
   // mirror of a config holding them must not fail on them).
   static const std::set<std::string> kServerKeys = {
-      "listeners", "http", "access_log", "drain_timeout", "trust_forwarded", "llm", "mcp", "tls"};
+      "listeners", "http", "access_log", "drain_timeout", "trust_forwarded", "mcp", "tls"};
+  // llm.providers and llm.models are entities (node-wide: default workspace
+  // only); the rest of llm (prices, retry, usage) is the settings file's.
+  std::vector<std::pair<std::string, const json::value*>> sections;
   for (const auto& kv : doc.get_object()) {
     std::string key(kv.key());
+    if (key != "llm" || kv.value().is_null()) {
+      sections.emplace_back(key, &kv.value());
+      continue;
+    }
+    if (!kv.value().is_object()) return bad("llm", "llm must be a map");
+    for (const auto& lk : kv.value().get_object()) {
+      std::string sub(lk.key());
+      if (sub == "providers" || sub == "models") {
+        if (workspace != store::kDefaultWorkspace && !lk.value().is_null())
+          return bad("llm." + sub,
+                     "LLM providers and models are node-wide: they live in workspace \"default\"",
+                     "node_wide");
+        sections.emplace_back("llm." + sub, &lk.value());
+      } else if (sub == "prices" || sub == "currency" || sub == "usage" || sub == "retry") {
+        if (ignored) ignored->push_back("llm." + sub);
+      } else {
+        return bad("llm." + sub, "unknown field \"" + sub + "\"", "unknown_field");
+      }
+    }
+  }
+  for (const auto& [key, value] : sections) {
+    const json::value& v = *value;
     auto kind = kind_of_section(key);
+    if (key == "llm.providers") kind = std::string(kLlmProviderKind);
+    if (key == "llm.models") kind = std::string(kLlmModelKind);
     if (!kind) {
       if (kServerKeys.count(key) || key.rfind("x-", 0) == 0) {
         if (ignored && key.rfind("x-", 0) != 0) ignored->push_back(key);
@@ -401,9 +448,9 @@ Result<std::vector<Entity>> document_entities(const json::value& doc, const std:
       }
       return bad(key, "unknown field \"" + key + "\"", "unknown_field");
     }
-    if (kv.value().is_null()) continue;
-    if (!kv.value().is_array()) return bad(key, key + " must be a list");
-    const auto& arr = kv.value().get_array();
+    if (v.is_null()) continue;
+    if (!v.is_array()) return bad(key, key + " must be a list");
+    const auto& arr = v.get_array();
     for (size_t i = 0; i < arr.size(); ++i) {
       std::string f = key + "[" + std::to_string(i) + "]";
       json::object item;

@@ -23,6 +23,8 @@ namespace gatehouse::admin {
 inline constexpr std::string_view kConfigKinds[] = {"upstream", "route", "consumer", "policy"};
 std::string plural(std::string_view kind);                             // "route" -> "routes"
 std::optional<std::string> kind_of_section(std::string_view section);  // "routes" -> "route"
+// Where a kind's items sit in a config document: "routes", "llm.providers".
+std::string doc_section(std::string_view kind);
 
 // An error located in one entity. Encoded into Error as: file = "kind/id",
 // field = path relative to the entity's JSON (e.g. "match.paths[1]").
@@ -61,8 +63,10 @@ store::Validator make_validator(apim::DocumentFetch fetch = {},
 // policies without tags), as the loader wants it.
 boost::json::object entity_item(const store::Entity& e, bool for_loader);
 
-// A config document {upstreams, routes, consumers, policies} from entities of
-// one workspace, in store order. `redact` hides credential secrets.
+// A config document {upstreams, routes, consumers, policies, llm: {providers,
+// models}} from entities of one workspace, in store order. `redact` hides
+// credential secrets and masks provider keys; without it provider keys stay
+// sealed ({sealed, last4}), never plaintext.
 boost::json::object entities_document(const std::vector<store::Entity>& entities, bool redact);
 
 // Splits a config document into entities of `workspace` (server settings are

@@ -6,6 +6,7 @@
 #include "admin/api.hpp"
 #include "admin/config_bridge.hpp"
 #include "admin/declarative.hpp"
+#include "admin/llm_entities.hpp"
 #include "admin/yaml_json.hpp"
 #include "common/strings.hpp"
 
@@ -45,6 +46,12 @@ AdminResponse get_config(Ctx& c) {
                 creds && creds->is_array())
               for (auto& cr : creds->get_array())
                 if (cr.is_object()) redact_credential(cr.get_object());
+    // Provider keys written inline in the file are masked; ${VAR} stays.
+    if (doc->is_object())
+      if (auto* llm = doc->get_object().if_contains("llm"); llm && llm->is_object())
+        if (auto* ps = llm->get_object().if_contains("providers"); ps && ps->is_array())
+          for (auto& p : ps->get_array())
+            if (p.is_object()) mask_plain_secrets(p.get_object());
     return document_response(c.req, *doc, -1);
   }
   auto ws = c.workspace();
@@ -82,7 +89,7 @@ AdminResponse put_config(Ctx& c) {
     }
     doc = std::move(*y);
   }
-  auto plan = plan_apply(c.store(), doc, *ws, owner);
+  auto plan = plan_apply(c.store(), doc, *ws, owner, &c.api.host().settings_llm);
   if (!plan) return error_response(plan.error());
   json::array ignored;
   for (const auto& k : plan->ignored) ignored.emplace_back(k);

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "admin/config_bridge.hpp"
+#include "admin/llm_entities.hpp"
 #include "store/codec.hpp"
 
 namespace gatehouse::admin {
@@ -20,16 +21,33 @@ bool has_tag(const Entity& e, const std::string& tag) {
 
 bool managed(const Entity& e, const std::string& ws, const std::string& owner) {
   if (e.workspace != ws) return false;
-  if (std::find(std::begin(kConfigKinds), std::end(kConfigKinds), e.kind) == std::end(kConfigKinds))
+  // LLM providers and models are node-wide: the default workspace's document holds them.
+  bool llm = is_llm_kind(e.kind) && ws == store::kDefaultWorkspace;
+  if (!llm &&
+      std::find(std::begin(kConfigKinds), std::end(kConfigKinds), e.kind) == std::end(kConfigKinds))
     return false;
   return owner.empty() || has_tag(e, owner);
 }
+
+// Provider secrets (and their sealed form's parts) are never shown in a diff.
+constexpr std::string_view kProviderSecretNames[] = {"api_key", "secret_access_key",
+                                                     "session_token"};
 
 bool secret_field(const std::string& path) {
   for (const char* k : {"key", "secret", "password", "key_hash", "password_hash"}) {
     std::string s = std::string(".") + k;
     if (path.size() >= s.size() && path.compare(path.size() - s.size(), s.size(), s) == 0)
       return true;
+  }
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t j = path.find('.', i);
+    if (j == std::string::npos) j = path.size();
+    std::string seg = path.substr(i, j - i);
+    seg = seg.substr(0, seg.find('['));
+    for (auto n : kProviderSecretNames)
+      if (seg == n) return true;
+    i = j + 1;
   }
   return false;
 }
@@ -39,6 +57,8 @@ void redact_all(json::value& v) {
     for (auto& x : v.get_array()) redact_all(x);
   if (!v.is_object()) return;
   redact_credential(v.get_object());
+  for (auto n : kProviderSecretNames)
+    if (auto* x = v.get_object().if_contains(n)) *x = json::string(kRedacted);
   for (auto& kv : v.get_object()) redact_all(kv.value());
 }
 
@@ -52,6 +72,11 @@ std::string show(json::value v) {
 void diff_values(const std::string& path, const json::value* a, const json::value* b,
                  std::vector<std::string>& out) {
   if (a && b && *a == *b) return;
+  // Before recursing: a sealed key is an object, and its parts are secret too.
+  if (secret_field(path)) {
+    out.push_back(path + ": (secret changed)");
+    return;
+  }
   if (a && b && a->is_object() && b->is_object()) {
     std::vector<std::string> keys;
     for (const auto& kv : a->get_object()) keys.emplace_back(kv.key());
@@ -68,10 +93,6 @@ void diff_values(const std::string& path, const json::value* a, const json::valu
       diff_values(path + "[" + std::to_string(i) + "]",
                   i < a->get_array().size() ? &a->get_array()[i] : nullptr,
                   i < b->get_array().size() ? &b->get_array()[i] : nullptr, out);
-    return;
-  }
-  if (secret_field(path)) {
-    out.push_back(path + ": (secret changed)");
     return;
   }
   out.push_back(path + ": " + (a ? show(*a) : "(none)") + " -> " + (b ? show(*b) : "(none)"));
@@ -95,7 +116,7 @@ std::string doc_path(const Plan& plan, const std::string& kind, const std::strin
   size_t i = 0;
   for (const auto& w : plan.wanted) {
     if (w.kind != kind) continue;
-    if (w.name == name) return plural(kind) + "[" + std::to_string(i) + "]";
+    if (w.name == name) return doc_section(kind) + "[" + std::to_string(i) + "]";
     ++i;
   }
   return {};
@@ -104,7 +125,7 @@ std::string doc_path(const Plan& plan, const std::string& kind, const std::strin
 }  // namespace
 
 Result<Plan> plan_apply(store::Store& store, const json::value& doc, const std::string& ws,
-                        const std::string& owner) {
+                        const std::string& owner, const json::value* settings_llm) {
   Plan plan;
   plan.workspace = ws;
   plan.owner = owner;
@@ -118,11 +139,26 @@ Result<Plan> plan_apply(store::Store& store, const json::value& doc, const std::
   std::map<std::string, size_t> counts;
   std::map<std::pair<std::string, std::string>, bool> seen;
   for (auto& w : *wanted) {
-    std::string path = plural(w.kind) + "[" + std::to_string(counts[w.kind]++) + "]";
+    std::string path = doc_section(w.kind) + "[" + std::to_string(counts[w.kind]++) + "]";
     if (seen[{w.kind, w.name}])
       return make_error("duplicate_name", "another " + w.kind + " is named \"" + w.name + "\"",
                         path + ".name", 400, ErrorSide::kDownstream);
     seen[{w.kind, w.name}] = true;
+    // The --settings file's providers and models are read-only: a stored one
+    // of the same name would be ambiguous, so it is refused (as by the API).
+    if (is_llm_kind(w.kind) && settings_llm && settings_llm->is_object())
+      if (auto* list = settings_llm->get_object().if_contains(
+              w.kind == kLlmProviderKind ? "providers" : "models");
+          list && list->is_array())
+        for (const auto& item : list->get_array())
+          if (item.is_object())
+            if (auto* n = item.get_object().if_contains("name");
+                n && n->is_string() && n->get_string() == w.name)
+              return make_error("managed_by_settings",
+                                w.kind + " \"" + w.name +
+                                    "\" comes from the --settings file; edit the file and "
+                                    "restart to change it",
+                                path + ".name", 409, ErrorSide::kDownstream);
     if (!owner.empty() && !has_tag(w, owner)) w.tags.push_back(owner);
     const Entity* cur = nullptr;
     if (auto it = current.find({w.kind, w.name}); it != current.end()) cur = it->second;
@@ -159,6 +195,8 @@ Result<store::CommitResult> commit_plan(store::Store& store, const std::string& 
   store::ReplaceSpec spec;
   spec.workspace = plan.workspace;
   for (auto k : kConfigKinds) spec.kinds.emplace_back(k);
+  if (plan.workspace == store::kDefaultWorkspace)
+    for (auto k : kLlmKinds) spec.kinds.emplace_back(k);
   spec.owner_tag = plan.owner;
   spec.entities = plan.wanted;
   tx.replace_all(std::move(spec));

@@ -29,8 +29,12 @@ struct Plan {
 };
 
 // Field paths in errors are document paths ("routes[2].match.paths[0]").
+// The default workspace's document also holds llm.providers and llm.models;
+// `settings_llm` (the --settings file's llm section) names the read-only
+// ones a document may not define.
 Result<Plan> plan_apply(store::Store& store, const boost::json::value& doc,
-                        const std::string& workspace, const std::string& owner);
+                        const std::string& workspace, const std::string& owner,
+                        const boost::json::value* settings_llm = nullptr);
 // Commits the plan atomically (the store re-checks everything under its lock).
 Result<store::CommitResult> commit_plan(store::Store& store, const std::string& actor,
                                         const Plan& plan);
@@ -38,7 +42,7 @@ Result<store::CommitResult> commit_plan(store::Store& store, const std::string& 
 std::string format_diff(const std::vector<DiffEntry>& diff);
 boost::json::value diff_json(const std::vector<DiffEntry>& diff);
 
-// {upstreams, routes, consumers, policies} of one workspace.
+// {upstreams, routes, consumers, policies, llm} of one workspace.
 Result<boost::json::value> export_document(store::Store& store, const std::string& workspace,
                                            bool redact, int64_t* revision = nullptr);
 

@@ -15,6 +15,10 @@ namespace {
 
 constexpr std::string_view kMask = "****";
 
+// Set by `gatehouse apply/diff`: they validate for nodes whose environment
+// they do not share, so an unset ${VAR} must not fail there.
+bool g_refs_unresolved = false;
+
 Error bad(std::string field, std::string message, std::string code = "invalid_entity") {
   return make_error(std::move(code), std::move(message), std::move(field), 400,
                     ErrorSide::kDownstream);
@@ -75,6 +79,10 @@ Result<json::value> make_sealed(const secrets::Keyring& ring, std::string_view p
 
 }  // namespace
 
+void validate_refs_unresolved(bool on) {
+  g_refs_unresolved = on;
+}
+
 bool is_llm_kind(std::string_view kind) {
   return std::find(std::begin(kLlmKinds), std::end(kLlmKinds), kind) != std::end(kLlmKinds);
 }
@@ -114,6 +122,15 @@ Result<void> seal_provider_secrets(Entity& e, const Entity* existing,
       continue;
     }
     if (is_env_ref(s)) continue;  // not a secret: resolved from the environment at build
+    // The same key again keeps its stored ciphertext (a fresh nonce would
+    // make every re-applied file a change and a new revision).
+    if (old && is_sealed(*old)) {
+      auto prev = secrets::unseal(ring, old->get_object().at("sealed").get_string(), aad_for(path));
+      if (prev && *prev == s) {
+        *v = *old;
+        continue;
+      }
+    }
     auto sealed = make_sealed(ring, s, path);
     if (!sealed) return sealed.error();
     *v = std::move(*sealed);
@@ -163,6 +180,10 @@ Result<json::object> provider_loader_item(const Entity& e, const secrets::Keyrin
         return bad(field, "${" + name + "} is the gateway's own setting, not a provider secret",
                    "invalid_value");
       const char* env = std::getenv(name.c_str());
+      if ((!env || !*env) && g_refs_unresolved) {
+        *v = json::string("${" + name + "}");  // validated only; never sent
+        continue;
+      }
       if (!env || !*env)
         return bad(field, "environment variable " + name + " is not set on this node",
                    "unset_variable");
@@ -170,6 +191,18 @@ Result<json::object> provider_loader_item(const Entity& e, const secrets::Keyrin
     }
   }
   return item;
+}
+
+void mask_plain_secrets(json::object& item) {
+  for (auto path : kProviderSecrets) {
+    std::string_view leaf;
+    json::object* parent = parent_of(item, path, leaf);
+    json::value* s = parent ? parent->if_contains(leaf) : nullptr;
+    if (!s || !s->is_string() || is_env_ref(s->get_string())) continue;
+    std::string_view plain = s->get_string();
+    *s = json::string(std::string(kMask) +
+                      (plain.size() >= 12 ? std::string(plain.substr(plain.size() - 4)) : ""));
+  }
 }
 
 json::array settings_items(const json::value& settings_llm, std::string_view section) {
@@ -181,15 +214,7 @@ json::array settings_items(const json::value& settings_llm, std::string_view sec
     if (!v.is_object()) continue;
     json::object item = v.get_object();
     if (section == "providers") {
-      for (auto path : kProviderSecrets) {
-        std::string_view leaf;
-        json::object* parent = parent_of(item, path, leaf);
-        json::value* s = parent ? parent->if_contains(leaf) : nullptr;
-        if (!s || !s->is_string()) continue;
-        std::string_view plain = s->get_string();
-        *s = json::string(std::string(kMask) +
-                          (plain.size() >= 12 ? std::string(plain.substr(plain.size() - 4)) : ""));
-      }
+      mask_plain_secrets(item);  // expanded at start: no reference is left
       item["has_api_key"] = item.contains("api_key");
     }
     item["origin"] = "settings";

@@ -45,6 +45,14 @@ void mask_sealed_values(boost::json::object& body);
 Result<boost::json::object> provider_loader_item(const store::Entity& e,
                                                  const secrets::Keyring& ring);
 
+// For tools that validate on behalf of the nodes (`gatehouse apply/diff`):
+// a ${VAR} unset in this process is left as written instead of failing.
+void validate_refs_unresolved(bool on);
+
+// Masks provider secrets in a plaintext item (a config file's): "****abcd"
+// for keys of 12 or more, "****" else; ${VAR} references stay as written.
+void mask_plain_secrets(boost::json::object& item);
+
 // Key ids the entities' sealed values name (for the start-up check).
 std::vector<std::string> sealed_key_ids(const std::vector<store::Entity>& entities);
 

@@ -35,7 +35,16 @@ struct Converter {
 
   std::string text(const YAML::Node& n) {
     const std::string& raw = n.Scalar();
-    if (!expand) return raw;
+    if (!expand) {
+      // Not expanded, but "$${" still means a literal "${" (as the export
+      // writes it), so an exported document reads back as it was.
+      std::string out;
+      for (size_t i = 0; i < raw.size(); ++i) {
+        if (raw.compare(i, 3, "$${") == 0) ++i;
+        out += raw[i];
+      }
+      return out;
+    }
     std::string out, code, why;
     if (!config::detail::expand_env(raw, out, code, why)) {
       fail(n, code, why);

@@ -14,7 +14,8 @@ namespace gatehouse::admin {
 
 // Parses one YAML (or JSON) document. `expand_env` expands ${VAR} in scalar
 // values as the file loader does (the CLI does; the admin API does not, so a
-// remote editor cannot read the server's environment). Errors carry
+// remote editor cannot read the server's environment). Either way "$${" reads
+// as a literal "${", so exported YAML reads back as it was. Errors carry
 // line/column.
 Result<boost::json::value> yaml_to_json(std::string_view text, bool expand_env);
 

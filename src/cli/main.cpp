@@ -6,6 +6,7 @@
 #include <csignal>
 #include <iostream>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -16,7 +17,10 @@
 
 #include "admin/config_bridge.hpp"
 #include "admin/declarative.hpp"
+#include "admin/llm_entities.hpp"
+#include "admin/secrets.hpp"
 #include "admin/yaml_json.hpp"
+#include "admin/yaml_locate.hpp"
 #include "apim/cli.hpp"
 #include "cli/mock_command.hpp"
 #include "common/metrics.hpp"
@@ -68,7 +72,12 @@ void usage(FILE* out) {
                "  -o, --output FILE        export: write here instead of stdout\n"
                "  --owner TAG              apply/diff: manage only entities tagged TAG\n"
                "  --workspace WS           the workspace (default \"default\")\n"
-               "  --data-dir DIR, --store URL   the config store, as for serve\n");
+               "  --data-dir DIR, --store URL   the config store, as for serve\n"
+               "  --secret-key-file FILE   apply/diff: the nodes' key-encryption key(s), to seal\n"
+               "                           llm provider keys (else GATEHOUSE_SECRET_KEY, else\n"
+               "                           DATA_DIR/secret.key)\n"
+               "  --settings FILE          apply/diff: the nodes' --settings file (its llm providers\n"
+               "                           and models may be referenced, not redefined)\n");
 }
 
 struct Args {
@@ -135,6 +144,29 @@ std::string read_all(const std::string& file, bool& ok) {
   return ss.str();
 }
 
+// A provider secret the file carries sealed ({sealed, last4}, as exported):
+// the loader wants a string there, the apply keeps it when it matches.
+bool sealed_in_doc(const boost::json::value& doc, const std::string& field) {
+  const boost::json::value* v = &doc;
+  size_t i = 0;
+  while (v && i < field.size()) {
+    if (field[i] == '.') ++i;
+    if (field[i] == '[') {
+      size_t close = field.find(']', i);
+      if (close == std::string::npos || !v->is_array()) return false;
+      size_t n = std::strtoul(field.c_str() + i + 1, nullptr, 10);
+      v = n < v->get_array().size() ? &v->get_array()[n] : nullptr;
+      i = close + 1;
+      continue;
+    }
+    size_t end = field.find_first_of(".[", i);
+    if (end == std::string::npos) end = field.size();
+    v = v->is_object() ? v->get_object().if_contains(field.substr(i, end - i)) : nullptr;
+    i = end;
+  }
+  return v && v->is_object() && v->get_object().contains("sealed");
+}
+
 std::string describe_error(const gatehouse::Error& e) {
   std::string where = e.field;
   if (!e.file.empty()) {
@@ -151,7 +183,7 @@ std::string describe_error(const gatehouse::Error& e) {
 // export | apply | diff: operate on the store directly; a running node picks
 // committed changes up through its watch.
 int cmd_sync(const std::string& cmd, Args& a) {
-  std::string file, output, owner, workspace = gatehouse::store::kDefaultWorkspace;
+  std::string file, output, owner, settings, workspace = gatehouse::store::kDefaultWorkspace;
   while (a.more()) {
     const std::string& o = a.next();
     auto value = [&]() -> std::string {
@@ -164,6 +196,8 @@ int cmd_sync(const std::string& cmd, Args& a) {
       else if (o == "--owner") owner = value();
       else if (o == "--workspace") workspace = value();
       else if (o == "--data-dir") gatehouse::process_settings().data_dir = value();
+      else if (o == "--secret-key-file") gatehouse::process_settings().secret_key_file = value();
+      else if (o == "--settings") settings = value();
       else if (o == "--store") {
         std::string url = value();
         if (!valid_store_url(url))
@@ -175,18 +209,24 @@ int cmd_sync(const std::string& cmd, Args& a) {
     }
   }
   if (cmd != "export" && file.empty()) return fail(cmd + ": -f FILE is required");
-  boost::json::value doc;
+  boost::json::value doc, settings_llm;
+  std::string text;
   if (cmd != "export") {
     bool ok = false;
-    std::string text = read_all(file, ok);
+    text = read_all(file, ok);
     if (!ok) return fail("cannot read " + file);
+    auto parsed = gatehouse::admin::yaml_to_json(text, true);
     // The loader first: file:line:column errors exactly as `check` and
-    // `serve -c` report them (cross-references may point into the store, so
-    // only shape errors count here; the store validates the result).
+    // `serve -c` report them (cross-references may point into the store or
+    // the settings file, so only shape errors count here; the store
+    // validates the result).
     auto res = gatehouse::config::load_config_text(text, file);
     int shape_errors = 0;
     for (const auto& e : res.errors) {
-      if (e.code == "unknown_upstream" || e.code == "unknown_reference") continue;
+      if (e.code == "unknown_upstream" || e.code == "unknown_reference" ||
+          e.code == "unknown_provider" || e.code == "unknown_model")
+        continue;
+      if (parsed && sealed_in_doc(*parsed, e.field)) continue;
       std::fprintf(stderr, "%s\n", e.to_string().c_str());
       ++shape_errors;
     }
@@ -195,16 +235,23 @@ int cmd_sync(const std::string& cmd, Args& a) {
                    shape_errors == 1 ? "" : "s");
       return 2;
     }
-    auto parsed = gatehouse::admin::yaml_to_json(text, true);
     if (!parsed) return fail(file + ": " + parsed.error().message);
     doc = std::move(parsed.value());
+    if (!settings.empty()) {
+      bool sok = false;
+      auto st = gatehouse::admin::yaml_to_json(read_all(settings, sok), true);
+      if (!sok) return fail("cannot read " + settings);
+      if (!st) return fail(settings + ": " + st.error().message);
+      if (st->is_object())
+        if (auto* l = st->get_object().if_contains("llm")) settings_llm = *l;
+    }
   }
   const auto& ps = gatehouse::process_settings();
   auto st = gatehouse::store::open_store(ps.store_url, ps.data_dir);
   if (!st) return fail("cannot open the config store: " + st.error().message);
   auto& store = *st.value();
   store.set_validator(gatehouse::admin::make_validator(
-      [&store](const std::string& sha) { return store.get_document(sha); }));
+      [&store](const std::string& sha) { return store.get_document(sha); }, settings_llm));
   if (cmd == "export") {
     int64_t rev = 0;
     auto d = gatehouse::admin::export_document(store, workspace, false, &rev);
@@ -223,9 +270,30 @@ int cmd_sync(const std::string& cmd, Args& a) {
     }
     return 0;
   }
-  auto plan = gatehouse::admin::plan_apply(store, doc, workspace, owner);
+  // Provider keys are sealed (and stored ones compared) under the nodes'
+  // key; this tool never generates one. ${VAR} references are resolved by
+  // each node, not here.
+  {
+    auto snap = store.load_all();
+    if (!snap) return fail("cannot read the config store: " + snap.error().message);
+    auto keys = gatehouse::admin::secrets::prepare_process_keyring(
+        ps.secret_key_file, ps.data_dir, false, gatehouse::admin::sealed_key_ids(snap->entities));
+    if (!keys) return fail(describe_error(keys.error()));
+    gatehouse::admin::validate_refs_unresolved(true);
+  }
+  // Errors found after loading still point into the file when they can.
+  auto where = [&](const gatehouse::Error& e) {
+    std::string at = file;
+    if (e.file.empty() && !e.field.empty())
+      if (auto pos = gatehouse::admin::locate_in_yaml(text, e.field))
+        at += ":" + std::to_string(pos->first) + ":" + std::to_string(pos->second);
+    return at;
+  };
+  auto plan = gatehouse::admin::plan_apply(store, doc, workspace, owner,
+                                           settings_llm.is_null() ? nullptr : &settings_llm);
   if (!plan) {
-    std::fprintf(stderr, "%s: %s\n", file.c_str(), describe_error(plan.error()).c_str());
+    std::fprintf(stderr, "%s: %s%s\n", where(plan.error()).c_str(),
+                 describe_error(plan.error()).c_str(), cmd == "apply" ? "; nothing changed" : "");
     return 2;
   }
   for (const auto& k : plan->ignored)
@@ -243,7 +311,7 @@ int cmd_sync(const std::string& cmd, Args& a) {
   }
   auto res = gatehouse::admin::commit_plan(store, "cli:apply", *plan);
   if (!res) {
-    std::fprintf(stderr, "%s: %s; nothing changed\n", file.c_str(),
+    std::fprintf(stderr, "%s: %s; nothing changed\n", where(res.error()).c_str(),
                  describe_error(res.error()).c_str());
     return 2;
   }

@@ -491,8 +491,10 @@ class Loader {
     p.pos = s.pos;
     Fields f(r_, s,
              {"name", "kind", "base_url", "api_key", "ca_file", "headers", "timeouts", "mock",
-              "api_version", "deployments", "region", "aws"});
+              "api_version", "deployments", "region", "aws", "tags"});
     f.read("name", p.name);
+    std::vector<std::string> tags;  // ownership for declarative sync only
+    f.strings("tags", tags);
     if (const Slot* k = f.get("kind"))
       r_.choice(*k,
                 std::vector<std::pair<std::string, LlmProviderKind>>{
@@ -552,8 +554,10 @@ class Loader {
   LlmModelConfig parse_llm_model(const Slot& s) {
     LlmModelConfig m;
     m.pos = s.pos;
-    Fields f(r_, s, {"name", "targets", "fallbacks", "aliases", "strategy", "retry"});
+    Fields f(r_, s, {"name", "targets", "fallbacks", "aliases", "strategy", "retry", "tags"});
     f.read("name", m.name);
+    std::vector<std::string> tags;  // ownership for declarative sync only
+    f.strings("tags", tags);
     if (const Slot* st = f.get("strategy")) parse_llm_strategy(r_, *st, m.strategy);
     if (const Slot* rt = f.get("retry")) parse_llm_retry(r_, *rt, m.retry.emplace());
     if (const Slot* t = f.get("targets")) {

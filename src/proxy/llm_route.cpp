@@ -123,24 +123,41 @@ namespace {
 
 // The llm-token-limit and llm-budget policies that ran for this request, as
 // the gateway's Admission: reserve every limit's estimate (all or nothing)
-// before the first provider call and every budget's before each attempt,
-// settle with the real usage and cost once the call is over.
+// before the first provider call, and every budget's and every per-target
+// limit's (by: model / provider) before each attempt; settle with the real
+// usage and cost once the call is over.
 class TokenAdmission final : public ai::gateway::Admission {
  public:
   explicit TokenAdmission(Exchange& ex) : ex_(ex) {
     for_each_policy_run(ex, false, [&](const policy::Policy& p) {
-      if (auto* l = dynamic_cast<const policy::llm_token_limit::TokenLimiter*>(&p))
-        limits_.push_back({l, {}});
+      if (auto* l = dynamic_cast<const policy::llm_token_limit::TokenLimiter*>(&p)) {
+        if (l->per_target())
+          targets_.push_back({l, {}, false});
+        else
+          limits_.push_back({l, {}});
+      }
       if (auto* b = dynamic_cast<const policy::llm_budget::BudgetLimiter*>(&p))
         budgets_.push_back({b, {}});
     });
   }
-  bool empty() const { return limits_.empty() && budgets_.empty(); }
+  bool empty() const { return limits_.empty() && budgets_.empty() && targets_.empty(); }
 
   awaitable<bool> reserve_cost(const std::string& model, const std::string& provider,
                                const std::optional<ai::usage::Price>& price,
                                int64_t prompt_tokens, int64_t max_output, std::string& why,
                                int64_t& retry_after_s) override {
+    // Token limits keyed by this target first (all or nothing with the budgets).
+    for (auto& th : targets_) {
+      int64_t need =
+          prompt_tokens + (max_output >= 0 ? max_output : th.limit->default_output_tokens());
+      th.r = {};
+      th.held = co_await th.limit->reserve_target_async(ex_.pctx, model, provider, need, th.r, why,
+                                                        retry_after_s);
+      if (th.held) continue;
+      co_await release_targets();
+      refusal_code_ = "llm_token_limit";
+      co_return false;
+    }
     for (size_t i = 0; i < budgets_.size(); ++i) {
       const auto* budget = budgets_[i].first;
       // Without a price the spend is unknown: nothing to reserve, nothing counted.
@@ -154,12 +171,16 @@ class TokenAdmission final : public ai::gateway::Admission {
         continue;
       for (size_t k = 0; k < i; ++k)
         co_await budgets_[k].first->settle_async(budgets_[k].second, 0);
+      co_await release_targets();
+      refusal_code_ = "llm_budget";
       co_return false;
     }
     co_return true;
   }
+  const char* cost_refusal_code() const override { return refusal_code_; }
   awaitable<void> release_cost() override {
     for (auto& bh : budgets_) co_await bh.first->settle_async(bh.second, 0);
+    co_await release_targets();
   }
 
   awaitable<bool> admit(int64_t prompt_tokens, int64_t max_output, std::string& why) override {
@@ -191,8 +212,14 @@ class TokenAdmission final : public ai::gateway::Admission {
       double kept = provider_answered ? policy::llm_budget::from_micros(bh.second.micros) : 0;
       co_await bh.first->settle_async(bh.second, cost >= 0 ? cost : kept);
     }
-    if (!admitted_) co_return;
     const int64_t now = steady_ms();
+    for (auto& th : targets_) {
+      if (!th.held) continue;
+      th.held = false;
+      int64_t actual = u.known ? u.input_total() + u.output : provider_answered ? th.r.tokens : 0;
+      co_await th.limit->settle_async(th.r, actual, now);
+    }
+    if (!admitted_) co_return;
     for (auto& lr : limits_) {
       int64_t actual =
           u.known ? u.input_total() + u.output : provider_answered ? lr.second.tokens : 0;
@@ -201,12 +228,29 @@ class TokenAdmission final : public ai::gateway::Admission {
   }
 
  private:
+  // A per-target limit's reservation for the attempt in flight.
+  struct TargetHold {
+    const policy::llm_token_limit::TokenLimiter* limit = nullptr;
+    policy::llm_token_limit::Reservation r;
+    bool held = false;
+  };
+
+  awaitable<void> release_targets() {
+    for (auto& th : targets_) {
+      if (!th.held) continue;
+      th.held = false;
+      co_await th.limit->settle_async(th.r, 0, steady_ms());
+    }
+  }
+
   Exchange& ex_;
   std::vector<
       std::pair<const policy::llm_token_limit::TokenLimiter*, policy::llm_token_limit::Reservation>>
       limits_;
+  std::vector<TargetHold> targets_;
   std::vector<std::pair<const policy::llm_budget::BudgetLimiter*, policy::llm_budget::Hold>>
       budgets_;
+  const char* refusal_code_ = "llm_budget";
   bool admitted_ = false;
   bool settled_ = false;  // the answer's end and the exchange's end both settle
 };

@@ -275,6 +275,8 @@ void Server::mirror_file() {
   // ${VAR} stays as written: the API shows the file, not the environment.
   auto doc = admin::yaml_to_json(config_file_text(), false);
   if (!doc) return;
+  // The file's llm section is node settings here, not entities (keys stay unsealed).
+  if (doc->is_object()) doc->get_object().erase("llm");
   auto plan = admin::plan_apply(*mirror_, *doc, store::kDefaultWorkspace, "");
   if (plan) {
     auto r = admin::commit_plan(*mirror_, "file:" + opts_.config_path, *plan);

@@ -53,6 +53,15 @@ routes:
       - name: llm-budget
         config: {{amount: 1, period: month, by: consumer, default_max_tokens: {max_tokens},
                  store: redis, redis: {{host: 127.0.0.1, port: {redis}, timeout: 500ms}}}}
+  - name: per-model
+    match: {{paths: ["/m/v1/"]}}
+    llm: {{models: [fast]}}
+    policies:
+      - {{name: key-auth, config: {{key_names: [authorization, x-api-key]}}}}
+      - name: llm-token-limit
+        config: {{tokens: {tokens}, window: 1h, by: model, default_max_tokens: {max_tokens},
+                 store: redis, redis: {{host: 127.0.0.1, port: {redis}, timeout: 500ms,
+                                        prefix: "gatehouse:llm-tokens-m:"}}}}
 consumers:
   - {{name: carla, credentials: [{{type: key-auth, key: "{key}"}}]}}
 """
@@ -83,11 +92,10 @@ class AiClusterLimits(unittest.TestCase):
         return "http://127.0.0.1:%d%s" % (self.nodes[i % 2].proxy_port, prefix)
 
     def call(self, i, prefix=""):
+        model = "priced" if prefix == "/b" else "fast"
         if i % 2:
-            return node("openai_chat.mjs", self.base(i, prefix) + "/v1", KEY,
-                        "priced" if prefix else "fast", "--stream")
-        return node("anthropic_messages.mjs", self.base(i, prefix), KEY,
-                    "priced" if prefix else "fast")
+            return node("openai_chat.mjs", self.base(i, prefix) + "/v1", KEY, model, "--stream")
+        return node("anthropic_messages.mjs", self.base(i, prefix), KEY, model)
 
     def burst(self, prefix=""):
         """CALLERS concurrent SDK calls over both nodes; admitted calls are held
@@ -149,6 +157,20 @@ class AiClusterLimits(unittest.TestCase):
         # Settled at the real cost, 18 tokens x 1000 / 1e6 = 0.018 each, in micro-units.
         self.assertTrue(wait_until(
             lambda: self.redis_sum("gatehouse:llm-budget:*") == 3 * 18000))
+
+
+    def test_token_limit_by_model_shared_by_two_nodes_never_overshoots(self):
+        # by: model reserves per provider attempt, in Redis like by: consumer.
+        arrived, results = self.burst("/m")
+        ok = [r for r in results if r["ok"]]
+        self.assertEqual(arrived, 3, results)
+        self.assertEqual(len(ok), 3, results)
+        for r in results:
+            if not r["ok"]:
+                self.assertEqual(r["status"], 429, r)
+                self.assertIn("token limit of 1000 per 1h (model:fast) exceeded",
+                              json.dumps(r["error"]))
+        self.assertTrue(wait_until(lambda: self.redis_sum("gatehouse:llm-tokens-m:*") == 3 * 18))
 
 
 @unittest.skipUnless(HAVE_SDKS, "node and tests/node/node_modules needed (scripts/bootstrap)")

@@ -21,9 +21,13 @@ llm:
   providers:
     - {name: mock, kind: mock, mock: {reply: "ok"}}
     - {name: slow, kind: mock, mock: {reply: "ok", latency: 400ms}}
+    - {name: first, kind: mock, mock: {reply: "from-first"}}
+    - {name: second, kind: mock, mock: {reply: "from-second"}}
   models:
     - {name: echo, targets: [{provider: mock, model: mock-1}]}
     - {name: slow, targets: [{provider: slow, model: mock-1}]}
+    - {name: big, targets: [{provider: first, model: mock-1}], fallbacks: [small]}
+    - {name: small, targets: [{provider: second, model: mock-1}]}
 routes:
   - name: ai
     match: {paths: ["/v1/"]}
@@ -37,6 +41,18 @@ routes:
     policies:
       - {name: key-auth}
       - {name: llm-token-limit, config: {tokens: 300, window: 1h, by: consumer}}
+  - name: ai-by-model
+    match: {hosts: ["model.test"], paths: ["/v1/"]}
+    llm: {models: [big, small]}
+    policies:
+      - {name: key-auth}
+      - {name: llm-token-limit, config: {tokens: 120, window: 1h, by: model}}
+  - name: ai-by-provider
+    match: {hosts: ["provider.test"], paths: ["/v1/"]}
+    llm: {models: [big, small]}
+    policies:
+      - {name: key-auth}
+      - {name: llm-token-limit, config: {tokens: 120, window: 1h, by: provider}}
 consumers:
   - {name: alice, credentials: [{type: key-auth, key: alice-key}]}
   - {name: bob, credentials: [{type: key-auth, key: bob-key}]}
@@ -126,6 +142,55 @@ class TokenLimit(unittest.TestCase):
         self.assertGreater(len(ok), 0)
         prompt = ok[0][2]["usage"]["prompt_tokens"]
         self.assertLessEqual(len(ok) * (prompt + 50), 300)
+
+
+class TokenLimitPerTarget(unittest.TestCase):
+    """by: model / by: provider reserve per provider attempt, like llm-budget:
+    a target whose window is spent is skipped, so the fallback answers, and
+    only when every target is spent is the request refused."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.gh = Gatehouse(CONFIG)
+        cls.addClassCleanup(cls.gh.cleanup)
+        cls.port = cls.gh.proxy_port
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.gh.stop_and_check()
+
+    def drain(self, host, spent_key, route):
+        served = []
+        for _ in range(100):
+            # Different consumers: the key is the target, not the caller.
+            key = ("alice-key", "bob-key")[len(served) % 2]
+            status, headers, body = post(self.port, "/v1/chat/completions", key,
+                                         {"model": "big", "max_tokens": 10,
+                                          "messages": [{"role": "user", "content": "hello there"}]},
+                                         host)
+            if status != 200:
+                break
+            served.append(body["choices"][0]["message"]["content"])
+        self.assertEqual(status, 429, body)
+        self.assertEqual(body["error"]["type"], "rate_limit_error")
+        self.assertIn("token limit of 120 per 1h (%s) exceeded" % spent_key,
+                      body["error"]["message"])
+        self.assertGreaterEqual(int(headers["retry-after"]), 1)
+        # The first target until its window is spent, then the fallback only.
+        n = served.count("from-first")
+        self.assertGreater(n, 2, served)
+        self.assertGreater(served.count("from-second"), 2, served)
+        self.assertEqual(served, ["from-first"] * n + ["from-second"] * (len(served) - n))
+        # The access log names what refused.
+        rec = self.gh.wait_access(lambda x: x.get("status") == 429 and x.get("route") == route)
+        self.assertEqual(rec["error"], "llm_token_limit", rec)
+        return served
+
+    def test_by_model_falls_back_when_the_model_is_spent(self):
+        self.drain("model.test", "model:small", "ai-by-model")
+
+    def test_by_provider_falls_back_when_the_provider_is_spent(self):
+        self.drain("provider.test", "provider:second", "ai-by-provider")
 
 
 class TokenLimitConfig(unittest.TestCase):

@@ -455,7 +455,7 @@ awaitable<bool> serve(const Catalog& cat, Call call, Downstream& down, Outcome& 
   if (out.attempts == 0 && !budget_why.empty()) {
     down.retry_after_s = budget_retry_s;
     co_return co_await send_error(down, client, info("rate_limit", budget_why, 429), out,
-                                  "llm_budget");
+                                  call.admission->cost_refusal_code());
   }
   if (out.attempts == 0 && soonest_ms >= 0)
     co_return co_await send_all_cooling(down, client, req.model, soonest_ms, out);

@@ -118,6 +118,9 @@ class Admission {
   // non-2xx): its reservation is freed. The answered one is settled by the
   // caller once the cost is known.
   virtual awaitable<void> release_cost() { co_return; }
+  // What refused when reserve_cost() admitted no target (the access log's
+  // `error`): a budget, or a per-model/provider token limit.
+  virtual const char* cost_refusal_code() const { return "llm_budget"; }
   // The answered call's real usage and cost (cost < 0: unknown), settled
   // before the answer's last bytes go out, so a client that sends its next
   // request as soon as it has this answer never meets this one's estimate

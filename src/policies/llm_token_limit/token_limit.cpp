@@ -167,11 +167,15 @@ std::string format_window(int64_t ms) {
   return std::to_string(s) + "s";
 }
 
+// by: model / by: provider key on the target of each provider attempt.
+enum class TargetBy { kNone, kModel, kProvider };
+
 class LlmTokenLimit final : public Policy, public llm_token_limit::TokenLimiter {
  public:
   int64_t tokens = 0;
   int64_t window_ms = 60'000;
   KeyBy by = KeyBy::kConsumer;
+  TargetBy target_by = TargetBy::kNone;
   std::string header;
   int64_t default_output = 256;
   bool headers = true;
@@ -186,8 +190,9 @@ class LlmTokenLimit final : public Policy, public llm_token_limit::TokenLimiter 
 
   Action on_request(RequestContext& ctx, Respond& out) const override {
     // Cluster-wide, the reservation (one Redis round trip) decides; a
-    // synchronous hook must not wait for the network.
-    if (cluster) return Action::kContinue;
+    // synchronous hook must not wait for the network. Per model or provider
+    // the target is not known yet (and a fallback may fit).
+    if (cluster || target_by != TargetBy::kNone) return Action::kContinue;
     LimitKey key;
     rate_limit::make_limit_key(ctx, by, header, key);
     auto c = counters->peek(key.view(), ctx.now_ms);
@@ -205,20 +210,30 @@ class LlmTokenLimit final : public Policy, public llm_token_limit::TokenLimiter 
                int64_t& retry_after_s) const override {
     LimitKey key;
     rate_limit::make_limit_key(ctx, by, header, key);
-    auto c = counters->reserve(key.view(), need, ctx.now_ms, r);
-    if (headers) add_headers(ctx, c);
-    if (c.allowed) return true;
-    retry_after_s = std::max<int64_t>(1, ceil_seconds(c.retry_after_ms));
-    why = refusal(need, c.remaining);
-    return false;
+    return reserve_key(ctx, key.view(), need, r, why, retry_after_s);
   }
 
-  std::string refusal(int64_t need, int64_t remaining) const {
+  bool per_target() const override { return target_by != TargetBy::kNone; }
+
+  awaitable<bool> reserve_target_async(RequestContext& ctx, std::string_view model,
+                                       std::string_view provider, int64_t need, Reservation& r,
+                                       std::string& why, int64_t& retry_after_s) const override {
+    if (target_by == TargetBy::kNone)
+      co_return co_await reserve_async(ctx, need, r, why, retry_after_s);
+    // Keys read as in llm-budget: "model:smart", "provider:openai-main".
+    std::string key = target_by == TargetBy::kModel ? "model:" + std::string(model)
+                                                    : "provider:" + std::string(provider);
+    if (!cluster) co_return reserve_key(ctx, key, need, r, why, retry_after_s);
+    co_return co_await reserve_cluster(ctx, key, need, r, why, retry_after_s);
+  }
+
+  std::string refusal(int64_t need, int64_t remaining, std::string_view key) const {
+    std::string of = target_by == TargetBy::kNone ? std::string() : " (" + std::string(key) + ")";
     if (need > tokens)
       return "this request needs about " + std::to_string(need) +
              " tokens (prompt estimate + max_tokens), more than the limit of " +
-             std::to_string(tokens) + " tokens " + per;
-    return "token limit of " + std::to_string(tokens) + " " + per + " exceeded: about " +
+             std::to_string(tokens) + " tokens " + per + of;
+    return "token limit of " + std::to_string(tokens) + " " + per + of + " exceeded: about " +
            std::to_string(need) + " needed, " + std::to_string(remaining) + " left";
   }
 
@@ -231,7 +246,21 @@ class LlmTokenLimit final : public Policy, public llm_token_limit::TokenLimiter 
     if (!cluster) co_return reserve(ctx, need, r, why, retry_after_s);
     LimitKey key;
     rate_limit::make_limit_key(ctx, by, header, key);
-    const std::string k(key.view());
+    co_return co_await reserve_cluster(ctx, std::string(key.view()), need, r, why, retry_after_s);
+  }
+
+  bool reserve_key(RequestContext& ctx, std::string_view key, int64_t need, Reservation& r,
+                   std::string& why, int64_t& retry_after_s) const {
+    auto c = counters->reserve(key, need, ctx.now_ms, r);
+    if (headers) add_headers(ctx, c);
+    if (c.allowed) return true;
+    retry_after_s = std::max<int64_t>(1, ceil_seconds(c.retry_after_ms));
+    why = refusal(need, c.remaining, key);
+    return false;
+  }
+
+  awaitable<bool> reserve_cluster(RequestContext& ctx, std::string k, int64_t need, Reservation& r,
+                                  std::string& why, int64_t& retry_after_s) const {
     const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
@@ -254,7 +283,7 @@ class LlmTokenLimit final : public Policy, public llm_token_limit::TokenLimiter 
       co_return true;
     }
     retry_after_s = std::max<int64_t>(1, ceil_seconds(c.retry_after_ms));
-    why = refusal(need, c.remaining);
+    why = refusal(need, c.remaining, k);
     co_return false;
   }
 
@@ -312,9 +341,12 @@ void register_llm_token_limit(Registry& r) {
       window = 60'000;
     }
     p->window_ms = window;
-    std::string by = cr.choice("by", {"consumer", "credential", "ip", "header", "route", "global"},
-                               "consumer");
+    std::string by = cr.choice(
+        "by", {"consumer", "credential", "ip", "header", "route", "global", "model", "provider"},
+        "consumer");
     p->by = rate_limit::parse_key_by(by).value_or(KeyBy::kConsumer);
+    if (by == "model") p->target_by = TargetBy::kModel;
+    if (by == "provider") p->target_by = TargetBy::kProvider;
     if (p->by == KeyBy::kHeader) {
       p->header = to_lower(trim_ows(cr.str("header")));
       if (p->header.empty())

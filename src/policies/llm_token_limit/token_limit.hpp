@@ -1,5 +1,6 @@
 // llm-token-limit: at most `tokens` LLM tokens (prompt + output) per `window`
-// per key, for routes served by the AI gateway. Tokens are only known once
+// per key (consumer, credential, IP, header, route, model, provider or
+// global), for routes served by the AI gateway. Tokens are only known once
 // the request body is parsed (estimate) and once the provider answered
 // (usage), so besides the request hook, which refuses a key whose window is
 // already spent, the policy offers reserve/settle to the AI route: reserve the
@@ -100,6 +101,17 @@ class TokenLimiter {
   }
   // When max_tokens is absent, the output the reservation assumes.
   virtual int64_t default_output_tokens() const = 0;
+  // by: model / by: provider: the key is the target about to be called, known
+  // only per provider attempt. Such a limit reserves before each attempt
+  // (reserve_target_async, as llm-budget does), not once per request, so a
+  // target whose window is spent is skipped and a fallback can answer.
+  virtual bool per_target() const { return false; }
+  virtual awaitable<bool> reserve_target_async(RequestContext& ctx, std::string_view /*model*/,
+                                               std::string_view /*provider*/, int64_t tokens,
+                                               Reservation& out, std::string& why,
+                                               int64_t& retry_after_s) const {
+    co_return co_await reserve_async(ctx, tokens, out, why, retry_after_s);
+  }
 };
 
 }  // namespace gatehouse::policy::llm_token_limit
