@@ -4,10 +4,9 @@
 // body goes to the provider as it came, with only "model" replaced by the
 // target's; the provider's answer comes back untouched (parse only what we
 // act on: the usage, for metering and token limits).
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-
-#include <algorithm>
 
 #include "ai/gateway/internal.hpp"
 #include "ai/tokenizer/tokenizer.hpp"
