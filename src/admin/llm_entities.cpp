@@ -92,7 +92,9 @@ Result<void> seal_provider_secrets(Entity& e, const Entity* existing,
   if (e.kind != kLlmProviderKind || !e.body.is_object()) return Ok{};
   auto& body = e.body.get_object();
   if (auto* aws = body.if_contains("aws"); aws && !aws->is_object())
-    return bad("aws", "aws must be a map of access_key_id, secret_access_key, session_token");
+    return bad("aws",
+               "aws must be a map of access_key_id, secret_access_key, session_token "
+               "(static keys) or source: chain and profile");
   for (auto path : kProviderSecrets) {
     std::string_view leaf;
     json::object* parent = parent_of(body, path, leaf);

@@ -207,6 +207,12 @@ struct LlmProviderConfig {
   std::string aws_access_key_id;
   std::string aws_secret_access_key;
   std::string aws_session_token;
+  // bedrock: no static keys; credentials come from the AWS SDKs' chain at run
+  // time (environment, shared files, container, EC2 instance metadata), see
+  // ai/providers/aws_credentials.hpp. aws_profile names the shared-file profile
+  // (else AWS_PROFILE, else "default").
+  bool aws_chain = false;
+  std::string aws_profile;
   TimeoutsConfig timeouts{5'000, 600'000, 120'000};
   LlmMockConfig mock;
   SourcePos pos;

@@ -31,6 +31,9 @@ TEST(AiConfig, BedrockProvider) {
 }
 
 TEST(AiConfig, BedrockKeysAreCheckedAndOnlyForBedrock) {
+  // No region from the environment or shared files (b has none; without aws it uses the chain).
+  EnvGuard region("AWS_REGION", nullptr), default_region("AWS_DEFAULT_REGION", nullptr);
+  EnvGuard config("AWS_CONFIG_FILE", "/nonexistent/aws-config");
   auto r = load(R"yaml(llm:
   providers:
     - {name: a, kind: bedrock, region: "US East", api_key: k, aws: {access_key_id: x}}
@@ -43,8 +46,7 @@ TEST(AiConfig, BedrockKeysAreCheckedAndOnlyForBedrock) {
   EXPECT_EQ(fields, (std::set<std::string>{
                         "llm.providers[0].region", "llm.providers[0].aws.secret_access_key",
                         "llm.providers[0].api_key",
-                        "llm.providers[1].region", "llm.providers[1].aws.access_key_id",
-                        "llm.providers[1].aws.secret_access_key", "llm.providers[2].region",
+                        "llm.providers[1].region", "llm.providers[2].region",
                         "llm.providers[3].aws.token"}))
       << dump(r);
 }

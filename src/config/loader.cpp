@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "common/strings.hpp"
+#include "config/load_aws.hpp"
 #include "config/load_grpc.hpp"
 #include "config/load_grpc_transcode.hpp"
 #include "config/load_llm_extras.hpp"
@@ -530,12 +531,7 @@ class Loader {
       }
     }
     f.read("region", p.region);
-    if (const Slot* a = f.get("aws")) {
-      Fields af(r_, *a, {"access_key_id", "secret_access_key", "session_token"});
-      af.read("access_key_id", p.aws_access_key_id);
-      af.read("secret_access_key", p.aws_secret_access_key);
-      af.read("session_token", p.aws_session_token);
-    }
+    parse_llm_aws(r_, f.get("aws"), p);
     // Bedrock's endpoint follows from the region (a bad region is reported as such).
     if (p.kind == LlmProviderKind::kBedrock && p.base_url.empty() && !p.region.empty() &&
         std::all_of(p.region.begin(), p.region.end(),

@@ -191,7 +191,8 @@ class LlmValidator {
 
   void check_bedrock(const LlmProviderConfig& p, const std::string& f) {
     bool aws = !p.region.empty() || !p.aws_access_key_id.empty() ||
-               !p.aws_secret_access_key.empty() || !p.aws_session_token.empty();
+               !p.aws_secret_access_key.empty() || !p.aws_session_token.empty() ||
+               !p.aws_profile.empty() || p.aws_chain;
     if (p.kind != LlmProviderKind::kBedrock) {
       if (aws)
         error(p.pos, f + (p.region.empty() ? ".aws" : ".region"), "invalid_value",
@@ -204,11 +205,13 @@ class LlmValidator {
     });
     if (!region_ok)
       error(p.pos, f + ".region", p.region.empty() ? "missing_field" : "invalid_value",
-            "a bedrock provider needs an AWS region such as \"us-east-1\"");
-    if (p.aws_access_key_id.empty())
+            "a bedrock provider needs an AWS region such as \"us-east-1\" (region:, else "
+            "AWS_REGION, AWS_DEFAULT_REGION or the AWS profile's region)");
+    // With the chain the keys are found at run time (ai/providers/aws_credentials.hpp).
+    if (!p.aws_chain && p.aws_access_key_id.empty())
       error(p.pos, f + ".aws.access_key_id", "missing_field",
             "a bedrock provider needs aws.access_key_id (e.g. \"${AWS_ACCESS_KEY_ID}\")");
-    if (p.aws_secret_access_key.empty())
+    if (!p.aws_chain && p.aws_secret_access_key.empty())
       error(p.pos, f + ".aws.secret_access_key", "missing_field",
             "a bedrock provider needs aws.secret_access_key (e.g. \"${AWS_SECRET_ACCESS_KEY}\")");
     if (!p.api_key.empty())

@@ -8,8 +8,17 @@ request's SigV4 signature is verified independently of the gateway's signer,
 from the AWS specification: canonical request (each path segment URI-encoded
 again, sorted query, the signed headers trimmed and lower-cased, SHA-256 of the
 body), string to sign, HMAC chain of the secret; a bad or missing signature is
-answered 403 like AWS does. Requests are recorded with `sig_ok`. `gate` (an
-Event) holds every call until set, so a test can have many in flight at once.
+answered 403 like AWS does. Requests are recorded with `sig_ok` and the access
+key and session token they were signed with (`akid`, `token`); `add_key` makes
+more key sets valid (credential rotation tests). `gate` (an Event) holds every
+call until set, so a test can have many in flight at once.
+
+InvokeModel (POST /model/{modelId}/invoke) answers the embeddings models:
+Amazon Titan Text Embeddings (`{"inputText", "dimensions"?, "normalize"?}` ->
+`{"embedding", "inputTextTokenCount"}`) and Cohere Embed (`{"texts",
+"input_type"}` -> `{"embeddings", "id", "response_type", "texts"}`), with
+request shapes checked like Bedrock's ValidationException does. Vectors are
+`fake_vector(text, n)`: deterministic and exact in float32.
 """
 
 import hashlib
@@ -96,6 +105,20 @@ def sigv4_check(method, raw_path, headers, body, secret, region, service="bedroc
     return None
 
 
+def fake_vector(text, n):
+    """A deterministic vector for `text`, each value k/128 (exact in float32)."""
+    out = []
+    seed = text.encode()
+    while len(out) < n:
+        seed = hashlib.sha256(seed).digest()
+        out.extend((b - 128) / 128.0 for b in seed)
+    return out[:n]
+
+
+def fake_token_count(text):
+    return len(text.split())
+
+
 class _Cut(Exception):
     pass
 
@@ -110,14 +133,23 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.server.fake
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         headers = {k.lower(): v for k, v in self.headers.items()}
-        why = sigv4_check("POST", self.path, headers, raw, fake.secret_key, fake.region,
-                          session_token=fake.session_token)
+        akid = ""
+        auth = headers.get("authorization", "")
+        if "Credential=" in auth:
+            akid = auth.split("Credential=", 1)[1].split("/", 1)[0]
+        with fake.lock:
+            secret, token = fake.keys.get(akid, (None, None))
+        if secret is None:
+            why = "unknown access key %r" % akid
+        else:
+            why = sigv4_check("POST", self.path, headers, raw, secret, fake.region,
+                              session_token=token)
         try:
             body = json.loads(raw)
         except ValueError:
             body = None
         rec = {"path": self.path, "headers": headers, "body": body, "sig_ok": why is None,
-               "sig_error": why}
+               "sig_error": why, "akid": akid, "token": headers.get("x-amz-security-token")}
         with fake.lock:
             fake.requests.append(rec)
         if why is not None:
@@ -133,9 +165,11 @@ class _Handler(BaseHTTPRequestHandler):
                                "InternalServerException", "fake bedrock error")
         parts = self.path.split("/")
         if len(parts) != 4 or parts[1] != "model" or parts[3] not in ("converse",
-                                                                      "converse-stream"):
+                                                                      "converse-stream", "invoke"):
             return self._error(404, "ResourceNotFoundException", "unknown path " + self.path)
         model = urllib.parse.unquote(parts[2])
+        if parts[3] == "invoke":
+            return self._invoke(model, body)
         self._frames = 0
         try:
             if parts[3] == "converse":
@@ -175,6 +209,32 @@ class _Handler(BaseHTTPRequestHandler):
         return self._json(200, {"output": {"message": {"role": "assistant", "content": content}},
                                 "stopReason": stop, "usage": self._usage(),
                                 "metrics": {"latencyMs": 42}})
+
+    def _invoke(self, model, req):
+        if not isinstance(req, dict):
+            return self._error(400, "ValidationException", "Malformed input request")
+        if "titan-embed-text" in model:
+            text = req.get("inputText")
+            allowed = {"inputText", "dimensions", "normalize", "embeddingTypes"}
+            if not isinstance(text, str) or set(req) - allowed:
+                return self._error(400, "ValidationException",
+                                   "Malformed input request: extraneous or missing keys")
+            dims = req.get("dimensions", 1024)
+            if dims not in (256, 512, 1024):
+                return self._error(400, "ValidationException", "dimensions must be 256, 512 or 1024")
+            vec = fake_vector(text, dims)
+            return self._json(200, {"embedding": vec, "inputTextTokenCount": fake_token_count(text),
+                                    "embeddingsByType": {"float": vec}})
+        if "cohere.embed" in model:
+            texts = req.get("texts")
+            if (not isinstance(texts, list) or not 0 < len(texts) <= 96 or
+                    not isinstance(req.get("input_type"), str)):
+                return self._error(400, "ValidationException",
+                                   "texts (1..96) and input_type are required")
+            return self._json(200, {"embeddings": [fake_vector(t, 1024) for t in texts],
+                                    "id": "emb-fake-1", "response_type": "embeddings_floats",
+                                    "texts": texts})
+        return self._error(400, "ValidationException", "model %s is not an embeddings model" % model)
 
     def _frame(self, data):
         cut = self.server.fake.cut_after
@@ -238,12 +298,18 @@ class FakeBedrock:
         self.arrived = 0  # calls that reached the fake (signature checked)
         self.requests = []
         self.lock = threading.Lock()
+        self.keys = {access_key: (secret_key, session_token)}
         self.server = _Server(("127.0.0.1", 0), _Handler)
         self.server.fake = self
         self.port = self.server.server_address[1]
         self.base_url = "http://127.0.0.1:%d" % self.port
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def add_key(self, access_key, secret_key, session_token=None):
+        """Makes another key set valid (session_token None: the token is not checked)."""
+        with self.lock:
+            self.keys[access_key] = (secret_key, session_token)
 
     def take(self):
         with self.lock:

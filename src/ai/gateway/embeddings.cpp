@@ -1,8 +1,10 @@
 // /v1/embeddings: OpenAI's embeddings API in front of every provider that has
-// one (OpenAI and OpenAI-compatible over HTTP, the mock locally). The client's
+// one (OpenAI and OpenAI-compatible over HTTP, Bedrock's InvokeModel translated
+// in its provider, the mock locally). The client's
 // body goes to the provider as it came, with only "model" replaced by the
 // target's; the provider's answer comes back untouched (parse only what we
 // act on: the usage, for metering and token limits).
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -79,6 +81,16 @@ Result<providers::EmbeddingsInput> read_input(const json::object& o) {
                  "dimensions");
     in.dimensions = n;
   }
+  // Cohere Embed's input_type (Bedrock); OpenAI has no such field.
+  if (const json::value* t = o.if_contains("input_type")) {
+    static constexpr std::string_view kTypes[] = {"search_document", "search_query",
+                                                  "classification", "clustering"};
+    if (!t->is_string() ||
+        std::find(std::begin(kTypes), std::end(kTypes), t->get_string()) == std::end(kTypes))
+      return bad("'input_type' is search_document, search_query, classification or clustering",
+                 "input_type");
+    in.input_type = std::string(t->get_string());
+  }
   return in;
 }
 
@@ -141,9 +153,10 @@ awaitable<bool> serve_embeddings(const Catalog& cat, const Call& call, Downstrea
         info("not_found", "model '" + out.model + "' is not available here", 404, "model"), out,
         "ai_unknown_model");
 
+  in.value().estimated_tokens = estimate_tokens(in.value());
   if (call.admission) {
     std::string why;
-    if (!co_await call.admission->admit(estimate_tokens(in.value()), 0, why))
+    if (!co_await call.admission->admit(in.value().estimated_tokens, 0, why))
       co_return co_await send_error(down, client, info("rate_limit", why, 429), out,
                                     "llm_token_limit");
   }

@@ -23,6 +23,10 @@ struct EmbeddingsInput {
   std::vector<std::vector<int64_t>> token_arrays;
   int64_t dimensions = 0;  // 0: the model's default
   bool base64 = false;     // encoding_format: base64
+  // Cohere's input_type (search_document, search_query, ...), when the client
+  // sent one; OpenAI-format providers get the body as it came anyway.
+  std::string input_type;
+  int64_t estimated_tokens = 0;  // the gateway's count, for providers that report none
 };
 
 class Call {
