@@ -267,7 +267,11 @@ class StoreOnlyListener(StoreMixin, unittest.TestCase):
         self.addCleanup(shutil.rmtree, d, True)
         pki = Pki(d, "first")
         pair = pki.issue("first", "/CN=first.test", dns=["first.test"])
-        gh = Gatehouse(None, extra_args=["--proxy-tls-listen", "127.0.0.1:0"],
+        # The listener from the settings file, which has no certificate of its own.
+        settings = os.path.join(d, "settings.yaml")
+        with open(settings, "w") as f:
+            f.write("listeners:\n  proxy_tls: {address: \"127.0.0.1:0\"}\n")
+        gh = Gatehouse(None, extra_args=["--settings", settings],
                        env={"GATEHOUSE_ADMIN_TOKEN": TOKEN})
         self.addCleanup(gh.cleanup)
         rec = gh.wait_log(lambda r: r.get("msg", "").startswith("the TLS listener has no"))
