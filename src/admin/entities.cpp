@@ -350,8 +350,7 @@ void register_entity_routes(Api& api) {
   api.add({"POST", "/api/v1/llm/rekey", Role::kAdmin, true,
            "Re-encrypt every stored provider secret and certificate key under the current "
            "key-encryption key",
-           "llm",
-           rekey});
+           "llm", rekey});
 }
 
 }  // namespace gatehouse::admin

@@ -80,10 +80,9 @@ TEST(ConfigLoaderTls, Errors) {
                     "missing_field", "upstreams[0].tls.client_key", 4, 10);
 }
 
-
 TEST(ConfigLoaderTls, InlinePemAndPositions) {
-  ::setenv("GATEHOUSE_TEST_KEY_PEM", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
-           1);
+  ::setenv("GATEHOUSE_TEST_KEY_PEM",
+           "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", 1);
   auto r = load(R"yaml(tls:
   certificates:
     - cert_pem: |
@@ -96,8 +95,7 @@ TEST(ConfigLoaderTls, InlinePemAndPositions) {
   ASSERT_TRUE(r.ok()) << dump(r);
   const auto& c = r.config.server.tls.certificates;
   ASSERT_EQ(c.size(), 2u);
-  EXPECT_EQ(c[0].cert_pem,
-            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+  EXPECT_EQ(c[0].cert_pem, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
   EXPECT_EQ(c[0].key_pem, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
   EXPECT_TRUE(c[0].cert.empty());
   EXPECT_EQ(c[0].cert_pos.line, 3);

@@ -187,8 +187,10 @@ Result<std::shared_ptr<const TlsServer>> TlsServer::build(
       // Inline text is pointed at where it is written; a file's problem at
       // its entry, as it always was.
       bool inline_part = in_key ? en.key_inline : en.cert_inline;
-      return tls_error(!inline_part ? c.pos : in_key ? c.key_pos : c.cert_pos, en.field(in_key),
-                       msg);
+      return tls_error(!inline_part ? c.pos
+                       : in_key     ? c.key_pos
+                                    : c.cert_pos,
+                       en.field(in_key), msg);
     }
     if (auto why = validity_problem(*summary, now); !why.empty())
       // Served anyway (clients decide, as nginx does): refusing would turn
@@ -204,9 +206,9 @@ Result<std::shared_ptr<const TlsServer>> TlsServer::build(
     ctx->use_certificate_chain(asio::buffer(en.cert), ec);
     if (!ec) ctx->use_private_key(asio::buffer(en.key), asio::ssl::context::pem, ec);
     if (ec || SSL_CTX_check_private_key(raw) != 1)  // checked above: only OpenSSL's own limits
-      return tls_error(cfg.certificates[i].pos, en.field(false),
-                       en.what + ": refused by OpenSSL: " +
-                           (ec ? ec.message() : last_openssl_error()));
+      return tls_error(
+          cfg.certificates[i].pos, en.field(false),
+          en.what + ": refused by OpenSSL: " + (ec ? ec.message() : last_openssl_error()));
     X509* leaf = SSL_CTX_get0_certificate(raw);
     for (const auto& n : server_names(leaf)) srv->names_.add(n, i);
 
