@@ -1,6 +1,7 @@
 // /api/v1/audit: every change with who, what, before and after (newest
 // first). Credential secrets inside consumer snapshots are redacted.
 #include "admin/api.hpp"
+#include "admin/certificates.hpp"
 #include "admin/config_bridge.hpp"
 #include "admin/llm_entities.hpp"
 
@@ -23,6 +24,7 @@ void redact_snapshot(json::value& v) {
       for (auto& c : creds->get_array())
         if (c.is_object()) redact_credential(c.get_object());
     mask_sealed_values(*o);  // provider keys: never even their ciphertext
+    drop_sealed_key(*o);     // certificate keys: not even there
   }
 }
 

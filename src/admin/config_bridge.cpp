@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <boost/json/serialize.hpp>
+#include <ctime>
 #include <map>
 #include <set>
 
+#include "admin/certificates.hpp"
 #include "admin/llm_entities.hpp"
 #include "admin/yaml_json.hpp"
 #include "common/metrics.hpp"
@@ -191,13 +193,14 @@ Result<config::Config> build_config(const std::vector<Entity>& entities,
                                     const apim::DocumentFetch* fetch,
                                     const json::value* settings_llm) {
   std::map<std::string, std::map<std::string, std::vector<const Entity*>>> by_ws;
-  std::vector<const Entity*> llm_providers, llm_models;
+  std::vector<const Entity*> llm_providers, llm_models, certificates;
   for (const auto& e : entities) {
     if (is_config_kind(e.kind)) by_ws[e.workspace][e.kind].push_back(&e);
     // LLM providers and models are node-wide: the default workspace's.
     if (e.workspace != store::kDefaultWorkspace) continue;
     if (e.kind == kLlmProviderKind) llm_providers.push_back(&e);
     if (e.kind == kLlmModelKind) llm_models.push_back(&e);
+    if (e.kind == kCertificateKind) certificates.push_back(&e);
   }
 
   std::vector<EntityProblem> problems;
@@ -319,6 +322,19 @@ Result<config::Config> build_config(const std::vector<Entity>& entities,
       dst.insert(dst.end(), list.begin(), list.end());
     }
   }
+  // Stored certificates (node-wide, by name) for the proxy_tls listener; the
+  // node puts its settings file's own before them (apply_server_settings).
+  std::sort(certificates.begin(), certificates.end(),
+            [](const Entity* a, const Entity* b) { return a->name < b->name; });
+  for (const Entity* e : certificates) {
+    auto c = certificate_entry(*e, secrets::process_keyring());
+    if (!c) {
+      problems.push_back({c.error(), e, c.error().field});
+      continue;
+    }
+    merged.server.tls.certificates.push_back(std::move(*c));
+    merged_idx.sections["tls.certificates"].push_back(e);
+  }
   if (problems.empty()) {
     deployed_specs(entities, merged);
     if (fetch) {
@@ -335,7 +351,11 @@ Result<config::Config> build_config(const std::vector<Entity>& entities,
     if (!snap) {
       Error e = snap.error();
       e.status = 400;
-      problems.push_back(problem_at(merged_idx, std::move(e)));
+      auto p = problem_at(merged_idx, std::move(e));
+      // The listener's field names for a stored certificate's two halves.
+      if (p.entity && p.entity->kind == kCertificateKind)
+        p.field = p.field.rfind("key", 0) == 0 ? "key" : "cert";
+      problems.push_back(std::move(p));
     }
   }
   if (!problems.empty()) {
@@ -528,6 +548,8 @@ json::object entity_to_json(const Entity& e, bool redact) {
       for (auto& c : creds->get_array())
         if (c.is_object()) redact_credential(c.get_object());
   if (redact && e.kind == kLlmProviderKind) mask_provider_secrets(out);
+  if (redact && e.kind == kCertificateKind)
+    show_certificate(out, static_cast<int64_t>(std::time(nullptr)));
   out["created_at"] = e.created_at;
   out["updated_at"] = e.updated_at;
   out["version"] = e.version;
@@ -544,6 +566,9 @@ Result<void> normalize_for_write(Entity& e, const Entity* existing) {
     e.body.get_object().erase("has_api_key");  // read-only, shown by GET
     return seal_provider_secrets(e, existing, secrets::process_keyring());
   }
+  if (e.kind == kCertificateKind)
+    return prepare_certificate(e, existing, secrets::process_keyring(),
+                               static_cast<int64_t>(std::time(nullptr)));
   if (e.kind != "consumer" || !e.body.is_object()) return Ok{};
   auto* creds = e.body.get_object().if_contains("credentials");
   if (!creds) return Ok{};

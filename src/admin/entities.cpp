@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "admin/api.hpp"
+#include "admin/certificates.hpp"
 #include "admin/config_bridge.hpp"
 #include "admin/llm_entities.hpp"
 #include "store/codec.hpp"
@@ -23,12 +24,21 @@ Ref ref_for(const std::string& kind, const std::string& ws, const std::string& k
   return Ref::by_name(kind, key, ws);
 }
 
-// The request's workspace; LLM entities exist in the default one only.
+// LLM providers, models and server certificates belong to the node, not to
+// a workspace: they live in the default one only.
+bool is_node_wide(const std::string& kind) {
+  return is_llm_kind(kind) || kind == kCertificateKind;
+}
+
+// The request's workspace; node-wide entities exist in the default one only.
 Result<std::string> kind_workspace(Ctx& c, const std::string& kind) {
   auto ws = c.workspace();
-  if (ws && is_llm_kind(kind) && *ws != store::kDefaultWorkspace)
+  if (ws && is_node_wide(kind) && *ws != store::kDefaultWorkspace)
     return make_error("node_wide",
-                      "LLM providers and models are node-wide: they live in workspace \"default\"",
+                      kind == kCertificateKind
+                          ? "certificates are node-wide: they live in workspace \"default\""
+                          : "LLM providers and models are node-wide: they live in workspace "
+                            "\"default\"",
                       "workspace", 400, ErrorSide::kDownstream);
   return ws;
 }
@@ -162,7 +172,7 @@ AdminResponse create(Ctx& c, const std::string& kind) {
   auto body = body_object(c);
   if (!body) return error_response(body.error());
   auto ws = body_workspace(c, *body);
-  if (ws && is_llm_kind(kind) && *ws != store::kDefaultWorkspace) ws = kind_workspace(c, kind);
+  if (ws && is_node_wide(kind) && *ws != store::kDefaultWorkspace) ws = kind_workspace(c, kind);
   if (!ws) return error_response(ws.error());
   auto e = entity_from_json(kind, *body);
   if (!e) return error_response(e.error());
@@ -279,24 +289,28 @@ AdminResponse rekey(Ctx& c) {
   if (!ring.current())
     return problem(409, "secret_key_missing",
                    "no key-encryption key: start with --secret-key-file or GATEHOUSE_SECRET_KEY");
-  store::ListQuery q;
-  q.kind = std::string(kLlmProviderKind);
-  q.workspace = store::kDefaultWorkspace;
-  q.limit = 1000;
   auto tx = c.store().begin(c.who.actor);
   size_t changed = 0;
-  for (;;) {
-    auto page = c.store().list(q);
-    if (!page) return error_response(page.error());
-    for (auto e : page->items) {
-      auto r = reseal_provider(e, ring);
-      if (!r) return error_response(r.error(), kLlmProviderKind, e.id);
-      if (!*r) continue;
-      tx.update(e, e.version);
-      ++changed;
+  // Provider secrets and certificate keys share the keyring.
+  for (std::string_view kind : {kLlmProviderKind, kCertificateKind}) {
+    store::ListQuery q;
+    q.kind = std::string(kind);
+    q.workspace = store::kDefaultWorkspace;
+    q.limit = 1000;
+    for (;;) {
+      auto page = c.store().list(q);
+      if (!page) return error_response(page.error());
+      for (auto e : page->items) {
+        auto r =
+            e.kind == kCertificateKind ? reseal_certificate(e, ring) : reseal_provider(e, ring);
+        if (!r) return error_response(r.error(), e.kind, e.id);
+        if (!*r) continue;
+        tx.update(e, e.version);
+        ++changed;
+      }
+      if (page->next_cursor.empty()) break;
+      q.cursor = page->next_cursor;
     }
-    if (page->next_cursor.empty()) break;
-    q.cursor = page->next_cursor;
   }
   if (changed) {
     auto res = tx.commit();
@@ -311,6 +325,7 @@ void register_entity_routes(Api& api) {
   using store::Role;
   std::vector<std::string_view> kinds(std::begin(kConfigKinds), std::end(kConfigKinds));
   kinds.insert(kinds.end(), std::begin(kLlmKinds), std::end(kLlmKinds));
+  kinds.push_back(kCertificateKind);
   for (auto kv : kinds) {
     std::string kind(kv);
     std::string base = "/api/v1/" + plural(kind);
@@ -333,8 +348,9 @@ void register_entity_routes(Api& api) {
              [kind](Ctx& c) { return remove(c, kind); }});
   }
   api.add({"POST", "/api/v1/llm/rekey", Role::kAdmin, true,
-           "Re-encrypt every stored provider secret under the current key-encryption key", "llm",
-           rekey});
+           "Re-encrypt every stored provider secret and certificate key under the current "
+           "key-encryption key",
+           "llm", rekey});
 }
 
 }  // namespace gatehouse::admin

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "admin/certificates.hpp"
 #include "admin/config_bridge.hpp"
 
 namespace gatehouse::admin {
@@ -234,7 +235,9 @@ std::vector<std::string> sealed_key_ids(const std::vector<Entity>& entities) {
       if (auto* v = at_path(e.body, path); v && is_sealed(*v))
         ids.insert(secrets::key_id_of(v->get_object().at("sealed").get_string()));
   }
-  return {ids.begin(), ids.end()};
+  std::vector<std::string> out(ids.begin(), ids.end());
+  certificate_key_ids(entities, out);  // certificate keys share the keyring
+  return out;
 }
 
 Result<bool> reseal_provider(Entity& e, const secrets::Keyring& ring) {

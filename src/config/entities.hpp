@@ -485,12 +485,19 @@ struct ListenersConfig {
   std::string proxy_tls;  // empty: no TLS listener
 };
 
-// Downstream TLS (the proxy_tls listener). Certificate files are read when a
-// snapshot is built, so a reload picks up new files.
+// Downstream TLS (the proxy_tls listener). An entry is PEM files (cert, key)
+// or PEM text (cert_pem, key_pem): inline in the config, or a certificate
+// from the store. Files are read when a snapshot is built, so a reload picks
+// up new files.
 struct TlsCertificateConfig {
-  std::string cert;  // PEM: leaf first, then the chain
-  std::string key;   // PEM private key
+  std::string cert;      // PEM file: leaf first, then the chain
+  std::string key;       // PEM private key file
+  std::string cert_pem;  // or the PEM text itself (exactly one form per entry)
+  std::string key_pem;
+  std::string store_name;  // set for a certificate from the store: its entity name
   SourcePos pos;
+  SourcePos cert_pos;  // where cert / cert_pem was written
+  SourcePos key_pos;
 };
 
 enum class TlsVersion { kTls12, kTls13 };

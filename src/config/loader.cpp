@@ -203,9 +203,16 @@ class Loader {
       for (const auto& item : r_.items(*c)) {
         TlsCertificateConfig cc;
         cc.pos = item.pos;
-        Fields cf(r_, item, {"cert", "key"});
+        Fields cf(r_, item, {"cert", "key", "cert_pem", "key_pem"});
         cf.read("cert", cc.cert);
         cf.read("key", cc.key);
+        cf.read("cert_pem", cc.cert_pem);
+        cf.read("key_pem", cc.key_pem);
+        cc.cert_pos = cc.key_pos = item.pos;
+        for (const char* k : {"cert", "cert_pem"})
+          if (const Slot* v = cf.get(k)) cc.cert_pos = v->pos;
+        for (const char* k : {"key", "key_pem"})
+          if (const Slot* v = cf.get(k)) cc.key_pos = v->pos;
         t.certificates.push_back(std::move(cc));
       }
     }

@@ -2,6 +2,8 @@
 // contents are checked when a snapshot is built).
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "config/loader_test_util.hpp"
 
 namespace gatehouse::config {
@@ -76,6 +78,42 @@ TEST(ConfigLoaderTls, Errors) {
       "upstreams[0].targets[1]", 3, 30);
   expect_only_error(load(with_upstream("    targets: [\"a:1\"]\n    tls: {client_cert: c.pem}\n")),
                     "missing_field", "upstreams[0].tls.client_key", 4, 10);
+}
+
+TEST(ConfigLoaderTls, InlinePemAndPositions) {
+  ::setenv("GATEHOUSE_TEST_KEY_PEM",
+           "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", 1);
+  auto r = load(R"yaml(tls:
+  certificates:
+    - cert_pem: |
+        -----BEGIN CERTIFICATE-----
+        AAAA
+        -----END CERTIFICATE-----
+      key_pem: "${GATEHOUSE_TEST_KEY_PEM}"
+    - {cert: b.crt, key_pem: "${GATEHOUSE_TEST_KEY_PEM}"}
+)yaml");
+  ASSERT_TRUE(r.ok()) << dump(r);
+  const auto& c = r.config.server.tls.certificates;
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(c[0].cert_pem, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+  EXPECT_EQ(c[0].key_pem, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
+  EXPECT_TRUE(c[0].cert.empty());
+  EXPECT_EQ(c[0].cert_pos.line, 3);
+  EXPECT_EQ(c[0].cert_pos.column, 17);
+  EXPECT_EQ(c[0].key_pos.line, 7);
+  EXPECT_EQ(c[1].cert, "b.crt");
+  EXPECT_EQ(c[1].key_pem, c[0].key_pem);
+  EXPECT_EQ(c[1].key_pos.column, 30);
+  ::unsetenv("GATEHOUSE_TEST_KEY_PEM");
+}
+
+TEST(ConfigLoaderTls, ExactlyOneFormPerHalf) {
+  expect_only_error(load("tls:\n  certificates:\n    - {cert: a.crt, cert_pem: x, key: k}\n"),
+                    "conflicting_fields", "tls.certificates[0].cert_pem", 3, 31);
+  expect_only_error(load("tls:\n  certificates:\n    - {cert: a.crt, key: k, key_pem: x}\n"),
+                    "conflicting_fields", "tls.certificates[0].key_pem", 3, 38);
+  expect_only_error(load("tls:\n  certificates:\n    - {key_pem: x}\n"), "missing_field",
+                    "tls.certificates[0].cert", 3, 7);
 }
 
 }  // namespace

@@ -373,8 +373,19 @@ class Validator {
     for (size_t i = 0; i < t.certificates.size(); ++i) {
       const auto& c = t.certificates[i];
       std::string f = idx("tls.certificates", i);
-      if (c.cert.empty()) error(c.pos, f + ".cert", "missing_field", "a certificate file is needed");
-      if (c.key.empty()) error(c.pos, f + ".key", "missing_field", "a private key file is needed");
+      // Each half is a file or inline PEM, exactly one of the two.
+      if (!c.cert.empty() && !c.cert_pem.empty())
+        error(c.cert_pos, f + ".cert_pem", "conflicting_fields",
+              "cert and cert_pem are two forms of one certificate: give one");
+      else if (c.cert.empty() && c.cert_pem.empty())
+        error(c.pos, f + ".cert", "missing_field",
+              "a certificate is needed: a PEM file (cert) or the PEM text (cert_pem)");
+      if (!c.key.empty() && !c.key_pem.empty())
+        error(c.key_pos, f + ".key_pem", "conflicting_fields",
+              "key and key_pem are two forms of one private key: give one");
+      else if (c.key.empty() && c.key_pem.empty())
+        error(c.pos, f + ".key", "missing_field",
+              "a private key is needed: a PEM file (key) or the PEM text (key_pem)");
     }
     if (t.client_auth.mode != ClientAuthMode::kNone && t.client_auth.ca_file.empty())
       error(at, "tls.client_auth.ca_file", "missing_field",

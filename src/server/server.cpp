@@ -14,6 +14,7 @@
 
 #include "ai/gateway/metrics.hpp"
 #include "admin/admin_server.hpp"
+#include "admin/certificates.hpp"
 #include "admin/config_bridge.hpp"
 #include "admin/declarative.hpp"
 #include "admin/llm_entities.hpp"
@@ -137,6 +138,10 @@ std::string Server::config_file_text() const {
 bool Server::open_config_store(config::Config& cfg) {
   if (!opts_.settings_path.empty()) {
     auto res = config::load_config_file(opts_.settings_path);
+    // Certificates may live in the store: a TLS listener with none in the file is fine here.
+    std::erase_if(res.errors, [](const config::ConfigError& e) {
+      return e.field == "tls.certificates" && e.code == "missing_field";
+    });
     for (const auto& e : res.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
     if (!res.ok()) return false;
     const auto& c = res.config;
@@ -190,7 +195,7 @@ bool Server::open_config_store(config::Config& cfg) {
     return false;
   }
   cfg = std::move(built.value());
-  cfg.server = store_server_;
+  admin::apply_server_settings(cfg, store_server_);
   cfg.mcp = store_mcp_;
   revision_ = snap->revision;
   log::info("config loaded from store",
@@ -245,7 +250,7 @@ void Server::reload_from_store(int64_t revision, const std::string& reason, bool
                 log::f("message", built.error().message)});
     return;
   }
-  built->server = store_server_;
+  admin::apply_server_settings(*built, store_server_);
   built->mcp = store_mcp_;
   if (!apply(built.value(), t0)) {
     registry_->reload_errors_total.fetch_add(1);
@@ -307,7 +312,11 @@ bool Server::load_initial() {
   if (!opts_.admin_listen.empty()) server_cfg_.listeners.admin = opts_.admin_listen;
   if (!opts_.proxy_tls_listen.empty()) server_cfg_.listeners.proxy_tls = opts_.proxy_tls_listen;
   if (!apply(cfg, steady_us())) return false;
-  if (!server_cfg_.listeners.proxy_tls.empty() && !snapshot_->tls) {
+  if (!server_cfg_.listeners.proxy_tls.empty() && !snapshot_->tls && opts_.config_path.empty()) {
+    // Store mode: the first certificate may come through the admin API.
+    log::warn("the TLS listener has no certificate yet; handshakes fail until one is added",
+              {log::f("field", "tls.certificates")});
+  } else if (!server_cfg_.listeners.proxy_tls.empty() && !snapshot_->tls) {
     log::error("config invalid", {log::f("field", "tls.certificates"),
                                   log::f("message", "the TLS listener needs at least one certificate")});
     return false;

@@ -3,18 +3,44 @@
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "net/http1/parser.hpp"
+#include "net/stream.hpp"
+#include "net/tls/client.hpp"
 #include "proxy/snapshot.hpp"
 
 namespace gatehouse::proxy {
 
 namespace {
 
-// One probe: connect, GET path, read the status line. Returns the status or
-// 0 on any failure or timeout.
-awaitable<int> probe(asio::io_context& ioc, const EndpointList& eps, const std::string& host,
-                     const config::ActiveHealthConfig& cfg) {
-  if (eps.empty()) co_return 0;
-  tcp::socket sock(ioc);
+struct ProbeResult {
+  int status = 0;      // 0: no response
+  std::string reason;  // why there was none (for the log), "" with a response
+};
+
+// Why a TLS handshake failed: the certificate check's own words when it was
+// the certificate ("certificate has expired", "hostname mismatch"), else
+// OpenSSL's.
+std::string handshake_reason(SSL* ssl, const boost::system::error_code& ec) {
+  long v = SSL_get_verify_result(ssl);
+  if (v != X509_V_OK)
+    return std::string("certificate verify failed: ") + X509_verify_cert_error_string(v);
+  return ec.message();
+}
+
+// One probe: connect, TLS handshake when the upstream speaks TLS (the same
+// context, SNI and expected name as its traffic, so a target whose
+// certificate would fail requests fails its probes too), GET path, read the
+// status line.
+awaitable<ProbeResult> probe(asio::io_context& ioc, const EndpointList& eps,
+                             const std::string& host, const config::ActiveHealthConfig& cfg,
+                             asio::ssl::context* tls, const std::string& tls_name,
+                             bool tls_verify) {
+  ProbeResult out;
+  if (eps.empty()) {
+    out.reason = "no address resolved";
+    co_return out;
+  }
+  net::Stream stream(tcp::socket{ioc});
+  tcp::socket& sock = stream.socket();
   asio::steady_timer timer(ioc, std::chrono::milliseconds(cfg.timeout_ms));
   bool timed_out = false;
   timer.async_wait([&](boost::system::error_code ec) {
@@ -24,41 +50,62 @@ awaitable<int> probe(asio::io_context& ioc, const EndpointList& eps, const std::
       sock.close(ignored);
     }
   });
-  auto [cec] = co_await sock.async_connect(eps.front(), use_nothrow);
-  if (cec || timed_out) {
+  auto fail = [&](std::string why) {
     timer.cancel();
-    co_return 0;
+    boost::system::error_code ignored;
+    sock.close(ignored);
+    out.reason = timed_out ? "timed out" : std::move(why);
+    return out;
+  };
+  auto [cec] = co_await sock.async_connect(eps.front(), use_nothrow);
+  if (cec || timed_out) co_return fail("connect failed: " + cec.message());
+  if (tls) {
+    auto& ssl = stream.start_tls(*tls);
+    if (!net::tls::prepare_client_ssl(ssl.native_handle(), tls_name, tls_verify))
+      co_return fail("TLS name '" + tls_name + "' refused by OpenSSL");
+    auto [hec] = co_await ssl.async_handshake(asio::ssl::stream_base::client, use_nothrow);
+    if (hec || timed_out)
+      co_return fail("TLS handshake failed: " + handshake_reason(ssl.native_handle(), hec));
   }
   std::string req = "GET " + cfg.path + " HTTP/1.1\r\nHost: " + host +
                     "\r\nUser-Agent: gatehouse-health-check\r\nConnection: close\r\n\r\n";
-  auto [wec, wn] = co_await asio::async_write(sock, asio::buffer(req), use_nothrow);
-  if (wec) {
-    timer.cancel();
-    co_return 0;
-  }
+  auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(req), use_nothrow);
+  if (wec) co_return fail("write failed: " + wec.message());
   std::string buf;
   buf.resize(8192);
   size_t have = 0;
-  int status = 0;
   http1::Limits limits;
+  std::string why = "no response";
   for (;;) {
-    auto [rec, n] = co_await sock.async_read_some(asio::buffer(buf.data() + have, buf.size() - have),
-                                                  use_nothrow);
-    if (rec || n == 0) break;
+    auto [rec, n] = co_await stream.async_read_some(
+        asio::buffer(buf.data() + have, buf.size() - have), use_nothrow);
+    if (rec || n == 0) {
+      if (rec && rec != asio::error::eof) why = "read failed: " + rec.message();
+      break;
+    }
     have += n;
     http1::ResponseHead head;
     http1::ParseError err;
     auto st = http1::parse_response_head(std::string_view(buf.data(), have), limits, "GET", head, err);
     if (st == http1::ParseStatus::kComplete) {
-      status = head.status;
+      out.status = head.status;
       break;
     }
-    if (st == http1::ParseStatus::kError || have == buf.size()) break;
+    if (st == http1::ParseStatus::kError || have == buf.size()) {
+      why = "not an HTTP response";
+      break;
+    }
   }
   timer.cancel();
   boost::system::error_code ignored;
   sock.close(ignored);
-  co_return timed_out ? 0 : status;
+  if (timed_out) {
+    out.status = 0;
+    out.reason = "timed out";
+  } else if (out.status == 0) {
+    out.reason = std::move(why);
+  }
+  co_return out;
 }
 
 awaitable<void> health_loop(asio::io_context& ioc, std::weak_ptr<UpstreamShared> weak, size_t t) {
@@ -67,7 +114,9 @@ awaitable<void> health_loop(asio::io_context& ioc, std::weak_ptr<UpstreamShared>
   for (;;) {
     config::ActiveHealthConfig cfg;
     std::shared_ptr<const EndpointList> eps;
-    std::string host, name, address;
+    std::string host, name, address, tls_name;
+    std::shared_ptr<asio::ssl::context> tls;  // kept alive across the probe
+    bool tls_verify = true;
     {
       auto up = weak.lock();
       if (!up || up->retired.load()) co_return;
@@ -76,8 +125,12 @@ awaitable<void> health_loop(asio::io_context& ioc, std::weak_ptr<UpstreamShared>
       address = up->cfg.targets[t].address;
       host = cfg.host.empty() ? address : cfg.host;
       name = up->cfg.name;
+      tls = up->tls;
+      tls_name = up->cfg.tls.sni.empty() ? up->cfg.targets[t].host : up->cfg.tls.sni;
+      tls_verify = up->cfg.tls.verify;
     }
-    int status = co_await probe(ioc, *eps, host, cfg);
+    auto result = co_await probe(ioc, *eps, host, cfg, tls.get(), tls_name, tls_verify);
+    int status = result.status;
     bool ok = std::find(cfg.healthy_statuses.begin(), cfg.healthy_statuses.end(), status) !=
               cfg.healthy_statuses.end();
     if (ok) {
@@ -92,8 +145,10 @@ awaitable<void> health_loop(asio::io_context& ioc, std::weak_ptr<UpstreamShared>
       bool healthy = st.active_healthy.load();
       if (healthy && failures >= cfg.unhealthy_threshold) {
         st.active_healthy.store(false);
-        log::warn("target unhealthy", {log::f("upstream", name), log::f("target", address),
-                                       log::n("status", status)});
+        log::warn("target unhealthy",
+                  {log::f("upstream", name), log::f("target", address), log::n("status", status),
+                   log::f("reason", result.reason.empty() ? "status " + std::to_string(status)
+                                                          : result.reason)});
       } else if (!healthy && successes >= cfg.healthy_threshold) {
         st.active_healthy.store(true);
         log::info("target healthy", {log::f("upstream", name), log::f("target", address)});
