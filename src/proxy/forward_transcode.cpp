@@ -165,7 +165,7 @@ awaitable<H2Forward::WebBody> H2Forward::transcode_request_body(Session& s, Exch
   WebBody r = co_await read_converted_body(s, ex, owned, limit, body, too_large);
   if (r.answered) co_return r;
   const std::string& query = ex.pctx.query_overridden ? ex.pctx.query_override : ex.target.query;
-  const std::string* ctype = head.find("content-type");
+  const std::string* ctype = ex.head->find("content-type");
   const bool raw = c.tm.binding->raw_request;
   // A client-streaming method takes a JSON array as its messages, in order;
   // an HttpBody one takes the bytes in pieces of kRawChunk.
