@@ -18,6 +18,7 @@
 #include "proxy/http_util.hpp"
 #include "proxy/session.hpp"
 #include "proxy/snapshot.hpp"
+#include "proxy/websocket_tunnel.hpp"
 
 namespace gatehouse::proxy {
 
@@ -192,8 +193,7 @@ awaitable<bool> H2Forward::tunnel(Session& s, Exchange& ex, Call& c) {
   H2Stream& st = *c.st;
   H2ClientConn& conn = *c.conn;
   const config::RouteWebSocketConfig& wcfg = ex.match.route->websocket;
-  int64_t idle = wcfg.idle_timeout_ms > 0 ? wcfg.idle_timeout_ms : c.to->idle_ms;
-  if (idle <= 0) idle = 60'000;
+  const int64_t idle = tunnel_idle_ms(ex, c.to->idle_ms);
   ex.status = 101;
   s.closing_ = true;
 
@@ -206,16 +206,10 @@ awaitable<bool> H2Forward::tunnel(Session& s, Exchange& ex, Call& c) {
     if (iequals(f.name, "sec-websocket-extensions") && !f.value.empty()) extensions = true;
     head.headers.push_back({f.name, f.value});
   }
-  for_each_policy_run(ex, true, [&](const policy::Policy& p) {
-    p.on_response(ex.pctx, head.status, head.headers);
-  });
-  for (auto& h : ex.pctx.response_headers) head.headers.push_back(std::move(h));
-  ex.pctx.response_headers.clear();
-  std::string dhead =
-      build_downstream_head(head, ex.head->version_minor, 0, false, ex.request_id, false);
-  dhead.insert(dhead.size() - 2,
-               "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: " +
-                   net::websocket::accept_for(*ex.head->find("sec-websocket-key")) + "\r\n");
+  std::string dhead = upgrade_response_head(
+      ex, std::move(head),
+      "Sec-WebSocket-Accept: " + net::websocket::accept_for(*ex.head->find("sec-websocket-key")) +
+          "\r\n");
   if (!co_await s.write_all(s.stream_, s.deadline_, dhead, {}, idle)) {
     conn.abandon(st);
     co_return false;
@@ -230,12 +224,7 @@ awaitable<bool> H2Forward::tunnel(Session& s, Exchange& ex, Call& c) {
 
   auto mask = net::websocket::new_mask_key();
   if (t.close) {
-    ex.error =
-        t.close == net::websocket::kCloseTooBig ? "websocket_too_big" : "websocket_protocol_error";
-    log::warn(
-        "websocket frame refused, tunnel closed",
-        {log::f("request_id", ex.request_id), log::f("reason", t.why),
-         log::f("from", t.refused_up ? "client" : "upstream"), log::n("close_code", t.close)});
+    note_refused_frame(ex, t.close, t.why, t.refused_up);
     // Closes as in upgrade.cpp: the code to the sender, 1001 to the other,
     // each only where the bytes already sent end on a frame boundary.
     std::string to_client, to_upstream;

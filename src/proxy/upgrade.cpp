@@ -22,6 +22,7 @@
 #include "proxy/http_util.hpp"
 #include "proxy/session.hpp"
 #include "proxy/upstream/pool.hpp"
+#include "proxy/websocket_tunnel.hpp"
 
 namespace gatehouse::proxy {
 
@@ -124,13 +125,39 @@ bool has_header(const http1::ResponseHead& h, std::string_view name) {
 
 }  // namespace
 
+int64_t tunnel_idle_ms(const Exchange& ex, int64_t fallback_ms) {
+  const int64_t configured = ex.match.route->websocket.idle_timeout_ms;
+  if (configured > 0) return configured;
+  return fallback_ms > 0 ? fallback_ms : 60'000;
+}
+
+std::string upgrade_response_head(Exchange& ex, http1::ResponseHead head, std::string_view extra) {
+  for_each_policy_run(ex, true, [&](const policy::Policy& p) {
+    p.on_response(ex.pctx, head.status, head.headers);
+  });
+  for (auto& h : ex.pctx.response_headers) head.headers.push_back(std::move(h));
+  ex.pctx.response_headers.clear();
+  std::string out =
+      build_downstream_head(head, ex.head->version_minor, 0, false, ex.request_id, false);
+  out.insert(out.size() - 2, "Connection: Upgrade\r\nUpgrade: websocket\r\n" + std::string(extra));
+  return out;
+}
+
+void note_refused_frame(Exchange& ex, uint16_t close_code, std::string_view why, bool from_client) {
+  ex.error =
+      close_code == net::websocket::kCloseTooBig ? "websocket_too_big" : "websocket_protocol_error";
+  log::warn(
+      "websocket frame refused, tunnel closed",
+      {log::f("request_id", ex.request_id), log::f("reason", std::string(why)),
+       log::f("from", from_client ? "client" : "upstream"), log::n("close_code", close_code)});
+}
+
 awaitable<bool> Session::relay_upgraded(Exchange& ex, UpstreamConn& conn, ReadBuffer& ubuf,
                                         const http1::ResponseHead& resp,
                                         metrics::UpstreamShard& ustats, int64_t idle_ms) {
   using namespace asio::experimental::awaitable_operators;
   const config::RouteWebSocketConfig& wcfg = ex.match.route->websocket;
-  if (wcfg.idle_timeout_ms > 0) idle_ms = wcfg.idle_timeout_ms;
-  if (idle_ms <= 0) idle_ms = 60'000;
+  idle_ms = tunnel_idle_ms(ex, idle_ms);
 
   // RFC 6455 4.1: the accept must answer the key we forwarded; anything
   // else is a server that did not take the upgrade as a WebSocket one.
@@ -150,17 +177,7 @@ awaitable<bool> Session::relay_upgraded(Exchange& ex, UpstreamConn& conn, ReadBu
 
   ex.status = 101;
   closing_ = true;  // whatever happens, this connection carries no further request
-  http1::ResponseHead head = resp;
-  for_each_policy_run(ex, true, [&](const policy::Policy& p) {
-    p.on_response(ex.pctx, head.status, head.headers);
-  });
-  for (auto& h : ex.pctx.response_headers) head.headers.push_back(std::move(h));
-  ex.pctx.response_headers.clear();
-  std::string dhead =
-      build_downstream_head(head, ex.head->version_minor, 0, false, ex.request_id, false);
-  // Connection and Upgrade are hop-by-hop everywhere else; on this 101 they
-  // are the answer itself.
-  dhead.insert(dhead.size() - 2, "Connection: Upgrade\r\nUpgrade: websocket\r\n");
+  std::string dhead = upgrade_response_head(ex, resp, {});
 
   // An extension (permessage-deflate) may use the RSV bits; without one
   // they must be zero.
@@ -221,12 +238,7 @@ awaitable<bool> Session::relay_upgraded(Exchange& ex, UpstreamConn& conn, ReadBu
   if (refused) {
     Way& back = refused == &up ? down : up;  // the way that writes to the sender
     const bool sender_is_client = refused == &up;
-    ex.error = refused->close == net::websocket::kCloseTooBig ? "websocket_too_big"
-                                                              : "websocket_protocol_error";
-    log::warn("websocket frame refused, tunnel closed",
-              {log::f("request_id", ex.request_id), log::f("reason", refused->why),
-               log::f("from", sender_is_client ? "client" : "upstream"),
-               log::n("close_code", refused->close)});
+    note_refused_frame(ex, refused->close, refused->why, sender_is_client);
     // A Close only where the bytes already sent end at a frame's end;
     // otherwise it would land inside a frame, and the close alone says it.
     // Frames to the upstream are masked: the gateway is its client.
