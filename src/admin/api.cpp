@@ -5,6 +5,7 @@
 
 #include "admin/mcp_registry.hpp"
 #include "common/log.hpp"
+#include "common/percent.hpp"
 #include "common/strings.hpp"
 #include "proxy/http_util.hpp"
 #include "store/codec.hpp"
@@ -14,28 +15,6 @@ namespace gatehouse::admin {
 namespace json = boost::json;
 
 namespace {
-
-int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-      out += static_cast<char>(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
 
 std::vector<std::string> split_path(std::string_view p) {
   std::vector<std::string> out;
@@ -60,7 +39,7 @@ bool match_pattern(std::string_view pattern, std::string_view path,
   std::map<std::string, std::string> got;
   for (size_t i = 0; i < ps.size(); ++i) {
     if (ps[i].size() > 2 && ps[i].front() == '{' && ps[i].back() == '}') {
-      got[ps[i].substr(1, ps[i].size() - 2)] = percent_decode(xs[i]);
+      got[ps[i].substr(1, ps[i].size() - 2)] = percent_decode(xs[i], true);
     } else if (ps[i] != xs[i]) {
       return false;
     }
@@ -101,10 +80,10 @@ std::vector<std::string> ApiRequest::params(std::string_view name) const {
     std::string_view part = q.substr(0, amp);
     q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
     size_t eq = part.find('=');
-    std::string key = percent_decode(part.substr(0, eq));
+    std::string key = percent_decode(part.substr(0, eq), true);
     if (key != name) continue;
     out.push_back(eq == std::string_view::npos ? std::string()
-                                               : percent_decode(part.substr(eq + 1)));
+                                               : percent_decode(part.substr(eq + 1), true));
   }
   return out;
 }

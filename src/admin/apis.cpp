@@ -10,6 +10,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "admin/api.hpp"
+#include "admin/apis_internal.hpp"
 #include "admin/config_bridge.hpp"
 #include "apim/lifecycle.hpp"
 #include "apim/openapi/diff.hpp"
@@ -25,7 +26,7 @@ using store::Entity;
 using store::Ref;
 namespace oa = apim::openapi;
 
-namespace {
+namespace apis_detail {
 
 std::string str(const json::value& body, std::string_view key) {
   if (!body.is_object()) return {};
@@ -88,7 +89,7 @@ AdminResponse fail(const Error& e) {
   return error_response(e);
 }
 
-Error bad(std::string code, std::string message, std::string field = {}, int status = 400) {
+Error bad(std::string code, std::string message, std::string field, int status) {
   return make_error(std::move(code), std::move(message), std::move(field), status,
                     ErrorSide::kDownstream);
 }
@@ -109,12 +110,6 @@ AdminResponse document_problem(const Error& e) {
   r.body = json::serialize(v) + "\n";
   return r;
 }
-
-struct Loaded {
-  std::string ws;
-  Entity api;
-  std::optional<Entity> version;
-};
 
 Result<Loaded> load(Ctx& c, bool with_version) {
   Loaded l;
@@ -258,6 +253,69 @@ AdminResponse answer(int status, json::object o) {
   return json_response(status, o);
 }
 
+constexpr const char* kVersionSettings[] = {"upstream",      "upstream_url", "oauth2_policy",
+                                            "oauth2_config", "auth",         "successor",
+                                            "successor_url"};
+
+Result<void> read_version_settings(const json::object& b, json::object& body) {
+  for (const char* k : kVersionSettings) {
+    auto* v = b.if_contains(k);
+    if (!v) continue;
+    bool object_field = std::string_view(k) == "oauth2_config" || std::string_view(k) == "auth";
+    if (object_field ? !v->is_object() : !v->is_string())
+      return bad("invalid_entity",
+                 std::string(k) + (object_field ? " must be an object" : " must be a string"), k);
+    body[k] = *v;
+  }
+  if (auto* m = b.if_contains("mock")) {
+    if (!m->is_bool()) return bad("invalid_entity", "mock must be true or false", "mock");
+    body["mock"] = *m;
+  }
+  if (auto* p = b.if_contains("oauth2_policy");
+      p && p->is_string() && p->get_string() != "jwt" && p->get_string() != "oauth2-introspection")
+    return bad("invalid_entity", "oauth2_policy must be jwt or oauth2-introspection",
+               "oauth2_policy");
+  if (auto* sv = b.if_contains("successor");
+      sv && sv->is_string() && !sv->get_string().empty() && !apim::version_kind(sv->get_string()))
+    return bad("invalid_entity", "successor must be a version string", "successor");
+  // validation: {requests: on|off, responses: off|report} (request-validation on deploy).
+  if (auto* v = b.if_contains("validation")) {
+    if (!v->is_object()) return bad("invalid_entity", "validation must be an object", "validation");
+    for (const auto& kv : v->get_object()) {
+      std::string k(kv.key());
+      bool requests = k == "requests";
+      if (!requests && k != "responses")
+        return bad("invalid_entity", "validation has requests and responses only",
+                   "validation." + k);
+      std::string_view val =
+          kv.value().is_string() ? std::string_view(kv.value().get_string()) : std::string_view{};
+      if (requests ? (val != "on" && val != "off") : (val != "off" && val != "report"))
+        return bad("invalid_entity",
+                   requests ? "validation.requests must be on or off"
+                            : "validation.responses must be off or report",
+                   "validation." + k);
+    }
+    body["validation"] = *v;
+  }
+  return Ok{};
+}
+
+AdminResponse commit_version(Ctx& c, store::Transaction& tx, const Loaded& l, int status) {
+  if (auto r = tx.commit(); !r) {
+    // Deploy problems name a generated route; say which revision made it.
+    return error_response(r.error());
+  }
+  auto got = c.store().get(Ref::by_id("api_version", l.version->id, l.ws));
+  if (!got) return fail(got.error());
+  return answer(status, version_view(*got));
+}
+
+}  // namespace apis_detail
+
+namespace {
+
+using namespace apis_detail;
+
 // ---- /apis ----------------------------------------------------------------
 
 AdminResponse list_apis(Ctx& c) {
@@ -389,53 +447,6 @@ AdminResponse delete_api(Ctx& c) {
 
 // ---- /apis/{api}/versions -------------------------------------------------
 
-constexpr const char* kVersionSettings[] = {"upstream",      "upstream_url", "oauth2_policy",
-                                            "oauth2_config", "auth",         "successor",
-                                            "successor_url"};
-
-Result<void> read_version_settings(const json::object& b, json::object& body) {
-  for (const char* k : kVersionSettings) {
-    auto* v = b.if_contains(k);
-    if (!v) continue;
-    bool object_field = std::string_view(k) == "oauth2_config" || std::string_view(k) == "auth";
-    if (object_field ? !v->is_object() : !v->is_string())
-      return bad("invalid_entity",
-                 std::string(k) + (object_field ? " must be an object" : " must be a string"), k);
-    body[k] = *v;
-  }
-  if (auto* m = b.if_contains("mock")) {
-    if (!m->is_bool()) return bad("invalid_entity", "mock must be true or false", "mock");
-    body["mock"] = *m;
-  }
-  if (auto* p = b.if_contains("oauth2_policy");
-      p && p->is_string() && p->get_string() != "jwt" && p->get_string() != "oauth2-introspection")
-    return bad("invalid_entity", "oauth2_policy must be jwt or oauth2-introspection",
-               "oauth2_policy");
-  if (auto* sv = b.if_contains("successor");
-      sv && sv->is_string() && !sv->get_string().empty() && !apim::version_kind(sv->get_string()))
-    return bad("invalid_entity", "successor must be a version string", "successor");
-  // validation: {requests: on|off, responses: off|report} (request-validation on deploy).
-  if (auto* v = b.if_contains("validation")) {
-    if (!v->is_object()) return bad("invalid_entity", "validation must be an object", "validation");
-    for (const auto& kv : v->get_object()) {
-      std::string k(kv.key());
-      bool requests = k == "requests";
-      if (!requests && k != "responses")
-        return bad("invalid_entity", "validation has requests and responses only",
-                   "validation." + k);
-      std::string_view val = kv.value().is_string() ? std::string_view(kv.value().get_string())
-                                                    : std::string_view{};
-      if (requests ? (val != "on" && val != "off") : (val != "off" && val != "report"))
-        return bad("invalid_entity",
-                   requests ? "validation.requests must be on or off"
-                            : "validation.responses must be off or report",
-                   "validation." + k);
-    }
-    body["validation"] = *v;
-  }
-  return Ok{};
-}
-
 AdminResponse list_versions(Ctx& c) {
   auto l = load(c, false);
   if (!l) return fail(l.error());
@@ -488,16 +499,6 @@ AdminResponse get_version(Ctx& c) {
   auto l = load(c, true);
   if (!l) return fail(l.error());
   return answer(200, version_view(*l->version));
-}
-
-AdminResponse commit_version(Ctx& c, store::Transaction& tx, const Loaded& l, int status) {
-  if (auto r = tx.commit(); !r) {
-    // Deploy problems name a generated route; say which revision made it.
-    return error_response(r.error());
-  }
-  auto got = c.store().get(Ref::by_id("api_version", l.version->id, l.ws));
-  if (!got) return fail(got.error());
-  return answer(status, version_view(*got));
 }
 
 AdminResponse patch_version(Ctx& c) {
@@ -554,253 +555,10 @@ AdminResponse delete_version(Ctx& c) {
   return r;
 }
 
-// ---- revisions ------------------------------------------------------------
-
-bool truthy(const std::optional<std::string>& p) {
-  return p && (*p == "true" || *p == "1");
-}
-
-AdminResponse create_revision(Ctx& c) {
-  auto l = load(c, true);
-  if (!l) return fail(l.error());
-  if (str(l->version->body, "state") == "retired")
-    return problem(409, "invalid_state", "a retired version takes no new revisions", "state");
-  // The body is the document itself (YAML or JSON), or a JSON envelope
-  // {document, deploy, force, description} with the document as a string or object.
-  std::string text = c.req.body;
-  bool deploy = truthy(c.req.param("deploy")), force = truthy(c.req.param("force"));
-  std::string description;
-  boost::system::error_code ec;
-  json::value env = json::parse(c.req.body, ec);
-  if (!ec && env.is_object() && env.get_object().contains("document")) {
-    const auto& o = env.get_object();
-    const auto& d = o.at("document");
-    if (d.is_string())
-      text = std::string(d.get_string());
-    else if (d.is_object())
-      text = json::serialize(d);
-    else
-      return problem(400, "invalid_body", "document must be a string or an object", "document");
-    if (auto* b = o.if_contains("deploy"); b && b->is_bool()) deploy = b->get_bool();
-    if (auto* b = o.if_contains("force"); b && b->is_bool()) force = b->get_bool();
-    description = str(env, "description");
-  }
-  if (text.empty())
-    return problem(400, "invalid_body", "an OpenAPI document is required", "document");
-  auto doc = oa::load_document(text, "document");
-  if (!doc) return document_problem(doc.error());
-  auto sha = c.store().put_document(text);
-  if (!sha) return fail(sha.error());
-  Entity v = *l->version;
-  int64_t n = num(v.body, "latest_revision") + 1;
-  v.body.get_object()["latest_revision"] = n;
-  std::string vname = str(v.body, "version");
-  Entity rev;
-  rev.kind = "api_revision";
-  rev.workspace = l->ws;
-  rev.name = v.name + "#" + std::to_string(n);
-  rev.body = json::object{{"api", l->api.name},
-                          {"version", vname},
-                          {"number", n},
-                          {"sha256", *sha},
-                          {"size", static_cast<int64_t>(text.size())},
-                          {"spec_version", oa::spec_version_name(doc->version)},
-                          {"title", doc->title},
-                          {"info_version", doc->api_version},
-                          {"operations", static_cast<int64_t>(doc->operations.size())},
-                          {"description", description},
-                          {"created_by", c.who.actor}};
-  auto tx = c.store().begin(c.who.actor);
-  tx.create(rev);
-  if (deploy) {
-    if (auto r = check_compatible(c, *l, rev, force); !r) return fail(r.error());
-    if (auto r = stage_deploy(c, tx, *l, v, rev); !r) return fail(r.error());
-  } else {
-    tx.update(v, v.version);
-  }
-  if (auto r = tx.commit(); !r) return fail(r.error());
-  auto got = c.store().get(Ref::by_name("api_revision", rev.name, l->ws));
-  if (!got) return fail(got.error());
-  auto r = answer(201, revision_view(*got));
-  r.headers.emplace_back("Location", "/api/v1/apis/" + l->api.name + "/versions/" + vname +
-                                         "/revisions/" + std::to_string(n));
-  return r;
-}
-
-Result<int64_t> revision_number(const std::string& s) {
-  if (s.empty() || s.size() > 9 || s.find_first_not_of("0123456789") != std::string::npos)
-    return bad("invalid_revision", "a revision is a positive number", "revision");
-  return std::stoll(s);
-}
-
-AdminResponse list_revisions(Ctx& c) {
-  auto l = load(c, true);
-  if (!l) return fail(l.error());
-  std::vector<Entity> all;
-  store::ListQuery q;
-  q.kind = "api_revision";
-  q.workspace = l->ws;
-  q.name_prefix = l->version->name + "#";
-  q.limit = 1000;
-  for (;;) {
-    auto page = c.store().list(q);
-    if (!page) return fail(page.error());
-    for (auto& e : page->items) all.push_back(std::move(e));
-    if (page->next_cursor.empty()) break;
-    q.cursor = page->next_cursor;
-  }
-  std::sort(all.begin(), all.end(), [](const Entity& a, const Entity& b) {
-    return num(a.body, "number") < num(b.body, "number");
-  });
-  json::array items;
-  int64_t deployed = num(l->version->body, "deployed_revision");
-  for (const auto& e : all) {
-    auto v = revision_view(e);
-    v["deployed"] = num(e.body, "number") == deployed;
-    items.push_back(std::move(v));
-  }
-  return answer(200, {{"items", std::move(items)}});
-}
-
-AdminResponse get_revision_handler(Ctx& c, bool document) {
-  auto l = load(c, true);
-  if (!l) return fail(l.error());
-  auto n = revision_number(c.vars["n"]);
-  if (!n) return fail(n.error());
-  auto rev = get_revision(c, *l, *n);
-  if (!rev) return fail(rev.error());
-  if (!document) return answer(200, revision_view(*rev));
-  auto text = c.store().get_document(str(rev->body, "sha256"));
-  if (!text) return fail(text.error());
-  AdminResponse r;
-  r.status = 200;
-  size_t i = text->find_first_not_of(" \t\r\n");
-  r.content_type =
-      i != std::string::npos && (*text)[i] == '{' ? "application/json" : "application/yaml";
-  r.body = std::move(*text);
-  return r;
-}
-
-// ---- deploy and lifecycle -------------------------------------------------
-
-AdminResponse deploy(Ctx& c) {
-  auto l = load(c, true);
-  if (!l) return fail(l.error());
-  auto body = parse_json_body(c.req);
-  if (!body) return fail(body.error());
-  if (!body->is_object() || !body->get_object().contains("revision") ||
-      !body->get_object().at("revision").is_int64())
-    return problem(400, "invalid_body", "the body is {\"revision\": N, \"force\": false}",
-                   "revision");
-  auto rev = get_revision(c, *l, body->get_object().at("revision").as_int64());
-  if (!rev) return fail(rev.error());
-  bool force = false;
-  if (auto* f = body->get_object().if_contains("force"); f && f->is_bool()) force = f->get_bool();
-  if (auto r = check_compatible(c, *l, *rev, force); !r) return fail(r.error());
-  auto tx = c.store().begin(c.who.actor);
-  if (auto r = stage_deploy(c, tx, *l, *l->version, *rev); !r) return fail(r.error());
-  return commit_version(c, tx, *l, 200);
-}
-
-// Publishing must not break clients of another version with the same major:
-// compare with each published or deprecated sibling's deployed document.
-Result<void> check_publish(Ctx& c, const Loaded& l) {
-  std::string vname = str(l.version->body, "version");
-  int64_t mine = num(l.version->body, "deployed_revision");
-  if (mine == 0) return Ok{};
-  auto my_rev = get_revision(c, l, mine);
-  if (!my_rev) return my_rev.error();
-  auto my_doc = revision_document(c, *my_rev);
-  if (!my_doc) return my_doc.error();
-  store::ListQuery q;
-  q.kind = "api_version";
-  q.workspace = l.ws;
-  q.name_prefix = l.api.name + "@";
-  q.limit = 1000;
-  auto page = c.store().list(q);
-  if (!page) return page.error();
-  for (const auto& other : page->items) {
-    std::string ov = str(other.body, "version");
-    std::string st = str(other.body, "state");
-    if (ov == vname || apim::major_of(ov) != apim::major_of(vname)) continue;
-    if (st != "published" && st != "deprecated") continue;
-    int64_t dep = num(other.body, "deployed_revision");
-    if (dep == 0) continue;
-    Loaded ol = l;
-    ol.version = other;
-    auto orev = get_revision(c, ol, dep);
-    if (!orev) return orev.error();
-    auto odoc = revision_document(c, *orev);
-    if (!odoc) return odoc.error();
-    for (const auto& ch : oa::diff(*odoc, *my_doc))
-      if (ch.level == oa::Level::kError)
-        return bad("breaking_change",
-                   "version " + vname + " breaks clients of published version " + ov +
-                       " (same major): " + ch.location + ": " + ch.message +
-                       "; use a new major version, or pass force: true",
-                   "state", 409);
-  }
-  return Ok{};
-}
-
-AdminResponse lifecycle(Ctx& c) {
-  auto l = load(c, true);
-  if (!l) return fail(l.error());
-  auto body = parse_json_body(c.req);
-  if (!body) return fail(body.error());
-  if (!body->is_object()) return problem(400, "invalid_body", "the body must be a JSON object");
-  auto from = apim::parse_state(str(l->version->body, "state")).value_or(apim::State::kDraft);
-  auto to = apim::parse_state(str(*body, "state"));
-  if (!to)
-    return problem(400, "invalid_state",
-                   "state must be draft, published, deprecated, retired or blocked", "state");
-  if (!apim::transition_allowed(from, *to)) {
-    std::string allowed;
-    for (auto s : apim::next_states(from))
-      allowed += (allowed.empty() ? "" : ", ") + std::string(apim::state_name(s));
-    return problem(409, "invalid_transition",
-                   "a " + std::string(apim::state_name(from)) + " version cannot become " +
-                       std::string(apim::state_name(*to)) +
-                       (allowed.empty() ? " (it is final)" : " (allowed: " + allowed + ")"),
-                   "state");
-  }
-  bool force = false;
-  if (auto* f = body->get_object().if_contains("force"); f && f->is_bool()) force = f->get_bool();
-  if (*to == apim::State::kPublished && !force)
-    if (auto r = check_publish(c, *l); !r) return fail(r.error());
-  Entity v = *l->version;
-  auto& vb = v.body.get_object();
-  vb["state"] = apim::state_name(*to);
-  if (*to == apim::State::kDeprecated && from != apim::State::kDeprecated)
-    vb["deprecated_at"] = store::now_ms();
-  if (*to == apim::State::kPublished) {
-    vb.erase("deprecated_at");
-    vb.erase("sunset");
-  }
-  if (auto* s = body->get_object().if_contains("sunset")) {
-    auto t = s->is_string() ? apim::parse_http_date(s->get_string()) : std::nullopt;
-    if (!t)
-      return problem(
-          400, "invalid_value",
-          "sunset must be an HTTP-date or an ISO date (2026-12-31, 2026-12-31T23:59:59Z)",
-          "sunset");
-    vb["sunset"] = apim::http_date(*t);
-  }
-  if (auto r = read_version_settings(body->get_object(), vb); !r) return fail(r.error());
-  auto tx = c.store().begin(c.who.actor);
-  if (int64_t dep = num(v.body, "deployed_revision")) {
-    auto rev = get_revision(c, *l, dep);
-    if (!rev) return fail(rev.error());
-    if (auto r = stage_deploy(c, tx, *l, v, *rev); !r) return fail(r.error());
-  } else {
-    tx.update(v, v.version);
-  }
-  return commit_version(c, tx, *l, 200);
-}
-
 }  // namespace
 
 void register_api_routes(Api& api) {
+  using namespace apis_detail;
   using store::Role;
   const std::string base = "/api/v1/apis";
   const std::string ver = base + "/{api}/versions/{version}";

@@ -14,6 +14,7 @@
 #include <string>
 #include <utility>
 
+#include "common/percent.hpp"
 #include "common/strings.hpp"
 #include "config/loader.hpp"
 #include "config/loader_reader.hpp"
@@ -36,10 +37,6 @@ bool is_alpha(char c) {
 bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
-bool is_hex(char c) {
-  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 // RFC 9110 tchar: methods, header names and cookie names are tokens.
 bool is_token(std::string_view s) {
   if (s.empty()) return false;
@@ -132,7 +129,7 @@ std::string path_problem(std::string_view p) {
     if (c == '#') return "a path cannot contain '#'; fragments never reach the server";
     if (c == '\\') return "a path cannot contain a backslash";
     if (c == '%') {
-      if (i + 2 >= p.size() || !is_hex(p[i + 1]) || !is_hex(p[i + 2]))
+      if (i + 2 >= p.size() || !is_hex_digit(p[i + 1]) || !is_hex_digit(p[i + 2]))
         return "bad percent-encoding in path";
       std::string_view hex = p.substr(i + 1, 2);
       if (hex.find_first_of("abcdef") != std::string_view::npos)
@@ -222,7 +219,6 @@ const char* path_kind_name(PathKind k) {
   }
   return "?";
 }
-
 
 class Validator {
  public:
@@ -402,17 +398,17 @@ class Validator {
       error(t.pos, f + (t.client_cert.empty() ? ".client_cert" : ".client_key"), "missing_field",
             "client_cert and client_key go together");
     bool dns = t.sni.size() <= 253 && std::all_of(t.sni.begin(), t.sni.end(), [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-';
-    });
-    if (!dns)
-      error(t.pos, f + ".sni", "invalid_value", "sni must be a DNS name");
+                 return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-';
+               });
+    if (!dns) error(t.pos, f + ".sni", "invalid_value", "sni must be a DNS name");
   }
 
   void check_server(const ServerConfig& s) {
     const SourcePos none;
     check_listener(s.listeners.proxy, "listeners.proxy");
     check_listener(s.listeners.admin, "listeners.admin");
-    if (!s.listeners.proxy_tls.empty()) check_listener(s.listeners.proxy_tls, "listeners.proxy_tls");
+    if (!s.listeners.proxy_tls.empty())
+      check_listener(s.listeners.proxy_tls, "listeners.proxy_tls");
     check_tls(s.tls, !s.listeners.proxy_tls.empty());
     const auto& h = s.http;
     auto positive = [&](uint64_t v, const char* f) {

@@ -1,30 +1,8 @@
 #include "policies/query.hpp"
 
-namespace gatehouse::policy {
+#include "common/percent.hpp"
 
-std::string url_decode(std::string_view s, bool plus_as_space) {
-  std::string out;
-  out.reserve(s.size());
-  auto hexv = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      int hi = hexv(s[i + 1]);
-      int lo = hexv(s[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out += static_cast<char>(hi * 16 + lo);
-        i += 2;
-        continue;
-      }
-    }
-    out += (plus_as_space && s[i] == '+') ? ' ' : s[i];
-  }
-  return out;
-}
+namespace gatehouse::policy {
 
 namespace {
 template <class F>
@@ -48,7 +26,7 @@ void for_each_pair(std::string_view q, F f) {
 std::optional<std::string> query_param(std::string_view query, std::string_view name) {
   std::optional<std::string> out;
   for_each_pair(query, [&](std::string_view, std::string_view k, std::string_view v) {
-    if (!out && url_decode(k) == name) out = url_decode(v);
+    if (!out && percent_decode(k, true) == name) out = percent_decode(v, true);
   });
   return out;
 }
@@ -56,7 +34,7 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
 std::string remove_query_param(std::string_view query, std::string_view name) {
   std::string out;
   for_each_pair(query, [&](std::string_view pair, std::string_view k, std::string_view) {
-    if (url_decode(k) == name) return;
+    if (percent_decode(k, true) == name) return;
     if (!out.empty()) out += '&';
     out += pair;
   });

@@ -5,9 +5,10 @@
 #include <string>
 #include <string_view>
 
+#include "common/percent.hpp"
+
 namespace gatehouse::policy {
 
-std::string url_decode(std::string_view s, bool plus_as_space = true);
 // Percent-encodes everything but RFC 3986 unreserved characters (space is
 // %20, never '+', which some servers do not decode); also right for
 // application/x-www-form-urlencoded values.

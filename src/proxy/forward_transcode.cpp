@@ -15,6 +15,7 @@
 #include <boost/json.hpp>
 
 #include "common/clock.hpp"
+#include "common/percent.hpp"
 #include "common/strings.hpp"
 #include "net/worker.hpp"  // before exchange.hpp: its templates need RouteRuntime
 #include "proxy/exchange.hpp"
@@ -380,7 +381,7 @@ awaitable<bool> H2Forward::transcode_respond(Session& s, Exchange& ex, Call& c) 
     std::string gs = field_value(st.trailers, st.headers, "grpc-status");
     code = grpc::parse_status(gs.empty() ? nullptr : &gs);
     std::string gm = field_value(st.trailers, st.headers, "grpc-message");
-    if (!transcode::percent_decode(gm, message, false)) message = gm;
+    message = percent_decode_strict(gm, false).value_or(gm);
     details = field_value(st.trailers, st.headers, "grpc-status-details-bin");
     if (code < 0) {
       code = grpc::kInternal;

@@ -15,6 +15,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "common/percent.hpp"
 #include "common/strings.hpp"
 
 namespace gatehouse::proxy {
@@ -102,14 +103,6 @@ RE2::Options regex_options() {
   return o;
 }
 
-bool is_hex(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  return ascii_lower(c) - 'a' + 10;
-}
-
 // Decodes one form-encoded byte starting at raw[i]; advances i.
 char decode_at(std::string_view raw, size_t& i) {
   char c = raw[i];
@@ -117,9 +110,9 @@ char decode_at(std::string_view raw, size_t& i) {
     ++i;
     return ' ';
   }
-  if (c == '%' && i + 2 < raw.size() && is_hex(raw[i + 1]) && is_hex(raw[i + 2])) {
+  if (c == '%' && i + 2 < raw.size() && is_hex_digit(raw[i + 1]) && is_hex_digit(raw[i + 2])) {
     i += 3;
-    return static_cast<char>(hex_value(raw[i - 2]) * 16 + hex_value(raw[i - 1]));
+    return static_cast<char>(hex_digit_value(raw[i - 2]) * 16 + hex_digit_value(raw[i - 1]));
   }
   ++i;  // malformed escapes are kept literally rather than rejected
   return c;

@@ -12,15 +12,13 @@
 #include <chrono>
 #include <stdexcept>
 
+#include "common/percent.hpp"
+
 namespace gatehouse::store {
 
 namespace json = boost::json;
 
 namespace {
-
-bool is_hex(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
 
 bool has_control(std::string_view s) {
   return std::any_of(s.begin(), s.end(),
@@ -94,7 +92,7 @@ std::optional<std::string> normalize_uuid(std::string_view s) {
   std::string out(s);
   for (size_t i = 0; i < out.size(); ++i) {
     bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? out[i] != '-' : !is_hex(out[i])) return std::nullopt;
+    if (dash ? out[i] != '-' : !is_hex_digit(out[i])) return std::nullopt;
     out[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(out[i])));
   }
   return out;

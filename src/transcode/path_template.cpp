@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "common/percent.hpp"
+
 namespace gatehouse::transcode {
 
 namespace {
@@ -173,37 +175,10 @@ class Parser {
   Error error_;
 };
 
-int hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
 
 Result<PathTemplate> parse_path_template(std::string_view text) {
   return Parser(text).run();
-}
-
-bool percent_decode(std::string_view in, std::string& out, bool plus_is_space) {
-  out.clear();
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '%') {
-      if (i + 2 >= in.size()) return false;
-      int h = hex(in[i + 1]), l = hex(in[i + 2]);
-      if (h < 0 || l < 0) return false;
-      out += static_cast<char>(h * 16 + l);
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out += ' ';
-    } else {
-      out += c;
-    }
-  }
-  return true;
 }
 
 bool match_path(const PathTemplate& t, std::string_view path, std::vector<Capture>& out) {
@@ -241,11 +216,11 @@ bool match_path(const PathTemplate& t, std::string_view path, std::vector<Captur
     Capture c;
     c.var = &v;
     size_t from = v.first, to = v.last == 0 ? 0 : seg_end(v.last - 1);
-    std::string piece;
     for (size_t i = from; i < to; ++i) {
-      if (!percent_decode(segs[i], piece, false)) return false;
+      auto piece = percent_decode_strict(segs[i], false);
+      if (!piece) return false;
       if (i > from) c.value += '/';
-      c.value += piece;
+      c.value += *piece;
     }
     out.push_back(std::move(c));
   }

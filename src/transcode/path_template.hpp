@@ -51,7 +51,4 @@ struct Capture {
 // captured segment's percent-encoding is malformed.
 bool match_path(const PathTemplate& t, std::string_view path, std::vector<Capture>& out);
 
-// "%41b" -> "Ab". False on a malformed escape.
-bool percent_decode(std::string_view in, std::string& out, bool plus_is_space);
-
 }  // namespace gatehouse::transcode

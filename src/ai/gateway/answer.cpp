@@ -19,8 +19,7 @@ awaitable<bool> serve_answer(const Call& call, Format client, const Request& req
           info("api_error", "unreadable provider answer: " + resp.error().message, 502), out,
           "ai_bad_provider_answer");
     out.usage = extract_usage(resp.value(), false);
-    size_t masks_before = 0;
-    for (const auto& m : findings.masked) masks_before += m.second;
+    size_t masks_before = findings.total_masked();
     if (!call.guards.empty()) {
       std::string why;
       bool passed = co_await guard_completion(call, resp.value(), findings, why);
@@ -37,11 +36,9 @@ awaitable<bool> serve_answer(const Call& call, Format client, const Request& req
     price_outcome(out);
     if (call.admission) co_await call.admission->settle(out.usage, true, out.cost);
     down.cost = out.cost;
-    size_t masks_after = 0;
-    for (const auto& m : findings.masked) masks_after += m.second;
     // Same format and nothing masked: the provider's answer as it came (n > 1
     // choices, logprobs, system_fingerprint and the like survive).
-    if (provider == client && masks_after == masks_before)
+    if (provider == client && findings.total_masked() == masks_before)
       co_return co_await down.respond(200, "application/json", std::move(whole));
     co_return co_await down.respond(200, "application/json", write_response(client, resp.value()));
   }

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <string>
 
+#include "common/percent.hpp"
+
 namespace gatehouse::ai::guardrails {
 
 namespace {
@@ -19,9 +21,6 @@ bool is_alpha(char c) {
 }
 bool is_alnum(char c) {
   return is_digit(c) || is_alpha(c);
-}
-bool is_hex(char c) {
-  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 bool is_upper(char c) {
   return c >= 'A' && c <= 'Z';
@@ -221,8 +220,8 @@ void ips(std::string_view t, std::vector<Candidate>& out) {
     std::string run(t.substr(i, e - i));
     size_t colons = static_cast<size_t>(std::count(run.begin(), run.end(), ':'));
     bool hex_only = std::all_of(run.begin(), run.end(),
-                                [](char x) { return is_hex(x) || x == ':' || x == '.'; });
-    bool some_hex = std::any_of(run.begin(), run.end(), is_hex);
+                                [](char x) { return is_hex_digit(x) || x == ':' || x == '.'; });
+    bool some_hex = std::any_of(run.begin(), run.end(), is_hex_digit);
     in6_addr a{};
     if (colons >= 2 && hex_only && some_hex && run.size() <= 45 &&
         inet_pton(AF_INET6, run.c_str(), &a) == 1)

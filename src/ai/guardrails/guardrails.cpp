@@ -66,7 +66,6 @@ const GuardConfig& all_parts() {
   return c;
 }
 
-
 void find_deny(const DenyRule& d, std::string_view text, std::vector<Hit>& out) {
   re2::StringPiece in(text.data(), text.size());
   re2::StringPiece m;
@@ -113,6 +112,12 @@ void Findings::add_mask(std::string_view rule) {
       return;
     }
   masked.emplace_back(std::string(rule), 1);
+}
+
+size_t Findings::total_masked() const {
+  size_t n = 0;
+  for (const auto& m : masked) n += m.second;
+  return n;
 }
 
 std::string Findings::summary() const {

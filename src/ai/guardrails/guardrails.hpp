@@ -75,7 +75,7 @@ struct GuardConfig {
   bool scan_text = true;
   bool scan_tool_arguments = true;
   bool scan_thinking = true;
-  size_t stream_window = 256;     // bytes of a streamed completion held back
+  size_t stream_window = 256;  // bytes of a streamed completion held back
   std::optional<ModerationConfig> moderation;
 };
 
@@ -86,6 +86,7 @@ struct Findings {
   std::vector<std::pair<std::string, uint32_t>> masked;  // rule -> count
   std::string moderation_error;  // the hook failed (fail-open passes, noted here)
   void add_mask(std::string_view rule);
+  size_t total_masked() const;  // masks over every rule
   // "blocked:pii.card" / "masked:pii.email=2,deny.x=1" for the access log; "" when clean.
   std::string summary() const;
 };

@@ -34,6 +34,9 @@ TEST(Guard, MasksPromptText) {
   ASSERT_TRUE(g.check_prompt(r, 10, f, why));
   EXPECT_EQ(r.messages[0].parts[0].text, "mail [EMAIL] card [CARD] please");
   EXPECT_EQ(f.summary(), "masked:pii.email=1,pii.card=1");
+  EXPECT_EQ(f.total_masked(), 2u);
+  f.add_mask("pii.email");
+  EXPECT_EQ(f.total_masked(), 3u);
 }
 
 TEST(Guard, BlocksAndNamesTheRule) {
@@ -280,8 +283,8 @@ TEST(Guard, ToolCallArgumentsAreMaskedAsValidJson) {
 
 TEST(Guard, AMaskThatWouldBreakTheJsonBlocks) {
   GuardConfig c;
-  c.deny.push_back({"deny.field", std::make_shared<const re2::RE2>("secret\": \"\\w+"),
-                    Action::kMask});
+  c.deny.push_back(
+      {"deny.field", std::make_shared<const re2::RE2>("secret\": \"\\w+"), Action::kMask});
   Guard g(c);
   Findings f;
   std::string why;
@@ -362,8 +365,8 @@ TEST(StreamGuard, ThinkingDeltasAreCheckedAndAMaskedBlockLosesItsSignature) {
   EXPECT_TRUE(clean.signature);
   Guard b(masking(Action::kBlock));
   Findings f3;
-  auto blocked = run_kind(b, f3, DeltaKind::kThinking, PartKind::kThinking,
-                          {"card 4111 1111 1111 1111 hmm"});
+  auto blocked =
+      run_kind(b, f3, DeltaKind::kThinking, PartKind::kThinking, {"card 4111 1111 1111 1111 hmm"});
   ASSERT_TRUE(blocked.stop);
   EXPECT_EQ(blocked.text.find("4111"), std::string::npos);
 }

@@ -15,8 +15,6 @@
 namespace gatehouse::ai::sigv4 {
 namespace {
 
-using policy::url_decode;
-
 std::string hmac_sha256(std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -59,8 +57,8 @@ std::string canonical_query(std::string_view q) {
     size_t eq = item.find('=');
     std::string_view k = item.substr(0, eq);
     std::string_view v = eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1);
-    pairs.emplace_back(uri_encode(url_decode(k, false), false),
-                       uri_encode(url_decode(v, false), false));
+    pairs.emplace_back(uri_encode(percent_decode(k, false), false),
+                       uri_encode(percent_decode(v, false), false));
   }
   std::sort(pairs.begin(), pairs.end());
   std::string out;
@@ -113,7 +111,8 @@ Signed sign(const Request& r, const Credentials& c, std::string_view region,
                         canonical_headers + "\n" + signed_headers + "\n" +
                         policy::hex(policy::sha256(r.body));
   std::string date(amz_date.substr(0, 8));
-  std::string scope = date + "/" + std::string(region) + "/" + std::string(service) + "/aws4_request";
+  std::string scope =
+      date + "/" + std::string(region) + "/" + std::string(service) + "/aws4_request";
   s.string_to_sign = "AWS4-HMAC-SHA256\n" + std::string(amz_date) + "\n" + scope + "\n" +
                      policy::hex(policy::sha256(s.canonical_request));
   std::string k = hmac_sha256("AWS4" + c.secret_access_key, date);

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "apim/openapi/loader_impl.hpp"
+#include "common/percent.hpp"
 
 namespace gatehouse::apim::openapi {
 
@@ -50,27 +51,6 @@ std::string normalize_path(const std::string& p) {
   }
   std::string out = absolute ? "/" : "";
   for (size_t k = 0; k < parts.size(); ++k) out += (k ? "/" : "") + parts[k];
-  return out;
-}
-
-int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// A URI fragment is percent-encoded (RFC 6901 section 6).
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() + 0 && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-      out += static_cast<char>(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
   return out;
 }
 
@@ -179,7 +159,8 @@ Result<const SourceDoc*> Loader::load_file(const Loc& at, const std::string& pat
 Result<Loc> Loader::resolve(const Loc& at, std::string_view ref) {
   auto hash = ref.find('#');
   std::string file(ref.substr(0, hash));
-  std::string fragment = hash == std::string_view::npos ? "" : percent_decode(ref.substr(hash + 1));
+  std::string fragment =
+      hash == std::string_view::npos ? "" : percent_decode(ref.substr(hash + 1), false);
   const SourceDoc* doc = at.doc;
   Loc site = at.at("$ref");
   if (!file.empty()) {

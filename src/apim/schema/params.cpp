@@ -177,28 +177,6 @@ json::value coerce(std::string_view text, uint8_t types) {
   return json::value(json::string_view(text.data(), text.size()));
 }
 
-std::string percent_decode(std::string_view s, bool plus_space) {
-  std::string out;
-  out.reserve(s.size());
-  auto hexval = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-      out += static_cast<char>(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-      i += 2;
-    } else if (s[i] == '+' && plus_space) {
-      out += ' ';
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 std::vector<std::pair<std::string_view, std::string_view>> split_query(std::string_view query) {
   std::vector<std::pair<std::string_view, std::string_view>> out;
   if (query.empty()) return out;

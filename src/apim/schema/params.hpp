@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "apim/openapi/document.hpp"
+#include "common/percent.hpp"
 
 namespace gatehouse::apim::schema {
 
@@ -29,9 +30,6 @@ ParamShape shape_of(const openapi::Document& d, const boost::json::value& schema
 // "5" -> 5 when the types allow an integer, "true" -> true for a boolean,
 // otherwise the string itself (the validator then names the type mismatch).
 boost::json::value coerce(std::string_view text, uint8_t types);
-
-// Percent-decoding; '+' is a space when `plus_space` (query strings).
-std::string percent_decode(std::string_view s, bool plus_space);
 
 // A raw query split into (name, value) pairs, both still percent-encoded.
 std::vector<std::pair<std::string_view, std::string_view>> split_query(std::string_view query);

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "common/percent.hpp"
+
 namespace gatehouse::mcp::registry {
 
 namespace {
@@ -36,13 +38,6 @@ std::optional<Semver> parse_semver(std::string_view v) {
   }
   if (s.nums.empty()) return std::nullopt;
   return s;
-}
-
-int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 }  // namespace
@@ -135,25 +130,6 @@ std::optional<int64_t> parse_rfc3339(std::string_view s) {
   return secs * 1000 + ms;
 }
 
-std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%') {
-      if (i + 2 >= s.size()) return std::nullopt;
-      int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
-      if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) return std::nullopt;
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else if (plus_is_space && s[i] == '+') {
-      out += ' ';
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 std::optional<std::map<std::string, std::string>> parse_query(std::string_view q) {
   std::map<std::string, std::string> out;
   while (!q.empty()) {
@@ -162,9 +138,9 @@ std::optional<std::map<std::string, std::string>> parse_query(std::string_view q
     q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
     if (part.empty()) continue;
     size_t eq = part.find('=');
-    auto k = percent_decode(part.substr(0, eq), true);
-    auto v = percent_decode(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1),
-                            true);
+    auto k = percent_decode_strict(part.substr(0, eq), true, true);
+    auto v = percent_decode_strict(
+        eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1), true, true);
     if (!k || !v) return std::nullopt;
     out.emplace(std::move(*k), std::move(*v));
   }
@@ -196,13 +172,13 @@ RegistryPath parse_registry_path(std::string_view rest) {
     p.error = std::move(why);
     return p;
   };
-  auto first = percent_decode(segs[0], false);
+  auto first = percent_decode_strict(segs[0], false, true);
   if (!first || first->empty()) return bad("malformed server name in the path");
   size_t used = 1;
   if (first->find('/') != std::string::npos) {
     p.name = *first;
   } else if (segs.size() >= 2 && segs[1] != "versions") {
-    auto second = percent_decode(segs[1], false);
+    auto second = percent_decode_strict(segs[1], false, true);
     if (!second || second->empty()) return bad("malformed server name in the path");
     p.name = *first + "/" + *second;
     used = 2;
@@ -217,7 +193,7 @@ RegistryPath parse_registry_path(std::string_view rest) {
   }
   p.versions = true;
   if (segs.size() == used + 2) {
-    auto v = percent_decode(segs[used + 1], false);
+    auto v = percent_decode_strict(segs[used + 1], false, true);
     if (!v || v->empty()) return bad("malformed version in the path");
     p.version = *v;
   }

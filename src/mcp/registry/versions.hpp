@@ -23,8 +23,6 @@ std::string rfc3339(int64_t unix_ms);
 // An RFC 3339 date-time (Z or +hh:mm offset, optional fraction) as unix ms.
 std::optional<int64_t> parse_rfc3339(std::string_view s);
 
-// %XX decoding ('+' as space in queries); nullopt for a bad escape or %00.
-std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space);
 // a=1&b=2 decoded; the first of repeated names counts; nullopt when malformed.
 std::optional<std::map<std::string, std::string>> parse_query(std::string_view q);
 

@@ -269,7 +269,7 @@ bool apply_query_edits(const Edits& e, Expanded& values, std::string_view query,
     std::string_view pair = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
     if (pair.empty()) continue;
-    pairs.push_back({url_decode(pair.substr(0, pair.find('='))), std::string(pair)});
+    pairs.push_back({percent_decode(pair.substr(0, pair.find('=')), true), std::string(pair)});
   }
   bool changed = false;
   auto erase = [&](std::string_view name, size_t from = 0) {

@@ -88,9 +88,10 @@ bool query_matches(const ValueCondition& c, std::string_view q) {
     q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
     if (pair.empty()) continue;
     size_t eq = pair.find('=');
-    if (url_decode(pair.substr(0, eq)) != c.name) continue;
+    if (percent_decode(pair.substr(0, eq), true) != c.name) continue;
     std::string_view raw = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
-    if (c.kind == ValueCondition::Kind::kPresent || c.matches(url_decode(raw))) return true;
+    if (c.kind == ValueCondition::Kind::kPresent || c.matches(percent_decode(raw, true)))
+      return true;
   }
   return false;
 }
