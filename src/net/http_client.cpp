@@ -1,13 +1,17 @@
 #include "net/http_client.hpp"
 
+#include <sys/socket.h>
+
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
-
 #include <chrono>
+#include <deque>
+#include <mutex>
 
+#include "common/clock.hpp"
 #include "common/strings.hpp"
 
 namespace gatehouse::net {
@@ -21,9 +25,115 @@ Error call_error(const std::string& url, const std::string& why) {
   return make_error("http_client_failed", url + ": " + why, {}, 502, ErrorSide::kUpstream);
 }
 
-beast::tcp_stream& lowest(beast::tcp_stream& s) { return s; }
+beast::tcp_stream& lowest(beast::tcp_stream& s) {
+  return s;
+}
 beast::tcp_stream& lowest(beast::ssl_stream<beast::tcp_stream>& s) {
   return beast::get_lowest_layer(s);
+}
+
+// Kept-alive connections of one io_context, as an Asio service so that they
+// are closed when that io_context is destroyed and never outlive it. Most
+// recently used first; a connection is checked with a non-blocking peek
+// before reuse (a peer that closed it reads as EOF, one that sent unasked
+// bytes is not trusted either).
+class IdlePool final : public asio::execution_context::service {
+ public:
+  using key_type = IdlePool;
+  static inline asio::execution_context::id id;
+  static constexpr size_t kMaxPerKey = 16;
+  static constexpr size_t kMaxTotal = 256;
+  static constexpr int64_t kMaxIdleMs = 30'000;
+
+  explicit IdlePool(asio::execution_context& ctx) : asio::execution_context::service(ctx) {}
+
+  using Plain = beast::tcp_stream;
+  using Tls = beast::ssl_stream<beast::tcp_stream>;
+
+  template <class Stream>
+  std::unique_ptr<Stream> take(const std::string& key, const asio::ssl::context* tls) {
+    std::lock_guard lock(mu_);
+    auto& list = entries<Stream>();
+    int64_t now = steady_ms();
+    for (auto it = list.begin(); it != list.end();) {
+      if (it->key != key || it->tls.get() != tls) {
+        ++it;
+        continue;
+      }
+      auto conn = std::move(it->conn);
+      bool fresh = now - it->since <= kMaxIdleMs;
+      it = list.erase(it);
+      if (fresh && still_open(beast::get_lowest_layer(*conn).socket())) return conn;
+    }
+    return nullptr;
+  }
+
+  template <class Stream>
+  void put(std::string key, std::shared_ptr<asio::ssl::context> tls, std::unique_ptr<Stream> c) {
+    beast::get_lowest_layer(*c).expires_never();
+    std::lock_guard lock(mu_);
+    auto& list = entries<Stream>();
+    size_t same = 0;
+    for (const auto& e : list) same += e.key == key;
+    if (same >= kMaxPerKey || plain_.size() + tls_.size() >= kMaxTotal) {
+      // Drop the least recently used entry of that key (or of any key).
+      auto victim = list.end();
+      for (auto it = list.begin(); it != list.end(); ++it)
+        if (same < kMaxPerKey || it->key == key) victim = it;
+      if (victim == list.end()) return;  // full with the other kind: keep what is there
+      list.erase(victim);
+    }
+    list.push_front(Entry<Stream>{std::move(key), std::move(tls), std::move(c), steady_ms()});
+  }
+
+  size_t idle() {
+    std::lock_guard lock(mu_);
+    return plain_.size() + tls_.size();
+  }
+
+ private:
+  template <class Stream>
+  struct Entry {
+    std::string key;
+    std::shared_ptr<asio::ssl::context> tls;  // held: its address names the verification rules
+    std::unique_ptr<Stream> conn;
+    int64_t since = 0;
+  };
+
+  void shutdown() override {
+    plain_.clear();
+    tls_.clear();
+  }
+
+  static bool still_open(tcp::socket& sock) {
+    char c;
+    ssize_t n = ::recv(sock.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
+
+  template <class Stream>
+  std::deque<Entry<Stream>>& entries() {
+    if constexpr (std::is_same_v<Stream, Plain>)
+      return plain_;
+    else
+      return tls_;
+  }
+
+  std::mutex mu_;  // an io_context runs on one thread here; the lock costs nothing uncontended
+  std::deque<Entry<Plain>> plain_;
+  std::deque<Entry<Tls>> tls_;
+};
+
+bool idempotent(http::verb v) {
+  return v == http::verb::get || v == http::verb::head || v == http::verb::options ||
+         v == http::verb::put || v == http::verb::delete_ || v == http::verb::trace;
+}
+
+// Errors that mean a reused connection was closed by the peer before it saw
+// the request: worth one retry on a new connection.
+bool closed_by_peer(const boost::system::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
 }
 
 // The connection and parser of one response; the body is read into a fixed
@@ -31,10 +141,25 @@ beast::tcp_stream& lowest(beast::ssl_stream<beast::tcp_stream>& s) {
 template <class Stream>
 class StreamImpl final : public HttpClientStream {
  public:
-  template <class... Args>
-  explicit StreamImpl(Args&&... args) : stream_(std::forward<Args>(args)...) {}
+  StreamImpl(std::unique_ptr<Stream> s, IdlePool& pool, std::string key,
+             std::shared_ptr<asio::ssl::context> tls, bool reused)
+      : stream_(std::move(s)),
+        pool_(pool),
+        key_(std::move(key)),
+        tls_(std::move(tls)),
+        reused_(reused) {}
 
-  Stream& stream() { return stream_; }
+  // A response read to its end on a connection both sides keep alive, with
+  // nothing after it: the connection goes back to the pool.
+  ~StreamImpl() override {
+    if (done_ && keep_alive_ && buf_.size() == 0 && stream_)
+      pool_.put(std::move(key_), std::move(tls_), std::move(stream_));
+  }
+
+  Stream& stream() { return *stream_; }
+  bool reused() const { return reused_; }
+  // start() failed on a reused connection the peer had closed before answering.
+  bool stale() const { return stale_; }
 
   awaitable<Result<void>> start(const HttpClientRequest& r, const std::string& host_header,
                                 const std::string& target) {
@@ -54,15 +179,26 @@ class StreamImpl final : public HttpClientStream {
       req.body() = r.body;
       req.prepare_payload();
     }
-    auto [wec, wn] = co_await http::async_write(stream_, req, use_nothrow);
-    if (wec) co_return call_error(r.url, "sending: " + wec.message());
+    if (reused_) lowest(*stream_).expires_after(timeout_);
+    auto [wec, wn] = co_await http::async_write(*stream_, req, use_nothrow);
+    if (wec) {
+      stale_ = reused_ && closed_by_peer(wec);
+      co_return call_error(r.url, "sending: " + wec.message());
+    }
     parser_.body_limit(boost::none);  // the reader bounds what it keeps
-    auto [hec, hn] = co_await http::async_read_header(stream_, buf_, parser_, use_nothrow);
-    if (hec) co_return call_error(r.url, "reading the response: " + hec.message());
+    auto [hec, hn] = co_await http::async_read_header(*stream_, buf_, parser_, use_nothrow);
+    if (hec) {
+      // The peer may have read the request before closing: only a request
+      // that may be repeated is sent again (as browsers and Go's client do).
+      stale_ = reused_ && closed_by_peer(hec) && buf_.size() == 0 && idempotent(verb);
+      co_return call_error(r.url, "reading the response: " + hec.message());
+    }
     auto& res = parser_.get();
+    keep_alive_ = req.keep_alive() && res.keep_alive();
     status_ = static_cast<int>(res.result_int());
     content_type_ = std::string(res[http::field::content_type]);
-    for (const auto& f : res) headers_.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    for (const auto& f : res)
+      headers_.emplace_back(std::string(f.name_string()), std::string(f.value()));
     done_ = parser_.is_done();
     co_return Ok{};
   }
@@ -72,11 +208,11 @@ class StreamImpl final : public HttpClientStream {
       auto& body = parser_.get().body();
       body.data = chunk_;
       body.size = sizeof chunk_;
-      if (per_read_) lowest(stream_).expires_after(timeout_);
+      if (per_read_) lowest(*stream_).expires_after(timeout_);
       // async_read_some, not async_read: async_read returns only when the
       // chunk buffer is full or the message ends, so an SSE event (an MCP
       // server's request, an HTTP+SSE `endpoint`) would wait for 16 KiB more.
-      auto [ec, n] = co_await http::async_read_some(stream_, buf_, parser_, use_nothrow);
+      auto [ec, n] = co_await http::async_read_some(*stream_, buf_, parser_, use_nothrow);
       if (ec == http::error::need_buffer) ec = {};
       if (ec) co_return call_error(url_, "reading the response: " + ec.message());
       done_ = parser_.is_done();
@@ -87,7 +223,13 @@ class StreamImpl final : public HttpClientStream {
   }
 
  private:
-  Stream stream_;
+  std::unique_ptr<Stream> stream_;
+  IdlePool& pool_;
+  std::string key_;
+  std::shared_ptr<asio::ssl::context> tls_;
+  bool reused_ = false;
+  bool stale_ = false;
+  bool keep_alive_ = false;
   std::string url_;
   std::chrono::milliseconds timeout_{0};
   bool per_read_ = false;
@@ -125,47 +267,98 @@ Result<std::shared_ptr<asio::ssl::context>> make_tls_client_context(const std::s
   return ctx;
 }
 
+namespace {
+
+struct Target {
+  bool https = false;
+  std::string host;
+  std::string port;
+  std::string target;
+  std::string host_header;
+  std::string key;  // scheme://host:port
+};
+
+// Opens (or reuses) a connection and sends the request. Returns the stream,
+// or its error; `stale` says the failure was a pooled connection the peer
+// had closed, which the caller retries once on a new connection.
+template <class Stream>
+awaitable<Result<std::unique_ptr<HttpClientStream>>> open_on(
+    const HttpClientRequest& r, const Target& t, std::shared_ptr<asio::ssl::context> tls,
+    bool allow_reuse, bool& stale) {
+  stale = false;
+  auto ex = co_await asio::this_coro::executor;
+  auto& pool = asio::use_service<IdlePool>(asio::query(ex, asio::execution::context));
+  const auto timeout = std::chrono::milliseconds(r.timeout_ms);
+  std::unique_ptr<Stream> conn;
+  if (allow_reuse) conn = pool.template take<Stream>(t.key, tls.get());
+  const bool reused = conn != nullptr;
+  if (!conn) {
+    tcp::resolver resolver(ex);
+    auto [rec, results] = co_await resolver.async_resolve(t.host, t.port, use_nothrow);
+    if (rec) co_return call_error(r.url, "resolving " + t.host + ": " + rec.message());
+    if constexpr (std::is_same_v<Stream, IdlePool::Plain>) {
+      conn = std::make_unique<Stream>(ex);
+      conn->expires_after(timeout);
+      auto [cec, ep] = co_await conn->async_connect(results, use_nothrow);
+      if (cec) co_return call_error(r.url, "connecting: " + cec.message());
+    } else {
+      conn = std::make_unique<Stream>(ex, *tls);
+      conn->set_verify_callback(asio::ssl::host_name_verification(t.host));
+      if (!SSL_set_tlsext_host_name(conn->native_handle(), t.host.c_str()))
+        co_return call_error(r.url, "cannot set SNI");
+      beast::get_lowest_layer(*conn).expires_after(timeout);
+      auto [cec, ep] = co_await beast::get_lowest_layer(*conn).async_connect(results, use_nothrow);
+      if (cec) co_return call_error(r.url, "connecting: " + cec.message());
+      auto [hec] = co_await conn->async_handshake(asio::ssl::stream_base::client, use_nothrow);
+      if (hec) co_return call_error(r.url, "TLS: " + hec.message());
+    }
+  }
+  auto s =
+      std::make_unique<StreamImpl<Stream>>(std::move(conn), pool, t.key, std::move(tls), reused);
+  auto started = co_await s->start(r, t.host_header, t.target);
+  if (!started) {
+    stale = s->stale();
+    co_return started.error();
+  }
+  co_return std::unique_ptr<HttpClientStream>(std::move(s));
+}
+
+}  // namespace
+
 awaitable<Result<std::unique_ptr<HttpClientStream>>> http_open(
     const HttpClientRequest& r, std::shared_ptr<asio::ssl::context> tls) {
   auto u = boost::urls::parse_absolute_uri(r.url);
   if (!u) co_return call_error(r.url, "not an absolute URL");
-  const bool https = u->scheme() == "https";
-  if (!https && u->scheme() != "http") co_return call_error(r.url, "scheme must be http or https");
-  if (https && !tls) co_return call_error(r.url, "no TLS context for an https URL");
-  std::string host(u->host());
-  std::string port = u->has_port() ? std::string(u->port()) : (https ? "443" : "80");
-  std::string target(u->encoded_target());
-  if (target.empty()) target = "/";
-  std::string host_header = u->has_port() ? host + ":" + port : host;
-  const auto timeout = std::chrono::milliseconds(r.timeout_ms);
+  Target t;
+  t.https = u->scheme() == "https";
+  if (!t.https && u->scheme() != "http")
+    co_return call_error(r.url, "scheme must be http or https");
+  if (t.https && !tls) co_return call_error(r.url, "no TLS context for an https URL");
+  t.host = std::string(u->host());
+  t.port = u->has_port() ? std::string(u->port()) : (t.https ? "443" : "80");
+  t.target = std::string(u->encoded_target());
+  if (t.target.empty()) t.target = "/";
+  t.host_header = u->has_port() ? t.host + ":" + t.port : t.host;
+  t.key = std::string(u->scheme()) + "://" + t.host_header;
 
-  auto ex = co_await asio::this_coro::executor;
-  tcp::resolver resolver(ex);
-  auto [rec, results] = co_await resolver.async_resolve(host, port, use_nothrow);
-  if (rec) co_return call_error(r.url, "resolving " + host + ": " + rec.message());
-
-  if (!https) {
-    auto s = std::make_unique<StreamImpl<beast::tcp_stream>>(ex);
-    s->stream().expires_after(timeout);
-    auto [cec, ep] = co_await s->stream().async_connect(results, use_nothrow);
-    if (cec) co_return call_error(r.url, "connecting: " + cec.message());
-    auto started = co_await s->start(r, host_header, target);
-    if (!started) co_return started.error();
-    co_return std::unique_ptr<HttpClientStream>(std::move(s));
+  // A pooled connection the peer closed while it sat idle (and the peek did
+  // not see it yet) fails before any answer: sent again on a new connection,
+  // once, when the request did not get through or may be repeated.
+  for (bool allow_reuse : {true, false}) {
+    bool stale = false;
+    Result<std::unique_ptr<HttpClientStream>> opened = call_error(r.url, "not opened");
+    // Not one ?: with a co_await in each arm: GCC 12 miscompiles that.
+    if (t.https)
+      opened = co_await open_on<IdlePool::Tls>(r, t, tls, allow_reuse, stale);
+    else
+      opened = co_await open_on<IdlePool::Plain>(r, t, tls, allow_reuse, stale);
+    if (opened || !stale) co_return opened;
   }
-  auto s = std::make_unique<StreamImpl<beast::ssl_stream<beast::tcp_stream>>>(ex, *tls);
-  auto& stream = s->stream();
-  stream.set_verify_callback(asio::ssl::host_name_verification(host));
-  if (!SSL_set_tlsext_host_name(stream.native_handle(), host.c_str()))
-    co_return call_error(r.url, "cannot set SNI");
-  beast::get_lowest_layer(stream).expires_after(timeout);
-  auto [cec, ep] = co_await beast::get_lowest_layer(stream).async_connect(results, use_nothrow);
-  if (cec) co_return call_error(r.url, "connecting: " + cec.message());
-  auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::client, use_nothrow);
-  if (hec) co_return call_error(r.url, "TLS: " + hec.message());
-  auto started = co_await s->start(r, host_header, target);
-  if (!started) co_return started.error();
-  co_return std::unique_ptr<HttpClientStream>(std::move(s));
+  co_return call_error(r.url, "unreachable");
+}
+
+size_t http_idle_connections(asio::execution_context& ctx) {
+  return asio::use_service<IdlePool>(ctx).idle();
 }
 
 awaitable<Result<HttpClientResponse>> http_call(const HttpClientRequest& r,

@@ -1,13 +1,13 @@
 // A small outbound HTTP/1.1 client (Beast) for the gateway's own calls to
-// identity providers, MCP servers and the like: one request per connection,
-// http or https (certificate and host name verified, SNI), bounded by a
-// timeout and a body limit. `http_open` is the streaming form (SSE bodies
-// read as they arrive); `http_call` reads the whole body with it. Not the
-// proxy path: upstream traffic goes through the pools.
+// identity providers, MCP servers and the like: http or https (certificate
+// and host name verified, SNI), bounded by a timeout and a body limit.
+// Connections are kept alive per io_context (up to 16 idle per scheme, host
+// and port, 30 s): a response read to its end goes back to the pool. `http_open` is the streaming
+// form (SSE bodies read as they arrive); `http_call` reads the whole body with it. Not the proxy
+// path: upstream traffic goes through the pools.
 #pragma once
 
 #include <boost/asio/ssl/context.hpp>
-
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -49,7 +49,8 @@ Result<std::shared_ptr<asio::ssl::context>> make_tls_client_context(const std::s
 Result<void> check_http_url(const std::string& url);
 
 // A response being read: the head is there, the body comes piece by piece.
-// Owns the connection (closed when destroyed, even mid-body).
+// Owns the connection: closed when destroyed mid-body, back to the pool when
+// the response was read to its end and both sides keep it alive.
 class HttpClientStream {
  public:
   virtual ~HttpClientStream() = default;
@@ -79,5 +80,8 @@ awaitable<Result<std::unique_ptr<HttpClientStream>>> http_open(
 // for https URLs (an error otherwise). Errors carry code "http_client_failed".
 awaitable<Result<HttpClientResponse>> http_call(const HttpClientRequest& req,
                                                 std::shared_ptr<asio::ssl::context> tls);
+
+// Idle kept-alive connections the client holds for this io_context (tests, metrics).
+size_t http_idle_connections(asio::execution_context& ctx);
 
 }  // namespace gatehouse::net
