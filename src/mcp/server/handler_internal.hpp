@@ -30,8 +30,7 @@ bool usable(const Request& rq, const std::string& server);
 void relay_note(Request& rq, const std::string& server, const json::object& note);
 // The end of a forwarded call: metrics, the audit outcome and the client's
 // answer from the upstream's final event (started at `start_us`).
-Reply finish_call(Request& rq, Outcome& out, const std::string& server, Event e,
-                  int64_t start_us);
+Reply finish_call(Request& rq, Outcome& out, const std::string& server, Event e, int64_t start_us);
 // A 2026-07-28 tools/call, prompts/get or resources/read: the upstream's
 // sampling/elicitation/roots requests become an InputRequiredResult and the
 // retry resumes (or re-issues) the call (input_required_flow.cpp). `msg` is

@@ -61,12 +61,12 @@ json::object input_request(const json::object& upstream_request);
 // What `requestState` carries, sealed with the route's key.
 struct State {
   std::string route, consumer, method, target;  // the request it continues
-  std::string node;                              // the process that holds the call
-  uint64_t worker = 0;                           // and its worker
-  uint64_t pending = 0;                          // the held call; 0 = none held
-  std::vector<std::string> keys;                 // the input requests asked
-  json::object answers;                          // every answer so far, by key
-  int64_t expires_s = 0;                         // unix seconds; refused after
+  std::string node;                             // the process that holds the call
+  uint64_t worker = 0;                          // and its worker
+  uint64_t pending = 0;                         // the held call; 0 = none held
+  std::vector<std::string> keys;                // the input requests asked
+  json::object answers;                         // every answer so far, by key
+  int64_t expires_s = 0;                        // unix seconds; refused after
 
   // kStatePrefix + the sealed encoding.
   std::string seal(const SessionKey& key) const;

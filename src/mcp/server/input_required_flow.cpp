@@ -73,10 +73,10 @@ struct Flow {
   config::McpServerConfig cfg;  // a copy: the hold may outlive the snapshot
   std::shared_ptr<const OpenApiBinding> binding;
   std::string session_id, protocol_version;
-  std::map<std::string, int> seen;   // keys asked in this run (repeats)
+  std::map<std::string, int> seen;     // keys asked in this run (repeats)
   std::map<std::string, Asked> asked;  // waiting for the client
-  json::object answers;              // every answer the client gave, by key
-  std::set<std::string> used;        // answers already given in this run
+  json::object answers;                // every answer the client gave, by key
+  std::set<std::string> used;          // answers already given in this run
   int64_t start_us = 0;
   // While held: the hold's end (cancelled on resume and on drain).
   std::shared_ptr<asio::steady_timer> expiry;
@@ -97,9 +97,9 @@ awaitable<void> answer_upstream(Flow& f, const json::value& id, std::string body
   op.protocol_version = f.protocol_version;
   Event e = co_await submit(f.cfg, std::move(op), worker, f.binding)->result();
   if (!e.error.empty())
-    log::warn("mcp server did not take an input response",
-              {log::f("server", f.server), log::f("id", json::serialize(id)),
-               log::f("error", e.error)});
+    log::warn(
+        "mcp server did not take an input response",
+        {log::f("server", f.server), log::f("id", json::serialize(id)), log::f("error", e.error)});
 }
 
 // Every question still open gets an error, so the upstream never waits for
@@ -179,9 +179,8 @@ awaitable<Reply> ask_client(Request& rq, Outcome& out, Flow f) {
     co_await release(f, "the gateway asks the client and re-issues the request on its retry",
                      rq.worker);
   }
-  co_return Reply{mrtr::input_required_response(rq.msg.id, requests, st.seal(*rq.rt->key)),
-                  {},
-                  false};
+  co_return Reply{
+      mrtr::input_required_response(rq.msg.id, requests, st.seal(*rq.rt->key)), {}, false};
 }
 
 // Reads the call's events: notifications relayed, the upstream's questions
@@ -231,13 +230,13 @@ awaitable<Reply> drive(Request& rq, Outcome& out, Flow f) {
       out.server = f.server;
       out.rpc_error = mrtr::kMissingCapability;
       json::value data = json::object{{"requiredCapabilities", std::move(*need)}};
-      co_return Reply{jsonrpc::error_response(
-                          rq.msg.id, mrtr::kMissingCapability,
-                          "Missing required client capability: " + cap + " (for " + method +
-                              " from MCP server \"" + f.server + "\")",
-                          &data),
-                      {},
-                      false};
+      co_return Reply{
+          jsonrpc::error_response(rq.msg.id, mrtr::kMissingCapability,
+                                  "Missing required client capability: " + cap + " (for " + method +
+                                      " from MCP server \"" + f.server + "\")",
+                                  &data),
+          {},
+          false};
     }
     std::string key = mrtr::input_key(req, f.seen);
     if (const json::value* a = f.answers.if_contains(key); a && !f.used.contains(key)) {
@@ -258,8 +257,10 @@ awaitable<Reply> forward_input_required(Request& rq, Outcome& out, const std::st
   if (!retry.error.empty()) co_return invalid(rq, out, retry.error);
   // A state not of ours is the upstream's own (it answered input_required
   // itself): the retry goes to it as the client sent it.
-  if (retry.state && !mrtr::State::ours(*retry.state)) retry.state.reset();
-  else if (auto* p = msg["params"].if_object()) mrtr::strip_retry(*p);
+  if (retry.state && !mrtr::State::ours(*retry.state))
+    retry.state.reset();
+  else if (auto* p = msg["params"].if_object())
+    mrtr::strip_retry(*p);
   Flow f;
   f.route = rq.route->name;
   f.server = server;
@@ -300,8 +301,7 @@ awaitable<Reply> forward_input_required(Request& rq, Outcome& out, const std::st
         h.answers[a->first] = *resp;
         h.used.insert(a->first);
         co_await answer_upstream(h, a->second.upstream_id,
-                                 jsonrpc::result_response(a->second.upstream_id, *resp),
-                                 rq.worker);
+                                 jsonrpc::result_response(a->second.upstream_id, *resp), rq.worker);
         a = h.asked.erase(a);
       }
       if (!h.asked.empty()) co_return co_await ask_client(rq, out, std::move(h));

@@ -84,8 +84,8 @@ TEST(InputRequired, InputRequestLeavesOutTheKeyHint) {
           "_meta":{"io.gatehouse/inputKey":"q"}}})");
   EXPECT_EQ(json::serialize(input_request(named)),
             R"({"method":"sampling/createMessage","params":{"maxTokens":9}})");
-  auto other_meta = req(
-      R"({"method":"roots/list","params":{"_meta":{"io.gatehouse/inputKey":"r","x":1}}})");
+  auto other_meta =
+      req(R"({"method":"roots/list","params":{"_meta":{"io.gatehouse/inputKey":"r","x":1}}})");
   EXPECT_EQ(json::serialize(input_request(other_meta)),
             R"({"method":"roots/list","params":{"_meta":{"x":1}}})");
 }
@@ -179,7 +179,7 @@ TEST(InputRequired, OnlyTheHoldingWorkerResumes) {
   EXPECT_EQ(held_here(s, "0123abcd", 3), 0xfedcba9876543210ull);
   EXPECT_EQ(held_here(s, "0123abcd", 2), 0u);  // another worker: re-issue
   EXPECT_EQ(held_here(s, "99999999", 3), 0u);  // another node or a restart
-  s.pending = 0;                                 // not held (over the bound)
+  s.pending = 0;                               // not held (over the bound)
   EXPECT_EQ(held_here(s, "0123abcd", 3), 0u);
 }
 
