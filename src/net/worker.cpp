@@ -7,6 +7,7 @@
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
+#include "mcp/server/input_required.hpp"
 #include "proxy/h2_connection.hpp"
 #include "proxy/session.hpp"
 
@@ -133,6 +134,7 @@ void Worker::begin_drain() {
   }
   if (park_) park_->close_all();
   proxy::H2Connection::drain_worker();
+  mcp::mrtr::release_held();  // MCP calls held for a client's retry
 }
 
 std::string Worker::next_request_id() {

@@ -13,6 +13,7 @@
 #include "mcp/hub.hpp"
 #include "mcp/server/auth.hpp"
 #include "mcp/server/handler.hpp"
+#include "mcp/server/input_required.hpp"
 #include "mcp/server/modern.hpp"
 #include "mcp/server/origin.hpp"
 #include "mcp/upstream/upstream.hpp"
@@ -390,7 +391,11 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
   // 2026-07-28: a method this server does not implement is a 404.
   int status =
       rq.modern && ex.mcp->rpc_error == jr::kMethodNotFound && ex.mcp->server.empty() ? 404 : 200;
-  if (rq.modern && ex.mcp->rpc_error == mcp::modern::kHeaderMismatch) status = 400;
+  // -32020, and -32021 (an upstream asked for a capability the request did
+  // not declare): the revision's 400s.
+  if (rq.modern && (ex.mcp->rpc_error == mcp::modern::kHeaderMismatch ||
+                    ex.mcp->rpc_error == mcp::mrtr::kMissingCapability))
+    status = 400;
   if (rq.modern) {
     // A list or read may differ per caller when the route knows the caller.
     bool per_caller = !rq.consumer.empty() || !rm.tool_rules.empty();

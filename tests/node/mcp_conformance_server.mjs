@@ -73,9 +73,90 @@ const tools = [
     inputSchema: { type: "object", properties: {
       region: { type: "string", description: "Region", "x-mcp-header": "Region" } },
     required: ["region"] } },
+  // 2026-07-28 input-required results (SEP-2322) and -32021: written as a
+  // 2025-11-25 server writes them (sampling, elicitation and roots requests
+  // on the call's stream); Gatehouse turns those into InputRequiredResults.
+  ...["elicitation", "sampling", "list_roots", "request_state", "tampered_state",
+    "multiple_inputs", "multi_round", "capabilities"].map((n) => ({
+    name: `test_input_required_result_${n}`, description: `Input-required: ${n}`, inputSchema: noArgs })),
+  { name: "test_input_required_runs", description: "Input-required tool runs", inputSchema: noArgs },
+  { name: "test_missing_capability", description: "Needs sampling", inputSchema: noArgs },
+  { name: "test_streaming_elicitation", description: "Elicits while answering", inputSchema: noArgs },
 ];
 
 const text = (t) => ({ content: [{ type: "text", text: t }] });
+
+// Each question names its key in the client's inputRequests
+// (_meta["io.gatehouse/inputKey"]), so the client sees the names the
+// scenarios expect; without one Gatehouse derives a key from the question.
+const keyed = (key) => ({ _meta: { "io.gatehouse/inputKey": key } });
+const ask = (server, related, key, message, properties) => server.elicitInput({ message,
+  requestedSchema: { type: "object", properties, required: Object.keys(properties) },
+  ...keyed(key) }, related);
+const sample = (server, related, key, prompt, maxTokens) => server.createMessage({
+  messages: [{ role: "user", content: { type: "text", text: prompt } }], maxTokens,
+  ...keyed(key) }, related);
+const listRoots = (server, related, key) => server.listRoots(keyed(key), related);
+const said = (r) => r.content?.text ?? JSON.stringify(r.content ?? {});
+
+// How many times input-required tools started (test_mcp_mrtr.py tells a
+// resumed call from a re-issued one by it).
+let inputRuns = 0;
+
+async function inputRequired(server, name, extra, related) {
+  const caps = extra._meta?.["io.modelcontextprotocol/clientCapabilities"] ?? {};
+  if (name.startsWith("test_input_required_result_")) inputRuns += 1;
+  switch (name) {
+    case "test_input_required_runs":
+      return text(String(inputRuns));
+    case "test_input_required_result_elicitation":
+    case "test_streaming_elicitation": {
+      const r = await ask(server, related, "user_name", "What is your name?", { name: { type: "string" } });
+      return text(`Hello, ${r.content?.name}!`);
+    }
+    case "test_input_required_result_sampling": {
+      const r = await sample(server, related, "capital_question", "What is the capital of France?", 100);
+      return text(`The model said: ${said(r)}`);
+    }
+    case "test_input_required_result_list_roots": {
+      const r = await listRoots(server, related, "client_roots");
+      return text(`Roots: ${r.roots.map((x) => x.uri).join(", ")}`);
+    }
+    case "test_input_required_result_request_state":
+    case "test_input_required_result_tampered_state": {
+      const r = await ask(server, related, "confirm", "Please confirm", { ok: { type: "boolean" } });
+      return text(`Confirmed: ${r.content?.ok}`);
+    }
+    case "test_input_required_result_multiple_inputs": {
+      const [who, greeting, roots] = await Promise.all([
+        ask(server, related, "user_name", "What is your name?", { name: { type: "string" } }),
+        sample(server, related, "greeting", "Generate a greeting", 50),
+        listRoots(server, related, "client_roots")]);
+      return text(`${said(greeting)} ${who.content?.name} (${roots.roots.length} roots)`);
+    }
+    case "test_input_required_result_multi_round": {
+      const who = await ask(server, related, "step1", "Step 1: What is your name?", { name: { type: "string" } });
+      const color = await ask(server, related, "step2", "Step 2: What is your favorite color?",
+        { color: { type: "string" } });
+      return text(`${who.content?.name} likes ${color.content?.color}`);
+    }
+    case "test_input_required_result_capabilities": {
+      // Asks only for what the request's _meta declares.
+      const got = [];
+      if (caps.sampling) got.push(said(await sample(server, related, "capital_question",
+        "What is the capital of France?", 100)));
+      if (caps.elicitation) got.push(JSON.stringify((await ask(server, related, "user_name",
+        "What is your name?", { name: { type: "string" } })).content));
+      return text(`Asked for ${got.length} input(s): ${got.join("; ")}`);
+    }
+    case "test_missing_capability": {
+      // Needs sampling whatever the client declared: Gatehouse answers -32021.
+      const r = await sample(server, related, "needs_sampling", "Say something", 10);
+      return text(`The model said: ${said(r)}`);
+    }
+  }
+  return undefined;
+}
 
 async function callTool(server, req, extra) {
   const name = req.params.name;
@@ -85,6 +166,8 @@ async function callTool(server, req, extra) {
   // client request" asks; without it the SDK sends them on the standalone
   // GET stream, which a client may never open.
   const related = { relatedRequestId: extra.requestId };
+  const asked = await inputRequired(server, name, extra, related);
+  if (asked) return asked;
   switch (name) {
     case "test_simple_text":
       return text("This is a simple text response for testing.");
@@ -200,7 +283,16 @@ const prompts = [
   { name: "test_prompt_with_embedded_resource", description: "A prompt embedding a resource",
     arguments: [{ name: "resourceUri", description: "URI of the resource to embed", required: true }] },
   { name: "test_prompt_with_image", description: "A prompt with an image" },
+  { name: "test_input_required_result_prompt", description: "A prompt that asks for context" },
 ];
+
+// prompts/get asking for input (the input-required-result-non-tool-request scenario).
+async function promptWithInput(server, extra) {
+  const r = await ask(server, { relatedRequestId: extra.requestId }, "user_context",
+    "What context should the prompt use?", { context: { type: "string" } });
+  return { messages: [{ role: "user", content: { type: "text",
+    text: `Use this context: ${r.content?.context}` } }] };
+}
 
 function getPrompt(name, args = {}) {
   const user = (content) => ({ role: "user", content });
@@ -237,8 +329,9 @@ function makeServer() {
   server.setRequestHandler(SubscribeRequestSchema, async () => ({}));
   server.setRequestHandler(UnsubscribeRequestSchema, async () => ({}));
   server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts }));
-  server.setRequestHandler(GetPromptRequestSchema, async (req) =>
-    getPrompt(req.params.name, req.params.arguments));
+  server.setRequestHandler(GetPromptRequestSchema, async (req, extra) =>
+    req.params.name === "test_input_required_result_prompt" ? promptWithInput(server, extra)
+      : getPrompt(req.params.name, req.params.arguments));
   server.setRequestHandler(CompleteRequestSchema, async () => ({
     completion: { values: ["paris", "park", "party"], total: 3, hasMore: false } }));
   server.setRequestHandler(SetLevelRequestSchema, async () => ({}));

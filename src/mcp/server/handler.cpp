@@ -12,6 +12,7 @@
 #include "mcp/server/audit.hpp"
 #include "mcp/server/auth.hpp"
 #include "mcp/server/handler_internal.hpp"
+#include "mcp/server/input_required.hpp"
 #include "mcp/server/list_cache.hpp"
 #include "mcp/server/modern.hpp"
 #include "mcp/server/tool_limits.hpp"
@@ -27,6 +28,7 @@ using detail::index_for;
 using detail::item_name;
 using detail::list;
 using detail::params_of;
+using detail::relay_note;
 using detail::route_mcp;
 using detail::send;
 using detail::str_param;
@@ -90,10 +92,12 @@ bool is_list_changed(const json::object& note) {
   return m && m->is_string() && m->as_string().ends_with("/list_changed");
 }
 
+}  // namespace
+
 // A notification an upstream sent while answering: one the request's own
 // SSE stream cannot carry (the client gets JSON, or it concerns the whole
 // session) goes to the session's standalone stream (GET).
-void relay_note(Request& rq, const std::string& server, const json::object& note) {
+void detail::relay_note(Request& rq, const std::string& server, const json::object& note) {
   if (is_list_changed(note)) list_cache::invalidate(server);
   if (rq.session_token.empty()) {
     // A modern request shares its upstream session: a list change there
@@ -106,6 +110,8 @@ void relay_note(Request& rq, const std::string& server, const json::object& note
   if (!rq.on_note && m && m->is_string() && m->as_string() == "notifications/progress") return;
   stream_publish(rq.session_token, json::serialize(note));
 }
+
+namespace {
 
 // The client capabilities the gateway relays requests for (so the only ones
 // it tells upstreams about): sampling, elicitation and roots.
@@ -166,12 +172,15 @@ awaitable<void> relay_server_request(Request& rq, const std::string& server, jso
 
 // Sends the client's request to `server` with `rewrite` applied to its
 // params, relays notifications, and answers with the upstream's response.
+// A 2026-07-28 request that may take input goes the MRTR way
+// (input_required_flow.cpp).
 awaitable<Reply> forward(Request& rq, Outcome& out, const std::string& server,
                          const std::function<void(json::object&)>& rewrite) {
-  Reply reply;
   out.server = server;
   json::object msg = rq.msg.raw;
   if (auto* p = msg["params"].if_object()) rewrite(*p);
+  if (rq.modern && mrtr::applies(rq.msg.method))
+    co_return co_await detail::forward_input_required(rq, out, server, std::move(msg));
   Op op;
   op.message = std::move(msg);
   int64_t start = steady_us();
@@ -187,6 +196,14 @@ awaitable<Reply> forward(Request& rq, Outcome& out, const std::string& server,
     relay_note(rq, server, e.message);
     if (rq.on_note && !is_list_changed(e.message)) co_await rq.on_note(e.message);
   }
+  co_return detail::finish_call(rq, out, server, std::move(e), start);
+}
+
+}  // namespace
+
+Reply detail::finish_call(Request& rq, Outcome& out, const std::string& server, Event e,
+                          int64_t start) {
+  Reply reply;
   out.upstream_us = steady_us() - start;
   auto& shard = mcp_shard(server, rq.msg.method, out.name, rq.worker_index, rq.rt->workers);
   shard.calls.inc();
@@ -194,7 +211,7 @@ awaitable<Reply> forward(Request& rq, Outcome& out, const std::string& server,
   if (e.session_gone) {
     shard.errors.inc();
     reply.session_gone = true;
-    co_return reply;
+    return reply;
   }
   if (!e.error.empty() || e.message.empty()) {
     shard.errors.inc();
@@ -204,7 +221,7 @@ awaitable<Reply> forward(Request& rq, Outcome& out, const std::string& server,
         {log::f("server", server), log::f("method", rq.msg.method), log::f("error", e.error)});
     reply.body = error_body(rq.msg.id, jsonrpc::kInternalError,
                             "MCP server \"" + server + "\" failed: " + e.error);
-    co_return reply;
+    return reply;
   }
   e.message["id"] = rq.msg.id;
   if (const json::value* err = e.message.if_contains("error"); err && err->is_object()) {
@@ -217,8 +234,10 @@ awaitable<Reply> forward(Request& rq, Outcome& out, const std::string& server,
     if (out.tool_error) shard.errors.inc();
   }
   reply.body = json::serialize(e.message);
-  co_return reply;
+  return reply;
 }
+
+namespace {
 
 // Per-tool rate limits and quotas, after authorization (a refused call
 // spends no budget). The refusal is a JSON-RPC error with the retry
@@ -513,7 +532,10 @@ awaitable<void> stateless_session(Request& rq, bool reopen) {
     rq.session = it->second;
     co_return;
   }
-  SessionState st = co_await open_upstreams(rq, kSupportedVersions[0], nullptr, {});
+  // Told every capability the gateway turns into input requests; each
+  // request's own capabilities are checked as the upstream asks.
+  SessionState st =
+      co_await open_upstreams(rq, kSupportedVersions[0], nullptr, mrtr::upstream_capabilities());
   st.protocol_version = std::string(modern::kVersion);
   std::erase_if(m, [&](const auto& kv) {  // earlier generations' sessions
     return !kv.first.starts_with(std::to_string(rq.rt->generation) + '\n');

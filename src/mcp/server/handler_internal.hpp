@@ -25,6 +25,19 @@ std::shared_ptr<Call> send(Request& rq, const std::string& server, Op op);
 // False for a server the runtime lacks or whose initialize failed for this session.
 bool usable(const Request& rq, const std::string& server);
 
+// A notification an upstream sent while answering a request, where it goes
+// besides the request's own stream (handler.cpp).
+void relay_note(Request& rq, const std::string& server, const json::object& note);
+// The end of a forwarded call: metrics, the audit outcome and the client's
+// answer from the upstream's final event (started at `start_us`).
+Reply finish_call(Request& rq, Outcome& out, const std::string& server, Event e, int64_t start_us);
+// A 2026-07-28 tools/call, prompts/get or resources/read: the upstream's
+// sampling/elicitation/roots requests become an InputRequiredResult and the
+// retry resumes (or re-issues) the call (input_required_flow.cpp). `msg` is
+// the request as the upstream is to get it.
+awaitable<Reply> forward_input_required(Request& rq, Outcome& out, const std::string& server,
+                                        json::object msg);
+
 // The route's merged `method` list (items under `key`), kept per worker for
 // calls to be routed by name; `refresh` lists again even when it is fresh.
 awaitable<const aggregate::Merged*> index_for(Request& rq, const std::string& method,

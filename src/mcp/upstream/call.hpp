@@ -6,6 +6,7 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <string>
@@ -81,6 +82,16 @@ class Call {
     Event e = std::move(queue_.front());
     queue_.pop_front();
     co_return e;
+  }
+
+  // Worker: true when an event is ready within `d` (a delivery wakes it
+  // early); the event stays queued for next().
+  awaitable<bool> wait_for(std::chrono::milliseconds d) {
+    if (queue_.empty()) {
+      timer_.expires_after(d);
+      co_await timer_.async_wait(use_nothrow);
+    }
+    co_return !queue_.empty();
   }
 
   // Worker: skips notifications, returns the final event.
