@@ -181,6 +181,26 @@ class McpOutsideCalls(unittest.TestCase):
         c.close()
         self.wait_upstream_gets_closed()
 
+    def test_upstream_stream_reopened_when_the_server_drops_it(self):
+        sid = self.initialize("/mcp", {"roots": {}})
+        self.open_get("/mcp", sid)
+        self.assertTrue(wait_until(lambda: self.fixture.stats()["getsOpen"] >= 1, 10))
+        opened = self.fixture.stats()["getsOpened"]
+        self.assertEqual(self.call("/mcp", sid, "drop-get"), "dropped")
+        self.assertTrue(wait_until(lambda: self.fixture.stats()["getsOpened"] > opened, 10),
+                        self.fixture.stats())
+        self.assertTrue(self.gh.wait_log(
+            lambda r: r.get("msg") == "mcp server standalone stream lost; reopening", timeout=5))
+        # The reopened stream carries the next request to the same client stream.
+        _, sse = self.open_get("/mcp", sid)  # (a second GET: the upstream's is kept)
+        self.assertEqual(self.call("/mcp", sid, "later", {"kind": "roots"}), "scheduled")
+        req = sse.next()["data"]
+        self.assertEqual(req["method"], "roots/list", req)
+        self.assertEqual(self.post("/mcp", {"jsonrpc": "2.0", "id": req["id"], "result": {
+            "roots": [{"uri": "file:///again"}]}}, sid).status, 202)
+        self.assertEqual(self.call("/mcp", sid, "later-result"), "file:///again")
+        self.assertEqual(self.fixture.stats()["getsOpened"], opened + 1)
+
     def test_sse_upstream_requests_reach_the_sdk_client(self):
         for kind in ("roots", "sampling"):
             with self.subTest(kind=kind):

@@ -175,7 +175,14 @@ if (stdio) {
       transport.onclose = () => {
         if (transport.sessionId && sessions.delete(transport.sessionId)) deleted++;
       };
-      await makeServer().connect(transport);
+      const server = makeServer();
+      // Ends this session's standalone GET stream (the client reconnects).
+      server.registerTool("drop-get", { description: "Closes the standalone GET stream" },
+        async () => {
+          transport.closeStandaloneSSEStream();
+          return { content: [{ type: "text", text: "dropped" }] };
+        });
+      await server.connect(transport);
     }
     await transport.handleRequest(req, res, parsed);
   });
