@@ -76,6 +76,15 @@ class Hub {
     return raw;
   }
 
+  // MCP thread: the running client of `cfg`, or null (never started, or
+  // started with another config: a listener of the old one is gone with it).
+  Upstream* running(const config::McpServerConfig& cfg) {
+    auto it = upstreams_.find(cfg.name);
+    return it != upstreams_.end() && it->second.fingerprint == fingerprint(cfg)
+               ? it->second.client.get()
+               : nullptr;
+  }
+
   // MCP thread.
   void retain(const std::unordered_map<std::string, std::string>& keep) {
     for (auto it = upstreams_.begin(); it != upstreams_.end();) {
@@ -144,6 +153,24 @@ std::shared_ptr<Call> submit(const config::McpServerConfig& cfg, Op op,
     h.upstream_for(cfg, binding)->submit(std::move(op), call);
   });
   return call;
+}
+
+void upstream_listen(const config::McpServerConfig& cfg, std::string session_id,
+                     std::string version, std::shared_ptr<OutsideSink> sink) {
+  Hub& h = hub();
+  asio::post(h.ioc(), [&h, cfg, session_id = std::move(session_id), version = std::move(version),
+                       sink = std::move(sink)]() mutable {
+    h.upstream_for(cfg, nullptr)->listen(session_id, version, std::move(sink));
+  });
+}
+
+void upstream_unlisten(const config::McpServerConfig& cfg, std::string session_id,
+                       std::shared_ptr<OutsideSink> sink) {
+  Hub* h = g_hub.load(std::memory_order_acquire);
+  if (!h) return;
+  asio::post(h->ioc(), [h, cfg, session_id = std::move(session_id), sink = std::move(sink)] {
+    if (Upstream* u = h->running(cfg)) u->unlisten(session_id, sink);
+  });
 }
 
 void retain(const config::McpConfig& cfg) {

@@ -15,6 +15,7 @@
 namespace gatehouse::mcp {
 
 struct OpenApiBinding;
+class OutsideSink;
 
 // Worker side: runs `op` against the server `cfg` describes (the upstream is
 // created on first use and replaced when its config changed). A REST-API
@@ -22,6 +23,15 @@ struct OpenApiBinding;
 std::shared_ptr<Call> submit(const config::McpServerConfig& cfg, Op op,
                              asio::any_io_executor worker,
                              std::shared_ptr<const OpenApiBinding> binding = nullptr);
+
+// Worker side of a client's standalone stream (server/outside.hpp): what
+// the server `cfg` sends outside any call in upstream session `session_id`
+// goes to `sink` until the matching unlisten. Streamable HTTP and HTTP+SSE
+// servers only (the others have no session of their own).
+void upstream_listen(const config::McpServerConfig& cfg, std::string session_id,
+                     std::string version, std::shared_ptr<OutsideSink> sink);
+void upstream_unlisten(const config::McpServerConfig& cfg, std::string session_id,
+                       std::shared_ptr<OutsideSink> sink);
 
 // Control thread, after a reload: stops upstreams whose server is gone from
 // (or changed in) `cfg`. A no-op when the MCP thread never started.

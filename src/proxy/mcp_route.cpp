@@ -2,7 +2,8 @@
 // Streamable HTTP transport (2025-11-25) on the route's path: POST carries
 // one JSON-RPC message and gets JSON, or an SSE stream when the request asked
 // for progress; notifications and responses get 202; DELETE ends a session;
-// GET opens the session's standalone stream (mcp/server/stream_bus.hpp).
+// GET opens the session's standalone stream (mcp/server/stream_bus.hpp), and
+// with it the upstreams' (mcp/server/outside.hpp).
 // A GET without a session is the deprecated HTTP+SSE transport's stream,
 // and a POST with ?sessionId= one of its messages (proxy/mcp_legacy.hpp).
 #include <array>
@@ -16,6 +17,7 @@
 #include "mcp/server/input_required.hpp"
 #include "mcp/server/modern.hpp"
 #include "mcp/server/origin.hpp"
+#include "mcp/server/outside.hpp"
 #include "mcp/upstream/upstream.hpp"
 #include "net/worker.hpp"
 #include "policies/query.hpp"
@@ -213,6 +215,9 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
     ex.mcp->method = resume ? "stream/resume" : "stream/open";
     auto feed = std::make_shared<mcp::Feed>(worker_.ioc().get_executor());
     mcp::stream_listen(*sid, rm.servers, resume, feed);
+    // While this stream is open, what upstreams send outside any call
+    // (their own standalone streams) comes here too.
+    mcp::OutsideRelay outside(rq, feed);
     bool ok = co_await down.start_stream();
     while (ok) {
       std::optional<mcp::FeedItem> item = co_await feed->next(kKeepAliveMs);

@@ -12,20 +12,24 @@ const headers = apiKey ? { "x-api-key": apiKey } : {};
 
 // MCP_TRANSPORT=sse: the deprecated HTTP+SSE transport (2024-11-05).
 const legacy = process.env.MCP_TRANSPORT === "sse";
+let rootsAsked = 0;  // roots/list requests this client answered
 
 async function connect() {
   const transport = legacy
     ? new SSEClientTransport(new URL(url), { requestInit: { headers } })
     : new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } });
   // "s2c": a client that can be asked for sampling, elicitation and roots.
-  const s2c = scenario === "s2c";
+  const s2c = scenario === "s2c" || scenario === "roots-sync";
   const capabilities = s2c ? { sampling: {}, elicitation: {}, roots: { listChanged: true } } : {};
   const client = new Client({ name: "gatehouse-test", version: "1.0.0" }, { capabilities });
   if (s2c) {
     client.setRequestHandler(CreateMessageRequestSchema, async () =>
       ({ role: "assistant", content: { type: "text", text: "4" }, model: "test-model" }));
     client.setRequestHandler(ElicitRequestSchema, async () => ({ action: "accept", content: { name: "Ada" } }));
-    client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: "file:///work", name: "work" }] }));
+    client.setRequestHandler(ListRootsRequestSchema, async () => {
+      rootsAsked++;
+      return { roots: [{ uri: "file:///work", name: "work" }] };
+    });
   }
   await client.connect(transport);
   return { client, transport };
@@ -122,9 +126,14 @@ async function main() {
         out.calls.push({ code: e.code, message: e.message, data: e.data });
       }
     }
-  } else if (scenario === "s2c" || scenario === "s2c-none") {
+  } else if (scenario === "s2c" || scenario === "s2c-none" || scenario === "roots-sync") {
     // Calls each named tool (argv[5..], "name" or "name@{json arguments}");
-    // each outcome is its text and isError.
+    // each outcome is its text and isError. roots-sync: first waits (up to
+    // 5 s) for the server to ask for the roots on its own, after initialize.
+    if (scenario === "roots-sync") {
+      for (let i = 0; i < 50 && rootsAsked === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      out.rootsAskedFirst = rootsAsked;
+    }
     out.results = {};
     for (const spec of process.argv.slice(5)) {
       const at = spec.indexOf("@");
@@ -143,6 +152,7 @@ async function main() {
     if (scenario === "listcall") await allTools(client);
     out.result = await client.callTool({ name: process.argv[5], arguments: JSON.parse(process.argv[6] || "{}") });
   }
+  out.rootsAsked = rootsAsked;
   await client.close();
   console.log(JSON.stringify(out));
 }

@@ -5,6 +5,10 @@
 // (the credential headers it got), get-env (denied by the route). With the
 // argument `stdio` it serves stdio instead; with `PORT sse` the deprecated
 // HTTP+SSE transport (SSEServerTransport: GET /sse, POST /messages).
+// `later` sends a server-to-client request a moment after its call was
+// answered (outside any call: on the standalone GET stream, or the HTTP+SSE
+// stream with nothing in flight); `later-result` reports what came of it.
+// With the environment NO_GET=1 a GET on /mcp is answered 405.
 import http from "node:http";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
@@ -21,6 +25,17 @@ const sseSessions = new Map();
 const sessions = new Map();
 let deleted = 0;
 let toolLists = 0;  // tools/list requests received (streamable HTTP), for the list cache tests
+let getsOpened = 0;  // standalone GET streams opened (streamable HTTP)
+let getsOpen = 0;    // ... and still open
+
+const LATER = {
+  sampling: { method: "sampling/createMessage", schema: CreateMessageResultSchema, params: {
+    messages: [{ role: "user", content: { type: "text", text: "2+2?" } }], maxTokens: 10 } },
+  elicitation: { method: "elicitation/create", schema: ElicitResultSchema, params: {
+    message: "Your name?", requestedSchema: { type: "object", properties: { name: { type: "string" } },
+      required: ["name"] } } },
+  roots: { method: "roots/list", schema: ListRootsResultSchema },
+};
 
 function makeServer() {
   const server = new McpServer({ name: "fixture", version: "1.0.0" });
@@ -80,6 +95,21 @@ function makeServer() {
     });
   server.registerTool("caps", { description: "The client capabilities this server was told about" },
     async () => ({ content: [{ type: "text", text: JSON.stringify(server.server.getClientCapabilities() || {}) }] }));
+  // Outside any call: sent with no related request, after the call ended.
+  let outcome;  // this session's `later` request: undefined (none yet), a promise, then its text
+  server.registerTool("later", { description: "Sends a server-to-client request after answering",
+    inputSchema: { kind: z.enum(["sampling", "elicitation", "roots"]) } },
+  async ({ kind }) => {
+    const l = LATER[kind];
+    outcome = new Promise((r) => setTimeout(r, 200)).then(() =>
+      server.server.request({ method: l.method, params: l.params }, l.schema, { timeout: 20000 }))
+      .then((r) => kind === "sampling" ? `model ${r.model} said: ${r.content.text}`
+        : kind === "elicitation" ? `${r.action}: ${r.content?.name}` : r.roots.map((x) => x.uri).join(","),
+      (e) => `error ${e.code}: ${e.message}`);
+    return { content: [{ type: "text", text: "scheduled" }] };
+  });
+  server.registerTool("later-result", { description: "What came of the last `later` request" },
+    async () => ({ content: [{ type: "text", text: outcome ? await outcome : "nothing scheduled" }] }));
   server.registerResource("greeting", "fixture://greeting", { mimeType: "text/plain" },
     async (uri) => ({ contents: [{ uri: uri.href, text: "hello from the fixture" }] }));
   server.registerPrompt("greet", { description: "Greets someone", argsSchema: { name: z.string() } },
@@ -94,7 +124,8 @@ if (stdio) {
   const httpServer = http.createServer(async (req, res) => {
     if (req.url === "/stats") {
       res.setHeader("content-type", "application/json");
-      res.end(JSON.stringify({ sessions: legacySse ? sseSessions.size : sessions.size, deleted, toolLists }));
+      res.end(JSON.stringify({ sessions: legacySse ? sseSessions.size : sessions.size, deleted, toolLists,
+        getsOpened, getsOpen }));
       return;
     }
     if (legacySse) {
@@ -115,6 +146,16 @@ if (stdio) {
       await transport.handlePostMessage(req, res);
       return;
     }
+    if (req.method === "GET" && process.env.NO_GET === "1") {
+      getsOpened++;
+      res.writeHead(405, { allow: "POST, DELETE" }).end();
+      return;
+    }
+    if (req.method === "GET" && sessions.has(req.headers["mcp-session-id"])) {
+      getsOpened++;
+      getsOpen++;
+      res.on("close", () => getsOpen--);
+    }
     let body = "";
     for await (const chunk of req) body += chunk;
     const parsed = body ? JSON.parse(body) : undefined;
@@ -134,7 +175,14 @@ if (stdio) {
       transport.onclose = () => {
         if (transport.sessionId && sessions.delete(transport.sessionId)) deleted++;
       };
-      await makeServer().connect(transport);
+      const server = makeServer();
+      // Ends this session's standalone GET stream (the client reconnects).
+      server.registerTool("drop-get", { description: "Closes the standalone GET stream" },
+        async () => {
+          transport.closeStandaloneSSEStream();
+          return { content: [{ type: "text", text: "dropped" }] };
+        });
+      await server.connect(transport);
     }
     await transport.handleRequest(req, res, parsed);
   });

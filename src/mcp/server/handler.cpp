@@ -15,6 +15,7 @@
 #include "mcp/server/input_required.hpp"
 #include "mcp/server/list_cache.hpp"
 #include "mcp/server/modern.hpp"
+#include "mcp/server/outside.hpp"
 #include "mcp/server/tool_limits.hpp"
 #include "mcp/server/tool_rules.hpp"
 #include "mcp/upstream/upstream.hpp"
@@ -79,11 +80,6 @@ Result<std::shared_ptr<const Runtime>> Runtime::build(const config::Config& cfg,
 
 namespace {
 
-// Ids of server-to-client requests relayed to a client: this prefix and a
-// sealed {route, consumer, server, upstream session, upstream id}, so the
-// client's answer finds its way back on any worker or node, with no table.
-constexpr std::string_view kRelayIdPrefix = "gh-s2c.";
-
 // ------------------------------------------------------------------ calls
 
 // list_changed concerns the whole session, not the request it came with.
@@ -123,13 +119,6 @@ json::object relayed_capabilities(const json::value* caps) {
   return out;
 }
 
-std::string_view needed_capability(std::string_view method) {
-  if (method == "sampling/createMessage") return "sampling";
-  if (method == "elicitation/create") return "elicitation";
-  if (method == "roots/list") return "roots";
-  return {};
-}
-
 // A server-to-client request an upstream sent while answering: to the
 // client, on the request's stream, when the client declared the capability
 // and the transport can carry it; else the upstream is answered -32601 at
@@ -138,13 +127,7 @@ awaitable<void> relay_server_request(Request& rq, const std::string& server, jso
   std::string method = req["method"].is_string() ? std::string(req["method"].as_string()) : "";
   json::value upstream_id = req["id"];
   std::string answer;
-  std::string_view cap = needed_capability(method);
-  bool client_has = false;
-  if (!cap.empty() && rq.session && !rq.session->client_capabilities.empty()) {
-    boost::system::error_code ec;
-    json::value caps = json::parse(rq.session->client_capabilities, ec);
-    client_has = !ec && caps.is_object() && caps.as_object().contains(cap);
-  }
+  bool client_has = rq.session && client_declared(*rq.session, needed_capability(method));
   if (method == "ping") {
     answer = jsonrpc::result_response(upstream_id, json::object{});
   } else if (!client_has || !rq.on_request) {
@@ -154,13 +137,9 @@ awaitable<void> relay_server_request(Request& rq, const std::string& server, jso
                                          "declared, or not on its transport)");
   } else {
     const auto* u = rq.session->find(server);
-    json::object where{{"r", rq.route->name},
-                       {"c", rq.consumer},
-                       {"s", server},
-                       {"u", u ? u->session_id : std::string()},
-                       {"v", u ? u->protocol_version : std::string()},
-                       {"i", upstream_id}};
-    req["id"] = std::string(kRelayIdPrefix) + rq.rt->key->seal(json::serialize(where));
+    RelayTarget to{rq.route->name, rq.consumer, server, u ? u->session_id : std::string(),
+                   u ? u->protocol_version : std::string()};
+    req["id"] = relay_id(*rq.rt->key, to, upstream_id);
     co_await rq.on_request(req);
     co_return;
   }

@@ -2,7 +2,13 @@
 // POST accepting JSON or an SSE stream; the SSE stream's notifications are
 // relayed to the caller as they arrive, until the response. One connection
 // per message (no pooling yet), through net/http_client; sessions belong to the client session, so
-// their ids travel in the client's sealed Mcp-Session-Id.
+// their ids travel in the client's sealed Mcp-Session-Id. While a client
+// has its own standalone stream open, the server's standalone stream (GET)
+// of that client's upstream session is open too (listen/unlisten), so what
+// the server sends outside any call reaches the client.
+
+#include <algorithm>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include "ai/sse/parser.hpp"
 #include "common/log.hpp"
@@ -16,6 +22,26 @@ namespace gatehouse::mcp {
 namespace {
 
 constexpr size_t kMaxBody = 16 * 1024 * 1024;
+// A standalone stream stays open while the client's does; an idle server
+// sends nothing, so its read timeout is long (the session TTL's default).
+constexpr int64_t kStreamIdleMs = 24LL * 3'600'000;
+// Back-off between attempts to (re)open a standalone stream.
+constexpr int64_t kFirstRetryMs = 100;
+constexpr int64_t kMaxRetryMs = 5'000;
+
+// One upstream session's standalone stream, followed for a client's.
+struct Listener {
+  explicit Listener(asio::io_context& ioc) : wake(ioc) {}
+  std::string session_id;
+  std::string version;
+  std::shared_ptr<OutsideSink> sink;  // null: the client's stream ended, stop
+  // Cancelled to stop (the coroutine waits on it beside every read) and
+  // used for the back-off.
+  asio::steady_timer wake;
+  std::string last_event_id;  // for Last-Event-ID on a reconnection
+  int64_t retry_ms = 0;       // the server's `retry:`, if it sent one
+  bool got_event = false;     // the last stream carried at least one event
+};
 
 struct Exchange {
   int status = 0;
@@ -39,7 +65,33 @@ class HttpUpstream final : public Upstream, public std::enable_shared_from_this<
     asio::co_spawn(ioc_, run(shared_from_this(), std::move(op), std::move(call)), asio::detached);
   }
 
-  void stop(bool) override { stopped_ = true; }
+  void stop(bool) override {
+    stopped_ = true;
+    for (auto& [sid, l] : listeners_) halt(*l);
+    listeners_.clear();
+  }
+
+  void listen(const std::string& session_id, const std::string& version,
+              std::shared_ptr<OutsideSink> sink) override {
+    if (stopped_ || !bad_url_.empty() || no_standalone_ || session_id.empty()) return;
+    auto& l = listeners_[session_id];
+    if (l) {  // a new client stream of the same session: the open GET serves it
+      l->sink = std::move(sink);
+      return;
+    }
+    l = std::make_shared<Listener>(ioc_);
+    l->session_id = session_id;
+    l->version = version;
+    l->sink = std::move(sink);
+    asio::co_spawn(ioc_, follow(shared_from_this(), l), asio::detached);
+  }
+
+  void unlisten(const std::string& session_id, const std::shared_ptr<OutsideSink>& sink) override {
+    auto it = listeners_.find(session_id);
+    if (it == listeners_.end() || it->second->sink != sink) return;  // replaced meanwhile
+    halt(*it->second);
+    listeners_.erase(it);
+  }
 
  private:
   static awaitable<void> run(std::shared_ptr<HttpUpstream> self, Op op,
@@ -92,15 +144,125 @@ class HttpUpstream final : public Upstream, public std::enable_shared_from_this<
       }
       case Op::Type::kClose: {
         if (!op.session_id.empty()) {
-          Exchange x = co_await self->send("DELETE", {}, op.session_id,
-                                           op.protocol_version, nullptr, nullptr);
+          Exchange x = co_await self->send("DELETE", {}, op.session_id, op.protocol_version,
+                                           nullptr, nullptr);
           // 405: the server does not let clients end sessions; fine.
           if (!x.error.empty() && x.status != 405) done.error = x.error;
         }
         break;
       }
     }
-    Call::deliver(call, std::move(done));
+    if (call) Call::deliver(call, std::move(done));
+  }
+
+  static void halt(Listener& l) {
+    l.sink.reset();
+    l.wake.cancel();
+  }
+
+  net::HttpClientRequest standalone_request(const Listener& l) const {
+    net::HttpClientRequest req;
+    req.method = "GET";
+    req.url = cfg_.url;
+    req.timeout_ms = kStreamIdleMs;
+    req.timeout_per_read = true;
+    req.headers.emplace_back("Accept", "text/event-stream");
+    req.headers.emplace_back("Mcp-Session-Id", l.session_id);
+    if (!l.version.empty()) req.headers.emplace_back("MCP-Protocol-Version", l.version);
+    if (!l.last_event_id.empty()) req.headers.emplace_back("Last-Event-ID", l.last_event_id);
+    for (const auto& [k, v] : cfg_.headers) req.headers.emplace_back(k, v);
+    return req;
+  }
+
+  // Keeps the session's standalone stream open while `l` has a sink:
+  // reopened with back-off (and Last-Event-ID, so nothing sent meanwhile is
+  // lost on a server that keeps events) when it fails or ends. A 405 means
+  // the server offers no such stream: never asked again. A 404 means the
+  // session is gone: the client finds out with its next request.
+  static awaitable<void> follow(std::shared_ptr<HttpUpstream> self, std::shared_ptr<Listener> l) {
+    using namespace asio::experimental::awaitable_operators;
+    int64_t backoff_ms = kFirstRetryMs;
+    while (l->sink && !self->stopped_) {
+      std::string why;
+      l->wake.expires_at(asio::steady_timer::time_point::max());
+      auto opened = co_await (net::http_open(self->standalone_request(*l), nullptr) ||
+                              l->wake.async_wait(use_nothrow));
+      if (opened.index() == 1) break;  // unlisten while connecting
+      auto& got = std::get<0>(opened);
+      if (!got) {
+        why = got.error().message;
+      } else {
+        net::HttpClientStream& res = *got.value();
+        int status = res.status();
+        if (status == 405) {
+          log::info("mcp server offers no standalone stream (GET answered 405)",
+                    {log::f("server", self->cfg_.name)});
+          self->no_standalone_ = true;
+          break;
+        }
+        if (status == 404) break;
+        if (status == 200 && res.content_type().rfind("text/event-stream", 0) == 0) {
+          l->got_event = false;
+          why = co_await self->read_standalone(*l, res);
+          if (!l->sink) break;
+          // A stream that carried something was healthy: start over. One
+          // closed at once keeps backing off, not reopened in a tight loop.
+          if (l->got_event) backoff_ms = kFirstRetryMs;
+        } else {
+          why = self->cfg_.url + " answered GET with HTTP " + std::to_string(status);
+        }
+      }
+      if (!l->sink || self->stopped_) break;
+      log::warn("mcp server standalone stream lost; reopening",
+                {log::f("server", self->cfg_.name), log::f("error", why),
+                 log::n("backoff_ms", backoff_ms)});
+      // The server's `retry:` (SSE) says when it wants us back.
+      l->wake.expires_after(std::chrono::milliseconds(l->retry_ms > 0 ? l->retry_ms : backoff_ms));
+      co_await l->wake.async_wait(use_nothrow);
+      backoff_ms = std::min(backoff_ms * 2, kMaxRetryMs);
+    }
+    // Gone for good (405, 404): the next client stream may try again
+    // (unless 405), so the entry goes unless another listener replaced it.
+    auto it = self->listeners_.find(l->session_id);
+    if (it != self->listeners_.end() && it->second == l) self->listeners_.erase(it);
+  }
+
+  // Reads one standalone stream until it ends, fails or the listener is
+  // stopped; returns why it ended.
+  awaitable<std::string> read_standalone(Listener& l, net::HttpClientStream& res) {
+    using namespace asio::experimental::awaitable_operators;
+    sse::Parser parser;
+    std::vector<sse::Event> events;
+    while (!res.done()) {
+      l.wake.expires_at(asio::steady_timer::time_point::max());
+      auto piece = co_await (res.read_some() || l.wake.async_wait(use_nothrow));
+      if (piece.index() == 1) co_return "stopped";
+      auto& got = std::get<0>(piece);
+      if (!got) co_return got.error().message;
+      events.clear();
+      if (!parser.feed(got.value(), events).ok())
+        co_return cfg_.url + " sent an SSE event larger than the frame limit";
+      for (auto& e : events) {
+        l.got_event = true;
+        if (!e.id.empty()) l.last_event_id = e.id;
+        if (e.retry) l.retry_ms = static_cast<int64_t>(std::min<uint64_t>(*e.retry, kMaxRetryMs));
+        if (e.data.empty() || !l.sink) continue;  // priming events carry an id only
+        auto parsed = jsonrpc::parse(e.data);
+        if (parsed.batch || !parsed.items[0].msg) continue;
+        jsonrpc::Message& m = *parsed.items[0].msg;
+        if (!m.is_request() && !m.is_notification()) continue;  // no call here to answer
+        std::optional<json::object> answer = l.sink->take(std::move(m.raw));
+        if (answer) {
+          Op op;
+          op.type = Op::Type::kRespond;
+          op.message = std::move(*answer);
+          op.session_id = l.session_id;
+          op.protocol_version = l.version;
+          asio::co_spawn(ioc_, run(shared_from_this(), std::move(op), nullptr), asio::detached);
+        }
+      }
+    }
+    co_return "the server ended the stream";
   }
 
   awaitable<Exchange> post(const json::object& msg, const std::string& session,
@@ -205,6 +367,8 @@ class HttpUpstream final : public Upstream, public std::enable_shared_from_this<
   config::McpServerConfig cfg_;
   std::string bad_url_;
   bool stopped_ = false;
+  bool no_standalone_ = false;                                            // a GET was answered 405
+  std::unordered_map<std::string, std::shared_ptr<Listener>> listeners_;  // by upstream session
 };
 
 }  // namespace

@@ -7,6 +7,9 @@
 // before a restart or from another node is "gone" and the client initializes
 // again). Request ids and progress tokens are rewritten per session, as for a
 // stdio child, since the stream carries the answers of every request.
+// What the server sends when no call is in flight goes to the client's
+// standalone stream while one is open (listen/unlisten), else a request is
+// refused at once.
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -68,6 +71,9 @@ struct Conn {
   std::unordered_map<int64_t, Pending> pending;
   std::unordered_map<std::string, int64_t> progress;  // our token -> our id
   int64_t next_id = 1;
+  // The client's standalone stream, while it has one open: what comes with
+  // no call in flight goes there.
+  std::shared_ptr<OutsideSink> outside;
 };
 
 class SseUpstream final : public Upstream, public std::enable_shared_from_this<SseUpstream> {
@@ -111,6 +117,17 @@ class SseUpstream final : public Upstream, public std::enable_shared_from_this<S
     stopped_ = true;
     for (auto& [k, c] : conns_) end(*c, "server stopped");
     conns_.clear();
+  }
+
+  void listen(const std::string& session_id, const std::string&,
+              std::shared_ptr<OutsideSink> sink) override {
+    auto it = conns_.find(session_id);
+    if (it != conns_.end()) it->second->outside = std::move(sink);
+  }
+
+  void unlisten(const std::string& session_id, const std::shared_ptr<OutsideSink>& sink) override {
+    auto it = conns_.find(session_id);
+    if (it != conns_.end() && it->second->outside == sink) it->second->outside.reset();
   }
 
  private:
@@ -334,15 +351,24 @@ class SseUpstream final : public Upstream, public std::enable_shared_from_this<S
         Call::deliver(p.call, Event::note(std::move(m.raw)));
         return;
       }
-      // None in flight: answer, so the server never hangs.
-      json::object answer =
-          m.method == "ping"
-              ? json::object{{"jsonrpc", "2.0"}, {"id", m.id}, {"result", json::object{}}}
-              : json::parse(jsonrpc::error_response(m.id, jsonrpc::kMethodNotFound,
-                                                    m.method + " is not relayed by the gateway"))
-                    .as_object();
-      asio::co_spawn(ioc_, post_only(shared_from_this(), c, std::move(answer), nullptr),
-                     asio::detached);
+      // None in flight: to the client's standalone stream if it has one
+      // open, else answered at once, so the server never hangs.
+      std::optional<json::object> answer;
+      if (c->outside && m.method != "ping") {
+        answer = c->outside->take(std::move(m.raw));
+      } else {
+        answer =
+            m.method == "ping"
+                ? json::object{{"jsonrpc", "2.0"}, {"id", m.id}, {"result", json::object{}}}
+                : json::parse(jsonrpc::error_response(
+                                  m.id, jsonrpc::kMethodNotFound,
+                                  m.method + " cannot be relayed: no call in flight and the client "
+                                             "has no standalone stream (GET) open"))
+                      .as_object();
+      }
+      if (answer)
+        asio::co_spawn(ioc_, post_only(shared_from_this(), c, std::move(*answer), nullptr),
+                       asio::detached);
       return;
     }
     if (m.method == "notifications/progress") {
@@ -362,12 +388,14 @@ class SseUpstream final : public Upstream, public std::enable_shared_from_this<S
       stream_broadcast(cfg_.name, json::serialize(m.raw));
       return;
     }
-    // Other notifications (logs) go with a request in flight, if any.
+    // Other notifications (logs) go with a request in flight, if any, else
+    // to the client's standalone stream.
     for (auto& [id, p] : c->pending) {
       if (p.on_response) continue;
       Call::deliver(p.call, Event::note(std::move(m.raw)));
       return;
     }
+    if (c->outside) c->outside->take(std::move(m.raw));
   }
 
   asio::io_context& ioc_;

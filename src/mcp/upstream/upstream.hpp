@@ -3,12 +3,27 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "config/entities.hpp"
 #include "mcp/upstream/call.hpp"
 #include "net/asio.hpp"
 
 namespace gatehouse::mcp {
+
+// Where what a server sends outside any call (on its standalone stream)
+// goes while the client of that upstream session has its own standalone
+// stream open: server/outside.hpp. MCP thread only.
+class OutsideSink {
+ public:
+  virtual ~OutsideSink() = default;
+  // A notification, or a server-to-client request. For a request, the answer
+  // to send back upstream at once (a ping's result, a -32601 refusal), or
+  // nullopt when the request went to the client (its answer comes later, by
+  // POST, as for requests sent during a call).
+  virtual std::optional<json::object> take(json::object msg) = 0;
+};
 
 class Upstream {
  public:
@@ -17,6 +32,15 @@ class Upstream {
   // Ends everything: pending calls fail, a child process is terminated.
   // `wait` blocks until a child has exited (shutdown), else reaping is async.
   virtual void stop(bool wait) = 0;
+  // The client of upstream session `session_id` opened its standalone
+  // stream: until unlisten() with the same sink, what the server sends
+  // outside any call goes to `sink` (a streamable-HTTP upstream opens the
+  // server's standalone GET stream for it). A later listen() replaces the
+  // sink. Transports without sessions of their own ignore both.
+  virtual void listen(const std::string& /*session_id*/, const std::string& /*version*/,
+                      std::shared_ptr<OutsideSink> /*sink*/) {}
+  virtual void unlisten(const std::string& /*session_id*/,
+                        const std::shared_ptr<OutsideSink>& /*sink*/) {}
 };
 
 std::shared_ptr<Upstream> make_stdio_upstream(asio::io_context& ioc,
@@ -31,7 +55,7 @@ std::shared_ptr<Upstream> make_sse_upstream(asio::io_context& ioc,
 inline constexpr const char* kClientName = "gatehouse";
 inline constexpr const char* kVersion = "0.1.0";
 inline constexpr const char* kSupportedVersions[] = {"2025-11-25", "2025-06-18", "2025-03-26",
-                                                      "2024-11-05"};
+                                                     "2024-11-05"};
 bool supported_version(std::string_view v);
 
 }  // namespace gatehouse::mcp
