@@ -72,6 +72,9 @@ class IdlePool final : public asio::execution_context::service {
   void put(std::string key, std::shared_ptr<asio::ssl::context> tls, std::unique_ptr<Stream> c) {
     beast::get_lowest_layer(*c).expires_never();
     std::lock_guard lock(mu_);
+    // A stream destroyed while its io_context shuts down: the sockets must go
+    // before the socket service does.
+    if (shut_) return;
     auto& list = entries<Stream>();
     size_t same = 0;
     for (const auto& e : list) same += e.key == key;
@@ -101,6 +104,8 @@ class IdlePool final : public asio::execution_context::service {
   };
 
   void shutdown() override {
+    std::lock_guard lock(mu_);
+    shut_ = true;
     plain_.clear();
     tls_.clear();
   }
@@ -122,6 +127,7 @@ class IdlePool final : public asio::execution_context::service {
   std::mutex mu_;  // an io_context runs on one thread here; the lock costs nothing uncontended
   std::deque<Entry<Plain>> plain_;
   std::deque<Entry<Tls>> tls_;
+  bool shut_ = false;
 };
 
 bool idempotent(http::verb v) {
@@ -223,6 +229,12 @@ class StreamImpl final : public HttpClientStream {
   }
 
  private:
+  void limit_reads(int64_t max_wait_ms) override {
+    per_read_ = true;
+    timeout_ = std::chrono::milliseconds(max_wait_ms);
+  }
+  asio::any_io_executor executor() override { return stream_->get_executor(); }
+
   std::unique_ptr<Stream> stream_;
   IdlePool& pool_;
   std::string key_;
@@ -244,6 +256,23 @@ const std::string* HttpClientStream::header(std::string_view name) const {
   for (const auto& [k, v] : headers_)
     if (iequals(k, name)) return &v;
   return nullptr;
+}
+
+void HttpClientStream::finish_later(std::unique_ptr<HttpClientStream> s, int64_t max_wait_ms) {
+  if (!s || s->done()) return;  // destroyed here: pooled when it was complete
+  s->limit_reads(max_wait_ms);
+  auto ex = s->executor();
+  asio::co_spawn(
+      ex,
+      [s = std::move(s)]() -> awaitable<void> {
+        size_t left = 64 * 1024;
+        while (!s->done()) {
+          auto piece = co_await s->read_some();
+          if (!piece || piece.value().size() > left) co_return;  // closed, not pooled
+          left -= piece.value().size();
+        }
+      },
+      asio::detached);
 }
 
 Result<void> check_http_url(const std::string& url) {

@@ -63,7 +63,16 @@ class HttpClientStream {
   virtual awaitable<Result<std::string_view>> read_some() = 0;
   bool done() const { return done_; }
 
+  // The caller has what it needs but the body goes on (an SSE answer whose
+  // server closes the stream right after the response): the rest is read and
+  // discarded in the background, up to 64 KiB and `max_wait_ms` per read, so
+  // the connection can go back to the pool; otherwise it is closed.
+  static void finish_later(std::unique_ptr<HttpClientStream> s, int64_t max_wait_ms);
+
  protected:
+  virtual void limit_reads(int64_t max_wait_ms) = 0;
+  virtual asio::any_io_executor executor() = 0;
+
   int status_ = 0;
   std::string content_type_;
   std::vector<std::pair<std::string, std::string>> headers_;

@@ -43,7 +43,23 @@ struct TestServer {
       auto [rec, rn] = co_await http::async_read(sock, buf, req, use_nothrow);
       if (rec) co_return;
       ++requests;
-      if (n == drop_at) co_return;  // read, then closed without an answer
+      if (n == drop_at) co_return;   // read, then closed without an answer
+      if (req.target() == "/sse") {  // an event, then (a moment later) the end of the stream
+        std::string head =
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n";
+        std::string event = "data: n=" + std::to_string(n) + "\n\n";
+        char size[16];
+        snprintf(size, sizeof size, "%zx\r\n", event.size());
+        auto [e1, w1] = co_await asio::async_write(sock, asio::buffer(head + size + event + "\r\n"),
+                                                   use_nothrow);
+        asio::steady_timer t(sock.get_executor(), std::chrono::milliseconds(10));
+        co_await t.async_wait(use_nothrow);
+        auto [e2, w2] =
+            co_await asio::async_write(sock, asio::buffer(std::string("0\r\n\r\n")), use_nothrow);
+        if (e1 || e2) co_return;
+        continue;
+      }
       http::response<http::string_body> res{http::status::ok, 11};
       res.set(http::field::content_type, "text/plain");
       res.body() = req.target() == "/big" ? std::string(200'000, 'x') : "n=" + std::to_string(n);
@@ -174,6 +190,32 @@ TEST(HttpClient, AStreamLeftMidBodyClosesItsConnection) {
     EXPECT_EQ(co_await get(srv.url("/a")), "n=1");  // a new connection
   });
   EXPECT_EQ(srv.accepted, 2);
+}
+
+// The caller stops at the event it wanted; the end of the stream is read in
+// the background and the connection is kept.
+TEST(HttpClient, FinishLaterKeepsTheConnectionOfAnEndingStream) {
+  asio::io_context ioc;
+  TestServer srv(ioc);
+  run(ioc, [&]() -> awaitable<void> {
+    HttpClientRequest r;
+    r.url = srv.url("/sse");
+    auto s = co_await http_open(r, nullptr);
+    EXPECT_TRUE(s);
+    if (!s) co_return;
+    auto piece = co_await s.value()->read_some();
+    EXPECT_TRUE(piece);
+    if (piece) {
+      EXPECT_EQ(piece.value(), "data: n=1\n\n");
+    }
+    EXPECT_FALSE(s.value()->done());
+    HttpClientStream::finish_later(std::move(s.value()), 1'000);
+    asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(50));
+    co_await t.async_wait(use_nothrow);
+    EXPECT_EQ(http_idle_connections(ioc), 1u);
+    EXPECT_EQ(co_await get(srv.url("/a")), "n=2");
+  });
+  EXPECT_EQ(srv.accepted, 1);
 }
 
 TEST(HttpClient, DifferentHostsDoNotShareConnections) {

@@ -300,7 +300,10 @@ class HttpUpstream final : public Upstream, public std::enable_shared_from_this<
     x.status = res.status();
     if (const std::string* sid = res.header("Mcp-Session-Id")) x.session_id = *sid;
     bool sse = res.content_type().rfind("text/event-stream", 0) == 0;
-    if (x.status == 202 || (x.status >= 200 && x.status < 300 && !id)) co_return x;
+    if (x.status == 202 || (x.status >= 200 && x.status < 300 && !id)) {
+      net::HttpClientStream::finish_later(std::move(opened.value()), 1'000);
+      co_return x;
+    }
     if (x.status < 200 || x.status >= 300) {
       x.error = cfg_.url + " answered HTTP " + std::to_string(x.status);
     }
@@ -334,7 +337,10 @@ class HttpUpstream final : public Upstream, public std::enable_shared_from_this<
         jsonrpc::Message& m = *parsed.items[0].msg;
         if (m.is_response() && id && m.id == *id) {
           x.response = std::move(m.raw);
-          co_return x;  // the stream may stay open; we are done with it
+          // The server normally ends the stream now: its end is read in the
+          // background so that the connection is kept for the next message.
+          net::HttpClientStream::finish_later(std::move(opened.value()), 1'000);
+          co_return x;
         }
         // Notifications, and server-to-client requests (sampling,
         // elicitation, roots) the handler relays to the client or refuses.
