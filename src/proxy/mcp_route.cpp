@@ -15,6 +15,7 @@
 #include "mcp/server/handler.hpp"
 #include "mcp/server/modern.hpp"
 #include "mcp/server/origin.hpp"
+#include "mcp/server/tasks.hpp"
 #include "mcp/upstream/upstream.hpp"
 #include "net/worker.hpp"
 #include "policies/query.hpp"
@@ -156,6 +157,7 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
   mcp::Request rq;
   rq.rt = rt;
   rq.route = &route;
+  rq.keep_alive = ex.snap;
   rq.consumer = ex.pctx.consumer ? ex.pctx.consumer->name : std::string();
   rq.groups = ex.pctx.consumer ? &ex.pctx.consumer->groups : nullptr;
   rq.vars = &ex.pctx.vars;
@@ -391,6 +393,7 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
   int status =
       rq.modern && ex.mcp->rpc_error == jr::kMethodNotFound && ex.mcp->server.empty() ? 404 : 200;
   if (rq.modern && ex.mcp->rpc_error == mcp::modern::kHeaderMismatch) status = 400;
+  if (rq.modern && ex.mcp->rpc_error == mcp::tasks::kMissingCapability) status = 400;
   if (rq.modern) {
     // A list or read may differ per caller when the route knows the caller.
     bool per_caller = !rq.consumer.empty() || !rm.tool_rules.empty();
