@@ -318,11 +318,10 @@ awaitable<Reply> call_named(Request& rq, Outcome& out, const std::string& list_m
     }
   }
   // SEP-2663 (after the rules, before the limits spend anything): the
-  // tool's execution.taskSupport decides whether the gateway
-  // runs the call as a task (server/tasks.hpp).
-  tasks::Mode task_mode = list_method == "tools/list"
-                              ? tasks::mode_for(rq, definition(*idx, name))
-                              : tasks::Mode::kSync;
+  // tool's execution.taskSupport decides whether the gateway runs the call
+  // as a task (server/tasks.hpp).
+  tasks::Mode task_mode = list_method == "tools/list" ? tasks::mode_for(rq, definition(*idx, name))
+                                                      : tasks::Mode::kSync;
   if (task_mode == tasks::Mode::kRefuse) {
     out.server = server;
     out.rpc_error = tasks::kMissingCapability;

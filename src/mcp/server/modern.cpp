@@ -73,11 +73,11 @@ std::string check_headers(const jsonrpc::Message& msg, const Headers& h) {
     return "Mcp-Method header value " + quoted(*h.method) + " does not match body value " +
            quoted(msg.method);
   // SEP-2663: tasks/get, tasks/update and tasks/cancel name their task.
-  bool task = msg.method == "tasks/get" || msg.method == "tasks/update" ||
-              msg.method == "tasks/cancel";
+  bool task =
+      msg.method == "tasks/get" || msg.method == "tasks/update" || msg.method == "tasks/cancel";
   std::string_view key = msg.method == "resources/read" ? "uri" : task ? "taskId" : "name";
-  if (msg.method != "tools/call" && msg.method != "prompts/get" &&
-      msg.method != "resources/read" && !task)
+  if (msg.method != "tools/call" && msg.method != "prompts/get" && msg.method != "resources/read" &&
+      !task)
     return {};
   if (!h.name) return "the Mcp-Name header is required for " + msg.method;
   std::optional<std::string> name = decode_header_value(*h.name);

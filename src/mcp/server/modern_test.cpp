@@ -65,7 +65,8 @@ TEST(Modern, HeadersMustMirrorTheBody) {
   EXPECT_EQ(check_headers(get, {&v, &tg, &t1}), "");
   EXPECT_EQ(check_headers(get, {&v, &tg, &t2}),
             "Mcp-Name header value 't2' does not match body value 't1'");
-  EXPECT_EQ(check_headers(get, {&v, &tg, nullptr}), "the Mcp-Name header is required for tasks/get");
+  EXPECT_EQ(check_headers(get, {&v, &tg, nullptr}),
+            "the Mcp-Name header is required for tasks/get");
 }
 
 TEST(Modern, DecodeHeaderValue) {
@@ -86,8 +87,8 @@ TEST(Modern, Versions) {
   EXPECT_EQ(d["supportedVersions"].as_array().size(), 5u);
   EXPECT_EQ(d["supportedVersions"].as_array().back(), "2024-11-05");  // HTTP+SSE clients
   // The tasks extension, and not the v1 capabilities.tasks slot.
-  EXPECT_TRUE(d["capabilities"].at("extensions").as_object().contains(
-      "io.modelcontextprotocol/tasks"));
+  EXPECT_TRUE(
+      d["capabilities"].at("extensions").as_object().contains("io.modelcontextprotocol/tasks"));
   EXPECT_FALSE(d["capabilities"].as_object().contains("tasks"));
 }
 
