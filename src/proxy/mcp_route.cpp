@@ -18,6 +18,7 @@
 #include "mcp/server/modern.hpp"
 #include "mcp/server/origin.hpp"
 #include "mcp/server/outside.hpp"
+#include "mcp/server/tasks.hpp"
 #include "mcp/upstream/upstream.hpp"
 #include "net/worker.hpp"
 #include "policies/query.hpp"
@@ -159,6 +160,7 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
   mcp::Request rq;
   rq.rt = rt;
   rq.route = &route;
+  rq.keep_alive = ex.snap;
   rq.consumer = ex.pctx.consumer ? ex.pctx.consumer->name : std::string();
   rq.groups = ex.pctx.consumer ? &ex.pctx.consumer->groups : nullptr;
   rq.vars = &ex.pctx.vars;
@@ -397,7 +399,8 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
   int status =
       rq.modern && ex.mcp->rpc_error == jr::kMethodNotFound && ex.mcp->server.empty() ? 404 : 200;
   // -32020, and -32021 (an upstream asked for a capability the request did
-  // not declare): the revision's 400s.
+  // not declare, or a task call without the tasks extension): the revision's 400s.
+  static_assert(mcp::mrtr::kMissingCapability == mcp::tasks::kMissingCapability);
   if (rq.modern && (ex.mcp->rpc_error == mcp::modern::kHeaderMismatch ||
                     ex.mcp->rpc_error == mcp::mrtr::kMissingCapability))
     status = 400;

@@ -33,9 +33,10 @@ HAVE_SUITE = os.path.exists(NODE22) and os.path.exists(CLI)
 # Checks that fail through Gatehouse, by revision and scenario: check id ->
 # why. Every one is a check id (no wildcards), so a check that starts passing
 # fails the test until it leaves this list. Kept in step with docs/mcp.md.
-TASKS = ("TASKS: the tasks extension (SEP-2663, io.modelcontextprotocol/tasks) is not "
-         "implemented (no tasks/* methods, no capabilities.extensions), and the fixture has "
-         "none of its tools (slow_compute, greet, failing_job, confirm_delete, ...)")
+TASKS_MRTR = ("TASKS + MRTR: test_tool_with_task must answer round 1 with an "
+              "InputRequiredResult (SEP-2322) and become a task on the retry; the SDK 1.32 "
+              "fixture cannot return one itself and the gateway does not compose its "
+              "input-required results with its tasks, so the fixture has no such tool")
 
 
 def _all(reason, *ids):
@@ -48,33 +49,8 @@ EXPECTED = {
     # them into input-required results for a 2026-07-28 client.
     "2025-11-25": {},
     "2026-07-28": {
-        "tasks-capability-negotiation": _all(
-            TASKS, "tasks-extension-advertised", "sep-2663-tasks-methods-non-declaring",
-            "sep-2663-server-rejects-undeclared-client", "tasks-per-request-meta-opt-in"),
-        "tasks-dispatch-and-envelope": _all(
-            TASKS, "tasks-server-directed-creation-no-hint", "sep-2663-legacy-task-param-ignored",
-            "tasks-immediate-result-shortcut", "tasks-result-type-complete-on-non-task-responses",
-            "sep-2663-durable-create-strong-consistency",
-            "sep-2663-tasks-get-invalid-task-id-32602"),
-        "tasks-lifecycle": _all(
-            TASKS, "tasks-sync-tool-call", "sep-2663-result-type-task-on-create",
-            "sep-2663-tasks-get-status-working", "sep-2663-tasks-get-status-completed",
-            "sep-2663-tool-error-uses-completed-status", "sep-2663-tasks-get-status-failed",
-            "sep-2663-cancel-ack-empty-result", "tasks-cancel-terminal-idempotent-ack"),
-        "tasks-mrtr-composition": _all(TASKS, "sep-2663-mrtr-synchronous-before-task-creation"),
-        "tasks-mrtr-input": _all(
-            TASKS, "sep-2663-tasks-get-status-input-required", "tasks-mrtr-tasks-update-resumes",
-            "tasks-mrtr-partial-fulfillment"),
-        "tasks-request-headers": _all(
-            TASKS, "tasks-headers-tolerate-mcp-method-on-tools-call",
-            "sep-2663-routing-headers-accepted-on-tasks-get",
-            "sep-2663-server-rejects-mismatched-mcp-name-on-tasks-get"),
-        "tasks-request-state-removal": _all(TASKS, "tasks-request-state-removal-setup"),
-        "tasks-required-task-error":
-            _all(TASKS, "sep-2663-server-returns-missing-capability-when-required"),
-        "tasks-wire-fields": _all(
-            TASKS, "tasks-wire-field-renames", "tasks-no-early-ttl-expiry",
-            "tasks-no-related-task-meta-on-inlined-result"),
+        "tasks-mrtr-composition":
+            _all(TASKS_MRTR, "sep-2663-mrtr-synchronous-before-task-creation"),
     },
 }
 

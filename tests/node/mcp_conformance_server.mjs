@@ -82,6 +82,23 @@ const tools = [
   { name: "test_input_required_runs", description: "Input-required tool runs", inputSchema: noArgs },
   { name: "test_missing_capability", description: "Needs sampling", inputSchema: noArgs },
   { name: "test_streaming_elicitation", description: "Elicits while answering", inputSchema: noArgs },
+  // The tasks extension (SEP-2663) scenarios' tools. The gateway runs a call
+  // as a task when the tool says `execution.taskSupport` (2025-11-25 wire);
+  // this server itself knows nothing of tasks and answers every call plainly.
+  { name: "greet", description: "Greets (sync only)",
+    inputSchema: { type: "object", properties: { name: { type: "string" } } } },
+  { name: "slow_compute", description: "Sleeps `seconds`, then answers; stops when cancelled",
+    inputSchema: { type: "object", properties: { seconds: { type: "number" },
+      label: { type: "string" } } }, execution: { taskSupport: "optional" } },
+  { name: "failing_job", description: "A tool error after about a second (task required)",
+    inputSchema: noArgs, execution: { taskSupport: "required" } },
+  { name: "protocol_error_job", description: "A JSON-RPC error after a short wait",
+    inputSchema: noArgs, execution: { taskSupport: "optional" } },
+  { name: "confirm_delete", description: "Asks the user to confirm, then answers",
+    inputSchema: { type: "object", properties: { filename: { type: "string" } } },
+    execution: { taskSupport: "optional" } },
+  { name: "multi_input", description: "Asks the user two things at once",
+    inputSchema: noArgs, execution: { taskSupport: "optional" } },
 ];
 
 const text = (t) => ({ content: [{ type: "text", text: t }] });
@@ -244,6 +261,41 @@ async function callTool(server, req, extra) {
             { const: "value2", title: "Second Choice" }, { const: "value3", title: "Third Choice" }] } },
         } } }, related);
       return text(`Elicitation completed: action=${r.action}, content=${JSON.stringify(r.content ?? {})}`);
+    }
+    case "greet":
+      return text(`Hello, ${args.name ?? "World"}!`);
+    case "slow_compute": {
+      const ms = Math.max(0, Number(args.seconds ?? 1)) * 1000;
+      await new Promise((resolve, reject) => {
+        const t = setTimeout(resolve, ms);
+        extra.signal.addEventListener("abort", () => {
+          clearTimeout(t);
+          // Seen by tests/integration/test_mcp_tasks.py: the gateway's
+          // notifications/cancelled reached this call.
+          console.log(JSON.stringify({ cancelled: extra.requestId }));
+          reject(new Error("cancelled"));
+        });
+      });
+      return text(`computed ${args.label ?? ""} after ${ms / 1000}s`);
+    }
+    case "failing_job":
+      await sleep(1000);
+      return { isError: true, content: [{ type: "text", text: "the job failed" }] };
+    case "protocol_error_job":
+      await sleep(200);
+      throw new McpError(ErrorCode.InternalError, "protocol_error_job broke down");
+    case "confirm_delete": {
+      const r = await server.elicitInput({ message: `Delete ${args.filename}?`, requestedSchema: {
+        type: "object", properties: { confirm: { type: "boolean" } }, required: ["confirm"] } },
+      related).catch((e) => ({ action: "error", content: { why: e.message } }));
+      return text(`confirm_delete ${args.filename}: ${r.action} ${JSON.stringify(r.content ?? {})}`);
+    }
+    case "multi_input": {
+      const ask = (what) => server.elicitInput({ message: what, requestedSchema: {
+        type: "object", properties: { name: { type: "string" }, confirm: { type: "boolean" } } } },
+      related).catch((e) => ({ action: "error", content: { why: e.message } }));
+      const [a, b] = await Promise.all([ask("First?"), ask("Second?")]);
+      return text(`multi_input: ${JSON.stringify(a.content ?? {})} ${JSON.stringify(b.content ?? {})}`);
     }
     case "json_schema_2020_12_tool":
       return text(`received ${JSON.stringify(args)}`);

@@ -16,6 +16,7 @@
 #include "mcp/server/list_cache.hpp"
 #include "mcp/server/modern.hpp"
 #include "mcp/server/outside.hpp"
+#include "mcp/server/tasks.hpp"
 #include "mcp/server/tool_limits.hpp"
 #include "mcp/server/tool_rules.hpp"
 #include "mcp/upstream/upstream.hpp"
@@ -240,15 +241,21 @@ std::optional<std::string> refuse_over_limit(Request& rq, Outcome& out, const st
   return jsonrpc::error_response(rq.msg.id, limits::kToolLimited, refusal->message, &data);
 }
 
+// An item's definition as listed (so a prefixed name finds it too).
+const json::object* definition(const agg::Merged& idx, const std::string& name) {
+  for (const auto& item : idx.items)
+    if (item.is_object() && item_name(item.as_object()) == name) return &item.as_object();
+  return nullptr;
+}
+
 // SEP-2243: the tool's x-mcp-header arguments against their Mcp-Param-*
-// headers (the definition as listed, so a prefixed name finds it too).
+// headers.
 std::string param_header_mismatch(const Request& rq, const agg::Merged& idx,
                                   const std::string& name) {
   const json::object* p = params_of(rq);
   const json::value* a = p ? p->if_contains("arguments") : nullptr;
-  for (const auto& item : idx.items)
-    if (item.is_object() && item_name(item.as_object()) == name)
-      return modern::check_param_headers(item.as_object(), a ? a->if_object() : nullptr, rq.header);
+  if (const json::object* tool = definition(idx, name))
+    return modern::check_param_headers(*tool, a ? a->if_object() : nullptr, rq.header);
   return {};
 }
 
@@ -308,13 +315,36 @@ awaitable<Reply> call_named(Request& rq, Outcome& out, const std::string& list_m
       co_return reply;
     }
   }
+  // SEP-2663 (after the rules, before the limits spend anything): the
+  // tool's execution.taskSupport decides whether the gateway runs the call
+  // as a task (server/tasks.hpp).
+  tasks::Mode task_mode = list_method == "tools/list" ? tasks::mode_for(rq, definition(*idx, name))
+                                                      : tasks::Mode::kSync;
+  if (task_mode == tasks::Mode::kRefuse) {
+    out.server = server;
+    out.rpc_error = tasks::kMissingCapability;
+    reply.body = tasks::missing_capability(
+        rq.msg.id, "Tool " + name + " runs only as a task: declare the client capability " +
+                       std::string(tasks::kExtension));
+    co_return reply;
+  }
   if (list_method == "tools/list" && rq.pctx) {
     if (auto r = refuse_over_limit(rq, out, server, original, name)) {
       reply.body = std::move(*r);
       co_return reply;
     }
   }
-  co_return co_await forward(rq, out, server, [&](json::object& p) { p["name"] = original; });
+  if (task_mode == tasks::Mode::kTask) {
+    const json::object* p = params_of(rq);
+    json::object params = p ? *p : json::object{};
+    params["name"] = original;
+    // At the bounds the call runs synchronously (the server decides).
+    if (auto r = tasks::start(rq, out, server, std::move(params))) co_return std::move(*r);
+  }
+  co_return co_await forward(rq, out, server, [&](json::object& p) {
+    p["name"] = original;
+    if (rq.modern) p.erase("task");  // a 2025-11-25 task hint: the gateway decides
+  });
 }
 
 // The server a resource URI belongs to: listed, else matching a template,
@@ -546,6 +576,7 @@ awaitable<Reply> dispatch(Request& rq, Outcome& out) {
   if (m == "resources/read" || m == "resources/subscribe" || m == "resources/unsubscribe")
     co_return co_await read_resource(rq, out);
   if (m == "completion/complete") co_return co_await complete(rq, out);
+  if (rq.modern && tasks::is_task_method(m)) co_return co_await tasks::serve(rq, out);
   if (m == "logging/setLevel") co_return co_await set_level(rq);
   out.rpc_error = jsonrpc::kMethodNotFound;
   co_return Reply{
@@ -557,7 +588,8 @@ awaitable<Reply> dispatch(Request& rq, Outcome& out) {
 awaitable<Reply> handle_request(Request& rq, Outcome& out) {
   out.method = rq.msg.method;
   if (!rq.modern) co_return co_await dispatch(rq, out);
-  bool local = rq.msg.method == "server/discover" || rq.msg.method == "ping";
+  bool local = rq.msg.method == "server/discover" || rq.msg.method == "ping" ||
+               tasks::is_task_method(rq.msg.method);
   if (!local) co_await stateless_session(rq, false);
   Reply r = co_await dispatch(rq, out);
   if (r.session_gone) {  // an upstream restarted: open again, once

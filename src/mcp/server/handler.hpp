@@ -68,6 +68,9 @@ struct Outcome {
 struct Request {
   const Runtime* rt = nullptr;
   const config::RouteConfig* route = nullptr;
+  // Owns what rt and route point into (the snapshot), for work that outlives
+  // the request (a task's call, server/tasks.hpp); may be null.
+  std::shared_ptr<const void> keep_alive;
   std::string consumer;
   // The caller for per-tool rules (server/tool_rules.hpp): the consumer's
   // groups and the request's policy variables (JWT claims); may be null.

@@ -72,8 +72,12 @@ std::string check_headers(const jsonrpc::Message& msg, const Headers& h) {
   if (*h.method != msg.method)
     return "Mcp-Method header value " + quoted(*h.method) + " does not match body value " +
            quoted(msg.method);
-  std::string_view key = msg.method == "resources/read" ? "uri" : "name";
-  if (msg.method != "tools/call" && msg.method != "prompts/get" && msg.method != "resources/read")
+  // SEP-2663: tasks/get, tasks/update and tasks/cancel name their task.
+  bool task =
+      msg.method == "tasks/get" || msg.method == "tasks/update" || msg.method == "tasks/cancel";
+  std::string_view key = msg.method == "resources/read" ? "uri" : task ? "taskId" : "name";
+  if (msg.method != "tools/call" && msg.method != "prompts/get" && msg.method != "resources/read" &&
+      !task)
     return {};
   if (!h.name) return "the Mcp-Name header is required for " + msg.method;
   std::optional<std::string> name = decode_header_value(*h.name);
@@ -215,6 +219,9 @@ json::object discover_result() {
                                    {"resources", json::object{{"listChanged", true}}},
                                    {"prompts", json::object{{"listChanged", true}}}};
   r["capabilities"].as_object()["completions"] = json::object{};
+  // The tasks extension (server/tasks.hpp), done by the gateway itself.
+  r["capabilities"].as_object()["extensions"] =
+      json::object{{"io.modelcontextprotocol/tasks", json::object{}}};
   json::object info{{"name", kClientName}, {"version", mcp::kVersion}};
   r["_meta"] = json::object{{kMetaServerInfo, info}};
   r["serverInfo"] = std::move(info);  // where clients before spec PR #3002 look

@@ -58,6 +58,15 @@ TEST(Modern, HeadersMustMirrorTheBody) {
       R"({"jsonrpc":"2.0","id":3,"method":"resources/read","params":{"uri":"a://b","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}})");
   std::string rr = "resources/read", uri = "a://b";
   EXPECT_EQ(check_headers(read, {&v, &rr, &uri}), "");
+  // SEP-2663: tasks/get, tasks/update and tasks/cancel mirror the taskId.
+  auto get = msg(
+      R"({"jsonrpc":"2.0","id":4,"method":"tasks/get","params":{"taskId":"t1","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}})");
+  std::string tg = "tasks/get", t1 = "t1", t2 = "t2";
+  EXPECT_EQ(check_headers(get, {&v, &tg, &t1}), "");
+  EXPECT_EQ(check_headers(get, {&v, &tg, &t2}),
+            "Mcp-Name header value 't2' does not match body value 't1'");
+  EXPECT_EQ(check_headers(get, {&v, &tg, nullptr}),
+            "the Mcp-Name header is required for tasks/get");
 }
 
 TEST(Modern, DecodeHeaderValue) {
@@ -77,6 +86,10 @@ TEST(Modern, Versions) {
   EXPECT_EQ(d["resultType"], "complete");
   EXPECT_EQ(d["supportedVersions"].as_array().size(), 5u);
   EXPECT_EQ(d["supportedVersions"].as_array().back(), "2024-11-05");  // HTTP+SSE clients
+  // The tasks extension, and not the v1 capabilities.tasks slot.
+  EXPECT_TRUE(
+      d["capabilities"].at("extensions").as_object().contains("io.modelcontextprotocol/tasks"));
+  EXPECT_FALSE(d["capabilities"].as_object().contains("tasks"));
 }
 
 TEST(Modern, ListenFilter) {

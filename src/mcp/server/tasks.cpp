@@ -1,0 +1,648 @@
+#include "mcp/server/tasks.hpp"
+
+#include <openssl/rand.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <functional>
+#include <mutex>
+#include <unordered_map>
+
+#include "common/clock.hpp"
+#include "common/log.hpp"
+#include "mcp/hub.hpp"
+#include "mcp/metrics.hpp"
+#include "mcp/server/handler_internal.hpp"
+#include "mcp/server/list_cache.hpp"
+#include "mcp/server/modern.hpp"
+
+namespace gatehouse::mcp::tasks {
+
+std::string_view status_name(Status s) {
+  switch (s) {
+    case Status::kWorking:
+      return "working";
+    case Status::kInputRequired:
+      return "input_required";
+    case Status::kCompleted:
+      return "completed";
+    case Status::kFailed:
+      return "failed";
+    case Status::kCancelled:
+      return "cancelled";
+  }
+  return "working";
+}
+
+Support tool_support(const json::object& tool) {
+  const json::value* e = tool.if_contains("execution");
+  const json::value* t = e && e->is_object() ? e->as_object().if_contains("taskSupport") : nullptr;
+  if (!t || !t->is_string()) return Support::kNone;
+  if (t->as_string() == "optional") return Support::kOptional;
+  if (t->as_string() == "required") return Support::kRequired;
+  return Support::kNone;
+}
+
+bool declared(const jsonrpc::Message& msg) {
+  const json::object* p = msg.params();
+  const json::value* meta = p ? p->if_contains("_meta") : nullptr;
+  const json::value* caps = meta && meta->is_object()
+                                ? meta->as_object().if_contains(modern::kMetaCapabilities)
+                                : nullptr;
+  const json::value* ext =
+      caps && caps->is_object() ? caps->as_object().if_contains("extensions") : nullptr;
+  const json::value* t =
+      ext && ext->is_object() ? ext->as_object().if_contains(kExtension) : nullptr;
+  return t && t->is_object();
+}
+
+std::string missing_capability(const json::value& id, std::string_view why) {
+  json::value data =
+      json::object{{"requiredCapabilities",
+                    json::object{{"extensions", json::object{{kExtension, json::object{}}}}}}};
+  return jsonrpc::error_response(id, kMissingCapability, why, &data);
+}
+
+std::string iso_time(int64_t unix_ms) {
+  std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[96];  // room for any int the format could print
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(unix_ms % 1000));
+  return buf;
+}
+
+// ------------------------------------------------------------------ store
+
+namespace {
+
+constexpr size_t kShards = 16;
+
+struct Record {
+  Owner owner;
+  Upstream upstream;
+  Status status = Status::kWorking;
+  int64_t created_ms = 0;
+  int64_t updated_ms = 0;
+  std::string message;  // statusMessage
+  json::object result;  // completed
+  json::object error;   // failed
+  std::weak_ptr<Call> call;
+  bool attached = false;
+  // input_required: outstanding requests by key, and their upstream ids.
+  json::object inputs;
+  std::unordered_map<std::string, json::value> pending;
+  uint64_t asked = 0;  // keys are never reused within a task
+  bool running() const { return status == Status::kWorking || status == Status::kInputRequired; }
+};
+
+// 16 random bytes as base64url (22 characters): unguessable, so knowing one
+// task id says nothing about another.
+std::string new_id() {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  unsigned char b[16];
+  if (RAND_bytes(b, sizeof b) != 1) std::abort();
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (unsigned char c : b) {
+    acc = (acc << 8) | c;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out += kAlphabet[(acc >> bits) & 63];
+    }
+  }
+  if (bits > 0) out += kAlphabet[(acc << (6 - bits)) & 63];
+  return out;
+}
+
+}  // namespace
+
+struct Store::Impl {
+  struct Shard {
+    std::mutex mu;
+    std::unordered_map<std::string, Record> tasks;
+  };
+  Limits limits;
+  std::array<Shard, kShards> shards;
+  // Live tasks by route ("r\n<route>") and by owner ("c\n<route>\n<consumer>").
+  std::mutex count_mu;
+  std::unordered_map<std::string, size_t> counts;
+
+  Shard& shard(const std::string& id) { return shards[std::hash<std::string>{}(id) % kShards]; }
+  static std::string route_key(const Owner& o) { return "r\n" + o.route; }
+  static std::string owner_key(const Owner& o) { return "c\n" + o.route + '\n' + o.consumer; }
+
+  bool expired(const Record& r, int64_t now_ms) const {
+    return now_ms - r.created_ms >= limits.ttl_ms;
+  }
+  void uncount(const Owner& o) {
+    std::lock_guard lk(count_mu);
+    for (const std::string& k : {route_key(o), owner_key(o)}) {
+      auto it = counts.find(k);
+      if (it != counts.end() && --it->second == 0) counts.erase(it);
+    }
+  }
+  // Drops the shard's expired tasks; the shard's mutex is held.
+  void sweep(Shard& s, int64_t now_ms) {
+    for (auto it = s.tasks.begin(); it != s.tasks.end();) {
+      if (expired(it->second, now_ms)) {
+        uncount(it->second.owner);
+        it = s.tasks.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  void sweep_all(int64_t now_ms) {
+    for (auto& s : shards) {
+      std::lock_guard lk(s.mu);
+      sweep(s, now_ms);
+    }
+  }
+  bool reserve(const Owner& o) {
+    std::lock_guard lk(count_mu);
+    size_t& route = counts[route_key(o)];
+    size_t& owner = counts[owner_key(o)];
+    if (route >= limits.max_per_route || owner >= limits.max_per_consumer) {
+      if (route == 0) counts.erase(route_key(o));
+      if (owner == 0) counts.erase(owner_key(o));
+      return false;
+    }
+    ++route;
+    ++owner;
+    return true;
+  }
+  // The owner's live record, with its shard locked by `lk`.
+  Record* find(const std::string& id, const Owner* owner, int64_t now_ms,
+               std::unique_lock<std::mutex>& lk) {
+    Shard& s = shard(id);
+    lk = std::unique_lock(s.mu);
+    auto it = s.tasks.find(id);
+    if (it == s.tasks.end()) return nullptr;
+    if (expired(it->second, now_ms)) {
+      uncount(it->second.owner);
+      s.tasks.erase(it);
+      return nullptr;
+    }
+    if (owner &&
+        (it->second.owner.route != owner->route || it->second.owner.consumer != owner->consumer))
+      return nullptr;
+    return &it->second;
+  }
+  json::object fields(const std::string& id, const Record& r) const {
+    json::object o;
+    o["taskId"] = id;
+    o["status"] = status_name(r.status);
+    if (!r.message.empty()) o["statusMessage"] = r.message;
+    o["createdAt"] = iso_time(r.created_ms);
+    o["lastUpdatedAt"] = iso_time(r.updated_ms);
+    o["ttlMs"] = limits.ttl_ms;
+    o["pollIntervalMs"] = limits.poll_interval_ms;
+    return o;
+  }
+};
+
+Store::Store() : Store(Limits{}) {}
+Store::Store(Limits limits) : impl_(std::make_unique<Impl>()) {
+  impl_->limits = limits;
+}
+Store::~Store() = default;
+
+std::string Store::create(const Owner& owner, int64_t now_ms, json::object& created) {
+  if (!impl_->reserve(owner)) {
+    impl_->sweep_all(now_ms);  // expired tasks may still be counted
+    if (!impl_->reserve(owner)) return {};
+  }
+  std::string id = new_id();
+  Record r;
+  r.owner = owner;
+  r.created_ms = r.updated_ms = now_ms;
+  created = impl_->fields(id, r);
+  auto& s = impl_->shard(id);
+  std::lock_guard lk(s.mu);
+  impl_->sweep(s, now_ms);
+  s.tasks.emplace(id, std::move(r));
+  return id;
+}
+
+bool Store::attach(const std::string& id, Upstream upstream, std::weak_ptr<Call> call) {
+  auto& s = impl_->shard(id);
+  std::lock_guard lk(s.mu);
+  auto it = s.tasks.find(id);
+  if (it == s.tasks.end() || !it->second.running()) return false;
+  it->second.upstream = std::move(upstream);
+  it->second.call = std::move(call);
+  it->second.attached = true;
+  return true;
+}
+
+std::string Store::ask(const std::string& id, json::object request, json::value upstream_id,
+                       int64_t now_ms) {
+  std::unique_lock<std::mutex> lk;
+  Record* r = impl_->find(id, nullptr, now_ms, lk);
+  if (!r || !r->running()) return {};
+  std::string key = "input-" + std::to_string(++r->asked);
+  r->inputs[key] = std::move(request);
+  r->pending[key] = std::move(upstream_id);
+  r->status = Status::kInputRequired;
+  r->updated_ms = now_ms;
+  return key;
+}
+
+std::optional<std::vector<Store::Answer>> Store::update(const std::string& id, const Owner& owner,
+                                                        const json::object& responses,
+                                                        int64_t now_ms, Upstream& upstream) {
+  std::unique_lock<std::mutex> lk;
+  Record* r = impl_->find(id, &owner, now_ms, lk);
+  if (!r) return std::nullopt;
+  std::vector<Answer> out;
+  for (const auto& [k, v] : responses) {
+    auto it = r->pending.find(std::string(k));
+    if (it == r->pending.end() || r->status != Status::kInputRequired) continue;
+    out.push_back(Answer{std::move(it->second), v});
+    r->pending.erase(it);
+    r->inputs.erase(k);
+  }
+  if (!out.empty()) {
+    upstream = r->upstream;
+    r->updated_ms = now_ms;
+    if (r->pending.empty()) r->status = Status::kWorking;
+  }
+  return out;
+}
+
+bool Store::finish(const std::string& id, const json::object& response, int64_t now_ms) {
+  std::unique_lock<std::mutex> lk;
+  Record* r = impl_->find(id, nullptr, now_ms, lk);
+  if (!r || !r->running()) return false;
+  r->updated_ms = now_ms;
+  r->call.reset();
+  r->inputs = {};
+  r->pending.clear();
+  if (const json::value* e = response.if_contains("error"); e && e->is_object()) {
+    r->status = Status::kFailed;
+    r->error = e->as_object();
+    const json::value* m = r->error.if_contains("message");
+    r->message = m && m->is_string() ? std::string(m->as_string()) : "the call failed";
+    return true;
+  }
+  const json::value* res = response.if_contains("result");
+  if (!res || !res->is_object()) {
+    r->status = Status::kFailed;
+    r->error = json::object{{"code", jsonrpc::kInternalError},
+                            {"message", "the MCP server answered with neither result nor error"}};
+    r->message = "invalid upstream answer";
+    return true;
+  }
+  r->status = Status::kCompleted;
+  r->result = res->as_object();
+  // The answer as a task result: the discriminator belongs to tasks/get's
+  // own result, and a v1 related-task note is redundant there.
+  r->result.erase("resultType");
+  if (auto* meta = r->result.if_contains("_meta"); meta && meta->is_object()) {
+    meta->as_object().erase("io.modelcontextprotocol/related-task");
+    if (meta->as_object().empty()) r->result.erase("_meta");
+  }
+  return true;
+}
+
+bool Store::fail(const std::string& id, std::string_view why, int64_t now_ms) {
+  json::object response{
+      {"error", json::object{{"code", jsonrpc::kInternalError}, {"message", why}}}};
+  return finish(id, response, now_ms);
+}
+
+std::optional<json::object> Store::get(const std::string& id, const Owner& owner, int64_t now_ms) {
+  std::unique_lock<std::mutex> lk;
+  Record* r = impl_->find(id, &owner, now_ms, lk);
+  if (!r) return std::nullopt;
+  json::object o = impl_->fields(id, *r);
+  if (r->status == Status::kInputRequired) o["inputRequests"] = r->inputs;
+  if (r->status == Status::kCompleted) o["result"] = r->result;
+  if (r->status == Status::kFailed) o["error"] = r->error;
+  return o;
+}
+
+Store::Cancel Store::cancel(const std::string& id, const Owner& owner, int64_t now_ms,
+                            Upstream& upstream, std::shared_ptr<Call>& call) {
+  std::unique_lock<std::mutex> lk;
+  Record* r = impl_->find(id, &owner, now_ms, lk);
+  if (!r) return Cancel::kUnknown;
+  if (!r->running()) return Cancel::kTerminal;
+  r->status = Status::kCancelled;
+  r->message = "cancelled by the client";
+  r->updated_ms = now_ms;
+  r->inputs = {};
+  r->pending.clear();
+  if (r->attached) upstream = r->upstream;
+  call = r->call.lock();
+  r->call.reset();
+  return Cancel::kCancelled;
+}
+
+size_t Store::size() {
+  size_t n = 0;
+  for (auto& s : impl_->shards) {
+    std::lock_guard lk(s.mu);
+    n += s.tasks.size();
+  }
+  return n;
+}
+
+Store& store() {
+  static Store s;
+  return s;
+}
+
+// ---------------------------------------------------------------- handler
+
+namespace {
+
+int64_t now_unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Upstream request ids of task calls: unique on the node, never a task id
+// (the upstream is not the task's owner).
+std::atomic<uint64_t> g_call_number{0};
+
+struct Job {
+  std::shared_ptr<const void> keep_alive;  // rt points into it
+  const Runtime* rt = nullptr;
+  asio::any_io_executor worker;
+  size_t worker_index = 0;
+  std::string id;
+  std::string server;
+  std::string name;          // as the client named the tool (metrics)
+  json::object message;      // the upstream tools/call
+  json::object client_caps;  // what the client answers: sampling, elicitation, roots
+};
+
+bool is_list_changed(const json::object& note) {
+  const json::value* m = note.if_contains("method");
+  return m && m->is_string() && m->as_string().ends_with("/list_changed");
+}
+
+std::string_view needed_capability(std::string_view method) {
+  if (method == "sampling/createMessage") return "sampling";
+  if (method == "elicitation/create") return "elicitation";
+  if (method == "roots/list") return "roots";
+  return {};
+}
+
+// The client capabilities a task relays, from the request's _meta.
+json::object relayed_capabilities(const jsonrpc::Message& msg) {
+  json::object out;
+  const json::object* p = msg.params();
+  const json::value* meta = p ? p->if_contains("_meta") : nullptr;
+  const json::value* caps = meta && meta->is_object()
+                                ? meta->as_object().if_contains(modern::kMetaCapabilities)
+                                : nullptr;
+  if (!caps || !caps->is_object()) return out;
+  for (const char* k : {"sampling", "elicitation", "roots"})
+    if (const json::value* v = caps->as_object().if_contains(k); v && v->is_object()) out[k] = *v;
+  return out;
+}
+
+// Upstream sessions for task calls, per worker: one per snapshot, server
+// and set of relayed capabilities (at most eight per server), opened on
+// first use and again when the upstream forgets it.
+std::unordered_map<std::string, SessionState::Upstream>& task_sessions() {
+  thread_local std::unordered_map<std::string, SessionState::Upstream> m;
+  return m;
+}
+
+awaitable<std::optional<SessionState::Upstream>> task_session(const Job& job, bool reopen) {
+  auto& sessions = task_sessions();
+  std::string gen = std::to_string(job.rt->generation) + '\n';
+  std::string key = gen + job.server + '\n' + json::serialize(job.client_caps);
+  if (reopen) sessions.erase(key);
+  if (auto it = sessions.find(key); it != sessions.end()) co_return it->second;
+  const auto* cfg = job.rt->server(job.server);
+  if (!cfg) co_return std::nullopt;
+  Op op;
+  op.type = Op::Type::kOpen;
+  op.message =
+      json::object{{"protocolVersion", kSupportedVersions[0]},
+                   {"capabilities", job.client_caps},
+                   {"clientInfo", json::object{{"name", kClientName}, {"version", kVersion}}}};
+  Event e = co_await submit(*cfg, std::move(op), job.worker, job.rt->binding(job.server))->result();
+  if (!e.error.empty()) {
+    log::warn("mcp server initialize for tasks failed",
+              {log::f("server", job.server), log::f("error", e.error)});
+    co_return std::nullopt;
+  }
+  SessionState::Upstream u;
+  u.server = job.server;
+  u.session_id = e.session_id;
+  u.protocol_version = e.protocol_version;
+  std::erase_if(sessions, [&](const auto& kv) { return !kv.first.starts_with(gen); });
+  sessions[key] = u;
+  co_return u;
+}
+
+awaitable<void> tell_upstream(const Runtime& rt, const Upstream& where, json::object message,
+                              Op::Type type, asio::any_io_executor worker) {
+  const auto* cfg = rt.server(where.server);
+  if (!cfg) co_return;
+  Op op;
+  op.type = type;
+  op.message = std::move(message);
+  op.session_id = where.session_id;
+  op.protocol_version = where.protocol_version;
+  Event e = co_await submit(*cfg, std::move(op), worker, rt.binding(where.server))->result();
+  if (!e.error.empty())
+    log::warn("mcp server did not take a task's message",
+              {log::f("server", where.server), log::f("error", e.error)});
+}
+
+json::object cancelled_note(const Upstream& where) {
+  return jsonrpc::make_notification(
+      "notifications/cancelled",
+      json::object{{"requestId", where.request_id}, {"reason", "tasks/cancel"}});
+}
+
+// A task's call, detached from the request that made it: its answer goes
+// to the store. A server-to-client request the client can answer parks the
+// task in input_required; any other is refused at once (-32601).
+awaitable<void> run(std::shared_ptr<Job> job) {
+  const std::string& server = job->server;
+  int64_t start = steady_us();
+  Event e;
+  Upstream where;
+  where.server = server;
+  where.request_id = job->message["id"];
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto u = co_await task_session(*job, attempt > 0);
+    if (!u) {
+      store().fail(job->id, "MCP server \"" + server + "\" could not be initialized",
+                   now_unix_ms());
+      co_return;
+    }
+    where.session_id = u->session_id;
+    where.protocol_version = u->protocol_version;
+    Op op;
+    op.message = job->message;
+    op.session_id = u->session_id;
+    op.protocol_version = u->protocol_version;
+    auto call =
+        submit(*job->rt->server(server), std::move(op), job->worker, job->rt->binding(server));
+    if (!store().attach(job->id, where, call)) {  // cancelled before it started
+      co_await tell_upstream(*job->rt, where, cancelled_note(where), Op::Type::kNotify,
+                             job->worker);
+      co_return;
+    }
+    for (;;) {
+      e = co_await call->next();
+      if (e.done) break;
+      if (e.message.contains("id") && e.message.contains("method")) {
+        const json::value* m = e.message.if_contains("method");
+        std::string method = m && m->is_string() ? std::string(m->as_string()) : std::string();
+        json::value upstream_id = e.message["id"];
+        std::string_view cap = needed_capability(method);
+        if (!cap.empty() && job->client_caps.contains(cap)) {
+          json::object request{{"method", method}};
+          if (const json::value* p = e.message.if_contains("params")) request["params"] = *p;
+          if (!store().ask(job->id, std::move(request), upstream_id, now_unix_ms()).empty())
+            continue;
+        }
+        std::string answer =
+            method == "ping"
+                ? jsonrpc::result_response(upstream_id, json::object{})
+                : jsonrpc::error_response(upstream_id, jsonrpc::kMethodNotFound,
+                                          method + " cannot be relayed to this task's client");
+        co_await tell_upstream(*job->rt, where, json::parse(answer).as_object(), Op::Type::kRespond,
+                               job->worker);
+        continue;
+      }
+      // Progress and log messages are not carried for tasks (SEP-2663);
+      // a list change still concerns the route's lists.
+      if (is_list_changed(e.message)) list_cache::invalidate(server);
+    }
+    if (!e.session_gone) break;
+  }
+  auto& shard = mcp_shard(server, "tools/call", job->name, job->worker_index, job->rt->workers);
+  shard.calls.inc();
+  shard.latency.observe_us(static_cast<uint64_t>(steady_us() - start));
+  int64_t now = now_unix_ms();
+  if (e.session_gone) {
+    shard.errors.inc();
+    store().fail(job->id, "MCP server \"" + server + "\" ended its session twice", now);
+  } else if (!e.error.empty() || e.message.empty()) {
+    if (store().fail(job->id, "MCP server \"" + server + "\" failed: " + e.error, now)) {
+      shard.errors.inc();
+      log::warn("mcp task call failed", {log::f("server", server), log::f("error", e.error)});
+    }
+  } else {
+    if (e.message.contains("error")) shard.errors.inc();
+    store().finish(job->id, e.message, now);
+  }
+}
+
+}  // namespace
+
+Mode mode_for(const Request& rq, const json::object* tool) {
+  if (!rq.modern || !tool) return Mode::kSync;
+  Support s = tool_support(*tool);
+  if (s == Support::kNone) return Mode::kSync;
+  if (declared(rq.msg)) return Mode::kTask;
+  return s == Support::kRequired ? Mode::kRefuse : Mode::kSync;
+}
+
+std::optional<Reply> start(Request& rq, Outcome& out, const std::string& server,
+                           json::object params) {
+  auto job = std::make_shared<Job>();
+  job->keep_alive = rq.keep_alive;
+  job->rt = rq.rt;
+  job->worker = rq.worker;
+  job->worker_index = rq.worker_index;
+  job->server = server;
+  job->name = out.name;
+  job->client_caps = relayed_capabilities(rq.msg);
+  params.erase("task");  // a 2025-11-25 hint: the gateway decides
+  job->message = jsonrpc::make_request(json::value("gh-task-" + std::to_string(++g_call_number)),
+                                       "tools/call", std::move(params));
+  json::object created;
+  job->id = store().create(Owner{rq.route->name, rq.consumer}, now_unix_ms(), created);
+  if (job->id.empty()) return std::nullopt;
+  out.server = server;
+  // The task exists before the answer leaves: a tasks/get right after it
+  // finds it (the spec's durable creation).
+  asio::co_spawn(rq.worker, run(std::move(job)), asio::detached);
+  created["resultType"] = "task";
+  return Reply{jsonrpc::result_response(rq.msg.id, created), {}, false};
+}
+
+bool is_task_method(std::string_view m) {
+  return m == "tasks/get" || m == "tasks/update" || m == "tasks/cancel";
+}
+
+awaitable<Reply> serve(Request& rq, Outcome& out) {
+  const std::string& m = rq.msg.method;
+  auto refuse = [&](int code, std::string message) {
+    out.rpc_error = code;
+    return Reply{detail::error_body(rq.msg.id, code, message), {}, false};
+  };
+  const std::string ack =
+      jsonrpc::result_response(rq.msg.id, json::object{{"resultType", "complete"}});
+  if (!declared(rq.msg)) {
+    out.rpc_error = kMissingCapability;
+    co_return Reply{missing_capability(
+                        rq.msg.id, m + " needs the client capability " + std::string(kExtension)),
+                    {},
+                    false};
+  }
+  std::string id = detail::str_param(rq, "taskId");
+  out.name = id;
+  if (id.empty()) co_return refuse(jsonrpc::kInvalidParams, "params.taskId (a string) is required");
+  Owner owner{rq.route->name, rq.consumer};
+  int64_t now = now_unix_ms();
+  const std::string not_found = "Task not found: " + id;
+  if (m == "tasks/get") {
+    auto task = store().get(id, owner, now);
+    if (!task) co_return refuse(jsonrpc::kInvalidParams, not_found);
+    (*task)["resultType"] = "complete";
+    co_return Reply{jsonrpc::result_response(rq.msg.id, *task), {}, false};
+  }
+  Upstream where;
+  if (m == "tasks/update") {
+    const json::object* p = detail::params_of(rq);
+    const json::value* responses = p ? p->if_contains("inputResponses") : nullptr;
+    if (!responses || !responses->is_object())
+      co_return refuse(jsonrpc::kInvalidParams, "params.inputResponses (an object) is required");
+    auto answers = store().update(id, owner, responses->as_object(), now, where);
+    if (!answers) co_return refuse(jsonrpc::kInvalidParams, not_found);
+    for (auto& a : *answers) {
+      json::object msg{
+          {"jsonrpc", "2.0"}, {"id", std::move(a.upstream_id)}, {"result", std::move(a.result)}};
+      co_await tell_upstream(*rq.rt, where, std::move(msg), Op::Type::kRespond, rq.worker);
+    }
+    if (!answers->empty()) out.server = where.server;
+    co_return Reply{ack, {}, false};
+  }
+  std::shared_ptr<Call> call;
+  auto c = store().cancel(id, owner, now, where, call);
+  if (c == Store::Cancel::kUnknown) co_return refuse(jsonrpc::kInvalidParams, not_found);
+  if (c == Store::Cancel::kCancelled) {
+    // Wake the runner (whatever the upstream answers later is dropped) and
+    // tell the upstream, in the session the call went out in; a call not
+    // started yet is told by its runner.
+    if (call) Call::deliver(call, Event::failure("cancelled by tasks/cancel"));
+    if (!where.server.empty()) {
+      out.server = where.server;
+      co_await tell_upstream(*rq.rt, where, cancelled_note(where), Op::Type::kNotify, rq.worker);
+    }
+  }
+  co_return Reply{ack, {}, false};
+}
+
+}  // namespace gatehouse::mcp::tasks
