@@ -15,8 +15,9 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import Gatehouse, gatehouse_bin  # noqa: E402
+from harness import Gatehouse, Nginx, gatehouse_bin  # noqa: E402
 from test_mcp import HAVE_SDK, node_client  # noqa: E402
+from test_tls import OPENSSL, Pki  # noqa: E402
 from upstream import Upstream  # noqa: E402
 
 SPEC = """openapi: 3.0.3
@@ -339,6 +340,46 @@ class McpOpenApi(unittest.TestCase):
         out = self.call("upload", {"body": "x"}, path="/anon")
         self.assertEqual(out.get("code"), -32602, out)
         self.assertIn("multipart/form-data", out["error"])
+
+
+TLS_SPEC = """openapi: 3.0.3
+info: {title: Nginx, version: "1"}
+paths:
+  /nginx/tls:
+    get:
+      operationId: tlsInfo
+      responses: {"200": {description: ok}}
+"""
+
+
+@unittest.skipUnless(HAVE_SDK and OPENSSL and os.path.exists("/usr/sbin/nginx"),
+                     "needs the MCP SDK, openssl and nginx")
+class McpOpenApiTls(unittest.TestCase):
+    """The route's upstream speaks TLS (verified, SNI): a tool call uses it as
+    a client's request would."""
+
+    def test_tls_upstream(self):
+        d = tempfile.mkdtemp(prefix="gatehouse-mcp-tls-")
+        os.chmod(d, 0o755)
+        self.addCleanup(subprocess.run, ["rm", "-rf", d])
+        pki = Pki(d, "up")
+        crt, key = pki.issue("nginx", "/CN=upstream.test", dns=["upstream.test"])
+        ng = Nginx(tls={"cert": crt, "key": key})
+        self.addCleanup(ng.cleanup)
+        gh = Gatehouse({
+            "upstreams": [{"name": "ng", "targets": [ng.tls_address],
+                           "tls": {"sni": "upstream.test", "ca_file": pki.ca_crt}}],
+            "specs": [{"name": "ng", "document": TLS_SPEC}],
+            "mcp": {"servers": [{"name": "ng", "openapi": {"spec": "ng"}}]},
+            "routes": [{"name": "nginx", "match": {"paths": ["/nginx/"]}, "upstream": "ng"},
+                       {"name": "tools", "match": {"paths": ["/mcp"]},
+                        "mcp": {"servers": ["ng"], "prefix": "never"}}]})
+        self.addCleanup(gh.cleanup)
+        out = node_client("http://127.0.0.1:%d/mcp" % gh.proxy_port, "call", "", "tlsInfo", "{}")
+        r = out["result"]
+        self.assertFalse(r.get("isError", False), r)
+        self.assertTrue(r["content"][0]["text"].startswith("tls TLSv1."), r)
+        gh.stop_and_check(self)
 
 
 if __name__ == "__main__":
