@@ -69,7 +69,7 @@ struct Outcome {
 // Sends a REST-to-MCP tool call's request through the gateway route that
 // serves it, for this request's caller (proxy/internal_call.hpp).
 using RestSend = std::function<awaitable<openapi_tools::HttpAnswer>(openapi_tools::HttpCall,
-                                                                   int64_t timeout_ms)>;
+                                                                    int64_t timeout_ms)>;
 
 struct Request {
   const Runtime* rt = nullptr;
