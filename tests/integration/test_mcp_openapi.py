@@ -302,6 +302,13 @@ class McpOpenApi(unittest.TestCase):
                                   and r.get("consumer") == "alice")
         self.assertIsNotNone(rec)
         self.assertEqual(rec["protocol"], "internal")
+        # From outside, nothing a client sends stands for an identity: the
+        # same route wants its own credential.
+        r = self.gh.request("GET", "/private/pets/7",
+                            headers={"X-Consumer-Username": "alice", "X-Consumer": "alice"})
+        self.assertEqual(r.status, 401)
+        r = self.gh.request("GET", "/private/pets/7", headers={"x-api-key": "alice-key"})
+        self.assertEqual(r.status, 200)
 
     def test_route_refusals_are_tool_errors(self):
         # Anonymous MCP caller: the API route's key-auth answers 401.
