@@ -43,17 +43,14 @@ routes:
 
 TEST(McpConfig, OpenApiServers) {
   // Whether the API or spec exists is checked when the snapshot is built.
-  auto ok = load(R"yaml(upstreams:
-  - {name: api, targets: [{address: "127.0.0.1:1"}]}
-mcp:
+  auto ok = load(R"yaml(mcp:
   servers:
     - {name: petstore, openapi: {api: petstore}}
-    - {name: picked, openapi: {spec: pets, operations: [getPet], upstream: api}}
+    - {name: picked, openapi: {spec: pets, operations: [getPet]}}
 )yaml");
   ASSERT_TRUE(ok.ok()) << ok.errors[0].to_string();
   EXPECT_EQ(ok.config.mcp.servers[1].openapi_spec, "pets");
   EXPECT_EQ(ok.config.mcp.servers[1].openapi_operations, std::vector<std::string>{"getPet"});
-  EXPECT_EQ(ok.config.mcp.servers[1].openapi_upstream, "api");
   auto neither = load(R"yaml(mcp:
   servers:
     - {name: petstore, openapi: {operations: [a]}}
@@ -64,12 +61,13 @@ mcp:
     - {name: petstore, openapi: {api: a, spec: b}}
 )yaml");
   expect_only_error(both, "conflicting_fields", "mcp.servers[0].openapi", 3, 33);
+  // Calls go through the gateway route serving the API: no upstream of its own.
   auto upstream = load(R"yaml(mcp:
   servers:
     - {name: petstore, openapi: {api: a, upstream: nope}}
 )yaml");
   ASSERT_EQ(upstream.errors.size(), 1u);
-  EXPECT_EQ(upstream.errors[0].code, "unknown_upstream");
+  EXPECT_EQ(upstream.errors[0].code, "removed_field");
   EXPECT_EQ(upstream.errors[0].field, "mcp.servers[0].openapi.upstream");
   EXPECT_EQ(upstream.errors[0].pos.line, 3);
 }

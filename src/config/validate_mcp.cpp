@@ -40,7 +40,7 @@ class McpValidator {
     for (size_t i = 0; i < mcp.servers.size(); ++i) {
       const auto& s = mcp.servers[i];
       std::string f = idx("mcp.servers", i);
-      check_server(cfg, s, f);
+      check_server(s, f);
       if (s.name.empty()) continue;
       auto [it, fresh] = first.emplace(s.name, f);
       if (!fresh)
@@ -166,7 +166,7 @@ class McpValidator {
             "route (with the authorization servers' keys or jwks_uri)");
   }
 
-  void check_server(const Config& cfg, const McpServerConfig& s, const std::string& f) {
+  void check_server(const McpServerConfig& s, const std::string& f) {
     if (s.name.empty()) {
       error(s.pos, f + ".name", "missing_field", "an MCP server needs a name");
     } else if (s.name.size() > kMaxServerName ||
@@ -233,11 +233,13 @@ class McpValidator {
                 s.openapi_api.empty() ? "missing_field" : "conflicting_fields",
                 "an openapi server names exactly one of a managed API (openapi: {api: NAME}) "
                 "or a specs: entry (openapi: {spec: NAME})");
-        if (!s.openapi_upstream.empty() &&
-            std::none_of(cfg.upstreams.begin(), cfg.upstreams.end(),
-                         [&](const UpstreamConfig& u) { return u.name == s.openapi_upstream; }))
-          error(s.pos, f + ".openapi.upstream", "unknown_upstream",
-                "unknown upstream " + in_quotes(s.openapi_upstream));
+        // Calls are requests to the gateway itself, so the route serving the
+        // API's paths decides the upstream (and applies its policies).
+        if (!s.openapi_upstream.empty())
+          error(s.pos, f + ".openapi.upstream", "removed_field",
+                "tool calls go through the gateway route that serves the API's paths (its "
+                "policies, then its upstream): remove openapi.upstream and route the paths to " +
+                    in_quotes(s.openapi_upstream));
         for (size_t j = 0; j < s.openapi_operations.size(); ++j)
           if (s.openapi_operations[j].empty())
             error(s.pos, idx(f + ".openapi.operations", j), "invalid_value",

@@ -26,6 +26,7 @@
 #include "proxy/http_util.hpp"
 #include "proxy/mcp_downstream.hpp"
 #include "proxy/mcp_legacy.hpp"
+#include "proxy/mcp_rest.hpp"
 #include "proxy/session.hpp"
 #include "proxy/snapshot.hpp"
 
@@ -167,6 +168,7 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
   rq.pctx = &ex.pctx;
   rq.worker = worker_.ioc().get_executor();
   rq.worker_index = worker_.index();
+  if (!rt->openapi.empty()) rq.rest = rest_sender(*this, ex);
   const std::string* sid = head.find("mcp-session-id");
   auto open_session = [&]() -> bool {
     if (!sid) return false;

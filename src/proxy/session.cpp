@@ -471,6 +471,13 @@ awaitable<bool> Session::handle(http1::RequestHead& head) {
   if (tls_info_ && tls_info_->peer) pc.client_cert = &*tls_info_->peer;
   pc.worker = worker_.index();
   pc.now_ms = steady_ms();
+  if (internal_) {
+    bool keep = false;
+    if (!co_await admit_internal(ex, keep)) {
+      finish(ex);
+      co_return keep;
+    }
+  }
   const auto& chain = ex.route->chain.policies;
   bool consumer_done = false;
   for (size_t i = 0; i <= chain.size(); ++i) {

@@ -32,6 +32,7 @@ struct Snapshot;
 struct RouteMatch;
 struct UpstreamConn;
 struct Exchange;  // per-request state (exchange.hpp)
+struct InternalCaller;  // internal_call.hpp
 
 // A read buffer that is released while the connection idles, so idle
 // keep-alive connections do not pin memory.
@@ -87,6 +88,10 @@ class Session {
   net::Worker& worker() { return worker_; }
   const std::string& client_ip() const { return client_ip_; }
   const std::shared_ptr<const net::tls::ConnectionInfo>& tls_info() const { return tls_info_; }
+  // A request the gateway makes to itself (internal_call.hpp), on a pipe
+  // session: served for `caller`, whose identity stands in for the route's
+  // authentication; MCP and AI routes do not serve it.
+  void set_internal(std::shared_ptr<const InternalCaller> caller);
   // The connection becomes HTTP/2 (H2Connection keeps this session as the
   // owner of its stream): no deadline or buffer of ours stays in use.
   void hand_over() {
@@ -174,6 +179,9 @@ class Session {
   bool h2_preface_ = false;    // the client spoke HTTP/2 prior knowledge: hand over
   bool h2_alpn_ = false;       // the TLS handshake negotiated h2: hand over
   std::string_view protocol_;  // for the access log ("HTTP/2" on streams)
+  std::shared_ptr<const InternalCaller> internal_;  // set on internal requests only
+  // internal_call.cpp: an internal request's route check and identity.
+  awaitable<bool> admit_internal(Exchange& ex, bool& keep);
 };
 
 }  // namespace gatehouse::proxy

@@ -32,7 +32,7 @@ std::string server_path(const apim::openapi::Document& d) {
 
 }  // namespace
 
-Result<std::shared_ptr<const OpenApiBinding>> bind_openapi(const config::Config& cfg,
+Result<std::shared_ptr<const OpenApiBinding>> bind_openapi(const config::Config& /*cfg*/,
                                                            const config::McpServerConfig& s,
                                                            const std::string& field,
                                                            const apim::SpecSet* specs) {
@@ -43,21 +43,6 @@ Result<std::shared_ptr<const OpenApiBinding>> bind_openapi(const config::Config&
     return config_error(s, field + (by_api ? ".api" : ".spec"),
                         by_api ? "no deployed version of the API \"" + s.openapi_api + "\""
                                : "unknown spec \"" + s.openapi_spec + "\" (see specs:)");
-  std::string upstream = !s.openapi_upstream.empty() ? s.openapi_upstream : e->upstream;
-  if (upstream.empty())
-    return config_error(s, field + ".upstream",
-                        "\"" + e->name + "\" has no upstream to call: name one (openapi.upstream)");
-  const config::UpstreamConfig* u = nullptr;
-  for (const auto& x : cfg.upstreams)
-    if (x.name == upstream) u = &x;
-  if (!u || u->targets.empty())
-    return config_error(s, field + ".upstream",
-                        "upstream \"" + upstream + "\" is unknown or has no targets");
-  if (u->tls.enabled)
-    return config_error(s, field + ".upstream",
-                        "upstream \"" + upstream +
-                            "\" uses TLS, which REST-to-MCP calls do not "
-                            "support yet");
   std::string why;
   openapi_tools::Options o{s.openapi_operations};
   auto tools = openapi_tools::build_tools(*e->document, o, why);
@@ -67,8 +52,6 @@ Result<std::shared_ptr<const OpenApiBinding>> bind_openapi(const config::Config&
   b->document = e->document;
   b->tools = std::move(tools);
   b->base_path = !e->base_path.empty() ? e->base_path : server_path(*e->document);
-  b->host = u->targets.front().host;
-  b->port = u->targets.front().port;
   b->timeout_ms = s.timeout_ms;
   return std::shared_ptr<const OpenApiBinding>(std::move(b));
 }

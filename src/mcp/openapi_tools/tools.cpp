@@ -26,6 +26,26 @@ const oa::MediaType* json_media(const std::vector<oa::MediaType>& content) {
   return nullptr;
 }
 
+constexpr std::string_view kForm = "application/x-www-form-urlencoded";
+
+bool is_text(std::string_view type) {
+  return type.starts_with("text/");
+}
+
+// Header parameters a call does not take: the ones OpenAPI says to ignore
+// (Accept, Content-Type, Authorization: the media types and the security
+// schemes say those) and the message's framing and routing, which are the
+// gateway's.
+bool gateway_header(std::string_view name) {
+  for (std::string_view h : {"accept", "content-type", "authorization", "host", "content-length",
+                             "transfer-encoding", "connection", "te", "upgrade", "x-request-id"})
+    if (name.size() == h.size() &&
+        std::equal(name.begin(), name.end(), h.begin(),
+                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }))
+      return true;
+  return false;
+}
+
 // The argument name of each sent parameter: its own name, or "<in>_<name>"
 // when two parameters (say a path and a query one) share it.
 std::vector<std::pair<const oa::Parameter*, std::string>> sent_parameters(const oa::Operation& op) {
@@ -33,6 +53,7 @@ std::vector<std::pair<const oa::Parameter*, std::string>> sent_parameters(const 
   std::set<std::string> names;
   for (const auto& p : op.parameters) {
     if (p.in == "cookie") continue;
+    if (p.in == "header" && gateway_header(p.name)) continue;
     std::string key = names.count(p.name) || p.name == "body" ? p.in + "_" + p.name : p.name;
     names.insert(key);
     out.emplace_back(&p, std::move(key));
@@ -120,10 +141,11 @@ json::object input_schema(const oa::Document& d, const oa::Operation& op) {
     if (p->required || p->in == "path") required.emplace_back(key);
   }
   if (op.request_body && !op.request_body->content.empty()) {
-    const oa::MediaType* m = json_media(op.request_body->content);
+    const oa::MediaType* m = body_media(*op.request_body);
     json::value s =
-        m ? rewrite_refs(m->schema.is_null() ? json::value(json::object{}) : m->schema, refs)
-          : json::value(json::object{{"type", "string"}});
+        m && !is_text(m->type)
+            ? rewrite_refs(m->schema.is_null() ? json::value(json::object{}) : m->schema, refs)
+            : json::value(json::object{{"type", "string"}});
     if (s.is_object() && !s.as_object().contains("description"))
       s.as_object()["description"] =
           "request body (" + (m ? m->type : op.request_body->content.front().type) + ")";
@@ -230,6 +252,47 @@ std::vector<Tool> build_tools(const oa::Document& d, const Options& o, std::stri
   return out;
 }
 
+const oa::MediaType* body_media(const oa::RequestBody& b) {
+  if (const oa::MediaType* m = json_media(b.content)) return m;
+  for (const auto& m : b.content)
+    if (m.type == kForm) return &m;
+  for (const auto& m : b.content)
+    if (is_text(m.type)) return &m;
+  return nullptr;
+}
+
+std::optional<std::string> form_encode(const json::value& body, std::string& error) {
+  if (!body.is_object()) {
+    error = "argument \"body\" must be an object (" + std::string(kForm) + " request body)";
+    return std::nullopt;
+  }
+  std::string out;
+  auto add = [&out](std::string_view k, const json::value& v) {
+    if (!out.empty()) out += '&';
+    out += percent_encode(k) + "=" + percent_encode(scalar_text(v));
+  };
+  for (const auto& [k, v] : body.as_object()) {
+    if (v.is_null()) continue;  // an absent optional field
+    if (v.is_object()) {
+      error = "body field \"" + std::string(k) + "\" cannot be an object in a form body";
+      return std::nullopt;
+    }
+    if (!v.is_array()) {
+      add(k, v);
+      continue;
+    }
+    for (const auto& x : v.as_array()) {
+      if (x.is_object() || x.is_array()) {
+        error = "body field \"" + std::string(k) +
+                "\" can only hold scalars in a form body (no nested arrays or objects)";
+        return std::nullopt;
+      }
+      add(k, x);
+    }
+  }
+  return out;
+}
+
 std::string percent_encode(std::string_view s) {
   static const char* kHex = "0123456789ABCDEF";
   std::string out;
@@ -267,8 +330,18 @@ std::optional<HttpCall> build_call(const oa::Operation& op, std::string_view bas
         error = "argument \"" + key + "\" must be a string, number or boolean";
         return std::nullopt;
       }
+      std::string raw = scalar_text(*v);
+      // The call goes through the gateway, whose path rules refuse an
+      // encoded slash or backslash and resolve dot-segments: either would
+      // let an argument change which path (and route) is called.
+      if (raw.find_first_of("/\\") != std::string::npos || raw == "." || raw == "..") {
+        error = "argument \"" + key +
+                "\" cannot hold '/' or '\\' or be a dot-segment (path "
+                "parameter)";
+        return std::nullopt;
+      }
       std::string token = "{" + p->name + "}";
-      std::string value = percent_encode(scalar_text(*v));
+      std::string value = percent_encode(raw);
       for (size_t at = path.find(token); at != std::string::npos;
            at = path.find(token, at + value.size()))
         path.replace(at, token.size(), value);
@@ -300,14 +373,32 @@ std::optional<HttpCall> build_call(const oa::Operation& op, std::string_view bas
         error = "missing required argument \"body\" (request body)";
         return std::nullopt;
       }
+    } else if (op.request_body->content.empty()) {
+      call.body = json::serialize(*b);  // a body without media types: JSON, as clients assume
+      call.headers.emplace_back("Content-Type", "application/json");
     } else {
-      const oa::MediaType* m = json_media(op.request_body->content);
-      std::string type =
-          m ? m->type
-            : (op.request_body->content.empty() ? std::string("application/json")
-                                                : op.request_body->content.front().type);
-      call.body = !m && b->is_string() ? std::string(b->as_string()) : json::serialize(*b);
-      call.headers.emplace_back("Content-Type", type);
+      const oa::MediaType* m = body_media(*op.request_body);
+      if (!m) {
+        std::string offered;
+        for (const auto& c : op.request_body->content)
+          offered += (offered.empty() ? "" : ", ") + c.type;
+        error = "the request body's media type (" + offered +
+                ") cannot be sent by a tool call: JSON, " + std::string(kForm) + " or text/* only";
+        return std::nullopt;
+      }
+      if (is_json(m->type)) {
+        call.body = json::serialize(*b);
+      } else if (m->type == kForm) {
+        auto form = form_encode(*b, error);
+        if (!form) return std::nullopt;
+        call.body = std::move(*form);
+      } else if (b->is_string()) {
+        call.body = std::string(b->as_string());
+      } else {
+        error = "argument \"body\" must be a string (" + m->type + " request body)";
+        return std::nullopt;
+      }
+      call.headers.emplace_back("Content-Type", m->type);
     }
   }
   std::string base(base_path);
@@ -338,6 +429,40 @@ json::object to_result(int status, std::string_view content_type, std::string_vi
     ok = false;
   }
   if (!ok) r["isError"] = true;
+  return r;
+}
+
+json::object answer_result(const HttpAnswer& a, bool structured) {
+  std::string_view type = std::string_view(a.content_type).substr(0, a.content_type.find(';'));
+  if (a.status < 400 || type != "application/problem+json") {
+    json::object r = to_result(a.status, a.content_type, a.body, structured);
+    if (!a.retry_after.empty() && r.contains("isError")) {
+      auto& text = r["content"].as_array()[0].as_object()["text"];
+      std::string t(text.as_string());
+      std::string lead = "HTTP " + std::to_string(a.status);
+      if (t.starts_with(lead)) t.insert(lead.size(), " (Retry-After: " + a.retry_after + ")");
+      text = t;
+    }
+    return r;
+  }
+  // A problem the gateway route made (its policies) or the API sent: the
+  // code and detail lead the text, so the model reads why at once; the whole
+  // problem document follows.
+  boost::system::error_code ec;
+  json::value p = json::parse(a.body, ec);
+  std::string lead = "HTTP " + std::to_string(a.status);
+  if (!ec && p.is_object()) {
+    const json::object& o = p.as_object();
+    const json::value* code = o.if_contains("code");
+    const json::value* detail = o.if_contains("detail");
+    if (!detail || !detail->is_string()) detail = o.if_contains("title");
+    if (code && code->is_string()) lead += " " + std::string(code->as_string());
+    if (detail && detail->is_string()) lead += ": " + std::string(detail->as_string());
+  }
+  if (!a.retry_after.empty()) lead += " (Retry-After: " + a.retry_after + ")";
+  json::object r;
+  r["content"] = json::array{json::object{{"type", "text"}, {"text", lead + "\n" + a.body}}};
+  r["isError"] = true;
   return r;
 }
 

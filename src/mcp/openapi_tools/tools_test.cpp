@@ -109,10 +109,16 @@ TEST(OpenapiTools, BuildCall) {
   ASSERT_EQ(c->headers.size(), 1u);
   EXPECT_EQ(c->headers[0], (std::pair<std::string, std::string>{"X-Trace", "t1"}));
   // Path parameters are percent-encoded: no escaping the path.
-  json::object p = json::parse(R"({"petId":"../admin?x=1"})").as_object();
+  json::object p = json::parse(R"({"petId":"..admin?x=1 y"})").as_object();
   c = build_call(*tools[2].operation, "", p, error);
   ASSERT_TRUE(c);
-  EXPECT_EQ(c->target, "/pets/..%2Fadmin%3Fx%3D1");
+  EXPECT_EQ(c->target, "/pets/..admin%3Fx%3D1%20y");
+  // What the gateway's path rules would refuse or resolve is refused here.
+  for (const char* bad : {R"({"petId":"../admin"})", R"({"petId":"a\\b"})", R"({"petId":".."})"}) {
+    EXPECT_FALSE(build_call(*tools[2].operation, "", json::parse(bad).as_object(), error)) << bad;
+    EXPECT_EQ(error,
+              "argument \"petId\" cannot hold '/' or '\\' or be a dot-segment (path parameter)");
+  }
   EXPECT_FALSE(build_call(*tools[2].operation, "", {}, error));
   EXPECT_EQ(error, "missing required argument \"petId\" (path parameter)");
   json::object b = json::parse(R"({"body":{"name":"Rex"}})").as_object();
@@ -233,6 +239,119 @@ TEST(OpenapiTools, Names) {
   op.operation_id = "removeItem";
   EXPECT_EQ(tool_name(op), "removeItem");
   EXPECT_EQ(percent_encode("a b/é~"), "a%20b%2F%C3%A9~");
+}
+
+constexpr std::string_view kBodies = R"(openapi: 3.0.3
+info: {title: Bodies, version: "1"}
+paths:
+  /form:
+    post:
+      operationId: form
+      parameters:
+        - {name: Authorization, in: header, schema: {type: string}}
+        - {name: Content-Length, in: header, schema: {type: string}}
+        - {name: X-Tenant, in: header, schema: {type: string}}
+      requestBody:
+        required: true
+        content:
+          application/x-www-form-urlencoded:
+            schema:
+              type: object
+              properties: {name: {type: string}, tag: {type: array, items: {type: string}}}
+      responses: {"200": {description: ok}}
+  /text:
+    put:
+      operationId: text
+      requestBody:
+        content: {text/plain: {schema: {type: string}}}
+      responses: {"200": {description: ok}}
+  /upload:
+    post:
+      operationId: upload
+      requestBody:
+        content: {multipart/form-data: {schema: {type: object}}, application/octet-stream: {}}
+      responses: {"200": {description: ok}}
+)";
+
+TEST(OpenapiTools, NonJsonBodies) {
+  auto d = oa::load_document(kBodies, "bodies.yaml");
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  std::string error;
+  auto tools = build_tools(*d, {}, error);
+  ASSERT_EQ(tools.size(), 3u) << error;
+  // Form: the body's schema is the media type's; OpenAPI's ignored headers
+  // and the gateway's framing headers are no arguments.
+  json::object in = tools[0].definition.at("inputSchema").as_object();
+  EXPECT_EQ(in.at("properties").at("body").at("type"), "object");
+  EXPECT_FALSE(in.at("properties").as_object().contains("Authorization"));
+  EXPECT_FALSE(in.at("properties").as_object().contains("Content-Length"));
+  EXPECT_TRUE(in.at("properties").as_object().contains("X-Tenant"));
+  json::object args =
+      json::parse(R"({"body":{"name":"Rex & Co","tag":["a","b c"],"gone":null},"X-Tenant":"t"})")
+          .as_object();
+  auto c = build_call(*tools[0].operation, "", args, error);
+  ASSERT_TRUE(c) << error;
+  EXPECT_EQ(c->body, "name=Rex%20%26%20Co&tag=a&tag=b%20c");
+  ASSERT_EQ(c->headers.size(), 2u);
+  EXPECT_EQ(c->headers[1], (std::pair<std::string, std::string>{
+                               "Content-Type", "application/x-www-form-urlencoded"}));
+  EXPECT_FALSE(build_call(*tools[0].operation, "",
+                          json::parse(R"({"body":{"owner":{"name":"x"}}})").as_object(), error));
+  EXPECT_EQ(error, "body field \"owner\" cannot be an object in a form body");
+  EXPECT_FALSE(
+      build_call(*tools[0].operation, "", json::parse(R"({"body":"a=b"})").as_object(), error));
+  EXPECT_EQ(error,
+            "argument \"body\" must be an object (application/x-www-form-urlencoded request body)");
+  EXPECT_FALSE(build_call(*tools[0].operation, "",
+                          json::parse(R"({"body":{"tag":[[1]]}})").as_object(), error));
+  // text/*: a string, sent as given.
+  EXPECT_EQ(tools[1].definition.at("inputSchema").at("properties").at("body").at("type"), "string");
+  c = build_call(*tools[1].operation, "", json::parse(R"({"body":"hello\n"})").as_object(), error);
+  ASSERT_TRUE(c) << error;
+  EXPECT_EQ(c->body, "hello\n");
+  EXPECT_EQ(c->headers[0].second, "text/plain");
+  EXPECT_FALSE(
+      build_call(*tools[1].operation, "", json::parse(R"({"body":3})").as_object(), error));
+  EXPECT_EQ(error, "argument \"body\" must be a string (text/plain request body)");
+  // Neither: a precise refusal naming what the operation takes.
+  EXPECT_FALSE(
+      build_call(*tools[2].operation, "", json::parse(R"({"body":"x"})").as_object(), error));
+  EXPECT_EQ(error,
+            "the request body's media type (multipart/form-data, application/octet-stream) cannot "
+            "be sent by a tool call: JSON, application/x-www-form-urlencoded or text/* only");
+  // No body given for an optional one: nothing sent.
+  c = build_call(*tools[2].operation, "", {}, error);
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->body.empty());
+}
+
+TEST(OpenapiTools, RefusalsBecomeToolErrors) {
+  HttpAnswer a;
+  a.status = 429;
+  a.content_type = "application/problem+json";
+  a.retry_after = "7";
+  a.body = R"({"type":"about:blank","title":"Too Many Requests","status":429,)"
+           R"("code":"rate_limited","detail":"rate limit exceeded"})";
+  auto r = answer_result(a, true);
+  EXPECT_EQ(r.at("isError"), true);
+  std::string text(r.at("content").at(0).at("text").as_string());
+  EXPECT_TRUE(text.starts_with("HTTP 429 rate_limited: rate limit exceeded (Retry-After: 7)\n{"))
+      << text;
+  EXPECT_FALSE(r.contains("structuredContent"));
+  // Without a problem document: the plain error text, Retry-After inserted.
+  a.status = 503;
+  a.content_type = "text/plain";
+  a.body = "busy";
+  r = answer_result(a, false);
+  EXPECT_EQ(r.at("content").at(0).at("text"), "HTTP 503 (Retry-After: 7): busy");
+  // A success is to_result's.
+  a = HttpAnswer{};
+  a.status = 200;
+  a.content_type = "application/json";
+  a.body = R"({"ok":true})";
+  r = answer_result(a, true);
+  EXPECT_EQ(r.at("structuredContent").at("ok"), true);
+  EXPECT_FALSE(r.contains("isError"));
 }
 
 }  // namespace

@@ -1,24 +1,14 @@
-// A REST API as an MCP server (REST to MCP), on the MCP thread: answers
-// initialize and the lists itself, and turns a tools/call into one HTTP
-// request to the API's upstream (tools.hpp builds it), whose answer becomes
-// the tool result, through net/http_client (one connection per call).
+// A REST API as an MCP server (REST to MCP). The MCP thread answers
+// initialize and the lists; a tools/call is made on the worker: one HTTP
+// request (tools.hpp builds it) sent through the gateway route that serves
+// it (the caller's RestSend), whose answer becomes the tool result.
 #include "mcp/openapi_tools/upstream.hpp"
 
 #include "mcp/jsonrpc/message.hpp"
-#include "net/http_client.hpp"
 
 namespace gatehouse::mcp {
 
 namespace {
-
-constexpr size_t kMaxBody = 16 * 1024 * 1024;
-
-struct HttpAnswer {
-  int status = 0;
-  std::string content_type;
-  std::string body;
-  std::string error;  // transport failure
-};
 
 class OpenApiUpstream final : public Upstream,
                               public std::enable_shared_from_this<OpenApiUpstream> {
@@ -57,10 +47,6 @@ class OpenApiUpstream final : public Upstream,
     auto answer = [&](json::object result) {
       Call::deliver(call, Event::ok(json::parse(jsonrpc::result_response(id, result)).as_object()));
     };
-    auto fail = [&](int code, std::string_view message) {
-      Call::deliver(call,
-                    Event::ok(json::parse(jsonrpc::error_response(id, code, message)).as_object()));
-    };
     if (method == "tools/list") {
       json::array tools;
       for (const auto& t : self->b_->tools) tools.push_back(t.definition);
@@ -71,48 +57,13 @@ class OpenApiUpstream final : public Upstream,
     if (method == "resources/templates/list")
       co_return answer(json::object{{"resourceTemplates", json::array{}}});
     if (method == "ping") co_return answer(json::object{});
-    if (method != "tools/call")
-      co_return fail(jsonrpc::kMethodNotFound, "Method not found: " + method);
-    const json::object* params = op.message["params"].if_object();
-    const json::value* name = params ? params->if_contains("name") : nullptr;
-    const openapi_tools::Tool* tool = nullptr;
-    for (const auto& t : self->b_->tools)
-      if (name && name->is_string() && name->as_string() == t.name) tool = &t;
-    if (!tool) co_return fail(jsonrpc::kInvalidParams, "Unknown tool");
-    const json::value* args = params->if_contains("arguments");
-    static const json::object kNone;
-    std::string why;
-    auto req =
-        openapi_tools::build_call(*tool->operation, self->b_->base_path,
-                                  args && args->is_object() ? args->as_object() : kNone, why);
-    if (!req) co_return fail(jsonrpc::kInvalidParams, why);
-    HttpAnswer a = co_await self->send(*req);
-    if (!a.error.empty()) co_return Call::deliver(call, Event::failure(a.error));
-    answer(openapi_tools::to_result(a.status, a.content_type, a.body,
-                                    tool->definition.contains("outputSchema")));
-  }
-
-  // One request through net/http_client (the gateway's one outbound client).
-  awaitable<HttpAnswer> send(const openapi_tools::HttpCall& c) {
-    HttpAnswer a;
-    const OpenApiBinding& b = *b_;
-    net::HttpClientRequest req;
-    req.method = c.method;
-    req.url = "http://" + b.host + ":" + std::to_string(b.port) + c.target;
-    req.timeout_ms = b.timeout_ms;
-    req.max_body = kMaxBody;
-    req.headers.emplace_back("Accept", "application/json");
-    for (const auto& [k, v] : c.headers) req.headers.emplace_back(k, v);
-    req.body = c.body;
-    auto res = co_await net::http_call(req, nullptr);
-    if (!res) {
-      a.error = res.error().message;
-      co_return a;
-    }
-    a.status = res.value().status;
-    a.content_type = std::move(res.value().content_type);
-    a.body = std::move(res.value().body);
-    co_return a;
+    // tools/call is served on the worker (call_openapi_tool): it goes
+    // through the gateway's own pipeline, which lives there.
+    Call::deliver(call,
+                  Event::ok(json::parse(jsonrpc::error_response(id, jsonrpc::kMethodNotFound,
+                                                                "Method not found: " + method))
+                                .as_object()));
+    co_return;
   }
 
   asio::io_context& ioc_;
@@ -125,6 +76,35 @@ class OpenApiUpstream final : public Upstream,
 std::shared_ptr<Upstream> make_openapi_upstream(asio::io_context& ioc,
                                                 std::shared_ptr<const OpenApiBinding> binding) {
   return std::make_shared<OpenApiUpstream>(ioc, std::move(binding));
+}
+
+awaitable<Event> call_openapi_tool(
+    const OpenApiBinding& b, const json::object& message,
+    const std::function<awaitable<openapi_tools::HttpAnswer>(openapi_tools::HttpCall, int64_t)>&
+        send) {
+  const json::value* idp = message.if_contains("id");
+  json::value id = idp ? *idp : json::value();
+  auto fail = [&](int code, std::string_view why) {
+    return Event::ok(json::parse(jsonrpc::error_response(id, code, why)).as_object());
+  };
+  const json::value* pv = message.if_contains("params");
+  const json::object* params = pv ? pv->if_object() : nullptr;
+  const json::value* name = params ? params->if_contains("name") : nullptr;
+  const openapi_tools::Tool* tool = nullptr;
+  for (const auto& t : b.tools)
+    if (name && name->is_string() && name->as_string() == t.name) tool = &t;
+  if (!tool) co_return fail(jsonrpc::kInvalidParams, "Unknown tool");
+  const json::value* args = params->if_contains("arguments");
+  static const json::object kNone;
+  std::string why;
+  auto req = openapi_tools::build_call(*tool->operation, b.base_path,
+                                       args && args->is_object() ? args->as_object() : kNone, why);
+  if (!req) co_return fail(jsonrpc::kInvalidParams, why);
+  if (!send) co_return Event::failure("REST-to-MCP calls are not available on this transport");
+  openapi_tools::HttpAnswer a = co_await send(std::move(*req), b.timeout_ms);
+  if (!a.error.empty()) co_return Event::failure(a.error);
+  json::object result = openapi_tools::answer_result(a, tool->definition.contains("outputSchema"));
+  co_return Event::ok(json::parse(jsonrpc::result_response(id, result)).as_object());
 }
 
 }  // namespace gatehouse::mcp

@@ -159,22 +159,30 @@ awaitable<Reply> forward(Request& rq, Outcome& out, const std::string& server,
   out.server = server;
   json::object msg = rq.msg.raw;
   if (auto* p = msg["params"].if_object()) rewrite(*p);
-  if (rq.modern && mrtr::applies(rq.msg.method))
+  // A REST API's tools never ask the client anything: they skip the MRTR way.
+  auto b = rq.msg.method == "tools/call" ? rq.rt->binding(server) : nullptr;
+  if (!b && rq.modern && mrtr::applies(rq.msg.method))
     co_return co_await detail::forward_input_required(rq, out, server, std::move(msg));
-  Op op;
-  op.message = std::move(msg);
   int64_t start = steady_us();
-  auto call = send(rq, server, std::move(op));
   Event e;
-  for (;;) {
-    e = co_await call->next();
-    if (e.done) break;
-    if (e.message.contains("id") && e.message.contains("method")) {
-      co_await relay_server_request(rq, server, std::move(e.message));
-      continue;
+  if (b) {
+    // A REST API's tool: a request through the gateway route serving it,
+    // made here on the worker (the pipeline's home), not on the MCP thread.
+    e = co_await call_openapi_tool(*b, msg, rq.rest);
+  } else {
+    Op op;
+    op.message = std::move(msg);
+    auto call = send(rq, server, std::move(op));
+    for (;;) {
+      e = co_await call->next();
+      if (e.done) break;
+      if (e.message.contains("id") && e.message.contains("method")) {
+        co_await relay_server_request(rq, server, std::move(e.message));
+        continue;
+      }
+      relay_note(rq, server, e.message);
+      if (rq.on_note && !is_list_changed(e.message)) co_await rq.on_note(e.message);
     }
-    relay_note(rq, server, e.message);
-    if (rq.on_note && !is_list_changed(e.message)) co_await rq.on_note(e.message);
   }
   co_return detail::finish_call(rq, out, server, std::move(e), start);
 }

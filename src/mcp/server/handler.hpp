@@ -14,6 +14,7 @@
 #include "common/result.hpp"
 #include "config/entities.hpp"
 #include "mcp/jsonrpc/message.hpp"
+#include "mcp/openapi_tools/tools.hpp"
 #include "mcp/server/session_token.hpp"
 #include "net/asio.hpp"
 
@@ -65,6 +66,11 @@ struct Outcome {
   std::string limited;  // "rate" / "quota": a tools/call refused by mcp.tools.limits
 };
 
+// Sends a REST-to-MCP tool call's request through the gateway route that
+// serves it, for this request's caller (proxy/internal_call.hpp).
+using RestSend = std::function<awaitable<openapi_tools::HttpAnswer>(openapi_tools::HttpCall,
+                                                                    int64_t timeout_ms)>;
+
 struct Request {
   const Runtime* rt = nullptr;
   const config::RouteConfig* route = nullptr;
@@ -95,6 +101,8 @@ struct Request {
   // an upstream sends while answering, its id already rewritten; null when
   // the transport cannot carry one (then the upstream gets -32601).
   std::function<awaitable<void>(const json::object&)> on_request;
+  // tools/call to an openapi: server; null: such a call answers -32603.
+  RestSend rest;
 };
 
 struct Reply {
