@@ -95,11 +95,20 @@ TEST(McpConfig, StdioClientCapabilities) {
   EXPECT_EQ(bad.errors[1].code, "conflicting_fields");
 }
 
+TEST(McpConfig, HttpsServersAreAccepted) {
+  auto r = load(R"yaml(mcp:
+  servers:
+    - {name: h, transport: streamable-http, url: "https://mcp.example.com/mcp"}
+    - {name: s, transport: sse, url: "https://mcp.example.com:8443/sse"}
+)yaml");
+  EXPECT_TRUE(r.errors.empty()) << dump(r);
+}
+
 TEST(McpConfig, PreciseErrors) {
   auto r = load(R"yaml(mcp:
   servers:
     - {name: a_b, transport: stdio}
-    - {name: h, transport: streamable-http, url: "https://x/mcp"}
+    - {name: h, transport: streamable-http, url: "ftp://x/mcp"}
     - {name: h, transport: stdoi, command: [x]}
   allowed_origins: ["http://x/path"]
   session_secret: short
@@ -112,7 +121,7 @@ routes:
   EXPECT_EQ(r.errors[0].code, "missing_field");
   EXPECT_EQ(r.errors[1].field, "mcp.servers[0].name");
   EXPECT_EQ(r.errors[1].pos.line, 3);
-  EXPECT_EQ(r.errors[2].code, "unsupported_value");
+  EXPECT_EQ(r.errors[2].code, "invalid_value");
   EXPECT_EQ(r.errors[2].field, "mcp.servers[1].url");
   EXPECT_EQ(r.errors[3].code, "duplicate_name");
   EXPECT_EQ(r.errors[4].field, "mcp.servers[2].transport");

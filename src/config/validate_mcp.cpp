@@ -97,11 +97,10 @@ class McpValidator {
           if (rule.tools[k].empty())
             error(r.pos, idx(rf + ".tools", k), "invalid_value", "a tool glob cannot be empty");
       }
-      check_mcp_tool_limits(r, f + ".tools.limits",
-                            [&](const SourcePos& at, const std::string& field, std::string code,
-                                std::string message) {
-                              error(at, field, std::move(code), std::move(message));
-                            });
+      check_mcp_tool_limits(
+          r, f + ".tools.limits",
+          [&](const SourcePos& at, const std::string& field, std::string code,
+              std::string message) { error(at, field, std::move(code), std::move(message)); });
       if (m.max_body == 0)
         error(r.pos, f + ".max_body", "invalid_value", "must be at least 1 byte");
       if (m.authorization) check_authorization(r, f + ".authorization", resources);
@@ -109,7 +108,6 @@ class McpValidator {
   }
 
  private:
-
   SourcePos locate(const std::string& field, const SourcePos& fallback) const {
     return detail::locate_field(positions_, field, fallback);
   }
@@ -155,8 +153,7 @@ class McpValidator {
     for (const auto* list : {&a.scopes, &a.scopes_supported})
       for (size_t j = 0; j < list->size(); ++j)
         if (!scope_token((*list)[j]))
-          error(r.pos,
-                idx(f + (list == &a.scopes ? ".scopes" : ".scopes_supported"), j),
+          error(r.pos, idx(f + (list == &a.scopes ? ".scopes" : ".scopes_supported"), j),
                 "invalid_value", "not a scope token (printable ASCII, no space, '\"' or '\\')");
     bool jwt = std::any_of(r.policies.begin(), r.policies.end(),
                            [](const PolicyRef& p) { return p.name == "jwt"; });
@@ -211,12 +208,7 @@ class McpValidator {
         }
         HttpUrl u;
         std::string why;
-        if (!parse_http_url(s.url, u, why))
-          error(s.pos, f + ".url", "invalid_value", why);
-        else if (u.scheme == "https")
-          error(
-              s.pos, f + ".url", "unsupported_value",
-              "https MCP server URLs are not supported yet (no streaming TLS client); use http://");
+        if (!parse_http_url(s.url, u, why)) error(s.pos, f + ".url", "invalid_value", why);
         for (const auto& [k, v] : s.headers)
           if (!header_token(k) || v.find_first_of("\r\n") != std::string::npos)
             error(s.pos, f + ".headers." + k, "invalid_value", "not a valid header");

@@ -282,6 +282,16 @@ Result<void> check_http_url(const std::string& url) {
   return Ok{};
 }
 
+std::shared_ptr<asio::ssl::context> default_tls_client_context() {
+  // Built once (C++ statics are initialised once, thread-safely) and shared:
+  // a context is safe to use from several threads.
+  static const std::shared_ptr<asio::ssl::context> ctx = [] {
+    auto made = make_tls_client_context("");
+    return made ? made.value() : nullptr;
+  }();
+  return ctx;
+}
+
 Result<std::shared_ptr<asio::ssl::context>> make_tls_client_context(const std::string& ca_file) {
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
   ctx->set_options(asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
@@ -362,7 +372,10 @@ awaitable<Result<std::unique_ptr<HttpClientStream>>> http_open(
   t.https = u->scheme() == "https";
   if (!t.https && u->scheme() != "http")
     co_return call_error(r.url, "scheme must be http or https");
-  if (t.https && !tls) co_return call_error(r.url, "no TLS context for an https URL");
+  if (t.https && !tls) {
+    tls = default_tls_client_context();
+    if (!tls) co_return call_error(r.url, "no TLS client context (system trust store unreadable)");
+  }
   t.host = std::string(u->host());
   t.port = u->has_port() ? std::string(u->port()) : (t.https ? "443" : "80");
   t.target = std::string(u->encoded_target());

@@ -44,6 +44,10 @@ struct HttpClientResponse {
 // use from several threads.
 Result<std::shared_ptr<asio::ssl::context>> make_tls_client_context(const std::string& ca_file);
 
+// The context for https URLs called without one of their own: the system
+// trust store (OpenSSL's default paths; SSL_CERT_FILE / SSL_CERT_DIR move it).
+std::shared_ptr<asio::ssl::context> default_tls_client_context();
+
 // Checks that `url` is an absolute http(s) URL with a host; the error's
 // message says what is wrong.
 Result<void> check_http_url(const std::string& url);
@@ -80,13 +84,13 @@ class HttpClientStream {
 };
 
 // Sends the request and reads the response head on the calling coroutine's
-// executor. `tls` is needed for https URLs. Errors carry code
+// executor. `tls` verifies https peers (null: default_tls_client_context()). Errors carry code
 // "http_client_failed" and a message naming the URL and the step.
 awaitable<Result<std::unique_ptr<HttpClientStream>>> http_open(
     const HttpClientRequest& req, std::shared_ptr<asio::ssl::context> tls);
 
-// Performs the request on the calling coroutine's executor. `tls` is needed
-// for https URLs (an error otherwise). Errors carry code "http_client_failed".
+// Performs the request on the calling coroutine's executor. `tls` as for
+// http_open. Errors carry code "http_client_failed".
 awaitable<Result<HttpClientResponse>> http_call(const HttpClientRequest& req,
                                                 std::shared_ptr<asio::ssl::context> tls);
 

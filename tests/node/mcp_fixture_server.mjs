@@ -10,6 +10,8 @@
 // stream with nothing in flight); `later-result` reports what came of it.
 // With the environment NO_GET=1 a GET on /mcp is answered 405.
 import http from "node:http";
+import https from "node:https";
+import { readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
@@ -27,6 +29,7 @@ let deleted = 0;
 let toolLists = 0;  // tools/list requests received (streamable HTTP), for the list cache tests
 let getsOpened = 0;  // standalone GET streams opened (streamable HTTP)
 let getsOpen = 0;    // ... and still open
+let connections = 0; // TCP (or TLS) connections accepted, to see upstream keep-alive
 
 const LATER = {
   sampling: { method: "sampling/createMessage", schema: CreateMessageResultSchema, params: {
@@ -121,11 +124,16 @@ if (stdio) {
   // `mcp_fixture_server.mjs stdio`: the same tools over stdio.
   await makeServer().connect(new StdioServerTransport());
 } else {
-  const httpServer = http.createServer(async (req, res) => {
+  // TLS_CERT and TLS_KEY (PEM files) in the environment: HTTPS instead.
+  const tls = process.env.TLS_CERT
+    ? { cert: readFileSync(process.env.TLS_CERT), key: readFileSync(process.env.TLS_KEY) }
+    : null;
+  const create = (handler) => (tls ? https.createServer(tls, handler) : http.createServer(handler));
+  const httpServer = create(async (req, res) => {
     if (req.url === "/stats") {
       res.setHeader("content-type", "application/json");
       res.end(JSON.stringify({ sessions: legacySse ? sseSessions.size : sessions.size, deleted, toolLists,
-        getsOpened, getsOpen }));
+        getsOpened, getsOpen, connections }));
       return;
     }
     if (legacySse) {
@@ -187,6 +195,7 @@ if (stdio) {
     await transport.handleRequest(req, res, parsed);
   });
 
+  httpServer.on(tls ? "secureConnection" : "connection", () => { connections++; });
   httpServer.listen(port, "127.0.0.1", () => {
     console.log(JSON.stringify({ port: httpServer.address().port }));
   });
