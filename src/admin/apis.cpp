@@ -300,6 +300,17 @@ Result<void> read_version_settings(const json::object& b, json::object& body) {
   return Ok{};
 }
 
+Result<void> stage_version_update(Ctx& c, store::Transaction& tx, const Loaded& l,
+                                  const Entity& v) {
+  if (int64_t dep = num(v.body, "deployed_revision")) {
+    auto rev = get_revision(c, l, dep);
+    if (!rev) return rev.error();
+    return stage_deploy(c, tx, l, v, *rev);
+  }
+  tx.update(v, v.version);
+  return Ok{};
+}
+
 AdminResponse commit_version(Ctx& c, store::Transaction& tx, const Loaded& l, int status) {
   if (auto r = tx.commit(); !r) {
     // Deploy problems name a generated route; say which revision made it.
@@ -512,13 +523,7 @@ AdminResponse patch_version(Ctx& c) {
     return fail(r.error());
   auto tx = c.store().begin(c.who.actor);
   // New upstream or auth settings take effect on the deployed revision at once.
-  if (int64_t dep = num(v.body, "deployed_revision")) {
-    auto rev = get_revision(c, *l, dep);
-    if (!rev) return fail(rev.error());
-    if (auto r = stage_deploy(c, tx, *l, v, *rev); !r) return fail(r.error());
-  } else {
-    tx.update(v, v.version);
-  }
+  if (auto r = stage_version_update(c, tx, *l, v); !r) return fail(r.error());
   return commit_version(c, tx, *l, 200);
 }
 

@@ -49,6 +49,10 @@ Result<void> stage_deploy(Ctx& c, store::Transaction& tx, const Loaded& l, store
 Result<void> check_compatible(Ctx& c, const Loaded& l, const store::Entity& next_rev, bool force);
 // Reads a version's settings (upstream, auth, successor, ...) from a request body.
 Result<void> read_version_settings(const json::object& b, json::object& body);
+// Adds to `tx` the version `v` with changed settings: redeployed (its routes
+// made again from the deployed revision) when it has one, else just updated.
+Result<void> stage_version_update(Ctx& c, store::Transaction& tx, const Loaded& l,
+                                  const store::Entity& v);
 // Commits `tx` and answers with the version as stored.
 AdminResponse commit_version(Ctx& c, store::Transaction& tx, const Loaded& l, int status);
 

@@ -255,13 +255,7 @@ AdminResponse lifecycle(Ctx& c) {
   }
   if (auto r = read_version_settings(body->get_object(), vb); !r) return fail(r.error());
   auto tx = c.store().begin(c.who.actor);
-  if (int64_t dep = num(v.body, "deployed_revision")) {
-    auto rev = get_revision(c, *l, dep);
-    if (!rev) return fail(rev.error());
-    if (auto r = stage_deploy(c, tx, *l, v, *rev); !r) return fail(r.error());
-  } else {
-    tx.update(v, v.version);
-  }
+  if (auto r = stage_version_update(c, tx, *l, v); !r) return fail(r.error());
   return commit_version(c, tx, *l, 200);
 }
 
