@@ -191,7 +191,8 @@ void deployed_specs(const std::vector<Entity>& entities, config::Config& out) {
 Result<config::Config> build_config(const std::vector<Entity>& entities,
                                     std::vector<EntityProblem>* problems_out,
                                     const apim::DocumentFetch* fetch,
-                                    const json::value* settings_llm) {
+                                    const json::value* settings_llm,
+                                    const json::value* settings_mcp) {
   std::map<std::string, std::map<std::string, std::vector<const Entity*>>> by_ws;
   std::vector<const Entity*> llm_providers, llm_models, certificates;
   for (const auto& e : entities) {
@@ -262,11 +263,12 @@ Result<config::Config> build_config(const std::vector<Entity>& entities,
         idx.sections["llm.models"] = llm_index[1];
       }
     }
+    if (settings_mcp && settings_mcp->is_object()) doc["mcp"] = *settings_mcp;
     auto res = config::load_config_text(json_to_loader_yaml(doc), "store:" + ws);
     for (const auto& ce : res.errors) {
-      // Every workspace sees the one llm section; its own problems are
-      // reported once, by the default workspace.
-      if (!home && ce.field.rfind("llm.", 0) == 0) continue;
+      // Every workspace sees the one llm and mcp section; their own problems
+      // are reported once, by the default workspace.
+      if (!home && (ce.field.rfind("llm.", 0) == 0 || ce.field.rfind("mcp.", 0) == 0)) continue;
       Error e = make_error(ce.code, ce.message, ce.field, 400, ErrorSide::kDownstream);
       problems.push_back(problem_at(idx, std::move(e)));
     }
@@ -317,6 +319,7 @@ Result<config::Config> build_config(const std::vector<Entity>& entities,
     for (auto& cons : c.consumers) merged.consumers.push_back(std::move(cons));
     for (auto& p : c.policies) merged.policies.push_back(std::move(p));
     if (home) merged.llm = std::move(c.llm);
+    if (home && settings_mcp) merged.mcp = std::move(c.mcp);
     for (auto& [section, list] : idx.sections) {
       auto& dst = merged_idx.sections[section];
       dst.insert(dst.end(), list.begin(), list.end());
@@ -367,17 +370,20 @@ Result<config::Config> build_config(const std::vector<Entity>& entities,
 }
 
 Result<void> validate_entities(const std::vector<Entity>& entities,
-                               const apim::DocumentFetch* fetch, const json::value* settings_llm) {
-  auto r = build_config(entities, nullptr, fetch, settings_llm);
+                               const apim::DocumentFetch* fetch, const json::value* settings_llm,
+                               const json::value* settings_mcp) {
+  auto r = build_config(entities, nullptr, fetch, settings_llm, settings_mcp);
   if (!r) return r.error();
   return Ok{};
 }
 
-store::Validator make_validator(apim::DocumentFetch fetch, json::value settings_llm) {
-  return [fetch = std::move(fetch),
-          settings_llm = std::move(settings_llm)](const store::ChangeSet& cs) -> Result<void> {
+store::Validator make_validator(apim::DocumentFetch fetch, json::value settings_llm,
+                                json::value settings_mcp) {
+  return [fetch = std::move(fetch), settings_llm = std::move(settings_llm),
+          settings_mcp = std::move(settings_mcp)](const store::ChangeSet& cs) -> Result<void> {
     return validate_entities(cs.entities, fetch ? &fetch : nullptr,
-                             settings_llm.is_null() ? nullptr : &settings_llm);
+                             settings_llm.is_null() ? nullptr : &settings_llm,
+                             settings_mcp.is_null() ? nullptr : &settings_mcp);
   };
 }
 

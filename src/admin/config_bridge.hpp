@@ -44,10 +44,13 @@ struct EntityProblem {
 // expanded): stored llm_provider/llm_model entities (default workspace) are
 // added to its providers and models, and the result is validated as one
 // section, so names are unique across both and references may cross.
+// `settings_mcp` is its `mcp` section: stored routes may name its servers
+// (MCP servers come from the operator's file only, never from the API).
 Result<config::Config> build_config(const std::vector<store::Entity>& entities,
                                     std::vector<EntityProblem>* problems = nullptr,
                                     const apim::DocumentFetch* fetch = nullptr,
-                                    const boost::json::value* settings_llm = nullptr);
+                                    const boost::json::value* settings_llm = nullptr,
+                                    const boost::json::value* settings_mcp = nullptr);
 
 // build_config + compiling the snapshot (router, policies) like `check`.
 // The first problem becomes an Error (see EntityProblem).
@@ -55,9 +58,11 @@ Result<config::Config> build_config(const std::vector<store::Entity>& entities,
 // (its lock is recursive for that).
 Result<void> validate_entities(const std::vector<store::Entity>& entities,
                                const apim::DocumentFetch* fetch = nullptr,
-                               const boost::json::value* settings_llm = nullptr);
+                               const boost::json::value* settings_llm = nullptr,
+                               const boost::json::value* settings_mcp = nullptr);
 store::Validator make_validator(apim::DocumentFetch fetch = {},
-                                boost::json::value settings_llm = nullptr);
+                                boost::json::value settings_llm = nullptr,
+                                boost::json::value settings_mcp = nullptr);
 
 // The YAML item for an entity: {name, tags, ...body} (credential ids dropped,
 // policies without tags), as the loader wants it.

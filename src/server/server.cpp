@@ -4,15 +4,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <boost/asio/signal_set.hpp>
 #include <algorithm>
+#include <boost/asio/signal_set.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <sstream>
 #include <thread>
 
-#include "ai/gateway/metrics.hpp"
 #include "admin/admin_server.hpp"
 #include "admin/certificates.hpp"
 #include "admin/config_bridge.hpp"
@@ -20,14 +19,15 @@
 #include "admin/llm_entities.hpp"
 #include "admin/secrets.hpp"
 #include "admin/yaml_json.hpp"
-#include "common/settings.hpp"
+#include "ai/gateway/metrics.hpp"
 #include "common/clock.hpp"
 #include "common/log.hpp"
+#include "common/settings.hpp"
 #include "config/loader.hpp"
 #include "mcp/hub.hpp"
 #include "mcp/metrics.hpp"
-#include "policies/proxy_cache/cache_store.hpp"
 #include "net/worker.hpp"
+#include "policies/proxy_cache/cache_store.hpp"
 #include "policies/request_validation/request_validation.hpp"
 #include "proxy/upstream/health.hpp"
 
@@ -93,8 +93,8 @@ bool Server::apply(const config::Config& cfg, int64_t started_us) {
   auto snap = proxy::build_snapshot(cfg, snapshot_.get(), *registry_, generation_ + 1);
   if (!snap) {
     const auto& e = snap.error();
-    log::error("config rejected", {log::f("code", e.code), log::f("field", e.field),
-                                   log::f("message", e.message)});
+    log::error("config rejected",
+               {log::f("code", e.code), log::f("field", e.field), log::f("message", e.message)});
     return false;
   }
   ++generation_;
@@ -146,9 +146,10 @@ bool Server::open_config_store(config::Config& cfg) {
     if (!res.ok()) return false;
     const auto& c = res.config;
     if (!c.upstreams.empty() || !c.routes.empty() || !c.consumers.empty() || !c.policies.empty()) {
-      log::error("a --settings file holds server settings only; the entities live in the store "
-                 "(load them with: gatehouse apply -f FILE)",
-                 {log::f("file", opts_.settings_path)});
+      log::error(
+          "a --settings file holds server settings only; the entities live in the store "
+          "(load them with: gatehouse apply -f FILE)",
+          {log::f("file", opts_.settings_path)});
       return false;
     }
     store_server_ = c.server;
@@ -159,6 +160,8 @@ bool Server::open_config_store(config::Config& cfg) {
     auto doc = admin::yaml_to_json(text.str(), true);
     if (doc && doc->is_object())
       if (auto* l = doc->get_object().if_contains("llm")) store_llm_json_ = *l;
+    if (doc && doc->is_object())
+      if (auto* m = doc->get_object().if_contains("mcp")) store_mcp_json_ = *m;
   }
   const auto& ps = process_settings();
   auto st = store::open_store(ps.store_url, ps.data_dir);
@@ -168,7 +171,9 @@ bool Server::open_config_store(config::Config& cfg) {
     return false;
   }
   store_ = std::move(st.value());
-  store_->set_validator(admin::make_validator(document_fetch(), store_llm_json_));
+  // Stored routes may name the settings file's MCP servers: the validator
+  // sees that section (the snapshot build takes store_mcp_ itself).
+  store_->set_validator(admin::make_validator(document_fetch(), store_llm_json_, store_mcp_json_));
   bootstrap_admin_token();
   auto snap = store_->load_all();
   if (!snap) {
@@ -186,7 +191,8 @@ bool Server::open_config_store(config::Config& cfg) {
   }
   if (!keys->empty()) log::warn(*keys, {});
   auto fetch = document_fetch();
-  auto built = admin::build_config(snap->entities, nullptr, &fetch, &store_llm_json_);
+  auto built =
+      admin::build_config(snap->entities, nullptr, &fetch, &store_llm_json_, &store_mcp_json_);
   if (!built) {
     // Written by another version or by hand: refuse rather than serve half.
     log::error("config in the store is invalid",
@@ -199,7 +205,8 @@ bool Server::open_config_store(config::Config& cfg) {
   cfg.mcp = store_mcp_;
   revision_ = snap->revision;
   log::info("config loaded from store",
-            {log::f("store", store_->describe()), log::n("revision", static_cast<long long>(snap->revision)),
+            {log::f("store", store_->describe()),
+             log::n("revision", static_cast<long long>(snap->revision)),
              log::n("routes", static_cast<long long>(cfg.routes.size()))});
   return true;
 }
@@ -213,8 +220,9 @@ void Server::bootstrap_admin_token() {
   if (!tokens->empty()) return;
   const char* env = std::getenv("GATEHOUSE_ADMIN_TOKEN");
   std::string given = env ? env : "";
-  auto made = store_->create_token("bootstrap", given.empty() ? "bootstrap" : "GATEHOUSE_ADMIN_TOKEN",
-                                   store::Role::kAdmin, "", 0, given);
+  auto made =
+      store_->create_token("bootstrap", given.empty() ? "bootstrap" : "GATEHOUSE_ADMIN_TOKEN",
+                           store::Role::kAdmin, "", 0, given);
   if (!made) {
     log::error("cannot create the first admin token",
                {log::f("code", made.error().code), log::f("message", made.error().message)});
@@ -222,8 +230,9 @@ void Server::bootstrap_admin_token() {
   }
   if (given.empty()) {
     // Shown once; only its hash is kept.
-    log::warn("first admin token created; it is shown only this once",
-              {log::f("token", made->secret), log::f("id", made->token.id), log::f("role", "admin")});
+    log::warn(
+        "first admin token created; it is shown only this once",
+        {log::f("token", made->secret), log::f("id", made->token.id), log::f("role", "admin")});
   } else {
     log::info("first admin token taken from GATEHOUSE_ADMIN_TOKEN",
               {log::f("id", made->token.id), log::f("role", "admin")});
@@ -241,7 +250,8 @@ void Server::reload_from_store(int64_t revision, const std::string& reason, bool
   }
   if (!force && snap->revision <= revision_.load()) return;
   auto fetch = document_fetch();
-  auto built = admin::build_config(snap->entities, nullptr, &fetch, &store_llm_json_);
+  auto built =
+      admin::build_config(snap->entities, nullptr, &fetch, &store_llm_json_, &store_mcp_json_);
   if (!built) {
     registry_->reload_errors_total.fetch_add(1);
     log::error("config in the store is invalid; keeping the running config",
@@ -258,22 +268,25 @@ void Server::reload_from_store(int64_t revision, const std::string& reason, bool
   }
   revision_ = snap->revision;
   registry_->reloads_total.fetch_add(1);
-  log::info("config reloaded", {log::f("reason", reason), log::n("revision", static_cast<long long>(snap->revision)),
-                                log::n("generation", static_cast<long long>(generation_)),
-                                log::n("routes", static_cast<long long>(built->routes.size())),
-                                log::n("build_ms", (steady_us() - t0) / 1000)});
+  log::info("config reloaded",
+            {log::f("reason", reason), log::n("revision", static_cast<long long>(snap->revision)),
+             log::n("generation", static_cast<long long>(generation_)),
+             log::n("routes", static_cast<long long>(built->routes.size())),
+             log::n("build_ms", (steady_us() - t0) / 1000)});
 }
 
 void Server::mirror_file() {
   if (!mirror_) {
     auto st = store::open_store("sqlite::memory:", process_settings().data_dir);
     if (!st) {
-      log::warn("admin API reads unavailable in file mode", {log::f("message", st.error().message)});
+      log::warn("admin API reads unavailable in file mode",
+                {log::f("message", st.error().message)});
       return;
     }
     mirror_ = std::move(st.value());
     if (const char* env = std::getenv("GATEHOUSE_ADMIN_TOKEN"); env && *env) {
-      auto t = mirror_->create_token("bootstrap", "GATEHOUSE_ADMIN_TOKEN", store::Role::kAdmin, "", 0, env);
+      auto t = mirror_->create_token("bootstrap", "GATEHOUSE_ADMIN_TOKEN", store::Role::kAdmin, "",
+                                     0, env);
       if (!t) log::warn("GATEHOUSE_ADMIN_TOKEN not usable", {log::f("message", t.error().message)});
     }
   }
@@ -317,8 +330,9 @@ bool Server::load_initial() {
     log::warn("the TLS listener has no certificate yet; handshakes fail until one is added",
               {log::f("field", "tls.certificates")});
   } else if (!server_cfg_.listeners.proxy_tls.empty() && !snapshot_->tls) {
-    log::error("config invalid", {log::f("field", "tls.certificates"),
-                                  log::f("message", "the TLS listener needs at least one certificate")});
+    log::error("config invalid",
+               {log::f("field", "tls.certificates"),
+                log::f("message", "the TLS listener needs at least one certificate")});
     return false;
   }
   if (!opts_.config_path.empty()) mirror_file();
@@ -332,7 +346,8 @@ void Server::reload(const std::string& reason) {
   if (!res.ok()) {
     registry_->reload_errors_total.fetch_add(1);
     for (const auto& e : res.errors)
-      log::error("config reload rejected", {log::f("error", e.to_string()), log::f("code", e.code)});
+      log::error("config reload rejected",
+                 {log::f("error", e.to_string()), log::f("code", e.code)});
     return;
   }
   if ((res.config.server.listeners.proxy != server_cfg_.listeners.proxy &&
@@ -347,9 +362,10 @@ void Server::reload(const std::string& reason) {
   }
   registry_->reloads_total.fetch_add(1);
   mirror_file();
-  log::info("config reloaded", {log::f("reason", reason), log::n("generation", static_cast<long long>(generation_)),
-                                log::n("routes", static_cast<long long>(res.config.routes.size())),
-                                log::n("build_ms", (steady_us() - t0) / 1000)});
+  log::info("config reloaded",
+            {log::f("reason", reason), log::n("generation", static_cast<long long>(generation_)),
+             log::n("routes", static_cast<long long>(res.config.routes.size())),
+             log::n("build_ms", (steady_us() - t0) / 1000)});
 }
 
 awaitable<void> Server::watch_file() {
@@ -421,8 +437,8 @@ void Server::begin_shutdown() {
   auto poll = std::make_shared<asio::steady_timer>(control_);
   auto check = std::make_shared<std::function<void()>>();
   *check = [this, poll, check] {
-    bool all = std::all_of(workers_.begin(), workers_.end(),
-                           [](const auto& w) { return w->finished(); });
+    bool all =
+        std::all_of(workers_.begin(), workers_.end(), [](const auto& w) { return w->finished(); });
     if (all) {
       control_.stop();
       return;
@@ -437,10 +453,12 @@ void Server::begin_shutdown() {
 
 std::string Server::render_metrics() const {
   std::string extra;
-  extra += "# HELP gatehouse_upstream_target_healthy 1 when the target may receive traffic.\n"
-           "# TYPE gatehouse_upstream_target_healthy gauge\n";
+  extra +=
+      "# HELP gatehouse_upstream_target_healthy 1 when the target may receive traffic.\n"
+      "# TYPE gatehouse_upstream_target_healthy gauge\n";
   std::string ejected =
-      "# HELP gatehouse_upstream_target_ejected 1 while passive outlier detection ejects the target.\n"
+      "# HELP gatehouse_upstream_target_ejected 1 while passive outlier detection ejects the "
+      "target.\n"
       "# TYPE gatehouse_upstream_target_ejected gauge\n";
   std::string conns =
       "# HELP gatehouse_upstream_connections Open upstream connections, node-wide.\n"
@@ -463,9 +481,10 @@ std::string Server::render_metrics() const {
   }
   extra += ejected;
   extra += conns;
-  extra += "# HELP gatehouse_ready 1 when config is loaded and listeners are up.\n"
-           "# TYPE gatehouse_ready gauge\ngatehouse_ready " +
-           std::string(ready_ ? "1" : "0") + "\n";
+  extra +=
+      "# HELP gatehouse_ready 1 when config is loaded and listeners are up.\n"
+      "# TYPE gatehouse_ready gauge\ngatehouse_ready " +
+      std::string(ready_ ? "1" : "0") + "\n";
   extra += ai::gateway::render_ai_metrics();
   extra += mcp::render_metrics();
   extra += policy::render_cache_metrics();
@@ -513,7 +532,8 @@ int Server::run() {
   auto admin_ep = parse_listen(server_cfg_.listeners.admin, "listeners.admin");
   for (const auto* r : {&proxy_ep, &admin_ep}) {
     if (!*r) {
-      log::error("invalid listener", {log::f("field", r->error().field), log::f("message", r->error().message)});
+      log::error("invalid listener",
+                 {log::f("field", r->error().field), log::f("message", r->error().message)});
       return 1;
     }
   }
@@ -562,7 +582,8 @@ int Server::run() {
 
   auto fmt = [](const tcp::endpoint& ep) {
     auto a = ep.address();
-    return (a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()) + ":" + std::to_string(ep.port());
+    return (a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()) + ":" +
+           std::to_string(ep.port());
   };
   proxy_address_ = fmt(bound);
   admin_address_ = fmt(admin_bound.value());
@@ -583,7 +604,8 @@ int Server::run() {
   log::info("listening", {log::f("listener", "proxy"), log::f("address", proxy_address_),
                           log::n("workers", static_cast<long long>(workers_.size()))});
   if (!proxy_tls_address_.empty())
-    log::info("listening", {log::f("listener", "proxy_tls"), log::f("address", proxy_tls_address_)});
+    log::info("listening",
+              {log::f("listener", "proxy_tls"), log::f("address", proxy_tls_address_)});
   log::info("listening", {log::f("listener", "admin"), log::f("address", admin_address_)});
   if (opts_.on_listening) opts_.on_listening(proxy_address_, admin_address_);
 

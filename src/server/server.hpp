@@ -21,15 +21,15 @@ class Worker;
 namespace gatehouse::server {
 
 struct Options {
-  std::string config_path;      // empty = the config store (see docs/admin-api.md)
-  std::string proxy_listen;     // flag overrides; empty = from file/default
+  std::string config_path;   // empty = the config store (see docs/admin-api.md)
+  std::string proxy_listen;  // flag overrides; empty = from file/default
   std::string admin_listen;
   std::string proxy_tls_listen;  // --proxy-tls-listen: the TLS listener
   // Store mode: a YAML file with server settings only (listeners, http,
   // access_log, drain_timeout, trust_forwarded); the entities are in the store.
   std::string settings_path;
-  size_t workers = 0;           // 0 = hardware concurrency
-  bool watch_config = true;     // reload when the file changes
+  size_t workers = 0;        // 0 = hardware concurrency
+  bool watch_config = true;  // reload when the file changes
   // Called once the listeners are bound, with their addresses (`gatehouse
   // mock` prints where it serves).
   std::function<void(const std::string& proxy, const std::string& admin)> on_listening;
@@ -112,6 +112,7 @@ class Server {
   // The llm section travels as JSON: stored providers and models are added
   // to it and validated together (admin::build_config).
   boost::json::value store_llm_json_;
+  boost::json::value store_mcp_json_;  // the settings file's mcp section, for the validator
   config::McpConfig store_mcp_;
 };
 

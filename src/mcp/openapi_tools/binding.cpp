@@ -51,7 +51,10 @@ Result<std::shared_ptr<const OpenApiBinding>> bind_openapi(const config::Config&
   b->server = s.name;
   b->document = e->document;
   b->tools = std::move(tools);
-  b->base_path = !e->base_path.empty() ? e->base_path : server_path(*e->document);
+  // A deployed API's routes carry exactly the deployment's prefix ("" when
+  // its routes are the document's paths as written); a spec's routes are the
+  // operator's, so the document's own server path is the best guess.
+  b->base_path = by_api || !e->base_path.empty() ? e->base_path : server_path(*e->document);
   b->timeout_ms = s.timeout_ms;
   return std::shared_ptr<const OpenApiBinding>(std::move(b));
 }
