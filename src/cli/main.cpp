@@ -209,7 +209,7 @@ int cmd_sync(const std::string& cmd, Args& a) {
     }
   }
   if (cmd != "export" && file.empty()) return fail(cmd + ": -f FILE is required");
-  boost::json::value doc, settings_llm;
+  boost::json::value doc, settings_llm, settings_mcp;
   std::string text;
   if (cmd != "export") {
     bool ok = false;
@@ -224,7 +224,8 @@ int cmd_sync(const std::string& cmd, Args& a) {
     int shape_errors = 0;
     for (const auto& e : res.errors) {
       if (e.code == "unknown_upstream" || e.code == "unknown_reference" ||
-          e.code == "unknown_provider" || e.code == "unknown_model")
+          e.code == "unknown_provider" || e.code == "unknown_model" ||
+          e.code == "unknown_mcp_server")
         continue;
       if (parsed && sealed_in_doc(*parsed, e.field)) continue;
       std::fprintf(stderr, "%s\n", e.to_string().c_str());
@@ -244,6 +245,8 @@ int cmd_sync(const std::string& cmd, Args& a) {
       if (!st) return fail(settings + ": " + st.error().message);
       if (st->is_object())
         if (auto* l = st->get_object().if_contains("llm")) settings_llm = *l;
+      if (st->is_object())
+        if (auto* m = st->get_object().if_contains("mcp")) settings_mcp = *m;
     }
   }
   const auto& ps = gatehouse::process_settings();
@@ -251,7 +254,8 @@ int cmd_sync(const std::string& cmd, Args& a) {
   if (!st) return fail("cannot open the config store: " + st.error().message);
   auto& store = *st.value();
   store.set_validator(gatehouse::admin::make_validator(
-      [&store](const std::string& sha) { return store.get_document(sha); }, settings_llm));
+      [&store](const std::string& sha) { return store.get_document(sha); }, settings_llm,
+      settings_mcp));
   if (cmd == "export") {
     int64_t rev = 0;
     auto d = gatehouse::admin::export_document(store, workspace, false, &rev);
