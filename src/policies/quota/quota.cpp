@@ -103,8 +103,19 @@ class Quota final : public Policy {
     return Action::kRespond;
   }
 
-  // count: success decides here, on the final status; `all` counted at admission.
-  void on_log(RequestContext& ctx, int status) const override {
+  // count: success decides on the status (`all` counted at admission): as the
+  // head goes out, so that the client's next call already sees it settled
+  // (on_log ran after the answer, racing a next call on another worker)...
+  void on_response(RequestContext& ctx, int status,
+                   std::vector<http1::Header>& /*headers*/) const override {
+    settle(ctx, status);
+  }
+
+  // ... or at the end, for an exchange that never had a response head.
+  void on_log(RequestContext& ctx, int status) const override { settle(ctx, status); }
+
+ private:
+  void settle(RequestContext& ctx, int status) const {
     if (usage->table().mode() != CountMode::kSuccess) return;
     auto it = ctx.vars.find(note);
     if (it == ctx.vars.end()) return;  // refused here or never reached: nothing reserved
@@ -117,7 +128,6 @@ class Quota final : public Policy {
     ctx.vars.erase(it);
   }
 
- private:
   // Anonymous calls (no consumer, or key-auth's `anonymous` consumer) are
   // counted per client IP, as rate-limit does: one caller cannot spend the
   // quota of every anonymous caller, and nobody is refused for lack of a key
