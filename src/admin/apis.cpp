@@ -300,6 +300,23 @@ Result<void> read_version_settings(const json::object& b, json::object& body) {
   return Ok{};
 }
 
+Result<std::vector<Entity>> version_revisions(Ctx& c, const Loaded& l) {
+  std::vector<Entity> all;
+  store::ListQuery q;
+  q.kind = "api_revision";
+  q.workspace = l.ws;
+  q.name_prefix = l.version->name + "#";
+  q.limit = 1000;
+  for (;;) {
+    auto page = c.store().list(q);
+    if (!page) return page.error();
+    for (auto& e : page->items) all.push_back(std::move(e));
+    if (page->next_cursor.empty()) break;
+    q.cursor = page->next_cursor;
+  }
+  return all;
+}
+
 Result<void> stage_version_update(Ctx& c, store::Transaction& tx, const Loaded& l,
                                   const Entity& v) {
   if (int64_t dep = num(v.body, "deployed_revision")) {
@@ -541,18 +558,9 @@ AdminResponse delete_version(Ctx& c) {
   spec.kinds = {"upstream", "route"};
   spec.owner_tag = owner_tag(l->api.name, str(l->version->body, "version"));
   tx.replace_all(std::move(spec));
-  store::ListQuery q;
-  q.kind = "api_revision";
-  q.workspace = l->ws;
-  q.name_prefix = l->version->name + "#";
-  q.limit = 1000;
-  for (;;) {
-    auto page = c.store().list(q);
-    if (!page) return fail(page.error());
-    for (const auto& r : page->items) tx.remove(Ref::by_id("api_revision", r.id, l->ws));
-    if (page->next_cursor.empty()) break;
-    q.cursor = page->next_cursor;
-  }
+  auto revs = version_revisions(c, *l);
+  if (!revs) return fail(revs.error());
+  for (const auto& r : *revs) tx.remove(Ref::by_id("api_revision", r.id, l->ws));
   tx.remove(Ref::by_id("api_version", l->version->id, l->ws), l->version->version);
   if (auto r = tx.commit(); !r) return fail(r.error());
   AdminResponse r;

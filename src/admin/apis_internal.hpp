@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "admin/api.hpp"
 #include "apim/openapi/loader.hpp"
@@ -39,6 +40,8 @@ struct Loaded {
   std::optional<store::Entity> version;
 };
 Result<Loaded> load(Ctx& c, bool with_version);
+// Every revision of the loaded version, in store order (all pages).
+Result<std::vector<store::Entity>> version_revisions(Ctx& c, const Loaded& l);
 Result<store::Entity> get_revision(Ctx& c, const Loaded& l, int64_t n);
 Result<apim::openapi::Document> revision_document(Ctx& c, const store::Entity& rev);
 

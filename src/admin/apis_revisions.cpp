@@ -144,19 +144,9 @@ AdminResponse create_revision(Ctx& c) {
 AdminResponse list_revisions(Ctx& c) {
   auto l = load(c, true);
   if (!l) return fail(l.error());
-  std::vector<Entity> all;
-  store::ListQuery q;
-  q.kind = "api_revision";
-  q.workspace = l->ws;
-  q.name_prefix = l->version->name + "#";
-  q.limit = 1000;
-  for (;;) {
-    auto page = c.store().list(q);
-    if (!page) return fail(page.error());
-    for (auto& e : page->items) all.push_back(std::move(e));
-    if (page->next_cursor.empty()) break;
-    q.cursor = page->next_cursor;
-  }
+  auto revs = version_revisions(c, *l);
+  if (!revs) return fail(revs.error());
+  std::vector<Entity>& all = *revs;
   std::sort(all.begin(), all.end(), [](const Entity& a, const Entity& b) {
     return num(a.body, "number") < num(b.body, "number");
   });

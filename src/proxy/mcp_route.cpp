@@ -402,9 +402,8 @@ awaitable<bool> Session::serve_mcp(Exchange& ex) {
       rq.modern && ex.mcp->rpc_error == jr::kMethodNotFound && ex.mcp->server.empty() ? 404 : 200;
   // -32020, and -32021 (an upstream asked for a capability the request did
   // not declare, or a task call without the tasks extension): the revision's 400s.
-  static_assert(mcp::mrtr::kMissingCapability == mcp::tasks::kMissingCapability);
   if (rq.modern && (ex.mcp->rpc_error == mcp::modern::kHeaderMismatch ||
-                    ex.mcp->rpc_error == mcp::mrtr::kMissingCapability))
+                    ex.mcp->rpc_error == mcp::modern::kMissingCapability))
     status = 400;
   if (rq.modern) {
     // A list or read may differ per caller when the route knows the caller.

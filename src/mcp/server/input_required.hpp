@@ -15,13 +15,14 @@
 #include <string_view>
 #include <vector>
 
+#include "mcp/server/modern.hpp"
 #include "mcp/server/session_token.hpp"
 
 namespace gatehouse::mcp::mrtr {
 
 namespace json = boost::json;
 
-inline constexpr int kMissingCapability = -32021;  // MissingRequiredClientCapabilityError
+using modern::kMissingCapability;
 inline constexpr std::string_view kResultType = "input_required";
 // An upstream may name the key its request gets in `inputRequests` (so a
 // 2026-07-28 client sees a stable, meaningful name): params._meta[this].

@@ -25,6 +25,9 @@ inline constexpr std::string_view kMetaSubscription = "io.modelcontextprotocol/s
 inline constexpr std::string_view kMetaCapabilities = "io.modelcontextprotocol/clientCapabilities";
 inline constexpr std::string_view kMetaServerInfo = "io.modelcontextprotocol/serverInfo";
 inline constexpr int kHeaderMismatch = -32020;
+// MissingRequiredClientCapability: what the request declared does not cover
+// what answering it needs (an upstream's sampling/elicitation/roots, tasks).
+inline constexpr int kMissingCapability = -32021;
 inline constexpr int kUnsupportedVersion = -32022;
 
 // Every revision the endpoint serves, newest first (discover, -32022 data).

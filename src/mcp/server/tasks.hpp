@@ -29,6 +29,7 @@
 
 #include "mcp/jsonrpc/message.hpp"
 #include "mcp/server/handler.hpp"
+#include "mcp/server/modern.hpp"
 #include "mcp/upstream/call.hpp"
 
 namespace gatehouse::mcp::tasks {
@@ -36,8 +37,7 @@ namespace gatehouse::mcp::tasks {
 namespace json = boost::json;
 
 inline constexpr std::string_view kExtension = "io.modelcontextprotocol/tasks";
-// MissingRequiredClientCapability (SEP-2575).
-inline constexpr int kMissingCapability = -32021;
+using modern::kMissingCapability;
 // A task lives this long after its creation (the spec's ttlMs: it may be
 // discarded afterwards); clients are asked to poll no faster than this.
 inline constexpr int64_t kTtlMs = 3'600'000;
