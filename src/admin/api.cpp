@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "admin/mcp_registry.hpp"
+#include "common/json.hpp"
 #include "common/log.hpp"
 #include "common/percent.hpp"
 #include "common/strings.hpp"
@@ -257,7 +258,7 @@ AdminResponse error_response(const Error& e, std::string_view target_kind,
   }
   AdminResponse r = problem(status, e.code.empty() ? "error" : e.code, detail, field);
   if (!entity.empty()) {
-    auto v = json::parse(r.body);
+    auto v = parse_json(r.body);
     v.get_object()["entity"] = entity;
     r.body = json::serialize(v) + "\n";
   }
@@ -270,7 +271,7 @@ Result<json::value> parse_json_body(const ApiRequest& req) {
     return make_error("invalid_body", "a JSON request body is required", {}, 400,
                       ErrorSide::kDownstream);
   boost::system::error_code ec;
-  json::value v = json::parse(req.body, ec);
+  json::value v = parse_json(req.body, ec);
   if (ec)
     return make_error("invalid_json", "the body is not valid JSON: " + ec.message(), {}, 400,
                       ErrorSide::kDownstream);

@@ -17,6 +17,7 @@
 #include "apim/openapi/loader.hpp"
 #include "apim/openapi/to_routes.hpp"
 #include "apim/spec_set.hpp"
+#include "common/json.hpp"
 #include "store/codec.hpp"
 
 namespace gatehouse::admin {
@@ -100,7 +101,7 @@ AdminResponse document_problem(const Error& e) {
   if (e.line > 0)
     detail += " (line " + std::to_string(e.line) + ", column " + std::to_string(e.column) + ")";
   AdminResponse r = problem(400, e.code, detail, "document" + e.field);
-  auto v = json::parse(r.body);
+  auto v = parse_json(r.body);
   auto& o = v.get_object();
   o["pointer"] = e.field;
   if (e.line > 0) {

@@ -12,6 +12,7 @@
 #include "apim/openapi/diff.hpp"
 #include "apim/openapi/to_routes.hpp"
 #include "apim/spec_set.hpp"
+#include "common/json.hpp"
 #include "store/codec.hpp"
 
 namespace gatehouse::admin::apis_detail {
@@ -85,7 +86,7 @@ AdminResponse create_revision(Ctx& c) {
   bool deploy = truthy(c.req.param("deploy")), force = truthy(c.req.param("force"));
   std::string description;
   boost::system::error_code ec;
-  json::value env = json::parse(c.req.body, ec);
+  json::value env = parse_json(c.req.body, ec);
   if (!ec && env.is_object() && env.get_object().contains("document")) {
     const auto& o = env.get_object();
     const auto& d = o.at("document");

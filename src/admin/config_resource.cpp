@@ -8,6 +8,7 @@
 #include "admin/declarative.hpp"
 #include "admin/llm_entities.hpp"
 #include "admin/yaml_json.hpp"
+#include "common/json.hpp"
 #include "common/strings.hpp"
 
 namespace gatehouse::admin {
@@ -74,7 +75,7 @@ AdminResponse put_config(Ctx& c) {
   json::value doc;
   if (ct && ct->find("json") != std::string::npos) {
     boost::system::error_code ec;
-    doc = json::parse(c.req.body, ec);
+    doc = parse_json(c.req.body, ec);
     if (ec) return problem(400, "invalid_json", "the body is not valid JSON: " + ec.message());
   } else {
     // YAML (JSON is YAML too). ${VAR} is not expanded: the server's

@@ -11,6 +11,7 @@
 #include "admin/api.hpp"
 #include "admin/config_bridge.hpp"
 #include "admin/mcp_registry.hpp"
+#include "common/json.hpp"
 #include "store/codec.hpp"
 
 namespace gatehouse::admin {
@@ -295,7 +296,7 @@ AdminResponse add_version(Ctx& c) {
   body["versions"] = std::move(versions);
   AdminResponse r = write_entry(c, name, body, version, false, false);
   if (r.status == 400) {  // re-express versions[N].x relative to this body
-    auto doc = json::parse(r.body);
+    auto doc = parse_json(r.body);
     if (auto* f = doc.get_object().if_contains("field"); f && f->is_string()) {
       std::string s(f->get_string());
       auto dot = s.find("].");

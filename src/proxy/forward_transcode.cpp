@@ -15,6 +15,7 @@
 #include <boost/json.hpp>
 
 #include "common/clock.hpp"
+#include "common/json.hpp"
 #include "common/percent.hpp"
 #include "common/strings.hpp"
 #include "net/worker.hpp"  // before exchange.hpp: its templates need RouteRuntime
@@ -45,7 +46,7 @@ std::string problem_with_field(int status, std::string_view code, std::string_vi
   std::string body = problem_json(status, code, detail, rid);
   if (field.empty()) return body;
   boost::system::error_code ec;
-  auto v = boost::json::parse(body, ec);
+  auto v = parse_json(body, ec);
   if (ec || !v.is_object()) return body;
   v.as_object()["field"] = boost::json::string(field);
   return boost::json::serialize(v);
@@ -177,7 +178,7 @@ awaitable<H2Forward::WebBody> H2Forward::transcode_request_body(Session& s, Exch
     if (docs.empty()) docs.emplace_back();
   } else if (c.tm.method->client_streaming && c.tm.binding->body == "*") {
     boost::system::error_code ec;
-    auto v = boost::json::parse(body, ec);
+    auto v = parse_json(body, ec);
     if (!ec && v.is_array())
       for (const auto& e : v.as_array()) docs.push_back(boost::json::serialize(e));
     else

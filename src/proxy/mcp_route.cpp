@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "common/clock.hpp"
+#include "common/json.hpp"
 #include "common/strings.hpp"
 #include "mcp/hub.hpp"
 #include "mcp/server/auth.hpp"
@@ -88,7 +89,7 @@ awaitable<bool> serve_listen(McpDownstream& down, mcp::Request& rq, Exchange& ex
     }
     if (item->end) break;
     boost::system::error_code ec;
-    json::value note = json::parse(item->data, ec);
+    json::value note = parse_json(item->data, ec);
     if (ec || !note.is_object()) continue;
     const json::value* m = note.as_object().if_contains("method");
     if (!m || !m->is_string() || !filter->wants(m->as_string())) continue;

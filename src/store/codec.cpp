@@ -12,6 +12,7 @@
 #include <chrono>
 #include <stdexcept>
 
+#include "common/json.hpp"
 #include "common/percent.hpp"
 
 namespace gatehouse::store {
@@ -206,7 +207,7 @@ std::string tags_to_json(const std::vector<std::string>& tags) {
 std::vector<std::string> tags_from_json(std::string_view text) {
   std::vector<std::string> out;
   boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
+  json::value v = parse_json(text, ec);
   if (ec || !v.is_array()) return out;
   for (const auto& t : v.as_array())
     if (t.is_string()) out.emplace_back(t.as_string());
@@ -219,7 +220,7 @@ std::string body_to_json(const json::value& body) {
 
 json::value body_from_json(std::string_view text) {
   boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
+  json::value v = parse_json(text, ec);
   return ec ? json::value() : v;
 }
 
@@ -237,7 +238,7 @@ Result<std::vector<std::string>> decode_cursor(std::string_view cursor, size_t p
   auto raw = unbase64url(cursor);
   if (!raw) return bad();
   boost::system::error_code ec;
-  json::value v = json::parse(*raw, ec);
+  json::value v = parse_json(*raw, ec);
   if (ec || !v.is_array() || v.as_array().size() != parts) return bad();
   std::vector<std::string> out;
   for (const auto& p : v.as_array()) {

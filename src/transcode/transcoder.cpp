@@ -25,6 +25,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/json.hpp"
 #include "transcode/query.hpp"
 #include "transcode/transcoder_impl.hpp"
 
@@ -543,7 +544,7 @@ bool Transcoder::request(const Match& m, std::string_view query, std::string_vie
   json::object root;
   if (!b.body.empty() && !body.empty() && !b.raw_request) {
     boost::system::error_code ec;
-    json::value v = json::parse(json::string_view(body.data(), body.size()), ec);
+    json::value v = parse_json(std::string_view(body.data(), body.size()), ec);
     if (ec) {
       why = {400, "invalid_json", "request body is not JSON: " + ec.message(),
              b.body == "*" ? "" : b.body};
@@ -636,7 +637,7 @@ bool Transcoder::response(const Match& m, std::string_view message, std::string&
   if (b.response_body.empty()) return true;
   const pb::FieldDescriptor* f = d->FindFieldByName(b.response_body);
   boost::system::error_code ec;
-  json::value v = json::parse(out, ec);
+  json::value v = parse_json(out, ec);
   const std::string key = cfg_.preserve_proto_field_names ? f->name() : f->json_name();
   if (!ec && v.is_object())
     if (auto* x = v.as_object().if_contains(key)) {
@@ -676,7 +677,7 @@ std::string Transcoder::error_body(int code, std::string_view message,
     auto st = pb::util::BinaryToJsonString(resolver.get(), type_url("google.rpc.Status"), raw,
                                            &text, pb::util::JsonPrintOptions());
     boost::system::error_code ec;
-    json::value v = st.ok() ? json::parse(text, ec) : json::value();
+    json::value v = st.ok() ? parse_json(text, ec) : json::value();
     if (st.ok() && !ec && v.is_object() && v.as_object().contains("details")) {
       if (v.as_object()["details"].is_array()) details = v.as_object()["details"].as_array();
     } else {

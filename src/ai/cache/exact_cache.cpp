@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ai/translate/translate.hpp"
+#include "common/json.hpp"
 
 namespace gatehouse::ai::cache {
 
@@ -166,7 +167,7 @@ std::string canonical_request(std::string_view resolved_model, const Request& re
   wo.chat_send_reasoning_content = true;  // earlier thinking is part of the context
   std::string wire = write_request(Format::kChat, n, wo);
   boost::system::error_code ec;
-  json::value v = json::parse(wire, ec);
+  json::value v = parse_json(wire, ec);
   if (ec) return wire;
   std::string out;
   canonical(v, out);

@@ -11,6 +11,7 @@
 #include "ai/gateway/internal.hpp"
 #include "ai/tokenizer/tokenizer.hpp"
 #include "common/clock.hpp"
+#include "common/json.hpp"
 
 namespace gatehouse::ai::gateway::detail {
 
@@ -112,7 +113,7 @@ int64_t estimate_tokens(const providers::EmbeddingsInput& in) {
 // usage.prompt_tokens of an embeddings answer, when present.
 void read_usage(std::string_view body, Usage& u) {
   boost::system::error_code ec;
-  json::value v = json::parse(body, ec);
+  json::value v = parse_json(body, ec);
   if (ec || !v.is_object()) return;
   const json::value* usage = v.get_object().if_contains("usage");
   if (!usage || !usage->is_object()) return;
@@ -128,7 +129,7 @@ awaitable<bool> serve_embeddings(const Catalog& cat, const Call& call, Downstrea
                                  Outcome& out) {
   const Format client = Format::kChat;  // OpenAI's error shape
   boost::system::error_code ec;
-  json::value parsed = json::parse(call.body, ec);
+  json::value parsed = parse_json(call.body, ec);
   if (ec || !parsed.is_object())
     co_return co_await send_error(
         down, client, info("invalid_request", "the request body is not a JSON object", 400), out,

@@ -10,6 +10,7 @@
 #include "ai/cache/semantic_cache.hpp"
 #include "ai/gateway/internal.hpp"
 #include "common/clock.hpp"
+#include "common/json.hpp"
 
 namespace gatehouse::ai::gateway::detail {
 
@@ -26,7 +27,7 @@ Error embed_error(std::string code, std::string msg) {
 // data[0].embedding of an OpenAI embeddings answer (we ask for floats).
 Result<std::vector<float>> read_embedding(std::string_view body) {
   boost::system::error_code ec;
-  json::value v = json::parse(body, ec);
+  json::value v = parse_json(body, ec);
   const json::value* data = !ec && v.is_object() ? v.get_object().if_contains("data") : nullptr;
   if (!data || !data->is_array() || data->get_array().empty() ||
       !data->get_array()[0].is_object())

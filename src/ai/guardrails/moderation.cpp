@@ -7,6 +7,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "ai/providers/http_call.hpp"
+#include "common/json.hpp"
 
 namespace gatehouse::ai::guardrails {
 
@@ -31,7 +32,7 @@ std::string moderation_request(const ModerationConfig& cfg, const std::vector<st
 
 Result<ModerationVerdict> parse_moderation(std::string_view body) {
   boost::system::error_code ec;
-  json::value v = json::parse(body, ec);
+  json::value v = parse_json(body, ec);
   if (ec || !v.is_object()) return bad("the moderation answer is not a JSON object");
   const json::value* results = v.as_object().if_contains("results");
   if (!results || !results->is_array()) return bad("the moderation answer has no results array");

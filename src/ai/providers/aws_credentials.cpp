@@ -8,6 +8,7 @@
 #include <map>
 #include <utility>
 
+#include "common/json.hpp"
 #include "common/log.hpp"
 #include "net/http_client.hpp"
 
@@ -89,7 +90,7 @@ std::optional<Clock::time_point> parse_time(std::string_view s) {
 
 Result<Credentials> parse_credentials_json(std::string_view body, std::string_view what) {
   boost::system::error_code ec;
-  json::value v = json::parse(body, ec);
+  json::value v = parse_json(body, ec);
   if (ec || !v.is_object())
     return auth_error(std::string(what) + " answered something that is not a JSON object");
   const json::object& o = v.get_object();

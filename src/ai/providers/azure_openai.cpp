@@ -7,6 +7,7 @@
 #include "ai/providers/http_call.hpp"
 #include "ai/providers/provider.hpp"
 #include "ai/translate/json_util.hpp"
+#include "common/json.hpp"
 
 namespace gatehouse::ai::providers {
 namespace {
@@ -52,7 +53,7 @@ class AzureOpenAi final : public HttpProvider {
   // The v1 form reads the deployment from the body's model.
   static std::string with_model(const std::string& body, const std::string& dep) {
     boost::system::error_code ec;
-    boost::json::value v = boost::json::parse(body, ec);
+    boost::json::value v = parse_json(body, ec);
     if (ec || !v.is_object()) return body;
     v.as_object()["model"] = dep;
     return boost::json::serialize(v);

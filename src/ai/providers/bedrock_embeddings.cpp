@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "ai/providers/bedrock.hpp"
+#include "common/json.hpp"
 #include "common/strings.hpp"
 
 namespace gatehouse::ai::providers {
@@ -247,7 +248,7 @@ Result<std::vector<std::string>> bedrock_embed_bodies(EmbedFamily f, const Embed
 Result<void> read_bedrock_embed_answer(EmbedFamily f, std::string_view body,
                                        std::vector<std::vector<double>>& vectors, int64_t& tokens) {
   boost::system::error_code ec;
-  json::value v = json::parse(body, ec);
+  json::value v = parse_json(body, ec);
   if (ec || !v.is_object()) return bad_answer("an answer is not a JSON object");
   const json::object& o = v.get_object();
   if (f != EmbedFamily::kCohere) {

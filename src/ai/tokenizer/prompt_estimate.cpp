@@ -5,6 +5,7 @@
 #include <boost/json/value.hpp>
 
 #include "ai/tokenizer/model_encoding.hpp"
+#include "common/json.hpp"
 
 namespace gatehouse::ai {
 namespace {
@@ -18,7 +19,7 @@ Error bad_request(std::string message, std::string field) {
 
 Result<json::object> parse_object(std::string_view body) {
   boost::system::error_code ec;
-  json::value v = json::parse(body, ec);
+  json::value v = parse_json(body, ec);
   if (ec) return bad_request("request body is not JSON: " + ec.message(), "");
   if (!v.is_object()) return bad_request("request body is not a JSON object", "");
   return std::move(v.get_object());

@@ -11,6 +11,7 @@
 
 #include "ai/tokenizer/bpe.hpp"
 #include "ai/tokenizer/unicode.hpp"
+#include "common/json.hpp"
 
 namespace gatehouse::ai {
 namespace {
@@ -90,7 +91,7 @@ Result<std::shared_ptr<const Tokenizer>> Tokenizer::load_file(const std::string&
 Result<std::shared_ptr<const Tokenizer>> Tokenizer::from_json(std::string_view json,
                                                               const std::string& origin) {
   boost::system::error_code ec;
-  boost::json::value doc = boost::json::parse(json, ec);
+  boost::json::value doc = parse_json(json, ec);
   if (ec || !doc.is_object()) {
     return load_error("tokenizer_ranks_invalid",
                       origin + ": not a JSON object" + (ec ? ": " + ec.message() : ""));

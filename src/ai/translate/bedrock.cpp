@@ -11,6 +11,7 @@
 #include "ai/translate/mapping.hpp"
 #include "ai/translate/stream.hpp"
 #include "ai/translate/translate.hpp"
+#include "common/json.hpp"
 
 namespace gatehouse::ai::bedrock {
 
@@ -54,7 +55,7 @@ json::object image_block(const Image& img) {
 
 json::value tool_input(const std::string& arguments) {
   boost::system::error_code ec;
-  json::value v = json::parse(arguments.empty() ? "{}" : arguments, ec);
+  json::value v = parse_json(arguments.empty() ? "{}" : arguments, ec);
   if (ec || !v.is_object()) return json::object{};
   return v;
 }
@@ -261,7 +262,7 @@ class Decoder final : public StreamDecoder {
   Result<void> decode(const sse::Event& e, std::vector<StreamEvent>& out) override {
     if (terminated_) return Ok{};
     boost::system::error_code ec;
-    json::value v = json::parse(e.data, ec);
+    json::value v = parse_json(e.data, ec);
     if (ec || !v.is_object()) {
       return make_error("bad_upstream_event", "upstream Bedrock event is not a JSON object", {},
                         502, ErrorSide::kUpstream);

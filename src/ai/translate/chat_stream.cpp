@@ -7,6 +7,7 @@
 #include "ai/translate/json_util.hpp"
 #include "ai/translate/mapping.hpp"
 #include "ai/translate/stream.hpp"
+#include "common/json.hpp"
 
 namespace gatehouse::ai::chat {
 
@@ -27,7 +28,7 @@ class Decoder final : public StreamDecoder {
       return Ok{};
     }
     boost::system::error_code ec;
-    json::value v = json::parse(e.data, ec);
+    json::value v = parse_json(e.data, ec);
     if (ec || !v.is_object()) {
       return make_error("bad_upstream_event", "upstream chunk is not a JSON object", {}, 502,
                         ErrorSide::kUpstream);

@@ -1,6 +1,7 @@
 #include "ai/translate/errors.hpp"
 
 #include "ai/translate/json_util.hpp"
+#include "common/json.hpp"
 
 namespace gatehouse::ai {
 
@@ -88,7 +89,7 @@ ErrorInfo parse_error_json(const json::object& o, int status) {
 
 ErrorInfo parse_error(int status, std::string_view body) {
   boost::system::error_code ec;
-  json::value v = json::parse(body, ec);
+  json::value v = parse_json(body, ec);
   if (!ec && v.is_object()) return parse_error_json(v.as_object(), status);
   ErrorInfo e;
   e.status = status;

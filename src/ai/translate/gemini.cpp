@@ -9,6 +9,7 @@
 #include "ai/translate/mapping.hpp"
 #include "ai/translate/stream.hpp"
 #include "ai/translate/translate.hpp"
+#include "common/json.hpp"
 
 namespace gatehouse::ai::gemini {
 
@@ -51,7 +52,7 @@ json::object function_response(const Request& r, const Part& p) {
   // wrapped under "output" (or "error"), the keys Gemini's docs recommend.
   json::object response;
   boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
+  json::value v = parse_json(text, ec);
   if (!ec && v.is_object() && !p.is_error)
     response = std::move(v.as_object());
   else
@@ -88,7 +89,7 @@ void append_part(const Request& r, const Part& p, json::array& out) {
     case PartKind::kToolCall: {
       json::value args = json::object{};
       boost::system::error_code ec;
-      json::value v = json::parse(p.arguments.empty() ? "{}" : p.arguments, ec);
+      json::value v = parse_json(p.arguments.empty() ? "{}" : p.arguments, ec);
       if (!ec && v.is_object()) args = std::move(v);
       json::object fc{{"name", p.name}, {"args", std::move(args)}};
       // Ids we minted (call_gemini_...) were never Gemini's: not sent back.
@@ -280,7 +281,7 @@ class Decoder final : public StreamDecoder {
   Result<void> decode(const sse::Event& e, std::vector<StreamEvent>& out) override {
     if (terminated_) return Ok{};
     boost::system::error_code ec;
-    json::value v = json::parse(e.data, ec);
+    json::value v = parse_json(e.data, ec);
     if (ec || !v.is_object()) {
       return make_error("bad_upstream_event", "upstream Gemini chunk is not a JSON object", {}, 502,
                         ErrorSide::kUpstream);

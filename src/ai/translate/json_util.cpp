@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "common/json.hpp"
+
 namespace gatehouse::ai::detail {
 
 Error field_error(const std::string& field, std::string message, std::string code) {
@@ -15,7 +17,7 @@ Error type_error(const std::string& field, std::string_view expected) {
 
 Result<json::object> parse_object(std::string_view body, std::string_view what) {
   boost::system::error_code ec;
-  json::value v = json::parse(body, ec);
+  json::value v = parse_json(body, ec);
   if (ec) {
     return make_error("invalid_json", std::string(what) + " is not valid JSON: " + ec.message(),
                       {}, 400, ErrorSide::kDownstream);

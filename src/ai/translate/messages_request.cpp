@@ -5,6 +5,7 @@
 #include "ai/translate/json_util.hpp"
 #include "ai/translate/mapping.hpp"
 #include "ai/translate/translate.hpp"
+#include "common/json.hpp"
 
 namespace gatehouse::ai::messages {
 
@@ -277,7 +278,7 @@ json::object image_block(const Part& p) {
 
 json::value tool_input(std::string_view args) {
   boost::system::error_code ec;
-  json::value v = json::parse(args, ec);
+  json::value v = parse_json(args, ec);
   if (ec || !v.is_object()) return json::object{};  // README: unparsable arguments become {}
   return v;
 }

@@ -2,6 +2,7 @@
 #include "ai/translate/json_util.hpp"
 #include "ai/translate/mapping.hpp"
 #include "ai/translate/translate.hpp"
+#include "common/json.hpp"
 
 namespace gatehouse::ai::messages {
 
@@ -60,7 +61,7 @@ json::array content_blocks(const std::vector<Part>& parts) {
         break;
       case PartKind::kToolCall: {
         boost::system::error_code ec;
-        json::value input = json::parse(p.arguments, ec);
+        json::value input = parse_json(p.arguments, ec);
         if (ec || !input.is_object()) input = json::object{};
         out.push_back(json::object{{"type", "tool_use"}, {"id", p.id}, {"name", p.name},
                                    {"input", std::move(input)}});

@@ -9,6 +9,7 @@
 #include "ai/translate/mapping.hpp"
 #include "ai/translate/stream.hpp"
 #include "ai/translate/translate.hpp"
+#include "common/json.hpp"
 
 namespace gatehouse::ai::ollama {
 
@@ -112,7 +113,7 @@ std::string write_request(const Request& r, const WriteOptions&) {
       if (p.kind == PartKind::kToolCall) {
         json::value args = json::object{};
         boost::system::error_code ec;
-        json::value v = json::parse(p.arguments.empty() ? "{}" : p.arguments, ec);
+        json::value v = parse_json(p.arguments.empty() ? "{}" : p.arguments, ec);
         if (!ec && v.is_object()) args = std::move(v);
         calls.push_back(json::object{
             {"function", json::object{{"name", p.name}, {"arguments", std::move(args)}}}});
@@ -190,7 +191,7 @@ class Decoder final : public StreamDecoder {
   Result<void> decode(const sse::Event& e, std::vector<StreamEvent>& out) override {
     if (terminated_) return Ok{};
     boost::system::error_code ec;
-    json::value v = json::parse(e.data, ec);
+    json::value v = parse_json(e.data, ec);
     if (ec || !v.is_object()) {
       return make_error("bad_upstream_event", "upstream Ollama line is not a JSON object", {}, 502,
                         ErrorSide::kUpstream);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <boost/json.hpp>
 
+#include "common/json.hpp"
+
 namespace gatehouse::ai {
 namespace json = boost::json;
 namespace {
@@ -122,7 +124,7 @@ std::optional<std::string> rewrite_same_format(std::string_view body, std::strin
       std::string_view raw =
           body.substr(options_m->value_begin, options_m->value_end - options_m->value_begin);
       boost::system::error_code ec;
-      json::value v = json::parse(raw, ec);
+      json::value v = parse_json(raw, ec);
       if (ec) return std::nullopt;
       const json::value* iu = v.is_object() ? v.as_object().if_contains("include_usage") : nullptr;
       if (!iu || !iu->is_bool() || !iu->as_bool()) {

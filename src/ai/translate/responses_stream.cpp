@@ -9,6 +9,7 @@
 #include "ai/translate/mapping.hpp"
 #include "ai/translate/responses_common.hpp"
 #include "ai/translate/stream.hpp"
+#include "common/json.hpp"
 
 namespace gatehouse::ai::responses {
 
@@ -23,7 +24,7 @@ class Decoder final : public StreamDecoder {
   Result<void> decode(const sse::Event& e, std::vector<StreamEvent>& out) override {
     if (terminated_) return Ok{};
     boost::system::error_code ec;
-    json::value v = json::parse(e.data, ec);
+    json::value v = parse_json(e.data, ec);
     if (ec || !v.is_object()) {
       return make_error("bad_upstream_event", "upstream event `" + e.type_or_default() +
                         "` is not a JSON object", {}, 502, ErrorSide::kUpstream);

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "apim/schema/program.hpp"
+#include "common/json.hpp"
 
 namespace gatehouse::apim::schema {
 
@@ -128,7 +129,7 @@ Deserialized content_value(const openapi::Parameter& p, std::string text) {
   json::error_code ec;
   json::parse_options po;
   po.max_depth = 64;
-  json::value v = json::parse(text, ec, {}, po);
+  json::value v = parse_json(text, ec, {}, po);
   if (ec) return {std::nullopt, "is not valid JSON (" + p.content_type + ")"};
   return {std::move(v), {}};
 }
@@ -164,7 +165,7 @@ json::value coerce(std::string_view text, uint8_t types) {
     // JSON number syntax only ("1e3", "-0.5"); not "inf", "0x10" or " 1".
     json::error_code ec;
     if (!text.empty() && (text[0] == '-' || (text[0] >= '0' && text[0] <= '9'))) {
-      json::value v = json::parse(text, ec);
+      json::value v = parse_json(text, ec);
       if (!ec && v.is_number()) return v;
     }
   }

@@ -4,6 +4,7 @@
 #include <boost/json/parse.hpp>
 
 #include "apim/schema/program.hpp"
+#include "common/json.hpp"
 
 namespace gatehouse::apim::schema {
 
@@ -259,7 +260,7 @@ void RequestValidator::validate_body(const RequestView& r, std::vector<Violation
         json::error_code ec;
         json::parse_options po;
         po.max_depth = kMaxBodyDepth;
-        json::value v = json::parse(*r.body, ec, {}, po);
+        json::value v = parse_json(*r.body, ec, {}, po);
         if (ec) {
           add("body", "json", "the body is not valid JSON: " + ec.message());
         } else {
@@ -302,7 +303,7 @@ std::vector<Violation> RequestValidator::validate_response(int status,
   json::error_code ec;
   json::parse_options po;
   po.max_depth = kMaxBodyDepth;
-  json::value v = json::parse(body, ec, {}, po);
+  json::value v = parse_json(body, ec, {}, po);
   if (ec) {
     out.push_back({"response", "", "json", "the response body is not valid JSON: " + ec.message()});
     return out;

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "common/json.hpp"
+
 namespace gatehouse::mcp::jsonrpc {
 
 const json::object* Message::params() const {
@@ -109,7 +111,7 @@ Parsed parse(std::string_view body, const ParseLimits& limits) {
   json::parse_options opt;
   opt.max_depth = limits.max_depth;
   boost::system::error_code ec;
-  json::value v = json::parse(body, ec, {}, opt);
+  json::value v = parse_json(body, ec, {}, opt);
   if (ec) {
     Parsed::Item it;
     it.fail.code = kParseError;

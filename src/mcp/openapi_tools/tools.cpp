@@ -4,6 +4,8 @@
 #include <cctype>
 #include <set>
 
+#include "common/json.hpp"
+
 namespace gatehouse::mcp::openapi_tools {
 
 namespace {
@@ -417,7 +419,7 @@ json::object to_result(int status, std::string_view content_type, std::string_vi
   r["content"] = json::array{json::object{{"type", "text"}, {"text", text}}};
   if (ok && is_json(content_type.substr(0, content_type.find(';')))) {
     boost::system::error_code ec;
-    json::value v = json::parse(body, ec);
+    json::value v = parse_json(body, ec);
     if (!ec && v.is_object()) r["structuredContent"] = std::move(v);
   }
   if (ok && structured && !r.contains("structuredContent")) {
@@ -449,7 +451,7 @@ json::object answer_result(const HttpAnswer& a, bool structured) {
   // code and detail lead the text, so the model reads why at once; the whole
   // problem document follows.
   boost::system::error_code ec;
-  json::value p = json::parse(a.body, ec);
+  json::value p = parse_json(a.body, ec);
   std::string lead = "HTTP " + std::to_string(a.status);
   if (!ec && p.is_object()) {
     const json::object& o = p.as_object();

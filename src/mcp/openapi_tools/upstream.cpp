@@ -4,6 +4,7 @@
 // it (the caller's RestSend), whose answer becomes the tool result.
 #include "mcp/openapi_tools/upstream.hpp"
 
+#include "common/json.hpp"
 #include "mcp/jsonrpc/message.hpp"
 
 namespace gatehouse::mcp {
@@ -45,7 +46,7 @@ class OpenApiUpstream final : public Upstream,
                              ? std::string(op.message["method"].as_string())
                              : std::string();
     auto answer = [&](json::object result) {
-      Call::deliver(call, Event::ok(json::parse(jsonrpc::result_response(id, result)).as_object()));
+      Call::deliver(call, Event::ok(parse_json(jsonrpc::result_response(id, result)).as_object()));
     };
     if (method == "tools/list") {
       json::array tools;
@@ -59,10 +60,9 @@ class OpenApiUpstream final : public Upstream,
     if (method == "ping") co_return answer(json::object{});
     // tools/call is served on the worker (call_openapi_tool): it goes
     // through the gateway's own pipeline, which lives there.
-    Call::deliver(call,
-                  Event::ok(json::parse(jsonrpc::error_response(id, jsonrpc::kMethodNotFound,
-                                                                "Method not found: " + method))
-                                .as_object()));
+    Call::deliver(call, Event::ok(parse_json(jsonrpc::error_response(id, jsonrpc::kMethodNotFound,
+                                                                     "Method not found: " + method))
+                                      .as_object()));
     co_return;
   }
 
@@ -85,7 +85,7 @@ awaitable<Event> call_openapi_tool(
   const json::value* idp = message.if_contains("id");
   json::value id = idp ? *idp : json::value();
   auto fail = [&](int code, std::string_view why) {
-    return Event::ok(json::parse(jsonrpc::error_response(id, code, why)).as_object());
+    return Event::ok(parse_json(jsonrpc::error_response(id, code, why)).as_object());
   };
   const json::value* pv = message.if_contains("params");
   const json::object* params = pv ? pv->if_object() : nullptr;
@@ -104,7 +104,7 @@ awaitable<Event> call_openapi_tool(
   openapi_tools::HttpAnswer a = co_await send(std::move(*req), b.timeout_ms);
   if (!a.error.empty()) co_return Event::failure(a.error);
   json::object result = openapi_tools::answer_result(a, tool->definition.contains("outputSchema"));
-  co_return Event::ok(json::parse(jsonrpc::result_response(id, result)).as_object());
+  co_return Event::ok(parse_json(jsonrpc::result_response(id, result)).as_object());
 }
 
 }  // namespace gatehouse::mcp

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "common/clock.hpp"
+#include "common/json.hpp"
 #include "common/log.hpp"
 #include "mcp/aggregate/merge.hpp"
 #include "mcp/hub.hpp"
@@ -146,7 +147,7 @@ awaitable<void> relay_server_request(Request& rq, const std::string& server, jso
   }
   Op op;
   op.type = Op::Type::kRespond;
-  op.message = json::parse(answer).as_object();
+  op.message = parse_json(answer).as_object();
   co_await send(rq, server, std::move(op))->result();
 }
 
@@ -642,7 +643,7 @@ awaitable<bool> handle_client_response(Request& rq) {
   auto plain = rq.rt->key->open(std::string_view(id.as_string()).substr(kRelayIdPrefix.size()));
   if (!plain) co_return false;
   boost::system::error_code ec;
-  json::value w = json::parse(*plain, ec);
+  json::value w = parse_json(*plain, ec);
   if (ec || !w.is_object()) co_return false;
   const json::object& o = w.as_object();
   auto str = [&](const char* k) {

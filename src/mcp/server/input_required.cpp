@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "common/json.hpp"
 #include "mcp/jsonrpc/message.hpp"
 #include "policies/crypto.hpp"
 
@@ -136,7 +137,7 @@ std::string State::encode() const {
 
 std::optional<State> State::decode(std::string_view plain) {
   boost::system::error_code ec;
-  json::value v = json::parse(plain, ec);
+  json::value v = parse_json(plain, ec);
   if (ec || !v.is_object()) return std::nullopt;
   const json::object& o = v.as_object();
   State s;

@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "common/clock.hpp"
+#include "common/json.hpp"
 #include "common/log.hpp"
 #include "mcp/hub.hpp"
 #include "mcp/server/handler_internal.hpp"
@@ -92,7 +93,7 @@ awaitable<void> answer_upstream(Flow& f, const json::value& id, std::string body
                                 asio::any_io_executor worker) {
   Op op;
   op.type = Op::Type::kRespond;
-  op.message = json::parse(body).as_object();
+  op.message = parse_json(body).as_object();
   op.session_id = f.session_id;
   op.protocol_version = f.protocol_version;
   Event e = co_await submit(f.cfg, std::move(op), worker, f.binding)->result();

@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "common/json.hpp"
 #include "mcp/upstream/upstream.hpp"
 #include "policies/crypto.hpp"
 
@@ -119,7 +120,7 @@ bool cacheable(std::string_view method) {
 
 std::string shape_result(std::string_view body, std::string_view method, bool private_scope) {
   boost::system::error_code ec;
-  json::value v = json::parse(body, ec);
+  json::value v = parse_json(body, ec);
   json::object* o = ec ? nullptr : v.if_object();
   json::value* r = o ? o->if_contains("result") : nullptr;
   if (!r || !r->is_object()) return std::string(body);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/json.hpp"
 #include "mcp/hub.hpp"
 #include "mcp/jsonrpc/message.hpp"
 #include "mcp/server/list_cache.hpp"
@@ -28,7 +29,7 @@ std::string_view needed_capability(std::string_view method) {
 bool client_declared(const SessionState& st, std::string_view capability) {
   if (capability.empty() || st.client_capabilities.empty()) return false;
   boost::system::error_code ec;
-  json::value caps = json::parse(st.client_capabilities, ec);
+  json::value caps = parse_json(st.client_capabilities, ec);
   return !ec && caps.is_object() && caps.as_object().contains(capability);
 }
 
@@ -57,7 +58,7 @@ class ClientStream final : public OutsideSink {
     }
     json::value upstream_id = msg["id"];
     if (method == "ping")
-      return json::parse(jsonrpc::result_response(upstream_id, json::object{})).as_object();
+      return parse_json(jsonrpc::result_response(upstream_id, json::object{})).as_object();
     std::string_view cap = needed_capability(method);
     const char* why = nullptr;
     if (feed_->closed.load(std::memory_order_relaxed))
@@ -65,7 +66,7 @@ class ClientStream final : public OutsideSink {
     else if (cap.empty() || std::find(declared_.begin(), declared_.end(), cap) == declared_.end())
       why = " cannot be relayed to this client (capability not declared)";
     if (why)
-      return json::parse(
+      return parse_json(
                  jsonrpc::error_response(upstream_id, jsonrpc::kMethodNotFound, method + why))
           .as_object();
     msg["id"] = relay_id(*key_, to_, upstream_id);

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "common/json.hpp"
 #include "policies/crypto.hpp"
 
 namespace gatehouse::mcp {
@@ -119,7 +120,7 @@ std::optional<SessionState> SessionState::decode(std::string_view text) {
   // Only tokens we sealed get here, but a key shared with an older node may
   // carry another shape: check everything rather than trust it.
   boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
+  json::value v = parse_json(text, ec);
   if (ec || !v.is_object()) return std::nullopt;
   const auto& o = v.as_object();
   auto str = [&](const char* k, std::string& out) {

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "common/clock.hpp"
+#include "common/json.hpp"
 #include "common/log.hpp"
 #include "mcp/hub.hpp"
 #include "mcp/metrics.hpp"
@@ -520,7 +521,7 @@ awaitable<void> run(std::shared_ptr<Job> job) {
                 ? jsonrpc::result_response(upstream_id, json::object{})
                 : jsonrpc::error_response(upstream_id, jsonrpc::kMethodNotFound,
                                           method + " cannot be relayed to this task's client");
-        co_await tell_upstream(*job->rt, where, json::parse(answer).as_object(), Op::Type::kRespond,
+        co_await tell_upstream(*job->rt, where, parse_json(answer).as_object(), Op::Type::kRespond,
                                job->worker);
         continue;
       }

@@ -15,6 +15,7 @@
 #include <algorithm>
 
 #include "ai/sse/parser.hpp"
+#include "common/json.hpp"
 #include "common/log.hpp"
 #include "config/loader.hpp"
 #include "mcp/hub.hpp"
@@ -360,10 +361,10 @@ class SseUpstream final : public Upstream, public std::enable_shared_from_this<S
         answer =
             m.method == "ping"
                 ? json::object{{"jsonrpc", "2.0"}, {"id", m.id}, {"result", json::object{}}}
-                : json::parse(jsonrpc::error_response(
-                                  m.id, jsonrpc::kMethodNotFound,
-                                  m.method + " cannot be relayed: no call in flight and the client "
-                                             "has no standalone stream (GET) open"))
+                : parse_json(jsonrpc::error_response(
+                                 m.id, jsonrpc::kMethodNotFound,
+                                 m.method + " cannot be relayed: no call in flight and the client "
+                                            "has no standalone stream (GET) open"))
                       .as_object();
       }
       if (answer)

@@ -7,6 +7,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include "common/json.hpp"
 #include "policies/crypto.hpp"
 
 namespace gatehouse::policy::jwt {
@@ -212,7 +213,7 @@ Result<std::vector<NamedKey>> parse_jwks(const boost::json::value& doc) {
 
 Result<std::vector<NamedKey>> parse_jwks(std::string_view json) {
   boost::system::error_code ec;
-  boost::json::value doc = boost::json::parse(json, ec);
+  boost::json::value doc = parse_json(json, ec);
   if (ec) return bad("the JWKS is not valid JSON: " + ec.message());
   return parse_jwks(doc);
 }

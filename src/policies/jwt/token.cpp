@@ -2,6 +2,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include "common/json.hpp"
 #include "policies/crypto.hpp"
 
 namespace gatehouse::policy::jwt {
@@ -22,7 +23,7 @@ bool decode_object(std::string_view segment, boost::json::object& out) {
   std::string json = base64_decode(segment, true, &ok);
   if (!ok || json.empty()) return false;
   boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(json, ec);
+  boost::json::value v = parse_json(json, ec);
   if (ec || !v.is_object()) return false;
   out = std::move(v.get_object());
   return true;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <unordered_map>
 
+#include "common/json.hpp"
 #include "common/clock.hpp"
 #include "common/strings.hpp"
 #include "net/http_client.hpp"
@@ -169,7 +170,7 @@ class IntrospectionPolicy final : public Policy {
       co_return make_error("introspection_unavailable",
                            "introspection endpoint answered " + std::to_string(res->status));
     boost::system::error_code ec;
-    auto doc = boost::json::parse(res->body, ec);
+    auto doc = parse_json(res->body, ec);
     const boost::json::object* o = ec ? nullptr : doc.if_object();
     const boost::json::value* active = o ? o->if_contains("active") : nullptr;
     if (!active || !active->is_bool())
