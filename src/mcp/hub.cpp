@@ -8,6 +8,7 @@
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
+#include "common/thread.hpp"
 #include "mcp/openapi_tools/upstream.hpp"
 #include "mcp/upstream/upstream.hpp"
 
@@ -44,7 +45,11 @@ std::string fingerprint(const config::McpServerConfig& c) {
 
 class Hub {
  public:
-  Hub() : guard_(ioc_.get_executor()), thread_([this] { ioc_.run(); }) {}
+  Hub()
+      : guard_(ioc_.get_executor()), thread_([this] {
+          name_this_thread("gh-mcp-hub");
+          ioc_.run();
+        }) {}
 
   asio::io_context& ioc() { return ioc_; }
 

@@ -13,6 +13,7 @@
 
 #include "common/clock.hpp"
 #include "common/strings.hpp"
+#include "net/resolve.hpp"
 
 namespace gatehouse::net {
 
@@ -333,7 +334,7 @@ awaitable<Result<std::unique_ptr<HttpClientStream>>> open_on(
   const bool reused = conn != nullptr;
   if (!conn) {
     tcp::resolver resolver(ex);
-    auto [rec, results] = co_await resolver.async_resolve(t.host, t.port, use_nothrow);
+    auto [rec, results] = co_await resolve(resolver, t.host, t.port);
     if (rec) co_return call_error(r.url, "resolving " + t.host + ": " + rec.message());
     if constexpr (std::is_same_v<Stream, IdlePool::Plain>) {
       conn = std::make_unique<Stream>(ex);

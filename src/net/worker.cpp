@@ -7,6 +7,7 @@
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
+#include "common/thread.hpp"
 #include "mcp/server/input_required.hpp"
 #include "proxy/h2_connection.hpp"
 #include "proxy/session.hpp"
@@ -88,6 +89,7 @@ void Worker::start() {
   if (acceptor_) asio::co_spawn(*ioc_, accept_loop(*acceptor_, false), asio::detached);
   if (tls_acceptor_) asio::co_spawn(*ioc_, accept_loop(*tls_acceptor_, true), asio::detached);
   thread_ = std::thread([this] {
+    name_this_thread("gh-worker-" + std::to_string(index_));
     ioc_->run();
     access_log_.flush();
     finished_.store(true);

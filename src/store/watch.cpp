@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/log.hpp"
+#include "common/thread.hpp"
 
 namespace gatehouse::store {
 
@@ -89,6 +90,7 @@ void ChangeFeed::local_commit(int64_t revision) {
 }
 
 void ChangeFeed::run() {
+  make_this_thread_background("gh-store-feed");
   {
     std::lock_guard g(hub_->mu);
     hub_->watcher = std::this_thread::get_id();

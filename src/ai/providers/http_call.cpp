@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "common/clock.hpp"
+#include "net/resolve.hpp"
 #include "policies/query.hpp"
 #include "net/http_client.hpp"
 #include "net/http1/parser.hpp"
@@ -235,8 +236,7 @@ class HttpCall final : public Call {
   }
   awaitable<Result<void>> connect() {
     arm(req_.timeouts.connect_ms);
-    auto [rec, results] =
-        co_await resolver_.async_resolve(req_.url.host, std::to_string(req_.url.port), use_nothrow);
+    auto [rec, results] = co_await resolve(resolver_, req_.url.host, std::to_string(req_.url.port));
     if (rec || results.empty())
       co_return fail("provider_unreachable", "cannot resolve " + req_.url.host).error();
     conn_ = std::make_unique<ProviderConn>(ex_);

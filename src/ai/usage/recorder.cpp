@@ -4,6 +4,7 @@
 
 #include "common/log.hpp"
 #include "common/settings.hpp"
+#include "common/thread.hpp"
 
 namespace gatehouse::ai::usage {
 
@@ -120,6 +121,7 @@ Result<boost::json::object> Recorder::query(const Query& q) {
 }
 
 void Recorder::run() {
+  make_this_thread_background("gh-usage");
   std::unique_lock lock(mu_);
   while (!stop_) {
     cv_.wait_for(lock,

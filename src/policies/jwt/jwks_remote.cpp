@@ -10,6 +10,7 @@
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
+#include "common/thread.hpp"
 #include "net/asio.hpp"
 #include "net/http_client.hpp"
 #include "policies/jwt/jwks.hpp"
@@ -77,6 +78,7 @@ std::mutex g_sources_mu;
 std::map<std::string, std::weak_ptr<RemoteJwks>> g_sources;
 
 void run_source(std::shared_ptr<RemoteJwks::State> s) {
+  make_this_thread_background("gh-jwks");
   std::unique_lock lk(s->mu);
   for (;;) {
     if (s->stop) return;

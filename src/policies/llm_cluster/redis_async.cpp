@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "common/clock.hpp"
+#include "net/resolve.hpp"
 
 namespace gatehouse::policy::llm_cluster {
 
@@ -154,8 +155,7 @@ awaitable<Result<std::unique_ptr<Conn>>> connect(const rate_limit::RedisEndpoint
   auto ex = co_await asio::this_coro::executor;
   auto c = std::make_unique<Conn>(ex);
   tcp::resolver resolver(ex);
-  auto [rec, results] =
-      co_await resolver.async_resolve(ep.host, std::to_string(ep.port), use_nothrow);
+  auto [rec, results] = co_await resolve(resolver, ep.host, std::to_string(ep.port));
   if (rec || results.empty()) co_return unreachable(ep, "cannot resolve " + ep.host);
   asio::steady_timer timer(ex);
   timer.expires_after(std::chrono::milliseconds(ep.timeout_ms));

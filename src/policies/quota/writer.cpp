@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "common/log.hpp"
+#include "common/thread.hpp"
 #include "policies/rate_limit/shared_state.hpp"
 
 namespace gatehouse::policy::quota {
@@ -91,6 +92,7 @@ bool Writer::has_pending(const std::string& db_path, const std::string& scope) {
 }
 
 void Writer::run() {
+  make_this_thread_background("gh-quota");
   std::unique_lock lock(mu_);
   while (!stop_) {
     cv_.wait_for(lock, kFlushEvery, [this] { return stop_; });

@@ -20,6 +20,7 @@
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
+#include "common/thread.hpp"
 #include "policies/rate_limit/redis_store.hpp"
 
 namespace gatehouse::policy::rate_limit {
@@ -116,6 +117,9 @@ class Endpoint {
 
  private:
   void run() {
+    // Normal priority: the cluster counters it syncs are what limits are
+    // enforced against, so it must keep pace with the workers.
+    name_this_thread("gh-redis-sync");
     block_sigpipe();
     transport_ = new_transport(cfg_);
     int64_t next = steady_ms();

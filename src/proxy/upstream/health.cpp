@@ -3,6 +3,7 @@
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "net/http1/parser.hpp"
+#include "net/resolve.hpp"
 #include "net/stream.hpp"
 #include "net/tls/client.hpp"
 #include "proxy/snapshot.hpp"
@@ -180,7 +181,7 @@ awaitable<void> dns_loop(asio::io_context& ioc, std::weak_ptr<UpstreamShared> we
       addr = up->addresses[t];
     }
     // Asio resolves on its own thread; the control thread never blocks.
-    auto [ec, results] = co_await resolver.async_resolve(host, std::to_string(port), use_nothrow);
+    auto [ec, results] = co_await resolve(resolver, host, std::to_string(port));
     if (!ec) {
       auto list = std::make_shared<EndpointList>();
       for (const auto& r : results) list->push_back(r.endpoint());
