@@ -26,6 +26,11 @@ inline bool is_hex_digit(char c) {
 // Decodes %XX escapes (and `+` when plus_as_space); a `%` not followed by two
 // hex digits is kept literally.
 std::string percent_decode(std::string_view s, bool plus_as_space);
+// The same into `out` (cleared first), so a caller can reuse one buffer.
+void percent_decode_into(std::string_view s, bool plus_as_space, std::string& out);
+// percent_decode(s, plus_as_space) == want, without building the decoded
+// string (the router compares query names and values on every request).
+bool percent_decoded_equals(std::string_view s, std::string_view want, bool plus_as_space);
 
 // As percent_decode, but a malformed escape (or, with reject_nul, %00) makes
 // the whole input invalid: nullopt.

@@ -34,5 +34,23 @@ TEST(Percent, HexDigits) {
   EXPECT_FALSE(is_hex_digit('/'));
 }
 
+TEST(Percent, DecodedEqualsAndIntoAgreeWithDecode) {
+  for (std::string_view raw : {"a%20b+c%zz", "%41%4a", "%4", "%", "", "x+y", "%2", "caf%C3%A9"}) {
+    for (bool plus : {true, false}) {
+      std::string want = percent_decode(raw, plus);
+      EXPECT_TRUE(percent_decoded_equals(raw, want, plus)) << raw;
+      EXPECT_FALSE(percent_decoded_equals(raw, want + "x", plus)) << raw;
+      if (!want.empty()) {
+        EXPECT_FALSE(percent_decoded_equals(raw, want.substr(1), plus)) << raw;
+      }
+      std::string into = "left over";
+      percent_decode_into(raw, plus, into);
+      EXPECT_EQ(into, want);
+    }
+  }
+  EXPECT_TRUE(percent_decoded_equals("a+b", "a b", true));
+  EXPECT_FALSE(percent_decoded_equals("a+b", "a b", false));
+}
+
 }  // namespace
 }  // namespace gatehouse

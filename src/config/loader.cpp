@@ -710,18 +710,6 @@ bool within(const std::string& field, const std::string& parent) {
 
 }  // namespace
 
-std::string ConfigError::to_string() const {
-  std::string out = pos.file.empty() ? "<config>" : pos.file;
-  if (pos.line > 0) {
-    out += ":" + std::to_string(pos.line);
-    if (pos.column > 0) out += ":" + std::to_string(pos.column);
-  }
-  out += ": ";
-  if (!field.empty()) out += field + ": ";
-  out += message;
-  return out;
-}
-
 LoadResult load_config_text(std::string_view yaml, const std::string& file) {
   LoadResult result;
   auto& errors = result.errors;

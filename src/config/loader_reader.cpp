@@ -1,4 +1,5 @@
-// Typed, position-aware access to a yaml-cpp document (see loader_reader.hpp).
+// Typed, position-aware access to a yaml-cpp document (see loader_reader.hpp),
+// and the file:line:column form of a config error.
 #include "config/loader_reader.hpp"
 
 #include <charconv>
@@ -357,3 +358,19 @@ Fields::Fields(Reader& r, const Slot& s, const std::vector<std::string>& known,
 }
 
 }  // namespace gatehouse::config::detail
+
+namespace gatehouse::config {
+
+std::string ConfigError::to_string() const {
+  std::string out = pos.file.empty() ? "<config>" : pos.file;
+  if (pos.line > 0) {
+    out += ":" + std::to_string(pos.line);
+    if (pos.column > 0) out += ":" + std::to_string(pos.column);
+  }
+  out += ": ";
+  if (!field.empty()) out += field + ": ";
+  out += message;
+  return out;
+}
+
+}  // namespace gatehouse::config

@@ -13,11 +13,11 @@
 #include "net/http1/path.hpp"
 #include "policies/policy.hpp"
 #include "proxy/router.hpp"
+#include "proxy/snapshot.hpp"  // RouteRuntime: the templates below use its members
 
 namespace gatehouse::proxy {
 
 struct Snapshot;
-struct RouteRuntime;
 
 struct Exchange {
   std::shared_ptr<const Snapshot> snap;

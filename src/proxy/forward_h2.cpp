@@ -33,18 +33,6 @@ constexpr size_t kTxHighWater = 64 * 1024;
 // Streams refused by the peer (REFUSED_STREAM, past GOAWAY) are retried on
 // another connection this many times without counting as attempts.
 constexpr int kMaxRefusedRetries = 2;
-
-struct Count {
-  std::atomic<int>* c = nullptr;
-  explicit Count(std::atomic<int>& a) : c(&a) { a.fetch_add(1, std::memory_order_relaxed); }
-  Count(const Count&) = delete;
-  Count& operator=(const Count&) = delete;
-  ~Count() { release(); }
-  void release() {
-    if (c) c->fetch_sub(1, std::memory_order_relaxed);
-    c = nullptr;
-  }
-};
 }  // namespace
 
 awaitable<bool> H2Forward::run(Session& s, Exchange& ex) {
@@ -99,7 +87,7 @@ awaitable<bool> H2Forward::exchange(Session& s, Exchange& ex, Call& c) {
                                     "upstream '" + ucfg.name + "' has too many requests in flight",
                                     close_after_error);
   }
-  Count in_flight(us.in_flight);
+  CounterGuard in_flight = CounterGuard::enter(us.in_flight);
 
   std::string path = snap.router->rewrite_path(ex.match, ex.target.path);
   const std::string& query = ex.pctx.query_overridden ? ex.pctx.query_override : ex.target.query;
@@ -207,7 +195,7 @@ awaitable<bool> H2Forward::exchange(Session& s, Exchange& ex, Call& c) {
   std::vector<bool> tried(ucfg.targets.size(), false);
   int refused_retries = 0;
   bool unsafe = false;  // the upstream may have acted on it: never replayed
-  std::unique_ptr<Count> retry_count;
+  CounterGuard retry_count;
   // A streamed body that ended within the replay limit becomes replayable.
   auto promote_captured = [&c] {
     if (c.buffered || !c.pump_done || !c.capture_complete) return;
@@ -232,7 +220,7 @@ awaitable<bool> H2Forward::exchange(Session& s, Exchange& ex, Call& c) {
         co_return co_await s.send_error(&ex, c.last_status, c.last_code, c.last_detail,
                                         close_after_error || c.pump_running);
       }
-      if (!retry_count) retry_count = std::make_unique<Count>(us.retries_in_flight);
+      retry_count.enter_once(us.retries_in_flight);
       ++ex.retries;
       ustats.retries.inc();
       int64_t backoff = std::min(ucfg.retries.backoff_max_ms,
@@ -302,7 +290,7 @@ awaitable<bool> H2Forward::exchange(Session& s, Exchange& ex, Call& c) {
     }
     wu.balancer->on_start(target);
     auto& tstate = *us.states[static_cast<size_t>(target)];
-    Count target_in_flight(tstate.requests_in_flight);
+    CounterGuard target_in_flight = CounterGuard::enter(tstate.requests_in_flight);
 
     std::string host_value = !ex.pctx.upstream_host.empty() ? ex.pctx.upstream_host
                              : !rc.rewrite.host.empty()     ? rc.rewrite.host
@@ -444,7 +432,7 @@ awaitable<bool> H2Forward::exchange(Session& s, Exchange& ex, Call& c) {
     }
     break;
   }
-  if (retry_count) retry_count->release();
+  retry_count.release();
   in_flight.release();
   // The replayed body came from the read buffer; it is done with now.
   if (c.replay_consume && !body_owned) s.buf_.consume(c.replay_consume);
@@ -453,91 +441,6 @@ awaitable<bool> H2Forward::exchange(Session& s, Exchange& ex, Call& c) {
   if (c.tc) co_return co_await transcode_respond(s, ex, c);
   if (c.tunnel && c.st->status / 100 == 2) co_return co_await tunnel(s, ex, c);
   co_return co_await respond(s, ex, c);
-}
-
-awaitable<std::shared_ptr<H2ClientConn>> H2Forward::connect(Session& s, Exchange& ex, Call& c,
-                                                             int target, int64_t deadline_ms) {
-  net::WorkerUpstream& wu = *c.wu;
-  UpstreamShared& us = *wu.shared;
-  const config::UpstreamConfig& ucfg = us.cfg;
-  metrics::UpstreamShard& ustats = *wu.stats;
-  const auto& tcfg = ucfg.targets[static_cast<size_t>(target)];
-  Count pending(us.pending);
-  auto eps = us.addresses[static_cast<size_t>(target)]->endpoints.load();
-  auto conn = std::make_unique<UpstreamConn>(s.worker_.ioc().get_executor());
-  conn->target = target;
-  boost::system::error_code cec = asio::error::host_not_found;
-  for (const auto& ep : *eps) {
-    conn->stream.socket() = tcp::socket(s.worker_.ioc());
-    conn->deadline.reset_fired();
-    conn->deadline.arm(s.worker_.deadlines(), &conn->stream.socket(), deadline_ms);
-    auto [ec] = co_await conn->stream.socket().async_connect(ep, use_nothrow);
-    cec = ec;
-    if (!ec || conn->deadline.fired()) break;
-  }
-  conn->deadline.disarm();
-  pending.release();
-  auto fail = [&](bool timed_out, std::string code, std::string detail) {
-    ustats.failures.inc();
-    if (timed_out) ustats.timeouts.inc();
-    record_outcome(us, target, true, false, steady_ms());
-    wu.balancer->on_finish(target, std::chrono::microseconds(steady_us() - c.attempt_start_us), false);
-    c.last_status = timed_out ? 504 : 502;
-    c.last_code = timed_out ? "upstream_connect_timeout" : std::move(code);
-    c.last_detail = std::move(detail);
-    ex.upstream_target = tcfg.address;
-  };
-  if (cec || conn->deadline.fired()) {
-    bool timed_out = conn->deadline.fired();
-    fail(timed_out, "upstream_connect_failed",
-         "connecting to " + tcfg.address + " failed: " +
-             (timed_out ? std::string("timed out") : cec.message()));
-    co_return nullptr;
-  }
-  us.connections.fetch_add(1, std::memory_order_relaxed);
-  conn->live_counter = &us.connections;
-  boost::system::error_code ec;
-  conn->stream.socket().set_option(tcp::no_delay(true), ec);
-  if (us.tls) {
-    // ALPN h2 is required: HTTP/2 over TLS is only what the peer agreed to.
-    auto& tls = conn->stream.start_tls(*us.tls);
-    const std::string& name = ucfg.tls.sni.empty() ? tcfg.host : ucfg.tls.sni;
-    static constexpr unsigned char kAlpn[] = {2, 'h', '2'};
-    boost::system::error_code hec = asio::error::invalid_argument;
-    if (net::tls::prepare_client_ssl(tls.native_handle(), name, ucfg.tls.verify) &&
-        SSL_set_alpn_protos(tls.native_handle(), kAlpn, sizeof(kAlpn)) == 0) {
-      conn->deadline.arm(s.worker_.deadlines(), &conn->stream.socket(), deadline_ms);
-      std::tie(hec) = co_await tls.async_handshake(asio::ssl::stream_base::client, use_nothrow);
-      conn->deadline.disarm();
-    }
-    if (hec) {
-      bool timed_out = conn->deadline.fired();
-      fail(timed_out, "upstream_tls_failed",
-           "TLS to " + tcfg.address + " (" + name + ") failed: " +
-               (timed_out ? std::string("timed out") : hec.message()));
-      co_return nullptr;
-    }
-    const unsigned char* proto = nullptr;
-    unsigned int len = 0;
-    SSL_get0_alpn_selected(tls.native_handle(), &proto, &len);
-    if (len != 2 || proto[0] != 'h' || proto[1] != '2') {
-      fail(false, "upstream_tls_failed",
-           "upstream " + tcfg.address + " did not agree to HTTP/2 (ALPN h2)");
-      co_return nullptr;
-    }
-  }
-  ex.connect_us = steady_us() - c.attempt_start_us;
-  ustats.connect_latency.observe_us(static_cast<uint64_t>(ex.connect_us));
-  auto rep = conn->stream.socket().remote_endpoint(ec);
-  conn->peer = ec ? tcfg.address : rep.address().to_string() + ":" + std::to_string(rep.port());
-  auto h2 = std::make_shared<H2ClientConn>(std::move(conn), s.worker_.deadlines(),
-                                           ucfg.pool.idle_timeout_ms, nullptr,
-                                           ucfg.http2.ping_interval_ms, ucfg.http2.ping_timeout_ms);
-  if (!h2->start()) {
-    fail(false, "upstream_connect_failed", "HTTP/2 session setup failed");
-    co_return nullptr;
-  }
-  co_return h2;
 }
 
 awaitable<void> H2Forward::pump_body(Session& s, Exchange& ex, Call& c,

@@ -18,7 +18,7 @@
 #include "common/json.hpp"
 #include "common/percent.hpp"
 #include "common/strings.hpp"
-#include "net/worker.hpp"  // before exchange.hpp: its templates need RouteRuntime
+#include "net/worker.hpp"
 #include "proxy/exchange.hpp"
 #include "proxy/forward_h2.hpp"
 #include "proxy/forward_h2_call.hpp"

@@ -103,32 +103,6 @@ RE2::Options regex_options() {
   return o;
 }
 
-// Decodes one form-encoded byte starting at raw[i]; advances i.
-char decode_at(std::string_view raw, size_t& i) {
-  char c = raw[i];
-  if (c == '+') {
-    ++i;
-    return ' ';
-  }
-  if (c == '%' && i + 2 < raw.size() && is_hex_digit(raw[i + 1]) && is_hex_digit(raw[i + 2])) {
-    i += 3;
-    return static_cast<char>(hex_digit_value(raw[i - 2]) * 16 + hex_digit_value(raw[i - 1]));
-  }
-  ++i;  // malformed escapes are kept literally rather than rejected
-  return c;
-}
-
-// Compares the decoded form of `raw` with `want` without materialising it.
-bool decoded_equals(std::string_view raw, std::string_view want) {
-  size_t i = 0;
-  size_t j = 0;
-  while (i < raw.size()) {
-    if (j >= want.size()) return false;
-    if (decode_at(raw, i) != want[j++]) return false;
-  }
-  return j == want.size();
-}
-
 bool needs_decode(std::string_view raw) {
   return raw.find_first_of("%+") != std::string_view::npos;
 }
@@ -244,13 +218,12 @@ struct Router::Impl {
       case ValueKind::kPresent:
         return true;
       case ValueKind::kExact:
-        return decoded_equals(raw, v.value);
+        return percent_decoded_equals(raw, v.value, true);
       case ValueKind::kRegex: {
         if (!needs_decode(raw)) return RE2::FullMatch(raw, *v.re);
         // Reused per thread so steady-state matching does not allocate.
         thread_local std::string scratch;
-        scratch.clear();
-        for (size_t i = 0; i < raw.size();) scratch.push_back(decode_at(raw, i));
+        percent_decode_into(raw, true, scratch);
         return RE2::FullMatch(scratch, *v.re);
       }
     }
@@ -267,7 +240,7 @@ struct Router::Impl {
       std::string_view name = pair.substr(0, eq);
       std::string_view value =
           eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
-      if (decoded_equals(name, v.name) && query_value_matches(v, value)) return true;
+      if (percent_decoded_equals(name, v.name, true) && query_value_matches(v, value)) return true;
     }
     return false;
   }
