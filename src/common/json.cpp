@@ -106,10 +106,11 @@ struct ExactHandler {
 }  // namespace
 
 json::value parse_json(std::string_view text, error_code& ec, json::storage_ptr sp,
-                       const json::parse_options& opt) {
+                       const json::parse_options& opt, size_t* consumed) {
   json::basic_parser<ExactHandler> p(opt);
   p.handler().st.reset(std::move(sp));
   std::size_t used = p.write_some(false, text.data(), text.size(), ec);
+  if (consumed) *consumed = used;
   if (!ec && used < text.size()) ec = json::error::extra_data;
   if (ec) return nullptr;
   return p.handler().st.release();

@@ -14,13 +14,17 @@
 #include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>
 #include <boost/system/error_code.hpp>
+#include <cstddef>
 #include <string_view>
 
 namespace gatehouse {
 
+// `consumed`, when given, is where parsing stopped: the end of the text, or
+// the offset of the error (for a line and column in the message).
 boost::json::value parse_json(std::string_view text, boost::system::error_code& ec,
                               boost::json::storage_ptr sp = {},
-                              const boost::json::parse_options& opt = {});
+                              const boost::json::parse_options& opt = {},
+                              size_t* consumed = nullptr);
 
 // Throws boost::system::system_error on malformed text, like
 // boost::json::parse.

@@ -199,7 +199,11 @@ class McpOutsideCalls(unittest.TestCase):
         self.assertEqual(self.post("/mcp", {"jsonrpc": "2.0", "id": req["id"], "result": {
             "roots": [{"uri": "file:///again"}]}}, sid).status, 202)
         self.assertEqual(self.call("/mcp", sid, "later-result"), "file:///again")
-        self.assertEqual(self.fixture.stats()["getsOpened"], opened + 1)
+        # One upstream stream for the session, not one per client GET. (Not a
+        # count of opens: under load the server can refuse a reopen that
+        # comes before it has let go of the dropped stream, and the gateway
+        # then tries again.)
+        self.assertEqual(self.fixture.stats()["getsOpen"], 1, self.fixture.stats())
 
     def test_sse_upstream_requests_reach_the_sdk_client(self):
         for kind in ("roots", "sampling"):

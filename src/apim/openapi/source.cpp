@@ -3,12 +3,12 @@
 #include <yaml-cpp/depthguard.h>
 
 #include <boost/json/parser.hpp>
-#include <boost/json/stream_parser.hpp>
 #include <charconv>
 #include <cmath>
 #include <exception>
 #include <optional>
 
+#include "common/json.hpp"
 #include "common/yaml_scalar.hpp"
 
 namespace gatehouse::apim::openapi {
@@ -105,26 +105,18 @@ std::pair<int, int> line_column(std::string_view text, size_t offset) {
 Result<json::value> parse_json(std::string_view text, const std::string& path) {
   json::parse_options opt;
   opt.max_depth = kMaxDepth;
-  json::stream_parser p(json::storage_ptr(), opt);
   boost::system::error_code ec;
-  size_t used = p.write_some(text.data(), text.size(), ec);
-  if (!ec && used < text.size()) {
-    // write_some stops after one complete value; anything but blanks after it is an error.
-    size_t i = used;
-    while (i < text.size() &&
-           (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t'))
-      ++i;
-    if (i < text.size()) {
-      auto [l, c] = line_column(text, i);
-      return parse_error(path, l, c, "invalid_json", "unexpected content after the JSON document");
-    }
+  size_t used = 0;
+  json::value v = gatehouse::parse_json(text, ec, {}, opt, &used);
+  if (ec == json::error::extra_data) {
+    auto [l, c] = line_column(text, used);
+    return parse_error(path, l, c, "invalid_json", "unexpected content after the JSON document");
   }
-  if (!ec) p.finish(ec);
   if (ec) {
     auto [l, c] = line_column(text, used);
     return parse_error(path, l, c, "invalid_json", "invalid JSON: " + ec.message());
   }
-  return p.release();
+  return v;
 }
 
 bool decode_token(std::string_view raw, std::string& out) {
