@@ -206,8 +206,7 @@ awaitable<Reply> drive(Request& rq, Outcome& out, Flow f, bool task) {
   tasks::Settle settle(steady_ms());
   for (;;) {
     if (!f.asked.empty()) {
-      if (!co_await f.call->wait_for(kGather))
-        co_return co_await ask_client(rq, out, std::move(f));
+      if (!co_await f.call->wait_for(kGather)) co_return co_await ask_client(rq, out, std::move(f));
     } else if (task) {
       int64_t left = settle.left(steady_ms());
       if (left == 0 || !co_await f.call->wait_for(std::chrono::milliseconds(left))) {

@@ -473,8 +473,7 @@ awaitable<void> follow(std::shared_ptr<Job> job) {
       if (!cap.empty() && job->client_caps.contains(cap)) {
         json::object request{{"method", method}};
         if (const json::value* p = e.message.if_contains("params")) request["params"] = *p;
-        if (!store().ask(job->id, std::move(request), upstream_id, now_unix_ms()).empty())
-          continue;
+        if (!store().ask(job->id, std::move(request), upstream_id, now_unix_ms()).empty()) continue;
       }
       std::string answer =
           method == "ping"
@@ -543,8 +542,7 @@ std::optional<Reply> adopt(Request& rq, Outcome& out, Upstream where, std::share
     job->call = std::move(call);
     asio::co_spawn(rq.worker, follow(std::move(job)), asio::detached);
   }
-  return Reply{jsonrpc::result_response(rq.msg.id, creation_result(std::move(created))), {},
-               false};
+  return Reply{jsonrpc::result_response(rq.msg.id, creation_result(std::move(created))), {}, false};
 }
 
 bool is_task_method(std::string_view m) {
