@@ -343,9 +343,9 @@ awaitable<Reply> forward_input_required(Request& rq, Outcome& out, const std::st
     f.answers = mrtr::reissue_answers(nullptr, retry.responses);
   }
   // A fresh request, or a retry whose call is not held here: (re)issued,
-  // with every answer the client gave so far at hand.
-  // A task's upstream request gets an id of its own: the shared upstream
-  // session carries many clients' ids, and tasks/cancel names it.
+  // with every answer the client gave so far at hand. A task's upstream
+  // request gets an id of its own: the shared upstream session carries many
+  // clients' ids, and tasks/cancel names it.
   if (task) msg["id"] = tasks::call_id();
   f.upstream_id = msg["id"];
   Op op;
