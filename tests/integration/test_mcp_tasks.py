@@ -2,10 +2,13 @@
 """The tasks extension (SEP-2663, MCP 2026-07-28) done by the gateway, raw
 HTTP against tests/node/mcp_conformance_server.mjs (an SDK server that knows
 nothing of tasks; its tools say execution.taskSupport): a declaring client's
-call becomes a task at once, runs upstream in the background and is polled
-with tasks/get; tasks/cancel cancels it upstream (notifications/cancelled);
-task ids are bound to the route and consumer; -32021 for a client without
-the extension; the access log names the task methods."""
+call becomes a task once it can proceed (a question the tool asks at once is
+answered first with an InputRequiredResult, and the retry becomes the task),
+runs upstream in the background and is polled with tasks/get; a later
+question goes through tasks/update; tasks/cancel cancels it upstream
+(notifications/cancelled); task ids are bound to the route and consumer;
+-32021 for a client without the extension; the access log names the task
+methods."""
 
 import json
 import os
@@ -276,6 +279,63 @@ class McpTasks(unittest.TestCase):
         t = self.get(r["taskId"])["result"]
         self.assertEqual(t["status"], "cancelled")
         self.assertNotIn("inputRequests", t)
+
+    def test_a_question_asked_at_once_comes_before_the_task(self):
+        # SEP-2663 with SEP-2322: round 1 is an InputRequiredResult (no task
+        # yet), the retry carrying the answer becomes the task, whose result
+        # has the answer.
+        caps = {"elicitation": {}}
+        r = self.rpc(body("tools/call", name="test_tool_with_task", arguments={},
+                          caps=caps))["result"]
+        self.assertEqual(r["resultType"], "input_required")
+        self.assertNotIn("taskId", r)
+        self.assertEqual(list(r["inputRequests"]), ["user_name"])
+        self.assertEqual(r["inputRequests"]["user_name"]["method"], "elicitation/create")
+        self.assertTrue(r["requestState"].startswith("gh-mrtr."))
+        created = self.rpc(body(
+            "tools/call", name="test_tool_with_task", arguments={}, caps=caps,
+            inputResponses={"user_name": {"action": "accept", "content": {"name": "Alice"}}},
+            requestState=r["requestState"]))["result"]
+        self.assertEqual(created["resultType"], "task")
+        for k in ("requestState", "inputRequests", "result"):
+            self.assertNotIn(k, created)
+        done = self.wait(created["taskId"])
+        self.assertEqual(done["status"], "completed")
+        self.assertEqual(done["result"]["content"][0]["text"], "Hello, Alice! (from a task)")
+        # The same call from a client that cannot answer: -32021 before any
+        # task exists, naming the capability.
+        r = self.rpc(body("tools/call", name="test_tool_with_task", arguments={}), status=400)
+        self.assertEqual(r["error"]["code"], -32021)
+        self.assertEqual(r["error"]["data"]["requiredCapabilities"], {"elicitation": {"form": {}}})
+
+    def test_input_before_the_task_and_during_it(self):
+        caps = {"elicitation": {}}
+        r = self.rpc(body("tools/call", name="plan_trip", arguments={}, caps=caps))["result"]
+        self.assertEqual(list(r["inputRequests"]), ["destination"])
+        created = self.rpc(body(
+            "tools/call", name="plan_trip", arguments={}, caps=caps,
+            inputResponses={"destination": {"action": "accept", "content": {"city": "Oslo"}}},
+            requestState=r["requestState"]))["result"]
+        self.assertEqual(created["resultType"], "task")
+        self.assertEqual(created["status"], "working")  # the tool works before it asks again
+        tid = created["taskId"]
+        t = self.wait_status(tid, "input_required")
+        [(key, req)] = t["inputRequests"].items()
+        self.assertEqual(req["params"]["message"], "Book Oslo?")
+        self.assertNotEqual(key, "destination")  # task keys are the task's own
+        self.rpc(body("tasks/update", taskId=tid, inputResponses={
+            key: {"action": "accept", "content": {"confirm": True}}}))
+        done = self.wait(tid)
+        self.assertEqual(done["result"]["content"][0]["text"],
+                         'plan_trip Oslo: accept {"confirm":true}')
+
+    def test_a_call_that_answers_at_once_is_a_finished_task(self):
+        created = self.call("slow_compute", seconds=0, label="now")["result"]
+        self.assertEqual(created["resultType"], "task")
+        self.assertEqual(created["status"], "completed")
+        self.assertNotIn("result", created)
+        t = self.get(created["taskId"])["result"]
+        self.assertEqual(t["result"]["content"][0]["text"], "computed now after 0s")
 
     def test_access_log_names_task_methods(self):
         tid = self.call("slow_compute", seconds=0, label="logged")["result"]["taskId"]

@@ -94,12 +94,24 @@ const tools = [
     inputSchema: noArgs, execution: { taskSupport: "required" } },
   { name: "protocol_error_job", description: "A JSON-RPC error after a short wait",
     inputSchema: noArgs, execution: { taskSupport: "optional" } },
-  { name: "confirm_delete", description: "Asks the user to confirm, then answers",
+  // Gatehouse makes a call a task once the upstream has asked nothing for
+  // a moment (tasks::kSettleMs, 250 ms): a question asked at once is the
+  // call's input-required phase (answered before the task exists), one
+  // asked after some work is the task's (tasks/get, tasks/update).
+  { name: "confirm_delete", description: "Works a little, then asks the user to confirm",
     inputSchema: { type: "object", properties: { filename: { type: "string" } } },
     execution: { taskSupport: "optional" } },
-  { name: "multi_input", description: "Asks the user two things at once",
+  { name: "multi_input", description: "Works a little, then asks the user two things at once",
+    inputSchema: noArgs, execution: { taskSupport: "optional" } },
+  { name: "test_tool_with_task", description: "Asks the user's name at once, then answers (task required)",
+    inputSchema: noArgs, execution: { taskSupport: "required" } },
+  { name: "plan_trip", description: "Asks where to at once, works, then asks to confirm",
     inputSchema: noArgs, execution: { taskSupport: "optional" } },
 ];
+
+// The work a task tool does before its in-task question: well past the
+// gateway's settle time.
+const kWorkMs = 800;
 
 const text = (t) => ({ content: [{ type: "text", text: t }] });
 
@@ -284,13 +296,29 @@ async function callTool(server, req, extra) {
     case "protocol_error_job":
       await sleep(200);
       throw new McpError(ErrorCode.InternalError, "protocol_error_job broke down");
+    case "test_tool_with_task": {
+      // The tasks-mrtr-composition scenario: the name is gathered before
+      // the task exists, and the task's result carries it.
+      const r = await ask(server, related, "user_name", "What is your name?", { name: { type: "string" } });
+      return text(`Hello, ${r.content?.name}! (from a task)`);
+    }
+    case "plan_trip": {
+      const where = await ask(server, related, "destination", "Where to?", { city: { type: "string" } });
+      await sleep(kWorkMs);
+      const ok = await server.elicitInput({ message: `Book ${where.content?.city}?`, requestedSchema: {
+        type: "object", properties: { confirm: { type: "boolean" } }, required: ["confirm"] } },
+      related).catch((e) => ({ action: "error", content: { why: e.message } }));
+      return text(`plan_trip ${where.content?.city}: ${ok.action} ${JSON.stringify(ok.content ?? {})}`);
+    }
     case "confirm_delete": {
+      await sleep(kWorkMs);
       const r = await server.elicitInput({ message: `Delete ${args.filename}?`, requestedSchema: {
         type: "object", properties: { confirm: { type: "boolean" } }, required: ["confirm"] } },
       related).catch((e) => ({ action: "error", content: { why: e.message } }));
       return text(`confirm_delete ${args.filename}: ${r.action} ${JSON.stringify(r.content ?? {})}`);
     }
     case "multi_input": {
+      await sleep(kWorkMs);
       const ask = (what) => server.elicitInput({ message: what, requestedSchema: {
         type: "object", properties: { name: { type: "string" }, confirm: { type: "boolean" } } } },
       related).catch((e) => ({ action: "error", content: { why: e.message } }));

@@ -154,16 +154,17 @@ awaitable<void> relay_server_request(Request& rq, const std::string& server, jso
 // Sends the client's request to `server` with `rewrite` applied to its
 // params, relays notifications, and answers with the upstream's response.
 // A 2026-07-28 request that may take input goes the MRTR way
-// (input_required_flow.cpp).
+// (input_required_flow.cpp), a task-augmented call (`task`) too, until it
+// becomes a task.
 awaitable<Reply> forward(Request& rq, Outcome& out, const std::string& server,
-                         const std::function<void(json::object&)>& rewrite) {
+                         const std::function<void(json::object&)>& rewrite, bool task = false) {
   out.server = server;
   json::object msg = rq.msg.raw;
   if (auto* p = msg["params"].if_object()) rewrite(*p);
   // A REST API's tools never ask the client anything: they skip the MRTR way.
   auto b = rq.msg.method == "tools/call" ? rq.rt->binding(server) : nullptr;
   if (!b && rq.modern && mrtr::applies(rq.msg.method))
-    co_return co_await detail::forward_input_required(rq, out, server, std::move(msg));
+    co_return co_await detail::forward_input_required(rq, out, server, std::move(msg), task);
   int64_t start = steady_us();
   Event e;
   if (b) {
@@ -343,17 +344,16 @@ awaitable<Reply> call_named(Request& rq, Outcome& out, const std::string& list_m
       co_return reply;
     }
   }
-  if (task_mode == tasks::Mode::kTask) {
-    const json::object* p = params_of(rq);
-    json::object params = p ? *p : json::object{};
-    params["name"] = original;
-    // At the bounds the call runs synchronously (the server decides).
-    if (auto r = tasks::start(rq, out, server, std::move(params))) co_return std::move(*r);
-  }
-  co_return co_await forward(rq, out, server, [&](json::object& p) {
-    p["name"] = original;
-    if (rq.modern) p.erase("task");  // a 2025-11-25 task hint: the gateway decides
-  });
+  // A task-augmented call runs as an input-required call until it can
+  // proceed, then becomes the task (server/tasks.hpp); at the task bounds
+  // it stays synchronous (the server decides).
+  co_return co_await forward(
+      rq, out, server,
+      [&](json::object& p) {
+        p["name"] = original;
+        if (rq.modern) p.erase("task");  // a 2025-11-25 task hint: the gateway decides
+      },
+      task_mode == tasks::Mode::kTask);
 }
 
 // The server a resource URI belongs to: listed, else matching a template,

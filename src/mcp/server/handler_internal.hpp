@@ -34,9 +34,10 @@ Reply finish_call(Request& rq, Outcome& out, const std::string& server, Event e,
 // A 2026-07-28 tools/call, prompts/get or resources/read: the upstream's
 // sampling/elicitation/roots requests become an InputRequiredResult and the
 // retry resumes (or re-issues) the call (input_required_flow.cpp). `msg` is
-// the request as the upstream is to get it.
+// the request as the upstream is to get it; `task`: a task-augmented
+// tools/call, which becomes a task once it can proceed (server/tasks.hpp).
 awaitable<Reply> forward_input_required(Request& rq, Outcome& out, const std::string& server,
-                                        json::object msg);
+                                        json::object msg, bool task);
 
 // The route's merged `method` list (items under `key`), kept per worker for
 // calls to be routed by name; `refresh` lists again even when it is fresh.

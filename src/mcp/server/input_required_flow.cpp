@@ -6,6 +6,12 @@
 // cannot (another worker or node, the hold expired, too many held) sends
 // the request again from scratch and answers the upstream's questions from
 // the answers the client gave so far, asking it only for new ones.
+//
+// A task-augmented tools/call (server/tasks.hpp) runs this way until it can
+// proceed: once the upstream has asked nothing for tasks::kSettleMs (from
+// the start, and from each answer it got) the call becomes the task, which
+// is what answers that round; the upstream's later questions are the
+// task's (tasks/get, tasks/update).
 #include <openssl/rand.h>
 
 #include <chrono>
@@ -18,6 +24,7 @@
 #include "mcp/hub.hpp"
 #include "mcp/server/handler_internal.hpp"
 #include "mcp/server/input_required.hpp"
+#include "mcp/server/tasks.hpp"
 #include "policies/crypto.hpp"
 
 namespace gatehouse::mcp::detail {
@@ -74,6 +81,7 @@ struct Flow {
   config::McpServerConfig cfg;  // a copy: the hold may outlive the snapshot
   std::shared_ptr<const OpenApiBinding> binding;
   std::string session_id, protocol_version;
+  json::value upstream_id;             // the id the upstream request went with
   std::map<std::string, int> seen;     // keys asked in this run (repeats)
   std::map<std::string, Asked> asked;  // waiting for the client
   json::object answers;                // every answer the client gave, by key
@@ -184,17 +192,38 @@ awaitable<Reply> ask_client(Request& rq, Outcome& out, Flow f) {
       mrtr::input_required_response(rq.msg.id, requests, st.seal(*rq.rt->key)), {}, false};
 }
 
+tasks::Upstream where(const Flow& f) {
+  return tasks::Upstream{f.server, f.session_id, f.protocol_version, f.upstream_id};
+}
+
 // Reads the call's events: notifications relayed, the upstream's questions
 // answered from what the client gave or gathered for it, the result
-// answered. Ends with the result, an InputRequiredResult or -32021.
-awaitable<Reply> drive(Request& rq, Outcome& out, Flow f) {
+// answered. Ends with the result, an InputRequiredResult or -32021; for a
+// task-augmented call (`task`), with the CreateTaskResult once the call
+// settles or answers without an open question.
+awaitable<Reply> drive(Request& rq, Outcome& out, Flow f, bool task) {
   const json::object* declared = declared_capabilities(rq);
+  tasks::Settle settle(steady_ms());
   for (;;) {
-    if (!f.asked.empty() && !co_await f.call->wait_for(kGather))
-      co_return co_await ask_client(rq, out, std::move(f));
+    if (!f.asked.empty()) {
+      if (!co_await f.call->wait_for(kGather)) co_return co_await ask_client(rq, out, std::move(f));
+    } else if (task) {
+      int64_t left = settle.left(steady_ms());
+      if (left == 0 || !co_await f.call->wait_for(std::chrono::milliseconds(left))) {
+        if (settle.left(steady_ms()) > 0) continue;  // woken early with nothing queued
+        if (auto r = tasks::adopt(rq, out, where(f), f.call, f.start_us, nullptr))
+          co_return std::move(*r);
+        task = false;  // at the task bounds the call goes on synchronously
+      }
+    }
     Event e = co_await f.call->next();
     if (e.done) {
       if (!f.asked.empty()) co_await release(f, "the request already ended", rq.worker);
+      // An answer before the call settled is the task's: it is created
+      // finished (the client asked for a task and may poll for it).
+      if (task && f.asked.empty() && !e.session_gone)
+        if (auto r = tasks::adopt(rq, out, where(f), f.call, f.start_us, &e))
+          co_return std::move(*r);
       co_return finish_call(rq, out, f.server, std::move(e), f.start_us);
     }
     if (!(e.message.contains("id") && e.message.contains("method"))) {
@@ -243,6 +272,7 @@ awaitable<Reply> drive(Request& rq, Outcome& out, Flow f) {
     if (const json::value* a = f.answers.if_contains(key); a && !f.used.contains(key)) {
       f.used.insert(key);
       co_await answer_upstream(f, uid, jsonrpc::result_response(uid, *a), rq.worker);
+      settle.restart(steady_ms());  // it may ask again right after an answer
       continue;
     }
     f.asked[key] = Asked{uid, mrtr::input_request(req)};
@@ -252,7 +282,7 @@ awaitable<Reply> drive(Request& rq, Outcome& out, Flow f) {
 }  // namespace
 
 awaitable<Reply> forward_input_required(Request& rq, Outcome& out, const std::string& server,
-                                        json::object msg) {
+                                        json::object msg, bool task) {
   out.server = server;
   mrtr::Retry retry = mrtr::Retry::parse(params_of(rq));
   if (!retry.error.empty()) co_return invalid(rq, out, retry.error);
@@ -306,19 +336,23 @@ awaitable<Reply> forward_input_required(Request& rq, Outcome& out, const std::st
         a = h.asked.erase(a);
       }
       if (!h.asked.empty()) co_return co_await ask_client(rq, out, std::move(h));
-      co_return co_await drive(rq, out, std::move(h));
+      co_return co_await drive(rq, out, std::move(h), task);
     }
     f.answers = mrtr::reissue_answers(&*st, retry.responses);
   } else {
     f.answers = mrtr::reissue_answers(nullptr, retry.responses);
   }
   // A fresh request, or a retry whose call is not held here: (re)issued,
-  // with every answer the client gave so far at hand.
+  // with every answer the client gave so far at hand. A task's upstream
+  // request gets an id of its own: the shared upstream session carries many
+  // clients' ids, and tasks/cancel names it.
+  if (task) msg["id"] = tasks::call_id();
+  f.upstream_id = msg["id"];
   Op op;
   op.message = std::move(msg);
   f.start_us = steady_us();
   f.call = send(rq, server, std::move(op));
-  co_return co_await drive(rq, out, std::move(f));
+  co_return co_await drive(rq, out, std::move(f), task);
 }
 
 }  // namespace gatehouse::mcp::detail

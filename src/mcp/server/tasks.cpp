@@ -372,8 +372,7 @@ int64_t now_unix_ms() {
       .count();
 }
 
-// Upstream request ids of task calls: unique on the node, never a task id
-// (the upstream is not the task's owner).
+// Upstream request ids of task calls (call_id()).
 std::atomic<uint64_t> g_call_number{0};
 
 struct Job {
@@ -382,10 +381,11 @@ struct Job {
   asio::any_io_executor worker;
   size_t worker_index = 0;
   std::string id;
-  std::string server;
   std::string name;          // as the client named the tool (metrics)
-  json::object message;      // the upstream tools/call
   json::object client_caps;  // what the client answers: sampling, elicitation, roots
+  Upstream where;            // where the call went
+  std::shared_ptr<Call> call;
+  int64_t start_us = 0;
 };
 
 bool is_list_changed(const json::object& note) {
@@ -414,43 +414,6 @@ json::object relayed_capabilities(const jsonrpc::Message& msg) {
   return out;
 }
 
-// Upstream sessions for task calls, per worker: one per snapshot, server
-// and set of relayed capabilities (at most eight per server), opened on
-// first use and again when the upstream forgets it.
-std::unordered_map<std::string, SessionState::Upstream>& task_sessions() {
-  thread_local std::unordered_map<std::string, SessionState::Upstream> m;
-  return m;
-}
-
-awaitable<std::optional<SessionState::Upstream>> task_session(const Job& job, bool reopen) {
-  auto& sessions = task_sessions();
-  std::string gen = std::to_string(job.rt->generation) + '\n';
-  std::string key = gen + job.server + '\n' + json::serialize(job.client_caps);
-  if (reopen) sessions.erase(key);
-  if (auto it = sessions.find(key); it != sessions.end()) co_return it->second;
-  const auto* cfg = job.rt->server(job.server);
-  if (!cfg) co_return std::nullopt;
-  Op op;
-  op.type = Op::Type::kOpen;
-  op.message =
-      json::object{{"protocolVersion", kSupportedVersions[0]},
-                   {"capabilities", job.client_caps},
-                   {"clientInfo", json::object{{"name", kClientName}, {"version", kVersion}}}};
-  Event e = co_await submit(*cfg, std::move(op), job.worker, job.rt->binding(job.server))->result();
-  if (!e.error.empty()) {
-    log::warn("mcp server initialize for tasks failed",
-              {log::f("server", job.server), log::f("error", e.error)});
-    co_return std::nullopt;
-  }
-  SessionState::Upstream u;
-  u.server = job.server;
-  u.session_id = e.session_id;
-  u.protocol_version = e.protocol_version;
-  std::erase_if(sessions, [&](const auto& kv) { return !kv.first.starts_with(gen); });
-  sessions[key] = u;
-  co_return u;
-}
-
 awaitable<void> tell_upstream(const Runtime& rt, const Upstream& where, json::object message,
                               Op::Type type, asio::any_io_executor worker) {
   const auto* cfg = rt.server(where.server);
@@ -472,84 +435,69 @@ json::object cancelled_note(const Upstream& where) {
       json::object{{"requestId", where.request_id}, {"reason", "tasks/cancel"}});
 }
 
-// A task's call, detached from the request that made it: its answer goes
-// to the store. A server-to-client request the client can answer parks the
-// task in input_required; any other is refused at once (-32601).
-awaitable<void> run(std::shared_ptr<Job> job) {
-  const std::string& server = job->server;
-  int64_t start = steady_us();
-  Event e;
-  Upstream where;
-  where.server = server;
-  where.request_id = job->message["id"];
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    auto u = co_await task_session(*job, attempt > 0);
-    if (!u) {
-      store().fail(job->id, "MCP server \"" + server + "\" could not be initialized",
-                   now_unix_ms());
-      co_return;
-    }
-    where.session_id = u->session_id;
-    where.protocol_version = u->protocol_version;
-    Op op;
-    op.message = job->message;
-    op.session_id = u->session_id;
-    op.protocol_version = u->protocol_version;
-    auto call =
-        submit(*job->rt->server(server), std::move(op), job->worker, job->rt->binding(server));
-    if (!store().attach(job->id, where, call)) {  // cancelled before it started
-      co_await tell_upstream(*job->rt, where, cancelled_note(where), Op::Type::kNotify,
-                             job->worker);
-      co_return;
-    }
-    for (;;) {
-      e = co_await call->next();
-      if (e.done) break;
-      if (e.message.contains("id") && e.message.contains("method")) {
-        const json::value* m = e.message.if_contains("method");
-        std::string method = m && m->is_string() ? std::string(m->as_string()) : std::string();
-        json::value upstream_id = e.message["id"];
-        std::string_view cap = needed_capability(method);
-        if (!cap.empty() && job->client_caps.contains(cap)) {
-          json::object request{{"method", method}};
-          if (const json::value* p = e.message.if_contains("params")) request["params"] = *p;
-          if (!store().ask(job->id, std::move(request), upstream_id, now_unix_ms()).empty())
-            continue;
-        }
-        std::string answer =
-            method == "ping"
-                ? jsonrpc::result_response(upstream_id, json::object{})
-                : jsonrpc::error_response(upstream_id, jsonrpc::kMethodNotFound,
-                                          method + " cannot be relayed to this task's client");
-        co_await tell_upstream(*job->rt, where, parse_json(answer).as_object(), Op::Type::kRespond,
-                               job->worker);
-        continue;
-      }
-      // Progress and log messages are not carried for tasks (SEP-2663);
-      // a list change still concerns the route's lists.
-      if (is_list_changed(e.message)) list_cache::invalidate(server);
-    }
-    if (!e.session_gone) break;
-  }
-  auto& shard = mcp_shard(server, "tools/call", job->name, job->worker_index, job->rt->workers);
+// The call's final event into the task, and the call's metrics.
+void record(const Job& job, const Event& e) {
+  const std::string& server = job.where.server;
+  auto& shard = mcp_shard(server, "tools/call", job.name, job.worker_index, job.rt->workers);
   shard.calls.inc();
-  shard.latency.observe_us(static_cast<uint64_t>(steady_us() - start));
+  shard.latency.observe_us(static_cast<uint64_t>(steady_us() - job.start_us));
   int64_t now = now_unix_ms();
   if (e.session_gone) {
+    // The request went out; re-sending it could run the tool twice.
     shard.errors.inc();
-    store().fail(job->id, "MCP server \"" + server + "\" ended its session twice", now);
+    store().fail(job.id, "MCP server \"" + server + "\" forgot the session during the call", now);
   } else if (!e.error.empty() || e.message.empty()) {
-    if (store().fail(job->id, "MCP server \"" + server + "\" failed: " + e.error, now)) {
+    if (store().fail(job.id, "MCP server \"" + server + "\" failed: " + e.error, now)) {
       shard.errors.inc();
       log::warn("mcp task call failed", {log::f("server", server), log::f("error", e.error)});
     }
   } else {
     if (e.message.contains("error")) shard.errors.inc();
-    store().finish(job->id, e.message, now);
+    store().finish(job.id, e.message, now);
   }
 }
 
+// A task's call, detached from the request that made it: its answer goes
+// to the store. A server-to-client request the client can answer parks the
+// task in input_required; any other is refused at once (-32601).
+awaitable<void> follow(std::shared_ptr<Job> job) {
+  Event e;
+  for (;;) {
+    e = co_await job->call->next();
+    if (e.done) break;
+    if (e.message.contains("id") && e.message.contains("method")) {
+      const json::value* m = e.message.if_contains("method");
+      std::string method = m && m->is_string() ? std::string(m->as_string()) : std::string();
+      json::value upstream_id = e.message["id"];
+      std::string_view cap = needed_capability(method);
+      if (!cap.empty() && job->client_caps.contains(cap)) {
+        json::object request{{"method", method}};
+        if (const json::value* p = e.message.if_contains("params")) request["params"] = *p;
+        if (!store().ask(job->id, std::move(request), upstream_id, now_unix_ms()).empty()) continue;
+      }
+      std::string answer =
+          method == "ping"
+              ? jsonrpc::result_response(upstream_id, json::object{})
+              : jsonrpc::error_response(upstream_id, jsonrpc::kMethodNotFound,
+                                        method + " cannot be relayed to this task's client");
+      co_await tell_upstream(*job->rt, job->where, parse_json(answer).as_object(),
+                             Op::Type::kRespond, job->worker);
+      continue;
+    }
+    // Progress and log messages are not carried for tasks (SEP-2663);
+    // a list change still concerns the route's lists.
+    if (is_list_changed(e.message)) list_cache::invalidate(job->where.server);
+  }
+  record(*job, e);
+}
+
 }  // namespace
+
+json::object creation_result(json::object detailed) {
+  for (const char* k : {"result", "error", "inputRequests"}) detailed.erase(k);
+  detailed["resultType"] = "task";
+  return detailed;
+}
 
 Mode mode_for(const Request& rq, const json::object* tool) {
   if (!rq.modern || !tool) return Mode::kSync;
@@ -559,28 +507,42 @@ Mode mode_for(const Request& rq, const json::object* tool) {
   return s == Support::kRequired ? Mode::kRefuse : Mode::kSync;
 }
 
-std::optional<Reply> start(Request& rq, Outcome& out, const std::string& server,
-                           json::object params) {
+json::value call_id() {
+  return json::value("gh-task-" + std::to_string(++g_call_number));
+}
+
+std::optional<Reply> adopt(Request& rq, Outcome& out, Upstream where, std::shared_ptr<Call> call,
+                           int64_t start_us, const Event* done) {
+  Owner owner{rq.route->name, rq.consumer};
+  int64_t now = now_unix_ms();
+  json::object created;
+  std::string id = store().create(owner, now, created);
+  if (id.empty()) return std::nullopt;
   auto job = std::make_shared<Job>();
   job->keep_alive = rq.keep_alive;
   job->rt = rq.rt;
   job->worker = rq.worker;
   job->worker_index = rq.worker_index;
-  job->server = server;
+  job->id = id;
   job->name = out.name;
   job->client_caps = relayed_capabilities(rq.msg);
-  params.erase("task");  // a 2025-11-25 hint: the gateway decides
-  job->message = jsonrpc::make_request(json::value("gh-task-" + std::to_string(++g_call_number)),
-                                       "tools/call", std::move(params));
-  json::object created;
-  job->id = store().create(Owner{rq.route->name, rq.consumer}, now_unix_ms(), created);
-  if (job->id.empty()) return std::nullopt;
-  out.server = server;
-  // The task exists before the answer leaves: a tasks/get right after it
-  // finds it (the spec's durable creation).
-  asio::co_spawn(rq.worker, run(std::move(job)), asio::detached);
-  created["resultType"] = "task";
-  return Reply{jsonrpc::result_response(rq.msg.id, created), {}, false};
+  job->where = std::move(where);
+  job->start_us = start_us;
+  out.server = job->where.server;
+  out.upstream_us = steady_us() - start_us;  // the synchronous part
+  if (done) {
+    record(*job, *done);
+    // Created finished: the answer says so (tasks/get has the result).
+    if (auto t = store().get(id, owner, now_unix_ms())) created = std::move(*t);
+  } else {
+    // Attached before the answer leaves, so a tasks/cancel right after it
+    // reaches the call; the task exists already (the spec's durable
+    // creation: a tasks/get right after the answer finds it).
+    store().attach(id, job->where, call);
+    job->call = std::move(call);
+    asio::co_spawn(rq.worker, follow(std::move(job)), asio::detached);
+  }
+  return Reply{jsonrpc::result_response(rq.msg.id, creation_result(std::move(created))), {}, false};
 }
 
 bool is_task_method(std::string_view m) {

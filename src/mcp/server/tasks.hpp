@@ -5,9 +5,18 @@
 // as a plain call, so any upstream gets durable, pollable calls without
 // knowing tasks. The client polls tasks/get (the result is inlined there),
 // cancels with tasks/cancel (the upstream hears notifications/cancelled).
-// A sampling/elicitation/roots request the upstream sends during the call
-// parks the task in input_required (`inputRequests` on tasks/get) until
-// tasks/update brings the answers, which go back upstream.
+//
+// The task is created only once the call can proceed (SEP-2663: MRTR
+// exchanges are resolved synchronously before the CreateTaskResult). The
+// call first runs as an input-required call (input_required_flow.cpp) for
+// kSettleMs: questions the upstream asks in that time are answered with an
+// InputRequiredResult and the client's retry resumes the call; once the
+// upstream has been quiet for kSettleMs (from the call's start, or from the
+// last answer it got) the call becomes the task, or the task is created
+// finished when the call answered within that time. A sampling/elicitation/
+// roots request the upstream sends later parks the task in input_required
+// (`inputRequests` on tasks/get) until tasks/update brings the answers,
+// which go back upstream.
 //
 // The store is node-local, in memory: a task id is 128 random bits, bound to
 // the route and consumer that made it (anyone else gets the spec's
@@ -42,6 +51,12 @@ using modern::kMissingCapability;
 // discarded afterwards); clients are asked to poll no faster than this.
 inline constexpr int64_t kTtlMs = 3'600'000;
 inline constexpr int64_t kPollIntervalMs = 500;
+// How long an upstream that has not asked anything is given to ask before
+// its call becomes a task. An upstream's first question normally follows the
+// call (or the answer to its previous one) within a round trip; a question
+// after this is a task's later input need, asked through tasks/get. Each
+// task creation waits this long, a small part of a call worth a task.
+inline constexpr int64_t kSettleMs = 250;
 // Live (not yet expired) tasks per route, and per consumer of a route.
 inline constexpr size_t kMaxPerRoute = 10'000;
 inline constexpr size_t kMaxPerConsumer = 1'000;
@@ -141,21 +156,47 @@ class Store {
 // The node's store.
 Store& store();
 
+// The CreateTaskResult for a task as tasks/get shows it (`detailed`): the
+// same fields with resultType "task", without what only tasks/get carries
+// (result, error, inputRequests).
+json::object creation_result(json::object detailed);
+
+// The time a call is given to ask before it becomes a task: running from
+// the call's start and again from each answer the upstream gets.
+class Settle {
+ public:
+  explicit Settle(int64_t now_ms, int64_t window_ms = kSettleMs)
+      : window_ms_(window_ms), end_ms_(now_ms + window_ms) {}
+  // Milliseconds left; 0 once the call has settled.
+  int64_t left(int64_t now_ms) const { return end_ms_ > now_ms ? end_ms_ - now_ms : 0; }
+  void restart(int64_t now_ms) { end_ms_ = now_ms + window_ms_; }
+
+ private:
+  int64_t window_ms_;
+  int64_t end_ms_;
+};
+
 // ------------------------------------------------------------ the handler
 
-// How a modern tools/call runs: kSync as before, kTask in the background,
-// kRefuse (-32021) for a task-required tool from a client without the
-// extension.
+// How a modern tools/call runs: kSync as before, kTask as a task once it
+// can proceed, kRefuse (-32021) for a task-required tool from a client
+// without the extension.
 enum class Mode { kSync, kTask, kRefuse };
 Mode mode_for(const Request& rq, const json::object* tool);
 
-// Starts the call as a task on `server` (the tool's original name already
-// in `params`) and answers with the CreateTaskResult; nullopt when the
-// bounds are reached (the caller then runs it synchronously). The call goes
-// out in a session of its own per worker, server and set of relayed client
-// capabilities, so the upstream is told exactly what this client answers.
-std::optional<Reply> start(Request& rq, Outcome& out, const std::string& server,
-                           json::object params);
+// The request id a task's upstream call is sent with: unique on the node
+// (requests of many clients share an upstream session) and never a task id
+// (the upstream is not the task's owner).
+json::value call_id();
+
+// A tools/call that ran synchronously so far (input_required_flow.cpp)
+// becomes a task: created now and answered with the CreateTaskResult.
+// `call` (sent as `where`, started at `start_us`) is then followed on the
+// worker by a detached runner that keeps the snapshot alive; when `done`
+// is given the call already answered and the task is created finished.
+// nullopt when the bounds are reached: the caller carries on synchronously.
+std::optional<Reply> adopt(Request& rq, Outcome& out, Upstream where, std::shared_ptr<Call> call,
+                           int64_t start_us, const Event* done);
 
 // tasks/get, tasks/update and tasks/cancel of a modern request.
 awaitable<Reply> serve(Request& rq, Outcome& out);

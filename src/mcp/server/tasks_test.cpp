@@ -251,5 +251,60 @@ TEST(Tasks, BoundedPerConsumerAndRoute) {
   EXPECT_FALSE(make(s, kAlice, kT0 + 1000).empty());
 }
 
+TEST(Tasks, SettlesAfterTheWindowFromTheStartOrTheLastAnswer) {
+  Settle settle(1000);
+  EXPECT_EQ(settle.left(1000), kSettleMs);
+  EXPECT_EQ(settle.left(1000 + kSettleMs - 1), 1);
+  EXPECT_EQ(settle.left(1000 + kSettleMs), 0);  // quiet that long: the call proceeds
+  EXPECT_EQ(settle.left(1000 + 10 * kSettleMs), 0);
+  settle.restart(5000);  // the upstream got an answer: it may ask again
+  EXPECT_EQ(settle.left(5000), kSettleMs);
+  Settle short_window(0, 10);
+  EXPECT_EQ(short_window.left(4), 6);
+  EXPECT_EQ(short_window.left(11), 0);
+}
+
+TEST(Tasks, CreationResultLeavesOutWhatOnlyTasksGetCarries) {
+  Store s;
+  std::string id = make(s, kAlice);
+  // A call that answered before it settled: the task is created finished,
+  // and the CreateTaskResult says so without the result.
+  ASSERT_TRUE(s.finish(
+      id, obj(R"({"result":{"content":[{"type":"text","text":"Hello, Alice!"}]}})"), kT0 + 1));
+  json::object created = creation_result(*s.get(id, kAlice, kT0 + 2));
+  EXPECT_EQ(created.at("resultType").as_string(), "task");
+  EXPECT_EQ(created.at("taskId").as_string(), id);
+  EXPECT_EQ(created.at("status").as_string(), "completed");
+  for (const char* k : {"result", "error", "inputRequests", "requestState"})
+    EXPECT_FALSE(created.contains(k)) << k;
+  EXPECT_TRUE(created.contains("ttlMs"));
+  EXPECT_TRUE(created.contains("pollIntervalMs"));
+  // tasks/get still inlines it.
+  EXPECT_EQ(s.get(id, kAlice, kT0 + 3)->at("result").at("content").at(0).at("text").as_string(),
+            "Hello, Alice!");
+
+  std::string id2 = make(s, kAlice);
+  ASSERT_TRUE(s.finish(id2, obj(R"({"error":{"code":-32602,"message":"bad"}})"), kT0 + 1));
+  created = creation_result(*s.get(id2, kAlice, kT0 + 2));
+  EXPECT_EQ(created.at("status").as_string(), "failed");
+  EXPECT_FALSE(created.contains("error"));
+
+  std::string id3 = make(s, kAlice);
+  ASSERT_FALSE(s.ask(id3, obj(R"({"method":"elicitation/create"})"), 7, kT0 + 1).empty());
+  created = creation_result(*s.get(id3, kAlice, kT0 + 2));
+  EXPECT_EQ(created.at("status").as_string(), "input_required");
+  EXPECT_FALSE(created.contains("inputRequests"));
+}
+
+TEST(Tasks, UpstreamCallIdsAreUniqueAndNeverTaskIds) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 100; ++i) {
+    json::value id = call_id();
+    ASSERT_TRUE(id.is_string());
+    EXPECT_TRUE(id.as_string().starts_with("gh-task-"));
+    EXPECT_TRUE(seen.insert(std::string(id.as_string())).second);
+  }
+}
+
 }  // namespace
 }  // namespace gatehouse::mcp::tasks
