@@ -436,7 +436,7 @@ awaitable<std::optional<SessionState::Upstream>> task_session(const Job& job, bo
       json::object{{"protocolVersion", kSupportedVersions[0]},
                    {"capabilities", job.client_caps},
                    {"clientInfo", json::object{{"name", kClientName}, {"version", kVersion}}}};
-  Event e = co_await submit(*cfg, std::move(op), job.worker, job.rt->binding(job.server))->result();
+  Event e = co_await submit(*cfg, std::move(op), job.worker, job.rt->parts(job.server))->result();
   if (!e.error.empty()) {
     log::warn("mcp server initialize for tasks failed",
               {log::f("server", job.server), log::f("error", e.error)});
@@ -460,7 +460,7 @@ awaitable<void> tell_upstream(const Runtime& rt, const Upstream& where, json::ob
   op.message = std::move(message);
   op.session_id = where.session_id;
   op.protocol_version = where.protocol_version;
-  Event e = co_await submit(*cfg, std::move(op), worker, rt.binding(where.server))->result();
+  Event e = co_await submit(*cfg, std::move(op), worker, rt.parts(where.server))->result();
   if (!e.error.empty())
     log::warn("mcp server did not take a task's message",
               {log::f("server", where.server), log::f("error", e.error)});
@@ -496,7 +496,7 @@ awaitable<void> run(std::shared_ptr<Job> job) {
     op.session_id = u->session_id;
     op.protocol_version = u->protocol_version;
     auto call =
-        submit(*job->rt->server(server), std::move(op), job->worker, job->rt->binding(server));
+        submit(*job->rt->server(server), std::move(op), job->worker, job->rt->parts(server));
     if (!store().attach(job->id, where, call)) {  // cancelled before it started
       co_await tell_upstream(*job->rt, where, cancelled_note(where), Op::Type::kNotify,
                              job->worker);
