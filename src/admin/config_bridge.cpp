@@ -398,7 +398,8 @@ void resolve_settings_mcp_files(json::value& mcp, const std::string& settings_pa
     for (const char* k : {"ca_file", "client_cert", "client_key"}) {
       json::value* v = tls->as_object().if_contains(k);
       if (!v || !v->is_string() || (!v->as_string().empty() && v->as_string()[0] == '$')) continue;
-      *v = json::string(config::detail::config_relative(settings_path, std::string(v->as_string())));
+      *v =
+          json::string(config::detail::config_relative(settings_path, std::string(v->as_string())));
     }
   }
 }

@@ -16,8 +16,8 @@
 
 #include "common/percent.hpp"
 #include "common/strings.hpp"
-#include "config/loader.hpp"
 #include "config/load_tls.hpp"
+#include "config/loader.hpp"
 #include "config/loader_reader.hpp"
 
 namespace gatehouse::config {
@@ -448,9 +448,11 @@ class Validator {
 
   void check_upstream(const UpstreamConfig& u, const std::string& f) {
     const SourcePos& at = u.pos;
-    check_upstream_tls(u.tls, f + ".tls",
-                       [&](const SourcePos& at, const std::string& field, std::string code,
-                           std::string message) { error(at, field, std::move(code), std::move(message)); });
+    check_upstream_tls(
+        u.tls, f + ".tls",
+        [&](const SourcePos& at, const std::string& field, std::string code, std::string message) {
+          error(at, field, std::move(code), std::move(message));
+        });
     if (u.targets.empty())
       error(at, f + ".targets", "missing_field", "an upstream needs at least one target");
     std::map<std::string, size_t> seen;

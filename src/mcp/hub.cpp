@@ -42,8 +42,12 @@ std::string fingerprint(const config::McpServerConfig& c) {
   // The TLS context is built from these (Runtime::build): a change of them
   // makes a new client with the new context.
   const auto& t = c.tls;
-  o["tls"] = json::array{t.enabled,          t.verify, json::string(t.sni), json::string(t.ca_file),
-                         json::string(t.client_cert), json::string(t.client_key)};
+  o["tls"] = json::array{t.enabled,
+                         t.verify,
+                         json::string(t.sni),
+                         json::string(t.ca_file),
+                         json::string(t.client_cert),
+                         json::string(t.client_key)};
   return json::serialize(o);
 }
 
@@ -159,9 +163,8 @@ std::shared_ptr<Call> submit(const config::McpServerConfig& cfg, Op op,
   return call;
 }
 
-void upstream_listen(const config::McpServerConfig& cfg, ServerParts parts,
-                     std::string session_id, std::string version,
-                     std::shared_ptr<OutsideSink> sink) {
+void upstream_listen(const config::McpServerConfig& cfg, ServerParts parts, std::string session_id,
+                     std::string version, std::shared_ptr<OutsideSink> sink) {
   Hub& h = hub();
   asio::post(h.ioc(), [&h, cfg, parts = std::move(parts), session_id = std::move(session_id),
                        version = std::move(version), sink = std::move(sink)]() mutable {

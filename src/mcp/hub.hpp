@@ -38,9 +38,8 @@ std::shared_ptr<Call> submit(const config::McpServerConfig& cfg, Op op,
 // the server `cfg` sends outside any call in upstream session `session_id`
 // goes to `sink` until the matching unlisten. Streamable HTTP and HTTP+SSE
 // servers only (the others have no session of their own).
-void upstream_listen(const config::McpServerConfig& cfg, ServerParts parts,
-                     std::string session_id, std::string version,
-                     std::shared_ptr<OutsideSink> sink);
+void upstream_listen(const config::McpServerConfig& cfg, ServerParts parts, std::string session_id,
+                     std::string version, std::shared_ptr<OutsideSink> sink);
 void upstream_unlisten(const config::McpServerConfig& cfg, std::string session_id,
                        std::shared_ptr<OutsideSink> sink);
 

@@ -315,7 +315,7 @@ struct Target {
   std::string port;
   std::string target;
   std::string host_header;
-  std::string key;  // scheme://host:port, plus " sni=NAME" when tls_name overrides the host
+  std::string key;       // scheme://host:port, plus " sni=NAME" when tls_name overrides the host
   std::string tls_name;  // SNI and the name verified
 };
 

@@ -94,8 +94,7 @@ Result<std::shared_ptr<const Runtime>> Runtime::build(const config::Config& cfg,
         continue;
       }
     }
-    auto ctx =
-        net::tls::make_upstream_context(s.tls, "mcp.servers[" + std::to_string(i) + "].tls");
+    auto ctx = net::tls::make_upstream_context(s.tls, "mcp.servers[" + std::to_string(i) + "].tls");
     if (!ctx) return ctx.error();
     rt->tls[s.name] = ctx.value();
   }
