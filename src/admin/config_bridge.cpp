@@ -10,6 +10,7 @@
 #include "admin/llm_entities.hpp"
 #include "admin/yaml_json.hpp"
 #include "common/metrics.hpp"
+#include "config/load_tls.hpp"
 #include "config/loader.hpp"
 #include "policies/basic_auth/password.hpp"
 #include "proxy/snapshot.hpp"
@@ -385,6 +386,22 @@ store::Validator make_validator(apim::DocumentFetch fetch, json::value settings_
                              settings_llm.is_null() ? nullptr : &settings_llm,
                              settings_mcp.is_null() ? nullptr : &settings_mcp);
   };
+}
+
+void resolve_settings_mcp_files(json::value& mcp, const std::string& settings_path) {
+  json::object* m = mcp.if_object();
+  json::value* servers = m ? m->if_contains("servers") : nullptr;
+  if (!servers || !servers->is_array()) return;
+  for (auto& s : servers->as_array()) {
+    json::value* tls = s.is_object() ? s.as_object().if_contains("tls") : nullptr;
+    if (!tls || !tls->is_object()) continue;
+    for (const char* k : {"ca_file", "client_cert", "client_key"}) {
+      json::value* v = tls->as_object().if_contains(k);
+      if (!v || !v->is_string() || (!v->as_string().empty() && v->as_string()[0] == '$')) continue;
+      *v =
+          json::string(config::detail::config_relative(settings_path, std::string(v->as_string())));
+    }
+  }
 }
 
 std::string doc_section(std::string_view kind) {

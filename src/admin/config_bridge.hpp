@@ -64,6 +64,13 @@ store::Validator make_validator(apim::DocumentFetch fetch = {},
                                 boost::json::value settings_llm = nullptr,
                                 boost::json::value settings_mcp = nullptr);
 
+// The --settings file's `mcp` section (as JSON) for build_config: its
+// servers' relative tls files are made relative to `settings_path`'s folder,
+// as the loader does when it reads that file itself (config/load_tls.hpp),
+// since build_config loads the section from a document with no folder. A
+// path starting with '$' (an environment variable) is left to the loader.
+void resolve_settings_mcp_files(boost::json::value& mcp, const std::string& settings_path);
+
 // The YAML item for an entity: {name, tags, ...body} (credential ids dropped,
 // policies without tags), as the loader wants it.
 boost::json::object entity_item(const store::Entity& e, bool for_loader);

@@ -246,7 +246,10 @@ int cmd_sync(const std::string& cmd, Args& a) {
       if (st->is_object())
         if (auto* l = st->get_object().if_contains("llm")) settings_llm = *l;
       if (st->is_object())
-        if (auto* m = st->get_object().if_contains("mcp")) settings_mcp = *m;
+        if (auto* m = st->get_object().if_contains("mcp")) {
+          settings_mcp = *m;
+          gatehouse::admin::resolve_settings_mcp_files(settings_mcp, settings);
+        }
     }
   }
   const auto& ps = gatehouse::process_settings();

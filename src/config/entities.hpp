@@ -305,6 +305,10 @@ struct McpServerConfig {
   std::vector<std::string> client_capabilities;
   std::string url;                   // streamable-http, sse: http://host[:port]/path
   std::vector<std::pair<std::string, std::string>> headers;  // streamable-http, sse: sent upstream
+  // streamable-http, sse with an https url: an upstream's tls: block without
+  // `enabled` (enabled = the block was written); files are taken from the
+  // config file's folder when relative.
+  UpstreamTlsConfig tls;
   std::string openapi_api;           // openapi: a managed API (its newest deployed version)
   std::string openapi_spec;          // openapi: a specs: entry
   std::vector<std::string> openapi_operations;  // openapi: operationIds to expose; empty = all

@@ -3,6 +3,7 @@
 #include "config/load_mcp.hpp"
 
 #include "config/load_mcp_limits.hpp"
+#include "config/load_tls.hpp"
 
 namespace gatehouse::config::detail {
 
@@ -12,8 +13,8 @@ McpServerConfig parse_mcp_server(Reader& r, const Slot& s) {
   McpServerConfig m;
   m.pos = s.pos;
   Fields f(r, s,
-           {"name", "transport", "command", "env", "cwd", "url", "headers", "openapi", "timeout",
-            "on_change", "client_capabilities"});
+           {"name", "transport", "command", "env", "cwd", "url", "headers", "tls", "openapi",
+            "timeout", "on_change", "client_capabilities"});
   f.read("name", m.name);
   if (const Slot* t = f.get("transport")) {
     r.choice(*t,
@@ -45,6 +46,8 @@ McpServerConfig parse_mcp_server(Reader& r, const Slot& s) {
       m.headers.emplace_back(entry.key, std::move(v));
     }
   }
+  // Whether tls: fits the transport and URL is validate_mcp.cpp's to say.
+  if (const Slot* t = f.get("tls")) parse_upstream_tls(r, *t, m.tls, false, true);
   if (const Slot* o = f.get("openapi")) {
     Fields of(r, *o, {"api", "spec", "operations", "upstream"});
     of.read("api", m.openapi_api);

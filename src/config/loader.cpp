@@ -24,6 +24,7 @@
 #include "config/load_llm_extras.hpp"
 #include "config/load_llm_prices.hpp"
 #include "config/load_mcp.hpp"
+#include "config/load_tls.hpp"
 #include "config/load_websocket.hpp"
 #include "config/loader_reader.hpp"
 #include "config/yaml_document.hpp"
@@ -177,11 +178,7 @@ class Loader {
     Fields f(r_, s, {"name", "file", "document"});
     f.read("name", sc.name);
     f.read("file", sc.file);
-    if (!sc.file.empty() && sc.file.front() != '/') {
-      auto dir = std::filesystem::path(s.pos.file).parent_path();
-      if (!dir.empty() && s.pos.file.find(':') == std::string::npos)
-        sc.file = (dir / sc.file).lexically_normal().string();
-    }
+    sc.file = detail::config_relative(s.pos.file, sc.file);
     if (const Slot* d = f.get("document")) {
       if (d->node.IsScalar()) {
         sc.text = d->node.Scalar();
@@ -228,18 +225,6 @@ class Loader {
     f.duration("session_timeout", t.session_timeout_ms);
   }
 
-  void parse_upstream_tls(const Slot& s, UpstreamTlsConfig& t) {
-    t.pos = s.pos;
-    Fields f(r_, s, {"enabled", "sni", "verify", "ca_file", "client_cert", "client_key"});
-    t.enabled = true;  // writing a tls: section means TLS unless enabled: false
-    f.read("enabled", t.enabled);
-    f.read("sni", t.sni);
-    f.read("verify", t.verify);
-    f.read("ca_file", t.ca_file);
-    f.read("client_cert", t.client_cert);
-    f.read("client_key", t.client_key);
-  }
-
   UpstreamConfig parse_upstream(const Slot& s) {
     UpstreamConfig u;
     u.pos = s.pos;
@@ -249,7 +234,8 @@ class Loader {
     f.read("name", u.name);
     if (const Slot* p = f.get("protocol")) r_.choice(*p, kUpstreamProtocols, u.protocol);
     if (const Slot* h = f.get("http2")) detail::parse_upstream_http2(r_, *h, u.http2);
-    if (const Slot* t = f.get("tls")) parse_upstream_tls(*t, u.tls);
+    // Upstream files stay as written (the process's folder), as they always were.
+    if (const Slot* t = f.get("tls")) detail::parse_upstream_tls(r_, *t, u.tls, true, false);
     if (const Slot* t = f.get("targets")) {
       // https://host:port targets turn TLS on for the upstream; one upstream
       // speaks one protocol, so http:// and https:// cannot be mixed.

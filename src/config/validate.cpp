@@ -16,6 +16,7 @@
 
 #include "common/percent.hpp"
 #include "common/strings.hpp"
+#include "config/load_tls.hpp"
 #include "config/loader.hpp"
 #include "config/loader_reader.hpp"
 
@@ -392,17 +393,6 @@ class Validator {
     positive_duration(t.session_timeout_ms, at, "tls.session_timeout");
   }
 
-  void check_upstream_tls(const UpstreamTlsConfig& t, const std::string& f) {
-    if (!t.enabled) return;
-    if (t.client_cert.empty() != t.client_key.empty())
-      error(t.pos, f + (t.client_cert.empty() ? ".client_cert" : ".client_key"), "missing_field",
-            "client_cert and client_key go together");
-    bool dns = t.sni.size() <= 253 && std::all_of(t.sni.begin(), t.sni.end(), [](char c) {
-                 return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-';
-               });
-    if (!dns) error(t.pos, f + ".sni", "invalid_value", "sni must be a DNS name");
-  }
-
   void check_server(const ServerConfig& s) {
     const SourcePos none;
     check_listener(s.listeners.proxy, "listeners.proxy");
@@ -458,7 +448,11 @@ class Validator {
 
   void check_upstream(const UpstreamConfig& u, const std::string& f) {
     const SourcePos& at = u.pos;
-    check_upstream_tls(u.tls, f + ".tls");
+    check_upstream_tls(
+        u.tls, f + ".tls",
+        [&](const SourcePos& at, const std::string& field, std::string code, std::string message) {
+          error(at, field, std::move(code), std::move(message));
+        });
     if (u.targets.empty())
       error(at, f + ".targets", "missing_field", "an upstream needs at least one target");
     std::map<std::string, size_t> seen;

@@ -5,6 +5,7 @@
 #include <set>
 #include <string>
 
+#include "config/load_tls.hpp"
 #include "config/loader.hpp"
 #include "config/loader_reader.hpp"
 #include "config/validate_mcp_limits.hpp"
@@ -175,6 +176,11 @@ class McpValidator {
             "an MCP server name has 1 to 64 letters, digits, '-' or '.' (it prefixes tool names)");
     }
     if (s.timeout_ms <= 0) error(s.pos, f + ".timeout", "invalid_value", "must be positive");
+    const bool http =
+        s.transport == McpTransport::kStreamableHttp || s.transport == McpTransport::kSse;
+    if (s.tls.enabled && !http)
+      error(s.tls.pos, f + ".tls", "conflicting_fields",
+            "tls applies to a streamable-http or sse server with an https url");
     switch (s.transport) {
       case McpTransport::kStdio:
         if (s.command.empty() || s.command.front().empty())
@@ -208,7 +214,16 @@ class McpValidator {
         }
         HttpUrl u;
         std::string why;
-        if (!parse_http_url(s.url, u, why)) error(s.pos, f + ".url", "invalid_value", why);
+        if (!parse_http_url(s.url, u, why)) {
+          error(s.pos, f + ".url", "invalid_value", why);
+        } else if (s.tls.enabled && u.scheme != "https") {
+          error(s.tls.pos, f + ".tls", "conflicting_fields",
+                "tls applies to an https url; this one is " + u.scheme + "://");
+        }
+        check_upstream_tls(
+            s.tls, f + ".tls",
+            [&](const SourcePos& at, const std::string& field, std::string code,
+                std::string message) { error(at, field, std::move(code), std::move(message)); });
         for (const auto& [k, v] : s.headers)
           if (!header_token(k) || v.find_first_of("\r\n") != std::string::npos)
             error(s.pos, f + ".headers." + k, "invalid_value", "not a valid header");

@@ -40,6 +40,15 @@ std::string fingerprint(const config::McpServerConfig& c) {
   json::array caps;
   for (const auto& k : c.client_capabilities) caps.push_back(json::string(k));
   o["cc"] = std::move(caps);
+  // The TLS context is built from these (Runtime::build): a change of them
+  // makes a new client with the new context.
+  const auto& t = c.tls;
+  o["tls"] = json::array{t.enabled,
+                         t.verify,
+                         json::string(t.sni),
+                         json::string(t.ca_file),
+                         json::string(t.client_cert),
+                         json::string(t.client_key)};
   return json::serialize(o);
 }
 
@@ -54,8 +63,8 @@ class Hub {
   asio::io_context& ioc() { return ioc_; }
 
   // MCP thread.
-  Upstream* upstream_for(const config::McpServerConfig& cfg,
-                         const std::shared_ptr<const OpenApiBinding>& binding) {
+  Upstream* upstream_for(const config::McpServerConfig& cfg, const ServerParts& parts) {
+    const auto& binding = parts.binding;
     std::string fp = fingerprint(cfg);
     // A REST-API server is rebuilt with each snapshot (its document and
     // tools are the snapshot's); it holds no state worth keeping.
@@ -73,9 +82,9 @@ class Hub {
     else if (cfg.transport == config::McpTransport::kStdio)
       client = make_stdio_upstream(ioc_, cfg);
     else if (cfg.transport == config::McpTransport::kSse)
-      client = make_sse_upstream(ioc_, cfg);
+      client = make_sse_upstream(ioc_, cfg, parts.tls);
     else
-      client = make_http_upstream(ioc_, cfg);
+      client = make_http_upstream(ioc_, cfg, parts.tls);
     Upstream* raw = client.get();
     upstreams_[cfg.name] = Entry{fp, std::move(client)};
     return raw;
@@ -150,22 +159,21 @@ Hub& hub() {
 }  // namespace
 
 std::shared_ptr<Call> submit(const config::McpServerConfig& cfg, Op op,
-                             asio::any_io_executor worker,
-                             std::shared_ptr<const OpenApiBinding> binding) {
+                             asio::any_io_executor worker, ServerParts parts) {
   auto call = std::make_shared<Call>(worker);
   Hub& h = hub();
-  asio::post(h.ioc(), [&h, cfg, op = std::move(op), call, binding = std::move(binding)]() mutable {
-    h.upstream_for(cfg, binding)->submit(std::move(op), call);
+  asio::post(h.ioc(), [&h, cfg, op = std::move(op), call, parts = std::move(parts)]() mutable {
+    h.upstream_for(cfg, parts)->submit(std::move(op), call);
   });
   return call;
 }
 
-void upstream_listen(const config::McpServerConfig& cfg, std::string session_id,
+void upstream_listen(const config::McpServerConfig& cfg, ServerParts parts, std::string session_id,
                      std::string version, std::shared_ptr<OutsideSink> sink) {
   Hub& h = hub();
-  asio::post(h.ioc(), [&h, cfg, session_id = std::move(session_id), version = std::move(version),
-                       sink = std::move(sink)]() mutable {
-    h.upstream_for(cfg, nullptr)->listen(session_id, version, std::move(sink));
+  asio::post(h.ioc(), [&h, cfg, parts = std::move(parts), session_id = std::move(session_id),
+                       version = std::move(version), sink = std::move(sink)]() mutable {
+    h.upstream_for(cfg, parts)->listen(session_id, version, std::move(sink));
   });
 }
 

@@ -5,6 +5,7 @@
 // spawn a child process.
 #pragma once
 
+#include <boost/asio/ssl/context.hpp>
 #include <memory>
 #include <string>
 
@@ -17,18 +18,27 @@ namespace gatehouse::mcp {
 struct OpenApiBinding;
 class OutsideSink;
 
+// What a server's client is made with besides its config, built with the
+// snapshot (Runtime::parts): a REST-API server's binding (openapi_tools/),
+// an https server's TLS context when it has a tls: block (null: the
+// system trust store). Used when the client is created, i.e. on first use
+// and after the server's config changed; a later snapshot's equal parts
+// are not looked at.
+struct ServerParts {
+  std::shared_ptr<const OpenApiBinding> binding;
+  std::shared_ptr<asio::ssl::context> tls;
+};
+
 // Worker side: runs `op` against the server `cfg` describes (the upstream is
-// created on first use and replaced when its config changed). A REST-API
-// server (transport openapi) also needs its `binding` (openapi_tools/).
+// created on first use and replaced when its config changed).
 std::shared_ptr<Call> submit(const config::McpServerConfig& cfg, Op op,
-                             asio::any_io_executor worker,
-                             std::shared_ptr<const OpenApiBinding> binding = nullptr);
+                             asio::any_io_executor worker, ServerParts parts);
 
 // Worker side of a client's standalone stream (server/outside.hpp): what
 // the server `cfg` sends outside any call in upstream session `session_id`
 // goes to `sink` until the matching unlisten. Streamable HTTP and HTTP+SSE
 // servers only (the others have no session of their own).
-void upstream_listen(const config::McpServerConfig& cfg, std::string session_id,
+void upstream_listen(const config::McpServerConfig& cfg, ServerParts parts, std::string session_id,
                      std::string version, std::shared_ptr<OutsideSink> sink);
 void upstream_unlisten(const config::McpServerConfig& cfg, std::string session_id,
                        std::shared_ptr<OutsideSink> sink);

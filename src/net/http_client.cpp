@@ -14,6 +14,7 @@
 #include "common/clock.hpp"
 #include "common/strings.hpp"
 #include "net/resolve.hpp"
+#include "net/tls/client.hpp"
 
 namespace gatehouse::net {
 
@@ -315,7 +316,8 @@ struct Target {
   std::string port;
   std::string target;
   std::string host_header;
-  std::string key;  // scheme://host:port
+  std::string key;       // scheme://host:port, plus " sni=NAME" when tls_name overrides the host
+  std::string tls_name;  // SNI and the name verified
 };
 
 // Opens (or reuses) a connection and sends the request. Returns the stream,
@@ -343,14 +345,22 @@ awaitable<Result<std::unique_ptr<HttpClientStream>>> open_on(
       if (cec) co_return call_error(r.url, "connecting: " + cec.message());
     } else {
       conn = std::make_unique<Stream>(ex, *tls);
-      conn->set_verify_callback(asio::ssl::host_name_verification(t.host));
-      if (!SSL_set_tlsext_host_name(conn->native_handle(), t.host.c_str()))
-        co_return call_error(r.url, "cannot set SNI");
+      // The upstream proxy's rules (net/tls/client.hpp): no SNI for an IP
+      // literal, no partial wildcards, IP SANs for IP literals; the name is
+      // checked only when the context verifies (an MCP server's verify: false).
+      const bool verify = SSL_CTX_get_verify_mode(tls->native_handle()) != SSL_VERIFY_NONE;
+      if (!net::tls::prepare_client_ssl(conn->native_handle(), t.tls_name, verify))
+        co_return call_error(r.url, "cannot use " + t.tls_name + " as the TLS server name");
       beast::get_lowest_layer(*conn).expires_after(timeout);
       auto [cec, ep] = co_await beast::get_lowest_layer(*conn).async_connect(results, use_nothrow);
       if (cec) co_return call_error(r.url, "connecting: " + cec.message());
       auto [hec] = co_await conn->async_handshake(asio::ssl::stream_base::client, use_nothrow);
-      if (hec) co_return call_error(r.url, "TLS: " + hec.message());
+      if (hec) {
+        std::string why = "TLS: " + hec.message();
+        long vr = SSL_get_verify_result(conn->native_handle());
+        if (verify && vr != X509_V_OK) why += ": " + std::string(X509_verify_cert_error_string(vr));
+        co_return call_error(r.url, why);
+      }
     }
   }
   auto s =
@@ -383,6 +393,10 @@ awaitable<Result<std::unique_ptr<HttpClientStream>>> http_open(
   if (t.target.empty()) t.target = "/";
   t.host_header = u->has_port() ? t.host + ":" + t.port : t.host;
   t.key = std::string(u->scheme()) + "://" + t.host_header;
+  t.tls_name = r.tls_name.empty() ? t.host : r.tls_name;
+  // The pool also keys on the context's address; the name is the other part
+  // of what a TLS connection was verified for.
+  if (t.https && !r.tls_name.empty()) t.key += " sni=" + r.tls_name;
 
   // A pooled connection the peer closed while it sat idle (and the peek did
   // not see it yet) fails before any answer: sent again on a new connection,

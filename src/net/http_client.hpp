@@ -31,6 +31,10 @@ struct HttpClientRequest {
   // streams that stay open as long as they carry events).
   bool timeout_per_read = false;
   size_t max_body = 1 << 20;  // http_call only; a stream's reader bounds what it keeps
+  // https: the name sent as SNI (never for an IP literal) and that the
+  // certificate must carry when the context verifies; empty = the URL's host
+  // (an MCP server's tls.sni).
+  std::string tls_name;
 };
 
 struct HttpClientResponse {
@@ -84,8 +88,10 @@ class HttpClientStream {
 };
 
 // Sends the request and reads the response head on the calling coroutine's
-// executor. `tls` verifies https peers (null: default_tls_client_context()). Errors carry code
-// "http_client_failed" and a message naming the URL and the step.
+// executor. `tls` verifies https peers (null: default_tls_client_context()); a kept-alive
+// connection is reused only for the same context and tls_name. Errors carry code
+// "http_client_failed" and a message naming the URL and the step (a certificate that
+// fails verification: OpenSSL's reason, e.g. "unable to get local issuer certificate").
 awaitable<Result<std::unique_ptr<HttpClientStream>>> http_open(
     const HttpClientRequest& req, std::shared_ptr<asio::ssl::context> tls);
 

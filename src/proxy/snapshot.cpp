@@ -123,7 +123,8 @@ Result<std::shared_ptr<const Snapshot>> build_snapshot(const config::Config& cfg
   if (!cfg.llm.providers.empty() || !cfg.llm.models.empty())
     snap->llm = ai::gateway::Catalog::build(cfg.llm, registry.workers());
   if (!cfg.mcp.servers.empty()) {
-    auto rt = mcp::Runtime::build(cfg, snap->specs.get(), registry.workers(), generation);
+    auto rt = mcp::Runtime::build(cfg, snap->specs.get(), registry.workers(), generation,
+                                  previous ? previous->mcp.get() : nullptr);
     if (!rt) return rt.error();
     snap->mcp = rt.value();
   }

@@ -161,7 +161,10 @@ bool Server::open_config_store(config::Config& cfg) {
     if (doc && doc->is_object())
       if (auto* l = doc->get_object().if_contains("llm")) store_llm_json_ = *l;
     if (doc && doc->is_object())
-      if (auto* m = doc->get_object().if_contains("mcp")) store_mcp_json_ = *m;
+      if (auto* m = doc->get_object().if_contains("mcp")) {
+        store_mcp_json_ = *m;
+        admin::resolve_settings_mcp_files(store_mcp_json_, opts_.settings_path);
+      }
   }
   const auto& ps = process_settings();
   auto st = store::open_store(ps.store_url, ps.data_dir);

@@ -125,9 +125,16 @@ if (stdio) {
   await makeServer().connect(new StdioServerTransport());
 } else {
   // TLS_CERT and TLS_KEY (PEM files) in the environment: HTTPS instead.
+  // TLS_CLIENT_CA as well: a client certificate issued by that CA is required
+  // (mTLS); a client without one is refused in the handshake.
   const tls = process.env.TLS_CERT
     ? { cert: readFileSync(process.env.TLS_CERT), key: readFileSync(process.env.TLS_KEY) }
     : null;
+  if (tls && process.env.TLS_CLIENT_CA) {
+    tls.ca = readFileSync(process.env.TLS_CLIENT_CA);
+    tls.requestCert = true;
+    tls.rejectUnauthorized = true;
+  }
   const create = (handler) => (tls ? https.createServer(tls, handler) : http.createServer(handler));
   const httpServer = create(async (req, res) => {
     if (req.url === "/stats") {

@@ -21,6 +21,7 @@
 #include "mcp/server/tool_limits.hpp"
 #include "mcp/server/tool_rules.hpp"
 #include "mcp/upstream/upstream.hpp"
+#include "net/tls/client.hpp"
 
 namespace gatehouse::mcp {
 
@@ -48,9 +49,26 @@ std::shared_ptr<const OpenApiBinding> Runtime::binding(const std::string& name) 
   return it == openapi.end() ? nullptr : it->second;
 }
 
+ServerParts Runtime::parts(const std::string& name) const {
+  ServerParts p;
+  p.binding = binding(name);
+  if (auto it = tls.find(name); it != tls.end()) p.tls = it->second;
+  return p;
+}
+
+namespace {
+
+bool same_tls(const config::UpstreamTlsConfig& a, const config::UpstreamTlsConfig& b) {
+  return a.enabled == b.enabled && a.verify == b.verify && a.sni == b.sni &&
+         a.ca_file == b.ca_file && a.client_cert == b.client_cert && a.client_key == b.client_key;
+}
+
+}  // namespace
+
 Result<std::shared_ptr<const Runtime>> Runtime::build(const config::Config& cfg,
                                                       const apim::SpecSet* specs, size_t workers,
-                                                      uint64_t generation) {
+                                                      uint64_t generation,
+                                                      const Runtime* previous) {
   auto rt = std::make_shared<Runtime>();
   rt->cfg = cfg.mcp;
   rt->key = SessionKey::derive(cfg.mcp.session_secret);
@@ -62,6 +80,23 @@ Result<std::shared_ptr<const Runtime>> Runtime::build(const config::Config& cfg,
     auto b = bind_openapi(cfg, s, "mcp.servers[" + std::to_string(i) + "].openapi", specs);
     if (!b) return b.error();
     rt->openapi[s.name] = b.value();
+  }
+  // Files are read when a server's tls: block changes (or at start), as for
+  // upstreams: an unchanged block keeps its context, and the hub keeps the
+  // client made with it.
+  for (size_t i = 0; i < cfg.mcp.servers.size(); ++i) {
+    const auto& s = cfg.mcp.servers[i];
+    if (!s.tls.enabled) continue;
+    const config::McpServerConfig* old = previous ? previous->server(s.name) : nullptr;
+    if (old && same_tls(old->tls, s.tls)) {
+      if (auto it = previous->tls.find(s.name); it != previous->tls.end()) {
+        rt->tls[s.name] = it->second;
+        continue;
+      }
+    }
+    auto ctx = net::tls::make_upstream_context(s.tls, "mcp.servers[" + std::to_string(i) + "].tls");
+    if (!ctx) return ctx.error();
+    rt->tls[s.name] = ctx.value();
   }
   for (size_t i = 0; i < cfg.routes.size(); ++i) {
     const auto& r = cfg.routes[i];
@@ -489,7 +524,7 @@ awaitable<SessionState> open_upstreams(Request& rq, const std::string& version,
     Op op;
     op.type = Op::Type::kOpen;
     op.message = params;
-    calls.emplace_back(s, submit(*rq.rt->server(s), std::move(op), rq.worker, rq.rt->binding(s)));
+    calls.emplace_back(s, submit(*rq.rt->server(s), std::move(op), rq.worker, rq.rt->parts(s)));
   }
   for (auto& [s, call] : calls) {
     Event e = co_await call->result();
@@ -497,6 +532,7 @@ awaitable<SessionState> open_upstreams(Request& rq, const std::string& version,
     u.server = s;
     if (!e.error.empty()) {
       u.failed = true;
+      u.error = e.error;
       log::warn("mcp server initialize failed; skipped for this session",
                 {log::f("server", s), log::f("error", e.error)});
     } else {
@@ -660,7 +696,7 @@ awaitable<bool> handle_client_response(Request& rq) {
   op.message["id"] = o.at("i");
   op.session_id = str("u");
   op.protocol_version = str("v");
-  Event e = co_await submit(*cfg, std::move(op), rq.worker, rq.rt->binding(server))->result();
+  Event e = co_await submit(*cfg, std::move(op), rq.worker, rq.rt->parts(server))->result();
   if (!e.error.empty())
     log::warn("mcp server did not take a client's answer",
               {log::f("server", server), log::f("error", e.error)});

@@ -13,6 +13,7 @@
 #include "apim/spec_set.hpp"
 #include "common/result.hpp"
 #include "config/entities.hpp"
+#include "mcp/hub.hpp"
 #include "mcp/jsonrpc/message.hpp"
 #include "mcp/openapi_tools/tools.hpp"
 #include "mcp/server/session_token.hpp"
@@ -45,13 +46,19 @@ struct Runtime {
   std::unordered_map<std::string, std::string> resource_metadata;
   // Per-tool rate limits and quotas of routes that have some, by route name.
   std::unordered_map<std::string, std::shared_ptr<const limits::ToolLimits>> tool_limits;
+  // https servers with a tls: block: their client context (built once per
+  // server config, kept from the previous snapshot while the block is equal).
+  std::unordered_map<std::string, std::shared_ptr<asio::ssl::context>> tls;
   const config::McpServerConfig* server(std::string_view name) const;
   std::shared_ptr<const OpenApiBinding> binding(const std::string& name) const;
+  ServerParts parts(const std::string& name) const;  // what hub::submit takes
   // Fails (with the field path and position) when an openapi server names
-  // an API or spec the snapshot does not have, or operations it lacks.
+  // an API or spec the snapshot does not have, or operations it lacks, or a
+  // tls: block's files are unreadable or not usable PEM.
   static Result<std::shared_ptr<const Runtime>> build(const config::Config& cfg,
                                                       const apim::SpecSet* specs, size_t workers,
-                                                      uint64_t generation);
+                                                      uint64_t generation,
+                                                      const Runtime* previous = nullptr);
 };
 
 // What the access log's audit fields say about one message.

@@ -50,7 +50,7 @@ std::shared_ptr<Call> send(Request& rq, const std::string& server, Op op) {
       op.protocol_version = u->protocol_version;
     }
   }
-  return submit(*cfg, std::move(op), rq.worker, rq.rt->binding(server));
+  return submit(*cfg, std::move(op), rq.worker, rq.rt->parts(server));
 }
 
 bool usable(const Request& rq, const std::string& server) {
@@ -92,11 +92,13 @@ awaitable<Fetched> fetch_all(Request& rq, const std::string& method, const std::
   const int64_t now = steady_ms();
   for (size_t i = 0; i < servers.size(); ++i) {
     active[i] = usable(rq, servers[i]);
+    const auto* u = rq.session ? rq.session->find(servers[i]) : nullptr;
     if (!active[i]) {
-      f.unavailable.emplace_back(servers[i], "initialize failed for this session");
+      std::string why = "initialize failed for this session";
+      if (u && !u->error.empty()) why += ": " + u->error;
+      f.unavailable.emplace_back(servers[i], std::move(why));
       continue;
     }
-    const auto* u = rq.session ? rq.session->find(servers[i]) : nullptr;
     cache_keys[i] = std::to_string(rq.rt->generation) + '\n' + servers[i] + '\n' +
                     (u ? u->session_id : std::string()) + '\n' + method;
     if (const auto* hit = list_cache::find(cache_keys[i], servers[i], now)) {

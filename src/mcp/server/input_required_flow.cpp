@@ -79,7 +79,7 @@ struct Flow {
   std::shared_ptr<Call> call;
   std::string route, server, method, target, consumer;
   config::McpServerConfig cfg;  // a copy: the hold may outlive the snapshot
-  std::shared_ptr<const OpenApiBinding> binding;
+  ServerParts parts;
   std::string session_id, protocol_version;
   json::value upstream_id;             // the id the upstream request went with
   std::map<std::string, int> seen;     // keys asked in this run (repeats)
@@ -104,7 +104,7 @@ awaitable<void> answer_upstream(Flow& f, const json::value& id, std::string body
   op.message = parse_json(body).as_object();
   op.session_id = f.session_id;
   op.protocol_version = f.protocol_version;
-  Event e = co_await submit(f.cfg, std::move(op), worker, f.binding)->result();
+  Event e = co_await submit(f.cfg, std::move(op), worker, f.parts)->result();
   if (!e.error.empty())
     log::warn(
         "mcp server did not take an input response",
@@ -299,7 +299,7 @@ awaitable<Reply> forward_input_required(Request& rq, Outcome& out, const std::st
   f.target = mrtr::target_of(rq.msg.method, params_of(rq));
   f.consumer = rq.consumer;
   f.cfg = *rq.rt->server(server);
-  f.binding = rq.rt->binding(server);
+  f.parts = rq.rt->parts(server);
   if (rq.session)
     if (const auto* u = rq.session->find(server)) {
       f.session_id = u->session_id;

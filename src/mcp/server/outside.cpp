@@ -112,7 +112,7 @@ OutsideRelay::OutsideRelay(const Request& rq, std::shared_ptr<Feed> feed) {
       continue;
     RelayTarget to{rq.route->name, rq.consumer, u.server, u.session_id, u.protocol_version};
     auto sink = make_client_sink(rq.session_token, feed, std::move(to), rq.rt->key, *rq.session);
-    upstream_listen(*cfg, u.session_id, u.protocol_version, sink);
+    upstream_listen(*cfg, rq.rt->parts(u.server), u.session_id, u.protocol_version, sink);
     listening_.push_back(Listening{*cfg, u.session_id, std::move(sink)});
   }
 }

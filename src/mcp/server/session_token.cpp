@@ -5,6 +5,7 @@
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cstring>
 #include <mutex>
@@ -109,6 +110,15 @@ std::string SessionState::encode() const {
   for (const auto& u : upstreams) {
     json::array e{json::string(u.server), json::string(u.session_id),
                   json::string(u.protocol_version), u.failed ? 1 : 0};
+    // Only a failed upstream carries a reason: a healthy session's token
+    // stays as it was.
+    if (u.failed && !u.error.empty()) {
+      // Cut on a character boundary: the token is parsed as JSON again.
+      size_t n = std::min(u.error.size(), Upstream::kMaxErrorText);
+      while (n < u.error.size() && n > 0 && (static_cast<unsigned char>(u.error[n]) & 0xC0) == 0x80)
+        --n;
+      e.push_back(json::string(u.error.substr(0, n)));
+    }
     ups.push_back(std::move(e));
   }
   o["u"] = std::move(ups);
@@ -140,14 +150,15 @@ std::optional<SessionState> SessionState::decode(std::string_view text) {
     s.client_capabilities = std::string(k->as_string());
   for (const auto& e : u->as_array()) {
     const json::array* a = e.if_array();
-    if (!a || a->size() != 4 || !(*a)[0].is_string() || !(*a)[1].is_string() ||
-        !(*a)[2].is_string() || !(*a)[3].is_int64())
+    if (!a || a->size() < 4 || a->size() > 5 || !(*a)[0].is_string() || !(*a)[1].is_string() ||
+        !(*a)[2].is_string() || !(*a)[3].is_int64() || (a->size() == 5 && !(*a)[4].is_string()))
       return std::nullopt;
     Upstream up;
     up.server = std::string((*a)[0].as_string());
     up.session_id = std::string((*a)[1].as_string());
     up.protocol_version = std::string((*a)[2].as_string());
     up.failed = (*a)[3].as_int64() != 0;
+    if (a->size() == 5) up.error = std::string((*a)[4].as_string());
     s.upstreams.push_back(std::move(up));
   }
   return s;

@@ -39,6 +39,10 @@ struct SessionState {
     std::string session_id;        // the upstream's Mcp-Session-Id, empty = none
     std::string protocol_version;  // negotiated with that upstream
     bool failed = false;           // initialize failed: skipped and reported
+    // Why it failed (the transport's error, at most kMaxErrorText bytes), so
+    // the lists can say why: "TLS: ... unable to get local issuer certificate".
+    std::string error;
+    static constexpr size_t kMaxErrorText = 240;
   };
   std::string route;
   std::string consumer;          // empty when the route has no authentication

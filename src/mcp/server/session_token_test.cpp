@@ -11,9 +11,9 @@ SessionState sample() {
   s.consumer = "alice";
   s.protocol_version = "2025-11-25";
   s.issued_s = 1700000000;
-  s.upstreams.push_back({"everything", "", "2025-11-25", false});
-  s.upstreams.push_back({"remote", "abc-123", "2025-06-18", false});
-  s.upstreams.push_back({"down", "", "", true});
+  s.upstreams.push_back({"everything", "", "2025-11-25", false, ""});
+  s.upstreams.push_back({"remote", "abc-123", "2025-06-18", false, ""});
+  s.upstreams.push_back({"down", "", "", true, "https://down/mcp: TLS: certificate verify failed"});
   return s;
 }
 
@@ -32,6 +32,8 @@ TEST(SessionToken, RoundTripsAcrossKeysFromTheSameSecret) {
   ASSERT_EQ(s->upstreams.size(), 3u);
   EXPECT_EQ(s->find("remote")->session_id, "abc-123");
   EXPECT_TRUE(s->find("down")->failed);
+  EXPECT_EQ(s->find("down")->error, "https://down/mcp: TLS: certificate verify failed");
+  EXPECT_EQ(s->find("remote")->error, "");
   EXPECT_EQ(s->find("nope"), nullptr);
   // Two seals of the same state differ (fresh nonce).
   EXPECT_NE(a->seal(sample().encode()), token);
@@ -64,6 +66,26 @@ TEST(SessionToken, DecodeRejectsOtherShapes) {
   EXPECT_FALSE(SessionState::decode(R"({"r":"x"})"));
   EXPECT_FALSE(SessionState::decode(R"({"r":"x","c":"","v":"","t":1,"u":[["a","b"]]})"));
   EXPECT_TRUE(SessionState::decode(R"({"r":"x","c":"","v":"","t":1,"u":[]})"));
+  // A failed upstream's reason is a string, and the only fifth member.
+  EXPECT_TRUE(SessionState::decode(R"({"r":"x","c":"","v":"","t":1,"u":[["a","","",1,"why"]]})"));
+  EXPECT_FALSE(SessionState::decode(R"({"r":"x","c":"","v":"","t":1,"u":[["a","","",1,2]]})"));
+  EXPECT_FALSE(
+      SessionState::decode(R"({"r":"x","c":"","v":"","t":1,"u":[["a","","",1,"w","x"]]})"));
+}
+
+TEST(SessionToken, FailureReasonsAreBounded) {
+  SessionState s;
+  s.upstreams.push_back({"down", "", "", true, std::string(1000, 'x')});
+  s.upstreams.push_back({"up", "id", "2025-11-25", false, "ignored: not failed"});
+  auto back = SessionState::decode(s.encode());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->upstreams[0].error.size(), SessionState::Upstream::kMaxErrorText);
+  EXPECT_EQ(back->upstreams[1].error, "");
+  // A multi-byte character across the limit is dropped whole, never split.
+  s.upstreams[0].error = std::string(SessionState::Upstream::kMaxErrorText - 1, 'x') + "\xc3\xa9";
+  back = SessionState::decode(s.encode());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->upstreams[0].error, std::string(SessionState::Upstream::kMaxErrorText - 1, 'x'));
 }
 
 TEST(SessionToken, ClientCapabilitiesTravelWhenThereAreSome) {

@@ -52,8 +52,9 @@ struct Exchange {
 
 class HttpUpstream final : public Upstream, public std::enable_shared_from_this<HttpUpstream> {
  public:
-  HttpUpstream(asio::io_context& ioc, config::McpServerConfig cfg)
-      : ioc_(ioc), cfg_(std::move(cfg)) {
+  HttpUpstream(asio::io_context& ioc, config::McpServerConfig cfg,
+               std::shared_ptr<asio::ssl::context> tls)
+      : ioc_(ioc), cfg_(std::move(cfg)), tls_(std::move(tls)) {
     std::string why;
     config::HttpUrl url;
     if (!config::parse_http_url(cfg_.url, url, why)) bad_url_ = why;  // validated at load
@@ -166,6 +167,7 @@ class HttpUpstream final : public Upstream, public std::enable_shared_from_this<
     req.url = cfg_.url;
     req.timeout_ms = kStreamIdleMs;
     req.timeout_per_read = true;
+    req.tls_name = cfg_.tls.sni;
     req.headers.emplace_back("Accept", "text/event-stream");
     req.headers.emplace_back("Mcp-Session-Id", l.session_id);
     if (!l.version.empty()) req.headers.emplace_back("MCP-Protocol-Version", l.version);
@@ -185,7 +187,7 @@ class HttpUpstream final : public Upstream, public std::enable_shared_from_this<
     while (l->sink && !self->stopped_) {
       std::string why;
       l->wake.expires_at(asio::steady_timer::time_point::max());
-      auto opened = co_await (net::http_open(self->standalone_request(*l), nullptr) ||
+      auto opened = co_await (net::http_open(self->standalone_request(*l), self->tls_) ||
                               l->wake.async_wait(use_nothrow));
       if (opened.index() == 1) break;  // unlisten while connecting
       auto& got = std::get<0>(opened);
@@ -283,6 +285,7 @@ class HttpUpstream final : public Upstream, public std::enable_shared_from_this<
     req.url = cfg_.url;
     req.timeout_ms = cfg_.timeout_ms;
     req.timeout_per_read = true;  // an SSE answer lasts as long as the call
+    req.tls_name = cfg_.tls.sni;
     req.headers.emplace_back("Accept", "application/json, text/event-stream");
     if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
     if (!session.empty()) req.headers.emplace_back("Mcp-Session-Id", session);
@@ -291,7 +294,7 @@ class HttpUpstream final : public Upstream, public std::enable_shared_from_this<
     // token never reaches here (the route builds this request afresh).
     for (const auto& [k, v] : cfg_.headers) req.headers.emplace_back(k, v);
     req.body = std::move(body);
-    auto opened = co_await net::http_open(req, nullptr);
+    auto opened = co_await net::http_open(req, tls_);
     if (!opened) {
       x.error = opened.error().message;
       co_return x;
@@ -371,6 +374,7 @@ class HttpUpstream final : public Upstream, public std::enable_shared_from_this<
 
   asio::io_context& ioc_;
   config::McpServerConfig cfg_;
+  std::shared_ptr<asio::ssl::context> tls_;  // null: the system trust store
   std::string bad_url_;
   bool stopped_ = false;
   bool no_standalone_ = false;                                            // a GET was answered 405
@@ -380,8 +384,9 @@ class HttpUpstream final : public Upstream, public std::enable_shared_from_this<
 }  // namespace
 
 std::shared_ptr<Upstream> make_http_upstream(asio::io_context& ioc,
-                                             const config::McpServerConfig& cfg) {
-  return std::make_shared<HttpUpstream>(ioc, cfg);
+                                             const config::McpServerConfig& cfg,
+                                             std::shared_ptr<asio::ssl::context> tls) {
+  return std::make_shared<HttpUpstream>(ioc, cfg, std::move(tls));
 }
 
 }  // namespace gatehouse::mcp

@@ -79,8 +79,9 @@ struct Conn {
 
 class SseUpstream final : public Upstream, public std::enable_shared_from_this<SseUpstream> {
  public:
-  SseUpstream(asio::io_context& ioc, config::McpServerConfig cfg)
-      : ioc_(ioc), cfg_(std::move(cfg)) {
+  SseUpstream(asio::io_context& ioc, config::McpServerConfig cfg,
+              std::shared_ptr<asio::ssl::context> tls)
+      : ioc_(ioc), cfg_(std::move(cfg)), tls_(std::move(tls)) {
     std::string why;
     if (!config::parse_http_url(cfg_.url, base_, why)) bad_url_ = why;  // validated at load
   }
@@ -230,10 +231,11 @@ class SseUpstream final : public Upstream, public std::enable_shared_from_this<S
     req.method = "POST";
     req.url = c->endpoint;
     req.timeout_ms = self->cfg_.timeout_ms;
+    req.tls_name = self->cfg_.tls.sni;  // the endpoint is on the server's own origin
     req.headers.emplace_back("Content-Type", "application/json");
     for (const auto& [k, v] : self->cfg_.headers) req.headers.emplace_back(k, v);
     req.body = json::serialize(msg);
-    auto res = co_await net::http_call(req, nullptr);
+    auto res = co_await net::http_call(req, self->tls_);
     std::string error;
     if (!res)
       error = res.error().message;
@@ -285,9 +287,10 @@ class SseUpstream final : public Upstream, public std::enable_shared_from_this<S
     req.url = self->cfg_.url;
     req.timeout_ms = kStreamIdleMs;
     req.timeout_per_read = true;
+    req.tls_name = self->cfg_.tls.sni;
     req.headers.emplace_back("Accept", "text/event-stream");
     for (const auto& [k, v] : self->cfg_.headers) req.headers.emplace_back(k, v);
-    auto opened = co_await net::http_open(req, nullptr);
+    auto opened = co_await net::http_open(req, self->tls_);
     if (!opened) {
       c->opened_failed = true;
       co_return self->lost(c, opened.error().message);
@@ -401,6 +404,7 @@ class SseUpstream final : public Upstream, public std::enable_shared_from_this<S
 
   asio::io_context& ioc_;
   config::McpServerConfig cfg_;
+  std::shared_ptr<asio::ssl::context> tls_;  // null: the system trust store
   config::HttpUrl base_;
   std::string bad_url_;
   bool stopped_ = false;
@@ -411,8 +415,9 @@ class SseUpstream final : public Upstream, public std::enable_shared_from_this<S
 }  // namespace
 
 std::shared_ptr<Upstream> make_sse_upstream(asio::io_context& ioc,
-                                            const config::McpServerConfig& cfg) {
-  return std::make_shared<SseUpstream>(ioc, cfg);
+                                            const config::McpServerConfig& cfg,
+                                            std::shared_ptr<asio::ssl::context> tls) {
+  return std::make_shared<SseUpstream>(ioc, cfg, std::move(tls));
 }
 
 }  // namespace gatehouse::mcp

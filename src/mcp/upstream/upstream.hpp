@@ -2,6 +2,7 @@
 // MCP thread; answers go back through the Call (see call.hpp).
 #pragma once
 
+#include <boost/asio/ssl/context.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,11 +46,16 @@ class Upstream {
 
 std::shared_ptr<Upstream> make_stdio_upstream(asio::io_context& ioc,
                                               const config::McpServerConfig& cfg);
+// `tls`: the server's own client context (its tls: block), null for the
+// system trust store; with it, calls, streams and the standalone GET use
+// that context and `cfg.tls.sni`.
 std::shared_ptr<Upstream> make_http_upstream(asio::io_context& ioc,
-                                             const config::McpServerConfig& cfg);
+                                             const config::McpServerConfig& cfg,
+                                             std::shared_ptr<asio::ssl::context> tls);
 // The deprecated HTTP+SSE transport (2024-11-05): upstream/sse.cpp.
 std::shared_ptr<Upstream> make_sse_upstream(asio::io_context& ioc,
-                                            const config::McpServerConfig& cfg);
+                                            const config::McpServerConfig& cfg,
+                                            std::shared_ptr<asio::ssl::context> tls);
 
 // The gateway's clientInfo and the revisions it speaks, newest first.
 inline constexpr const char* kClientName = "gatehouse";

@@ -4,6 +4,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <boost/asio/ssl/error.hpp>
 #include <filesystem>
 
 #include "net/tls/cert_info.hpp"
@@ -64,6 +65,12 @@ Result<std::shared_ptr<asio::ssl::context>> make_upstream_context(
       return ctx_error(cfg, field + ".client_cert",
                        "'" + cfg.client_cert + "' is not a PEM certificate: " + ec.message());
     ctx->use_private_key_file(cfg.client_key, asio::ssl::context::pem, ec);
+    // OpenSSL checks the pair while loading the key: a valid key of another
+    // certificate is a mismatch, not "not a key".
+    if (ec && ec.category() == asio::error::get_ssl_category() &&
+        ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH)
+      return ctx_error(cfg, field + ".client_key",
+                       "'" + cfg.client_key + "' does not match '" + cfg.client_cert + "'");
     if (ec)
       return ctx_error(cfg, field + ".client_key",
                        "'" + cfg.client_key + "' is not a PEM private key: " + ec.message());
