@@ -129,6 +129,10 @@ void Recorder::run() {
                  [this] { return stop_; });
     if (stop_) break;
     lock.unlock();
+    // Behind by more than a tenth of what may wait: normal priority until
+    // the buffers are drained (see common/thread.hpp).
+    set_this_thread_background(pending_.load(std::memory_order_relaxed) <=
+                               max_pending_.load(std::memory_order_relaxed) / 10);
     (void)flush();
     int64_t now = unix_ms();
     bool due;

@@ -414,46 +414,6 @@ json::object relayed_capabilities(const jsonrpc::Message& msg) {
   return out;
 }
 
-<<<<<<< HEAD
-=======
-// Upstream sessions for task calls, per worker: one per snapshot, server
-// and set of relayed capabilities (at most eight per server), opened on
-// first use and again when the upstream forgets it.
-std::unordered_map<std::string, SessionState::Upstream>& task_sessions() {
-  thread_local std::unordered_map<std::string, SessionState::Upstream> m;
-  return m;
-}
-
-awaitable<std::optional<SessionState::Upstream>> task_session(const Job& job, bool reopen) {
-  auto& sessions = task_sessions();
-  std::string gen = std::to_string(job.rt->generation) + '\n';
-  std::string key = gen + job.server + '\n' + json::serialize(job.client_caps);
-  if (reopen) sessions.erase(key);
-  if (auto it = sessions.find(key); it != sessions.end()) co_return it->second;
-  const auto* cfg = job.rt->server(job.server);
-  if (!cfg) co_return std::nullopt;
-  Op op;
-  op.type = Op::Type::kOpen;
-  op.message =
-      json::object{{"protocolVersion", kSupportedVersions[0]},
-                   {"capabilities", job.client_caps},
-                   {"clientInfo", json::object{{"name", kClientName}, {"version", kVersion}}}};
-  Event e = co_await submit(*cfg, std::move(op), job.worker, job.rt->parts(job.server))->result();
-  if (!e.error.empty()) {
-    log::warn("mcp server initialize for tasks failed",
-              {log::f("server", job.server), log::f("error", e.error)});
-    co_return std::nullopt;
-  }
-  SessionState::Upstream u;
-  u.server = job.server;
-  u.session_id = e.session_id;
-  u.protocol_version = e.protocol_version;
-  std::erase_if(sessions, [&](const auto& kv) { return !kv.first.starts_with(gen); });
-  sessions[key] = u;
-  co_return u;
-}
-
->>>>>>> mcptls
 awaitable<void> tell_upstream(const Runtime& rt, const Upstream& where, json::object message,
                               Op::Type type, asio::any_io_executor worker) {
   const auto* cfg = rt.server(where.server);
@@ -475,73 +435,10 @@ json::object cancelled_note(const Upstream& where) {
       json::object{{"requestId", where.request_id}, {"reason", "tasks/cancel"}});
 }
 
-<<<<<<< HEAD
 // The call's final event into the task, and the call's metrics.
 void record(const Job& job, const Event& e) {
   const std::string& server = job.where.server;
   auto& shard = mcp_shard(server, "tools/call", job.name, job.worker_index, job.rt->workers);
-=======
-// A task's call, detached from the request that made it: its answer goes
-// to the store. A server-to-client request the client can answer parks the
-// task in input_required; any other is refused at once (-32601).
-awaitable<void> run(std::shared_ptr<Job> job) {
-  const std::string& server = job->server;
-  int64_t start = steady_us();
-  Event e;
-  Upstream where;
-  where.server = server;
-  where.request_id = job->message["id"];
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    auto u = co_await task_session(*job, attempt > 0);
-    if (!u) {
-      store().fail(job->id, "MCP server \"" + server + "\" could not be initialized",
-                   now_unix_ms());
-      co_return;
-    }
-    where.session_id = u->session_id;
-    where.protocol_version = u->protocol_version;
-    Op op;
-    op.message = job->message;
-    op.session_id = u->session_id;
-    op.protocol_version = u->protocol_version;
-    auto call =
-        submit(*job->rt->server(server), std::move(op), job->worker, job->rt->parts(server));
-    if (!store().attach(job->id, where, call)) {  // cancelled before it started
-      co_await tell_upstream(*job->rt, where, cancelled_note(where), Op::Type::kNotify,
-                             job->worker);
-      co_return;
-    }
-    for (;;) {
-      e = co_await call->next();
-      if (e.done) break;
-      if (e.message.contains("id") && e.message.contains("method")) {
-        const json::value* m = e.message.if_contains("method");
-        std::string method = m && m->is_string() ? std::string(m->as_string()) : std::string();
-        json::value upstream_id = e.message["id"];
-        std::string_view cap = needed_capability(method);
-        if (!cap.empty() && job->client_caps.contains(cap)) {
-          json::object request{{"method", method}};
-          if (const json::value* p = e.message.if_contains("params")) request["params"] = *p;
-          if (!store().ask(job->id, std::move(request), upstream_id, now_unix_ms()).empty())
-            continue;
-        }
-        std::string answer =
-            method == "ping"
-                ? jsonrpc::result_response(upstream_id, json::object{})
-                : jsonrpc::error_response(upstream_id, jsonrpc::kMethodNotFound,
-                                          method + " cannot be relayed to this task's client");
-        co_await tell_upstream(*job->rt, where, parse_json(answer).as_object(), Op::Type::kRespond,
-                               job->worker);
-        continue;
-      }
-      // Progress and log messages are not carried for tasks (SEP-2663);
-      // a list change still concerns the route's lists.
-      if (is_list_changed(e.message)) list_cache::invalidate(server);
-    }
-    if (!e.session_gone) break;
-  }
-  auto& shard = mcp_shard(server, "tools/call", job->name, job->worker_index, job->rt->workers);
->>>>>>> mcptls
   shard.calls.inc();
   shard.latency.observe_us(static_cast<uint64_t>(steady_us() - job.start_us));
   int64_t now = now_unix_ms();
