@@ -32,9 +32,9 @@ void set_nice(int nice) {
     if (!told.exchange(true)) {
       char name[16] = {};
       pthread_getname_np(pthread_self(), name, sizeof name);
-      log::warn("cannot change a background thread's priority",
-                {log::f("thread", name), log::n("nice", nice),
-                 log::f("error", std::strerror(errno))});
+      log::warn(
+          "cannot change a background thread's priority",
+          {log::f("thread", name), log::n("nice", nice), log::f("error", std::strerror(errno))});
     }
     return;
   }
