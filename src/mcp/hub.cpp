@@ -11,6 +11,7 @@
 #include "common/thread.hpp"
 #include "mcp/openapi_tools/upstream.hpp"
 #include "mcp/upstream/upstream.hpp"
+#include "net/tls/client.hpp"
 
 namespace gatehouse::mcp {
 
@@ -42,13 +43,7 @@ std::string fingerprint(const config::McpServerConfig& c) {
   o["cc"] = std::move(caps);
   // The TLS context is built from these (Runtime::build): a change of them
   // makes a new client with the new context.
-  const auto& t = c.tls;
-  o["tls"] = json::array{t.enabled,
-                         t.verify,
-                         json::string(t.sni),
-                         json::string(t.ca_file),
-                         json::string(t.client_cert),
-                         json::string(t.client_key)};
+  o["tls"] = net::tls::upstream_tls_key(c.tls);
   return json::serialize(o);
 }
 

@@ -37,9 +37,7 @@ std::string upstream_fingerprint(const config::UpstreamConfig& u) {
   o << "|h2" << u.http2.ping_interval_ms << ',' << u.http2.ping_timeout_ms;
   // File contents are not part of it: a changed CA or client certificate
   // file is picked up when the upstream's config changes (or on restart).
-  const auto& t = u.tls;
-  o << '|' << t.enabled << ',' << t.sni << ',' << t.verify << ',' << t.ca_file << ','
-    << t.client_cert << ',' << t.client_key;
+  o << '|' << net::tls::upstream_tls_key(u.tls);
   return o.str();
 }
 

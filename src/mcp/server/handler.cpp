@@ -56,15 +56,6 @@ ServerParts Runtime::parts(const std::string& name) const {
   return p;
 }
 
-namespace {
-
-bool same_tls(const config::UpstreamTlsConfig& a, const config::UpstreamTlsConfig& b) {
-  return a.enabled == b.enabled && a.verify == b.verify && a.sni == b.sni &&
-         a.ca_file == b.ca_file && a.client_cert == b.client_cert && a.client_key == b.client_key;
-}
-
-}  // namespace
-
 Result<std::shared_ptr<const Runtime>> Runtime::build(const config::Config& cfg,
                                                       const apim::SpecSet* specs, size_t workers,
                                                       uint64_t generation,
@@ -88,7 +79,7 @@ Result<std::shared_ptr<const Runtime>> Runtime::build(const config::Config& cfg,
     const auto& s = cfg.mcp.servers[i];
     if (!s.tls.enabled) continue;
     const config::McpServerConfig* old = previous ? previous->server(s.name) : nullptr;
-    if (old && same_tls(old->tls, s.tls)) {
+    if (old && net::tls::upstream_tls_key(old->tls) == net::tls::upstream_tls_key(s.tls)) {
       if (auto it = previous->tls.find(s.name); it != previous->tls.end()) {
         rt->tls[s.name] = it->second;
         continue;

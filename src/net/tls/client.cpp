@@ -28,6 +28,11 @@ bool readable(const std::string& path) {
 
 }  // namespace
 
+std::string upstream_tls_key(const config::UpstreamTlsConfig& t) {
+  return std::string(t.enabled ? "1" : "0") + (t.verify ? "1" : "0") + '\n' + t.sni + '\n' +
+         t.ca_file + '\n' + t.client_cert + '\n' + t.client_key;
+}
+
 Result<std::shared_ptr<asio::ssl::context>> make_upstream_context(
     const config::UpstreamTlsConfig& cfg, const std::string& field) {
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);

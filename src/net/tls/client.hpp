@@ -18,6 +18,11 @@ namespace gatehouse::net::tls {
 Result<std::shared_ptr<asio::ssl::context>> make_upstream_context(
     const config::UpstreamTlsConfig& cfg, const std::string& field);
 
+// The settings of a tls: block that connections made with it depend on
+// (not its position; file contents are read when the block changes): equal
+// keys, interchangeable contexts and clients across reloads.
+std::string upstream_tls_key(const config::UpstreamTlsConfig& cfg);
+
 // Per connection: SNI (DNS names only; never an IP literal, RFC 6066 3) and
 // the expected name or IP in the peer certificate when verifying. False when
 // OpenSSL refused the name.
