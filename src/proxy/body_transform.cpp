@@ -16,14 +16,19 @@
 
 namespace gatehouse::proxy {
 
-awaitable<Session::BodyStep> Session::buffer_request_body(Exchange& ex, std::string& body) {
-  BodyStep step;
-  const http1::RequestHead& head = *ex.head;
-  if (head.body == http1::BodyKind::kNone || !ex.route) co_return step;
+uint64_t Session::request_body_want(Exchange& ex) const {
+  if (ex.head->body == http1::BodyKind::kNone || !ex.route) return 0;
   uint64_t limit = 0;
   for_each_policy_run(ex, false, [&](const policy::Policy& p) {
     limit = std::max(limit, p.request_body_limit(ex.pctx));
   });
+  return limit;
+}
+
+awaitable<Session::BodyStep> Session::buffer_request_body(Exchange& ex, std::string& body,
+                                                          uint64_t limit) {
+  BodyStep step;
+  const http1::RequestHead& head = *ex.head;
   if (limit == 0) co_return step;
   // request-size-limit's cap still holds for a body we buffer.
   if (auto it = ex.pctx.vars.find("max_body"); it != ex.pctx.vars.end()) {
@@ -68,18 +73,23 @@ awaitable<Session::BodyStep> Session::buffer_request_body(Exchange& ex, std::str
   co_return step;
 }
 
-awaitable<Session::ResponseBodyStep> Session::transform_response_body(
-    Exchange& ex, UpstreamConn& conn, ReadBuffer& ubuf, http1::ResponseHead& resp, bool close_down,
-    int64_t idle_ms) {
-  ResponseBodyStep step;
-  if (resp.body == http1::BodyKind::kNone || ex.method_head) co_return step;
+policy::Policy::ResponseBodyWant Session::response_body_want(Exchange& ex,
+                                                             const http1::ResponseHead& resp) {
   policy::Policy::ResponseBodyWant want;
+  if (resp.body == http1::BodyKind::kNone || ex.method_head) return want;
   for_each_policy_run(ex, true, [&](const policy::Policy& p) {
     auto w = p.response_body_want(ex.pctx, resp.status, resp.headers);
     if (w.limit == 0) return;
     want.limit = std::max(want.limit, w.limit);
     want.reject_larger = want.reject_larger || w.reject_larger;
   });
+  return want;
+}
+
+awaitable<Session::ResponseBodyStep> Session::transform_response_body(
+    Exchange& ex, UpstreamConn& conn, ReadBuffer& ubuf, http1::ResponseHead& resp, bool close_down,
+    int64_t idle_ms, policy::Policy::ResponseBodyWant want) {
+  ResponseBodyStep step;
   if (want.limit == 0) co_return step;
   const auto larger = want.reject_larger ? ResponseBodyStep::kTooLarge : ResponseBodyStep::kStream;
   if (resp.body == http1::BodyKind::kContentLength && resp.content_length > want.limit) {

@@ -77,7 +77,8 @@ awaitable<bool> Session::forward(Exchange& ex) {
   // A policy editing the whole body (JSON transforms) reads it first; it is
   // then ours, sent with a Content-Length and replayable.
   std::string owned_body;
-  auto body_step = co_await buffer_request_body(ex, owned_body);
+  BodyStep body_step;
+  if (uint64_t want = request_body_want(ex)) body_step = co_await buffer_request_body(ex, owned_body, want);
   if (body_step.kind == BodyStep::kAnswered) co_return body_step.keep;
   const bool body_owned = body_step.kind == BodyStep::kBuffered;
   if (body_owned) {
@@ -170,9 +171,12 @@ awaitable<bool> Session::forward(Exchange& ex) {
       if (worker_.draining() && !stream_.is_open()) co_return false;
     }
 
+    // Clock reads are reused where a few microseconds do not matter: each is
+    // a vDSO call, and a proxied request made fifteen.
+    attempt_start_us = steady_us();
     PickContext pc;
     pc.hash_key = hash_key;
-    pc.now_ms = steady_ms();
+    pc.now_ms = attempt_start_us / 1000;
     pc.exclude = &tried;
     target = wu->balancer->pick(pc);
     if (target < 0 && attempt > 0) {
@@ -190,10 +194,11 @@ awaitable<bool> Session::forward(Exchange& ex) {
     auto& pool = wu->pools[static_cast<size_t>(target)];
     auto& tstate = *us.states[static_cast<size_t>(target)];
     ustats.requests.inc();
-    attempt_start_us = steady_us();
 
     // ---- connection: pooled or new
-    conn = pool.take();
+    // After one stale connection the rest of the pool is checked: a restarted
+    // upstream leaves every pooled connection closed.
+    conn = pool.take(pc.now_ms, buffered && ex.idempotent && stale_retries == 0);
     if (conn) {
       ex.connect_us = -1;
     } else {
@@ -295,7 +300,10 @@ awaitable<bool> Session::forward(Exchange& ex) {
                                                         : tcfg.address;
     fo.upstream_host = host_value;
     std::string uhead = build_upstream_head(head, fo);
-    bool wrote = co_await write_all(conn->stream, conn->deadline, uhead, buffered_body, to.idle_ms);
+    Written w = write_now(conn->stream, uhead, buffered_body);
+    bool wrote = w.ok;
+    if (!w.finished)
+      wrote = co_await write_rest(conn->stream, conn->deadline, uhead, buffered_body, w.done, to.idle_ms);
     if (!wrote) {
       ustats.failures.inc();
       bool stale = conn->reused && !conn->deadline.fired();
@@ -434,7 +442,9 @@ awaitable<bool> Session::forward(Exchange& ex) {
 
     // ---- response head
     int64_t head_deadline = 0;
-    int64_t now_ms = steady_ms();
+    // The head's time counts from when the request is sent; a request without
+    // a streamed body went out just now.
+    int64_t now_ms = body_streamed ? steady_ms() : attempt_start_us / 1000;
     if (ucfg.retries.per_try_timeout_ms > 0) head_deadline = now_ms + ucfg.retries.per_try_timeout_ms;
     if (request_deadline && (!head_deadline || request_deadline < head_deadline))
       head_deadline = request_deadline;
@@ -470,7 +480,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
         }
       }
       if (!ubuf.prepare(snap.limits.max_header_bytes + 1)) { bad_head = true; break; }
-      auto [ec, n] = co_await conn->stream.async_read_some(ubuf.writable(), use_nothrow);
+      auto [ec, n] = co_await net::read_after_ready_work(conn->stream, ubuf.writable());
       if (ec || n == 0) {
         timed_out = conn->deadline.fired();
         break;
@@ -523,8 +533,9 @@ awaitable<bool> Session::forward(Exchange& ex) {
 
     // A retryable status on a replayable, idempotent request goes again.
     bool server_error = resp.status >= 500;
-    record_outcome(us, target, false, server_error, steady_ms());
-    wu->balancer->on_finish(target, std::chrono::microseconds(steady_us() - attempt_start_us),
+    const int64_t answered_us = steady_us();
+    record_outcome(us, target, false, server_error, answered_us / 1000);
+    wu->balancer->on_finish(target, std::chrono::microseconds(answered_us - attempt_start_us),
                             !server_error);
     if (ex.idempotent && buffered && attempt + 1 < max_attempts &&
         std::find(ucfg.retries.on_statuses.begin(), ucfg.retries.on_statuses.end(),
@@ -584,7 +595,9 @@ awaitable<bool> Session::forward(Exchange& ex) {
   };
 
   // Whole-body edits (response-transformer `body`): bounded buffering.
-  auto rbody = co_await transform_response_body(ex, *conn, ubuf, resp, close_down, idle);
+  ResponseBodyStep rbody;
+  if (auto want = response_body_want(ex, resp); want.limit > 0)
+    rbody = co_await transform_response_body(ex, *conn, ubuf, resp, close_down, idle, want);
   if (rbody.kind == ResponseBodyStep::kTooLarge || rbody.kind == ResponseBodyStep::kUpstreamFailed) {
     conn->deadline.unlink();
     conn.reset();
@@ -602,12 +615,17 @@ awaitable<bool> Session::forward(Exchange& ex) {
     ok_down = rbody.ok_down;
     up_reusable = up_reusable && rbody.up_reusable;
   } else if (resp.body == http1::BodyKind::kNone) {
-    ok_down = co_await write_all(stream_, deadline_, dhead, {}, idle);
+    Written w = write_now(stream_, dhead);
+    ok_down = w.ok;
+    if (!w.finished) ok_down = co_await write_rest(stream_, deadline_, dhead, {}, w.done, idle);
     if (!ubuf.empty()) up_reusable = false;  // bytes after a body-less response
   } else if (resp.body == http1::BodyKind::kContentLength) {
     uint64_t remaining = resp.content_length;
     size_t first = static_cast<size_t>(std::min<uint64_t>(remaining, ubuf.size()));
-    ok_down = co_await write_all(stream_, deadline_, dhead, ubuf.view().substr(0, first), idle);
+    std::string_view part = ubuf.view().substr(0, first);
+    Written w = write_now(stream_, dhead, part);
+    ok_down = w.ok;
+    if (!w.finished) ok_down = co_await write_rest(stream_, deadline_, dhead, part, w.done, idle);
     ubuf.consume(first);
     remaining -= first;
     ex.bytes_out += first;

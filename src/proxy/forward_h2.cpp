@@ -132,7 +132,9 @@ awaitable<bool> H2Forward::exchange(Session& s, Exchange& ex, Call& c) {
   // in the read buffer (Content-Length or chunked with its terminator, as a
   // unary gRPC call usually is), or buffered whole by a policy.
   std::string owned_body;
-  auto body_step = co_await s.buffer_request_body(ex, owned_body);
+  Session::BodyStep body_step;
+  if (uint64_t want = s.request_body_want(ex))
+    body_step = co_await s.buffer_request_body(ex, owned_body, want);
   if (body_step.kind == Session::BodyStep::kAnswered) co_return body_step.keep;
   const bool body_owned = body_step.kind == Session::BodyStep::kBuffered;
   uint64_t max_body = 0;

@@ -111,14 +111,32 @@ awaitable<bool> Session::read_some() {
   co_return true;
 }
 
-awaitable<bool> Session::write_all(net::Stream& s, net::Deadline& d, std::string_view a,
-                                   std::string_view b, int64_t timeout_ms) {
-  if (timeout_ms > 0) d.arm(worker_.deadlines(), &s.socket(), steady_ms() + timeout_ms);
-  // Most writes fit the socket buffer and finish without a trip through the
-  // handler queue (net/stream.hpp, try_write_some).
+Session::Written Session::write_now(net::Stream& s, std::string_view a, std::string_view b) {
   std::array<asio::const_buffer, 2> bufs{asio::buffer(a.data(), a.size()),
                                          asio::buffer(b.data(), b.size())};
-  co_return !co_await net::write_all(s, bufs);
+  Written w;
+  boost::system::error_code ec;
+  w.finished = net::write_now(s, bufs, w.done, ec);
+  w.ok = !ec;
+  return w;
+}
+
+awaitable<bool> Session::write_rest(net::Stream& s, net::Deadline& d, std::string_view a,
+                                    std::string_view b, size_t done, int64_t timeout_ms) {
+  if (timeout_ms > 0) d.arm(worker_.deadlines(), &s.socket(), steady_ms() + timeout_ms);
+  std::array<asio::const_buffer, 2> bufs{asio::buffer(a.data(), a.size()),
+                                         asio::buffer(b.data(), b.size())};
+  co_return !co_await net::write_rest(s, bufs, done);
+}
+
+awaitable<bool> Session::write_all(net::Stream& s, net::Deadline& d, std::string_view a,
+                                   std::string_view b, int64_t timeout_ms) {
+  // Most writes fit the socket buffer and finish without a trip through the
+  // handler queue (net/stream.hpp, try_write_some); the deadline is armed
+  // only for a write that has to wait.
+  Written w = write_now(s, a, b);
+  if (w.finished) co_return w.ok;
+  co_return co_await write_rest(s, d, a, b, w.done, timeout_ms);
 }
 
 namespace {
@@ -192,7 +210,7 @@ awaitable<void> Session::serve(std::unique_ptr<Session> self) {
       size_t n = 0;
       if (s.buf_.capacity() > 0 || !s.stream_.plain_tcp()) {
         s.buf_.prepare(net::Worker::kIoBufferSize);
-        std::tie(ec, n) = co_await s.stream_.async_read_some(s.buf_.writable(), use_nothrow);
+        std::tie(ec, n) = co_await net::read_after_ready_work(s.stream_, s.buf_.writable(), &s.deadline_);
       } else {
         std::tie(ec) = co_await s.stream_.socket().async_wait(tcp::socket::wait_read, use_nothrow);
         n = ec ? 0 : 1;
@@ -470,7 +488,7 @@ awaitable<bool> Session::handle(http1::RequestHead& head) {
   pc.tls = tls_info_ != nullptr;
   if (tls_info_ && tls_info_->peer) pc.client_cert = &*tls_info_->peer;
   pc.worker = worker_.index();
-  pc.now_ms = steady_ms();
+  pc.now_ms = ex.start_us / 1000;
   if (internal_) {
     bool keep = false;
     if (!co_await admit_internal(ex, keep)) {

@@ -221,6 +221,48 @@ class Resilience(unittest.TestCase):
         self.assertEqual(delivered, 1, "the POST reached the upstreams %d times" % delivered)
         check_problem(self, r, 502)
 
+    # ------------------------------------- pooled connections closed quietly
+
+    def test_get_on_a_quietly_closed_pooled_connection_goes_again(self):
+        # The pooled connection was back for well under a second, so it is
+        # reused unchecked; it fails before any answer byte and the GET goes
+        # again on a fresh connection, reaching the application once.
+        with self.gh.raw() as c:
+            self.assertEqual(c.request("GET", "/silent-close", host="flaky.test").status, 200)
+            n0 = self.e.count()
+            r = c.request("GET", "/echo", host="flaky.test")
+            self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(self.e.count() - n0, 1)
+
+    def test_post_on_a_quietly_closed_pooled_connection_is_checked_first(self):
+        # A POST cannot go again once sent, so its pooled connection is
+        # checked before use: the close is seen and a fresh one carries it.
+        with self.gh.raw() as c:
+            self.assertEqual(c.request("GET", "/silent-close", host="flaky.test").status, 200)
+            time.sleep(0.1)  # the upstream's FIN has arrived
+            n0 = self.e.count()
+            r = c.request("POST", "/echo", host="flaky.test", body=b"once")
+            self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(self.e.count() - n0, 1)
+
+    def test_a_pool_of_quietly_closed_connections_costs_one_retry(self):
+        # As after an upstream restart: every pooled connection is closed.
+        # The first reused one fails; the rest of the pool is then checked
+        # before use, so the request does not run out of stale retries.
+        def warm():
+            with self.gh.raw() as w:
+                w.request("GET", "/silent-close?ms=300", host="flaky.test")
+        threads = [threading.Thread(target=warm) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        time.sleep(0.1)
+        for _ in range(3):
+            with self.gh.raw() as c:
+                r = c.request("GET", "/echo", host="flaky.test")
+                self.assertEqual(r.status, 200, r.body)
+
     def test_truncated_content_length_body(self):
         with self.gh.raw() as c:
             with self.assertRaises(ConnectionClosed,

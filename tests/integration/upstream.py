@@ -353,6 +353,14 @@ def serve_one(sock, state, method, target, version, headers, sha, length, keep):
             for piece in pattern_iter(n):
                 sock.sendall(piece)
         return True
+    if path == "/silent-close":
+        # Answers as if keeping the connection, then closes it: what a server
+        # does when its keep-alive timeout ends just after a response.
+        ms = int(q.get("ms", "0"))
+        if ms:
+            time.sleep(ms / 1000.0)
+        send_response(sock, 200, js({"name": name}), keep_alive=True, head_only=head_only)
+        return False
     if path == "/close":
         n = int(q.get("n", "0"))
         sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"

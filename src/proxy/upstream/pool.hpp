@@ -39,7 +39,14 @@ struct UpstreamConn {
 class TargetPool {
  public:
   explicit TargetPool(metrics::Gauge* idle_gauge = nullptr) : gauge_(idle_gauge) {}
-  std::unique_ptr<UpstreamConn> take();
+  // A connection idle at least this long is checked for a close (or bytes
+  // nobody asked for) before reuse; see take().
+  static constexpr int64_t kProbeAfterIdleMs = 1'000;
+  // The most recently used open connection, or null. `replayable`: the
+  // caller sends again on a fresh connection when a reused one fails before
+  // any answer byte (idempotent method, body in memory), so a connection back
+  // in the pool for less than kProbeAfterIdleMs is handed out unchecked.
+  std::unique_ptr<UpstreamConn> take(int64_t now_ms, bool replayable);
   void put(std::unique_ptr<UpstreamConn> c, int64_t now_ms);
   // Closes connections idle longer than `idle_timeout_ms`; returns how many.
   size_t expire(int64_t now_ms, int64_t idle_timeout_ms);
