@@ -20,6 +20,7 @@
 #include "net/asio.hpp"
 #include "net/deadline.hpp"
 #include "net/duplex.hpp"
+#include "net/read_deferral.hpp"
 
 namespace gatehouse::net {
 
@@ -211,23 +212,6 @@ inline awaitable<boost::system::error_code> write_all(Stream& s,
   co_return co_await write_rest(s, bufs, done);
 }
 
-// Resumes the coroutine from the back of its io_context's handler queue.
-// asio::post does the same through the type-erased executor (three prefer()
-// copies and a work_dispatcher per post, 3% of a proxied request's CPU);
-// posting a plain function to the concrete io_context executor skips those.
-// The handler is invoked directly: it runs on the io_context's own thread.
-inline auto to_back_of_queue(const Stream::executor_type& ex) {
-  return asio::async_initiate<decltype(asio::use_awaitable), void()>(
-      [](auto handler, const Stream::executor_type& ex) {
-        if (const auto* io = ex.target<asio::io_context::executor_type>()) {
-          asio::post(*io, [h = std::move(handler)]() mutable { std::move(h)(); });
-        } else {
-          asio::post(ex, std::move(handler));
-        }
-      },
-      asio::use_awaitable, ex);
-}
-
 // Reads once the worker has run the handlers that were ready when it was
 // called: it goes to the back of the handler queue first, then takes what the
 // socket holds, and waits through Asio only when that is nothing.
@@ -236,24 +220,49 @@ inline auto to_back_of_queue(const Stream::executor_type& ex) {
 // request upstream (or a response to the client) nearly always finds nothing
 // yet: one recv that returns EAGAIN per read, two to three per proxied request.
 // Under load the other ready connections take long enough that the bytes are
-// there when this one's turn comes, so the read costs one recv. Idle, it costs
-// one trip through the queue and one recv more than reading at once.
+// there when this one's turn comes, so the read costs one recv. When the bytes
+// are not there either, it costs a trip through the queue more than reading
+// at once; `learn` (optional) decides whether to defer and records the outcome.
 // Other kinds (TLS, the HTTP/2 duplex) read at once as before.
+//
+// It is an operation, not a coroutine (no frame per read), and the trip is a
+// plain function posted to the concrete io_context executor: asio::post on
+// the type-erased executor costs three prefer() copies and a work dispatcher
+// (3% of a proxied request's CPU). The handler is invoked directly: that
+// function runs on the io_context's own thread.
+//
 // A deadline that cancels rather than closes (Deadline::arm_cancel) and fires
-// during the trip through the queue finds no operation to cancel, so it is
-// checked before waiting: `cancelled` answers operation_aborted then.
-template <class MutableBuffer>
-awaitable<std::tuple<boost::system::error_code, size_t>> read_after_ready_work(
-    Stream& s, MutableBuffer b, const Deadline* cancelled = nullptr) {
-  if (s.plain_tcp()) {
-    co_await to_back_of_queue(s.get_executor());
-    if (cancelled && cancelled->fired())
-      co_return std::tuple{boost::system::error_code(asio::error::operation_aborted), size_t{0}};
-    boost::system::error_code ec;
-    size_t n = s.try_read_some(b, ec);
-    if (n > 0 || ec) co_return std::tuple{ec, n};
-  }
-  co_return co_await s.async_read_some(b, use_nothrow);
+// during the trip finds no operation to cancel, so `cancelled` is checked
+// before waiting and answers operation_aborted.
+template <class MutableBuffer, class Token>
+auto read_after_ready_work(Stream& s, const MutableBuffer& b, const Deadline* cancelled,
+                           ReadDeferral* learn, Token&& token) {
+  return asio::async_initiate<Token, void(boost::system::error_code, size_t)>(
+      [](auto handler, Stream* s, const MutableBuffer& b, const Deadline* cancelled,
+         ReadDeferral* learn) {
+        const Stream::executor_type ex = s->get_executor();
+        const auto* io = s->plain_tcp() ? ex.target<asio::io_context::executor_type>() : nullptr;
+        if (!io || (learn && !learn->should_defer())) {
+          s->async_read_some(b, std::move(handler));
+          return;
+        }
+        asio::post(*io, [h = std::move(handler), s, b, cancelled, learn]() mutable {
+          if (cancelled && cancelled->fired()) {
+            std::move(h)(boost::system::error_code(asio::error::operation_aborted), size_t{0});
+            return;
+          }
+          boost::system::error_code ec;
+          size_t n = s->try_read_some(b, ec);
+          const bool hit = n > 0 || ec;
+          if (learn) learn->record(hit);
+          if (hit) {
+            std::move(h)(ec, n);
+            return;
+          }
+          s->async_read_some(b, std::move(h));
+        });
+      },
+      token, &s, b, cancelled, learn);
 }
 
 }  // namespace gatehouse::net

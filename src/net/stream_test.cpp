@@ -139,5 +139,117 @@ TEST(StreamWriteAll, TryWriteOnClosedSocketWritesNothing) {
   EXPECT_FALSE(ec);
 }
 
+// ------------------------------------------------------ reads after ready work
+
+// Runs one read_after_ready_work to completion on p.ioc; `between` runs on the
+// client side after the read has started (and gone to the back of the queue).
+struct ReadResult {
+  boost::system::error_code ec = asio::error::fault;
+  std::string got;
+  bool done = false;
+};
+
+template <class Between>
+ReadResult read_after(Pair& p, const Deadline* cancelled, ReadDeferral* learn, Between between) {
+  ReadResult r;
+  char buf[64];
+  p.ioc.restart();
+  asio::co_spawn(
+      p.ioc,
+      [&]() -> awaitable<void> {
+        auto [ec, n] = co_await read_after_ready_work(*p.server, asio::buffer(buf), cancelled,
+                                                      learn, use_nothrow);
+        r.ec = ec;
+        r.got.assign(buf, n);
+        r.done = true;
+      },
+      asio::detached);
+  p.ioc.run_one();  // the coroutine starts and posts its trip
+  between();
+  p.ioc.run();
+  return r;
+}
+
+TEST(ReadAfterReadyWork, TakesBytesThatArrivedDuringTheTrip) {
+  Pair p;
+  ReadDeferral learn;
+  auto r = read_after(p, nullptr, &learn, [&] {
+    asio::write(p.client, asio::buffer(std::string_view("GET / HTTP/1.1\r\n")));
+  });
+  ASSERT_TRUE(r.done);
+  EXPECT_FALSE(r.ec);
+  EXPECT_EQ(r.got, "GET / HTTP/1.1\r\n");
+  EXPECT_EQ(learn.score(), 1);  // a hit
+}
+
+TEST(ReadAfterReadyWork, WaitsWhenNothingIsThereAndRecordsTheMiss) {
+  Pair p;
+  ReadDeferral learn;
+  // Queued behind the read's trip, so the bytes come after its try.
+  auto r = read_after(p, nullptr, &learn, [&] {
+    asio::post(p.ioc, [&] { asio::write(p.client, asio::buffer(std::string_view("late"))); });
+  });
+  ASSERT_TRUE(r.done);
+  EXPECT_FALSE(r.ec);
+  EXPECT_EQ(r.got, "late");
+  EXPECT_EQ(learn.score(), -ReadDeferral::kMissWeight);
+}
+
+TEST(ReadAfterReadyWork, EndOfStreamIsEof) {
+  Pair p;
+  auto r = read_after(p, nullptr, nullptr, [&] { p.client.shutdown(tcp::socket::shutdown_send); });
+  ASSERT_TRUE(r.done);
+  EXPECT_EQ(r.ec, asio::error::eof);
+  EXPECT_TRUE(r.got.empty());
+}
+
+TEST(ReadAfterReadyWork, ACancellingDeadlineThatFiredDuringTheTripAborts) {
+  // The deadline fires while the read is in the queue, with no operation to
+  // cancel; the read must not then wait for bytes that may never come.
+  Pair p;
+  DeadlineList list;
+  Deadline d;
+  d.arm_cancel(list, &p.server->socket(), 1);
+  auto r = read_after(p, &d, nullptr, [&] { EXPECT_EQ(list.expire(2), 1u); });
+  ASSERT_TRUE(r.done);
+  EXPECT_EQ(r.ec, asio::error::operation_aborted);
+  EXPECT_TRUE(p.server->is_open());
+}
+
+TEST(ReadAfterReadyWork, AClosedSocketFails) {
+  // As after a closing deadline fired: the try reads nothing and the read
+  // through Asio reports the closed descriptor.
+  Pair p;
+  p.server->close();
+  auto r = read_after(p, nullptr, nullptr, [] {});
+  ASSERT_TRUE(r.done);
+  EXPECT_TRUE(r.ec);
+}
+
+TEST(ReadDeferral, DefersWhileFourTriesInFiveHitThenProbesRarely) {
+  ReadDeferral d;
+  EXPECT_TRUE(d.should_defer());
+  for (int i = 0; i < ReadDeferral::kLimit; ++i) d.record(true);
+  // Nine hits in ten (small responses hit 99%): it keeps deferring.
+  for (int i = 0; i < 100; ++i) {
+    d.record(i % 10 != 9);
+    EXPECT_TRUE(d.should_defer()) << i;
+  }
+  // Half the tries missing (64 KiB responses): it stops.
+  for (int i = 0; i < 20; ++i) d.record(i % 2 == 0);
+  EXPECT_LT(d.score(), 0);
+  for (int i = 0; i < 20; ++i) d.record(false);
+  EXPECT_EQ(d.score(), -ReadDeferral::kLimit);  // bounded, so it can recover
+  int deferred = 0;
+  for (uint32_t i = 0; i < 10 * ReadDeferral::kProbeEvery; ++i) deferred += d.should_defer();
+  EXPECT_EQ(deferred, 10);
+  // The probes hit again: after kLimit of them it defers once more.
+  for (int i = 0; i < ReadDeferral::kLimit - 1; ++i) d.record(true);
+  EXPECT_EQ(d.score(), -1);
+  d.record(true);
+  EXPECT_EQ(d.score(), 0);
+  EXPECT_TRUE(d.should_defer());
+}
+
 }  // namespace
 }  // namespace gatehouse::net

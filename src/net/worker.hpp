@@ -17,6 +17,7 @@
 #include "net/deadline.hpp"
 #include "net/io_buffer.hpp"
 #include "net/park.hpp"
+#include "net/read_deferral.hpp"
 #include "net/splice.hpp"
 #include "proxy/access_log.hpp"
 #include "proxy/snapshot.hpp"
@@ -71,6 +72,10 @@ class Worker {
   size_t connection_count() const { return sessions_.size(); }
 
   DeadlineList& deadlines() { return deadlines_; }
+  // Whether the request path's two reads go after the ready work
+  // (net/stream.hpp): a keep-alive client's next request, an upstream's answer.
+  ReadDeferral& client_reads() { return client_reads_; }
+  ReadDeferral& upstream_reads() { return upstream_reads_; }
   metrics::Registry& registry() { return registry_; }
   metrics::WorkerShard& stats() { return *stats_; }
   proxy::AccessLog& access_log() { return access_log_; }
@@ -120,6 +125,8 @@ class Worker {
   std::shared_ptr<const proxy::Snapshot> snapshot_;
   std::unordered_map<const proxy::UpstreamShared*, std::shared_ptr<WorkerUpstream>> upstreams_;
   DeadlineList deadlines_;
+  ReadDeferral client_reads_;
+  ReadDeferral upstream_reads_;
   std::unordered_set<Session*> sessions_;
   proxy::AccessLog access_log_;
   std::mt19937_64 rng_;

@@ -78,7 +78,8 @@ awaitable<bool> Session::forward(Exchange& ex) {
   // then ours, sent with a Content-Length and replayable.
   std::string owned_body;
   BodyStep body_step;
-  if (uint64_t want = request_body_want(ex)) body_step = co_await buffer_request_body(ex, owned_body, want);
+  if (uint64_t want = request_body_want(ex))
+    body_step = co_await buffer_request_body(ex, owned_body, want);
   if (body_step.kind == BodyStep::kAnswered) co_return body_step.keep;
   const bool body_owned = body_step.kind == BodyStep::kBuffered;
   if (body_owned) {
@@ -303,7 +304,8 @@ awaitable<bool> Session::forward(Exchange& ex) {
     Written w = write_now(conn->stream, uhead, buffered_body);
     bool wrote = w.ok;
     if (!w.finished)
-      wrote = co_await write_rest(conn->stream, conn->deadline, uhead, buffered_body, w.done, to.idle_ms);
+      wrote = co_await write_rest(conn->stream, conn->deadline, uhead, buffered_body, w.done,
+                                  to.idle_ms);
     if (!wrote) {
       ustats.failures.inc();
       bool stale = conn->reused && !conn->deadline.fired();
@@ -480,7 +482,8 @@ awaitable<bool> Session::forward(Exchange& ex) {
         }
       }
       if (!ubuf.prepare(snap.limits.max_header_bytes + 1)) { bad_head = true; break; }
-      auto [ec, n] = co_await net::read_after_ready_work(conn->stream, ubuf.writable());
+      auto [ec, n] = co_await net::read_after_ready_work(conn->stream, ubuf.writable(), nullptr,
+                                                           &worker_.upstream_reads(), use_nothrow);
       if (ec || n == 0) {
         timed_out = conn->deadline.fired();
         break;

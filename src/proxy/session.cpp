@@ -210,7 +210,8 @@ awaitable<void> Session::serve(std::unique_ptr<Session> self) {
       size_t n = 0;
       if (s.buf_.capacity() > 0 || !s.stream_.plain_tcp()) {
         s.buf_.prepare(net::Worker::kIoBufferSize);
-        std::tie(ec, n) = co_await net::read_after_ready_work(s.stream_, s.buf_.writable(), &s.deadline_);
+        std::tie(ec, n) = co_await net::read_after_ready_work(
+            s.stream_, s.buf_.writable(), &s.deadline_, &s.worker_.client_reads(), use_nothrow);
       } else {
         std::tie(ec) = co_await s.stream_.socket().async_wait(tcp::socket::wait_read, use_nothrow);
         n = ec ? 0 : 1;
