@@ -14,13 +14,32 @@
 
 namespace gatehouse::net {
 
+namespace {
+
+// Heads worth keeping between requests: the common size. One that carried a
+// hundred headers or kilobytes of cookies is freed rather than pinned.
+constexpr size_t kMaxFreeHeads = 256;
+constexpr size_t kMaxKeptHeaders = 32;
+constexpr size_t kMaxKeptHeadBytes = 8 * 1024;
+
+template <class Head>
+bool worth_keeping(const Head& h) {
+  if (h.headers.capacity() > kMaxKeptHeaders) return false;
+  size_t bytes = 0;
+  for (const auto& f : h.headers) bytes += f.name.capacity() + f.value.capacity();
+  return bytes <= kMaxKeptHeadBytes;
+}
+
+}  // namespace
 
 Worker::Worker(size_t index, metrics::Registry& registry, int access_log_fd)
     : index_(index),
       registry_(registry),
       stats_(&registry.worker(index)),
       access_log_(access_log_fd),
-      rng_(std::random_device{}() ^ (index * 0x9e3779b97f4a7c15ULL)) {
+      rng_(std::random_device{}() ^ (index * 0x9e3779b97f4a7c15ULL)),
+      request_heads_(kMaxFreeHeads, &worth_keeping<http1::RequestHead>),
+      response_heads_(kMaxFreeHeads, &worth_keeping<http1::ResponseHead>) {
   id_prefix_ = rng_();
 }
 

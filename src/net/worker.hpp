@@ -15,9 +15,11 @@
 #include "common/metrics.hpp"
 #include "net/asio.hpp"
 #include "net/deadline.hpp"
+#include "net/http1/parser.hpp"
 #include "net/io_buffer.hpp"
 #include "net/park.hpp"
 #include "net/read_deferral.hpp"
+#include "net/recycler.hpp"
 #include "net/splice.hpp"
 #include "proxy/access_log.hpp"
 #include "proxy/snapshot.hpp"
@@ -81,6 +83,10 @@ class Worker {
   proxy::AccessLog& access_log() { return access_log_; }
   std::mt19937_64& rng() { return rng_; }
   std::string next_request_id();
+  // Parsed heads handed from request to request (net/recycler.hpp): the
+  // parser assigns into the header strings the last request left.
+  Recycler<http1::RequestHead>& request_heads() { return request_heads_; }
+  Recycler<http1::ResponseHead>& response_heads() { return response_heads_; }
 
   void add_session(Session* s) { sessions_.insert(s); }
   // Hands a long-idle connection to the worker's park (see net/park.hpp);
@@ -131,6 +137,8 @@ class Worker {
   proxy::AccessLog access_log_;
   std::mt19937_64 rng_;
   std::vector<IoBuffer> free_buffers_;
+  Recycler<http1::RequestHead> request_heads_;
+  Recycler<http1::ResponseHead> response_heads_;
   size_t buffer_low_water_ = 0;  // fewest cached buffers since the last trim
   PipeCache pipes_;
   bool draining_ = false;

@@ -121,21 +121,25 @@ awaitable<bool> Session::forward(Exchange& ex) {
     spawn_mirror(worker_, std::move(mwu), std::move(mhead), std::string(buffered_body));
   }
 
-  const int64_t start_ms = steady_ms();
+  // timeouts.request counts from the start of the request (docs/proxy.md).
+  const int64_t start_ms = ex.start_us / 1000;
   const int64_t request_deadline = to.request_ms > 0 ? start_ms + to.request_ms : 0;
   const int max_attempts = 1 + std::max(0, ucfg.retries.attempts);
-  std::vector<bool> tried(ucfg.targets.size(), false);
+  TargetSet tried(ucfg.targets.size());
   constexpr int kMaxStaleRetries = 2;
   int stale_retries = 0;
   bool sent_continue = false;
   bool body_streamed = false;  // non-replayable body bytes went upstream
   int last_status = 502;
-  std::string last_code = "upstream_unavailable";
-  std::string last_detail = "no upstream attempt was made";
+  // Literals and an empty detail until an attempt fails: strings built up
+  // front for the error path cost a proxied request two allocations.
+  std::string_view last_code = "upstream_unavailable";
+  std::string last_detail;
 
   ReadBuffer ubuf(worker_);
   std::unique_ptr<UpstreamConn> conn;
-  http1::ResponseHead resp;
+  auto resp_lease = worker_.response_heads().take();
+  http1::ResponseHead& resp = *resp_lease;
   int target = -1;
   int64_t attempt_start_us = 0;
   CounterGuard retry_guard;
@@ -156,6 +160,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
       if (retries_now >= allowed) budget_ok = false;
       if (attempt >= max_attempts || body_streamed || !budget_ok ||
           (request_deadline && steady_ms() >= request_deadline)) {
+        if (last_detail.empty()) last_detail = "no upstream attempt was made";
         co_return co_await send_error(&ex, last_status, last_code, last_detail, close_after_error);
       }
       retry_guard.enter_once(us.retries_in_flight);
@@ -182,7 +187,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
     target = wu->balancer->pick(pc);
     if (target < 0 && attempt > 0) {
       // Every target tried once: allow a second go at any of them.
-      std::fill(tried.begin(), tried.end(), false);
+      tried.clear();
       target = wu->balancer->pick(pc);
     }
     if (target < 0) {
@@ -190,7 +195,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
                                     "upstream '" + ucfg.name + "' has no available target",
                                     close_after_error);
     }
-    tried[static_cast<size_t>(target)] = true;
+    tried.set(static_cast<size_t>(target), true);
     const auto& tcfg = ucfg.targets[static_cast<size_t>(target)];
     auto& pool = wu->pools[static_cast<size_t>(target)];
     auto& tstate = *us.states[static_cast<size_t>(target)];
@@ -295,11 +300,11 @@ awaitable<bool> Session::forward(Exchange& ex) {
     } target_done{tstate.requests_in_flight};
 
     // ---- request head (+ replayable body)
-    std::string host_value = !ex.pctx.upstream_host.empty() ? ex.pctx.upstream_host
-                             : !rc.rewrite.host.empty()     ? rc.rewrite.host
-                             : rc.rewrite.preserve_host ? ex.original_host
-                                                        : tcfg.address;
-    fo.upstream_host = host_value;
+    // Every candidate outlives the attempt (the exchange, the snapshot's config).
+    fo.upstream_host = !ex.pctx.upstream_host.empty() ? std::string_view(ex.pctx.upstream_host)
+                       : !rc.rewrite.host.empty()     ? std::string_view(rc.rewrite.host)
+                       : rc.rewrite.preserve_host     ? std::string_view(ex.original_host)
+                                                      : std::string_view(tcfg.address);
     std::string uhead = build_upstream_head(head, fo);
     Written w = write_now(conn->stream, uhead, buffered_body);
     bool wrote = w.ok;
@@ -317,7 +322,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
         // A pooled connection closed under us: not the target's fault, and
         // the request never arrived. Go again on a fresh connection.
         ++stale_retries;
-        tried[static_cast<size_t>(target)] = false;
+        tried.set(static_cast<size_t>(target), false);
         --attempt;
       }
       continue;
@@ -525,7 +530,7 @@ awaitable<bool> Session::forward(Exchange& ex) {
       last_detail = "upstream " + tcfg.address + " closed the connection without a response";
       if (stale && buffered && ex.idempotent && stale_retries < kMaxStaleRetries) {
         ++stale_retries;
-        tried[static_cast<size_t>(target)] = false;
+        tried.set(static_cast<size_t>(target), false);
         --attempt;
         continue;
       }

@@ -98,7 +98,8 @@ awaitable<bool> H2Forward::exchange(Session& s, Exchange& ex, Call& c) {
 
   // Deadlines: the route's request timeout, and for gRPC the client's
   // grpc-timeout, whichever ends first; the upstream is told what is left.
-  const int64_t start_ms = steady_ms();
+  // Both count from the start of the request (docs/proxy.md).
+  const int64_t start_ms = ex.start_us / 1000;
   c.grpc = grpc::is_grpc_request(head);
   if (rc.grpc_web) {
     const std::string* ct = head.find("content-type");
@@ -194,7 +195,7 @@ awaitable<bool> H2Forward::exchange(Session& s, Exchange& ex, Call& c) {
     hash_key = hash_key_for(ucfg.balancer, ex, s.client_ip_);
 
   const int max_attempts = 1 + std::max(0, ucfg.retries.attempts);
-  std::vector<bool> tried(ucfg.targets.size(), false);
+  TargetSet tried(ucfg.targets.size());
   int refused_retries = 0;
   bool unsafe = false;  // the upstream may have acted on it: never replayed
   CounterGuard retry_count;
@@ -240,7 +241,7 @@ awaitable<bool> H2Forward::exchange(Session& s, Exchange& ex, Call& c) {
     pc.exclude = &tried;
     int target = wu.balancer->pick(pc);
     if (target < 0 && attempt > 0) {
-      std::fill(tried.begin(), tried.end(), false);
+      tried.clear();
       target = wu.balancer->pick(pc);
     }
     if (target < 0) {
@@ -249,7 +250,7 @@ awaitable<bool> H2Forward::exchange(Session& s, Exchange& ex, Call& c) {
                                       close_after_error);
     }
     c.target = target;
-    tried[static_cast<size_t>(target)] = true;
+    tried.set(static_cast<size_t>(target), true);
     const auto& tcfg = ucfg.targets[static_cast<size_t>(target)];
     ustats.requests.inc();
     c.attempt_start_us = steady_us();
@@ -332,7 +333,7 @@ awaitable<bool> H2Forward::exchange(Session& s, Exchange& ex, Call& c) {
         unsafe = true;
         continue;
       }
-      tried[static_cast<size_t>(target)] = false;
+      tried.set(static_cast<size_t>(target), false);
       --attempt;
       continue;
     }
@@ -394,7 +395,7 @@ awaitable<bool> H2Forward::exchange(Session& s, Exchange& ex, Call& c) {
         c.last_detail = "upstream " + tcfg.address + " refused the stream";
         if (c.buffered && refused_retries < kMaxRefusedRetries) {
           ++refused_retries;
-          tried[static_cast<size_t>(target)] = false;
+          tried.set(static_cast<size_t>(target), false);
           --attempt;
         }
         continue;

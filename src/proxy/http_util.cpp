@@ -57,31 +57,64 @@ bool split_host(std::string_view a, std::string& out) {
   return true;
 }
 
-std::vector<std::string> connection_tokens(const std::vector<http1::Header>& headers) {
-  std::vector<std::string> out;
+ConnectionTokens::ConnectionTokens(const std::vector<http1::Header>& headers) {
   for (const auto& h : headers) {
     if (!iequals(h.name, "connection")) continue;
     std::string_view v = h.value;
     while (!v.empty()) {
       size_t comma = v.find(',');
       std::string_view tok = trim_ows(v.substr(0, comma));
-      if (!tok.empty()) out.push_back(to_lower(tok));
+      if (!tok.empty()) {
+        if (n_ < kInline) first_[n_++] = tok;
+        else more_.push_back(tok);
+      }
       if (comma == std::string_view::npos) break;
       v.remove_prefix(comma + 1);
     }
   }
-  return out;
 }
 
-bool is_hop_by_hop(std::string_view name, const std::vector<std::string>& tokens) {
-  static constexpr std::string_view kFixed[] = {
-      "connection", "keep-alive", "proxy-connection", "te",  "transfer-encoding",
-      "upgrade",    "trailer",    "content-length",   "expect"};
-  for (auto f : kFixed)
-    if (iequals(name, f)) return true;
-  for (const auto& t : tokens)
+bool ConnectionTokens::contains(std::string_view name) const {
+  for (size_t i = 0; i < n_; ++i)
+    if (iequals(name, first_[i])) return true;
+  for (auto t : more_)
     if (iequals(name, t)) return true;
   return false;
+}
+
+FieldKind classify_field(std::string_view n) {
+  // By length first: most names of a head match no candidate at all, and
+  // the builders asked up to fifteen questions of every header.
+  switch (n.size()) {
+    case 2:
+      return iequals(n, "te") ? FieldKind::kHopByHop : FieldKind::kOther;
+    case 3:
+      return iequals(n, "via") ? FieldKind::kVia : FieldKind::kOther;
+    case 4:
+      return iequals(n, "host") ? FieldKind::kHost : FieldKind::kOther;
+    case 6:
+      return iequals(n, "expect") ? FieldKind::kHopByHop : FieldKind::kOther;
+    case 7:
+      return iequals(n, "upgrade") || iequals(n, "trailer") ? FieldKind::kHopByHop
+                                                            : FieldKind::kOther;
+    case 10:
+      return iequals(n, "connection") || iequals(n, "keep-alive") ? FieldKind::kHopByHop
+                                                                  : FieldKind::kOther;
+    case 12:
+      return iequals(n, "x-request-id") ? FieldKind::kRequestId : FieldKind::kOther;
+    case 14:
+      return iequals(n, "content-length") ? FieldKind::kContentLength : FieldKind::kOther;
+    case 15:
+      return iequals(n, "x-forwarded-for") ? FieldKind::kXForwardedFor : FieldKind::kOther;
+    case 16:
+      if (iequals(n, "proxy-connection")) return FieldKind::kHopByHop;
+      return iequals(n, "x-forwarded-host") ? FieldKind::kXForwardedHost : FieldKind::kOther;
+    case 17:
+      if (iequals(n, "transfer-encoding")) return FieldKind::kHopByHop;
+      return iequals(n, "x-forwarded-proto") ? FieldKind::kXForwardedProto : FieldKind::kOther;
+    default:
+      return FieldKind::kOther;
+  }
 }
 
 std::string build_upstream_head(const http1::RequestHead& req, const ForwardOptions& o) {
@@ -93,18 +126,34 @@ std::string build_upstream_head(const http1::RequestHead& req, const ForwardOpti
   out += " HTTP/1.1\r\nHost: ";
   out += o.upstream_host;
   out += "\r\n";
-  auto tokens = connection_tokens(req.headers);
+  const ConnectionTokens tokens(req.headers);
   const std::string* xff = nullptr;
   const std::string* xfp = nullptr;
   const std::string* xfh = nullptr;
   const std::string* via = nullptr;
   for (const auto& h : req.headers) {
-    std::string_view n = h.name;
-    if (is_hop_by_hop(n, tokens) || iequals(n, "host") || iequals(n, "x-request-id")) continue;
-    if (iequals(n, "x-forwarded-for")) { if (!xff) xff = &h.value; continue; }
-    if (iequals(n, "x-forwarded-proto")) { if (!xfp) xfp = &h.value; continue; }
-    if (iequals(n, "x-forwarded-host")) { if (!xfh) xfh = &h.value; continue; }
-    if (iequals(n, "via")) { if (!via) via = &h.value; continue; }
+    const FieldKind kind = classify_field(h.name);
+    if (kind == FieldKind::kHopByHop || kind == FieldKind::kContentLength ||
+        kind == FieldKind::kHost || kind == FieldKind::kRequestId)
+      continue;
+    // A name the Connection header lists is hop-by-hop too (RFC 9110 7.6.1).
+    if (tokens.size() > 0 && tokens.contains(h.name)) continue;
+    if (kind == FieldKind::kXForwardedFor) {
+      if (!xff) xff = &h.value;
+      continue;
+    }
+    if (kind == FieldKind::kXForwardedProto) {
+      if (!xfp) xfp = &h.value;
+      continue;
+    }
+    if (kind == FieldKind::kXForwardedHost) {
+      if (!xfh) xfh = &h.value;
+      continue;
+    }
+    if (kind == FieldKind::kVia) {
+      if (!via) via = &h.value;
+      continue;
+    }
     out += h.name;
     out += ": ";
     out += h.value;
@@ -161,12 +210,12 @@ std::string build_downstream_head(const http1::ResponseHead& resp, int client_mi
   out += resp.reason.empty() ? std::string_view(reason_phrase(resp.status))
                              : std::string_view(resp.reason);
   out += "\r\n";
-  auto tokens = connection_tokens(resp.headers);
+  const ConnectionTokens tokens(resp.headers);
   bool has_rid = false;
   const std::string* via = nullptr;
   for (const auto& h : resp.headers) {
-    std::string_view n = h.name;
-    if (iequals(n, "content-length")) {
+    const FieldKind kind = classify_field(h.name);
+    if (kind == FieldKind::kContentLength) {
       if (keep_content_length) {
         out += "Content-Length: ";
         out += h.value;
@@ -174,9 +223,13 @@ std::string build_downstream_head(const http1::ResponseHead& resp, int client_mi
       }
       continue;
     }
-    if (is_hop_by_hop(n, tokens)) continue;
-    if (iequals(n, "via")) { if (!via) via = &h.value; continue; }
-    if (iequals(n, "x-request-id")) has_rid = true;
+    if (kind == FieldKind::kHopByHop) continue;
+    if (tokens.size() > 0 && tokens.contains(h.name)) continue;
+    if (kind == FieldKind::kVia) {
+      if (!via) via = &h.value;
+      continue;
+    }
+    if (kind == FieldKind::kRequestId) has_rid = true;
     out += h.name;
     out += ": ";
     out += h.value;

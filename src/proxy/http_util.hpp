@@ -2,6 +2,8 @@
 // classification and upstream request-head building.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,12 +25,35 @@ bool valid_request_id(std::string_view id);
 // Splits "host[:port]" / "[v6]:port", lower-cases the host. False if malformed.
 bool split_host(std::string_view authority, std::string& host_out);
 
-// True for hop-by-hop fields (RFC 9110 7.6.1) and framing fields we always
-// regenerate; `connection_tokens` are the names listed in Connection.
-bool is_hop_by_hop(std::string_view name, const std::vector<std::string>& connection_tokens);
+// The names listed in a head's Connection headers (RFC 9110 7.6.1), as views
+// into the head: it must outlive this. Eight fit without an allocation.
+class ConnectionTokens {
+ public:
+  explicit ConnectionTokens(const std::vector<http1::Header>& headers);
+  bool contains(std::string_view name) const;  // case-insensitive
+  size_t size() const { return n_ + more_.size(); }
 
-// Lower-cased tokens of every Connection header.
-std::vector<std::string> connection_tokens(const std::vector<http1::Header>& headers);
+ private:
+  static constexpr size_t kInline = 8;
+  std::array<std::string_view, kInline> first_{};
+  size_t n_ = 0;
+  std::vector<std::string_view> more_;
+};
+
+// What the head builders treat specially, told by one look at the name.
+enum class FieldKind : uint8_t {
+  kOther,
+  kHopByHop,       // Connection, Keep-Alive, Proxy-Connection, TE, Transfer-Encoding, Upgrade,
+                   // Trailer, Expect: never forwarded as they came
+  kContentLength,  // framing we regenerate
+  kHost,
+  kRequestId,
+  kXForwardedFor,
+  kXForwardedProto,
+  kXForwardedHost,
+  kVia,
+};
+FieldKind classify_field(std::string_view name);
 
 // The client takes trailer fields in the response: its TE lists "trailers"
 // (RFC 9110 10.1.4). Without it, upstream trailers are dropped (6.5.1 allows).

@@ -137,6 +137,88 @@ TEST(HttpUtil, DownstreamHeadFraming) {
   EXPECT_NE(v10.find("Connection: keep-alive\r\n"), std::string::npos);
 }
 
+TEST(HttpUtil, ClassifyFieldIgnoresCaseAndTellsLookAlikesApart) {
+  EXPECT_EQ(classify_field("Connection"), FieldKind::kHopByHop);
+  EXPECT_EQ(classify_field("KEEP-ALIVE"), FieldKind::kHopByHop);
+  EXPECT_EQ(classify_field("te"), FieldKind::kHopByHop);
+  EXPECT_EQ(classify_field("Expect"), FieldKind::kHopByHop);
+  EXPECT_EQ(classify_field("upgrade"), FieldKind::kHopByHop);
+  EXPECT_EQ(classify_field("Trailer"), FieldKind::kHopByHop);
+  EXPECT_EQ(classify_field("Proxy-Connection"), FieldKind::kHopByHop);
+  EXPECT_EQ(classify_field("Transfer-Encoding"), FieldKind::kHopByHop);
+  EXPECT_EQ(classify_field("content-length"), FieldKind::kContentLength);
+  EXPECT_EQ(classify_field("HOST"), FieldKind::kHost);
+  EXPECT_EQ(classify_field("x-request-id"), FieldKind::kRequestId);
+  EXPECT_EQ(classify_field("X-Forwarded-For"), FieldKind::kXForwardedFor);
+  EXPECT_EQ(classify_field("X-Forwarded-Proto"), FieldKind::kXForwardedProto);
+  EXPECT_EQ(classify_field("x-forwarded-host"), FieldKind::kXForwardedHost);
+  EXPECT_EQ(classify_field("Via"), FieldKind::kVia);
+  // Same lengths as the names above, other names.
+  for (std::string_view n : {"tx", "vib", "hoss", "expecs", "upgradx", "connectiox",
+                             "x-request-ix", "content-lengtx", "x-forwarded-foo",
+                             "proxy-connectiox", "transfer-encodinx", "x-forwarded-prox", "",
+                             "content-type"})
+    EXPECT_EQ(classify_field(n), FieldKind::kOther) << n;
+}
+
+TEST(HttpUtil, ConnectionTokensAreViewsMatchedWithoutCase) {
+  std::vector<http1::Header> hs = {{"Connection", " keep-alive ,X-A,, x-b "},
+                                   {"X-A", "1"},
+                                   {"connection", "X-C"}};
+  ConnectionTokens t(hs);
+  EXPECT_EQ(t.size(), 4u);
+  EXPECT_TRUE(t.contains("Keep-Alive"));
+  EXPECT_TRUE(t.contains("x-a"));
+  EXPECT_TRUE(t.contains("X-B"));
+  EXPECT_TRUE(t.contains("x-c"));
+  EXPECT_FALSE(t.contains("x-d"));
+  EXPECT_FALSE(t.contains(""));
+  // Past the inline eight, the rest spill to the heap and still count.
+  std::string many;
+  for (int i = 0; i < 12; ++i) many += "x-t" + std::to_string(i) + ",";
+  std::vector<http1::Header> big = {{"Connection", many}};
+  ConnectionTokens tb(big);
+  EXPECT_EQ(tb.size(), 12u);
+  EXPECT_TRUE(tb.contains("X-T0"));
+  EXPECT_TRUE(tb.contains("x-t11"));
+  EXPECT_FALSE(tb.contains("x-t12"));
+}
+
+TEST(HttpUtil, FieldsTheConnectionHeaderListsAreNeverForwarded) {
+  // Listed in Connection, a forwarding or Via field is hop-by-hop: it is
+  // neither forwarded nor taken as the client's claim, trusted or not.
+  auto req = make_request({{"Host", "h"},
+                           {"Connection", "X-Forwarded-For, via"},
+                           {"X-Forwarded-For", "6.6.6.6"},
+                           {"Via", "1.0 fake"},
+                           {"Accept", "*/*"}});
+  ForwardOptions o;
+  o.method = "GET";
+  o.path_and_query = "/";
+  o.upstream_host = "u";
+  o.client_ip = "10.1.1.1";
+  o.request_id = "r";
+  o.trust_forwarded = true;
+  std::string head = build_upstream_head(req, o);
+  EXPECT_EQ(head.find("6.6.6.6"), std::string::npos);
+  EXPECT_EQ(head.find("fake"), std::string::npos);
+  EXPECT_NE(head.find("X-Forwarded-For: 10.1.1.1\r\n"), std::string::npos);
+  EXPECT_NE(head.find("Via: 1.1 gatehouse\r\n"), std::string::npos);
+  EXPECT_NE(head.find("Accept: */*\r\n"), std::string::npos);
+
+  http1::ResponseHead r;
+  r.status = 200;
+  r.headers = {{"Connection", "X-Internal, via"}, {"X-Internal", "1"}, {"Via", "1.1 inner"},
+               {"X-Request-Id", "up"}, {"Content-Type", "text/plain"}};
+  std::string down = build_downstream_head(r, 1, 0, false, "rid", true);
+  EXPECT_EQ(down.find("X-Internal"), std::string::npos);
+  EXPECT_EQ(down.find("inner"), std::string::npos);
+  EXPECT_NE(down.find("Via: 1.1 gatehouse\r\n"), std::string::npos);
+  EXPECT_NE(down.find("X-Request-Id: up\r\n"), std::string::npos);  // the upstream's own id kept
+  EXPECT_EQ(down.find("X-Request-Id: rid"), std::string::npos);
+  EXPECT_NE(down.find("Content-Type: text/plain\r\n"), std::string::npos);
+}
+
 TEST(HttpUtil, AcceptsTrailersFromTe) {
   auto with_te = [](std::vector<std::string> values) {
     http1::RequestHead h;

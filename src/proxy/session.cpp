@@ -274,10 +274,15 @@ void Session::go_deep_idle(std::unique_ptr<Session> self) {
 
 awaitable<bool> Session::serve_one() {
   auto snap = worker_.snapshot();  // the snapshot this request starts with
+  // One clock read serves the header deadline and, when the head is already
+  // in the buffer (the usual keep-alive case), the request's start.
+  int64_t start_us = steady_us();
+  bool waited = false;
   // Reading one head is bounded by the header timeout (slowloris defence).
   deadline_.arm(worker_.deadlines(), &stream_.socket(),
-                steady_ms() + snap->config.server.http.client_header_timeout_ms);
-  http1::RequestHead head;
+                start_us / 1000 + snap->config.server.http.client_header_timeout_ms);
+  auto head_lease = worker_.request_heads().take();
+  http1::RequestHead& head = *head_lease;
   http1::ParseError perr;
   http1::ParseStatus st = http1::ParseStatus::kIncomplete;
   // The parser is stateless, so a head trickling in byte by byte would be
@@ -298,6 +303,7 @@ awaitable<bool> Session::serve_one() {
       // A prefix of the preface: wait for the rest before deciding.
       if (v.size() < kH2Preface.size() && kH2Preface.starts_with(v)) {
         if (!co_await read_some()) co_return false;
+        waited = true;
         continue;
       }
     }
@@ -328,6 +334,7 @@ awaitable<bool> Session::serve_one() {
       if (deadline_.fired() && !buf_.empty()) worker_.stats().parse_errors.inc();
       co_return false;
     }
+    waited = true;
   }
   if (st == http1::ParseStatus::kError) {
     worker_.stats().parse_errors.inc();
@@ -338,7 +345,8 @@ awaitable<bool> Session::serve_one() {
   buf_.consume(head.head_bytes);
   worker_.stats().requests.inc();
   deadline_.disarm();
-  co_return co_await handle(head);
+  // A head that took more reads starts when it is complete.
+  co_return co_await handle(head, waited ? steady_us() : start_us);
 }
 
 // ------------------------------------------------------------------- errors
@@ -400,9 +408,9 @@ awaitable<bool> Session::send_error(Exchange* ex, int status, std::string_view c
 
 // ----------------------------------------------------------------- handling
 
-awaitable<bool> Session::handle(http1::RequestHead& head) {
+awaitable<bool> Session::handle(http1::RequestHead& head, int64_t start_us) {
   Exchange ex;
-  ex.start_us = steady_us();
+  ex.start_us = start_us;
   ex.snap = worker_.snapshot();
   ex.head = &head;
   ex.method_head = head.method == "HEAD";

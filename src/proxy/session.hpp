@@ -106,7 +106,8 @@ class Session {
   void close();
   awaitable<bool> serve_one();
   awaitable<bool> read_some();
-  awaitable<bool> handle(http1::RequestHead& head);
+  // `start_us`: steady clock when the head was complete.
+  awaitable<bool> handle(http1::RequestHead& head, int64_t start_us);
   awaitable<bool> forward(Exchange& ex);
   awaitable<bool> serve_llm(Exchange& ex);  // llm_route.cpp
   // After a 101 to a WebSocket upgrade: both directions relayed until either

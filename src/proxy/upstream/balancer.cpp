@@ -58,8 +58,7 @@ class Targets {
   // in panic mode: draining must drain and a retry must go somewhere new.
   bool eligible(int i, const PickContext& ctx) const {
     if (weights_[i] == 0) return false;
-    const auto* ex = ctx.exclude;
-    return !(ex && static_cast<size_t>(i) < ex->size() && (*ex)[i]);
+    return !(ctx.exclude && ctx.exclude->contains(static_cast<size_t>(i)));
   }
   bool healthy(int i, int64_t now_ms) const {
     const auto& s = states_[i];

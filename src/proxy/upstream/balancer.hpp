@@ -2,6 +2,7 @@
 // target health is read from the shared TargetState atomics.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -30,11 +31,52 @@ struct TargetState {
   }
 };
 
+// The targets a request has tried already (retries skip them). Up to 64
+// targets live in one word: every proxied request makes one, and a vector
+// cost it an allocation.
+class TargetSet {
+ public:
+  static constexpr size_t kInline = 64;
+  explicit TargetSet(size_t targets = 0) : n_(targets) {
+    if (n_ > kInline) more_.assign(n_, false);
+  }
+  template <class Bools>
+  static TargetSet of(const Bools& marks) {  // tests: one flag per target
+    TargetSet s(marks.size());
+    for (size_t i = 0; i < marks.size(); ++i) s.set(i, marks[i]);
+    return s;
+  }
+  // Indexes past the target count are never in the set.
+  bool contains(size_t i) const {
+    if (i >= n_) return false;
+    return n_ <= kInline ? ((bits_ >> i) & 1U) != 0 : static_cast<bool>(more_[i]);
+  }
+  void set(size_t i, bool in) {
+    if (i >= n_) return;
+    if (n_ > kInline) {
+      more_[i] = in;
+    } else if (in) {
+      bits_ |= uint64_t{1} << i;
+    } else {
+      bits_ &= ~(uint64_t{1} << i);
+    }
+  }
+  void clear() {
+    bits_ = 0;
+    std::fill(more_.begin(), more_.end(), false);
+  }
+
+ private:
+  size_t n_;
+  uint64_t bits_ = 0;
+  std::vector<bool> more_;  // only past kInline targets
+};
+
 // What a balancer may hash on. Fields are empty when not available.
 struct PickContext {
   std::string_view hash_key;  // already extracted per BalancerConfig.hash_on
   int64_t now_ms = 0;         // steady clock
-  const std::vector<bool>* exclude = nullptr;  // targets tried already (retries)
+  const TargetSet* exclude = nullptr;  // targets tried already (retries)
 };
 
 class Balancer {

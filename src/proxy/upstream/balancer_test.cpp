@@ -52,7 +52,9 @@ struct Fixture {
     PickContext ctx;
     ctx.now_ms = now_ms;
     ctx.hash_key = key;
-    ctx.exclude = exclude;
+    TargetSet tried;
+    if (exclude) tried = TargetSet::of(*exclude);
+    ctx.exclude = exclude ? &tried : nullptr;
     return lb->pick(ctx);
   }
   std::vector<int> counts(int picks, int64_t now_ms = 0) {
@@ -69,6 +71,44 @@ const BalancerKind kAllKinds[] = {BalancerKind::kRoundRobin, BalancerKind::kLeas
                                   BalancerKind::kConsistentHash, BalancerKind::kEwma};
 
 // --- Round robin -----------------------------------------------------------
+
+TEST(TargetSet, InlineAndSpilledSetsAgree) {
+  for (size_t n : {size_t{3}, size_t{64}, size_t{65}, size_t{200}}) {
+    TargetSet s(n);
+    for (size_t i = 0; i < n; ++i) EXPECT_FALSE(s.contains(i)) << n;
+    s.set(0, true);
+    s.set(n - 1, true);
+    s.set(n, true);  // past the targets: ignored
+    EXPECT_TRUE(s.contains(0)) << n;
+    EXPECT_TRUE(s.contains(n - 1)) << n;
+    EXPECT_FALSE(s.contains(n)) << n;
+    EXPECT_FALSE(s.contains(n + 100)) << n;
+    if (n > 2) {
+      EXPECT_FALSE(s.contains(1)) << n;
+    }
+    s.set(0, false);
+    EXPECT_FALSE(s.contains(0)) << n;
+    EXPECT_TRUE(s.contains(n - 1)) << n;
+    s.clear();
+    EXPECT_FALSE(s.contains(n - 1)) << n;
+  }
+  auto s = TargetSet::of(std::vector<bool>{true, false, true});
+  EXPECT_TRUE(s.contains(0));
+  EXPECT_FALSE(s.contains(1));
+  EXPECT_TRUE(s.contains(2));
+  EXPECT_FALSE(s.contains(3));
+}
+
+TEST(TargetSet, RetriesSkipTriedTargetsPastSixtyFour) {
+  // A balancer over 70 targets with every one but the last tried picks the last.
+  std::vector<uint32_t> weights(70, 1);
+  for (auto kind : kAllKinds) {
+    Fixture f(kind, weights);
+    std::vector<bool> tried(70, true);
+    tried[69] = false;
+    for (int i = 0; i < 20; ++i) EXPECT_EQ(f.pick(0, "k" + std::to_string(i), &tried), 69);
+  }
+}
 
 TEST(BalancerRoundRobin, SmoothWeightedSequenceMatchesNginx) {
   Fixture f(BalancerKind::kRoundRobin, {5, 1, 1});
