@@ -186,6 +186,41 @@ EOF
   wait_port "$port" "gatehouse"
 }
 
+# BENCH_HEADERS=same (default): nginx and haproxy add the headers Gatehouse
+# adds by default (X-Forwarded-For/-Proto/-Host, Via and X-Request-Id both
+# ways), so all three move the same bytes and the upstream and wrk parse the
+# same messages. BENCH_HEADERS=minimal runs them on their own defaults (no
+# added headers; Gatehouse's are still there).
+BENCH_HEADERS="${BENCH_HEADERS:-same}"
+case "$BENCH_HEADERS" in same|minimal) ;; *) echo "BENCH_HEADERS must be same or minimal" >&2; exit 2 ;; esac
+
+nginx_same_headers() {
+  [[ "$BENCH_HEADERS" == same ]] || return 0
+  cat <<'NGX'
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Host $http_host;
+      proxy_set_header Via "1.1 nginx";
+      proxy_set_header X-Request-Id $request_id;
+      add_header Via "1.1 nginx";
+      add_header X-Request-Id $request_id;
+NGX
+}
+
+haproxy_same_headers() {
+  [[ "$BENCH_HEADERS" == same ]] || return 0
+  cat <<'HAP'
+  option forwardfor
+  unique-id-format %{+X}o%ci%cp%fi%fp%Ts%rt%pid
+  unique-id-header X-Request-Id
+  http-request set-header X-Forwarded-Proto http
+  http-request set-header X-Forwarded-Host %[req.hdr(host)]
+  http-request add-header Via "1.1 haproxy"
+  http-response add-header Via "1.1 haproxy"
+  http-response set-header X-Request-Id %[unique-id]
+HAP
+}
+
 # start_nginx_proxy PORT UPSTREAM_PORT WORKERS -> sets NGINX_PROXY_PID
 start_nginx_proxy() {
   local port="$1" up="$2" workers="$3" dir="$BENCH_TMP/nginx-proxy"
@@ -217,6 +252,7 @@ http {
       proxy_pass http://up;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
+$(nginx_same_headers)
       # Enough memory buffers for a whole 64 KiB response, so nginx never
       # spills to a temp file (that would handicap it, not measure it).
       proxy_buffers 16 8k;
@@ -254,6 +290,7 @@ defaults
   http-reuse always
 frontend fe
   bind 127.0.0.1:$port
+$(haproxy_same_headers)
   default_backend be
 backend be
   server s1 127.0.0.1:$up

@@ -102,6 +102,6 @@ fi
 
 echo "# Gatehouse vs nginx vs haproxy — $(machine_summary)"
 echo "# $GH_ID"
-echo "# workers $WORKERS, wrk -t1, ${DURATION}s per run, $ROUNDS rounds, $(/usr/sbin/nginx -v 2>&1 | sed 's/.*: //'), haproxy $(/usr/sbin/haproxy -v | awk 'NR==1 {print $3}')"
+echo "# workers $WORKERS, wrk -t1, ${DURATION}s per run, $ROUNDS rounds, competitors' added headers: $BENCH_HEADERS, $(/usr/sbin/nginx -v 2>&1 | sed 's/.*: //'), haproxy $(/usr/sbin/haproxy -v | awk 'NR==1 {print $3}')"
 echo
 python3 "$BENCH_DIR/wrk_report.py" "$RAW" "$ALL_CASES"
