@@ -13,7 +13,6 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <memory>
 #include <span>
-#include <tuple>
 #include <utility>
 #include <vector>
 

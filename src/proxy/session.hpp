@@ -106,8 +106,10 @@ class Session {
   void close();
   awaitable<bool> serve_one();
   awaitable<bool> read_some();
-  // `start_us`: steady clock when the head was complete.
-  awaitable<bool> handle(http1::RequestHead& head, int64_t start_us);
+  // `start_us`: steady clock when the head was complete; `snap`: the
+  // snapshot the request was read with, which it keeps to its end.
+  awaitable<bool> handle(http1::RequestHead& head, int64_t start_us,
+                         std::shared_ptr<const Snapshot> snap);
   awaitable<bool> forward(Exchange& ex);
   awaitable<bool> serve_llm(Exchange& ex);  // llm_route.cpp
   // After a 101 to a WebSocket upgrade: both directions relayed until either
@@ -192,6 +194,7 @@ class Session {
   std::string client_ip_;
   bool idle_ = false;
   int64_t idle_since_ms_ = 0;
+  int64_t finished_at_us_ = 0;  // clock read by finish(), reused by the idle wait after it
   bool closing_ = false;
   // TLS connections: the contexts they were accepted with (kept for the
   // SNI callback) and, once the handshake is done, what it negotiated.
