@@ -18,6 +18,8 @@
 #   WARMUP=2       seconds of warm-up per proxy before the first round
 #   CASES=...      subset of small-c50,small-c500,64k-c50,64k-c500
 #   OUT_DIR=dir    also keep the raw wrk outputs there
+#   BENCH_HEADERS=same|minimal  whether nginx and haproxy add the headers
+#                  Gatehouse adds (default same; see bench/lib.sh)
 #
 # Default runtime: 2 rounds x 4 cases x 3 proxies x 10 s + warm-up ~ 4.5 min.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
