@@ -138,20 +138,14 @@ std::string build_upstream_head(const http1::RequestHead& req, const ForwardOpti
       continue;
     // A name the Connection header lists is hop-by-hop too (RFC 9110 7.6.1).
     if (tokens.size() > 0 && tokens.contains(h.name)) continue;
-    if (kind == FieldKind::kXForwardedFor) {
-      if (!xff) xff = &h.value;
-      continue;
-    }
-    if (kind == FieldKind::kXForwardedProto) {
-      if (!xfp) xfp = &h.value;
-      continue;
-    }
-    if (kind == FieldKind::kXForwardedHost) {
-      if (!xfh) xfh = &h.value;
-      continue;
-    }
-    if (kind == FieldKind::kVia) {
-      if (!via) via = &h.value;
+    // Forwarding fields and Via are rewritten below from their first value.
+    const std::string** first = kind == FieldKind::kXForwardedFor     ? &xff
+                                : kind == FieldKind::kXForwardedProto ? &xfp
+                                : kind == FieldKind::kXForwardedHost  ? &xfh
+                                : kind == FieldKind::kVia             ? &via
+                                                                      : nullptr;
+    if (first) {
+      if (!*first) *first = &h.value;
       continue;
     }
     out += h.name;

@@ -13,6 +13,17 @@ http1::RequestHead make_request(std::vector<http1::Header> headers) {
   return h;
 }
 
+// Options for a GET forwarded to host "u" with request id "r".
+ForwardOptions get_options(std::string_view path, std::string_view client_ip) {
+  ForwardOptions o;
+  o.method = "GET";
+  o.path_and_query = path;
+  o.upstream_host = "u";
+  o.client_ip = client_ip;
+  o.request_id = "r";
+  return o;
+}
+
 TEST(HttpUtil, ProblemJsonHasAllMembers) {
   std::string body = problem_json(404, "no_route", "no route matches \"GET /x\"", "abc");
   EXPECT_NE(body.find("\"type\":\"urn:gatehouse:problem:no_route\""), std::string::npos);
@@ -86,12 +97,7 @@ TEST(HttpUtil, UpstreamHeadKeepsWebSocketUpgradeAndSaysHttps) {
                            {"Connection", "Upgrade"},
                            {"Upgrade", "websocket"},
                            {"Sec-WebSocket-Key", "k"}});
-  ForwardOptions o;
-  o.method = "GET";
-  o.path_and_query = "/ws";
-  o.upstream_host = "u";
-  o.client_ip = "127.0.0.1";
-  o.request_id = "rid";
+  ForwardOptions o = get_options("/ws", "127.0.0.1");
   o.https = true;
   std::string plain = build_upstream_head(req, o);
   EXPECT_EQ(plain.find("Upgrade"), std::string::npos);  // hop-by-hop unless asked for
@@ -104,12 +110,7 @@ TEST(HttpUtil, UpstreamHeadKeepsWebSocketUpgradeAndSaysHttps) {
 
 TEST(HttpUtil, TrustedForwardedIsAppended) {
   auto req = make_request({{"Host", "h"}, {"X-Forwarded-For", "1.2.3.4"}, {"X-Forwarded-Proto", "https"}});
-  ForwardOptions o;
-  o.method = "GET";
-  o.path_and_query = "/";
-  o.upstream_host = "u";
-  o.client_ip = "10.1.1.1";
-  o.request_id = "r";
+  ForwardOptions o = get_options("/", "10.1.1.1");
   o.trust_forwarded = true;
   std::string head = build_upstream_head(req, o);
   EXPECT_NE(head.find("X-Forwarded-For: 1.2.3.4, 10.1.1.1\r\n"), std::string::npos);
@@ -192,12 +193,7 @@ TEST(HttpUtil, FieldsTheConnectionHeaderListsAreNeverForwarded) {
                            {"X-Forwarded-For", "6.6.6.6"},
                            {"Via", "1.0 fake"},
                            {"Accept", "*/*"}});
-  ForwardOptions o;
-  o.method = "GET";
-  o.path_and_query = "/";
-  o.upstream_host = "u";
-  o.client_ip = "10.1.1.1";
-  o.request_id = "r";
+  ForwardOptions o = get_options("/", "10.1.1.1");
   o.trust_forwarded = true;
   std::string head = build_upstream_head(req, o);
   EXPECT_EQ(head.find("6.6.6.6"), std::string::npos);
