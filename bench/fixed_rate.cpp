@@ -9,9 +9,12 @@
 // latency from the time the request was *due*, so a stall counts against every
 // request queued behind it (what wrk2 does).
 //
-//   fixed_rate --port P --path /v1/chat/completions --body-file F
+//   fixed_rate --port P --path /v1/chat/completions [--body-file F]
 //              [--host 127.0.0.1] [--header 'K: V']... [--rate 1000]
 //              [--duration 10] [--warmup 2] [--conns 64]
+//
+// With --body-file the request is a JSON POST of that file; without, a GET
+// (bench/latency.sh).
 //
 // Prints one JSON line: requests, errors, achieved rate, and latency
 // percentiles (us) of the whole answer and of its first body byte. Handles
@@ -53,6 +56,7 @@ struct Options {
   int port = 0;
   std::string path = "/";
   std::string body;
+  bool post = false;  // --body-file given: POST it, else GET
   std::vector<std::string> headers;
   double rate = 1000;
   double duration = 10;
@@ -192,6 +196,7 @@ int main(int argc, char** argv) {
     else if (k == "--warmup") o.warmup = std::atof(v.c_str());
     else if (k == "--conns") o.conns = std::atoi(v.c_str());
     else if (k == "--body-file") {
+      o.post = true;
       std::ifstream f(v, std::ios::binary);
       std::stringstream ss;
       ss << f.rdbuf();
@@ -202,13 +207,17 @@ int main(int argc, char** argv) {
     }
   }
   if (o.port <= 0 || o.rate <= 0) {
-    std::fprintf(stderr, "usage: fixed_rate --port P --path PATH --body-file F [--rate R] ...\n");
+    std::fprintf(stderr, "usage: fixed_rate --port P --path PATH [--body-file F] [--rate R] ...\n");
     return 2;
   }
-  std::string request = "POST " + o.path + " HTTP/1.1\r\nHost: " + o.host + "\r\n";
+  std::string request = (o.post ? "POST " : "GET ") + o.path + " HTTP/1.1\r\nHost: " + o.host + "\r\n";
   for (const auto& h : o.headers) request += h + "\r\n";
-  request += "Content-Type: application/json\r\nContent-Length: " + std::to_string(o.body.size()) +
-             "\r\n\r\n" + o.body;
+  if (o.post) {
+    request += "Content-Type: application/json\r\nContent-Length: " +
+               std::to_string(o.body.size()) + "\r\n\r\n" + o.body;
+  } else {
+    request += "\r\n";
+  }
 
   int ep = epoll_create1(0);
   std::vector<Conn> conns(static_cast<size_t>(o.conns));
