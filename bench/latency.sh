@@ -35,17 +35,7 @@ raise_nofile 65536
 DRIVER="$BENCH_TMP/fixed_rate"
 g++ -std=c++20 -O2 -o "$DRIVER" "$BENCH_DIR/fixed_rate.cpp"
 
-UP_PORT="$(free_port)"; GH_PORT="$(free_port)"; GH_ADMIN="$(free_port)"
-NG_PORT="$(free_port)"; HA_PORT="$(free_port)"
-log "machine: $(machine_summary)"
-log "gatehouse: $GATEHOUSE ($GH_ID)"
-start_upstream "$UP_PORT"
-start_gatehouse "$GATEHOUSE" "$GH_PORT" "$GH_ADMIN" "$UP_PORT" "$WORKERS"
-start_nginx_proxy "$NG_PORT" "$UP_PORT" "$WORKERS"
-start_haproxy "$HA_PORT" "$UP_PORT" "$WORKERS"
-declare -A PORT=([gatehouse]=$GH_PORT [nginx]=$NG_PORT [haproxy]=$HA_PORT)
-declare -A PATH_OF=([small]=/small [64k]=/files/64k.bin)
-PROXIES=(gatehouse nginx haproxy)
+start_three_proxies "$GATEHOUSE" "$WORKERS"
 for p in "${PROXIES[@]}"; do wait_http_200 "http://127.0.0.1:${PORT[$p]}/small"; done
 
 # Warm-up: every proxy gets the highest rate of the list for WARMUP seconds

@@ -301,6 +301,25 @@ EOF
   wait_port "$port" "haproxy"
 }
 
+# start_three_proxies GATEHOUSE_BIN WORKERS: the upstream and, in front of it,
+# Gatehouse, nginx and haproxy (bench/run.sh, bench/latency.sh). Sets
+# UP_PORT GH_PORT GH_ADMIN NG_PORT HA_PORT, PORT[proxy], PATH_OF[size] and
+# PROXIES, and logs the machine and the binary.
+start_three_proxies() {
+  local bin="$1" workers="$2"
+  UP_PORT="$(free_port)"; GH_PORT="$(free_port)"; GH_ADMIN="$(free_port)"
+  NG_PORT="$(free_port)"; HA_PORT="$(free_port)"
+  log "machine: $(machine_summary)"
+  log "gatehouse: $bin (${GH_ID:-$(gatehouse_id "$bin")})"
+  start_upstream "$UP_PORT"
+  start_gatehouse "$bin" "$GH_PORT" "$GH_ADMIN" "$UP_PORT" "$workers"
+  start_nginx_proxy "$NG_PORT" "$UP_PORT" "$workers"
+  start_haproxy "$HA_PORT" "$UP_PORT" "$workers"
+  declare -gA PORT=([gatehouse]=$GH_PORT [nginx]=$NG_PORT [haproxy]=$HA_PORT)
+  declare -gA PATH_OF=([small]=/small [64k]=/files/64k.bin)
+  PROXIES=(gatehouse nginx haproxy)
+}
+
 machine_summary() {
   local model
   model="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"

@@ -37,19 +37,7 @@ GH_ID="$(gatehouse_id "$GATEHOUSE")"  # taken now: the file may be rebuilt mid-r
 bench_init
 raise_nofile 65536
 
-UP_PORT="$(free_port)"; GH_PORT="$(free_port)"; GH_ADMIN="$(free_port)"
-NG_PORT="$(free_port)"; HA_PORT="$(free_port)"
-
-log "machine: $(machine_summary)"
-log "gatehouse: $GATEHOUSE ($GH_ID)"
-start_upstream "$UP_PORT"
-start_gatehouse "$GATEHOUSE" "$GH_PORT" "$GH_ADMIN" "$UP_PORT" "$WORKERS"
-start_nginx_proxy "$NG_PORT" "$UP_PORT" "$WORKERS"
-start_haproxy "$HA_PORT" "$UP_PORT" "$WORKERS"
-
-declare -A PORT=([gatehouse]=$GH_PORT [nginx]=$NG_PORT [haproxy]=$HA_PORT)
-declare -A PATH_OF=([small]=/small [64k]=/files/64k.bin)
-PROXIES=(gatehouse nginx haproxy)
+start_three_proxies "$GATEHOUSE" "$WORKERS"
 
 # Every proxy must serve both paths correctly before we time anything.
 for p in "${PROXIES[@]}"; do
