@@ -41,9 +41,9 @@ for p in "${PROXIES[@]}"; do wait_http_200 "http://127.0.0.1:${PORT[$p]}/small";
 # Warm-up: every proxy gets the highest rate of the list for WARMUP seconds
 # first, so pools and buffers have grown before anything is timed.
 WARMUP="${WARMUP:-3}"
+IFS=, read -r -a case_list <<<"$CASES"
 max_rate=0
-IFS=, read -r -a _cases <<<"$CASES"
-for c in "${_cases[@]}"; do (( ${c##*@} > max_rate )) && max_rate=${c##*@}; done
+for c in "${case_list[@]}"; do (( ${c##*@} > max_rate )) && max_rate=${c##*@}; done
 for p in "${PROXIES[@]}"; do
   log "warm-up $p (${WARMUP}s at $max_rate req/s)"
   "$DRIVER" --port "${PORT[$p]}" --path /small --rate "$max_rate" --duration "$WARMUP" --warmup 0 \
@@ -52,7 +52,6 @@ done
 
 RAW="$BENCH_TMP/latency.jsonl"
 : >"$RAW"
-IFS=, read -r -a case_list <<<"$CASES"
 total=$(( ROUNDS * ${#case_list[@]} * ${#PROXIES[@]} )); n=0
 for (( r = 1; r <= ROUNDS; r++ )); do
   for c in "${case_list[@]}"; do
@@ -63,9 +62,15 @@ for (( r = 1; r <= ROUNDS; r++ )); do
       out="$("$DRIVER" --port "${PORT[$p]}" --path "${PATH_OF[$size]}" --rate "$rate" \
         --duration "$DURATION" --warmup 1 --conns "$CONNS")" || die "driver failed on $p"
       n=$((n + 1))
-      python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d.update(proxy=sys.argv[2], case=sys.argv[3], round=int(sys.argv[4])); print(json.dumps(d))' \
-        "$out" "$p" "$c" "$r" >>"$RAW"
-      log "[$n/$total] round $r $c $p: $(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print("%.0f req/s, p50 %.0f us, p99 %.0f us, errors %d" % (d["achieved_rps"], d["p50_us"], d["p99_us"], d["errors"]))' "$out")"
+      # One line per run into RAW; the summary of it for the log.
+      log "[$n/$total] round $r $c $p: $(python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+d.update(proxy=sys.argv[2], case=sys.argv[3], round=int(sys.argv[4]))
+with open(sys.argv[5], "a") as f:
+    f.write(json.dumps(d) + "\n")
+print("%.0f req/s, p50 %.0f us, p99 %.0f us, errors %d"
+      % (d["achieved_rps"], d["p50_us"], d["p99_us"], d["errors"]))' "$out" "$p" "$c" "$r" "$RAW")"
     done
   done
 done

@@ -137,7 +137,7 @@ std::string build_upstream_head(const http1::RequestHead& req, const ForwardOpti
         kind == FieldKind::kHost || kind == FieldKind::kRequestId)
       continue;
     // A name the Connection header lists is hop-by-hop too (RFC 9110 7.6.1).
-    if (tokens.size() > 0 && tokens.contains(h.name)) continue;
+    if (tokens.contains(h.name)) continue;
     // Forwarding fields and Via are rewritten below from their first value.
     const std::string** first = kind == FieldKind::kXForwardedFor     ? &xff
                                 : kind == FieldKind::kXForwardedProto ? &xfp
@@ -218,7 +218,7 @@ std::string build_downstream_head(const http1::ResponseHead& resp, int client_mi
       continue;
     }
     if (kind == FieldKind::kHopByHop) continue;
-    if (tokens.size() > 0 && tokens.contains(h.name)) continue;
+    if (tokens.contains(h.name)) continue;
     if (kind == FieldKind::kVia) {
       if (!via) via = &h.value;
       continue;

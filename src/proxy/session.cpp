@@ -193,7 +193,6 @@ awaitable<void> Session::serve(std::unique_ptr<Session> self) {
       // The response just written was timed in finish(): its clock read
       // serves as now (a vDSO call less per keep-alive request).
       int64_t now = s.finished_at_us_ > 0 ? s.finished_at_us_ / 1000 : steady_ms();
-      s.finished_at_us_ = 0;
       if (s.idle_since_ms_ == 0) s.idle_since_ms_ = now;
       const int64_t idle_timeout = s.worker_.snapshot()->config.server.http.client_idle_timeout_ms;
       int64_t close_at = s.idle_since_ms_ + idle_timeout;
