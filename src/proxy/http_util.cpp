@@ -269,6 +269,66 @@ bool accepts_trailers(const http1::RequestHead& head) {
   return false;
 }
 
+MaxForwards step_max_forwards(http1::RequestHead& head) {
+  const bool trace = head.method == "TRACE";
+  if (!trace && head.method != "OPTIONS") return MaxForwards::kAbsent;
+  if (trace && (head.body == http1::BodyKind::kChunked ||
+                (head.body == http1::BodyKind::kContentLength && head.content_length > 0)))
+    return MaxForwards::kTraceContent;
+  std::string* field = nullptr;
+  for (auto& h : head.headers) {
+    if (!iequals(h.name, "max-forwards")) continue;
+    if (field) return MaxForwards::kInvalid;  // a list is not a Max-Forwards value
+    field = &h.value;
+  }
+  if (!field) return MaxForwards::kAbsent;
+  std::string_view v = trim_ows(*field);
+  if (v.empty()) return MaxForwards::kInvalid;
+  uint64_t n = 0;
+  for (char c : v) {
+    if (c < '0' || c > '9') return MaxForwards::kInvalid;
+    // Past the ceiling the exact value no longer matters (7.6.2 lets us cap it).
+    if (n <= kMaxForwardsCeiling) n = n * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (n == 0) return MaxForwards::kAnswerHere;
+  *field = std::to_string(std::min(n - 1, kMaxForwardsCeiling));
+  return MaxForwards::kForward;
+}
+
+namespace {
+
+// Fields a TRACE reflection leaves out: credentials a cross-site script could
+// otherwise read back from the body (the reason browsers and servers distrust TRACE).
+bool carries_credentials(std::string_view name) {
+  if (iequals(name, "authorization") || iequals(name, "proxy-authorization") ||
+      iequals(name, "cookie"))
+    return true;
+  std::string lower = to_lower(name);
+  for (std::string_view part : {"key", "token", "secret", "auth", "session", "signature"})
+    if (lower.find(part) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+std::string trace_reflection(const http1::RequestHead& head) {
+  std::string out;
+  out.reserve(head.target.size() + 64 + head.headers.size() * 32);
+  out += head.method;
+  out += ' ';
+  out += head.target;
+  out += head.version_minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n";
+  for (const auto& h : head.headers) {
+    if (carries_credentials(h.name)) continue;
+    out += h.name;
+    out += ": ";
+    out += h.value;
+    out += "\r\n";
+  }
+  out += "\r\n";
+  return out;
+}
+
 std::string chunk_line(size_t n) {
   std::array<char, 24> b;
   int len = std::snprintf(b.data(), b.size(), "%zx\r\n", n);

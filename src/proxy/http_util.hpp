@@ -59,6 +59,22 @@ FieldKind classify_field(std::string_view name);
 // (RFC 9110 10.1.4). Without it, upstream trailers are dropped (6.5.1 allows).
 bool accepts_trailers(const http1::RequestHead& head);
 
+// Max-Forwards on OPTIONS and TRACE (RFC 9110 7.6.2): an intermediary that
+// gets 0 answers as the final recipient; above 0 it forwards one less.
+enum class MaxForwards : uint8_t {
+  kAbsent,        // not OPTIONS/TRACE, or no Max-Forwards: forward as usual
+  kForward,       // the head now carries the decremented value
+  kAnswerHere,    // 0: the gateway answers
+  kInvalid,       // not 1*DIGIT, or more than one field line
+  kTraceContent,  // TRACE with content (9.3.8 forbids it)
+};
+inline constexpr uint64_t kMaxForwardsCeiling = 255;  // what we pass on at most
+// Checks the request's Max-Forwards and, when forwarding, rewrites it in place.
+MaxForwards step_max_forwards(http1::RequestHead& head);
+// The final recipient's TRACE answer (9.3.8): the request head as received,
+// without the fields that carry credentials (Authorization, Cookie, API keys).
+std::string trace_reflection(const http1::RequestHead& head);
+
 // A chunk's size line: hex size and CRLF.
 std::string chunk_line(size_t n);
 // The end of a chunked body: last chunk, trailer fields, empty line.

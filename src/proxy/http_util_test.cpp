@@ -234,6 +234,68 @@ TEST(HttpUtil, LastChunkCarriesTrailers) {
   EXPECT_EQ(last_chunk({{"grpc-status", "0"}}), "0\r\ngrpc-status: 0\r\n\r\n");
 }
 
+TEST(HttpUtil, MaxForwardsBindsOnlyOptionsAndTrace) {
+  auto get = make_request({{"Max-Forwards", "0"}});
+  EXPECT_EQ(step_max_forwards(get), MaxForwards::kAbsent);
+  EXPECT_EQ(get.headers[0].value, "0");
+  auto options = make_request({{"Host", "a"}});
+  options.method = "OPTIONS";
+  EXPECT_EQ(step_max_forwards(options), MaxForwards::kAbsent);
+}
+
+TEST(HttpUtil, MaxForwardsDecrementsAndCaps) {
+  struct Case {
+    const char* sent;
+    MaxForwards want;
+    const char* forwarded;
+  };
+  for (const Case& c :
+       {Case{"0", MaxForwards::kAnswerHere, "0"}, Case{"1", MaxForwards::kForward, "0"},
+        Case{" 7 ", MaxForwards::kForward, "6"}, Case{"000", MaxForwards::kAnswerHere, "000"},
+        Case{"256", MaxForwards::kForward, "255"},
+        Case{"184467440737095516160", MaxForwards::kForward, "255"},
+        Case{"", MaxForwards::kInvalid, ""}, Case{"+1", MaxForwards::kInvalid, "+1"},
+        Case{"1, 2", MaxForwards::kInvalid, "1, 2"}, Case{"0x1", MaxForwards::kInvalid, "0x1"}}) {
+    for (const char* method : {"OPTIONS", "TRACE"}) {
+      auto h = make_request({{"max-FORWARDS", c.sent}});
+      h.method = method;
+      EXPECT_EQ(step_max_forwards(h), c.want) << method << " " << c.sent;
+      EXPECT_EQ(h.headers[0].value, c.forwarded) << method << " " << c.sent;
+    }
+  }
+}
+
+TEST(HttpUtil, MaxForwardsRejectsTwoFieldLinesAndTraceContent) {
+  auto twice = make_request({{"Max-Forwards", "1"}, {"Max-Forwards", "1"}});
+  twice.method = "OPTIONS";
+  EXPECT_EQ(step_max_forwards(twice), MaxForwards::kInvalid);
+  auto trace = make_request({});
+  trace.method = "TRACE";
+  trace.body = http1::BodyKind::kContentLength;
+  trace.content_length = 0;  // an empty body is no content
+  EXPECT_EQ(step_max_forwards(trace), MaxForwards::kAbsent);
+  trace.content_length = 1;
+  EXPECT_EQ(step_max_forwards(trace), MaxForwards::kTraceContent);
+  trace.body = http1::BodyKind::kChunked;
+  trace.content_length = 0;
+  EXPECT_EQ(step_max_forwards(trace), MaxForwards::kTraceContent);
+}
+
+TEST(HttpUtil, TraceReflectionDropsCredentials) {
+  auto h = make_request({{"Host", "a"},
+                         {"Authorization", "Bearer s1"},
+                         {"proxy-authorization", "Basic s2"},
+                         {"Cookie", "sid=s3"},
+                         {"X-Api-Key", "s4"},
+                         {"X-Auth-Token", "s5"},
+                         {"X-Trace", "kept"}});
+  h.method = "TRACE";
+  h.target = "/p?q=1";
+  EXPECT_EQ(trace_reflection(h), "TRACE /p?q=1 HTTP/1.1\r\nHost: a\r\nX-Trace: kept\r\n\r\n");
+  h.version_minor = 0;
+  EXPECT_EQ(trace_reflection(h).substr(0, 23), "TRACE /p?q=1 HTTP/1.0\r\n");
+}
+
 TEST(HttpUtil, Idempotency) {
   EXPECT_TRUE(is_idempotent("GET"));
   EXPECT_TRUE(is_idempotent("PUT"));

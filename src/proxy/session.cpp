@@ -559,9 +559,44 @@ awaitable<bool> Session::handle(http1::RequestHead& head, int64_t start_us,
     keep = co_await serve_mcp(ex);
   else if (ex.match.route->mock)
     keep = co_await serve_mock(ex);
-  else
-    keep = co_await forward(ex);
+  else {
+    // Only requests bound upstream: the other kinds are final recipients.
+    MaxForwards mf = step_max_forwards(head);
+    if (mf == MaxForwards::kAbsent || mf == MaxForwards::kForward)
+      keep = co_await forward(ex);
+    else
+      keep = co_await answer_max_forwards(ex, mf);
+  }
   finish(ex);
+  co_return keep && head.keep_alive && !worker_.draining();
+}
+
+awaitable<bool> Session::answer_max_forwards(Exchange& ex, MaxForwards mf) {
+  const http1::RequestHead& head = *ex.head;
+  const bool close = head.body != http1::BodyKind::kNone || !head.keep_alive;
+  if (mf == MaxForwards::kInvalid)
+    co_return co_await send_error(&ex, 400, "bad_max_forwards",
+                                  "Max-Forwards must be one field of decimal digits", close);
+  if (mf == MaxForwards::kTraceContent)
+    co_return co_await send_error(&ex, 400, "trace_with_content",
+                                  "a TRACE request must not carry content", true);
+  // Max-Forwards: 0 (RFC 9110 7.6.2): the gateway is the final recipient.
+  policy::Respond r;
+  r.status = 200;
+  if (head.method == "TRACE") {
+    r.body = trace_reflection(head);
+    r.content_type = "message/http";
+  } else {
+    const auto& methods = ex.match.route->match.methods;
+    std::string allow;
+    for (const auto& m : methods) {
+      if (!allow.empty()) allow += ", ";
+      allow += m;
+    }
+    if (allow.empty()) allow = "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE";
+    r.headers.push_back({"Allow", std::move(allow)});
+  }
+  bool keep = co_await send_policy_response(ex, r, close);
   co_return keep && head.keep_alive && !worker_.draining();
 }
 

@@ -33,6 +33,7 @@ struct RouteMatch;
 struct UpstreamConn;
 struct Exchange;  // per-request state (exchange.hpp)
 struct InternalCaller;  // internal_call.hpp
+enum class MaxForwards : uint8_t;  // http_util.hpp
 
 // A read buffer that is released while the connection idles, so idle
 // keep-alive connections do not pin memory.
@@ -146,6 +147,8 @@ class Session {
   awaitable<bool> write_rest(net::Stream& s, net::Deadline& d, std::string_view a,
                              std::string_view b, size_t done, int64_t timeout_ms);
   awaitable<bool> send_policy_response(Exchange& ex, policy::Respond& r, bool close);
+  // OPTIONS/TRACE that stop here: Max-Forwards 0, or a malformed one.
+  awaitable<bool> answer_max_forwards(Exchange& ex, MaxForwards mf);
   // A whole request body read into memory, at most `max` bytes (whole_body.cpp).
   // kTooLarge by Content-Length leaves the body unread; every outcome but
   // kComplete leaves the connection out of step: the caller answers and closes.

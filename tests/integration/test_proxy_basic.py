@@ -297,6 +297,60 @@ class ProxyBasic(unittest.TestCase):
             self.assertNotIn("foo", v)
         self.assertIn("x-end-to-end", names)
 
+    # ------------------------------------------- Max-Forwards (RFC 9110 7.6.2)
+
+    def test_max_forwards_decremented_on_options_and_trace(self):
+        for method, sent, forwarded in (("OPTIONS", "3", "2"), ("TRACE", "1", "0"),
+                                        ("OPTIONS", "99999999999999999999", "255")):
+            with self.gh.raw() as c:
+                r = c.request(method, "/echo", headers={"Max-Forwards": sent})
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json()["method"], method)
+            mf = [v for k, v in r.json()["headers"] if k.lower() == "max-forwards"]
+            self.assertEqual(mf, [forwarded], (method, sent))
+
+    def test_max_forwards_zero_options_answered_by_gateway(self):
+        before = self.up.count()
+        with self.gh.raw() as c:
+            r = c.request("OPTIONS", "/v2/user/info", headers={"Max-Forwards": "0"})
+            self.assertEqual(r.status, 404, r)  # the route takes GET only: no route
+            r = c.request("OPTIONS", "/echo", headers={"Max-Forwards": "0"})
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.body, b"")
+            self.assertIsNone(r.header("x-upstream-name"), "the upstream must not see it")
+            self.assertIn("OPTIONS", r.header("allow", ""))
+            # The connection stays usable.
+            r = c.request("GET", "/echo")
+            self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.up.count(), before + 1)  # the GET alone
+
+    def test_max_forwards_zero_trace_reflects_without_credentials(self):
+        with self.gh.raw() as c:
+            r = c.request("TRACE", "/echo?x=1", headers=[
+                ("Max-Forwards", "0"), ("Authorization", "Bearer secret-1"),
+                ("Cookie", "sid=secret-2"), ("X-Api-Key", "secret-3"), ("X-Probe", "kept")])
+        self.assertEqual(r.status, 200, r)
+        self.assertIsNone(r.header("x-upstream-name"))
+        self.assertEqual(r.header("content-type"), "message/http")
+        self.assertTrue(r.body.startswith(b"TRACE /echo?x=1 HTTP/1.1\r\n"), r.body)
+        self.assertIn(b"X-Probe: kept\r\n", r.body)
+        self.assertTrue(r.body.endswith(b"\r\n\r\n"))
+        self.assertNotIn(b"secret", r.body)
+
+    def test_max_forwards_malformed_and_trace_content_rejected(self):
+        for method, headers, body, code in (
+                ("OPTIONS", [("Max-Forwards", "x1")], b"", "bad_max_forwards"),
+                ("TRACE", [("Max-Forwards", "-1")], b"", "bad_max_forwards"),
+                ("OPTIONS", [("Max-Forwards", "1"), ("Max-Forwards", "2")], b"",
+                 "bad_max_forwards"),
+                ("TRACE", [], b"abc", "trace_with_content")):
+            with self.gh.raw() as c:
+                r = c.request(method, "/echo", headers=headers, body=body)
+            check_problem(self, r, 400, code)
+        # Other methods carry Max-Forwards through untouched (it only binds OPTIONS and TRACE).
+        _, doc = self.echo("/echo", headers={"Max-Forwards": "0"})
+        self.assertEqual([v for k, v in doc["headers"] if k.lower() == "max-forwards"], ["0"])
+
     def test_host_is_target_address(self):
         _, doc = self.echo("/echo")
         hosts = [v for k, v in doc["headers"] if k.lower() == "host"]
