@@ -443,11 +443,15 @@ awaitable<bool> Session::handle(http1::RequestHead& head, int64_t start_us,
     ex.status = 200;
     std::string resp =
         "HTTP/1.1 200 OK\r\nAllow: GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS\r\n"
-        "Content-Length: 0\r\nX-Request-Id: " + ex.request_id + "\r\n\r\n";
+        "Content-Length: 0\r\nX-Request-Id: " + ex.request_id + "\r\n";
+    // A client that asked to close is told the server closes (RFC 9112 9.6).
+    const bool close = !head.keep_alive || head.body != http1::BodyKind::kNone;
+    if (close) resp += "Connection: close\r\n";
+    resp += "\r\n";
     bool ok = co_await write_all(stream_, deadline_, resp, {}, 30'000);
     deadline_.disarm();
     finish(ex);
-    co_return ok && head.keep_alive && head.body == http1::BodyKind::kNone;
+    co_return ok && !close;
   }
 
   // Host: absolute-form authority wins over the Host header (RFC 9112 3.2.2).

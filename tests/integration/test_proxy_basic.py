@@ -209,6 +209,26 @@ class ProxyBasic(unittest.TestCase):
         xfh = [v for k, v in r.json()["headers"] if k.lower() == "x-forwarded-host"]
         self.assertEqual(xfh, ["abs.example.test"])
 
+    def test_asterisk_form_options_answered_by_gateway(self):
+        before = self.up.count()
+        with self.gh.raw() as c:
+            c.send(b"OPTIONS * HTTP/1.1\r\nHost: gatehouse.test\r\n\r\n")
+            r = c.read_response("OPTIONS")
+            self.assertEqual(r.status, 200, r)
+            self.assertIn("OPTIONS", r.header("allow", ""))
+            self.assertEqual(r.body, b"")
+            r = c.request("GET", "/echo")  # still open
+            self.assertEqual(r.status, 200, r)
+            c.send(b"OPTIONS * HTTP/1.1\r\nHost: gatehouse.test\r\nConnection: close\r\n\r\n")
+            r = c.read_response("OPTIONS")
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.header("connection", "").lower(), "close")
+            self.assertTrue(c.is_closed())
+        with self.gh.raw() as c:
+            c.send(b"GET * HTTP/1.1\r\nHost: gatehouse.test\r\n\r\n")
+            check_problem(self, c.read_response(), 400, "bad_request_target")
+        self.assertEqual(self.up.count(), before + 1)
+
     def test_http10_client(self):
         with self.gh.raw() as c:
             c.send(b"GET /echo HTTP/1.0\r\nHost: x\r\n\r\n")
