@@ -120,7 +120,14 @@ void Worker::join() {
 }
 
 void Worker::set_snapshot(std::shared_ptr<const proxy::Snapshot> snap) {
-  snapshot_ = std::move(snap);
+  // Every request copies the worker's snapshot pointer. Copies of the shared
+  // one would all count on one control block, a cache line every worker writes
+  // twice per request; this worker's own holder (aliasing the same Snapshot)
+  // keeps that count on a line only this thread touches. The holder owns one
+  // reference to the shared snapshot and drops it with the last request.
+  auto holder = std::make_shared<const std::shared_ptr<const proxy::Snapshot>>(std::move(snap));
+  const proxy::Snapshot* raw = holder->get();
+  snapshot_ = std::shared_ptr<const proxy::Snapshot>(std::move(holder), raw);
   // Drop per-worker upstream state the new snapshot no longer uses. In-flight
   // requests keep theirs alive through their own shared_ptr.
   std::unordered_map<const proxy::UpstreamShared*, std::shared_ptr<WorkerUpstream>> kept;

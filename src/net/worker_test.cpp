@@ -41,5 +41,31 @@ TEST(WorkerBuffers, SteadyUseKeepsWhatTheLoadNeeds) {
   }
 }
 
+TEST(WorkerSnapshot, RequestCopiesCountOnTheWorkersOwnHolder) {
+  metrics::Registry registry(1);
+  Worker a(0, registry, -1);
+  Worker b(1, registry, -1);
+  auto snap = std::make_shared<const proxy::Snapshot>();
+  a.set_snapshot(snap);
+  b.set_snapshot(snap);
+  EXPECT_EQ(a.snapshot().get(), snap.get());
+  EXPECT_EQ(b.snapshot().get(), snap.get());
+  // One reference per worker, however many requests hold a copy.
+  EXPECT_EQ(snap.use_count(), 3);
+  std::vector<std::shared_ptr<const proxy::Snapshot>> requests(10, a.snapshot());
+  EXPECT_EQ(snap.use_count(), 3);
+  EXPECT_EQ(a.snapshot().use_count(), 11);
+  EXPECT_EQ(b.snapshot().use_count(), 1);
+  // A reload: in-flight requests keep the old snapshot until they finish.
+  std::weak_ptr<const proxy::Snapshot> old = snap;
+  snap.reset();
+  a.set_snapshot(std::make_shared<const proxy::Snapshot>());
+  b.set_snapshot(std::make_shared<const proxy::Snapshot>());
+  EXPECT_FALSE(old.expired());
+  EXPECT_EQ(requests.front().get(), old.lock().get());
+  requests.clear();
+  EXPECT_TRUE(old.expired());
+}
+
 }  // namespace
 }  // namespace gatehouse::net
