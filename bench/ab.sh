@@ -10,6 +10,9 @@
 # is shared and noisy.
 #
 # Environment: WORKERS=1, DURATION=10, ROUNDS=3, CASES=small-c500,... (as bench/run.sh)
+#   BASE_YAML, NEW_YAML  extra top-level config for either instance, so one
+#                        binary can be compared with itself under two settings:
+#   NEW_YAML='http: {splice_threshold: 0}' bench/ab.sh build/gatehouse build/gatehouse
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WORKERS="${WORKERS:-1}"
@@ -28,10 +31,12 @@ B_PORT="$(free_port)"; B_ADMIN="$(free_port)"; NG_PORT="$(free_port)"
 log "machine: $(machine_summary)"
 log "base: $BASE ($(gatehouse_id "$BASE"))"
 log "new:  $NEW ($(gatehouse_id "$NEW"))"
+[[ -n "${BASE_YAML:-}" ]] && log "base config: $BASE_YAML"
+[[ -n "${NEW_YAML:-}" ]] && log "new config: $NEW_YAML"
 start_upstream "$UP_PORT"
-start_gatehouse "$BASE" "$A_PORT" "$A_ADMIN" "$UP_PORT" "$WORKERS" "" base
+start_gatehouse "$BASE" "$A_PORT" "$A_ADMIN" "$UP_PORT" "$WORKERS" "${BASE_YAML:-}" base
 A_PID=$GATEHOUSE_PID
-start_gatehouse "$NEW" "$B_PORT" "$B_ADMIN" "$UP_PORT" "$WORKERS" "" new
+start_gatehouse "$NEW" "$B_PORT" "$B_ADMIN" "$UP_PORT" "$WORKERS" "${NEW_YAML:-}" new
 B_PID=$GATEHOUSE_PID
 start_nginx_proxy "$NG_PORT" "$UP_PORT" "$WORKERS"
 
