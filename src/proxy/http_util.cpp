@@ -25,32 +25,32 @@ bool split_host(std::string_view a, std::string& out) {
   out.clear();
   if (a.empty()) return true;  // HTTP/1.0 without Host: routes without hosts only
   std::string_view host = a;
-  if (a.front() == '[') {
+  std::string_view port;
+  const bool literal = a.front() == '[';  // an IPv6 literal (RFC 3986 3.2.2)
+  if (literal) {
     size_t close = a.find(']');
     if (close == std::string_view::npos) return false;
     host = a.substr(0, close + 1);
     std::string_view rest = a.substr(close + 1);
     if (!rest.empty() && rest.front() != ':') return false;
-    if (!rest.empty()) a = rest.substr(1);
-    else a = {};
-  } else {
-    size_t colon = a.rfind(':');
-    if (colon != std::string_view::npos) {
-      host = a.substr(0, colon);
-      a = a.substr(colon + 1);
-    } else {
-      a = {};
-    }
+    if (!rest.empty()) port = rest.substr(1);
+  } else if (size_t colon = a.find(':'); colon != std::string_view::npos) {
+    host = a.substr(0, colon);
+    port = a.substr(colon + 1);
   }
-  if (host.front() != '[' && !a.empty() && a.data() != host.data()) {
-    // port must be digits
-  }
-  for (char c : a)
+  // The port is digits (it may be empty: "host:") naming a TCP port.
+  if (port.size() > 5) return false;
+  uint32_t n = 0;
+  for (char c : port) {
     if (c < '0' || c > '9') return false;
-  if (host.empty()) return false;
-  for (char c : host) {
+    n = n * 10 + static_cast<uint32_t>(c - '0');
+  }
+  if (n > 65535) return false;
+  if (host.empty() || (literal && host.size() < 3)) return false;
+  std::string_view inner = literal ? host.substr(1, host.size() - 2) : host;
+  for (char c : inner) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '.' || c == '_' || c == '[' || c == ']' || c == ':';
+              c == '-' || c == '.' || c == '_' || (literal && c == ':');
     if (!ok) return false;
   }
   out = to_lower(host);

@@ -48,6 +48,24 @@ TEST(HttpUtil, SplitHost) {
   EXPECT_FALSE(split_host(":80", h));
 }
 
+TEST(HttpUtil, SplitHostPortIsATcpPortAndColonsNeedBrackets) {
+  std::string h;
+  EXPECT_TRUE(split_host("example.com:65535", h));
+  EXPECT_TRUE(split_host("example.com:", h));  // RFC 3986: port = *DIGIT
+  EXPECT_EQ(h, "example.com");
+  EXPECT_TRUE(split_host("[2001:db8::1]", h));
+  EXPECT_EQ(h, "[2001:db8::1]");
+  EXPECT_FALSE(split_host("example.com:65536", h));
+  EXPECT_FALSE(split_host("example.com:000080", h));
+  EXPECT_FALSE(split_host("example.com:99999999999999999999", h));
+  EXPECT_FALSE(split_host("a:b:80", h));  // a bare IPv6 address or two ports
+  EXPECT_FALSE(split_host("::1", h));
+  EXPECT_FALSE(split_host("[]:80", h));
+  EXPECT_FALSE(split_host("[::1]x", h));
+  EXPECT_FALSE(split_host("exa[mple].com", h));
+  EXPECT_FALSE(split_host("user@example.com", h));
+}
+
 TEST(HttpUtil, RequestIdValidation) {
   EXPECT_TRUE(valid_request_id("abc-123"));
   EXPECT_FALSE(valid_request_id(""));

@@ -176,6 +176,15 @@ class StrictParsing(unittest.TestCase):
     def test_duplicate_host(self):
         self.reject(b"GET /echo HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400)
 
+    def test_host_with_impossible_port_or_bare_colons(self):
+        for host in (b"a:65536", b"a:99999999999999999999", b"a:b:80", b"::1", b"[]:80"):
+            self.reject(b"GET /echo HTTP/1.1\r\nHost: " + host + b"\r\n\r\n", 400, "bad_host")
+        # The edges that are valid still route.
+        for host in (b"a:65535", b"[::1]:8080", b"a:"):
+            with self.gh.raw() as c:
+                c.send(b"GET /echo HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+                self.assertEqual(c.read_response().status, 200, host)
+
     # ---------------------------------------------------- chunked bodies
 
     def test_bad_chunk_size(self):

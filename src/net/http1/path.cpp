@@ -99,6 +99,9 @@ Result<std::string> check_authority(std::string_view a) {
       if (!ok) return path_error("bad_authority", byte_at("IP literal", c, 0));
     }
   } else {
+    // Before the port split: "user:pass@host" would otherwise read as a bad port.
+    if (a.find('@') != std::string_view::npos)
+      return path_error("bad_authority", "userinfo in authority is not accepted");
     const size_t colon = a.rfind(':');
     if (colon != std::string_view::npos) {
       host = a.substr(0, colon);
@@ -108,7 +111,6 @@ Result<std::string> check_authority(std::string_view a) {
     if (host.empty()) return path_error("bad_authority", "empty host in authority");
     for (size_t i = 0; i < host.size(); ++i) {
       const unsigned char c = static_cast<unsigned char>(host[i]);
-      if (c == '@') return path_error("bad_authority", "userinfo in authority is not accepted");
       const uint8_t k = kPath.cls[c];
       // reg-name = *( unreserved / pct-encoded / sub-delims ); ':' already split off.
       if (k == kUnreserved || (k == kRaw && c != ':')) continue;

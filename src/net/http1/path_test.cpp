@@ -165,6 +165,8 @@ TEST(NormalizeTarget, BadAuthority) {
   expect_reject("http://", "bad_authority");
   expect_reject("http://user@h/a", "bad_authority");
   expect_reject("http://user:pw@h/a", "bad_authority");
+  EXPECT_NE(normalize_target("http://user:pw@h/a").error().message.find("userinfo"),
+            std::string::npos);
   expect_reject("http://h:/a", "bad_authority");
   expect_reject("http://h:99999/a", "bad_authority");
   expect_reject("http://h:8o/a", "bad_authority");
