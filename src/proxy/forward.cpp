@@ -479,7 +479,11 @@ awaitable<bool> Session::forward(Exchange& ex) {
             ubuf.consume(resp.head_bytes);
             if (forward_it && !co_await write_all(stream_, deadline_, copy, {}, to.idle_ms))
               co_return false;
-            if (resp.status == 101) { bad_head = true; break; }
+            if (resp.status == 101) {
+              perr.message = "101 Switching Protocols to a request that asked for no upgrade";
+              bad_head = true;
+              break;
+            }
             continue;
           }
           got_head = true;

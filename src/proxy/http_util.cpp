@@ -210,7 +210,8 @@ std::string build_downstream_head(const http1::ResponseHead& resp, int client_mi
   for (const auto& h : resp.headers) {
     const FieldKind kind = classify_field(h.name);
     if (kind == FieldKind::kContentLength) {
-      if (keep_content_length) {
+      // Never on a 204 (RFC 9110 8.6), whatever the upstream sent.
+      if (keep_content_length && resp.status != 204) {
         out += "Content-Length: ";
         out += h.value;
         out += "\r\n";

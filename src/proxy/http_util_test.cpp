@@ -156,6 +156,19 @@ TEST(HttpUtil, DownstreamHeadFraming) {
   EXPECT_NE(v10.find("Connection: keep-alive\r\n"), std::string::npos);
 }
 
+TEST(HttpUtil, DownstreamHeadNeverGivesA204AContentLength) {
+  http1::ResponseHead r;
+  r.status = 204;
+  r.headers = {{"Content-Length", "5"}, {"ETag", "\"x\""}};
+  std::string h = build_downstream_head(r, 1, 0, false, "rid", true);
+  EXPECT_EQ(h.rfind("HTTP/1.1 204 No Content\r\n", 0), 0u);
+  EXPECT_EQ(h.find("Content-Length"), std::string::npos);
+  EXPECT_NE(h.find("ETag: \"x\"\r\n"), std::string::npos);
+  r.status = 304;  // a 304 may carry the selected representation's length (8.6)
+  EXPECT_NE(build_downstream_head(r, 1, 0, false, "rid", true).find("Content-Length: 5\r\n"),
+            std::string::npos);
+}
+
 TEST(HttpUtil, ClassifyFieldIgnoresCaseAndTellsLookAlikesApart) {
   EXPECT_EQ(classify_field("Connection"), FieldKind::kHopByHop);
   EXPECT_EQ(classify_field("KEEP-ALIVE"), FieldKind::kHopByHop);

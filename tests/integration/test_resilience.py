@@ -172,12 +172,27 @@ class Resilience(unittest.TestCase):
 
     def test_malformed_upstream_responses_502(self):
         with self.gh.raw() as c:
-            for kind in ("status", "version", "garbage", "cl_te", "two_cl", "bare_lf", "nul"):
+            for kind in ("status", "version", "garbage", "cl_te", "two_cl", "bare_lf", "nul",
+                         "unasked_101"):
                 r = c.request("GET", "/bad?kind=" + kind, host="flaky.test")
-                check_problem(self, r, 502)
+                doc = check_problem(self, r, 502)
                 self.assertNotEqual(r.header("connection", "").lower(), "close", r)
+                self.assertFalse(doc["detail"].endswith(": "), doc)  # says what was wrong
             r = c.request("GET", "/echo", host="flaky.test")
             self.assertEqual(r.status, 200, r)
+
+    def test_204_with_content_length_from_upstream(self):
+        # RFC 9110 8.6: no Content-Length on a 204; the bytes the upstream sent
+        # after the head never become the next response on that connection.
+        with self.gh.raw() as c:
+            for _ in range(2):
+                r = c.request("GET", "/bad?kind=204_cl", host="flaky.test")
+                self.assertEqual(r.status, 204, r)
+                self.assertIsNone(r.header("content-length"), r)
+                self.assertEqual(r.body, b"")
+                r = c.request("GET", "/echo?after=204", host="flaky.test")
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(r.json()["path"], "/echo?after=204")
 
     def test_response_obs_fold_and_space_before_colon_not_passed_on(self):
         # RFC 9112: a proxy either answers 502 or repairs the header.

@@ -89,6 +89,10 @@ _BAD_RESPONSES = {
     "obs_fold": b"HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 2\r\n\r\nok",
     "space_colon": b"HTTP/1.1 200 OK\r\nX-A : a\r\nContent-Length: 2\r\n\r\nok",
     "bad_chunk": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nok\r\n0\r\n\r\n",
+    "unasked_101": b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: x\r\n\r\n",
+    # Not malformed to the point of a 502: a 204 has no content whatever the
+    # fields say, so the 5 bytes are trash left on the connection.
+    "204_cl": b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nhello",
 }
 
 # ---------------------------------------------------------------- server
