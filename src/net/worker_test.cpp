@@ -42,7 +42,7 @@ TEST(WorkerBuffers, SteadyUseKeepsWhatTheLoadNeeds) {
 }
 
 TEST(WorkerSnapshot, RequestCopiesCountOnTheWorkersOwnHolder) {
-  metrics::Registry registry(1);
+  metrics::Registry registry(2);  // a shard per worker
   Worker a(0, registry, -1);
   Worker b(1, registry, -1);
   auto snap = std::make_shared<const proxy::Snapshot>();
