@@ -148,10 +148,7 @@ std::string build_upstream_head(const http1::RequestHead& req, const ForwardOpti
       if (!*first) *first = &h.value;
       continue;
     }
-    out += h.name;
-    out += ": ";
-    out += h.value;
-    out += "\r\n";
+    append_field(out, h.name, h.value);
   }
   // Forwarding headers: the client's claims are kept only behind a trusted LB.
   out += "X-Forwarded-For: ";
@@ -225,10 +222,7 @@ std::string build_downstream_head(const http1::ResponseHead& resp, int client_mi
       continue;
     }
     if (kind == FieldKind::kRequestId) has_rid = true;
-    out += h.name;
-    out += ": ";
-    out += h.value;
-    out += "\r\n";
+    append_field(out, h.name, h.value);
   }
   out += "Via: ";
   if (via) {
@@ -321,10 +315,7 @@ std::string trace_reflection(const http1::RequestHead& head) {
   out += head.version_minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n";
   for (const auto& h : head.headers) {
     if (carries_credentials(h.name)) continue;
-    out += h.name;
-    out += ": ";
-    out += h.value;
-    out += "\r\n";
+    append_field(out, h.name, h.value);
   }
   out += "\r\n";
   return out;
@@ -339,10 +330,7 @@ std::string chunk_line(size_t n) {
 std::string last_chunk(const std::vector<http1::Header>& trailers) {
   std::string out = "0\r\n";
   for (const auto& t : trailers) {
-    out += t.name;
-    out += ": ";
-    out += t.value;
-    out += "\r\n";
+    append_field(out, t.name, t.value);
   }
   out += "\r\n";
   return out;

@@ -18,6 +18,14 @@ using http1::reason_phrase;
 
 bool is_idempotent(std::string_view method);
 
+// Appends one "name: value" field line to a head being built.
+inline void append_field(std::string& out, std::string_view name, std::string_view value) {
+  out += name;
+  out += ": ";
+  out += value;
+  out += "\r\n";
+}
+
 // X-Request-Id values we propagate: 1..128 visible ASCII chars, no quotes or
 // backslashes (they land in JSON logs and headers unescaped elsewhere).
 bool valid_request_id(std::string_view id);
