@@ -473,9 +473,12 @@ awaitable<bool> Session::forward(Exchange& ex) {
             // Interim responses: 100 is ours to send (already handled); 103
             // goes to HTTP/1.1 clients; 101 was not asked for (no upgrade
             // was forwarded), so it is a broken answer.
-            std::string_view interim = ubuf.view().substr(0, resp.head_bytes);
             bool forward_it = resp.status == 103 && head.version_minor >= 1;
-            std::string copy = forward_it ? std::string(interim) : std::string();
+            // The same field rules as a final head: hop-by-hop fields (and
+            // those Connection names) stay here, Via is added.
+            std::string copy = forward_it ? build_downstream_head(resp, head.version_minor, 0, false,
+                                                                  ex.request_id, false)
+                                          : std::string();
             ubuf.consume(resp.head_bytes);
             if (forward_it && !co_await write_all(stream_, deadline_, copy, {}, to.idle_ms))
               co_return false;

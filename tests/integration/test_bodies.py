@@ -280,6 +280,10 @@ class Bodies(unittest.TestCase):
             self.assertEqual(r.status, 200, r)
             self.assertEqual([i.status for i in r.interim], [103], r.interim)
             self.assertIn("preload", r.interim[0].header("link", ""))
+            # Hop-by-hop fields of the interim head stay between upstream and gateway.
+            for hop in ("connection", "x-hop", "keep-alive"):
+                self.assertIsNone(r.interim[0].header(hop), r.interim[0].headers)
+            self.assertIn("gatehouse", r.interim[0].header("via", ""))
             self.assertTrue(r.json()["early_hints"])
             r = c.request("GET", "/echo?after=103")
             self.assertEqual(r.status, 200, r)

@@ -394,7 +394,8 @@ def serve_one(sock, state, method, target, version, headers, sha, length, keep):
         time.sleep(0.05)
         return False
     if path == "/early-hints":
-        sock.sendall(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload; as=style\r\n\r\n")
+        sock.sendall(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload; as=style\r\n"
+                     b"Connection: X-Hop\r\nX-Hop: 1\r\nKeep-Alive: timeout=5\r\n\r\n")
         time.sleep(0.05)
         send_response(sock, 200, js({"name": name, "early_hints": True}), keep_alive=keep,
                       head_only=head_only)
