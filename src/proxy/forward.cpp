@@ -476,11 +476,11 @@ awaitable<bool> Session::forward(Exchange& ex) {
             bool forward_it = resp.status == 103 && head.version_minor >= 1;
             // The same field rules as a final head: hop-by-hop fields (and
             // those Connection names) stay here, Via is added.
-            std::string copy = forward_it ? build_downstream_head(resp, head.version_minor, 0, false,
-                                                                  ex.request_id, false)
-                                          : std::string();
+            std::string hints = forward_it ? build_downstream_head(resp, head.version_minor, 0, false,
+                                                                   ex.request_id, false)
+                                           : std::string();
             ubuf.consume(resp.head_bytes);
-            if (forward_it && !co_await write_all(stream_, deadline_, copy, {}, to.idle_ms))
+            if (forward_it && !co_await write_all(stream_, deadline_, hints, {}, to.idle_ms))
               co_return false;
             if (resp.status == 101) {
               perr.message = "101 Switching Protocols to a request that asked for no upgrade";

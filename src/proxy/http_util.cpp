@@ -264,6 +264,10 @@ bool accepts_trailers(const http1::RequestHead& head) {
   return false;
 }
 
+namespace {
+constexpr uint64_t kMaxForwardsCeiling = 255;  // the most we pass on
+}  // namespace
+
 MaxForwards step_max_forwards(http1::RequestHead& head) {
   const bool trace = head.method == "TRACE";
   if (!trace && head.method != "OPTIONS") return MaxForwards::kAbsent;
@@ -295,9 +299,8 @@ namespace {
 // Fields a TRACE reflection leaves out: credentials a cross-site script could
 // otherwise read back from the body (the reason browsers and servers distrust TRACE).
 bool carries_credentials(std::string_view name) {
-  if (iequals(name, "authorization") || iequals(name, "proxy-authorization") ||
-      iequals(name, "cookie"))
-    return true;
+  if (iequals(name, "cookie")) return true;
+  // "auth" covers Authorization and Proxy-Authorization.
   std::string lower = to_lower(name);
   for (std::string_view part : {"key", "token", "secret", "auth", "session", "signature"})
     if (lower.find(part) != std::string::npos) return true;

@@ -76,7 +76,6 @@ enum class MaxForwards : uint8_t {
   kInvalid,       // not 1*DIGIT, or more than one field line
   kTraceContent,  // TRACE with content (9.3.8 forbids it)
 };
-inline constexpr uint64_t kMaxForwardsCeiling = 255;  // what we pass on at most
 // Checks the request's Max-Forwards and, when forwarding, rewrites it in place.
 MaxForwards step_max_forwards(http1::RequestHead& head);
 // The final recipient's TRACE answer (9.3.8): the request head as received,

@@ -591,17 +591,12 @@ awaitable<bool> Session::answer_max_forwards(Exchange& ex, MaxForwards mf) {
     r.body = trace_reflection(head);
     r.content_type = "message/http";
   } else {
-    const auto& methods = ex.match.route->match.methods;
     std::string allow;
-    for (const auto& m : methods) {
-      if (!allow.empty()) allow += ", ";
-      allow += m;
-    }
+    for (const auto& m : ex.match.route->match.methods) allow += (allow.empty() ? "" : ", ") + m;
     if (allow.empty()) allow = "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE";
     r.headers.push_back({"Allow", std::move(allow)});
   }
-  bool keep = co_await send_policy_response(ex, r, close);
-  co_return keep && head.keep_alive && !worker_.draining();
+  co_return co_await send_policy_response(ex, r, close);  // handle() adds keep-alive and drain
 }
 
 awaitable<bool> Session::send_policy_response(Exchange& ex, policy::Respond& r, bool close) {
