@@ -600,6 +600,9 @@ awaitable<bool> Session::forward(Exchange& ex) {
 
   bool up_reusable = resp.keep_alive && !worker_.draining();
   bool ok_down = true, ok_up = true;
+  // A chunked body that is malformed in the bytes that came with the head is
+  // found before anything went to the client: it gets a 502, not a closed connection.
+  std::string early_body_error;
   int64_t idle = to.idle_ms > 0 ? to.idle_ms : 60'000;
   // Route stream limits (SSE, long downloads) count from the response head.
   const int64_t stream_idle = to.stream_idle_ms > 0 ? to.stream_idle_ms : idle;
@@ -678,7 +681,11 @@ awaitable<bool> Session::forward(Exchange& ex) {
     bool head_sent = false;
     for (;;) {
       auto out = dec.feed(ubuf.view());
-      if (out.error) { ok_up = false; break; }
+      if (out.error) {
+        ok_up = false;
+        if (!head_sent) early_body_error = out.error_code;
+        break;
+      }
       std::vector<asio::const_buffer> bufs;
       std::vector<std::array<char, 24>> lines(out.data.size());
       if (!head_sent) bufs.push_back(asio::buffer(dhead));
@@ -756,6 +763,11 @@ awaitable<bool> Session::forward(Exchange& ex) {
   }
   if (!ok_up) {
     ustats.failures.inc();
+    if (!early_body_error.empty())
+      co_return co_await send_error(&ex, 502, "upstream_bad_response",
+                                    "upstream " + ex.upstream_target +
+                                        " sent an invalid chunked body (" + early_body_error + ")",
+                                    !head.keep_alive);
     ex.error = !stream_timed_out                          ? "upstream_body_aborted"
                : stream_end && steady_ms() >= stream_end ? "stream_total_timeout"
                                                          : "stream_idle_timeout";
