@@ -97,6 +97,8 @@ FieldKind classify_field(std::string_view n) {
     case 7:
       return iequals(n, "upgrade") || iequals(n, "trailer") ? FieldKind::kHopByHop
                                                             : FieldKind::kOther;
+    case 9:
+      return iequals(n, "forwarded") ? FieldKind::kForwarded : FieldKind::kOther;
     case 10:
       return iequals(n, "connection") || iequals(n, "keep-alive") ? FieldKind::kHopByHop
                                                                   : FieldKind::kOther;
@@ -117,6 +119,69 @@ FieldKind classify_field(std::string_view n) {
   }
 }
 
+namespace {
+
+// A list field (RFC 9110 5.3) may come as several field lines that make one
+// list. The builders keep the first line's value and whether more followed,
+// so the usual single line is appended without a second pass.
+struct ListField {
+  const std::string* first = nullptr;
+  bool more = false;
+  void see(const std::string& v) {
+    if (!first)
+      first = &v;
+    else
+      more = true;
+  }
+};
+
+// Appends the list's elements in order, joined with ", ", and then `then`
+// when there were any; empty lines add nothing (empty list elements do not
+// count, 5.6.1).
+void append_list(std::string& out, const std::vector<http1::Header>& headers,
+                 const ConnectionTokens& tokens, FieldKind kind, const ListField& f,
+                 std::string_view then) {
+  if (!f.first) return;
+  bool any = false;
+  if (!f.more) {
+    if (trim_ows(*f.first).empty()) return;
+    out += *f.first;
+    any = true;
+  } else {
+    for (const auto& h : headers) {
+      if (classify_field(h.name) != kind || tokens.contains(h.name) || trim_ows(h.value).empty())
+        continue;
+      if (any) out += ", ";
+      out += h.value;
+      any = true;
+    }
+  }
+  if (any) out += then;
+}
+
+// A Forwarded parameter value (RFC 7239 4): a token as it is, otherwise a
+// quoted-string (an IPv6 node is also bracketed, 6).
+void append_forwarded_value(std::string& out, std::string_view v, bool node) {
+  const bool v6 = node && v.find(':') != std::string_view::npos;
+  const bool token = !v.empty() && std::all_of(v.begin(), v.end(), [](char c) {
+    return http1::is_tchar(static_cast<unsigned char>(c));
+  });
+  if (token && !v6) {
+    out += v;
+    return;
+  }
+  out += '"';
+  if (v6) out += '[';
+  for (char c : v) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  if (v6) out += ']';
+  out += '"';
+}
+
+}  // namespace
+
 std::string build_upstream_head(const http1::RequestHead& req, const ForwardOptions& o) {
   std::string out;
   out.reserve(256 + req.head_bytes);
@@ -127,10 +192,9 @@ std::string build_upstream_head(const http1::RequestHead& req, const ForwardOpti
   out += o.upstream_host;
   out += "\r\n";
   const ConnectionTokens tokens(req.headers);
-  const std::string* xff = nullptr;
+  ListField xff, via, fwd;
   const std::string* xfp = nullptr;
   const std::string* xfh = nullptr;
-  const std::string* via = nullptr;
   for (const auto& h : req.headers) {
     const FieldKind kind = classify_field(h.name);
     if (kind == FieldKind::kHopByHop || kind == FieldKind::kContentLength ||
@@ -138,24 +202,47 @@ std::string build_upstream_head(const http1::RequestHead& req, const ForwardOpti
       continue;
     // A name the Connection header lists is hop-by-hop too (RFC 9110 7.6.1).
     if (tokens.contains(h.name)) continue;
-    // Forwarding fields and Via are rewritten below from their first value.
-    const std::string** first = kind == FieldKind::kXForwardedFor     ? &xff
-                                : kind == FieldKind::kXForwardedProto ? &xfp
-                                : kind == FieldKind::kXForwardedHost  ? &xfh
-                                : kind == FieldKind::kVia             ? &via
-                                                                      : nullptr;
-    if (first) {
-      if (!*first) *first = &h.value;
-      continue;
+    // Forwarding fields and Via are rewritten below: the lists from all
+    // their lines, X-Forwarded-Proto and -Host from the first.
+    switch (kind) {
+      case FieldKind::kXForwardedFor:
+        xff.see(h.value);
+        continue;
+      case FieldKind::kVia:
+        via.see(h.value);
+        continue;
+      case FieldKind::kForwarded:
+        fwd.see(h.value);
+        continue;
+      case FieldKind::kXForwardedProto:
+        if (!xfp) xfp = &h.value;
+        continue;
+      case FieldKind::kXForwardedHost:
+        if (!xfh) xfh = &h.value;
+        continue;
+      default:
+        break;
     }
     append_field(out, h.name, h.value);
   }
-  // Forwarding headers: the client's claims are kept only behind a trusted LB.
-  out += "X-Forwarded-For: ";
-  if (o.trust_forwarded && xff) {
-    out += *xff;
-    out += ", ";
+  // Forwarding headers: the client's claims are kept only behind a trusted
+  // LB. Forwarded (RFC 7239) is dropped from an untrusted client like the
+  // X-Forwarded-* claims; behind a trusted LB that sent it, this hop's
+  // element is appended to it.
+  if (o.trust_forwarded && fwd.first) {
+    out += "Forwarded: ";
+    append_list(out, req.headers, tokens, FieldKind::kForwarded, fwd, ", ");
+    out += "for=";
+    append_forwarded_value(out, o.client_ip, true);
+    if (!o.original_host.empty()) {
+      out += ";host=";
+      append_forwarded_value(out, o.original_host, false);
+    }
+    out += o.https ? ";proto=https\r\n" : ";proto=http\r\n";
   }
+  out += "X-Forwarded-For: ";
+  if (o.trust_forwarded)
+    append_list(out, req.headers, tokens, FieldKind::kXForwardedFor, xff, ", ");
   out += o.client_ip;
   out += "\r\nX-Forwarded-Proto: ";
   out += (o.trust_forwarded && xfp) ? std::string_view(*xfp)
@@ -166,10 +253,7 @@ std::string build_upstream_head(const http1::RequestHead& req, const ForwardOpti
     out += (o.trust_forwarded && xfh) ? std::string_view(*xfh) : o.original_host;
   }
   out += "\r\nVia: ";
-  if (via) {
-    out += *via;
-    out += ", ";
-  }
+  append_list(out, req.headers, tokens, FieldKind::kVia, via, ", ");
   out += req.version_minor == 0 ? "1.0 gatehouse" : "1.1 gatehouse";
   out += "\r\nX-Request-Id: ";
   out += o.request_id;
@@ -203,7 +287,7 @@ std::string build_downstream_head(const http1::ResponseHead& resp, int client_mi
   out += "\r\n";
   const ConnectionTokens tokens(resp.headers);
   bool has_rid = false;
-  const std::string* via = nullptr;
+  ListField via;
   for (const auto& h : resp.headers) {
     const FieldKind kind = classify_field(h.name);
     if (kind == FieldKind::kContentLength) {
@@ -218,17 +302,14 @@ std::string build_downstream_head(const http1::ResponseHead& resp, int client_mi
     if (kind == FieldKind::kHopByHop) continue;
     if (tokens.contains(h.name)) continue;
     if (kind == FieldKind::kVia) {
-      if (!via) via = &h.value;
+      via.see(h.value);
       continue;
     }
     if (kind == FieldKind::kRequestId) has_rid = true;
     append_field(out, h.name, h.value);
   }
   out += "Via: ";
-  if (via) {
-    out += *via;
-    out += ", ";
-  }
+  append_list(out, resp.headers, tokens, FieldKind::kVia, via, ", ");
   out += resp.version_minor == 0 ? "1.0 gatehouse" : "1.1 gatehouse";
   out += "\r\n";
   if (!has_rid) {

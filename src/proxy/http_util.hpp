@@ -60,6 +60,7 @@ enum class FieldKind : uint8_t {
   kXForwardedProto,
   kXForwardedHost,
   kVia,
+  kForwarded,  // RFC 7239
 };
 FieldKind classify_field(std::string_view name);
 

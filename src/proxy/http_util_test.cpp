@@ -135,6 +135,74 @@ TEST(HttpUtil, TrustedForwardedIsAppended) {
   EXPECT_NE(head.find("X-Forwarded-Proto: https\r\n"), std::string::npos);
 }
 
+TEST(HttpUtil, UntrustedForwardedIsDropped) {
+  // An untrusted client's Forwarded is a claim like its X-Forwarded-For:
+  // the upstream must not read "for=6.6.6.6" as the client's address.
+  auto req = make_request({{"Host", "h"}, {"Forwarded", "for=6.6.6.6;proto=https"}});
+  std::string head = build_upstream_head(req, get_options("/", "10.1.1.1"));
+  EXPECT_EQ(head.find("Forwarded:"), std::string::npos);
+  EXPECT_EQ(head.find("6.6.6.6"), std::string::npos);
+  EXPECT_NE(head.find("X-Forwarded-For: 10.1.1.1\r\n"), std::string::npos);
+}
+
+TEST(HttpUtil, TrustedForwardedGetsThisHopsElement) {
+  auto req = make_request({{"Host", "h"},
+                           {"Forwarded", "for=1.2.3.4;proto=https"},
+                           {"Accept", "*/*"},
+                           {"Forwarded", "for=5.6.7.8"}});
+  ForwardOptions o = get_options("/", "10.1.1.1");
+  o.trust_forwarded = true;
+  o.original_host = "api.example";
+  EXPECT_NE(build_upstream_head(req, o).find("Forwarded: for=1.2.3.4;proto=https, for=5.6.7.8, "
+                                             "for=10.1.1.1;host=api.example;proto=http\r\n"),
+            std::string::npos);
+  // An IPv6 node is bracketed and quoted, a host with a port quoted (RFC 7239 4, 6).
+  o.client_ip = "2001:db8::1";
+  o.original_host = "api.example:8443";
+  o.https = true;
+  EXPECT_NE(build_upstream_head(req, o).find(
+                ", for=\"[2001:db8::1]\";host=\"api.example:8443\";proto=https\r\n"),
+            std::string::npos);
+  // Without one from the LB, none is made up: X-Forwarded-* carry the same.
+  auto plain = make_request({{"Host", "h"}});
+  EXPECT_EQ(build_upstream_head(plain, o).find("Forwarded:"), std::string::npos);
+}
+
+TEST(HttpUtil, ListFieldsOnSeveralLinesAreOneList) {
+  // RFC 9110 5.3: several X-Forwarded-For or Via lines are one list, in
+  // order; an empty line adds no element.
+  auto req = make_request({{"Host", "h"},
+                           {"X-Forwarded-For", "1.1.1.1"},
+                           {"Via", "1.0 a"},
+                           {"X-Forwarded-For", ""},
+                           {"X-Forwarded-For", "2.2.2.2, 3.3.3.3"},
+                           {"Via", "1.1 b"}});
+  ForwardOptions o = get_options("/", "10.1.1.1");
+  o.trust_forwarded = true;
+  std::string head = build_upstream_head(req, o);
+  EXPECT_NE(head.find("X-Forwarded-For: 1.1.1.1, 2.2.2.2, 3.3.3.3, 10.1.1.1\r\n"),
+            std::string::npos);
+  EXPECT_NE(head.find("Via: 1.0 a, 1.1 b, 1.1 gatehouse\r\n"), std::string::npos);
+  o.trust_forwarded = false;
+  head = build_upstream_head(req, o);
+  EXPECT_NE(head.find("X-Forwarded-For: 10.1.1.1\r\n"), std::string::npos);
+  EXPECT_NE(head.find("Via: 1.0 a, 1.1 b, 1.1 gatehouse\r\n"),
+            std::string::npos);  // Via is not a claim
+  // A lone empty line is no list either.
+  auto empty = make_request({{"Host", "h"}, {"X-Forwarded-For", ""}, {"Via", " "}});
+  o.trust_forwarded = true;
+  head = build_upstream_head(empty, o);
+  EXPECT_NE(head.find("X-Forwarded-For: 10.1.1.1\r\n"), std::string::npos);
+  EXPECT_NE(head.find("Via: 1.1 gatehouse\r\n"), std::string::npos);
+
+  http1::ResponseHead r;
+  r.status = 200;
+  r.headers = {{"Via", "1.1 inner"}, {"Content-Type", "text/plain"}, {"Via", "1.0 deeper"}};
+  EXPECT_NE(build_downstream_head(r, 1, 0, false, "rid", true)
+                .find("Via: 1.1 inner, 1.0 deeper, 1.1 gatehouse\r\n"),
+            std::string::npos);
+}
+
 TEST(HttpUtil, DownstreamHeadFraming) {
   http1::ResponseHead r;
   r.status = 200;
@@ -185,11 +253,12 @@ TEST(HttpUtil, ClassifyFieldIgnoresCaseAndTellsLookAlikesApart) {
   EXPECT_EQ(classify_field("X-Forwarded-Proto"), FieldKind::kXForwardedProto);
   EXPECT_EQ(classify_field("x-forwarded-host"), FieldKind::kXForwardedHost);
   EXPECT_EQ(classify_field("Via"), FieldKind::kVia);
+  EXPECT_EQ(classify_field("FORWARDED"), FieldKind::kForwarded);
   // Same lengths as the names above, other names.
-  for (std::string_view n : {"tx", "vib", "hoss", "expecs", "upgradx", "connectiox",
-                             "x-request-ix", "content-lengtx", "x-forwarded-foo",
-                             "proxy-connectiox", "transfer-encodinx", "x-forwarded-prox", "",
-                             "content-type"})
+  for (std::string_view n :
+       {"tx", "vib", "hoss", "forwardex", "expecs", "upgradx", "connectiox", "x-request-ix",
+        "content-lengtx", "x-forwarded-foo", "proxy-connectiox", "transfer-encodinx",
+        "x-forwarded-prox", "", "content-type"})
     EXPECT_EQ(classify_field(n), FieldKind::kOther) << n;
 }
 

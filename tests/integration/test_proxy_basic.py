@@ -285,13 +285,15 @@ class ProxyBasic(unittest.TestCase):
     def test_forwarding_headers(self):
         with self.gh.raw() as c:
             r = c.request("GET", "/echo", host="api.example.test:8443",
-                          headers={"X-Forwarded-For": "6.6.6.6", "Via": "1.1 client-proxy"})
+                          headers={"X-Forwarded-For": "6.6.6.6", "Via": "1.1 client-proxy",
+                                   "Forwarded": "for=6.6.6.6;proto=https"})
         self.assertEqual(r.status, 200, r)
         h = {}
         for k, v in r.json()["headers"]:
             h.setdefault(k.lower(), []).append(v)
         self.assertEqual(h.get("x-forwarded-for"), ["127.0.0.1"],
                          "spoofed X-Forwarded-For must not pass (trust_forwarded is off)")
+        self.assertNotIn("forwarded", h, "a spoofed Forwarded must not pass either (RFC 7239)")
         self.assertEqual(h.get("x-forwarded-proto"), ["http"])
         self.assertEqual(h.get("x-forwarded-host"), ["api.example.test:8443"])
         self.assertEqual(len(h.get("via", [])), 1, h)
