@@ -135,38 +135,35 @@ struct ListField {
   }
 };
 
-// Appends the list's elements in order, joined with ", ", and then `then`
-// when there were any; empty lines add nothing (empty list elements do not
-// count, 5.6.1).
+// Appends the list's elements in order, each followed by ", " (the caller's
+// own element comes last); empty lines add nothing (empty list elements do
+// not count, 5.6.1).
 void append_list(std::string& out, const std::vector<http1::Header>& headers,
-                 const ConnectionTokens& tokens, FieldKind kind, const ListField& f,
-                 std::string_view then) {
+                 const ConnectionTokens& tokens, FieldKind kind, const ListField& f) {
   if (!f.first) return;
-  bool any = false;
   if (!f.more) {
     if (trim_ows(*f.first).empty()) return;
     out += *f.first;
-    any = true;
-  } else {
-    for (const auto& h : headers) {
-      if (classify_field(h.name) != kind || tokens.contains(h.name) || trim_ows(h.value).empty())
-        continue;
-      if (any) out += ", ";
-      out += h.value;
-      any = true;
-    }
+    out += ", ";
+    return;
   }
-  if (any) out += then;
+  for (const auto& h : headers) {
+    if (classify_field(h.name) != kind || tokens.contains(h.name) || trim_ows(h.value).empty())
+      continue;
+    out += h.value;
+    out += ", ";
+  }
 }
 
 // A Forwarded parameter value (RFC 7239 4): a token as it is, otherwise a
 // quoted-string (an IPv6 node is also bracketed, 6).
 void append_forwarded_value(std::string& out, std::string_view v, bool node) {
+  // ':' is no tchar, so an IPv6 node is never a token.
   const bool v6 = node && v.find(':') != std::string_view::npos;
   const bool token = !v.empty() && std::all_of(v.begin(), v.end(), [](char c) {
     return http1::is_tchar(static_cast<unsigned char>(c));
   });
-  if (token && !v6) {
+  if (token) {
     out += v;
     return;
   }
@@ -231,7 +228,7 @@ std::string build_upstream_head(const http1::RequestHead& req, const ForwardOpti
   // element is appended to it.
   if (o.trust_forwarded && fwd.first) {
     out += "Forwarded: ";
-    append_list(out, req.headers, tokens, FieldKind::kForwarded, fwd, ", ");
+    append_list(out, req.headers, tokens, FieldKind::kForwarded, fwd);
     out += "for=";
     append_forwarded_value(out, o.client_ip, true);
     if (!o.original_host.empty()) {
@@ -241,8 +238,7 @@ std::string build_upstream_head(const http1::RequestHead& req, const ForwardOpti
     out += o.https ? ";proto=https\r\n" : ";proto=http\r\n";
   }
   out += "X-Forwarded-For: ";
-  if (o.trust_forwarded)
-    append_list(out, req.headers, tokens, FieldKind::kXForwardedFor, xff, ", ");
+  if (o.trust_forwarded) append_list(out, req.headers, tokens, FieldKind::kXForwardedFor, xff);
   out += o.client_ip;
   out += "\r\nX-Forwarded-Proto: ";
   out += (o.trust_forwarded && xfp) ? std::string_view(*xfp)
@@ -253,7 +249,7 @@ std::string build_upstream_head(const http1::RequestHead& req, const ForwardOpti
     out += (o.trust_forwarded && xfh) ? std::string_view(*xfh) : o.original_host;
   }
   out += "\r\nVia: ";
-  append_list(out, req.headers, tokens, FieldKind::kVia, via, ", ");
+  append_list(out, req.headers, tokens, FieldKind::kVia, via);
   out += req.version_minor == 0 ? "1.0 gatehouse" : "1.1 gatehouse";
   out += "\r\nX-Request-Id: ";
   out += o.request_id;
@@ -309,7 +305,7 @@ std::string build_downstream_head(const http1::ResponseHead& resp, int client_mi
     append_field(out, h.name, h.value);
   }
   out += "Via: ";
-  append_list(out, resp.headers, tokens, FieldKind::kVia, via, ", ");
+  append_list(out, resp.headers, tokens, FieldKind::kVia, via);
   out += resp.version_minor == 0 ? "1.0 gatehouse" : "1.1 gatehouse";
   out += "\r\n";
   if (!has_rid) {
