@@ -574,11 +574,15 @@ awaitable<bool> Session::forward(Exchange& ex) {
 
   // ---- response to the client
   ex.status = resp.status;
+  // Where the headers policies asked for start in resp.headers: a 502 sent
+  // instead of this response carries them too (CORS grants, RateLimit-*).
+  size_t policy_headers_at = 0;
   {
     // Response hooks run in reverse order (the first policy has the final say).
     for_each_policy_run(ex, true, [&](const policy::Policy& p) {
       p.on_response(ex.pctx, resp.status, resp.headers);
     });
+    policy_headers_at = resp.headers.size();
     for (auto& h : ex.pctx.response_headers) resp.headers.push_back(std::move(h));
     ex.pctx.response_headers.clear();
   }
@@ -763,11 +767,14 @@ awaitable<bool> Session::forward(Exchange& ex) {
   }
   if (!ok_up) {
     ustats.failures.inc();
-    if (!early_body_error.empty())
+    if (!early_body_error.empty()) {
+      for (size_t i = policy_headers_at; i < resp.headers.size(); ++i)
+        ex.pctx.response_headers.push_back(std::move(resp.headers[i]));
       co_return co_await send_error(&ex, 502, "upstream_bad_response",
                                     "upstream " + ex.upstream_target +
                                         " sent an invalid chunked body (" + early_body_error + ")",
                                     !head.keep_alive);
+    }
     ex.error = !stream_timed_out                          ? "upstream_body_aborted"
                : stream_end && steady_ms() >= stream_end ? "stream_total_timeout"
                                                          : "stream_idle_timeout";

@@ -78,6 +78,9 @@ class Resilience(unittest.TestCase):
                      timeouts={"request": "400ms"}),
                 route("flaky", "flaky.test", "flaky"),
                 route("flaky2", "flaky2.test", "flaky2"),
+                dict(route("flaky-cors", "flaky-cors.test", "flaky"),
+                     policies=[{"name": "cors",
+                                "config": {"origins": ["https://app.example.com"]}}]),
             ],
         }
         cls.gh = Gatehouse(cfg)
@@ -300,6 +303,13 @@ class Resilience(unittest.TestCase):
             p = check_problem(self, r, 502, "upstream_bad_response")
             self.assertIn("invalid chunked body (bad_chunk_size)", p["detail"])
             self.assertEqual(c.request("GET", "/echo", host="flaky.test").status, 200)
+        # The route's CORS grant is on that 502 too, so a browser can read why.
+        with self.gh.raw() as c:
+            r = c.request("GET", "/bad?kind=bad_chunk", host="flaky-cors.test",
+                          headers={"Origin": "https://app.example.com"})
+            check_problem(self, r, 502, "upstream_bad_response")
+            self.assertEqual(r.header("access-control-allow-origin"),
+                             "https://app.example.com", r)
 
     # ------------------------------------------------------ active health
 
