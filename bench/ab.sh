@@ -9,7 +9,7 @@
 # ratio new/base measured minutes apart at most. Read the ratios: the machine
 # is shared and noisy.
 #
-# Environment: WORKERS=1, DURATION=10, ROUNDS=3, CASES=small-c500,... (as bench/run.sh)
+# Environment: WORKERS=1, DURATION=10, ROUNDS=3, CASES=small-c500,..., PIN=auto|off (as bench/run.sh)
 #   BASE_YAML, NEW_YAML  extra top-level config for either instance, so one
 #                        binary can be compared with itself under two settings:
 #   NEW_YAML='http: {splice_threshold: 0}' bench/ab.sh build/gatehouse build/gatehouse
@@ -39,13 +39,14 @@ A_PID=$GATEHOUSE_PID
 start_gatehouse "$NEW" "$B_PORT" "$B_ADMIN" "$UP_PORT" "$WORKERS" "${NEW_YAML:-}" new
 B_PID=$GATEHOUSE_PID
 start_nginx_proxy "$NG_PORT" "$UP_PORT" "$WORKERS"
+pin_processes "$WORKERS" "$A_PID" "$B_PID" "$(nginx_pids "$NGINX_PROXY_PID")"
 
 declare -A PORT=([base]=$A_PORT [new]=$B_PORT [nginx]=$NG_PORT)
 declare -A PATH_OF=([small]=/small [64k]=/files/64k.bin)
 PROXIES=(base new nginx)
 for p in "${PROXIES[@]}"; do
   wait_http_200 "http://127.0.0.1:${PORT[$p]}/small"
-  wrk -t1 -c500 -d2s "http://127.0.0.1:${PORT[$p]}/small" >/dev/null 2>&1 || true
+  "${LOAD_PIN[@]}" wrk -t1 -c500 -d2s "http://127.0.0.1:${PORT[$p]}/small" >/dev/null 2>&1 || true
 done
 
 RAW="${OUT_DIR:-$BENCH_TMP/wrk}"; mkdir -p "$RAW"
@@ -57,7 +58,7 @@ for (( r = 1; r <= ROUNDS; r++ )); do
     body="${c%%-c*}"; conns="${c##*-c}"
     for p in "${order[@]}"; do
       out="$RAW/r${r}__${c}__${p}.txt"
-      wrk -t1 -c"$conns" -d"${DURATION}s" --latency "http://127.0.0.1:${PORT[$p]}${PATH_OF[$body]}" >"$out" 2>&1 || true
+      "${LOAD_PIN[@]}" wrk -t1 -c"$conns" -d"${DURATION}s" --latency "http://127.0.0.1:${PORT[$p]}${PATH_OF[$body]}" >"$out" 2>&1 || true
       log "round $r $c $p: $(awk '/^Requests\/sec:/ {print $2}' "$out") req/s, p99 $(awk '$1 == "99%" {print $2}' "$out")"
       for pid in "$A_PID" "$B_PID" "$NGINX_PROXY_PID" "$UPSTREAM_PID"; do
         kill -0 "$pid" 2>/dev/null || die "a server (pid $pid) died during $p $c"
@@ -67,7 +68,7 @@ for (( r = 1; r <= ROUNDS; r++ )); do
   done
 done
 
-echo "# A/B — $(machine_summary), workers $WORKERS, ${DURATION}s x $ROUNDS rounds, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# A/B — $(machine_summary), workers $WORKERS, $PIN_DESC, ${DURATION}s x $ROUNDS rounds, load $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 - "$BENCH_DIR" "$RAW" "$CASES" <<'PY'
 import os, statistics, sys
 sys.path.insert(0, sys.argv[1])

@@ -18,6 +18,7 @@
 #   CASES=small@10000,small@20000,64k@5000,64k@10000   size@requests-per-second
 #   CONNS=256         keep-alive connections of the driver (one request in flight each)
 #   WARMUP=3          seconds per proxy at the highest rate before the first round
+#   PIN=auto|off      auto (default): proxies on CPUs 0..WORKERS-1, upstream and driver on the rest
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WORKERS="${WORKERS:-1}"
@@ -46,7 +47,7 @@ max_rate=0
 for c in "${case_list[@]}"; do (( ${c##*@} > max_rate )) && max_rate=${c##*@}; done
 for p in "${PROXIES[@]}"; do
   log "warm-up $p (${WARMUP}s at $max_rate req/s)"
-  "$DRIVER" --port "${PORT[$p]}" --path /small --rate "$max_rate" --duration "$WARMUP" --warmup 0 \
+  "${LOAD_PIN[@]}" "$DRIVER" --port "${PORT[$p]}" --path /small --rate "$max_rate" --duration "$WARMUP" --warmup 0 \
     --conns "$CONNS" >/dev/null || die "warm-up failed on $p"
 done
 
@@ -59,7 +60,7 @@ for (( r = 1; r <= ROUNDS; r++ )); do
     [[ -n "${PATH_OF[$size]:-}" ]] || die "unknown size in case $c (small or 64k)"
     for (( k = 0; k < ${#PROXIES[@]}; k++ )); do
       p="${PROXIES[$(( (k + r - 1) % ${#PROXIES[@]} ))]}"
-      out="$("$DRIVER" --port "${PORT[$p]}" --path "${PATH_OF[$size]}" --rate "$rate" \
+      out="$("${LOAD_PIN[@]}" "$DRIVER" --port "${PORT[$p]}" --path "${PATH_OF[$size]}" --rate "$rate" \
         --duration "$DURATION" --warmup 1 --conns "$CONNS")" || die "driver failed on $p"
       n=$((n + 1))
       # One line per run into RAW; the summary of it for the log.
@@ -77,7 +78,7 @@ done
 
 echo "# Latency at fixed rates — $(machine_summary)"
 echo "# $GH_ID"
-echo "# workers $WORKERS, ${DURATION}s per run, $ROUNDS rounds, $CONNS connections, competitors' added headers: $BENCH_HEADERS"
+echo "# workers $WORKERS, $PIN_DESC, ${DURATION}s per run, $ROUNDS rounds, $CONNS connections, competitors' added headers: $BENCH_HEADERS"
 python3 - "$RAW" "$CASES" <<'EOF'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]

@@ -324,6 +324,39 @@ start_three_proxies() {
   declare -gA PORT=([gatehouse]=$GH_PORT [nginx]=$NG_PORT [haproxy]=$HA_PORT)
   declare -gA PATH_OF=([small]=/small [64k]=/files/64k.bin)
   PROXIES=(gatehouse nginx haproxy)
+  pin_processes "$workers" "$GATEHOUSE_PID" "$(nginx_pids "$NGINX_PROXY_PID")" "$HAPROXY_PID"
+}
+
+# PIN=auto (default) | off. With auto, and more CPUs than proxy workers, the
+# proxies run on CPUs 0..WORKERS-1 and the upstream and the load generator on
+# the others, as they would on separate machines: otherwise the three share
+# every core and the result depends on how the scheduler places three
+# threads that keep waking each other (docs/benchmarks.md, "Three processes
+# on two cores"). Every proxy gets the same CPUs. Sets LOAD_PIN (a command
+# prefix for the load generator, empty when nothing is pinned) and PIN_DESC.
+LOAD_PIN=()
+PIN_DESC="not pinned"
+pin_processes() {  # pin_processes WORKERS PROXY_PID... (the upstream is $UPSTREAM_PID)
+  local workers="$1" cpus pid
+  shift
+  cpus="$(nproc)"
+  LOAD_PIN=()
+  PIN_DESC="not pinned"
+  [[ "${PIN:-auto}" == off ]] && return 0
+  [[ "${PIN:-auto}" == auto ]] || die "PIN must be auto or off, not '$PIN'"
+  if (( cpus <= workers )); then
+    PIN_DESC="not pinned ($cpus CPUs for $workers proxy workers)"
+    return 0
+  fi
+  command -v taskset >/dev/null || die "taskset (util-linux) is missing"
+  local proxy_cpus="0-$(( workers - 1 ))" load_cpus="$workers-$(( cpus - 1 ))"
+  (( workers == 1 )) && proxy_cpus=0
+  (( cpus - workers == 1 )) && load_cpus="$workers"
+  for pid in $*; do taskset -a -p -c "$proxy_cpus" "$pid" >/dev/null; done
+  for pid in $(nginx_pids "$UPSTREAM_PID"); do taskset -a -p -c "$load_cpus" "$pid" >/dev/null; done
+  LOAD_PIN=(taskset -c "$load_cpus")
+  PIN_DESC="proxies on CPU $proxy_cpus, upstream and load generator on CPU $load_cpus"
+  log "pinned: $PIN_DESC (PIN=off to let them share every CPU)"
 }
 
 machine_summary() {

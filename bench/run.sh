@@ -20,6 +20,9 @@
 #   OUT_DIR=dir    also keep the raw wrk outputs there
 #   BENCH_HEADERS=same|minimal  whether nginx and haproxy add the headers
 #                  Gatehouse adds (default same; see bench/lib.sh)
+#   PIN=auto|off   auto (default): with more CPUs than WORKERS, the proxies run
+#                  on CPUs 0..WORKERS-1, the upstream and wrk on the rest (as on
+#                  separate machines); off: all of them share every CPU
 #
 # Default runtime: 2 rounds x 4 cases x 3 proxies x 10 s + warm-up ~ 4.5 min.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -53,8 +56,8 @@ mkdir -p "$RAW"
 if (( WARMUP > 0 )); then
   for p in "${PROXIES[@]}"; do
     log "warm-up $p (${WARMUP}s)"
-    wrk -t1 -c500 -d"${WARMUP}s" "http://127.0.0.1:${PORT[$p]}/files/64k.bin" >/dev/null 2>&1 || true
-    wrk -t1 -c500 -d"${WARMUP}s" "http://127.0.0.1:${PORT[$p]}/small" >/dev/null 2>&1 || true
+    "${LOAD_PIN[@]}" wrk -t1 -c500 -d"${WARMUP}s" "http://127.0.0.1:${PORT[$p]}/files/64k.bin" >/dev/null 2>&1 || true
+    "${LOAD_PIN[@]}" wrk -t1 -c500 -d"${WARMUP}s" "http://127.0.0.1:${PORT[$p]}/small" >/dev/null 2>&1 || true
   done
 fi
 
@@ -74,7 +77,7 @@ for (( r = 1; r <= ROUNDS; r++ )); do
       n=$((n + 1))
       url="http://127.0.0.1:${PORT[$p]}${PATH_OF[$body]}"
       out="$RAW/r${r}__${c}__${p}.txt"
-      wrk -t1 -c"$conns" -d"${DURATION}s" --latency "$url" >"$out" 2>&1 || true
+      "${LOAD_PIN[@]}" wrk -t1 -c"$conns" -d"${DURATION}s" --latency "$url" >"$out" 2>&1 || true
       rps="$(awk '/^Requests\/sec:/ {print $2}' "$out")"
       p99="$(awk '$1 == "99%" {print $2}' "$out")"
       log "[$n/$total] round $r $c $p: ${rps:-?} req/s, p99 ${p99:-?}"
@@ -92,6 +95,6 @@ fi
 
 echo "# Gatehouse vs nginx vs haproxy — $(machine_summary)"
 echo "# $GH_ID"
-echo "# workers $WORKERS, wrk -t1, ${DURATION}s per run, $ROUNDS rounds, competitors' added headers: $BENCH_HEADERS, $(/usr/sbin/nginx -v 2>&1 | sed 's/.*: //'), haproxy $(/usr/sbin/haproxy -v | awk 'NR==1 {print $3}')"
+echo "# workers $WORKERS, $PIN_DESC, wrk -t1, ${DURATION}s per run, $ROUNDS rounds, competitors' added headers: $BENCH_HEADERS, $(/usr/sbin/nginx -v 2>&1 | sed 's/.*: //'), haproxy $(/usr/sbin/haproxy -v | awk 'NR==1 {print $3}')"
 echo
 python3 "$BENCH_DIR/wrk_report.py" "$RAW" "$ALL_CASES"
