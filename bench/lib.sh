@@ -328,7 +328,7 @@ start_three_proxies() {
 }
 
 # PIN=auto (default) | off. With auto, and more CPUs than proxy workers, the
-# proxies run on CPUs 0..WORKERS-1 and the upstream and the load generator on
+# proxies run on the first WORKERS CPUs and the upstream and the load generator on
 # the others, as they would on separate machines: otherwise the three share
 # every core and the result depends on how the scheduler places three
 # threads that keep waking each other (docs/benchmarks.md, "Three processes
@@ -337,21 +337,22 @@ start_three_proxies() {
 LOAD_PIN=()
 PIN_DESC="not pinned"
 pin_processes() {  # pin_processes WORKERS PROXY_PID... (the upstream is $UPSTREAM_PID)
-  local workers="$1" cpus pid
+  local workers="$1" pid ids
   shift
-  cpus="$(nproc)"
   LOAD_PIN=()
   PIN_DESC="not pinned"
   [[ "${PIN:-auto}" == off ]] && return 0
   [[ "${PIN:-auto}" == auto ]] || die "PIN must be auto or off, not '$PIN'"
-  if (( cpus <= workers )); then
-    PIN_DESC="not pinned ($cpus CPUs for $workers proxy workers)"
+  # The CPUs this shell may use (a container's cpuset need not start at 0).
+  read -r -a ids < <(python3 -c 'import os; print(*sorted(os.sched_getaffinity(0)))')
+  if (( ${#ids[@]} <= workers )); then
+    PIN_DESC="not pinned (${#ids[@]} CPUs for $workers proxy workers)"
     return 0
   fi
   command -v taskset >/dev/null || die "taskset (util-linux) is missing"
-  local proxy_cpus="0-$(( workers - 1 ))" load_cpus="$workers-$(( cpus - 1 ))"
-  (( workers == 1 )) && proxy_cpus=0
-  (( cpus - workers == 1 )) && load_cpus="$workers"
+  local proxy_cpus load_cpus
+  proxy_cpus="$(IFS=,; echo "${ids[*]:0:workers}")"
+  load_cpus="$(IFS=,; echo "${ids[*]:workers}")"
   for pid in $*; do taskset -a -p -c "$proxy_cpus" "$pid" >/dev/null; done
   for pid in $(nginx_pids "$UPSTREAM_PID"); do taskset -a -p -c "$load_cpus" "$pid" >/dev/null; done
   LOAD_PIN=(taskset -c "$load_cpus")
